@@ -1,0 +1,143 @@
+package collections
+
+import (
+	"crypto/rand"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Collection types.
+const (
+	TypeBase = "base"
+	TypeAuth = "auth"
+	TypeView = "view"
+)
+
+// Collection is a user-defined table: its fields, indexes and access rules.
+// The JSON form is PocketBase's collection JSON.
+type Collection struct {
+	ID         string    `json:"id"`
+	Name       string    `json:"name"`
+	Type       string    `json:"type"`
+	System     bool      `json:"system"`
+	Fields     []*Field  `json:"fields"`
+	Indexes    []string  `json:"indexes"`
+	ListRule   *string   `json:"listRule"`
+	ViewRule   *string   `json:"viewRule"`
+	CreateRule *string   `json:"createRule"`
+	UpdateRule *string   `json:"updateRule"`
+	DeleteRule *string   `json:"deleteRule"`
+	ViewQuery  string    `json:"viewQuery,omitempty"`
+	Created    time.Time `json:"-"`
+	Updated    time.Time `json:"-"`
+}
+
+// Lookup finds collections by id or name. The schema cache implements it;
+// field types use it to resolve relation targets.
+type Lookup interface {
+	Collection(idOrName string) (*Collection, bool)
+}
+
+// Field returns the field with the given name.
+func (c *Collection) Field(name string) (*Field, bool) {
+	for _, f := range c.Fields {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return nil, false
+}
+
+// FieldByID returns the field with the given id.
+func (c *Collection) FieldByID(id string) (*Field, bool) {
+	for _, f := range c.Fields {
+		if f.ID == id {
+			return f, true
+		}
+	}
+	return nil, false
+}
+
+// Clone returns a deep copy that can be edited without touching c.
+func (c *Collection) Clone() *Collection {
+	n := *c
+	n.Fields = make([]*Field, len(c.Fields))
+	for i, f := range c.Fields {
+		cp := *f
+		n.Fields[i] = &cp
+	}
+	n.Indexes = append([]string(nil), c.Indexes...)
+	return &n
+}
+
+var identRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// reservedNames cannot name collections or fields: PostgreSQL keywords that
+// need quoting everywhere, and names the API gives a meaning of its own.
+var reservedNames = map[string]bool{
+	"all": true, "analyse": true, "analyze": true, "and": true, "any": true, "array": true,
+	"as": true, "asc": true, "asymmetric": true, "both": true, "case": true, "cast": true,
+	"check": true, "collate": true, "column": true, "constraint": true, "create": true,
+	"current_catalog": true, "current_date": true, "current_role": true, "current_time": true,
+	"current_timestamp": true, "current_user": true, "default": true, "deferrable": true,
+	"desc": true, "distinct": true, "do": true, "else": true, "end": true, "except": true,
+	"false": true, "fetch": true, "for": true, "foreign": true, "from": true, "grant": true,
+	"group": true, "having": true, "in": true, "initially": true, "intersect": true, "into": true,
+	"lateral": true, "leading": true, "limit": true, "localtime": true, "localtimestamp": true,
+	"not": true, "null": true, "offset": true, "on": true, "only": true, "or": true, "order": true,
+	"placing": true, "primary": true, "references": true, "returning": true, "select": true,
+	"session_user": true, "some": true, "symmetric": true, "table": true, "then": true, "to": true,
+	"trailing": true, "true": true, "union": true, "unique": true, "user": true, "using": true,
+	"variadic": true, "when": true, "where": true, "window": true, "with": true,
+	// API words
+	"expand": true, "collectionid": true, "collectionname": true, "pg_catalog": true,
+	"information_schema": true, "public": true,
+}
+
+// CheckName validates a collection or field name: an identifier of at most 63
+// characters, not a reserved word, and not starting with "_" unless system is
+// set. It returns a user-facing message, or "".
+func CheckName(name string, system bool) string {
+	switch {
+	case name == "":
+		return "Cannot be blank."
+	case len(name) > 63:
+		return "Must be at most 63 characters."
+	case !identRe.MatchString(name):
+		return "Must start with a letter or underscore and contain only letters, digits and underscores."
+	case strings.HasPrefix(name, "_") && !system:
+		return "Names starting with an underscore are reserved for system collections and fields."
+	case reservedNames[strings.ToLower(name)]:
+		return "\"" + name + "\" is a reserved word."
+	}
+	return ""
+}
+
+const idAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+// NewID returns a random record id: 15 characters from [a-z0-9].
+func NewID() string { return randomString(15) }
+
+// NewCollectionID returns a new collection id ("pbc_" and 10 random digits/letters).
+func NewCollectionID() string { return "pbc_" + randomString(10) }
+
+// NewFieldID returns a new field id for a field of the given type.
+func NewFieldID(typ string) string { return typ + randomString(10) }
+
+func randomString(n int) string {
+	const max = 252 // largest multiple of 36 below 256: keeps the draw uniform
+	out := make([]byte, 0, n)
+	buf := make([]byte, n+8)
+	for len(out) < n {
+		if _, err := rand.Read(buf); err != nil {
+			panic(err) // crypto/rand never fails on supported platforms
+		}
+		for _, b := range buf {
+			if b < max && len(out) < n {
+				out = append(out, idAlphabet[int(b)%len(idAlphabet)])
+			}
+		}
+	}
+	return string(out)
+}

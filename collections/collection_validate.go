@@ -1,0 +1,228 @@
+package collections
+
+import (
+	"fmt"
+	"strings"
+)
+
+// authFields are the system fields every auth collection has.
+var authFields = []struct{ name, typ string }{
+	{"password", "password"},
+	{"tokenKey", "text"},
+	{"email", "email"},
+	{"emailVisibility", "bool"},
+	{"verified", "bool"},
+}
+
+// Normalize validates c as the new version of old (nil for a new collection)
+// against the other collections in s, filling in ids, system fields and
+// defaults. It returns an EINVALID error listing every problem.
+func Normalize(s Lookup, old, c *Collection) error {
+	errs := map[string]FieldError{}
+	fail := func(key, code, msg string) { errs[key] = FieldError{Code: code, Message: msg} }
+
+	if old != nil {
+		c.ID = old.ID
+		c.System = old.System
+		if c.Type != old.Type {
+			fail("type", "validation_type_change", "The collection type cannot be changed.")
+		}
+		if old.System && c.Name != old.Name {
+			fail("name", "validation_system_rename", "System collections cannot be renamed.")
+		}
+	} else if c.ID == "" {
+		c.ID = NewCollectionID()
+	} else if msg := CheckName(c.ID, true); msg != "" || len(c.ID) > 100 {
+		fail("id", "validation_invalid_id", "Collection ids may contain only letters, digits and underscores.")
+	}
+	if c.Type == "" {
+		c.Type = TypeBase
+	}
+	switch c.Type {
+	case TypeBase, TypeAuth, TypeView:
+	default:
+		fail("type", "validation_invalid_type", fmt.Sprintf("Unknown collection type %q; expected base, auth or view.", c.Type))
+	}
+	if msg := CheckName(c.Name, c.System); msg != "" {
+		fail("name", "validation_invalid_name", msg)
+	} else if other, ok := s.Collection(c.Name); ok && other.ID != c.ID {
+		fail("name", "validation_collection_name_exists", "Collection name must be unique (case insensitive).")
+	}
+	if c.Type == TypeView {
+		if strings.TrimSpace(c.ViewQuery) == "" {
+			fail("viewQuery", "validation_required", "View collections need a SELECT query.")
+		}
+		if len(c.Indexes) > 0 {
+			fail("indexes", "validation_view_indexes", "View collections cannot have indexes.")
+		}
+		// Fields of a view come from its query; the store fills them in.
+	} else {
+		c.ViewQuery = ""
+		normalizeFields(s, old, c, fail)
+		normalizeIndexes(c, fail)
+	}
+	if len(errs) > 0 {
+		return Invalid("Failed to save the collection.", errs)
+	}
+	return nil
+}
+
+func normalizeFields(s Lookup, old, c *Collection, fail func(key, code, msg string)) {
+	// Match submitted fields to existing ones by id, else by name, so that
+	// clients that omit ids (imports, hand-written JSON) keep their data.
+	if old != nil {
+		for _, f := range c.Fields {
+			if f.ID != "" {
+				if _, ok := old.FieldByID(f.ID); ok {
+					continue
+				}
+			}
+			if of, ok := old.Field(f.Name); ok && c.fieldIDFree(of.ID) {
+				f.ID = of.ID
+			}
+		}
+	}
+	ensureField(c, "id", "text", func(f *Field) {
+		o := f.Options.(*TextOptions)
+		o.PrimaryKey, o.Min, o.Max = true, 15, 15
+		if o.Pattern == "" {
+			o.Pattern = "^[a-z0-9]+$"
+		}
+		o.AutogeneratePattern = "[a-z0-9]{15}"
+		f.Required = true
+	})
+	if c.Type == TypeAuth {
+		for _, af := range authFields {
+			ensureField(c, af.name, af.typ, func(f *Field) {
+				switch af.name {
+				case "tokenKey":
+					o := f.Options.(*TextOptions)
+					o.Min, o.Max, o.AutogeneratePattern = 30, 60, "[a-zA-Z0-9]{50}"
+					f.Hidden, f.Required = true, true
+				case "password":
+					f.Hidden, f.Required = true, true
+				case "email":
+					f.Required = c.Name == "_superusers"
+				}
+			})
+		}
+	}
+	if old == nil && c.Type != TypeView {
+		for _, name := range []string{"created", "updated"} {
+			if _, ok := c.Field(name); ok {
+				continue
+			}
+			f, _ := NewField(name, "autodate")
+			f.ID = NewFieldID("autodate")
+			o := f.Options.(*AutodateOptions)
+			o.OnCreate, o.OnUpdate = true, name == "updated"
+			c.Fields = append(c.Fields, f)
+		}
+	}
+	seen := map[string]int{}
+	ids := map[string]bool{}
+	for i, f := range c.Fields {
+		key := fmt.Sprintf("fields.%d", i)
+		if f.ID == "" || ids[f.ID] {
+			f.ID = NewFieldID(f.Type)
+		}
+		ids[f.ID] = true
+		if old != nil {
+			if of, ok := old.FieldByID(f.ID); ok {
+				if of.Type != f.Type && of.System {
+					fail(key+".type", "validation_system_field_change", "System fields cannot change type.")
+				}
+				f.System = of.System || f.System
+			} else if f.System && !isAuthSystemField(c, f.Name) && f.Name != "id" {
+				f.System = false
+			}
+		}
+		if msg := CheckName(f.Name, f.System || c.System); msg != "" && f.Name != "id" {
+			fail(key+".name", "validation_invalid_name", msg)
+		}
+		lower := strings.ToLower(f.Name)
+		if j, dup := seen[lower]; dup {
+			fail(key+".name", "validation_duplicated_field_name", fmt.Sprintf("Duplicated field name %q (also fields.%d).", f.Name, j))
+		}
+		seen[lower] = i
+		if ferr := f.Options.Check(s, c, f); ferr != nil {
+			fail(key, ferr.Code, ferr.Message)
+		}
+	}
+	if old != nil {
+		for _, of := range old.Fields {
+			if _, ok := c.FieldByID(of.ID); !ok && of.System {
+				fail("fields", "validation_system_field_removed", fmt.Sprintf("System field %q cannot be removed.", of.Name))
+			}
+		}
+	}
+}
+
+func isAuthSystemField(c *Collection, name string) bool {
+	if c.Type != TypeAuth {
+		return false
+	}
+	for _, af := range authFields {
+		if af.name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Collection) fieldIDFree(id string) bool {
+	_, taken := c.FieldByID(id)
+	return !taken
+}
+
+// ensureField makes sure c has a system field name of type typ, adding it at
+// the front when missing, and lets fix adjust its options.
+func ensureField(c *Collection, name, typ string, fix func(*Field)) {
+	f, ok := c.Field(name)
+	if !ok || f.Type != typ {
+		if ok { // wrong type: replace it, keeping the id
+			nf, _ := NewField(name, typ)
+			nf.ID = f.ID
+			*f = *nf
+		} else {
+			f, _ = NewField(name, typ)
+			f.ID = name + "_" + randomString(6)
+			if name == "id" {
+				f.ID = "text3208210256" // PocketBase's id for the id field
+			}
+			c.Fields = append([]*Field{f}, c.Fields...)
+			if name != "id" && len(c.Fields) > 1 && c.Fields[1].Name == "id" {
+				c.Fields[0], c.Fields[1] = c.Fields[1], c.Fields[0]
+			}
+		}
+	}
+	f.System = true
+	fix(f)
+}
+
+func normalizeIndexes(c *Collection, fail func(key, code, msg string)) {
+	names := map[string]bool{}
+	for i, raw := range c.Indexes {
+		key := fmt.Sprintf("indexes.%d", i)
+		ix, err := ParseIndex(raw)
+		if err != nil {
+			fail(key, "validation_invalid_index", ErrorMessage(err))
+			continue
+		}
+		if names[strings.ToLower(ix.Name)] {
+			fail(key, "validation_duplicated_index", fmt.Sprintf("Duplicated index name %q.", ix.Name))
+		}
+		names[strings.ToLower(ix.Name)] = true
+		for _, col := range ix.Columns {
+			f, ok := c.Field(col.Name)
+			if !ok {
+				fail(key, "validation_invalid_index_column", fmt.Sprintf("Index %q names unknown field %q.", ix.Name, col.Name))
+				continue
+			}
+			if col.NoCase && f.Storage() != StorageText {
+				fail(key, "validation_invalid_index_column", fmt.Sprintf("COLLATE NOCASE needs a text field, %q is %s.", col.Name, f.Type))
+			}
+		}
+		c.Indexes[i] = ix.String(c.Name)
+	}
+}

@@ -1,0 +1,77 @@
+package collections
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+func init() {
+	RegisterFieldType("number", func() FieldOptions { return &NumberOptions{} })
+}
+
+// NumberOptions configures a number field (double precision).
+type NumberOptions struct {
+	Min     *float64 `json:"min"`
+	Max     *float64 `json:"max"`
+	OnlyInt bool     `json:"onlyInt"`
+}
+
+// Storage implements FieldOptions.
+func (o *NumberOptions) Storage() Storage { return StorageNumber }
+
+// Check implements FieldOptions.
+func (o *NumberOptions) Check(Lookup, *Collection, *Field) *FieldError {
+	if o.Min != nil && o.Max != nil && *o.Min > *o.Max {
+		return &FieldError{"validation_invalid_range", "min must be at most max."}
+	}
+	return nil
+}
+
+// Prepare implements FieldOptions.
+func (o *NumberOptions) Prepare(v any) (any, *FieldError) {
+	n, ferr := toNumber(v)
+	if ferr != nil {
+		return nil, ferr
+	}
+	if o.OnlyInt && n != math.Trunc(n) {
+		return nil, &FieldError{"validation_not_int_constraint", "Must be an integer."}
+	}
+	if o.Min != nil && n < *o.Min {
+		return nil, &FieldError{"validation_min_number_constraint", fmt.Sprintf("Must be larger than %v.", *o.Min)}
+	}
+	if o.Max != nil && n > *o.Max {
+		return nil, &FieldError{"validation_max_number_constraint", fmt.Sprintf("Must be less than %v.", *o.Max)}
+	}
+	return n, nil
+}
+
+func toNumber(v any) (float64, *FieldError) {
+	var n float64
+	var err error
+	switch x := v.(type) {
+	case nil:
+		return 0, nil
+	case float64:
+		n = x
+	case json.Number:
+		n, err = x.Float64()
+	case bool:
+		if x {
+			n = 1
+		}
+	case string:
+		if strings.TrimSpace(x) == "" {
+			return 0, nil
+		}
+		n, err = strconv.ParseFloat(strings.TrimSpace(x), 64)
+	default:
+		return 0, &FieldError{"validation_invalid_number", "Must be a number."}
+	}
+	if err != nil || math.IsNaN(n) || math.IsInf(n, 0) {
+		return 0, &FieldError{"validation_invalid_number", "Must be a finite number."}
+	}
+	return n, nil
+}

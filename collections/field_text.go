@@ -1,0 +1,94 @@
+package collections
+
+import (
+	"fmt"
+	"regexp"
+	"unicode/utf8"
+)
+
+func init() {
+	RegisterFieldType("text", func() FieldOptions { return &TextOptions{} })
+}
+
+// TextOptions configures a plain text field.
+type TextOptions struct {
+	Min                 int    `json:"min"`
+	Max                 int    `json:"max"`
+	Pattern             string `json:"pattern"`
+	AutogeneratePattern string `json:"autogeneratePattern"`
+	PrimaryKey          bool   `json:"primaryKey"`
+
+	re *regexp.Regexp
+}
+
+// Storage implements FieldOptions.
+func (o *TextOptions) Storage() Storage { return StorageText }
+
+// Check implements FieldOptions.
+func (o *TextOptions) Check(_ Lookup, _ *Collection, f *Field) *FieldError {
+	if o.Min < 0 || o.Max < 0 || (o.Max > 0 && o.Min > o.Max) {
+		return &FieldError{"validation_invalid_range", "min and max must be positive and min at most max."}
+	}
+	if o.PrimaryKey && f.Name != "id" {
+		return &FieldError{"validation_invalid_primary_key", "Only the id field can be the primary key."}
+	}
+	if o.Pattern != "" {
+		re, err := regexp.Compile(o.Pattern)
+		if err != nil {
+			return &FieldError{"validation_invalid_pattern", "Invalid pattern: " + err.Error()}
+		}
+		o.re = re
+	}
+	return nil
+}
+
+// Prepare implements FieldOptions.
+func (o *TextOptions) Prepare(v any) (any, *FieldError) {
+	s, ferr := toText(v)
+	if ferr != nil {
+		return nil, ferr
+	}
+	if s == "" {
+		return s, nil
+	}
+	n := utf8.RuneCountInString(s)
+	if o.Min > 0 && n < o.Min {
+		return nil, &FieldError{"validation_min_text_constraint", fmt.Sprintf("Must be at least %d character(s).", o.Min)}
+	}
+	if max := o.Max; (max > 0 && n > max) || (max == 0 && n > 5000) {
+		if max == 0 {
+			max = 5000
+		}
+		return nil, &FieldError{"validation_max_text_constraint", fmt.Sprintf("Must be less than %d character(s).", max)}
+	}
+	if o.Pattern != "" {
+		if o.re == nil {
+			o.re = regexp.MustCompile(o.Pattern)
+		}
+		if !o.re.MatchString(s) {
+			return nil, &FieldError{"validation_invalid_format", "Invalid value format."}
+		}
+	}
+	return s, nil
+}
+
+// toText converts scalar input to a string, as PocketBase casts numbers and
+// booleans sent to text fields.
+func toText(v any) (string, *FieldError) {
+	switch x := v.(type) {
+	case nil:
+		return "", nil
+	case string:
+		return x, nil
+	case bool:
+		if x {
+			return "true", nil
+		}
+		return "false", nil
+	case interface{ String() string }: // json.Number
+		return x.String(), nil
+	case float64:
+		return fmt.Sprint(x), nil
+	}
+	return "", &FieldError{"validation_invalid_value", "Must be a string."}
+}

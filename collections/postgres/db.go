@@ -1,0 +1,130 @@
+// Package postgres stores collections and records in PostgreSQL: the schema
+// store, the DDL planner, record queries and the system migrations. It is the
+// only place in the collections tree that holds SQL text.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+
+	"github.com/lumbunghq/lumbung/collections"
+)
+
+// DB is a connection pool shared by the stores: record queries use pgx
+// directly (typed scans, real bind parameters); Bun runs the system schema.
+type DB struct {
+	Pool *pgxpool.Pool
+	Bun  *bun.DB
+	sql  *sql.DB
+}
+
+// Open connects to the database at dsn and checks that it answers.
+func Open(ctx context.Context, dsn string, maxConns int32) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("database url: %w", err)
+	}
+	if maxConns > 0 {
+		cfg.MaxConns = maxConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	sqldb := stdlib.OpenDBFromPool(pool)
+	return &DB{Pool: pool, Bun: bun.NewDB(sqldb, pgdialect.New()), sql: sqldb}, nil
+}
+
+// Close closes every connection.
+func (db *DB) Close() {
+	db.sql.Close()
+	db.Pool.Close()
+}
+
+// Ping checks the database answers.
+func (db *DB) Ping(ctx context.Context) error { return db.Pool.Ping(ctx) }
+
+// querier is what pgx pools, connections and transactions have in common.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// ident quotes a table or column name taken from the schema.
+func ident(name string) string { return pgx.Identifier{name}.Sanitize() }
+
+// translate turns driver errors into domain errors by SQLSTATE. Errors it
+// does not know pass through and become a logged 500.
+func translate(err error, c *collections.Collection) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, pgx.ErrNoRows) || errors.Is(err, sql.ErrNoRows) {
+		return collections.Errorf(collections.ENOTFOUND, "The requested resource wasn't found.")
+	}
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return err
+	}
+	field := fieldOfConstraint(c, pgErr.ConstraintName)
+	switch pgErr.Code {
+	case "23505": // unique_violation
+		if field != "" {
+			return collections.Invalid("Failed to save the record.", map[string]collections.FieldError{
+				field: {Code: "validation_not_unique", Message: "Value must be unique."}})
+		}
+		return collections.Errorf(collections.EINVALID, "A record with the same unique value already exists.")
+	case "23503": // foreign_key_violation
+		if pgErr.TableName != "" && c != nil && pgErr.TableName != c.Name {
+			return collections.Errorf(collections.EINVALID, "The record cannot be deleted because it is part of a required reference in %q.", pgErr.TableName)
+		}
+		if field != "" {
+			return collections.Invalid("Failed to save the record.", map[string]collections.FieldError{
+				field: {Code: "validation_missing_rel_records", Message: "Failed to find all relation records with the provided ids."}})
+		}
+		return collections.Errorf(collections.EINVALID, "A referenced record does not exist or is still referenced.")
+	case "23502", "23514", "22001", "22003", "22P02", "22007", "22008":
+		return collections.Errorf(collections.EINVALID, "A value does not fit its field.")
+	case "40001", "40P01":
+		return collections.Errorf(collections.ECONFLICT, "The request conflicted with a concurrent change; try again.")
+	case "57014":
+		return collections.Errorf(collections.EINVALID, "The query took too long and was cancelled.")
+	}
+	return err
+}
+
+// fieldOfConstraint finds the field a constraint belongs to from its name:
+// constraints and unique indexes created by the planner end in the field id.
+func fieldOfConstraint(c *collections.Collection, constraint string) string {
+	if c == nil || constraint == "" {
+		return ""
+	}
+	for _, f := range c.Fields {
+		if constraint == fkName(f) || constraint == c.Name+"_"+f.Name+"_key" {
+			return f.Name
+		}
+	}
+	for _, idx := range c.Indexes {
+		ix, err := collections.ParseIndex(idx)
+		if err == nil && ix.Name == constraint && len(ix.Columns) == 1 {
+			return ix.Columns[0].Name
+		}
+	}
+	return ""
+}
+
+func fkName(f *collections.Field) string { return "fk_" + f.ID }

@@ -1,0 +1,179 @@
+package postgres
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/lumbunghq/lumbung/collections"
+)
+
+// columnType is the SQL type and constraints of a field's column.
+func columnType(f *collections.Field) string {
+	if f.Name == "id" {
+		return "text PRIMARY KEY"
+	}
+	switch f.Storage() {
+	case collections.StorageNumber:
+		return "double precision NOT NULL DEFAULT 0"
+	case collections.StorageBool:
+		return "boolean NOT NULL DEFAULT false"
+	case collections.StorageTime:
+		return "timestamptz"
+	case collections.StorageJSON:
+		return "jsonb"
+	case collections.StorageTextArray:
+		return "text[] NOT NULL DEFAULT '{}'"
+	case collections.StorageRef:
+		return "text"
+	}
+	return "text NOT NULL DEFAULT ''"
+}
+
+// sqlType is the bare SQL type of a storage.
+func sqlType(s collections.Storage) string {
+	switch s {
+	case collections.StorageNumber:
+		return "double precision"
+	case collections.StorageBool:
+		return "boolean"
+	case collections.StorageTime:
+		return "timestamptz"
+	case collections.StorageJSON:
+		return "jsonb"
+	case collections.StorageTextArray:
+		return "text[]"
+	}
+	return "text"
+}
+
+// columnDefault is the DEFAULT clause of a storage, or "".
+func columnDefault(s collections.Storage) string {
+	switch s {
+	case collections.StorageText:
+		return "''"
+	case collections.StorageNumber:
+		return "0"
+	case collections.StorageBool:
+		return "false"
+	case collections.StorageTextArray:
+		return "'{}'"
+	}
+	return ""
+}
+
+// asText renders a column of storage s as text ('' for empty), the common
+// ground of every type change.
+func asText(s collections.Storage, col string) string {
+	switch s {
+	case collections.StorageNumber, collections.StorageBool:
+		return col + "::text"
+	case collections.StorageTime:
+		return fmt.Sprintf(`COALESCE(to_char(%s AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS"Z"'), '')`, col)
+	case collections.StorageJSON:
+		return fmt.Sprintf(`COALESCE(CASE jsonb_typeof(%[1]s) WHEN 'string' THEN %[1]s #>> '{}' ELSE %[1]s::text END, '')`, col)
+	case collections.StorageTextArray:
+		return fmt.Sprintf("COALESCE(%s[1], '')", col)
+	case collections.StorageRef:
+		return fmt.Sprintf("COALESCE(%s, '')", col)
+	}
+	return col
+}
+
+// convert returns the USING expression that turns column col of storage
+// from into storage to, and the condition (over the old column) that is true
+// for rows whose value would be lost. An empty loss condition means none.
+func convert(from, to collections.Storage, col string) (using, loss string) {
+	if from == to || (isTextual(from) && isTextual(to)) {
+		if to == collections.StorageRef {
+			return fmt.Sprintf("NULLIF(%s, '')", col), ""
+		}
+		if from == collections.StorageRef {
+			return fmt.Sprintf("COALESCE(%s, '')", col), ""
+		}
+		return col, ""
+	}
+	switch {
+	case from == collections.StorageBool && to == collections.StorageNumber:
+		return fmt.Sprintf("CASE WHEN %s THEN 1 ELSE 0 END", col), ""
+	case from == collections.StorageTextArray:
+		// Keeps the first item: more than one item loses the rest.
+		loss = fmt.Sprintf("cardinality(%s) > 1", col)
+		if to == collections.StorageRef {
+			return col + "[1]", loss
+		}
+	case to == collections.StorageTextArray:
+		if from == collections.StorageRef {
+			return fmt.Sprintf("CASE WHEN %[1]s IS NULL THEN '{}'::text[] ELSE ARRAY[%[1]s] END", col), ""
+		}
+		t := asText(from, col)
+		return fmt.Sprintf("CASE WHEN %[1]s = '' THEN '{}'::text[] ELSE ARRAY[%[1]s] END", t), ""
+	}
+	t := asText(from, col)
+	var tryLoss string
+	switch to {
+	case collections.StorageNumber:
+		using = fmt.Sprintf("COALESCE(_try_float8(NULLIF(%s, '')), 0)", t)
+		tryLoss = fmt.Sprintf("(%[1]s <> '' AND _try_float8(%[1]s) IS NULL)", t)
+	case collections.StorageBool:
+		using = fmt.Sprintf("COALESCE(_try_bool(NULLIF(%s, '')), false)", t)
+		tryLoss = fmt.Sprintf("(%[1]s <> '' AND _try_bool(%[1]s) IS NULL)", t)
+	case collections.StorageTime:
+		using = fmt.Sprintf("_try_timestamptz(NULLIF(%s, ''))", t)
+		tryLoss = fmt.Sprintf("(%[1]s <> '' AND _try_timestamptz(%[1]s) IS NULL)", t)
+	case collections.StorageJSON:
+		using = fmt.Sprintf("CASE WHEN %[1]s = '' THEN NULL ELSE COALESCE(_try_jsonb(%[1]s), to_jsonb(%[1]s)) END", t)
+	case collections.StorageRef:
+		using = fmt.Sprintf("NULLIF(%s, '')", t)
+	default:
+		using = t
+	}
+	switch {
+	case loss == "":
+		loss = tryLoss
+	case tryLoss != "":
+		loss = "(" + loss + " OR " + tryLoss + ")"
+	}
+	return using, loss
+}
+
+func isTextual(s collections.Storage) bool {
+	return s == collections.StorageText || s == collections.StorageRef
+}
+
+// indexDDL writes the CREATE INDEX statement of ix on table.
+func indexDDL(table string, ix collections.Index) string {
+	var b strings.Builder
+	b.WriteString("CREATE ")
+	if ix.Unique {
+		b.WriteString("UNIQUE ")
+	}
+	b.WriteString("INDEX " + ident(ix.Name) + " ON " + ident(table) + " (")
+	for i, c := range ix.Columns {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if c.NoCase {
+			b.WriteString("lower(" + ident(c.Name) + ")")
+		} else {
+			b.WriteString(ident(c.Name))
+		}
+		if c.Desc {
+			b.WriteString(" DESC")
+		}
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// relationIndexName names the index kept on every relation column.
+func relationIndexName(c *collections.Collection, f *collections.Field) string {
+	n := "rel_" + c.ID + "_" + f.ID
+	if len(n) > 63 {
+		n = n[:63]
+	}
+	return n
+}
+
+// triggerName names the trigger that maintains a multi-relation field on its
+// target table.
+func triggerName(f *collections.Field) string { return "mrel_" + f.ID }

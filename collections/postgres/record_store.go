@@ -1,0 +1,289 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/lumbunghq/lumbung/collections"
+	"github.com/lumbunghq/lumbung/collections/filter"
+)
+
+// RecordStore runs record queries with pgx: typed scans and bind parameters.
+// Table and column names come only from the collection definitions.
+type RecordStore struct {
+	db *DB
+	q  querier
+}
+
+var _ collections.RecordStore = (*RecordStore)(nil)
+
+// NewRecordStore returns a RecordStore on db.
+func NewRecordStore(db *DB) *RecordStore { return &RecordStore{db: db, q: db.Pool} }
+
+// List implements collections.RecordStore.
+func (s *RecordStore) List(ctx context.Context, lookup collections.Lookup, c *collections.Collection, q collections.Query) (*collections.Page, error) {
+	env := filter.Env{Root: c, Schema: lookup, Now: q.Now}
+	where, args := "", []any(nil)
+	if strings.TrimSpace(q.Filter) != "" {
+		expr, err := filter.Parse(q.Filter)
+		if err != nil {
+			return nil, err
+		}
+		cond, cargs, err := filter.SQL(expr, env, "r", 0)
+		if err != nil {
+			return nil, err
+		}
+		where, args = " WHERE "+cond, cargs
+	}
+	order, err := s.orderBy(c, env, q.Sort)
+	if err != nil {
+		return nil, err
+	}
+	from := " FROM " + ident(c.Name) + " AS r"
+	sel := "SELECT " + selectList(c, "r") + from + where + order +
+		" LIMIT " + strconv.Itoa(q.PerPage) + " OFFSET " + strconv.Itoa((q.Page-1)*q.PerPage)
+
+	page := &collections.Page{Page: q.Page, PerPage: q.PerPage, TotalItems: -1, TotalPages: -1}
+	var rows pgx.Rows
+	if q.SkipTotal {
+		rows, err = s.q.Query(ctx, sel, args...)
+	} else {
+		// Both queries in one round trip.
+		b := &pgx.Batch{}
+		b.Queue("SELECT count(*)"+from+where, args...)
+		b.Queue(sel, args...)
+		br := s.sendBatch(ctx, b)
+		defer br.Close()
+		var total int64
+		if err := br.QueryRow().Scan(&total); err != nil {
+			return nil, translate(err, c)
+		}
+		page.TotalItems = int(total)
+		page.TotalPages = int((total + int64(q.PerPage) - 1) / int64(q.PerPage))
+		rows, err = br.Query()
+	}
+	if err != nil {
+		return nil, translate(err, c)
+	}
+	page.Items, err = collect(rows, c)
+	return page, err
+}
+
+func (s *RecordStore) sendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
+	type batcher interface {
+		SendBatch(context.Context, *pgx.Batch) pgx.BatchResults
+	}
+	return s.q.(batcher).SendBatch(ctx, b)
+}
+
+// orderBy builds the ORDER BY clause; the id breaks ties so pages are stable.
+func (s *RecordStore) orderBy(c *collections.Collection, env filter.Env, sort string) (string, error) {
+	if strings.TrimSpace(sort) == "" {
+		if f, ok := c.Field("created"); ok && f.Type == "autodate" && c.Type != collections.TypeView {
+			return ` ORDER BY r."created", r.id`, nil
+		}
+		return " ORDER BY r.id", nil
+	}
+	order, err := filter.ParseSort(sort, env, "r")
+	if err != nil {
+		return "", err
+	}
+	if order == "" {
+		return " ORDER BY r.id", nil
+	}
+	return " ORDER BY " + order + ", r.id", nil
+}
+
+func collect(rows pgx.Rows, c *collections.Collection) ([]*collections.Record, error) {
+	defer rows.Close()
+	sc := newScanner(c)
+	items := []*collections.Record{}
+	for rows.Next() {
+		if err := rows.Scan(sc.dest...); err != nil {
+			return nil, translate(err, c)
+		}
+		items = append(items, sc.record())
+	}
+	if err := rows.Err(); err != nil {
+		return nil, translate(err, c)
+	}
+	return items, nil
+}
+
+// Get implements collections.RecordStore.
+func (s *RecordStore) Get(ctx context.Context, c *collections.Collection, id string) (*collections.Record, error) {
+	rows, err := s.q.Query(ctx, "SELECT "+selectList(c, "r")+" FROM "+ident(c.Name)+" AS r WHERE r.id = $1", id)
+	if err != nil {
+		return nil, translate(err, c)
+	}
+	items, err := collect(rows, c)
+	if err != nil {
+		return nil, err
+	}
+	if len(items) == 0 {
+		return nil, collections.Errorf(collections.ENOTFOUND, "The requested resource wasn't found.")
+	}
+	return items[0], nil
+}
+
+// FindByEmail implements collections.RecordStore.
+func (s *RecordStore) FindByEmail(ctx context.Context, c *collections.Collection, email string) (*collections.Record, error) {
+	rows, err := s.q.Query(ctx, "SELECT "+selectList(c, "r")+" FROM "+ident(c.Name)+" AS r WHERE lower(r.email) = lower($1) LIMIT 1", email)
+	if err != nil {
+		return nil, translate(err, c)
+	}
+	items, err := collect(rows, c)
+	if err != nil {
+		return nil, err
+	}
+	if len(items) == 0 {
+		return nil, collections.Errorf(collections.ENOTFOUND, "The requested resource wasn't found.")
+	}
+	return items[0], nil
+}
+
+// GetMany implements collections.RecordStore.
+func (s *RecordStore) GetMany(ctx context.Context, c *collections.Collection, ids []string) ([]*collections.Record, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := s.q.Query(ctx, "SELECT "+selectList(c, "r")+" FROM "+ident(c.Name)+" AS r WHERE r.id = ANY($1)", ids)
+	if err != nil {
+		return nil, translate(err, c)
+	}
+	return collect(rows, c)
+}
+
+// Referencing implements collections.RecordStore.
+func (s *RecordStore) Referencing(ctx context.Context, c *collections.Collection, f *collections.Field, ids []string, limit int) ([]*collections.Record, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	cond := "r." + ident(f.Name) + " = ANY($1)"
+	if f.Storage() == collections.StorageTextArray {
+		cond = "r." + ident(f.Name) + " && $1"
+	}
+	order := " ORDER BY r.id"
+	if cf, ok := c.Field("created"); ok && cf.Type == "autodate" {
+		order = ` ORDER BY r."created", r.id`
+	}
+	rows, err := s.q.Query(ctx, "SELECT "+selectList(c, "r")+" FROM "+ident(c.Name)+" AS r WHERE "+cond+order+" LIMIT "+strconv.Itoa(limit), ids)
+	if err != nil {
+		return nil, translate(err, c)
+	}
+	return collect(rows, c)
+}
+
+// Insert implements collections.RecordStore. The stored row (with database
+// defaults) is read back into r.
+func (s *RecordStore) Insert(ctx context.Context, lookup collections.Lookup, r *collections.Record) error {
+	c := r.Collection
+	if err := s.checkMultiRelations(ctx, lookup, r); err != nil {
+		return err
+	}
+	cols := make([]string, 0, len(c.Fields))
+	marks := make([]string, 0, len(c.Fields))
+	args := make([]any, 0, len(c.Fields))
+	for _, f := range c.Fields {
+		v, ok := r.Data[f.Name]
+		if !ok {
+			continue
+		}
+		args = append(args, arg(f, v))
+		cols = append(cols, ident(f.Name))
+		marks = append(marks, "$"+strconv.Itoa(len(args)))
+	}
+	sql := "INSERT INTO " + ident(c.Name) + " AS r (" + strings.Join(cols, ", ") + ") VALUES (" + strings.Join(marks, ", ") + ") RETURNING " + selectList(c, "r")
+	return s.writeBack(ctx, r, sql, args)
+}
+
+// Update implements collections.RecordStore: every field of r is written.
+func (s *RecordStore) Update(ctx context.Context, lookup collections.Lookup, r *collections.Record) error {
+	c := r.Collection
+	if err := s.checkMultiRelations(ctx, lookup, r); err != nil {
+		return err
+	}
+	sets := make([]string, 0, len(c.Fields))
+	args := []any{r.ID()}
+	for _, f := range c.Fields {
+		v, ok := r.Data[f.Name]
+		if !ok || f.Name == "id" {
+			continue
+		}
+		args = append(args, arg(f, v))
+		sets = append(sets, ident(f.Name)+" = $"+strconv.Itoa(len(args)))
+	}
+	sql := "UPDATE " + ident(c.Name) + " AS r SET " + strings.Join(sets, ", ") + " WHERE r.id = $1 RETURNING " + selectList(c, "r")
+	return s.writeBack(ctx, r, sql, args)
+}
+
+func (s *RecordStore) writeBack(ctx context.Context, r *collections.Record, sql string, args []any) error {
+	rows, err := s.q.Query(ctx, sql, args...)
+	if err != nil {
+		return translate(err, r.Collection)
+	}
+	items, err := collect(rows, r.Collection)
+	if err != nil {
+		return err
+	}
+	if len(items) == 0 {
+		return collections.Errorf(collections.ENOTFOUND, "The requested resource wasn't found.")
+	}
+	r.Data = items[0].Data
+	return nil
+}
+
+// checkMultiRelations verifies that every id in multi-relation fields exists;
+// single relations are checked by their foreign keys.
+func (s *RecordStore) checkMultiRelations(ctx context.Context, lookup collections.Lookup, r *collections.Record) error {
+	for _, f := range r.Collection.Fields {
+		o, ok := f.Options.(*collections.RelationOptions)
+		if !ok || !o.Multi() {
+			continue
+		}
+		ids := collections.IDs(r.Data[f.Name])
+		if len(ids) == 0 {
+			continue
+		}
+		target, ok := relationTarget(f, lookup, r.Collection)
+		if !ok {
+			return fmt.Errorf("relation %q: unknown target %q", f.Name, o.CollectionID)
+		}
+		var n int
+		if err := s.q.QueryRow(ctx, "SELECT count(*) FROM "+ident(target.Name)+" WHERE id = ANY($1)", ids).Scan(&n); err != nil {
+			return translate(err, r.Collection)
+		}
+		if n != len(ids) {
+			return collections.Invalid("Failed to save the record.", map[string]collections.FieldError{
+				f.Name: {Code: "validation_missing_rel_records", Message: "Failed to find all relation records with the provided ids."}})
+		}
+	}
+	return nil
+}
+
+// Delete implements collections.RecordStore.
+func (s *RecordStore) Delete(ctx context.Context, _ collections.Lookup, c *collections.Collection, id string) error {
+	tag, err := s.q.Exec(ctx, "DELETE FROM "+ident(c.Name)+" WHERE id = $1", id)
+	if err != nil {
+		return translate(err, c)
+	}
+	if tag.RowsAffected() == 0 {
+		return collections.Errorf(collections.ENOTFOUND, "The requested resource wasn't found.")
+	}
+	return nil
+}
+
+// InTx implements collections.RecordStore. Inside a transaction it runs fn
+// on the same transaction.
+func (s *RecordStore) InTx(ctx context.Context, fn func(collections.RecordStore) error) error {
+	if _, inTx := s.q.(pgx.Tx); inTx {
+		return fn(s)
+	}
+	return pgx.BeginFunc(ctx, s.db.Pool, func(tx pgx.Tx) error {
+		return fn(&RecordStore{db: s.db, q: tx})
+	})
+}

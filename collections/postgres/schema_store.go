@@ -1,0 +1,323 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/uptrace/bun"
+
+	"github.com/lumbunghq/lumbung/collections"
+)
+
+// SchemaStore keeps collection definitions in _collections and applies
+// planned schema changes.
+type SchemaStore struct {
+	db *DB
+}
+
+var _ collections.SchemaStore = (*SchemaStore)(nil)
+
+// NewSchemaStore returns a SchemaStore on db.
+func NewSchemaStore(db *DB) *SchemaStore { return &SchemaStore{db: db} }
+
+type collectionRow struct {
+	bun.BaseModel `bun:"table:_collections"`
+
+	ID         string    `bun:"id,pk"`
+	Name       string    `bun:"name,notnull"`
+	Type       string    `bun:"type,notnull"`
+	System     bool      `bun:"system,notnull"`
+	Definition string    `bun:"definition,type:jsonb,notnull"`
+	Created    time.Time `bun:"created,notnull"`
+	Updated    time.Time `bun:"updated,notnull"`
+}
+
+type historyRow struct {
+	bun.BaseModel `bun:"table:_schema_history"`
+
+	ID             int64   `bun:"id,pk,autoincrement"`
+	CollectionID   string  `bun:"collection_id,notnull"`
+	CollectionName string  `bun:"collection_name,notnull"`
+	Action         string  `bun:"action,notnull"`
+	Before         *string `bun:"before,type:jsonb"`
+	After          *string `bun:"after,type:jsonb"`
+	Steps          string  `bun:"steps,type:jsonb,notnull"`
+	Actor          string  `bun:"actor,notnull"`
+}
+
+// Load implements collections.SchemaStore.
+func (s *SchemaStore) Load(ctx context.Context) ([]*collections.Collection, error) {
+	var rows []collectionRow
+	if err := s.db.Bun.NewSelect().Model(&rows).Order("created", "id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("load collections: %w", err)
+	}
+	out := make([]*collections.Collection, 0, len(rows))
+	for _, r := range rows {
+		c, err := decodeCollection(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	// Relation checks need every collection, so they run once all are known.
+	lookup := staticLookup(out)
+	for _, c := range out {
+		for _, f := range c.Fields {
+			f.Options.Check(lookup, c, f) //nolint:errcheck // stored definitions were valid when saved
+		}
+	}
+	return out, nil
+}
+
+func decodeCollection(r collectionRow) (*collections.Collection, error) {
+	c := &collections.Collection{}
+	if err := json.Unmarshal([]byte(r.Definition), c); err != nil {
+		return nil, fmt.Errorf("collection %s: stored definition: %w", r.ID, err)
+	}
+	c.Created, c.Updated = r.Created, r.Updated
+	return c, nil
+}
+
+// staticLookup finds collections in a fixed list.
+type staticLookup []*collections.Collection
+
+func (l staticLookup) Collection(idOrName string) (*collections.Collection, bool) {
+	for _, c := range l {
+		if c.ID == idOrName || strings.EqualFold(c.Name, idOrName) {
+			return c, true
+		}
+	}
+	return nil, false
+}
+
+// Plan implements collections.SchemaStore.
+func (s *SchemaStore) Plan(ctx context.Context, ch collections.Change) (*collections.Plan, error) {
+	p := &planner{ctx: ctx, q: s.db.Pool, plan: &collections.Plan{Change: ch, Steps: []collections.Step{}, Blocked: []string{}}}
+	switch {
+	case ch.Truncate:
+		p.truncate(ch.Old)
+	case ch.Old == nil:
+		if ch.New.Type == collections.TypeView {
+			if err := s.describeView(ctx, ch.New); err != nil {
+				return nil, err
+			}
+		}
+		p.create(ch.New, ch.Schema)
+	case ch.New == nil:
+		p.drop(ch.Old, ch.Schema)
+	default:
+		if ch.New.Type == collections.TypeView {
+			if err := s.describeView(ctx, ch.New); err != nil {
+				return nil, err
+			}
+		}
+		p.update(ch.Old, ch.New, ch.Schema, ch.AllowDataLoss)
+	}
+	if p.err != nil {
+		return nil, p.err
+	}
+	return p.plan, nil
+}
+
+// Apply implements collections.SchemaStore.
+func (s *SchemaStore) Apply(ctx context.Context, plans ...*collections.Plan) error {
+	var blocked []string
+	for _, p := range plans {
+		blocked = append(blocked, p.Blocked...)
+	}
+	if len(blocked) > 0 {
+		return collections.Errorf(collections.EINVALID, "%s", strings.Join(blocked, " "))
+	}
+	return s.db.Bun.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		// One schema change at a time across all nodes.
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", schemaLockKey); err != nil {
+			return err
+		}
+		for _, plan := range plans {
+			if err := s.checkCurrent(ctx, tx, plan); err != nil {
+				return err
+			}
+			for _, st := range plan.Steps {
+				if _, err := tx.Tx.ExecContext(ctx, st.SQL); err != nil {
+					return stepError(st, err)
+				}
+			}
+			if err := s.saveDefinition(ctx, tx, plan); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// schemaLockKey serializes schema changes between nodes.
+const schemaLockKey = 7_346_183_210
+
+// checkCurrent fails with ECONFLICT when the stored definition changed since
+// the plan was made.
+func (s *SchemaStore) checkCurrent(ctx context.Context, tx bun.Tx, plan *collections.Plan) error {
+	if plan.Old == nil {
+		return nil
+	}
+	var row collectionRow
+	err := tx.NewSelect().Model(&row).Where("id = ?", plan.Old.ID).For("UPDATE").Scan(ctx)
+	if err != nil {
+		return translate(err, nil)
+	}
+	if !row.Updated.Equal(plan.Old.Updated) {
+		return collections.Errorf(collections.ECONFLICT, "Collection %q was changed by someone else; reload it and try again.", plan.Old.Name)
+	}
+	return nil
+}
+
+func (s *SchemaStore) saveDefinition(ctx context.Context, tx bun.Tx, plan *collections.Plan) error {
+	h := historyRow{Actor: plan.Actor}
+	steps, _ := json.Marshal(plan.Steps)
+	h.Steps = string(steps)
+	if plan.Old != nil {
+		b, _ := json.Marshal(plan.Old)
+		h.Before = ptr(string(b))
+		h.CollectionID, h.CollectionName = plan.Old.ID, plan.Old.Name
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	switch {
+	case plan.Truncate:
+		h.Action = "truncate"
+		h.After = h.Before
+	case plan.New == nil:
+		h.Action = "delete"
+		if _, err := tx.NewDelete().Model((*collectionRow)(nil)).Where("id = ?", plan.Old.ID).Exec(ctx); err != nil {
+			return err
+		}
+	default:
+		c := plan.New
+		c.Updated = now
+		if plan.Old == nil {
+			h.Action = "create"
+			c.Created = now
+		} else {
+			h.Action = "update"
+			c.Created = plan.Old.Created
+		}
+		b, _ := json.Marshal(c)
+		h.After = ptr(string(b))
+		h.CollectionID, h.CollectionName = c.ID, c.Name
+		row := collectionRow{ID: c.ID, Name: c.Name, Type: c.Type, System: c.System, Definition: string(b), Created: c.Created, Updated: c.Updated}
+		_, err := tx.NewInsert().Model(&row).
+			On("CONFLICT (id) DO UPDATE").
+			Set("name = EXCLUDED.name, type = EXCLUDED.type, definition = EXCLUDED.definition, updated = EXCLUDED.updated").
+			Exec(ctx)
+		if err != nil {
+			var pgErr *pgconn.PgError
+			if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+				return collections.Invalid("Failed to save the collection.", map[string]collections.FieldError{
+					"name": {Code: "validation_collection_name_exists", Message: "Collection name must be unique (case insensitive)."}})
+			}
+			return err
+		}
+	}
+	if _, err := tx.NewInsert().Model(&h).Exec(ctx); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, "SELECT pg_notify('lumbung_schema', ?)", h.CollectionID)
+	return err
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// stepError explains a failed step without leaking the database's text
+// where it is not about the user's own input.
+func stepError(st collections.Step, err error) error {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return err
+	}
+	switch pgErr.Code {
+	case "23505":
+		return collections.Errorf(collections.EINVALID, "%s failed: existing records hold duplicate values.", strings.TrimSuffix(st.Description, "."))
+	case "23503":
+		return collections.Errorf(collections.EINVALID, "%s failed: existing records reference missing records.", strings.TrimSuffix(st.Description, "."))
+	case "42P07":
+		return collections.Errorf(collections.EINVALID, "%s failed: the name is already used by another table or index.", strings.TrimSuffix(st.Description, "."))
+	case "2BP01":
+		return collections.Errorf(collections.EINVALID, "%s failed: other objects depend on it.", strings.TrimSuffix(st.Description, "."))
+	}
+	if pgErr.Code[:2] == "42" || pgErr.Code[:2] == "22" {
+		// Only view queries carry user-written SQL; say what Postgres said.
+		if strings.HasPrefix(st.SQL, "CREATE VIEW") {
+			return collections.Errorf(collections.EINVALID, "Invalid view query: %s.", pgErr.Message)
+		}
+	}
+	return fmt.Errorf("schema step %q: %w", st.Description, err)
+}
+
+// describeView checks a view query and derives the view's fields from the
+// columns it returns. The query runs through the extended protocol, which
+// refuses more than one statement.
+func (s *SchemaStore) describeView(ctx context.Context, c *collections.Collection) error {
+	q := strings.TrimSpace(strings.TrimRight(strings.TrimSpace(c.ViewQuery), ";"))
+	c.ViewQuery = q
+	rows, err := s.db.Pool.Query(ctx, "SELECT * FROM ("+q+") AS v LIMIT 0", pgx.QueryExecModeDescribeExec)
+	if err != nil {
+		return viewError(err)
+	}
+	fds := rows.FieldDescriptions()
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return viewError(err)
+	}
+	var fields []*collections.Field
+	hasID := false
+	for _, fd := range fds {
+		name := fd.Name
+		typ := viewFieldType(fd.DataTypeOID)
+		if name == "id" {
+			hasID = true
+			typ = "text"
+		}
+		if msg := collections.CheckName(name, false); msg != "" && name != "id" {
+			return collections.Errorf(collections.EINVALID, "Invalid view query: column %q: %s", name, msg)
+		}
+		f, _ := collections.NewField(name, typ)
+		if old, ok := c.Field(name); ok {
+			f.ID = old.ID
+		} else {
+			f.ID = collections.NewFieldID(typ)
+		}
+		fields = append(fields, f)
+	}
+	if !hasID {
+		return collections.Errorf(collections.EINVALID, "Invalid view query: it must return an id column.")
+	}
+	c.Fields = fields
+	return nil
+}
+
+func viewError(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return collections.Errorf(collections.EINVALID, "Invalid view query: %s.", pgErr.Message)
+	}
+	return err
+}
+
+// viewFieldType maps a result column type to a field type.
+func viewFieldType(oid uint32) string {
+	switch oid {
+	case 20, 21, 23, 700, 701, 1700: // int8, int2, int4, float4, float8, numeric
+		return "number"
+	case 16:
+		return "bool"
+	case 1082, 1114, 1184: // date, timestamp, timestamptz
+		return "date"
+	case 25, 1043, 1042, 19: // text, varchar, bpchar, name
+		return "text"
+	}
+	return "json"
+}

@@ -1,0 +1,273 @@
+package collections
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Records reads and writes records with validation. It is bound to one
+// RecordStore: the shared pool, or a transaction inside Service.InTx.
+type Records struct {
+	svc   *Service
+	store RecordStore
+}
+
+// Records returns record operations on the shared pool.
+func (s *Service) Records() *Records { return &Records{svc: s, store: s.records} }
+
+// InTx runs fn with record operations bound to one transaction, committed
+// when fn returns nil.
+func (s *Service) InTx(ctx context.Context, fn func(*Records) error) error {
+	return s.records.InTx(ctx, func(tx RecordStore) error {
+		return fn(&Records{svc: s, store: tx})
+	})
+}
+
+// MaxPerPage is the largest page size a list returns.
+const MaxPerPage = 1000
+
+// List returns one page of records of c.
+func (r *Records) List(ctx context.Context, c *Collection, q Query) (*Page, error) {
+	if q.Page < 1 {
+		q.Page = 1
+	}
+	switch {
+	case q.PerPage <= 0:
+		q.PerPage = 30
+	case q.PerPage > MaxPerPage:
+		q.PerPage = MaxPerPage
+	}
+	if q.Now.IsZero() {
+		q.Now = time.Now().UTC()
+	}
+	return r.store.List(ctx, r.svc, c, q)
+}
+
+// Get returns one record of c.
+func (r *Records) Get(ctx context.Context, c *Collection, id string) (*Record, error) {
+	return r.store.Get(ctx, c, id)
+}
+
+// FindByEmail returns the record of auth collection c with that email.
+func (r *Records) FindByEmail(ctx context.Context, c *Collection, email string) (*Record, error) {
+	if c.Type != TypeAuth {
+		return nil, Errorf(EINVALID, "%q is not an auth collection.", c.Name)
+	}
+	return r.store.FindByEmail(ctx, c, email)
+}
+
+// Create validates input (decoded JSON or form values keyed by field name)
+// and inserts a record.
+func (r *Records) Create(ctx context.Context, c *Collection, input map[string]any) (*Record, error) {
+	if c.Type == TypeView {
+		return nil, Errorf(EINVALID, "View collections are read only.")
+	}
+	rec := NewRecord(c)
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	if err := r.fill(c, rec, nil, input, now); err != nil {
+		return nil, err
+	}
+	if err := r.store.Insert(ctx, r.svc, rec); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
+// Update applies input (with PocketBase's "field+", "+field" and "field-"
+// modifiers) to the record and saves it.
+func (r *Records) Update(ctx context.Context, c *Collection, id string, input map[string]any) (*Record, error) {
+	if c.Type == TypeView {
+		return nil, Errorf(EINVALID, "View collections are read only.")
+	}
+	old, err := r.store.Get(ctx, c, id)
+	if err != nil {
+		return nil, err
+	}
+	rec := NewRecord(c)
+	for k, v := range old.Data {
+		rec.Data[k] = v
+	}
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	if err := r.fill(c, rec, old, input, now); err != nil {
+		return nil, err
+	}
+	if err := r.store.Update(ctx, r.svc, rec); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
+// Delete removes a record; relations are cascaded or cleared by the database.
+func (r *Records) Delete(ctx context.Context, c *Collection, id string) error {
+	if c.Type == TypeView {
+		return Errorf(EINVALID, "View collections are read only.")
+	}
+	return r.store.Delete(ctx, r.svc, c, id)
+}
+
+// fill validates input into rec. old is nil on create.
+func (r *Records) fill(c *Collection, rec *Record, old *Record, input map[string]any, now time.Time) error {
+	errs := map[string]FieldError{}
+	for _, f := range c.Fields {
+		if f.Type == "autodate" {
+			o := f.Options.(*AutodateOptions)
+			if (old == nil && o.OnCreate) || (old != nil && o.OnUpdate) {
+				rec.Data[f.Name] = now
+			} else if old == nil {
+				rec.Data[f.Name] = nil
+			}
+			continue
+		}
+		if f.Name == "id" && old != nil {
+			continue // ids never change
+		}
+		raw, set := input[f.Name]
+		if !set {
+			if old == nil {
+				v, _ := f.Options.Prepare(nil)
+				rec.Data[f.Name] = v
+			}
+		} else {
+			v, ferr := f.Options.Prepare(raw)
+			if ferr != nil {
+				errs[f.Name] = *ferr
+				continue
+			}
+			rec.Data[f.Name] = v
+		}
+		if ferr := applyModifiers(f, rec, input); ferr != nil {
+			errs[f.Name] = *ferr
+		}
+	}
+	if old == nil {
+		if id, _ := rec.Data["id"].(string); id == "" {
+			rec.Data["id"] = NewID()
+		}
+	}
+	if c.Type == TypeAuth {
+		if err := r.fillAuth(rec, old, input, errs); err != nil {
+			return err
+		}
+	}
+	for _, f := range c.Fields {
+		if _, failed := errs[f.Name]; failed || !f.Required || f.Type == "autodate" {
+			continue
+		}
+		if f.Type == "password" && old != nil {
+			continue
+		}
+		if IsEmpty(rec.Data[f.Name]) {
+			errs[f.Name] = FieldError{"validation_required", "Cannot be blank."}
+		}
+		if o, ok := f.Options.(*RelationOptions); ok && o.Multi() && len(IDs(rec.Data[f.Name])) < o.MinSelect {
+			errs[f.Name] = FieldError{"validation_not_enough_values", fmt.Sprintf("Select at least %d.", o.MinSelect)}
+		}
+	}
+	if len(errs) > 0 {
+		return Invalid("Failed to "+map[bool]string{true: "create", false: "update"}[old == nil]+" record.", errs)
+	}
+	return nil
+}
+
+// fillAuth hashes a new password and rotates the token key when it changes,
+// which invalidates every token issued before.
+func (r *Records) fillAuth(rec, old *Record, input map[string]any, errs map[string]FieldError) error {
+	if old == nil {
+		rec.Data["tokenKey"] = randomString(50)
+	}
+	pw, _ := rec.Data["password"].(string)
+	if _, set := input["password"]; !set || pw == "" {
+		if old != nil {
+			rec.Data["password"] = old.Data["password"]
+		}
+		return nil
+	}
+	if _, failed := errs["password"]; failed {
+		return nil
+	}
+	if r.svc.hash == nil {
+		return fmt.Errorf("collections: no password hasher configured")
+	}
+	h, err := r.svc.hash(pw)
+	if err != nil {
+		return err
+	}
+	rec.Data["password"] = h
+	if old != nil {
+		rec.Data["tokenKey"] = randomString(50)
+	}
+	return nil
+}
+
+// applyModifiers applies "field+" / "+field" (add, append, prepend) and
+// "field-" (subtract, remove) to the value in rec.
+func applyModifiers(f *Field, rec *Record, input map[string]any) *FieldError {
+	for _, mod := range []string{f.Name + "+", "+" + f.Name, f.Name + "-"} {
+		raw, ok := input[mod]
+		if !ok {
+			continue
+		}
+		switch f.Storage() {
+		case StorageNumber:
+			n, ferr := toNumber(raw)
+			if ferr != nil {
+				return ferr
+			}
+			cur, _ := rec.Data[f.Name].(float64)
+			if strings.HasSuffix(mod, "-") {
+				n = -n
+			}
+			v, ferr := f.Options.Prepare(cur + n)
+			if ferr != nil {
+				return ferr
+			}
+			rec.Data[f.Name] = v
+		case StorageTextArray:
+			items, ferr := toStringList(raw)
+			if ferr != nil {
+				return ferr
+			}
+			cur := IDs(rec.Data[f.Name])
+			var next []string
+			switch {
+			case strings.HasPrefix(mod, "+"):
+				next = append(append([]string{}, items...), cur...)
+			case strings.HasSuffix(mod, "+"):
+				next = append(append([]string{}, cur...), items...)
+			default:
+				for _, id := range cur {
+					if !contains(items, id) {
+						next = append(next, id)
+					}
+				}
+			}
+			v, ferr := f.Options.Prepare(toAnyList(next))
+			if ferr != nil {
+				return ferr
+			}
+			rec.Data[f.Name] = v
+		default:
+			return &FieldError{"validation_invalid_modifier", fmt.Sprintf("%q does not support the %q modifier.", f.Name, mod)}
+		}
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func toAnyList(list []string) []any {
+	out := make([]any, len(list))
+	for i, s := range list {
+		out[i] = s
+	}
+	return out
+}

@@ -1,0 +1,211 @@
+package collections
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// MaxExpandDepth is how many relations an expand path may follow.
+const MaxExpandDepth = 6
+
+// maxBackRelations caps the records one back-relation expand loads per
+// request, as PocketBase does.
+const maxBackRelations = 1000
+
+type expandTree map[string]expandTree
+
+// ParseExpand reads PocketBase's expand parameter: comma separated dotted
+// relation paths.
+func ParseExpand(s string) (expandTree, error) {
+	tree := expandTree{}
+	for _, path := range strings.Split(s, ",") {
+		path = strings.TrimSpace(path)
+		if path == "" {
+			continue
+		}
+		parts := strings.Split(path, ".")
+		if len(parts) > MaxExpandDepth {
+			return nil, Errorf(EINVALID, "Cannot expand %q: at most %d levels are allowed.", path, MaxExpandDepth)
+		}
+		node := tree
+		for _, p := range parts {
+			p = strings.TrimSpace(p)
+			if p == "" {
+				return nil, Errorf(EINVALID, "Cannot expand %q: empty path segment.", path)
+			}
+			next, ok := node[p]
+			if !ok {
+				next = expandTree{}
+				node[p] = next
+			}
+			node = next
+		}
+	}
+	return tree, nil
+}
+
+// Expand loads the related records named by expand (PocketBase's syntax,
+// including back-relations "<collection>_via_<field>") into each record's
+// Expand map. Unknown paths are EINVALID.
+func (r *Records) Expand(ctx context.Context, c *Collection, recs []*Record, expand string) error {
+	tree, err := ParseExpand(expand)
+	if err != nil || len(tree) == 0 || len(recs) == 0 {
+		return err
+	}
+	return r.expandLevel(ctx, c, recs, tree)
+}
+
+func (r *Records) expandLevel(ctx context.Context, c *Collection, recs []*Record, tree expandTree) error {
+	for name, sub := range tree {
+		var (
+			related *Collection
+			loaded  []*Record
+			err     error
+		)
+		if f, ok := c.Field(name); ok {
+			o, isRel := f.Options.(*RelationOptions)
+			if !isRel {
+				return Errorf(EINVALID, "Cannot expand %q: it is not a relation field of %q.", name, c.Name)
+			}
+			if related, ok = r.svc.Collection(o.CollectionID); !ok {
+				continue
+			}
+			if loaded, err = r.expandForward(ctx, f, related, recs); err != nil {
+				return err
+			}
+		} else {
+			other, field, ok := r.backRelation(c, name)
+			if !ok {
+				return Errorf(EINVALID, "Cannot expand %q: %q has no such relation field or back-relation.", name, c.Name)
+			}
+			related = other
+			if loaded, err = r.expandBack(ctx, name, other, field, recs); err != nil {
+				return err
+			}
+		}
+		if len(sub) > 0 && len(loaded) > 0 {
+			if err := r.expandLevel(ctx, related, loaded, sub); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (r *Records) expandForward(ctx context.Context, f *Field, target *Collection, recs []*Record) ([]*Record, error) {
+	var ids []string
+	seen := map[string]bool{}
+	for _, rec := range recs {
+		for _, id := range IDs(rec.Data[f.Name]) {
+			if !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+	}
+	loaded, err := r.store.GetMany(ctx, target, ids)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]*Record, len(loaded))
+	for _, l := range loaded {
+		byID[l.ID()] = l
+	}
+	multi := f.Options.(*RelationOptions).Multi()
+	for _, rec := range recs {
+		refs := IDs(rec.Data[f.Name])
+		if multi {
+			list := make([]*Record, 0, len(refs))
+			for _, id := range refs {
+				if l, ok := byID[id]; ok {
+					list = append(list, l)
+				}
+			}
+			if len(list) > 0 {
+				rec.setExpand(f.Name, list)
+			}
+		} else if len(refs) == 1 {
+			if l, ok := byID[refs[0]]; ok {
+				rec.setExpand(f.Name, l)
+			}
+		}
+	}
+	return loaded, nil
+}
+
+func (r *Records) expandBack(ctx context.Context, name string, other *Collection, f *Field, recs []*Record) ([]*Record, error) {
+	ids := make([]string, len(recs))
+	byID := make(map[string]*Record, len(recs))
+	for i, rec := range recs {
+		ids[i] = rec.ID()
+		byID[ids[i]] = rec
+	}
+	loaded, err := r.store.Referencing(ctx, other, f, ids, maxBackRelations)
+	if err != nil {
+		return nil, err
+	}
+	single := isUnique(other, f)
+	for _, l := range loaded {
+		for _, id := range IDs(l.Data[f.Name]) {
+			rec, ok := byID[id]
+			if !ok {
+				continue
+			}
+			if single {
+				rec.setExpand(name, l)
+				continue
+			}
+			list, _ := rec.Expand[name].([]*Record)
+			rec.setExpand(name, append(list, l))
+		}
+	}
+	return loaded, nil
+}
+
+// backRelation resolves "<collection>_via_<field>" to a relation field of
+// another collection that points at c.
+func (r *Records) backRelation(c *Collection, name string) (*Collection, *Field, bool) {
+	collName, fieldName, ok := strings.Cut(name, "_via_")
+	if !ok {
+		return nil, nil, false
+	}
+	other, ok := r.svc.Collection(collName)
+	if !ok {
+		return nil, nil, false
+	}
+	f, ok := other.Field(fieldName)
+	if !ok {
+		return nil, nil, false
+	}
+	o, ok := f.Options.(*RelationOptions)
+	if !ok || o.CollectionID != c.ID {
+		return nil, nil, false
+	}
+	return other, f, true
+}
+
+// isUnique reports whether a single relation field has a unique index of
+// its own, which makes its back-relation hold at most one record.
+func isUnique(c *Collection, f *Field) bool {
+	if f.Options.(*RelationOptions).Multi() {
+		return false
+	}
+	for _, raw := range c.Indexes {
+		ix, err := ParseIndex(raw)
+		if err == nil && ix.Unique && len(ix.Columns) == 1 && ix.Columns[0].Name == f.Name {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *Record) setExpand(name string, v any) {
+	if r.Expand == nil {
+		r.Expand = map[string]any{}
+	}
+	r.Expand[name] = v
+}
+
+// String describes the record for logs.
+func (r *Record) String() string { return fmt.Sprintf("%s/%s", r.Collection.Name, r.ID()) }

@@ -1,0 +1,90 @@
+package collections
+
+import (
+	"context"
+	"time"
+)
+
+// SchemaStore persists collection definitions and applies schema changes.
+type SchemaStore interface {
+	// Load returns every collection.
+	Load(ctx context.Context) ([]*Collection, error)
+	// Plan computes the SQL steps and their data impact for changing old into
+	// new (old nil: create; new nil: drop), without changing anything.
+	Plan(ctx context.Context, change Change) (*Plan, error)
+	// Apply runs the plan's steps, the definition update and a schema-history
+	// row in one transaction. It fails with ECONFLICT when the stored
+	// definition no longer matches change.Old (a concurrent edit).
+	// Several plans (an import) apply together in one transaction.
+	Apply(ctx context.Context, plans ...*Plan) error
+}
+
+// Change is a schema change: Old nil creates New, New nil drops Old.
+type Change struct {
+	Old, New *Collection
+	Schema   Lookup // every collection after the change
+	// AllowDataLoss lets type changes discard values that cannot be converted.
+	AllowDataLoss bool
+	// Truncate empties the collection instead of changing its definition.
+	Truncate bool
+	Actor    string
+}
+
+// Plan is a schema change as the SQL that will run, for review before apply.
+type Plan struct {
+	Change `json:"-"`
+	Steps  []Step `json:"steps"`
+	// Blocked lists reasons the change cannot run as requested (e.g. rows
+	// that would fail a type cast without AllowDataLoss).
+	Blocked []string `json:"blocked"`
+}
+
+// Step is one statement of a plan with a human description of what it does
+// to existing data.
+type Step struct {
+	SQL         string `json:"sql"`
+	Description string `json:"description"`
+	Impact      string `json:"impact,omitempty"`
+	// AffectedRows is how many existing rows the step changes or fails on,
+	// when known (-1 when not applicable).
+	AffectedRows int64 `json:"affectedRows"`
+}
+
+// Query is a parsed list request.
+type Query struct {
+	Page      int
+	PerPage   int
+	Sort      string
+	Filter    string
+	SkipTotal bool
+	// Now is the time filter macros such as @now see.
+	Now time.Time
+}
+
+// Page is one page of records.
+type Page struct {
+	Page       int       `json:"page"`
+	PerPage    int       `json:"perPage"`
+	TotalItems int       `json:"totalItems"`
+	TotalPages int       `json:"totalPages"`
+	Items      []*Record `json:"items"`
+}
+
+// RecordStore reads and writes records of user collections.
+type RecordStore interface {
+	List(ctx context.Context, s Lookup, c *Collection, q Query) (*Page, error)
+	Get(ctx context.Context, c *Collection, id string) (*Record, error)
+	// GetMany returns the records with the given ids, in no particular order.
+	GetMany(ctx context.Context, c *Collection, ids []string) ([]*Record, error)
+	// Referencing returns records of c whose field references any of ids.
+	Referencing(ctx context.Context, c *Collection, field *Field, ids []string, limit int) ([]*Record, error)
+	// FindByEmail returns the auth record with the given email, compared
+	// case-insensitively.
+	FindByEmail(ctx context.Context, c *Collection, email string) (*Record, error)
+	Insert(ctx context.Context, s Lookup, r *Record) error
+	Update(ctx context.Context, s Lookup, r *Record) error
+	Delete(ctx context.Context, s Lookup, c *Collection, id string) error
+	// InTx runs fn with a RecordStore bound to one transaction, committed when
+	// fn returns nil and rolled back otherwise.
+	InTx(ctx context.Context, fn func(RecordStore) error) error
+}

@@ -1,0 +1,98 @@
+// Package api serves Lumbung's HTTP API with Fiber. Each resource has its own
+// file with its route table on top; errors.go alone maps errors to statuses.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/lumbunghq/lumbung/collections"
+	"github.com/lumbunghq/lumbung/server/auth"
+)
+
+// Deps are what the handlers need.
+type Deps struct {
+	Collections *collections.Service
+	Auth        *auth.Authenticator
+	Issuer      *auth.Issuer
+	Ping        func(context.Context) error
+	Logger      *slog.Logger
+	// BodyLimit is the largest request body in bytes.
+	BodyLimit int
+	// RequestTimeout bounds the database work of one request.
+	RequestTimeout time.Duration
+	// TokenTTL is how long auth tokens stay valid.
+	TokenTTL time.Duration
+}
+
+// handlers holds the dependencies of every route.
+type handlers struct {
+	Deps
+}
+
+// New returns the Fiber app serving the API.
+func New(d Deps) *fiber.App {
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.RequestTimeout == 0 {
+		d.RequestTimeout = time.Minute
+	}
+	if d.TokenTTL == 0 {
+		d.TokenTTL = 24 * time.Hour
+	}
+	app := fiber.New(fiber.Config{
+		AppName:               "lumbung",
+		BodyLimit:             d.BodyLimit,
+		ErrorHandler:          ErrorHandler(d.Logger),
+		DisableStartupMessage: true,
+		ReadTimeout:           time.Minute,
+		WriteTimeout:          time.Minute,
+		IdleTimeout:           2 * time.Minute,
+	})
+	h := &handlers{Deps: d}
+	app.Use(requestContext(d.Logger, d.RequestTimeout), recoverPanics(d.Logger))
+	a := app.Group("/api", h.identify)
+	h.healthRoutes(a)
+	h.authRoutes(a)
+	h.collectionRoutes(a)
+	h.recordRoutes(a)
+	h.batchRoutes(a)
+	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+	return app
+}
+
+const identityKey = "identity"
+
+// identify resolves the Authorization header into the request's identity.
+func (h *handlers) identify(c *fiber.Ctx) error {
+	id, err := h.Auth.Identify(c.UserContext(), c.Get(fiber.HeaderAuthorization))
+	if err != nil {
+		return err
+	}
+	if id != nil {
+		c.Locals(identityKey, id)
+	}
+	return c.Next()
+}
+
+func identity(c *fiber.Ctx) *auth.Identity {
+	id, _ := c.Locals(identityKey).(*auth.Identity)
+	return id
+}
+
+// superuserOnly guards routes that, until access rules exist, only
+// superusers may call.
+func superuserOnly(c *fiber.Ctx) error {
+	id := identity(c)
+	if id.Superuser() {
+		return c.Next()
+	}
+	if id == nil {
+		return collections.Errorf(collections.EFORBIDDEN, "Only superusers can perform this action.")
+	}
+	return collections.Errorf(collections.EFORBIDDEN, "Only superusers can perform this action.")
+}

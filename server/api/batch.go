@@ -1,0 +1,148 @@
+package api
+
+import (
+	"encoding/json"
+	"net/url"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/lumbunghq/lumbung/collections"
+)
+
+// MaxBatchRequests is how many sub-requests one batch may hold.
+const MaxBatchRequests = 50
+
+func (h *handlers) batchRoutes(r fiber.Router) {
+	r.Post("/batch", superuserOnly, h.batch)
+}
+
+type batchRequest struct {
+	Method string         `json:"method"`
+	URL    string         `json:"url"`
+	Body   map[string]any `json:"body"`
+}
+
+type batchResult struct {
+	Status int             `json:"status"`
+	Body   json.RawMessage `json:"body"`
+}
+
+// batch runs record creates, updates, upserts and deletes in one
+// transaction: all succeed or none is kept.
+func (h *handlers) batch(c *fiber.Ctx) error {
+	var in struct {
+		Requests []batchRequest `json:"requests"`
+	}
+	if err := decodeJSON(c.Body(), &in); err != nil {
+		return err
+	}
+	switch {
+	case len(in.Requests) == 0:
+		return collections.Invalid("Invalid batch request.", map[string]collections.FieldError{
+			"requests": {Code: "validation_required", Message: "Cannot be blank."}})
+	case len(in.Requests) > MaxBatchRequests:
+		return collections.Invalid("Invalid batch request.", map[string]collections.FieldError{
+			"requests": {Code: "validation_length_too_long", Message: "The batch may hold at most 50 requests."}})
+	}
+	showHidden := identity(c).Superuser()
+	results := make([]batchResult, len(in.Requests))
+	err := h.Collections.InTx(c.UserContext(), func(recs *collections.Records) error {
+		for i, req := range in.Requests {
+			status, rec, err := h.runBatchItem(c, recs, req)
+			if err != nil {
+				body := toBody(c, h.Logger, err)
+				return &batchError{index: i, status: body.Status, response: body}
+			}
+			results[i].Status = status
+			if rec == nil {
+				results[i].Body = json.RawMessage("null")
+				continue
+			}
+			out, err := h.batchOutput(rec.Collection, req.URL, showHidden)
+			if err == nil {
+				err = recs.Expand(c.UserContext(), rec.Collection, []*collections.Record{rec}, out.expand)
+			}
+			var b []byte
+			if err == nil {
+				b, err = rec.AppendJSON(nil, out.projection, showHidden)
+			}
+			if err != nil {
+				body := toBody(c, h.Logger, err)
+				return &batchError{index: i, status: body.Status, response: body}
+			}
+			results[i].Body = b
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(results)
+}
+
+func (h *handlers) runBatchItem(c *fiber.Ctx, recs *collections.Records, req batchRequest) (int, *collections.Record, error) {
+	name, id, ok := splitPath(req.URL)
+	if !ok {
+		return 0, nil, collections.Errorf(collections.EINVALID, "Unsupported batch URL %q: expected /api/collections/{collection}/records[/{id}].", req.URL)
+	}
+	col, err := h.Collections.MustCollection(name)
+	if err != nil {
+		return 0, nil, err
+	}
+	body := req.Body
+	if body == nil {
+		body = map[string]any{}
+	}
+	ctx := c.UserContext()
+	switch strings.ToUpper(req.Method) {
+	case fiber.MethodPost:
+		if id != "" {
+			break
+		}
+		r, err := recs.Create(ctx, col, body)
+		return fiber.StatusOK, r, err
+	case fiber.MethodPatch:
+		if id == "" {
+			break
+		}
+		r, err := recs.Update(ctx, col, id, body)
+		return fiber.StatusOK, r, err
+	case fiber.MethodPut: // upsert by body id
+		bid, _ := body["id"].(string)
+		if id != "" || bid == "" {
+			if id == "" {
+				r, err := recs.Create(ctx, col, body)
+				return fiber.StatusOK, r, err
+			}
+			break
+		}
+		if _, err := recs.Get(ctx, col, bid); err == nil {
+			r, err := recs.Update(ctx, col, bid, body)
+			return fiber.StatusOK, r, err
+		} else if collections.ErrorCode(err) != collections.ENOTFOUND {
+			return 0, nil, err
+		}
+		r, err := recs.Create(ctx, col, body)
+		return fiber.StatusOK, r, err
+	case fiber.MethodDelete:
+		if id == "" {
+			break
+		}
+		return fiber.StatusNoContent, nil, recs.Delete(ctx, col, id)
+	}
+	return 0, nil, collections.Errorf(collections.EINVALID, "Unsupported batch request %s %s.", req.Method, req.URL)
+}
+
+// batchOutput reads expand and fields from a sub-request URL's query.
+func (h *handlers) batchOutput(col *collections.Collection, rawURL string, showHidden bool) (output, error) {
+	out := output{showHidden: showHidden}
+	_, query, _ := strings.Cut(rawURL, "?")
+	values, err := url.ParseQuery(query)
+	if err != nil {
+		return out, collections.Errorf(collections.EINVALID, "Invalid query in batch URL %q.", rawURL)
+	}
+	out.expand = values.Get("expand")
+	out.projection, err = collections.ParseProjection(values.Get("fields"))
+	return out, err
+}

@@ -1,0 +1,192 @@
+package api
+
+import (
+	"encoding/json"
+	"sort"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/lumbunghq/lumbung/collections"
+)
+
+func (h *handlers) collectionRoutes(r fiber.Router) {
+	g := r.Group("/collections", superuserOnly)
+	g.Get("/", h.listCollections)
+	g.Post("/", h.createCollection)
+	g.Put("/import", h.importCollections)
+	g.Get("/:collection", h.viewCollection)
+	g.Patch("/:collection", h.updateCollection)
+	g.Delete("/:collection", h.deleteCollection)
+	g.Delete("/:collection/truncate", h.truncateCollection)
+}
+
+// planResponse answers a dry run: the collection as it would be saved and
+// the SQL that would run.
+type planResponse struct {
+	DryRun     bool                    `json:"dryRun"`
+	Collection *collections.Collection `json:"collection,omitempty"`
+	Plans      []*collections.Plan     `json:"plans"`
+}
+
+func saveOptions(c *fiber.Ctx) collections.SaveOptions {
+	actor := ""
+	if id := identity(c); id != nil {
+		actor = id.Record.ID()
+	}
+	return collections.SaveOptions{
+		DryRun:        c.QueryBool("dryRun"),
+		AllowDataLoss: c.QueryBool("allowDataLoss"),
+		Actor:         actor,
+	}
+}
+
+func (h *handlers) listCollections(c *fiber.Ctx) error {
+	all := h.Collections.Collections()
+	if f := strings.TrimSpace(c.Query("filter")); f != "" {
+		// PocketBase clients look collections up by name or type.
+		var keep []*collections.Collection
+		for _, col := range all {
+			if matchCollectionFilter(col, f) {
+				keep = append(keep, col)
+			}
+		}
+		all = keep
+	}
+	if c.Query("sort") == "name" || c.Query("sort") == "+name" {
+		sort.Slice(all, func(i, j int) bool { return all[i].Name < all[j].Name })
+	}
+	q, err := pageQuery(c)
+	if err != nil {
+		return err
+	}
+	items := []*collections.Collection{}
+	start := (q.Page - 1) * q.PerPage
+	for i := start; i < len(all) && i < start+q.PerPage; i++ {
+		items = append(items, all[i])
+	}
+	totalPages := (len(all) + q.PerPage - 1) / q.PerPage
+	return c.JSON(fiber.Map{"page": q.Page, "perPage": q.PerPage, "totalItems": len(all), "totalPages": totalPages, "items": items})
+}
+
+// matchCollectionFilter understands the simple equality filters clients send
+// for collections: name='x', type='auth', id='x', joined by && or ||.
+func matchCollectionFilter(col *collections.Collection, f string) bool {
+	for _, alt := range strings.Split(f, "||") {
+		ok := true
+		for _, cond := range strings.Split(alt, "&&") {
+			k, v, found := strings.Cut(cond, "=")
+			if !found {
+				return false
+			}
+			v = strings.Trim(strings.TrimSpace(v), `'"`)
+			switch strings.TrimSpace(k) {
+			case "name":
+				ok = ok && strings.EqualFold(col.Name, v)
+			case "type":
+				ok = ok && col.Type == v
+			case "id":
+				ok = ok && col.ID == v
+			case "system":
+				ok = ok && (v == "true") == col.System
+			default:
+				ok = false
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+func (h *handlers) viewCollection(c *fiber.Ctx) error {
+	col, err := h.Collections.MustCollection(c.Params("collection"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(col)
+}
+
+func (h *handlers) createCollection(c *fiber.Ctx) error {
+	var col collections.Collection
+	if err := decodeJSON(c.Body(), &col); err != nil {
+		return err
+	}
+	opts := saveOptions(c)
+	plan, err := h.Collections.CreateCollection(c.UserContext(), &col, opts)
+	if err != nil {
+		return err
+	}
+	if opts.DryRun {
+		return c.JSON(planResponse{DryRun: true, Collection: &col, Plans: []*collections.Plan{plan}})
+	}
+	saved, _ := h.Collections.Collection(col.ID)
+	return c.JSON(saved)
+}
+
+func (h *handlers) updateCollection(c *fiber.Ctx) error {
+	body := c.Body()
+	if len(strings.TrimSpace(string(body))) == 0 {
+		body = []byte("{}")
+	}
+	if !json.Valid(body) {
+		return collections.Errorf(collections.EINVALID, "Invalid JSON body.")
+	}
+	opts := saveOptions(c)
+	plan, col, err := h.Collections.UpdateCollection(c.UserContext(), c.Params("collection"), append([]byte(nil), body...), opts)
+	if err != nil {
+		return err
+	}
+	if opts.DryRun {
+		return c.JSON(planResponse{DryRun: true, Collection: col, Plans: []*collections.Plan{plan}})
+	}
+	return c.JSON(col)
+}
+
+func (h *handlers) deleteCollection(c *fiber.Ctx) error {
+	opts := saveOptions(c)
+	plan, err := h.Collections.DeleteCollection(c.UserContext(), c.Params("collection"), opts)
+	if err != nil {
+		return err
+	}
+	if opts.DryRun {
+		return c.JSON(planResponse{DryRun: true, Plans: []*collections.Plan{plan}})
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (h *handlers) truncateCollection(c *fiber.Ctx) error {
+	opts := saveOptions(c)
+	plan, err := h.Collections.TruncateCollection(c.UserContext(), c.Params("collection"), opts)
+	if err != nil {
+		return err
+	}
+	if opts.DryRun {
+		return c.JSON(planResponse{DryRun: true, Plans: []*collections.Plan{plan}})
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (h *handlers) importCollections(c *fiber.Ctx) error {
+	var body struct {
+		Collections   []*collections.Collection `json:"collections"`
+		DeleteMissing bool                      `json:"deleteMissing"`
+	}
+	if err := decodeJSON(c.Body(), &body); err != nil {
+		return err
+	}
+	if len(body.Collections) == 0 {
+		return collections.Invalid("Failed to import the collections.", map[string]collections.FieldError{
+			"collections": {Code: "validation_required", Message: "Cannot be blank."}})
+	}
+	opts := saveOptions(c)
+	plans, err := h.Collections.Import(c.UserContext(), body.Collections, body.DeleteMissing, opts)
+	if err != nil {
+		return err
+	}
+	if opts.DryRun {
+		return c.JSON(planResponse{DryRun: true, Plans: plans})
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}

@@ -1,0 +1,105 @@
+package api
+
+import (
+	"errors"
+	"log/slog"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/lumbunghq/lumbung/collections"
+)
+
+// statusOf maps the error vocabulary to HTTP statuses. It is the only place
+// that does.
+func statusOf(code string) int {
+	switch code {
+	case collections.EINVALID:
+		return fiber.StatusBadRequest
+	case collections.ENOTFOUND:
+		return fiber.StatusNotFound
+	case collections.ECONFLICT:
+		return fiber.StatusConflict
+	case collections.EFORBIDDEN:
+		return fiber.StatusForbidden
+	case collections.EUNAUTHORIZED:
+		return fiber.StatusUnauthorized
+	case collections.ETOOLARGE:
+		return fiber.StatusRequestEntityTooLarge
+	case collections.ETOOMANY:
+		return fiber.StatusTooManyRequests
+	}
+	return fiber.StatusInternalServerError
+}
+
+// errorBody is PocketBase's error response.
+type errorBody struct {
+	Status  int            `json:"status"`
+	Message string         `json:"message"`
+	Data    map[string]any `json:"data"`
+}
+
+// batchError reports which sub-request of a batch failed.
+type batchError struct {
+	index    int
+	status   int
+	response errorBody
+}
+
+func (e *batchError) Error() string { return "batch request failed: " + e.response.Message }
+
+// toBody turns any error into the response body and status. Unknown errors
+// are logged with the request id and answered with a generic message.
+func toBody(c *fiber.Ctx, log *slog.Logger, err error) errorBody {
+	var (
+		be   *batchError
+		fe   *fiber.Error
+		de   *collections.Error
+		body = errorBody{Data: map[string]any{}}
+	)
+	switch {
+	case errors.As(err, &be):
+		body.Status, body.Message = fiber.StatusBadRequest, "Batch transaction failed."
+		body.Data["requests"] = map[string]any{
+			itoa(be.index): map[string]any{
+				"code": "batch_request_failed", "message": "Batch request failed.",
+				"response": be.response,
+			},
+		}
+	case errors.As(err, &de):
+		body.Status, body.Message = statusOf(de.Code), de.Message
+		for k, v := range de.Data {
+			body.Data[k] = v
+		}
+	case errors.As(err, &fe):
+		body.Status, body.Message = fe.Code, fiberMessage(fe)
+	default:
+		body.Status = fiber.StatusInternalServerError
+	}
+	if body.Status >= 500 {
+		log.Error("request failed", "requestId", requestID(c), "method", c.Method(), "path", c.Path(), "err", err)
+		body.Message = collections.ErrorMessage(nil)
+		body.Data = map[string]any{}
+	}
+	return body
+}
+
+func fiberMessage(fe *fiber.Error) string {
+	switch fe.Code {
+	case fiber.StatusNotFound:
+		return "The requested resource wasn't found."
+	case fiber.StatusRequestEntityTooLarge:
+		return "The request body is too large."
+	case fiber.StatusMethodNotAllowed:
+		return "Method not allowed."
+	}
+	return fe.Message
+}
+
+// ErrorHandler writes every error returned by a handler as PocketBase's
+// error JSON.
+func ErrorHandler(log *slog.Logger) fiber.ErrorHandler {
+	return func(c *fiber.Ctx, err error) error {
+		body := toBody(c, log, err)
+		return c.Status(body.Status).JSON(body)
+	}
+}

@@ -1,0 +1,71 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+const requestIDKey = "requestId"
+
+func requestID(c *fiber.Ctx) string {
+	s, _ := c.Locals(requestIDKey).(string)
+	return s
+}
+
+// requestContext gives each request an id (echoed as X-Request-Id), a
+// context with a deadline for the database, and a log line when done.
+func requestContext(log *slog.Logger, timeout time.Duration) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		id := newRequestID()
+		c.Locals(requestIDKey, id)
+		c.Set("X-Request-Id", id)
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		c.SetUserContext(ctx)
+		start := time.Now()
+		err := c.Next()
+		if err != nil {
+			if herr := c.App().ErrorHandler(c, err); herr != nil {
+				c.Status(fiber.StatusInternalServerError)
+			}
+		}
+		log.LogAttrs(ctx, slog.LevelInfo, "request",
+			slog.String("requestId", id),
+			slog.String("method", c.Method()),
+			slog.String("path", c.Path()),
+			slog.Int("status", c.Response().StatusCode()),
+			slog.Duration("duration", time.Since(start)),
+			slog.String("ip", c.IP()),
+		)
+		return nil
+	}
+}
+
+func newRequestID() string {
+	var b [8]byte
+	rand.Read(b[:]) //nolint:errcheck // crypto/rand does not fail
+	return hex.EncodeToString(b[:])
+}
+
+// recoverPanics turns a panic in a handler into a logged 500.
+func recoverPanics(log *slog.Logger) fiber.Handler {
+	return func(c *fiber.Ctx) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				log.Error("panic", "requestId", requestID(c), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+				err = fmt.Errorf("panic: %v", r)
+			}
+		}()
+		return c.Next()
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

@@ -1,0 +1,211 @@
+package api
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/lumbunghq/lumbung/collections"
+)
+
+func (h *handlers) recordRoutes(r fiber.Router) {
+	g := r.Group("/collections/:collection/records", superuserOnly)
+	g.Get("/", h.listRecords)
+	g.Post("/", h.createRecord)
+	g.Get("/:id", h.viewRecord)
+	g.Patch("/:id", h.updateRecord)
+	g.Delete("/:id", h.deleteRecord)
+}
+
+// pageQuery reads page and perPage; perPage above the maximum is clamped.
+func pageQuery(c *fiber.Ctx) (collections.Query, error) {
+	q := collections.Query{Page: 1, PerPage: 30}
+	for _, p := range []struct {
+		name string
+		dst  *int
+	}{{"page", &q.Page}, {"perPage", &q.PerPage}} {
+		s := c.Query(p.name)
+		if s == "" {
+			continue
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return q, collections.Errorf(collections.EINVALID, "%s must be a positive integer.", p.name)
+		}
+		*p.dst = n
+	}
+	if q.PerPage > collections.MaxPerPage {
+		q.PerPage = collections.MaxPerPage
+	}
+	return q, nil
+}
+
+// output holds what shapes the records of a response: expand and fields.
+type output struct {
+	expand     string
+	projection *collections.Projection
+	showHidden bool
+}
+
+func (h *handlers) outputOf(c *fiber.Ctx, col *collections.Collection) (output, error) {
+	out := output{expand: c.Query("expand"), showHidden: identity(c).Superuser()}
+	p, err := collections.ParseProjection(c.Query("fields"))
+	if err != nil {
+		return out, err
+	}
+	for _, name := range p.Fields() {
+		switch name {
+		case "collectionId", "collectionName", "expand":
+			continue
+		}
+		f, ok := col.Field(name)
+		if !ok || f.Secret(col) || (f.Hidden && !out.showHidden) {
+			return out, collections.Errorf(collections.EINVALID, "Unknown field %q in the fields parameter.", name)
+		}
+	}
+	out.projection = p
+	return out, nil
+}
+
+func (h *handlers) listRecords(c *fiber.Ctx) error {
+	col, err := h.Collections.MustCollection(c.Params("collection"))
+	if err != nil {
+		return err
+	}
+	q, err := pageQuery(c)
+	if err != nil {
+		return err
+	}
+	q.Sort, q.Filter, q.SkipTotal = c.Query("sort"), c.Query("filter"), c.QueryBool("skipTotal")
+	out, err := h.outputOf(c, col)
+	if err != nil {
+		return err
+	}
+	recs := h.Collections.Records()
+	page, err := recs.List(c.UserContext(), col, q)
+	if err != nil {
+		return err
+	}
+	if err := recs.Expand(c.UserContext(), col, page.Items, out.expand); err != nil {
+		return err
+	}
+	b := make([]byte, 0, 256+len(page.Items)*256)
+	b = append(b, `{"page":`...)
+	b = strconv.AppendInt(b, int64(page.Page), 10)
+	b = append(b, `,"perPage":`...)
+	b = strconv.AppendInt(b, int64(page.PerPage), 10)
+	b = append(b, `,"totalItems":`...)
+	b = strconv.AppendInt(b, int64(page.TotalItems), 10)
+	b = append(b, `,"totalPages":`...)
+	b = strconv.AppendInt(b, int64(page.TotalPages), 10)
+	b = append(b, `,"items":[`...)
+	for i, r := range page.Items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if b, err = r.AppendJSON(b, out.projection, out.showHidden); err != nil {
+			return err
+		}
+	}
+	b = append(b, "]}"...)
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	return c.Send(b)
+}
+
+func (h *handlers) sendRecord(c *fiber.Ctx, col *collections.Collection, r *collections.Record, out output) error {
+	if err := h.Collections.Records().Expand(c.UserContext(), col, []*collections.Record{r}, out.expand); err != nil {
+		return err
+	}
+	b, err := r.AppendJSON(nil, out.projection, out.showHidden)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	return c.Send(b)
+}
+
+func (h *handlers) viewRecord(c *fiber.Ctx) error {
+	col, err := h.Collections.MustCollection(c.Params("collection"))
+	if err != nil {
+		return err
+	}
+	out, err := h.outputOf(c, col)
+	if err != nil {
+		return err
+	}
+	r, err := h.Collections.Records().Get(c.UserContext(), col, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return h.sendRecord(c, col, r, out)
+}
+
+func (h *handlers) createRecord(c *fiber.Ctx) error {
+	col, err := h.Collections.MustCollection(c.Params("collection"))
+	if err != nil {
+		return err
+	}
+	out, err := h.outputOf(c, col)
+	if err != nil {
+		return err
+	}
+	in, err := recordInput(c)
+	if err != nil {
+		return err
+	}
+	r, err := h.Collections.Records().Create(c.UserContext(), col, in)
+	if err != nil {
+		return err
+	}
+	return h.sendRecord(c, col, r, out)
+}
+
+func (h *handlers) updateRecord(c *fiber.Ctx) error {
+	col, err := h.Collections.MustCollection(c.Params("collection"))
+	if err != nil {
+		return err
+	}
+	out, err := h.outputOf(c, col)
+	if err != nil {
+		return err
+	}
+	in, err := recordInput(c)
+	if err != nil {
+		return err
+	}
+	r, err := h.Collections.Records().Update(c.UserContext(), col, c.Params("id"), in)
+	if err != nil {
+		return err
+	}
+	return h.sendRecord(c, col, r, out)
+}
+
+func (h *handlers) deleteRecord(c *fiber.Ctx) error {
+	col, err := h.Collections.MustCollection(c.Params("collection"))
+	if err != nil {
+		return err
+	}
+	if err := h.Collections.Records().Delete(c.UserContext(), col, c.Params("id")); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// splitPath returns the collection and record id of a records URL path, for
+// batch sub-requests.
+func splitPath(path string) (collection, id string, ok bool) {
+	path, _, _ = strings.Cut(path, "?")
+	rest, found := strings.CutPrefix(path, "/api/collections/")
+	if !found {
+		return "", "", false
+	}
+	parts := strings.Split(strings.Trim(rest, "/"), "/")
+	switch {
+	case len(parts) == 2 && parts[1] == "records":
+		return parts[0], "", true
+	case len(parts) == 3 && parts[1] == "records":
+		return parts[0], parts[2], true
+	}
+	return "", "", false
+}

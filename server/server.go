@@ -1,0 +1,199 @@
+// Package server is Lumbung's composition root: it starts or connects to
+// PostgreSQL, wires the stores, services and HTTP API, and runs them.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/lumbunghq/lumbung/collections"
+	"github.com/lumbunghq/lumbung/collections/postgres"
+	"github.com/lumbunghq/lumbung/server/api"
+	"github.com/lumbunghq/lumbung/server/auth"
+	"github.com/lumbunghq/lumbung/server/localpg"
+)
+
+// Config configures a server. Zero values take the defaults shown.
+type Config struct {
+	HTTPAddr    string // "127.0.0.1:8090"
+	Dir         string // "lb_data": data root, holds the private PostgreSQL in Dir/pg
+	DatabaseURL string // an external PostgreSQL; empty runs the private one
+	BodyLimit   int    // 32 MiB
+	MaxConns    int32  // database pool size; 0 lets pgx choose
+	// PasswordCost is the bcrypt cost of new password hashes (auth.DefaultCost).
+	PasswordCost int
+	// ShutdownTimeout bounds how long in-flight requests may take to finish
+	// after a stop signal.
+	ShutdownTimeout time.Duration // 30s
+	Logger          *slog.Logger
+}
+
+func (c *Config) defaults() {
+	if c.HTTPAddr == "" {
+		c.HTTPAddr = "127.0.0.1:8090"
+	}
+	if c.Dir == "" {
+		c.Dir = "lb_data"
+	}
+	if c.BodyLimit == 0 {
+		c.BodyLimit = 32 << 20
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = 30 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Server is a running Lumbung node.
+type Server struct {
+	cfg   Config
+	pg    *localpg.Server // nil with an external database
+	db    *postgres.DB
+	svc   *collections.Service
+	app   *fiber.App
+	auth  *auth.Authenticator
+	token *auth.Issuer
+}
+
+// New connects to the database (starting the private PostgreSQL when no URL
+// is configured), brings the system schema up to date and builds the API.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	cfg.defaults()
+	s, err := open(ctx, cfg, false)
+	if err != nil {
+		return nil, err
+	}
+	s.app = api.New(api.Deps{
+		Collections: s.svc,
+		Auth:        s.auth,
+		Issuer:      s.token,
+		Ping:        s.db.Ping,
+		Logger:      cfg.Logger,
+		BodyLimit:   cfg.BodyLimit,
+	})
+	return s, nil
+}
+
+// open starts the storage side: database, migrations, schema cache, tokens.
+// attach is for short-lived commands that share a running server's cluster.
+func open(ctx context.Context, cfg Config, attach bool) (s *Server, err error) {
+	s = &Server{cfg: cfg}
+	defer func() {
+		if err != nil {
+			s.Close(context.WithoutCancel(ctx))
+		}
+	}()
+	dsn := cfg.DatabaseURL
+	if dsn == "" {
+		s.pg, err = localpg.Start(ctx, localpg.Config{Dir: cfg.Dir, Logger: cfg.Logger, Attach: attach})
+		if err != nil {
+			return s, err
+		}
+		dsn = s.pg.URL()
+	}
+	if s.db, err = postgres.Open(ctx, dsn, cfg.MaxConns); err != nil {
+		return s, err
+	}
+	if err = s.db.Migrate(ctx); err != nil {
+		return s, err
+	}
+	var secret string
+	if err = postgres.NewParamStore(s.db).Ensure(ctx, "tokenSecret", randomHex(32), &secret); err != nil {
+		return s, err
+	}
+	s.token = auth.NewIssuer([]byte(secret))
+	s.svc = collections.NewService(collections.Config{
+		Schema:       postgres.NewSchemaStore(s.db),
+		Records:      postgres.NewRecordStore(s.db),
+		Logger:       cfg.Logger,
+		HashPassword: auth.Hasher(cfg.PasswordCost),
+	})
+	if err = s.svc.Reload(ctx); err != nil {
+		return s, err
+	}
+	if err = bootstrap(ctx, s.svc); err != nil {
+		return s, err
+	}
+	s.auth = auth.NewAuthenticator(s.svc, s.token)
+	return s, nil
+}
+
+// bootstrap creates the system collections a new database needs.
+func bootstrap(ctx context.Context, svc *collections.Service) error {
+	if _, ok := svc.Collection(auth.SuperusersCollection); ok {
+		return nil
+	}
+	c := &collections.Collection{Name: auth.SuperusersCollection, Type: collections.TypeAuth, System: true}
+	_, err := svc.CreateCollection(ctx, c, collections.SaveOptions{Actor: "system"})
+	if err != nil {
+		// Another node may have created it first.
+		if rerr := svc.Reload(ctx); rerr == nil {
+			if _, ok := svc.Collection(auth.SuperusersCollection); ok {
+				return nil
+			}
+		}
+		return fmt.Errorf("create %s: %w", auth.SuperusersCollection, err)
+	}
+	return nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b) //nolint:errcheck // crypto/rand does not fail
+	return hex.EncodeToString(b)
+}
+
+// App returns the HTTP handler, for in-process tests.
+func (s *Server) App() *fiber.App { return s.app }
+
+// Collections returns the collections service.
+func (s *Server) Collections() *collections.Service { return s.svc }
+
+// Run serves HTTP until ctx is cancelled, then stops accepting connections,
+// lets in-flight requests finish (up to ShutdownTimeout) and closes the
+// database. ready, if not nil, receives the listening address.
+func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
+	ln, err := net.Listen("tcp", s.cfg.HTTPAddr)
+	if err != nil {
+		return err
+	}
+	s.cfg.Logger.Info("serving", "addr", "http://"+ln.Addr().String(), "dashboard", "http://"+ln.Addr().String()+"/_/")
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	served := make(chan error, 1)
+	go func() { served <- s.app.Listener(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	s.cfg.Logger.Info("shutting down: finishing in-flight requests")
+	if err := s.app.ShutdownWithTimeout(s.cfg.ShutdownTimeout); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		s.cfg.Logger.Error("shutdown", "err", err)
+	}
+	return nil
+}
+
+// Close releases the database and stops the private PostgreSQL if this
+// server started it.
+func (s *Server) Close(ctx context.Context) {
+	if s.db != nil {
+		s.db.Close()
+	}
+	if s.pg != nil {
+		if err := s.pg.Stop(ctx); err != nil {
+			s.cfg.Logger.Error("stop postgres", "err", err)
+		}
+	}
+}
