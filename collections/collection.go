@@ -73,26 +73,13 @@ func (c *Collection) Clone() *Collection {
 
 var identRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-// reservedNames cannot name collections or fields: PostgreSQL keywords that
-// need quoting everywhere, and names the API gives a meaning of its own.
+// reservedNames cannot name collections or fields: words the filter
+// language and the API give a meaning of their own. SQL keywords are fine:
+// every identifier is quoted.
 var reservedNames = map[string]bool{
-	"all": true, "analyse": true, "analyze": true, "and": true, "any": true, "array": true,
-	"as": true, "asc": true, "asymmetric": true, "both": true, "case": true, "cast": true,
-	"check": true, "collate": true, "column": true, "constraint": true, "create": true,
-	"current_catalog": true, "current_date": true, "current_role": true, "current_time": true,
-	"current_timestamp": true, "current_user": true, "default": true, "deferrable": true,
-	"desc": true, "distinct": true, "do": true, "else": true, "end": true, "except": true,
-	"false": true, "fetch": true, "for": true, "foreign": true, "from": true, "grant": true,
-	"group": true, "having": true, "in": true, "initially": true, "intersect": true, "into": true,
-	"lateral": true, "leading": true, "limit": true, "localtime": true, "localtimestamp": true,
-	"not": true, "null": true, "offset": true, "on": true, "only": true, "or": true, "order": true,
-	"placing": true, "primary": true, "references": true, "returning": true, "select": true,
-	"session_user": true, "some": true, "symmetric": true, "table": true, "then": true, "to": true,
-	"trailing": true, "true": true, "union": true, "unique": true, "user": true, "using": true,
-	"variadic": true, "when": true, "where": true, "window": true, "with": true,
-	// API words
-	"expand": true, "collectionid": true, "collectionname": true, "pg_catalog": true,
-	"information_schema": true, "public": true,
+	"null": true, "true": true, "false": true, "expand": true,
+	"collectionid": true, "collectionname": true,
+	"pg_catalog": true, "information_schema": true, "public": true,
 }
 
 // CheckName validates a collection or field name: an identifier of at most 63

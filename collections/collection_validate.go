@@ -38,6 +38,9 @@ func Normalize(s Lookup, old, c *Collection) error {
 	if c.Type == "" {
 		c.Type = TypeBase
 	}
+	if c.Indexes == nil {
+		c.Indexes = []string{}
+	}
 	switch c.Type {
 	case TypeBase, TypeAuth, TypeView:
 	default:
@@ -82,6 +85,18 @@ func normalizeFields(s Lookup, old, c *Collection, fail func(key, code, msg stri
 			}
 		}
 	}
+	// Errors name fields by their position in the request, before system
+	// fields are added.
+	pos := make(map[*Field]int, len(c.Fields))
+	for i, f := range c.Fields {
+		pos[f] = i
+	}
+	key := func(i int, f *Field) string {
+		if p, ok := pos[f]; ok {
+			return fmt.Sprintf("fields.%d", p)
+		}
+		return fmt.Sprintf("fields.%d", i)
+	}
 	ensureField(c, "id", "text", func(f *Field) {
 		o := f.Options.(*TextOptions)
 		o.PrimaryKey, o.Min, o.Max = true, 15, 15
@@ -122,7 +137,7 @@ func normalizeFields(s Lookup, old, c *Collection, fail func(key, code, msg stri
 	seen := map[string]int{}
 	ids := map[string]bool{}
 	for i, f := range c.Fields {
-		key := fmt.Sprintf("fields.%d", i)
+		key := key(i, f)
 		if f.ID == "" || ids[f.ID] {
 			f.ID = NewFieldID(f.Type)
 		}

@@ -294,6 +294,25 @@ func (s *Service) Import(ctx context.Context, defs []*Collection, deleteMissing 
 			return nil, prefixed(err, p.full.Name)
 		}
 		view.set[first.ID] = first
+		// The full definition keeps the system fields the first pass added
+		// (id in front, autodates behind) around the imported fields.
+		orig := map[*Field]bool{}
+		for _, f := range p.full.Fields {
+			orig[f] = true
+		}
+		var prefix, suffix []*Field
+		seenOrig := false
+		for _, f := range first.Fields {
+			switch {
+			case orig[f]:
+				seenOrig = true
+			case seenOrig:
+				suffix = append(suffix, f)
+			default:
+				prefix = append(prefix, f)
+			}
+		}
+		p.full.Fields = append(append(prefix, p.full.Fields...), suffix...)
 		plan, err := s.schema.Plan(ctx, Change{New: first, Schema: view, Actor: opts.Actor})
 		if err != nil {
 			return nil, err

@@ -99,6 +99,9 @@ func lex(src string) ([]token, error) {
 	if !utf8.ValidString(src) {
 		return nil, collections.Errorf(collections.EINVALID, "Invalid filter: it is not valid UTF-8 text.")
 	}
+	if i := strings.IndexByte(src, 0); i >= 0 { // PostgreSQL text cannot hold NUL
+		return nil, syntaxError(utf8.RuneCountInString(src[:i])+1, "unexpected NUL character")
+	}
 	var toks []token
 	i, pos := 0, 1 // byte offset, 1-based rune position of src[i]
 	adv := func(n int) { // advance n bytes
@@ -116,8 +119,6 @@ func lex(src string) ([]token, error) {
 				n = len(src) - i
 			}
 			adv(n)
-		case c == 0:
-			return nil, syntaxError(pos, "unexpected NUL character")
 		case c == '(':
 			toks = append(toks, token{tLParen, "(", pos})
 			adv(1)
@@ -321,7 +322,11 @@ func (p *parser) comparison() (Expr, error) {
 		return nil, err
 	}
 	t := p.peek()
-	if t.kind != tOp {
+	switch t.kind {
+	case tOp:
+	case tEOF:
+		return nil, syntaxError(t.pos, "expected an operator, found the end of the filter")
+	default:
 		return nil, syntaxError(t.pos, "expected an operator")
 	}
 	p.next()

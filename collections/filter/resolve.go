@@ -154,8 +154,17 @@ type atom struct {
 
 // resolver compiles an Expr against an Env.
 type resolver struct {
-	env Env
-	now time.Time
+	env  Env
+	now  time.Time
+	sort bool // phrase errors for a sort string
+}
+
+// invalid returns an EINVALID error about the filter (or sort) at pos.
+func (r *resolver) invalid(pos int, format string, args ...any) error {
+	if r.sort {
+		return collections.Errorf(collections.EINVALID, "Invalid sort: %s.", fmt.Sprintf(format, args...))
+	}
+	return invalid(pos, format, args...)
 }
 
 func newResolver(env Env) (*resolver, error) {
@@ -220,6 +229,9 @@ func expandLists(a *atom) node {
 	if !side.list {
 		side = a.r
 	}
+	if !side.list {
+		return a
+	}
 	items := side.consts
 	if len(items) == 0 {
 		items = []any{nil}
@@ -250,7 +262,7 @@ func (r *resolver) operand(o Operand) (*value, error) {
 		switch o.Kind {
 		case LitString:
 			if err := checkText(o.Value.(string)); err != nil {
-				return nil, invalid(o.Start, "%s", err)
+				return nil, r.invalid(o.Start, "%s", err)
 			}
 			v.kind = kText
 		case LitNumber:
@@ -273,7 +285,7 @@ func (r *resolver) operand(o Operand) (*value, error) {
 		case IdentRequest:
 			return r.request(o)
 		case IdentCollection:
-			return nil, invalid(o.Start, "@collection references are not supported yet")
+			return nil, r.invalid(o.Start, "@collection references are not supported yet")
 		}
 		return r.field(o)
 	}
@@ -294,16 +306,16 @@ func checkText(s string) error {
 // request resolves @request.auth.<field>[:modifier] to a constant.
 func (r *resolver) request(id *Identifier) (*value, error) {
 	if id.Path[0] != "auth" {
-		return nil, invalid(id.Start, "unknown identifier %q (only @request.auth.* is supported)", id.String())
+		return nil, r.invalid(id.Start, "unknown identifier %q (only @request.auth.* is supported)", id.String())
 	}
 	if len(id.Path) != 2 {
-		return nil, invalid(id.Start, "expected @request.auth.<field>")
+		return nil, r.invalid(id.Start, "expected @request.auth.<field>")
 	}
 	name := id.String()
 	raw := r.env.Auth[id.Path[1]] // nil map: a guest, every value is null
 	v, err := authValue(raw)
 	if err != nil {
-		return nil, invalid(id.Start, "%s has an unsupported value", name)
+		return nil, r.invalid(id.Start, "%s has an unsupported value", name)
 	}
 	val := &value{pos: id.Start, name: name}
 	switch x := v.(type) {
@@ -319,7 +331,7 @@ func (r *resolver) request(id *Identifier) (*value, error) {
 		val.kind, val.consts = kTime, []any{x.UTC().Truncate(time.Microsecond)}
 	case []string:
 		if len(x) > maxAuthItems {
-			return nil, invalid(id.Start, "%s has too many values", name)
+			return nil, r.invalid(id.Start, "%s has too many values", name)
 		}
 		val.kind, val.list = kText, true
 		for _, s := range x {
@@ -329,14 +341,14 @@ func (r *resolver) request(id *Identifier) (*value, error) {
 	for _, c := range val.consts {
 		if s, ok := c.(string); ok {
 			if err := checkText(s); err != nil {
-				return nil, invalid(id.Start, "%s: %s", name, err)
+				return nil, r.invalid(id.Start, "%s: %s", name, err)
 			}
 		}
 	}
 	switch id.Modifier {
 	case "lower":
 		if val.kind != kText && val.kind != kNull {
-			return nil, invalid(id.Start, ":lower needs a text value, %s is %s", name, val.kind)
+			return nil, r.invalid(id.Start, ":lower needs a text value, %s is %s", name, val.kind)
 		}
 		for i, c := range val.consts {
 			if s, ok := c.(string); ok {
@@ -350,12 +362,12 @@ func (r *resolver) request(id *Identifier) (*value, error) {
 			n = len(val.consts)
 		case val.kind == kNull:
 		default:
-			return nil, invalid(id.Start, ":length needs a list, %s is %s", name, val.kind)
+			return nil, r.invalid(id.Start, ":length needs a list, %s is %s", name, val.kind)
 		}
 		val.kind, val.consts, val.list = kNumber, []any{float64(n)}, false
 	case "each":
 		if !val.list && val.kind != kNull {
-			return nil, invalid(id.Start, ":each needs a list, %s is %s", name, val.kind)
+			return nil, r.invalid(id.Start, ":each needs a list, %s is %s", name, val.kind)
 		}
 	}
 	return val, nil
@@ -460,14 +472,14 @@ func (r *resolver) path(c *collections.Collection, props []string, mod string, p
 		f, ok := fieldOf(c, prop)
 		if !ok {
 			if last {
-				return nil, invalid(pos, "unknown field %q in %q", prop, name)
+				return nil, r.invalid(pos, "unknown field %q in %q", prop, name)
 			}
 			h, err := r.backRelation(c, prop, pos, name)
 			if err != nil {
 				return nil, err
 			}
 			if len(rf.hops) >= MaxRelationDepth {
-				return nil, invalid(pos, "%q follows more than %d relations", name, MaxRelationDepth)
+				return nil, r.invalid(pos, "%q follows more than %d relations", name, MaxRelationDepth)
 			}
 			keys = append(keys, prop)
 			h.key = strings.Join(keys, ".")
@@ -476,7 +488,7 @@ func (r *resolver) path(c *collections.Collection, props []string, mod string, p
 			continue
 		}
 		if !r.canRead(c, f.Name) {
-			return nil, invalid(pos, "the field %q cannot be used in filters", strings.Join(append(keys, prop), "."))
+			return nil, r.invalid(pos, "the field %q cannot be used in filters", strings.Join(append(keys, prop), "."))
 		}
 		if last {
 			return r.finish(rf, c, f, mod, pos, name)
@@ -484,18 +496,18 @@ func (r *resolver) path(c *collections.Collection, props []string, mod string, p
 		if f.Storage() == collections.StorageJSON {
 			for _, k := range props[i+1:] {
 				if strings.Contains(k, ":") {
-					return nil, invalid(pos, "invalid json key in %q", name)
+					return nil, r.invalid(pos, "invalid json key in %q", name)
 				}
 			}
 			rf.jsonPath = props[i+1:]
 			if mod != "" {
-				return nil, invalid(pos, "the :%s modifier cannot be used on json values", mod)
+				return nil, r.invalid(pos, "the :%s modifier cannot be used on json values", mod)
 			}
 			return r.finish(rf, c, f, "", pos, name)
 		}
 		opts, ok := f.Options.(*collections.RelationOptions)
 		if !ok {
-			return nil, invalid(pos, "%q is not a relation field, so %q cannot be resolved", prop, name)
+			return nil, r.invalid(pos, "%q is not a relation field, so %q cannot be resolved", prop, name)
 		}
 		// author.id is the author column itself: no join needed.
 		if !opts.Multi() && i == len(props)-2 && props[i+1] == "id" {
@@ -503,10 +515,10 @@ func (r *resolver) path(c *collections.Collection, props []string, mod string, p
 		}
 		target, ok := r.lookup(opts.CollectionID)
 		if !ok {
-			return nil, invalid(pos, "the relation %q points to an unknown collection", prop)
+			return nil, r.invalid(pos, "the relation %q points to an unknown collection", prop)
 		}
 		if len(rf.hops) >= MaxRelationDepth {
-			return nil, invalid(pos, "%q follows more than %d relations", name, MaxRelationDepth)
+			return nil, r.invalid(pos, "%q follows more than %d relations", name, MaxRelationDepth)
 		}
 		h := hop{kind: hopOne, field: f.Name, to: target}
 		if opts.Multi() {
@@ -517,7 +529,7 @@ func (r *resolver) path(c *collections.Collection, props []string, mod string, p
 		rf.hops = append(rf.hops, h)
 		c = target
 	}
-	return nil, invalid(pos, "cannot resolve %q", name)
+	return nil, r.invalid(pos, "cannot resolve %q", name)
 }
 
 // backRelation resolves <collection>_via_<field>: the records of
@@ -525,7 +537,7 @@ func (r *resolver) path(c *collections.Collection, props []string, mod string, p
 func (r *resolver) backRelation(c *collections.Collection, prop string, pos int, name string) (hop, error) {
 	i := strings.LastIndex(prop, "_via_")
 	if i <= 0 || i+len("_via_") >= len(prop) {
-		return hop{}, invalid(pos, "unknown field %q in %q", prop, name)
+		return hop{}, r.invalid(pos, "unknown field %q in %q", prop, name)
 	}
 	collName, fieldName := prop[:i], prop[i+len("_via_"):]
 	var back *collections.Collection
@@ -536,18 +548,18 @@ func (r *resolver) backRelation(c *collections.Collection, prop string, pos int,
 		back = r.env.Root
 	}
 	if back == nil {
-		return hop{}, invalid(pos, "unknown collection %q in %q", collName, name)
+		return hop{}, r.invalid(pos, "unknown collection %q in %q", collName, name)
 	}
 	f, ok := back.Field(fieldName)
 	if !ok {
-		return hop{}, invalid(pos, "unknown field %q of collection %q in %q", fieldName, collName, name)
+		return hop{}, r.invalid(pos, "unknown field %q of collection %q in %q", fieldName, collName, name)
 	}
 	opts, ok := f.Options.(*collections.RelationOptions)
 	if !ok || (opts.CollectionID != c.ID && opts.CollectionID != c.Name) {
-		return hop{}, invalid(pos, "%q is not a relation to %q, so %q cannot be resolved", collName+"."+fieldName, c.Name, name)
+		return hop{}, r.invalid(pos, "%q is not a relation to %q, so %q cannot be resolved", collName+"."+fieldName, c.Name, name)
 	}
 	if !r.canRead(back, f.Name) {
-		return hop{}, invalid(pos, "the field %q cannot be used in filters", collName+"."+fieldName)
+		return hop{}, r.invalid(pos, "the field %q cannot be used in filters", collName+"."+fieldName)
 	}
 	return hop{kind: hopBack, field: f.Name, multi: opts.Multi(), to: back}, nil
 }
@@ -573,22 +585,22 @@ func (r *resolver) finish(rf *ref, c *collections.Collection, f *collections.Fie
 	case collections.StorageTextArray:
 		rf.kind, rf.items = kText, true
 	default:
-		return nil, invalid(pos, "the field %q cannot be used in filters", f.Name)
+		return nil, r.invalid(pos, "the field %q cannot be used in filters", f.Name)
 	}
 	switch mod {
 	case "lower":
 		if rf.kind != kText {
-			return nil, invalid(pos, ":lower needs a text field, %q is %s", name, rf.kind)
+			return nil, r.invalid(pos, ":lower needs a text field, %q is %s", name, rf.kind)
 		}
 		rf.lower = true
 	case "length":
 		if !rf.items {
-			return nil, invalid(pos, ":length needs a multi-valued field, %q is not", strings.TrimSuffix(name, ":length"))
+			return nil, r.invalid(pos, ":length needs a multi-valued field, %q is not", strings.TrimSuffix(name, ":length"))
 		}
 		rf.items, rf.length, rf.kind = false, true, kNumber
 	case "each":
 		if !rf.items {
-			return nil, invalid(pos, ":each needs a multi-valued field, %q is not", strings.TrimSuffix(name, ":each"))
+			return nil, r.invalid(pos, ":each needs a multi-valued field, %q is not", strings.TrimSuffix(name, ":each"))
 		}
 	}
 	return rf, nil

@@ -61,7 +61,7 @@ func columnDefault(s collections.Storage) string {
 	return ""
 }
 
-// asText renders a column of storage s as text ('' for empty), the common
+// asText renders a column of storage s as text (” for empty), the common
 // ground of every type change.
 func asText(s collections.Storage, col string) string {
 	switch s {

@@ -20,9 +20,9 @@ func NewParamStore(db *DB) *ParamStore { return &ParamStore{db: db} }
 type paramRow struct {
 	bun.BaseModel `bun:"table:_params"`
 
-	Key     string    `bun:"key,pk"`
-	Value   string    `bun:"value,type:jsonb,notnull"`
-	Updated time.Time `bun:"updated,notnull,default:now()"`
+	Key     string          `bun:"key,pk"`
+	Value   json.RawMessage `bun:"value,type:jsonb,notnull"`
+	Updated time.Time       `bun:"updated,notnull,default:now()"`
 }
 
 // Ensure returns the value stored under key, first storing def when the key
@@ -32,12 +32,12 @@ func (s *ParamStore) Ensure(ctx context.Context, key string, def any, out any) e
 	if err != nil {
 		return err
 	}
-	row := paramRow{Key: key, Value: string(b), Updated: time.Now()}
+	row := paramRow{Key: key, Value: b, Updated: time.Now()}
 	if _, err := s.db.Bun.NewInsert().Model(&row).On("CONFLICT (key) DO NOTHING").Exec(ctx); err != nil {
 		return fmt.Errorf("param %s: %w", key, err)
 	}
 	if err := s.db.Bun.NewSelect().Model(&row).WherePK().Scan(ctx); err != nil {
 		return fmt.Errorf("param %s: %w", key, err)
 	}
-	return json.Unmarshal([]byte(row.Value), out)
+	return json.Unmarshal(row.Value, out)
 }

@@ -29,26 +29,26 @@ func NewSchemaStore(db *DB) *SchemaStore { return &SchemaStore{db: db} }
 type collectionRow struct {
 	bun.BaseModel `bun:"table:_collections"`
 
-	ID         string    `bun:"id,pk"`
-	Name       string    `bun:"name,notnull"`
-	Type       string    `bun:"type,notnull"`
-	System     bool      `bun:"system,notnull"`
-	Definition string    `bun:"definition,type:jsonb,notnull"`
-	Created    time.Time `bun:"created,notnull"`
-	Updated    time.Time `bun:"updated,notnull"`
+	ID         string          `bun:"id,pk"`
+	Name       string          `bun:"name,notnull"`
+	Type       string          `bun:"type,notnull"`
+	System     bool            `bun:"system,notnull"`
+	Definition json.RawMessage `bun:"definition,type:jsonb,notnull"`
+	Created    time.Time       `bun:"created,notnull"`
+	Updated    time.Time       `bun:"updated,notnull"`
 }
 
 type historyRow struct {
 	bun.BaseModel `bun:"table:_schema_history"`
 
-	ID             int64   `bun:"id,pk,autoincrement"`
-	CollectionID   string  `bun:"collection_id,notnull"`
-	CollectionName string  `bun:"collection_name,notnull"`
-	Action         string  `bun:"action,notnull"`
-	Before         *string `bun:"before,type:jsonb"`
-	After          *string `bun:"after,type:jsonb"`
-	Steps          string  `bun:"steps,type:jsonb,notnull"`
-	Actor          string  `bun:"actor,notnull"`
+	ID             int64           `bun:"id,pk,autoincrement"`
+	CollectionID   string          `bun:"collection_id,notnull"`
+	CollectionName string          `bun:"collection_name,notnull"`
+	Action         string          `bun:"action,notnull"`
+	Before         json.RawMessage `bun:"before,type:jsonb"`
+	After          json.RawMessage `bun:"after,type:jsonb"`
+	Steps          json.RawMessage `bun:"steps,type:jsonb,notnull"`
+	Actor          string          `bun:"actor,notnull"`
 }
 
 // Load implements collections.SchemaStore.
@@ -77,7 +77,7 @@ func (s *SchemaStore) Load(ctx context.Context) ([]*collections.Collection, erro
 
 func decodeCollection(r collectionRow) (*collections.Collection, error) {
 	c := &collections.Collection{}
-	if err := json.Unmarshal([]byte(r.Definition), c); err != nil {
+	if err := json.Unmarshal(r.Definition, c); err != nil {
 		return nil, fmt.Errorf("collection %s: stored definition: %w", r.ID, err)
 	}
 	c.Created, c.Updated = r.Created, r.Updated
@@ -178,11 +178,9 @@ func (s *SchemaStore) checkCurrent(ctx context.Context, tx bun.Tx, plan *collect
 
 func (s *SchemaStore) saveDefinition(ctx context.Context, tx bun.Tx, plan *collections.Plan) error {
 	h := historyRow{Actor: plan.Actor}
-	steps, _ := json.Marshal(plan.Steps)
-	h.Steps = string(steps)
+	h.Steps, _ = json.Marshal(plan.Steps)
 	if plan.Old != nil {
-		b, _ := json.Marshal(plan.Old)
-		h.Before = ptr(string(b))
+		h.Before, _ = json.Marshal(plan.Old)
 		h.CollectionID, h.CollectionName = plan.Old.ID, plan.Old.Name
 	}
 	now := time.Now().UTC().Truncate(time.Microsecond)
@@ -206,9 +204,9 @@ func (s *SchemaStore) saveDefinition(ctx context.Context, tx bun.Tx, plan *colle
 			c.Created = plan.Old.Created
 		}
 		b, _ := json.Marshal(c)
-		h.After = ptr(string(b))
+		h.After = b
 		h.CollectionID, h.CollectionName = c.ID, c.Name
-		row := collectionRow{ID: c.ID, Name: c.Name, Type: c.Type, System: c.System, Definition: string(b), Created: c.Created, Updated: c.Updated}
+		row := collectionRow{ID: c.ID, Name: c.Name, Type: c.Type, System: c.System, Definition: b, Created: c.Created, Updated: c.Updated}
 		_, err := tx.NewInsert().Model(&row).
 			On("CONFLICT (id) DO UPDATE").
 			Set("name = EXCLUDED.name, type = EXCLUDED.type, definition = EXCLUDED.definition, updated = EXCLUDED.updated").
@@ -228,8 +226,6 @@ func (s *SchemaStore) saveDefinition(ctx context.Context, tx bun.Tx, plan *colle
 	_, err := tx.ExecContext(ctx, "SELECT pg_notify('lumbung_schema', ?)", h.CollectionID)
 	return err
 }
-
-func ptr[T any](v T) *T { return &v }
 
 // stepError explains a failed step without leaking the database's text
 // where it is not about the user's own input.

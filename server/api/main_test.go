@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -44,7 +45,7 @@ func MustEnv(tb testing.TB) *env {
 	ctx := context.Background()
 	srv, err := server.New(ctx, server.Config{
 		DatabaseURL:  pgtest.NewDB(tb),
-		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:       slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})),
 		PasswordCost: 4,
 		BodyLimit:    1 << 20,
 		MaxConns:     4,

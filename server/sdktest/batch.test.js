@@ -2,17 +2,16 @@
 // transaction. The SDK sends multipart/form-data with an "@jsonPayload" part.
 
 import assert from "node:assert/strict";
-import { before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { apiError, assertRecordOf, fieldError } from "./expect.js";
 import { createBlog, dropCollections } from "./schema.js";
 import { newClient, superuserClient, useServer } from "./server.js";
 
-const srv = useServer();
 let pb;
 let authors;
 let posts;
 
-before(async () => {
+const srv = useServer(async () => {
     pb = await superuserClient(srv);
     ({ authors, posts } = await createBlog(pb));
     srv.defer(() => dropCollections(pb, [authors, posts]));

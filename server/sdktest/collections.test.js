@@ -6,11 +6,10 @@ import { apiError, assertRecordOf, DATETIME, fieldError } from "./expect.js";
 import { authorsBody, dropCollections, postsBody } from "./schema.js";
 import { superuserClient, uniqueSuffix, useServer } from "./server.js";
 
-const srv = useServer();
 const created = [];
 let pb;
 
-before(async () => {
+const srv = useServer(async () => {
     pb = await superuserClient(srv);
     srv.defer(() => dropCollections(pb, created));
 });

@@ -2,18 +2,17 @@
 // not-found, bad-filter and unauthorized requests.
 
 import assert from "node:assert/strict";
-import { before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { apiError, fieldError } from "./expect.js";
 import { createBlog, dropCollections } from "./schema.js";
 import { newClient, superuserClient, uniqueSuffix, useServer } from "./server.js";
 
-const srv = useServer();
 let pb;
 let authors;
 let posts;
 let post;
 
-before(async () => {
+const srv = useServer(async () => {
     pb = await superuserClient(srv);
     ({ authors, posts } = await createBlog(pb));
     srv.defer(() => dropCollections(pb, [authors, posts]));

@@ -2,13 +2,12 @@
 // expand, fields projection and update modifiers.
 
 import assert from "node:assert/strict";
-import { before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { ClientResponseError } from "pocketbase";
 import { apiError, assertRecordOf, DATETIME, ids, RECORD_ID, sorted } from "./expect.js";
 import { createBlog, dropCollections } from "./schema.js";
 import { superuserClient, useServer } from "./server.js";
 
-const srv = useServer();
 let pb;
 let authors;
 let posts;
@@ -19,7 +18,7 @@ const seeded = []; // list-1 … list-7, indexed by views - 1
 const LIST = 'title ~ "list-"';
 const TAGS = [["a"], ["b"], ["c"], ["a", "b"], ["b", "c"], ["a", "c"], ["a", "b", "c"]];
 
-before(async () => {
+const srv = useServer(async () => {
     pb = await superuserClient(srv);
     ({ authors, posts } = await createBlog(pb));
     srv.defer(() => dropCollections(pb, [authors, posts]));

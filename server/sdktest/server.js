@@ -234,18 +234,24 @@ function isAlive(pid) {
 
 /**
  * useServer registers before/after hooks that start one server for the
- * calling test file and stop it at the end. The returned object is filled
- * in by the time the tests run; srv.defer(fn) adds clean-up work (such as
- * dropping collections in a shared DATABASE_URL database) that runs first.
+ * calling test file and stop it at the end. `setup(srv)`, if given, runs in
+ * the same `before` hook once the server is up (Node 20 does not wait for
+ * one root-level `before` hook to finish before starting the next, so a
+ * test file must not add its own root-level `before`). The returned object
+ * is filled in by the time the tests run; srv.defer(fn) adds clean-up work
+ * (such as dropping collections in a shared DATABASE_URL database) that
+ * runs, last registered first, before the server stops.
  */
-export function useServer() {
+export function useServer(setup) {
     const cleanups = [];
     const srv = {
-        /** defer registers fn to run (last registered first) before the server stops. */
         defer: (fn) => cleanups.push(fn),
     };
     before(async () => {
         Object.assign(srv, await startServer());
+        if (setup) {
+            await setup(srv);
+        }
     });
     after(async () => {
         try {

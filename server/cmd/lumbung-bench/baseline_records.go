@@ -1,0 +1,325 @@
+package main
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/valyala/fasthttp"
+)
+
+// maxPerPage is the largest page Lumbung returns.
+const maxPerPage = 1000
+
+// list answers GET …/records with page, perPage, skipTotal and a filter of
+// the one form the baseline understands: textField='value'.
+func (b *baseline) list(ctx *fasthttp.RequestCtx) {
+	args := ctx.QueryArgs()
+	page, perPage := 1, 30
+	for _, p := range []struct {
+		name string
+		dst  *int
+	}{{"page", &page}, {"perPage", &perPage}} {
+		if v := args.Peek(p.name); len(v) > 0 {
+			n, err := strconv.Atoi(string(v))
+			if err != nil || n < 1 {
+				writeError(ctx, fasthttp.StatusBadRequest, p.name+" must be a positive integer.")
+				return
+			}
+			*p.dst = n
+		}
+	}
+	perPage = min(perPage, maxPerPage)
+	skipTotal, _ := strconv.ParseBool(string(args.Peek("skipTotal")))
+	where, qargs := "", []any(nil)
+	if f := strings.TrimSpace(string(args.Peek("filter"))); f != "" {
+		col, val, ok := b.parseFilter(f)
+		if !ok {
+			writeError(ctx, fasthttp.StatusBadRequest, "The baseline only understands filters of the form textField='value'.")
+			return
+		}
+		// Lumbung's filter compiler casts every parameter and quotes the alias.
+		where, qargs = " WHERE "+pgx.Identifier{"r", col}.Sanitize()+" = $1::text", []any{val}
+	}
+	sel := b.selectFrom + where + b.orderBy +
+		" LIMIT " + strconv.Itoa(perPage) + " OFFSET " + strconv.Itoa((page-1)*perPage)
+
+	total := int64(-1)
+	var rows pgx.Rows
+	var err error
+	if skipTotal {
+		rows, err = b.pool.Query(ctx, sel, qargs...)
+	} else {
+		batch := &pgx.Batch{}
+		batch.Queue(b.countFrom+where, qargs...)
+		batch.Queue(sel, qargs...)
+		br := b.pool.SendBatch(ctx, batch)
+		defer br.Close()
+		if err = br.QueryRow().Scan(&total); err != nil {
+			b.fail(ctx, err)
+			return
+		}
+		rows, err = br.Query()
+	}
+	if err != nil {
+		b.fail(ctx, err)
+		return
+	}
+	defer rows.Close()
+
+	buf := make([]byte, 0, 256+perPage*256)
+	buf = append(buf, `{"page":`...)
+	buf = strconv.AppendInt(buf, int64(page), 10)
+	buf = append(buf, `,"perPage":`...)
+	buf = strconv.AppendInt(buf, int64(perPage), 10)
+	buf = append(buf, `,"totalItems":`...)
+	buf = strconv.AppendInt(buf, total, 10)
+	buf = append(buf, `,"totalPages":`...)
+	totalPages := int64(-1)
+	if total >= 0 {
+		totalPages = (total + int64(perPage) - 1) / int64(perPage)
+	}
+	buf = strconv.AppendInt(buf, totalPages, 10)
+	buf = append(buf, `,"items":[`...)
+	dest := b.newRow()
+	for n := 0; rows.Next(); n++ {
+		if err := rows.Scan(dest...); err != nil {
+			b.fail(ctx, err)
+			return
+		}
+		if n > 0 {
+			buf = append(buf, ',')
+		}
+		buf = b.appendRecord(buf, dest)
+	}
+	if err := rows.Err(); err != nil {
+		b.fail(ctx, err)
+		return
+	}
+	buf = append(buf, "]}"...)
+	ctx.SetContentType("application/json")
+	ctx.Response.SetBodyRaw(buf)
+}
+
+// parseFilter reads textField='value' for a text field of the collection.
+func (b *baseline) parseFilter(f string) (col, val string, ok bool) {
+	name, quoted, found := strings.Cut(f, "=")
+	name, quoted = strings.TrimSpace(name), strings.TrimSpace(quoted)
+	if !found || len(quoted) < 2 || quoted[0] != '\'' || quoted[len(quoted)-1] != '\'' {
+		return "", "", false
+	}
+	val = quoted[1 : len(quoted)-1]
+	if strings.ContainsAny(val, `'\`) {
+		return "", "", false
+	}
+	for _, c := range b.columns {
+		if c.name == name && c.kind == kindText {
+			return name, val, true
+		}
+	}
+	return "", "", false
+}
+
+// view answers GET …/records/<id>.
+func (b *baseline) view(ctx *fasthttp.RequestCtx, id string) {
+	rows, err := b.pool.Query(ctx, b.selectFrom+" WHERE r.id = $1", id)
+	if err != nil {
+		b.fail(ctx, err)
+		return
+	}
+	b.writeOne(ctx, rows)
+}
+
+// create answers POST …/records: the id is generated, autodate fields get
+// the current time, absent fields their zero value.
+func (b *baseline) create(ctx *fasthttp.RequestCtx) {
+	var in map[string]any
+	if err := json.Unmarshal(ctx.PostBody(), &in); err != nil {
+		writeError(ctx, fasthttp.StatusBadRequest, "Invalid JSON body.")
+		return
+	}
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	args := make([]any, len(b.columns))
+	for i, c := range b.columns {
+		v, set := in[c.name]
+		ok := true
+		switch {
+		case c.kind == kindAutodate:
+			args[i] = now
+		case c.name == "id":
+			args[i] = newID()
+		case c.kind == kindText:
+			args[i], ok = v.(string)
+			ok = ok || !set
+			if !set {
+				args[i] = ""
+			}
+		case c.kind == kindNumber:
+			args[i], ok = v.(float64)
+			ok = ok || !set
+			if !set {
+				args[i] = 0.0
+			}
+		case c.kind == kindBool:
+			args[i], ok = v.(bool)
+			ok = ok || !set
+			if !set {
+				args[i] = false
+			}
+		default:
+			args[i], ok = nil, !set
+		}
+		if !ok {
+			writeError(ctx, fasthttp.StatusBadRequest, "Failed to create record.")
+			return
+		}
+	}
+	rows, err := b.pool.Query(ctx, b.insert, args...)
+	if err != nil {
+		b.fail(ctx, err)
+		return
+	}
+	b.writeOne(ctx, rows)
+}
+
+// writeOne answers with the single row of rows, or 404.
+func (b *baseline) writeOne(ctx *fasthttp.RequestCtx, rows pgx.Rows) {
+	defer rows.Close()
+	dest := b.newRow()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			b.fail(ctx, err)
+			return
+		}
+		writeError(ctx, fasthttp.StatusNotFound, "The requested resource wasn't found.")
+		return
+	}
+	if err := rows.Scan(dest...); err != nil {
+		b.fail(ctx, err)
+		return
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		b.fail(ctx, err)
+		return
+	}
+	ctx.SetContentType("application/json")
+	ctx.Response.SetBodyRaw(b.appendRecord(make([]byte, 0, 512), dest))
+}
+
+// newRow returns scan destinations for one row.
+func (b *baseline) newRow() []any {
+	dest := make([]any, len(b.columns))
+	for i, c := range b.columns {
+		switch c.kind {
+		case kindNumber:
+			dest[i] = new(*float64)
+		case kindBool:
+			dest[i] = new(*bool)
+		case kindDate, kindAutodate:
+			dest[i] = new(*time.Time)
+		default:
+			dest[i] = new(*string)
+		}
+	}
+	return dest
+}
+
+// dateLayout is how Lumbung writes dates.
+const dateLayout = "2006-01-02 15:04:05.000Z"
+
+// appendRecord writes a scanned row as Lumbung does: collectionId,
+// collectionName, then the fields in schema order; NULL as the zero value.
+func (b *baseline) appendRecord(buf []byte, dest []any) []byte {
+	buf = append(buf, b.open...)
+	for i, c := range b.columns {
+		buf = append(buf, c.key...)
+		switch d := dest[i].(type) {
+		case **float64:
+			if *d == nil {
+				buf = append(buf, '0')
+			} else {
+				buf = strconv.AppendFloat(buf, **d, 'f', -1, 64)
+			}
+		case **bool:
+			buf = strconv.AppendBool(buf, *d != nil && **d)
+		case **time.Time:
+			if *d == nil || (*d).IsZero() {
+				buf = append(buf, `""`...)
+			} else {
+				buf = append(buf, '"')
+				buf = (*d).UTC().AppendFormat(buf, dateLayout)
+				buf = append(buf, '"')
+			}
+		case **string:
+			if *d == nil {
+				buf = append(buf, `""`...)
+			} else {
+				buf = appendJSONString(buf, **d)
+			}
+		}
+	}
+	return append(buf, '}')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string with encoding/json's escapes.
+func appendJSONString(buf []byte, s string) []byte {
+	buf = append(buf, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			buf = append(buf, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				buf = append(buf, '\\', c)
+			case '\n':
+				buf = append(buf, '\\', 'n')
+			case '\r':
+				buf = append(buf, '\\', 'r')
+			case '\t':
+				buf = append(buf, '\\', 't')
+			default:
+				buf = append(buf, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if (r == utf8.RuneError && size == 1) || r == '\u2028' || r == '\u2029' {
+			buf = append(buf, s[start:i]...)
+			switch r {
+			case utf8.RuneError:
+				buf = append(buf, `\ufffd`...)
+			default:
+				buf = append(buf, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			}
+			start = i + size
+		}
+		i += size
+	}
+	buf = append(buf, s[start:]...)
+	return append(buf, '"')
+}
+
+const idAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+// newID returns a random 15-character record id, [a-z0-9]{15}.
+func newID() string {
+	var b [15]byte
+	for i := range b {
+		b[i] = idAlphabet[rand.IntN(len(idAlphabet))]
+	}
+	return string(b[:])
+}

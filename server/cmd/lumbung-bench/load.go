@@ -1,0 +1,197 @@
+package main
+
+import (
+	"context"
+	"math/rand/v2"
+	"net/url"
+	"runtime"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// target is one server under load.
+type target struct {
+	name   string // "lumbung" or "baseline"
+	addr   string
+	auth   string // Authorization header, empty for none
+	client *fasthttp.HostClient
+}
+
+func newTarget(name, addr, auth string, concurrency int) *target {
+	return &target{name: name, addr: addr, auth: auth, client: &fasthttp.HostClient{
+		Addr:         addr,
+		MaxConns:     concurrency,
+		ReadTimeout:  30 * time.Second,
+		WriteTimeout: 30 * time.Second,
+	}}
+}
+
+// scenario is one kind of request, built the same way for both targets.
+type scenario struct {
+	name   string
+	method string
+	// path returns the request URI for one request.
+	path func(env *scenarioEnv, rnd *rand.Rand) string
+	// body, if set, appends the JSON body of one request to buf.
+	body func(rnd *rand.Rand, buf []byte) []byte
+}
+
+// scenarioEnv is what requests are built from.
+type scenarioEnv struct {
+	records string   // "/api/collections/<name>/records"
+	ids     []string // seeded record ids
+}
+
+// filterCategory is the category the list-filter scenario asks for.
+const filterCategory = "c3"
+
+var scenarios = []scenario{
+	{name: "list", method: fasthttp.MethodGet, path: func(e *scenarioEnv, _ *rand.Rand) string {
+		return e.records + "?perPage=30"
+	}},
+	{name: "list-skipTotal", method: fasthttp.MethodGet, path: func(e *scenarioEnv, _ *rand.Rand) string {
+		return e.records + "?perPage=30&skipTotal=true"
+	}},
+	{name: "list-filter", method: fasthttp.MethodGet, path: func(e *scenarioEnv, _ *rand.Rand) string {
+		return e.records + "?perPage=30&filter=" + url.QueryEscape("category='"+filterCategory+"'")
+	}},
+	{name: "view", method: fasthttp.MethodGet, path: func(e *scenarioEnv, rnd *rand.Rand) string {
+		return e.records + "/" + e.ids[rnd.IntN(len(e.ids))]
+	}},
+	// create runs last: it grows the table the other scenarios read.
+	{name: "create", method: fasthttp.MethodPost, path: func(e *scenarioEnv, _ *rand.Rand) string {
+		return e.records
+	}, body: func(rnd *rand.Rand, buf []byte) []byte {
+		n := rnd.IntN(1_000_000)
+		buf = append(buf, `{"title":"Created `...)
+		buf = strconv.AppendInt(buf, int64(n), 10)
+		buf = append(buf, `","category":"c`...)
+		buf = strconv.AppendInt(buf, int64(n%categoryCount), 10)
+		buf = append(buf, `","score":`...)
+		buf = strconv.AppendInt(buf, int64(n%1000), 10)
+		buf = append(buf, `,"published":`...)
+		buf = strconv.AppendBool(buf, n%2 == 0)
+		return append(buf, '}')
+	}},
+}
+
+// scenarioNames lists the scenarios in the order they run.
+func scenarioNames() []string {
+	names := make([]string, len(scenarios))
+	for i, s := range scenarios {
+		names[i] = s.name
+	}
+	return names
+}
+
+func scenarioByName(name string) (scenario, bool) {
+	for _, s := range scenarios {
+		if s.name == name {
+			return s, true
+		}
+	}
+	return scenario{}, false
+}
+
+// loadResult is what one bounded run of one scenario against one target saw.
+type loadResult struct {
+	sent      int             // requests that got an answer or a transport error
+	ok        int             // answered 200
+	statuses  map[int]int     // other statuses; 0 counts transport errors
+	firstErr  string          // the first unexpected answer
+	latencies []time.Duration // of the 200 answers, sorted
+	elapsed   time.Duration
+}
+
+// errors counts requests that did not get 200.
+func (r *loadResult) errors() int { return r.sent - r.ok }
+
+// load sends s to t from concurrency workers until duration has passed, max
+// requests were sent or ctx ends, and returns what came back.
+func load(ctx context.Context, t *target, s scenario, env *scenarioEnv, concurrency int, duration time.Duration, max int) *loadResult {
+	runtime.GC() // garbage from the previous run is not this run's cost
+	var (
+		issued   atomic.Int64
+		mu       sync.Mutex
+		wg       sync.WaitGroup
+		res      = &loadResult{statuses: map[int]int{}}
+		start    = time.Now()
+		deadline = start.Add(duration)
+		seed     = uint64(start.UnixNano())
+	)
+	for w := range concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rnd := rand.New(rand.NewPCG(seed, uint64(w)))
+			req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+			defer fasthttp.ReleaseRequest(req)
+			defer fasthttp.ReleaseResponse(resp)
+			var body []byte
+			lat := make([]time.Duration, 0, 1024)
+			sent, ok := 0, 0
+			statuses := map[int]int{}
+			firstErr := ""
+			for ctx.Err() == nil && time.Now().Before(deadline) && issued.Add(1) <= int64(max) {
+				req.Reset()
+				req.Header.SetMethod(s.method)
+				req.SetRequestURI(s.path(env, rnd))
+				req.Header.SetHost(t.addr)
+				if t.auth != "" {
+					req.Header.Set(fasthttp.HeaderAuthorization, t.auth)
+				}
+				if s.body != nil {
+					body = s.body(rnd, body[:0])
+					req.Header.SetContentType("application/json")
+					req.SetBodyRaw(body)
+				}
+				began := time.Now()
+				err := t.client.DoTimeout(req, resp, 30*time.Second)
+				took := time.Since(began)
+				sent++
+				switch {
+				case err != nil:
+					statuses[0]++
+					if firstErr == "" {
+						firstErr = s.method + " " + string(req.RequestURI()) + ": " + err.Error()
+					}
+				case resp.StatusCode() != fasthttp.StatusOK:
+					statuses[resp.StatusCode()]++
+					if firstErr == "" {
+						firstErr = s.method + " " + string(req.RequestURI()) + ": " + strconv.Itoa(resp.StatusCode()) + " " + truncate(string(resp.Body()), 300)
+					}
+				default:
+					ok++
+					lat = append(lat, took)
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			res.sent += sent
+			res.ok += ok
+			res.latencies = append(res.latencies, lat...)
+			for k, v := range statuses {
+				res.statuses[k] += v
+			}
+			if res.firstErr == "" {
+				res.firstErr = firstErr
+			}
+		}()
+	}
+	wg.Wait()
+	res.elapsed = time.Since(start)
+	slices.Sort(res.latencies)
+	return res
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}

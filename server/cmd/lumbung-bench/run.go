@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+)
+
+// benchEmail is the superuser the bench signs in as.
+const benchEmail = "bench@example.com"
+
+// run sets everything up, measures, prints and cleans up. Errors are setup
+// failures or an interruption; measurements never fail it.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+	cfg, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	say := func(format string, a ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", a...) }
+	defer func() {
+		if err != nil && ctx.Err() != nil {
+			err = errors.New("interrupted")
+		}
+	}()
+	bin, err := filepath.Abs(cfg.lumbung)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(bin); err != nil {
+		return fmt.Errorf("lumbung binary: %w (build it with `make build`)", err)
+	}
+
+	say("starting PostgreSQL")
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	db, err := startDatabase(ctx, cfg.durable, log)
+	if err != nil {
+		return fmt.Errorf("start PostgreSQL: %w", err)
+	}
+	defer func() {
+		if cerr := db.close(); cerr != nil {
+			say("stop PostgreSQL: %v", cerr)
+		}
+	}()
+
+	say("starting lumbung")
+	lb, err := startLumbung(ctx, bin, db.dsn)
+	if err != nil {
+		return fmt.Errorf("start lumbung: %w", err)
+	}
+	defer func() {
+		if err != nil && ctx.Err() == nil {
+			say("lumbung's log ends:\n%s", lb.logTail(20))
+		}
+		if serr := lb.stop(); serr != nil {
+			say("stop lumbung: %v", serr)
+		}
+	}()
+	password := randomHex(16)
+	if err := lb.upsertSuperuser(ctx, benchEmail, password); err != nil {
+		return err
+	}
+	api := newAPIClient(lb.baseURL())
+	if err := api.signIn(ctx, benchEmail, password); err != nil {
+		return fmt.Errorf("sign in: %w", err)
+	}
+	col, err := api.createCollection(ctx, benchCollection)
+	if err != nil {
+		return fmt.Errorf("create collection: %w", err)
+	}
+	if db.external() {
+		defer func() {
+			dctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			if derr := api.deleteCollection(dctx, col.Name); derr != nil {
+				say("delete collection %s: %v", col.Name, derr)
+			}
+		}()
+	}
+	say("seeding %d records", cfg.records)
+	began := time.Now()
+	ids, err := api.seed(ctx, col.Name, cfg.records)
+	if err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	say("seeded in %s", time.Since(began).Round(time.Millisecond))
+
+	base, err := startBaseline(ctx, db.dsn, col)
+	if err != nil {
+		return fmt.Errorf("start baseline: %w", err)
+	}
+	defer func() {
+		if cerr := base.close(); cerr != nil {
+			say("stop baseline: %v", cerr)
+		}
+	}()
+
+	lbT := newTarget("lumbung", lb.addr, api.token, cfg.concurrency)
+	baseT := newTarget("baseline", base.addr(), "", cfg.concurrency)
+	defer lbT.client.CloseIdleConnections()
+	defer baseT.client.CloseIdleConnections()
+	env := &scenarioEnv{records: "/api/collections/" + col.Name + "/records", ids: ids}
+
+	rep := &benchReport{
+		Started: time.Now().UTC(), NumCPU: runtime.NumCPU(), Concurrency: cfg.concurrency,
+		Duration: cfg.duration.String(), Warmup: cfg.warmup.String(), MaxRequests: cfg.requests,
+		Records: cfg.records, PoolSize: base.poolSize(), Database: "private", Notes: notes(cfg, db),
+	}
+	if db.external() {
+		rep.Database = "external (DATABASE_URL)"
+	}
+	rep.Warnings = compareTargets(lbT, baseT, env, cfg.scenarios)
+	for _, w := range rep.Warnings {
+		say("warning: %s", w)
+	}
+
+	for i, name := range cfg.scenarios {
+		s, _ := scenarioByName(name)
+		sr := scenarioReport{Name: name}
+		order := []*target{lbT, baseT}
+		if i%2 == 1 {
+			order[0], order[1] = order[1], order[0]
+		}
+		for _, t := range order {
+			say("%s: %s", name, t.name)
+			if cfg.warmup > 0 {
+				load(ctx, t, s, env, cfg.concurrency, cfg.warmup, cfg.requests)
+			}
+			before := sampleCPU(lb.pid(), db.postmasterPID())
+			res := load(ctx, t, s, env, cfg.concurrency, cfg.duration, cfg.requests)
+			tr := newTargetReport(res, before, sampleCPU(lb.pid(), db.postmasterPID()))
+			if t == lbT {
+				sr.Lumbung = tr
+			} else {
+				tr.CPUServerUs = nil // the idle lumbung process
+				sr.Baseline = tr
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+		}
+		if sr.Baseline.ReqPerSec > 0 {
+			sr.Ratio = sr.Lumbung.ReqPerSec / sr.Baseline.ReqPerSec
+		}
+		rep.Scenarios = append(rep.Scenarios, sr)
+	}
+	if base.firstErr != "" {
+		rep.Warnings = append(rep.Warnings, "baseline: first server error: "+base.firstErr)
+	}
+
+	rep.writeTable(stdout)
+	if cfg.out != "" {
+		if err := rep.writeJSON(cfg.out); err != nil {
+			return fmt.Errorf("write %s: %w", cfg.out, err)
+		}
+		say("wrote %s", cfg.out)
+	}
+	return nil
+}
+
+// notes say what differs between the targets beyond the code under test.
+func notes(cfg config, db *database) []string {
+	n := []string{
+		"lumbung checks the superuser token on every request (JWT verify plus a SELECT of the superuser row) " +
+			"and logs one line per request to a file; the baseline has no auth and no request log.",
+		"both targets run the same SQL on the same database with pools of the same size; " +
+			"the baseline runs inside the load generator's process, lumbung in its own.",
+		"scenarios alternate which target runs first; create runs last because it grows the table.",
+	}
+	switch {
+	case db.external():
+		n = append(n, "database: DATABASE_URL; PostgreSQL CPU is not measured.")
+	case cfg.durable:
+		n = append(n, "database: private cluster with durable commits (fsync, synchronous_commit on).")
+	default:
+		n = append(n, "database: private cluster with fsync and synchronous_commit off (commits do not wait for disk).")
+	}
+	return n
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b) //nolint:errcheck // crypto/rand does not fail
+	return hex.EncodeToString(b)
+}
