@@ -56,6 +56,10 @@ func toNumber(v any) (float64, *FieldError) {
 		return 0, nil
 	case float64:
 		n = x
+	case int:
+		n = float64(x)
+	case int64:
+		n = float64(x)
 	case json.Number:
 		n, err = x.Float64()
 	case bool:

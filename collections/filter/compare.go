@@ -13,7 +13,9 @@ import (
 // table, and the tests check the two against each other.
 //
 // Values by domain (nil is null in every domain):
-//   dText    string           null equals ''; ordering with null is false
+//   dText    string           a missing value is ''; nil is only the null
+//                             literal: it equals '', and ordering with it
+//                             is false
 //   dNumber  float64          null equals only null; ordering with null is false
 //   dBool    bool             as dNumber, no ordering
 //   dTime    time.Time        as dNumber

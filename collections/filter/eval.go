@@ -126,7 +126,7 @@ func (ev *evaluator) items(v *value) ([]any, error) {
 			return []any{float64(len(list))}, nil
 		}
 		if len(list) == 0 {
-			return []any{nil}, nil
+			return []any{""}, nil // no items: one missing value, '' in text comparisons
 		}
 		out := make([]any, len(list))
 		for i, s := range list {
@@ -156,6 +156,9 @@ func (ev *evaluator) items(v *value) ([]any, error) {
 	x, err := scalar(rf.kind, raw)
 	if err != nil {
 		return nil, ev.badValue(rf, raw)
+	}
+	if x == nil && rf.kind == kText {
+		x = "" // a missing text value (NULL relation) is ''
 	}
 	if s, ok := x.(string); ok && rf.lower {
 		x = strings.ToLower(s)

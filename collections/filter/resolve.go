@@ -182,13 +182,53 @@ func invalid(pos int, format string, args ...any) error {
 	return collections.Errorf(collections.EINVALID, "Invalid filter at position %d: %s.", pos, fmt.Sprintf(format, args...))
 }
 
-// compile turns e into a node tree.
+// compile turns e into a node tree with constant comparisons folded.
 func (r *resolver) compile(e Expr) (node, error) {
+	n, err := r.build(e)
+	if err != nil {
+		return nil, err
+	}
+	return fold(n), nil
+}
+
+// fold evaluates comparisons of two constants and simplifies the logic
+// around the results.
+func fold(n node) node {
+	switch n := n.(type) {
+	case *atom:
+		if n.l.isConst() && n.r.isConst() {
+			return constNode(compare(n.dom, n.op, n.l.consts[0], n.r.consts[0], true))
+		}
+	case *logic:
+		terms := make([]node, 0, len(n.terms))
+		for _, t := range n.terms {
+			t = fold(t)
+			if c, ok := t.(constNode); ok {
+				if bool(c) != n.and { // TRUE in an OR, FALSE in an AND
+					return c
+				}
+				continue
+			}
+			terms = append(terms, t)
+		}
+		switch len(terms) {
+		case 0:
+			return constNode(n.and)
+		case 1:
+			return terms[0]
+		}
+		return &logic{and: n.and, terms: terms}
+	}
+	return n
+}
+
+// build turns e into a node tree.
+func (r *resolver) build(e Expr) (node, error) {
 	switch e := e.(type) {
 	case *Logical:
 		l := &logic{and: e.Op == And}
 		for _, t := range e.Terms {
-			n, err := r.compile(t)
+			n, err := r.build(t)
 			if err != nil {
 				return nil, err
 			}

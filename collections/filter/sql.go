@@ -33,7 +33,48 @@ func SQL(e Expr, env Env, alias string, argStart int) (cond string, args []any, 
 		g.prefix = "_g"
 	}
 	cond = g.node(n, scope{})
-	return cond, g.args, nil
+	cond, args = renumber(cond, g.args, argStart)
+	return cond, args, nil
+}
+
+// renumber makes the placeholders of cond consecutive from $start+1 in the
+// order they appear, keeping only the arguments still referenced: parts of
+// a condition that turned out constant may have bound values that the
+// final text no longer uses, and PostgreSQL rejects unused parameters.
+// Quoted identifiers and string literals are skipped.
+func renumber(cond string, args []any, start int) (string, []any) {
+	var b strings.Builder
+	var out []any
+	seen := map[int]int{}
+	for i := 0; i < len(cond); i++ {
+		c := cond[i]
+		switch {
+		case c == '"' || c == '\'':
+			j := i + 1
+			for j < len(cond) && cond[j] != c {
+				j++
+			}
+			b.WriteString(cond[i:min(j+1, len(cond))])
+			i = j
+		case c == '$' && i+1 < len(cond) && isDigit(cond[i+1]):
+			j := i + 1
+			for j < len(cond) && isDigit(cond[j]) {
+				j++
+			}
+			n, _ := strconv.Atoi(cond[i+1 : j])
+			k, ok := seen[n]
+			if !ok {
+				out = append(out, args[n-start-1])
+				k = start + len(out)
+				seen[n] = k
+			}
+			b.WriteString("$" + strconv.Itoa(k))
+			i = j - 1
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), out
 }
 
 type sqlGen struct {
@@ -425,9 +466,12 @@ func (g *sqlGen) cmp(a *atom, l, r sqlVal) string {
 		case OpNotLike:
 			return "NOT COALESCE((" + str + ") ILIKE " + g.pattern(r) + ", FALSE)"
 		}
-		rhs, ok := g.operand(r, "text")
-		if !ok {
+		if r.isConst && r.c == nil {
 			return "FALSE"
+		}
+		rhs := coalesceText(r)
+		if r.isConst {
+			rhs = g.param(r.c, "text")
 		}
 		return "(jsonb_typeof(" + v + ") = 'string' AND (" + v + " #>> " + jsonEmpty + ") COLLATE \"C\" " + string(op) + " " + rhs + ")"
 	case dJSONNum:
@@ -513,11 +557,14 @@ func (g *sqlGen) cmpText(op Operator, l, r sqlVal) string {
 		}
 		return lhs + " NOT ILIKE " + g.pattern(r)
 	}
-	rhs, ok := g.operand(r, "text")
-	if !ok {
-		return "FALSE"
+	if r.isConst && r.c == nil {
+		return "FALSE" // ordering against the null literal
 	}
-	return "(" + l.e + ") COLLATE \"C\" " + string(op) + " " + rhs
+	rhs := coalesceText(r)
+	if r.isConst {
+		rhs = g.param(r.c, "text")
+	}
+	return "(" + coalesceText(l) + ") COLLATE \"C\" " + string(op) + " " + rhs
 }
 
 // cmpScalar compares numbers, booleans or dates: null equals only null,

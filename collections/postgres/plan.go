@@ -175,16 +175,16 @@ func (p *planner) changeType(oldT, t string, of, f *collections.Field, allowLoss
 		p.step("ALTER TABLE "+t+" ALTER COLUMN "+col+" DROP NOT NULL", fmt.Sprintf("Allow empty %q values while converting.", f.Name))
 	}
 	st := p.step("ALTER TABLE "+t+" ALTER COLUMN "+col+" TYPE "+sqlType(f.Storage())+" USING "+using,
-		fmt.Sprintf("Convert field %q from %s to %s.", f.Name, of.Type, f.Type))
+		fmt.Sprintf("Convert field %q from %s to %s.", f.Name, typeLabel(of), typeLabel(f)))
 	if loss != "" {
 		oldCol := ident(of.Name)
 		st.AffectedRows = p.count("SELECT count(*) FROM " + oldT + " WHERE " + strings.ReplaceAll(loss, col, oldCol))
 		if st.AffectedRows > 0 {
-			st.Impact = fmt.Sprintf("%d record(s) have %q values that cannot be converted to %s.", st.AffectedRows, of.Name, f.Type)
+			st.Impact = fmt.Sprintf("%d record(s) have %q values that cannot be converted to %s.", st.AffectedRows, of.Name, typeLabel(f))
 			if allowLoss {
 				st.Impact += " They will be reset to the empty value."
 			} else {
-				p.block("%d record(s) have %q values that cannot be converted to %s; fix them or allow data loss.", st.AffectedRows, of.Name, f.Type)
+				p.block("%d record(s) have %q values that cannot be converted to %s; fix them or allow data loss.", st.AffectedRows, of.Name, typeLabel(f))
 			}
 		}
 	}
@@ -260,4 +260,16 @@ func indexMap(c *collections.Collection) map[string]collections.Index {
 
 func sameIndex(a, b collections.Index) bool {
 	return a.Unique == b.Unique && slices.Equal(a.Columns, b.Columns)
+}
+
+// typeLabel names a field's type for plan descriptions, telling single and
+// multiple selects and relations apart.
+func typeLabel(f *collections.Field) string {
+	if f.Storage() == collections.StorageTextArray {
+		return "multiple " + f.Type
+	}
+	if f.Type == "select" || f.Type == "relation" {
+		return "single " + f.Type
+	}
+	return f.Type
 }

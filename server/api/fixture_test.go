@@ -50,8 +50,8 @@ func MustBlog(tb testing.TB, e *env) *blog {
 	}
 	posts := []struct {
 		title, author, status, tags string
-		views                        int
-		published                    bool
+		views                       int
+		published                   bool
 	}{
 		{"hello", "ada", "live", `["go"]`, 10, true},
 		{"postgres tips", "ada", "live", `["db","go"]`, 25, true},

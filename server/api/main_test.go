@@ -148,4 +148,3 @@ func jsonBody(tb testing.TB, v any) string {
 	}
 	return b.String()
 }
-

@@ -54,6 +54,9 @@ func newLayout(dir string) (layout, error) {
 		logFile:  filepath.Join(pg, "postgres.log"),
 		lockFile: filepath.Join(pg, "lumbung.lock"),
 	}
+	if strings.Contains(pg, ",") { // libpq and pgx split host lists at commas, with no escape
+		return layout{}, fmt.Errorf("localpg: %s: a data directory path with a comma cannot be named in a connection string; choose another", root)
+	}
 	if sock := l.socket(); len(sock) > maxSocketPath {
 		return layout{}, fmt.Errorf("localpg: socket path %s is longer than %d bytes; use a shorter data directory", sock, maxSocketPath)
 	}

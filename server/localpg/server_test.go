@@ -25,7 +25,7 @@ func TestStartStopReuse(t *testing.T) {
 	if err := os.Chmod(parent, 0o711); err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(parent, `data root, "quoted"`) // survives settings and URL
+	dir := filepath.Join(parent, `data root "quoted"`) // survives settings and URL
 	s := mustStart(t, Config{Dir: dir, Fast: true})
 	if !s.owned || s.cmd == nil {
 		t.Fatalf("first Start should start postgres as a child: owned=%v cmd=%v", s.owned, s.cmd)
@@ -226,6 +226,14 @@ func TestStalePostmasterPID(t *testing.T) {
 		if err := s.Stop(context.Background()); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+func TestCommaInDir(t *testing.T) {
+	t.Parallel()
+	_, err := Start(context.Background(), Config{Dir: filepath.Join(t.TempDir(), "a,b")})
+	if err == nil || !strings.Contains(err.Error(), "comma") {
+		t.Fatalf("err = %v, want the comma refused", err)
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -180,10 +179,17 @@ func (s *Server) gone() bool {
 	}
 }
 
+// unreachableFor is how long waitReady tolerates a running postgres whose
+// socket cannot be reached at all. It creates the socket early, before
+// crash recovery (during which it answers "starting up" for as long as
+// recovery takes), so a longer silence means something is wrong.
+const unreachableFor = time.Minute
+
 // waitReady polls until a connection succeeds, postgres exits, or ctx ends.
 func waitReady(ctx context.Context, dsn string, gone func() bool) (*pgx.Conn, error) {
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
+	unreachable := time.Time{}
 	for {
 		attempt, cancel := context.WithTimeout(ctx, 5*time.Second)
 		conn, err := pgx.Connect(attempt, dsn)
@@ -192,8 +198,15 @@ func waitReady(ctx context.Context, dsn string, gone func() bool) (*pgx.Conn, er
 			return conn, nil
 		}
 		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "28") { // invalid authorization
+		switch {
+		case errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "28"): // invalid authorization
 			return nil, fmt.Errorf("localpg: postgres rejected the superuser credentials: %w", err)
+		case pgErr != nil:
+			unreachable = time.Time{}
+		case unreachable.IsZero():
+			unreachable = time.Now()
+		case time.Since(unreachable) > unreachableFor:
+			return nil, fmt.Errorf("localpg: postgres runs but its socket cannot be reached: %w", err)
 		}
 		if gone() {
 			return nil, fmt.Errorf("localpg: postgres exited before accepting connections (last attempt: %v)", err)
@@ -226,8 +239,10 @@ func ensureDatabase(ctx context.Context, conn *pgx.Conn, name string) error {
 
 // connURL is a postgres:// URL for db over the unix socket in socketDir.
 func connURL(socketDir, password, db string) string {
-	q := url.Values{"host": {socketDir}, "port": {strconv.Itoa(port)}, "sslmode": {"disable"}}
-	u := url.URL{Scheme: "postgres", User: url.UserPassword(superuser, password), Path: "/" + db, RawQuery: q.Encode()}
+	// libpq and pgx decode %XX in query values but not '+': spell spaces %20.
+	host := strings.ReplaceAll(url.QueryEscape(socketDir), "+", "%20")
+	u := url.URL{Scheme: "postgres", User: url.UserPassword(superuser, password), Path: "/" + db,
+		RawQuery: fmt.Sprintf("host=%s&port=%d&sslmode=disable", host, port)}
 	return u.String()
 }
 

@@ -59,6 +59,22 @@ export function fieldError(err, field, code) {
     return entry;
 }
 
+/**
+ * nestedError checks that an error's data holds, somewhere under `key`, at
+ * least one {code, message} entry (PocketBase nests field-list errors by
+ * index, e.g. data.fields["7"].collectionId). It returns data[key].
+ */
+export function nestedError(err, key) {
+    const body = JSON.stringify(err.response);
+    const entry = err.response.data[key];
+    assert.ok(isPlainObject(entry), `no data.${key} in error body ${body}`);
+    const hasLeaf = (v) =>
+        isPlainObject(v) &&
+        ((typeof v.code === "string" && typeof v.message === "string") || Object.values(v).some(hasLeaf));
+    assert.ok(hasLeaf(entry), `no {code, message} under data.${key} in error body ${body}`);
+    return entry;
+}
+
 /** assertRecordOf checks the system keys every record carries. */
 export function assertRecordOf(record, collection) {
     assert.match(record.id, RECORD_ID, "record id");

@@ -64,6 +64,8 @@ describe("create, getOne, update, delete", () => {
         assert.deepEqual(r.meta, input.meta);
         assert.equal(r.when, "2024-05-01 10:20:30.000Z");
         assert.equal(r.author, ann.id);
+        // created/updated: Lumbung gives base collections autodate fields by
+        // default (DESIGN "Data model"); PocketBase only when they are sent.
         assert.match(r.created, DATETIME);
         assert.match(r.updated, DATETIME);
     });
@@ -225,7 +227,8 @@ describe("getList", () => {
         ["title = 'list-2'", [2]],
         ['title ~ "LIST-3"', [3]],
         ['title !~ "list-1"', [2, 3, 4, 5, 6, 7]],
-        ['tags ?= "c"', [3, 5, 6, 7]],
+        ['tags ~ "c"', [3, 5, 6, 7]],
+        ['tags:each ?= "c"', [3, 5, 6, 7]],
         ['tags !~ "a"', [2, 3, 5]],
         ['when >= "2024-01-05 00:00:00.000Z"', [5, 6, 7]],
         ['author.name = "Bob"', [5, 6, 7]],
@@ -239,6 +242,15 @@ describe("getList", () => {
             assert.equal(p.totalItems, want.length);
         });
     }
+
+    test("any-of operators over a back-relation", async () => {
+        const via = `${posts.name}_via_author`;
+        const names = async (filter) =>
+            (await pb.collection(authors.name).getFullList({ filter, sort: "name" })).map((a) => a.name);
+        assert.deepEqual(await names(`${via}.views ?> 6`), ["Bob"]);
+        assert.deepEqual(await names(`${via}.title ?= "list-2"`), ["Ann"]);
+        assert.deepEqual(await names(`${via}.title ?~ "list-"`), ["Ann", "Bob"]);
+    });
 
     test("filter on the relation id", async () => {
         const p = await col().getList(1, 10, { filter: `${LIST} && author = "${ann.id}"`, sort: "views" });
@@ -287,22 +299,19 @@ describe("getFirstListItem", () => {
 describe("getFullList", () => {
     test("fetches every page in batches", async () => {
         const client = await superuserClient(srv);
-        const urls = [];
+        const pages = [];
         client.beforeSend = (url, options) => {
-            urls.push(new URL(url));
+            pages.push([options.query?.page, options.query?.perPage]);
             return { url, options };
         };
         const all = await client.collection(posts.name).getFullList({ filter: LIST, sort: "views", batch: 2 });
         assert.deepEqual(views(all), [1, 2, 3, 4, 5, 6, 7]);
-        assert.deepEqual(
-            urls.map((u) => [u.searchParams.get("page"), u.searchParams.get("perPage")]),
-            [
-                ["1", "2"],
-                ["2", "2"],
-                ["3", "2"],
-                ["4", "2"],
-            ],
-        );
+        assert.deepEqual(pages, [
+            [1, 2],
+            [2, 2],
+            [3, 2],
+            [4, 2],
+        ]);
     });
 });
 
@@ -315,7 +324,6 @@ describe("expand", () => {
         assert.equal(a.id, ann.id);
         assert.equal(a.name, "Ann");
         assertRecordOf(a, authors);
-        assert.match(a.created, DATETIME);
     });
 
     test("an empty relation expands to nothing", async () => {
@@ -399,6 +407,7 @@ describe("record values", () => {
         assert.equal(new Set(ids(seeded)).size, seeded.length);
     });
 
+    // `created`/`updated` exist by default in Lumbung only (see above).
     test("dates use the 'YYYY-MM-DD HH:MM:SS.sssZ' form", async () => {
         const r = await col().getOne(seeded[0].id);
         assert.equal(r.when, "2024-01-01 12:00:00.000Z");

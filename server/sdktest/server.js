@@ -165,8 +165,13 @@ async function stopServer(child, exited, exitInfo, dir, logs) {
     const problems = [];
     if (!exitInfo()) {
         child.kill("SIGTERM");
-        const timer = sleep(SHUTDOWN_DEADLINE_MS).then(() => "timeout");
-        if ((await Promise.race([exited, timer])) === "timeout") {
+        let timer;
+        const deadline = new Promise((resolve) => {
+            timer = setTimeout(() => resolve("timeout"), SHUTDOWN_DEADLINE_MS);
+        });
+        const outcome = await Promise.race([exited, deadline]);
+        clearTimeout(timer);
+        if (outcome === "timeout") {
             problems.push(`did not exit within ${SHUTDOWN_DEADLINE_MS / 1000}s of SIGTERM; sent SIGKILL`);
             child.kill("SIGKILL");
             await exited;

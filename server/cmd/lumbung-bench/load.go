@@ -111,9 +111,9 @@ type loadResult struct {
 // errors counts requests that did not get 200.
 func (r *loadResult) errors() int { return r.sent - r.ok }
 
-// load sends s to t from concurrency workers until duration has passed, max
+// load sends s to t from concurrency workers until duration has passed, limit
 // requests were sent or ctx ends, and returns what came back.
-func load(ctx context.Context, t *target, s scenario, env *scenarioEnv, concurrency int, duration time.Duration, max int) *loadResult {
+func load(ctx context.Context, t *target, s scenario, env *scenarioEnv, concurrency int, duration time.Duration, limit int) *loadResult {
 	runtime.GC() // garbage from the previous run is not this run's cost
 	var (
 		issued   atomic.Int64
@@ -137,7 +137,7 @@ func load(ctx context.Context, t *target, s scenario, env *scenarioEnv, concurre
 			sent, ok := 0, 0
 			statuses := map[int]int{}
 			firstErr := ""
-			for ctx.Err() == nil && time.Now().Before(deadline) && issued.Add(1) <= int64(max) {
+			for ctx.Err() == nil && time.Now().Before(deadline) && issued.Add(1) <= int64(limit) {
 				req.Reset()
 				req.Header.SetMethod(s.method)
 				req.SetRequestURI(s.path(env, rnd))

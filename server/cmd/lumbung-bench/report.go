@@ -41,6 +41,35 @@ type scenarioReport struct {
 	Baseline *targetReport `json:"baseline"`
 	// Ratio is Lumbung's req/s over the baseline's.
 	Ratio float64 `json:"ratio"`
+	// CPURatio is the baseline's CPU per request over Lumbung's, counting
+	// server, PostgreSQL and load generator on both sides: the throughput
+	// ratio of a CPU-bound machine, steadier than Ratio when other work
+	// shares the machine.
+	CPURatio *float64 `json:"cpuRatio,omitempty"`
+}
+
+// newScenarioReport pairs the two targets' runs of one scenario.
+func newScenarioReport(name string, l, b *targetReport) scenarioReport {
+	s := scenarioReport{Name: name, Lumbung: l, Baseline: b}
+	if b.ReqPerSec > 0 {
+		s.Ratio = l.ReqPerSec / b.ReqPerSec
+	}
+	known := func(vs ...*float64) (sum float64, ok bool) {
+		for _, v := range vs {
+			if v == nil {
+				return 0, false
+			}
+			sum += *v
+		}
+		return sum, true
+	}
+	lc, lok := known(l.CPUServerUs, l.CPUPostgresUs, l.CPUBenchUs)
+	bc, bok := known(b.CPUBenchUs, b.CPUPostgresUs)
+	if lok && bok && lc > 0 {
+		v := bc / lc
+		s.CPURatio = &v
+	}
+	return s
 }
 
 type targetReport struct {
@@ -58,8 +87,10 @@ type targetReport struct {
 	CPUServerUs   *float64 `json:"cpuServerUs,omitempty"`
 	CPUBenchUs    *float64 `json:"cpuBenchUs,omitempty"`
 	CPUPostgresUs *float64 `json:"cpuPostgresUs,omitempty"`
-	// BusyCPUs is how many CPUs the machine kept busy on average.
-	BusyCPUs *float64 `json:"busyCPUs,omitempty"`
+	// BusyCPUs is how many CPUs the machine kept busy on average;
+	// OtherCPUs how many of them ran processes outside the benchmark.
+	BusyCPUs  *float64 `json:"busyCPUs,omitempty"`
+	OtherCPUs *float64 `json:"otherCPUs,omitempty"`
 }
 
 // minCPUWall is the shortest run whose CPU use is reported.
@@ -95,11 +126,25 @@ func newTargetReport(r *loadResult, before, after cpuSample) *targetReport {
 	t.CPUBenchUs = perReq(before.self, after.self)
 	t.CPUPostgresUs = perReq(before.postgres, after.postgres)
 	if before.machine >= 0 && after.machine >= 0 && wall >= minCPUWall {
-		v := float64(after.machine-before.machine) / float64(wall)
+		busy := after.machine - before.machine
+		v := float64(busy) / float64(wall)
 		t.BusyCPUs = &v
+		ours := after.self - before.self
+		if after.lumbung >= 0 && before.lumbung >= 0 {
+			ours += after.lumbung - before.lumbung
+		}
+		if after.postgres >= 0 && before.postgres >= 0 {
+			ours += after.postgres - before.postgres
+		}
+		o := max(float64(busy-ours)/float64(wall), 0)
+		t.OtherCPUs = &o
 	}
 	return t
 }
+
+// disturbedAt is the CPU use by other processes above which a run's req/s
+// say more about the machine than about the server.
+const disturbedAt = 0.2
 
 // percentile returns the nearest-rank percentile p of sorted durations.
 func percentile(sorted []time.Duration, p float64) time.Duration {
@@ -139,15 +184,30 @@ func (r *benchReport) writeTable(w io.Writer) {
 	fmt.Fprintln(w, "\nratio = lumbung req/s / baseline req/s (higher is better, 1.00 = as fast as the baseline)")
 
 	fmt.Fprintf(w, "\nCPU per request in µs (lumbung: server process, PostgreSQL, load generator;\n")
-	fmt.Fprintf(w, "baseline: server and load generator in one process, PostgreSQL) and busy CPUs of %d:\n\n", r.NumCPU)
-	fmt.Fprintf(w, "%-15s | %-29s | %-21s\n", "", "lumbung", "baseline")
-	fmt.Fprintf(w, "%-15s | %7s %7s %7s %5s | %7s %7s %5s\n", "scenario", "server", "pg", "client", "busy", "srv+cli", "pg", "busy")
-	fmt.Fprintln(w, strings.Repeat("-", 15)+"-+-"+strings.Repeat("-", 29)+"-+-"+strings.Repeat("-", 21))
+	fmt.Fprintf(w, "baseline: server and load generator in one process, PostgreSQL) and CPUs in use, of %d:\n\n", r.NumCPU)
+	fmt.Fprintf(w, "%-15s | %-35s | %-27s |\n", "", "lumbung", "baseline")
+	fmt.Fprintf(w, "%-15s | %7s %7s %7s %5s %5s | %7s %7s %5s %5s | %s\n",
+		"scenario", "server", "pg", "client", "busy", "other", "srv+cli", "pg", "busy", "other", "cpu ratio")
+	fmt.Fprintln(w, strings.Repeat("-", 15)+"-+-"+strings.Repeat("-", 35)+"-+-"+strings.Repeat("-", 27)+"-+----------")
+	var disturbed []string
 	for _, s := range r.Scenarios {
 		l, b := s.Lumbung, s.Baseline
-		fmt.Fprintf(w, "%-15s | %7s %7s %7s %5s | %7s %7s %5s\n", s.Name,
-			num(l.CPUServerUs, 0), num(l.CPUPostgresUs, 0), num(l.CPUBenchUs, 0), num(l.BusyCPUs, 2),
-			num(b.CPUBenchUs, 0), num(b.CPUPostgresUs, 0), num(b.BusyCPUs, 2))
+		fmt.Fprintf(w, "%-15s | %7s %7s %7s %5s %5s | %7s %7s %5s %5s | %s\n", s.Name,
+			num(l.CPUServerUs, 0), num(l.CPUPostgresUs, 0), num(l.CPUBenchUs, 0), num(l.BusyCPUs, 2), num(l.OtherCPUs, 2),
+			num(b.CPUBenchUs, 0), num(b.CPUPostgresUs, 0), num(b.BusyCPUs, 2), num(b.OtherCPUs, 2), num(s.CPURatio, 2))
+		for _, t := range []*targetReport{l, b} {
+			if t.OtherCPUs != nil && *t.OtherCPUs > disturbedAt {
+				disturbed = append(disturbed, s.Name)
+				break
+			}
+		}
+	}
+	fmt.Fprintln(w, "\nbusy = CPUs the machine kept busy; other = CPUs used by processes outside the benchmark")
+	fmt.Fprintln(w, "cpu ratio = baseline CPU per request / lumbung CPU per request, all processes counted:")
+	fmt.Fprintln(w, "the req/s ratio a CPU-bound machine would show; steadier when other work shares the machine")
+	if len(disturbed) > 0 {
+		fmt.Fprintf(w, "\nOther processes used more than %.1f CPUs during: %s.\n", disturbedAt, strings.Join(disturbed, ", "))
+		fmt.Fprintln(w, "Their req/s and latencies are disturbed; trust the cpu ratio there, or run again on a quiet machine.")
 	}
 	if len(errs) > 0 {
 		fmt.Fprintln(w, "\nErrors:")

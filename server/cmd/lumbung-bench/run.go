@@ -121,35 +121,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		say("warning: %s", w)
 	}
 
-	for i, name := range cfg.scenarios {
-		s, _ := scenarioByName(name)
-		sr := scenarioReport{Name: name}
-		order := []*target{lbT, baseT}
-		if i%2 == 1 {
-			order[0], order[1] = order[1], order[0]
-		}
-		for _, t := range order {
-			say("%s: %s", name, t.name)
-			if cfg.warmup > 0 {
-				load(ctx, t, s, env, cfg.concurrency, cfg.warmup, cfg.requests)
-			}
-			before := sampleCPU(lb.pid(), db.postmasterPID())
-			res := load(ctx, t, s, env, cfg.concurrency, cfg.duration, cfg.requests)
-			tr := newTargetReport(res, before, sampleCPU(lb.pid(), db.postmasterPID()))
-			if t == lbT {
-				sr.Lumbung = tr
-			} else {
-				tr.CPUServerUs = nil // the idle lumbung process
-				sr.Baseline = tr
-			}
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-		}
-		if sr.Baseline.ReqPerSec > 0 {
-			sr.Ratio = sr.Lumbung.ReqPerSec / sr.Baseline.ReqPerSec
-		}
-		rep.Scenarios = append(rep.Scenarios, sr)
+	cpu := func() cpuSample { return sampleCPU(lb.pid(), db.postmasterPID()) }
+	if rep.Scenarios, err = measure(ctx, cfg, lbT, baseT, env, cpu, say); err != nil {
+		return err
 	}
 	if base.firstErr != "" {
 		rep.Warnings = append(rep.Warnings, "baseline: first server error: "+base.firstErr)
@@ -163,6 +137,40 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		say("wrote %s", cfg.out)
 	}
 	return nil
+}
+
+// measure runs each scenario against both targets, alternating which goes
+// first, and sums up each run with the CPU it used.
+func measure(ctx context.Context, cfg config, lbT, baseT *target, env *scenarioEnv, cpu func() cpuSample, say func(string, ...any)) ([]scenarioReport, error) {
+	var out []scenarioReport
+	for i, name := range cfg.scenarios {
+		s, _ := scenarioByName(name)
+		var lr, br *targetReport
+		order := []*target{lbT, baseT}
+		if i%2 == 1 {
+			order[0], order[1] = order[1], order[0]
+		}
+		for _, t := range order {
+			say("%s: %s", name, t.name)
+			if cfg.warmup > 0 {
+				load(ctx, t, s, env, cfg.concurrency, cfg.warmup, cfg.requests)
+			}
+			before := cpu()
+			res := load(ctx, t, s, env, cfg.concurrency, cfg.duration, cfg.requests)
+			tr := newTargetReport(res, before, cpu())
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			if t == lbT {
+				lr = tr
+			} else {
+				tr.CPUServerUs = nil // the idle lumbung process
+				br = tr
+			}
+		}
+		out = append(out, newScenarioReport(name, lr, br))
+	}
+	return out, nil
 }
 
 // notes say what differs between the targets beyond the code under test.
