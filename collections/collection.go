@@ -2,6 +2,7 @@ package collections
 
 import (
 	"crypto/rand"
+	"encoding/json"
 	"regexp"
 	"strings"
 	"time"
@@ -127,4 +128,19 @@ func randomString(n int) string {
 		}
 	}
 	return string(out)
+}
+
+// MarshalJSON adds the created and updated dates in DateLayout, as
+// PocketBase writes them.
+func (c *Collection) MarshalJSON() ([]byte, error) {
+	type plain Collection
+	dates := struct {
+		*plain
+		Created string `json:"created"`
+		Updated string `json:"updated"`
+	}{plain: (*plain)(c)}
+	if !c.Created.IsZero() {
+		dates.Created, dates.Updated = FormatDate(c.Created), FormatDate(c.Updated)
+	}
+	return json.Marshal(dates)
 }

@@ -85,18 +85,6 @@ func normalizeFields(s Lookup, old, c *Collection, fail func(key, code, msg stri
 			}
 		}
 	}
-	// Errors name fields by their position in the request, before system
-	// fields are added.
-	pos := make(map[*Field]int, len(c.Fields))
-	for i, f := range c.Fields {
-		pos[f] = i
-	}
-	key := func(i int, f *Field) string {
-		if p, ok := pos[f]; ok {
-			return fmt.Sprintf("fields.%d", p)
-		}
-		return fmt.Sprintf("fields.%d", i)
-	}
 	ensureField(c, "id", "text", func(f *Field) {
 		o := f.Options.(*TextOptions)
 		o.PrimaryKey, o.Min, o.Max = true, 15, 15
@@ -137,7 +125,8 @@ func normalizeFields(s Lookup, old, c *Collection, fail func(key, code, msg stri
 	seen := map[string]int{}
 	ids := map[string]bool{}
 	for i, f := range c.Fields {
-		key := key(i, f)
+		// Positions count the system fields added above, as PocketBase's do.
+		key := fmt.Sprintf("fields.%d", i)
 		if f.ID == "" || ids[f.ID] {
 			f.ID = NewFieldID(f.Type)
 		}

@@ -66,10 +66,10 @@ func (r *Records) Create(ctx context.Context, c *Collection, input map[string]an
 	}
 	rec := NewRecord(c)
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	if err := r.fill(c, rec, nil, input, now); err != nil {
+	if err := r.fill(ctx, c, rec, nil, input, now); err != nil {
 		return nil, err
 	}
-	if err := r.store.Insert(ctx, r.svc, rec); err != nil {
+	if err := r.store.Insert(ctx, rec); err != nil {
 		return nil, err
 	}
 	return rec, nil
@@ -90,10 +90,10 @@ func (r *Records) Update(ctx context.Context, c *Collection, id string, input ma
 		rec.Data[k] = v
 	}
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	if err := r.fill(c, rec, old, input, now); err != nil {
+	if err := r.fill(ctx, c, rec, old, input, now); err != nil {
 		return nil, err
 	}
-	if err := r.store.Update(ctx, r.svc, rec); err != nil {
+	if err := r.store.Update(ctx, rec); err != nil {
 		return nil, err
 	}
 	return rec, nil
@@ -104,11 +104,11 @@ func (r *Records) Delete(ctx context.Context, c *Collection, id string) error {
 	if c.Type == TypeView {
 		return Errorf(EINVALID, "View collections are read only.")
 	}
-	return r.store.Delete(ctx, r.svc, c, id)
+	return r.store.Delete(ctx, c, id)
 }
 
 // fill validates input into rec. old is nil on create.
-func (r *Records) fill(c *Collection, rec *Record, old *Record, input map[string]any, now time.Time) error {
+func (r *Records) fill(ctx context.Context, c *Collection, rec *Record, old *Record, input map[string]any, now time.Time) error {
 	errs := map[string]FieldError{}
 	for _, f := range c.Fields {
 		if f.Type == "autodate" {
@@ -165,10 +165,56 @@ func (r *Records) fill(c *Collection, rec *Record, old *Record, input map[string
 			errs[f.Name] = FieldError{"validation_not_enough_values", fmt.Sprintf("Select at least %d.", o.MinSelect)}
 		}
 	}
+	if err := r.checkRelations(ctx, c, rec, old, errs); err != nil {
+		return err
+	}
 	if len(errs) > 0 {
 		return Invalid("Failed to "+map[bool]string{true: "create", false: "update"}[old == nil]+" record.", errs)
 	}
 	return nil
+}
+
+// checkRelations reports relation fields whose ids are not all records of
+// the target collection, beside the other validation errors. Unchanged
+// values are not checked again.
+func (r *Records) checkRelations(ctx context.Context, c *Collection, rec, old *Record, errs map[string]FieldError) error {
+	for _, f := range c.Fields {
+		o, ok := f.Options.(*RelationOptions)
+		if !ok {
+			continue
+		}
+		if _, failed := errs[f.Name]; failed {
+			continue
+		}
+		ids := IDs(rec.Data[f.Name])
+		if len(ids) == 0 || (old != nil && equalIDs(ids, IDs(old.Data[f.Name]))) {
+			continue
+		}
+		target, ok := r.svc.Collection(o.CollectionID)
+		if !ok {
+			return fmt.Errorf("relation %s.%s: unknown target %q", c.Name, f.Name, o.CollectionID)
+		}
+		n, err := r.store.CountExisting(ctx, target, ids)
+		if err != nil {
+			return err
+		}
+		if n != len(ids) {
+			errs[f.Name] = FieldError{"validation_missing_rel_records", "Failed to find all relation records with the provided ids."}
+		}
+	}
+	return nil
+}
+
+func equalIDs(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // fillAuth hashes a new password and rotates the token key when it changes,

@@ -81,9 +81,11 @@ type RecordStore interface {
 	// FindByEmail returns the auth record with the given email, compared
 	// case-insensitively.
 	FindByEmail(ctx context.Context, c *Collection, email string) (*Record, error)
-	Insert(ctx context.Context, s Lookup, r *Record) error
-	Update(ctx context.Context, s Lookup, r *Record) error
-	Delete(ctx context.Context, s Lookup, c *Collection, id string) error
+	// CountExisting returns how many of ids are records of c.
+	CountExisting(ctx context.Context, c *Collection, ids []string) (int, error)
+	Insert(ctx context.Context, r *Record) error
+	Update(ctx context.Context, r *Record) error
+	Delete(ctx context.Context, c *Collection, id string) error
 	// InTx runs fn with a RecordStore bound to one transaction, committed when
 	// fn returns nil and rolled back otherwise.
 	InTx(ctx context.Context, fn func(RecordStore) error) error

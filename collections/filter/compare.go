@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // This file holds the meaning of a single comparison of two values in each
@@ -262,9 +261,4 @@ func likeMatch(s, p string) bool {
 		pi++
 	}
 	return pi == len(pr)
-}
-
-// validText reports whether s can be stored in a PostgreSQL text value.
-func validText(s string) bool {
-	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
 }

@@ -135,7 +135,19 @@ func TestUnreadableFields(t *testing.T) {
 			t.Errorf("%s: %v", src, err)
 		}
 	}
-	_, err := ParseSort("-secret", env, "t")
+	// Without CanRead hidden fields are unreadable; a CanRead can allow them.
+	plain := s.env()
+	e, _ := Parse(`secret = 's1'`)
+	_, _, err := SQL(e, plain, "t", 0)
+	wantInvalid(t, "hidden field without CanRead", err, `the field "secret" cannot be used in filters`)
+	_, err = ParseSort("secret", plain, "t")
+	wantInvalid(t, "sorting by a hidden field without CanRead", err, `the field "secret" cannot be used`)
+	plain.CanRead = func(*collections.Collection, string) bool { return true }
+	if _, _, err := SQL(e, plain, "t", 0); err != nil {
+		t.Errorf("hidden field allowed by CanRead: %v", err)
+	}
+
+	_, err = ParseSort("-secret", env, "t")
 	wantInvalid(t, "sort -secret", err, `Invalid sort: the field "secret" cannot be used in filters.`)
 	_, err = ParseSort("author.age", env, "t")
 	wantInvalid(t, "sort author.age", err, `the field "author.age" cannot be used`)
@@ -246,6 +258,22 @@ func TestAuthValues(t *testing.T) {
 		_, _, err := SQL(e, env, "t", 0)
 		wantInvalid(t, "auth value", err, c.want)
 	}
+}
+
+func TestTooComplex(t *testing.T) {
+	env := newSchema(t).env()
+	big := make([]string, 100)
+	for i := range big {
+		big[i] = strings.Repeat("x", i)
+	}
+	env.Auth = map[string]any{"big": big}
+	e, _ := Parse(`tags ?= @request.auth.big && title = @request.auth.big`)
+	if _, _, err := SQL(e, env, "t", 0); err != nil {
+		t.Errorf("200 comparisons: %v", err)
+	}
+	e, _ = Parse(`@request.auth.big ?= @request.auth.big`)
+	_, _, err := SQL(e, env, "t", 0)
+	wantInvalid(t, "10000 comparisons", err, "the filter is too complex")
 }
 
 func TestEvalNeedsDatabase(t *testing.T) {

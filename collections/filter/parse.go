@@ -75,13 +75,20 @@ type token struct {
 	pos  int    // 1-based rune position
 }
 
-// operators lists the comparison operators, longest first so that the
-// lexer takes the longest match.
-var operators = []Operator{
-	OpAnyNeq, OpAnyGte, OpAnyLte, OpAnyNotLike,
-	OpAnyEq, OpAnyGt, OpAnyLt, OpAnyLike,
-	OpNeq, OpGte, OpLte, OpNotLike,
-	OpEq, OpGt, OpLt, OpLike,
+// operatorAt returns the comparison operator at the start of s, taking the
+// longest match, or "".
+func operatorAt(s string) Operator {
+	for _, op := range [...]Operator{
+		OpAnyNeq, OpAnyGte, OpAnyLte, OpAnyNotLike,
+		OpAnyEq, OpAnyGt, OpAnyLt, OpAnyLike,
+		OpNeq, OpGte, OpLte, OpNotLike,
+		OpEq, OpGt, OpLt, OpLike,
+	} {
+		if strings.HasPrefix(s, string(op)) {
+			return op
+		}
+	}
+	return ""
 }
 
 func isIdentStart(c byte) bool {
@@ -154,19 +161,13 @@ func lex(src string) ([]token, error) {
 			toks = append(toks, token{tIdent, src[i : i+n], pos})
 			adv(n)
 		default:
-			matched := false
-			for _, op := range operators {
-				if strings.HasPrefix(src[i:], string(op)) {
-					toks = append(toks, token{tOp, string(op), pos})
-					adv(len(op))
-					matched = true
-					break
-				}
-			}
-			if !matched {
+			op := operatorAt(src[i:])
+			if op == "" {
 				r, _ := utf8.DecodeRuneInString(src[i:])
 				return nil, syntaxError(pos, "unexpected character "+strconv.QuoteRune(r))
 			}
+			toks = append(toks, token{tOp, string(op), pos})
+			adv(len(op))
 		}
 	}
 	return append(toks, token{tEOF, "", pos}), nil

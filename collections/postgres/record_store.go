@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -180,11 +179,8 @@ func (s *RecordStore) Referencing(ctx context.Context, c *collections.Collection
 
 // Insert implements collections.RecordStore. The stored row (with database
 // defaults) is read back into r.
-func (s *RecordStore) Insert(ctx context.Context, lookup collections.Lookup, r *collections.Record) error {
+func (s *RecordStore) Insert(ctx context.Context, r *collections.Record) error {
 	c := r.Collection
-	if err := s.checkMultiRelations(ctx, lookup, r); err != nil {
-		return err
-	}
 	cols := make([]string, 0, len(c.Fields))
 	marks := make([]string, 0, len(c.Fields))
 	args := make([]any, 0, len(c.Fields))
@@ -202,11 +198,8 @@ func (s *RecordStore) Insert(ctx context.Context, lookup collections.Lookup, r *
 }
 
 // Update implements collections.RecordStore: every field of r is written.
-func (s *RecordStore) Update(ctx context.Context, lookup collections.Lookup, r *collections.Record) error {
+func (s *RecordStore) Update(ctx context.Context, r *collections.Record) error {
 	c := r.Collection
-	if err := s.checkMultiRelations(ctx, lookup, r); err != nil {
-		return err
-	}
 	sets := make([]string, 0, len(c.Fields))
 	args := []any{r.ID()}
 	for _, f := range c.Fields {
@@ -237,36 +230,15 @@ func (s *RecordStore) writeBack(ctx context.Context, r *collections.Record, sql 
 	return nil
 }
 
-// checkMultiRelations verifies that every id in multi-relation fields exists;
-// single relations are checked by their foreign keys.
-func (s *RecordStore) checkMultiRelations(ctx context.Context, lookup collections.Lookup, r *collections.Record) error {
-	for _, f := range r.Collection.Fields {
-		o, ok := f.Options.(*collections.RelationOptions)
-		if !ok || !o.Multi() {
-			continue
-		}
-		ids := collections.IDs(r.Data[f.Name])
-		if len(ids) == 0 {
-			continue
-		}
-		target, ok := relationTarget(f, lookup, r.Collection)
-		if !ok {
-			return fmt.Errorf("relation %q: unknown target %q", f.Name, o.CollectionID)
-		}
-		var n int
-		if err := s.q.QueryRow(ctx, "SELECT count(*) FROM "+ident(target.Name)+" WHERE id = ANY($1)", ids).Scan(&n); err != nil {
-			return translate(err, r.Collection)
-		}
-		if n != len(ids) {
-			return collections.Invalid("Failed to save the record.", map[string]collections.FieldError{
-				f.Name: {Code: "validation_missing_rel_records", Message: "Failed to find all relation records with the provided ids."}})
-		}
-	}
-	return nil
+// CountExisting implements collections.RecordStore.
+func (s *RecordStore) CountExisting(ctx context.Context, c *collections.Collection, ids []string) (int, error) {
+	var n int
+	err := s.q.QueryRow(ctx, "SELECT count(*) FROM "+ident(c.Name)+" WHERE id = ANY($1)", ids).Scan(&n)
+	return n, translate(err, c)
 }
 
 // Delete implements collections.RecordStore.
-func (s *RecordStore) Delete(ctx context.Context, _ collections.Lookup, c *collections.Collection, id string) error {
+func (s *RecordStore) Delete(ctx context.Context, c *collections.Collection, id string) error {
 	tag, err := s.q.Exec(ctx, "DELETE FROM "+ident(c.Name)+" WHERE id = $1", id)
 	if err != nil {
 		return translate(err, c)

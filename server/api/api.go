@@ -84,15 +84,31 @@ func identity(c *fiber.Ctx) *auth.Identity {
 	return id
 }
 
-// superuserOnly guards routes that, until access rules exist, only
-// superusers may call.
-func superuserOnly(c *fiber.Ctx) error {
-	id := identity(c)
-	if id.Superuser() {
+// superusersOnly guards the schema endpoints: guests get 401, signed-in
+// users who are not superusers 403, as in PocketBase.
+func superusersOnly(c *fiber.Ctx) error {
+	switch id := identity(c); {
+	case id.Superuser():
 		return c.Next()
+	case id == nil:
+		return collections.Errorf(collections.EUNAUTHORIZED, "The request requires valid superuser authorization token.")
 	}
-	if id == nil {
-		return collections.Errorf(collections.EFORBIDDEN, "Only superusers can perform this action.")
+	return collections.Errorf(collections.EFORBIDDEN, "The authorized record is not allowed to perform this action.")
+}
+
+// canAccessRecords is the access decision for record endpoints until access
+// rules exist: superusers only, 403 for everyone else.
+func canAccessRecords(c *fiber.Ctx) error {
+	if identity(c).Superuser() {
+		return nil
 	}
 	return collections.Errorf(collections.EFORBIDDEN, "Only superusers can perform this action.")
+}
+
+// recordAccess guards record routes with canAccessRecords.
+func recordAccess(c *fiber.Ctx) error {
+	if err := canAccessRecords(c); err != nil {
+		return err
+	}
+	return c.Next()
 }

@@ -11,10 +11,9 @@ import (
 )
 
 func (h *handlers) authRoutes(r fiber.Router) {
-	g := r.Group("/collections/:collection")
-	g.Get("/auth-methods", h.authMethods)
-	g.Post("/auth-with-password", h.authWithPassword)
-	g.Post("/auth-refresh", h.authRefresh)
+	r.Get("/collections/:collection/auth-methods", h.authMethods)
+	r.Post("/collections/:collection/auth-with-password", h.authWithPassword)
+	r.Post("/collections/:collection/auth-refresh", h.authRefresh)
 }
 
 func (h *handlers) authCollection(c *fiber.Ctx) (*collections.Collection, error) {

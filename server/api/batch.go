@@ -14,7 +14,7 @@ import (
 const MaxBatchRequests = 50
 
 func (h *handlers) batchRoutes(r fiber.Router) {
-	r.Post("/batch", superuserOnly, h.batch)
+	r.Post("/batch", h.batch)
 }
 
 type batchRequest struct {
@@ -34,7 +34,7 @@ func (h *handlers) batch(c *fiber.Ctx) error {
 	var in struct {
 		Requests []batchRequest `json:"requests"`
 	}
-	if err := decodeJSON(c.Body(), &in); err != nil {
+	if err := decodeJSON(batchPayload(c), &in); err != nil {
 		return err
 	}
 	switch {
@@ -81,7 +81,24 @@ func (h *handlers) batch(c *fiber.Ctx) error {
 	return c.JSON(results)
 }
 
+// batchPayload returns the JSON of a batch: the body, or the "@jsonPayload"
+// part of a multipart body as the SDK sends it.
+func batchPayload(c *fiber.Ctx) []byte {
+	if strings.HasPrefix(strings.ToLower(c.Get(fiber.HeaderContentType)), fiber.MIMEMultipartForm) {
+		if form, err := c.MultipartForm(); err == nil {
+			if v := form.Value["@jsonPayload"]; len(v) == 1 {
+				return []byte(v[0])
+			}
+		}
+		return nil
+	}
+	return c.Body()
+}
+
 func (h *handlers) runBatchItem(c *fiber.Ctx, recs *collections.Records, req batchRequest) (int, *collections.Record, error) {
+	if err := canAccessRecords(c); err != nil {
+		return 0, nil, err
+	}
 	name, id, ok := splitPath(req.URL)
 	if !ok {
 		return 0, nil, collections.Errorf(collections.EINVALID, "Unsupported batch URL %q: expected /api/collections/{collection}/records[/{id}].", req.URL)

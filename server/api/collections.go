@@ -11,14 +11,13 @@ import (
 )
 
 func (h *handlers) collectionRoutes(r fiber.Router) {
-	g := r.Group("/collections", superuserOnly)
-	g.Get("/", h.listCollections)
-	g.Post("/", h.createCollection)
-	g.Put("/import", h.importCollections)
-	g.Get("/:collection", h.viewCollection)
-	g.Patch("/:collection", h.updateCollection)
-	g.Delete("/:collection", h.deleteCollection)
-	g.Delete("/:collection/truncate", h.truncateCollection)
+	r.Get("/collections", superusersOnly, h.listCollections)
+	r.Post("/collections", superusersOnly, h.createCollection)
+	r.Put("/collections/import", superusersOnly, h.importCollections)
+	r.Get("/collections/:collection", superusersOnly, h.viewCollection)
+	r.Patch("/collections/:collection", superusersOnly, h.updateCollection)
+	r.Delete("/collections/:collection", superusersOnly, h.deleteCollection)
+	r.Delete("/collections/:collection/truncate", superusersOnly, h.truncateCollection)
 }
 
 // planResponse answers a dry run: the collection as it would be saved and

@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"log/slog"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -68,7 +69,7 @@ func toBody(c *fiber.Ctx, log *slog.Logger, err error) errorBody {
 	case errors.As(err, &de):
 		body.Status, body.Message = statusOf(de.Code), de.Message
 		for k, v := range de.Data {
-			body.Data[k] = v
+			nest(body.Data, strings.Split(k, "."), v)
 		}
 	case errors.As(err, &fe):
 		body.Status, body.Message = fe.Code, fiberMessage(fe)
@@ -81,6 +82,20 @@ func toBody(c *fiber.Ctx, log *slog.Logger, err error) errorBody {
 		body.Data = map[string]any{}
 	}
 	return body
+}
+
+// nest stores v under a dotted path ("fields.3.name") as nested objects,
+// the shape PocketBase gives errors of nested input.
+func nest(m map[string]any, path []string, v any) {
+	for _, p := range path[:len(path)-1] {
+		next, ok := m[p].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			m[p] = next
+		}
+		m = next
+	}
+	m[path[len(path)-1]] = v
 }
 
 func fiberMessage(fe *fiber.Error) string {

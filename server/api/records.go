@@ -10,12 +10,11 @@ import (
 )
 
 func (h *handlers) recordRoutes(r fiber.Router) {
-	g := r.Group("/collections/:collection/records", superuserOnly)
-	g.Get("/", h.listRecords)
-	g.Post("/", h.createRecord)
-	g.Get("/:id", h.viewRecord)
-	g.Patch("/:id", h.updateRecord)
-	g.Delete("/:id", h.deleteRecord)
+	r.Get("/collections/:collection/records", recordAccess, h.listRecords)
+	r.Post("/collections/:collection/records", recordAccess, h.createRecord)
+	r.Get("/collections/:collection/records/:id", recordAccess, h.viewRecord)
+	r.Patch("/collections/:collection/records/:id", recordAccess, h.updateRecord)
+	r.Delete("/collections/:collection/records/:id", recordAccess, h.deleteRecord)
 }
 
 // pageQuery reads page and perPage; perPage above the maximum is clamped.

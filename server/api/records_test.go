@@ -203,7 +203,8 @@ func TestBatch(t *testing.T) {
 	e.Run(t, []scenario{
 		{Name: "empty", Method: "POST", URL: "/api/batch", Body: `{"requests": []}`, ExpectedStatus: 400},
 		{Name: "bad url", Method: "POST", URL: "/api/batch", Body: `{"requests": [{"method": "POST", "url": "/api/collections"}]}`, ExpectedStatus: 400},
-		{Name: "guest", Method: "POST", URL: "/api/batch", Token: "-", Body: ok, ExpectedStatus: 403},
+		{Name: "guest", Method: "POST", URL: "/api/batch", Token: "-", Body: ok, ExpectedStatus: 400,
+			ExpectedContent: []string{`"requests":{"0":{"code":"batch_request_failed"`, `"status":403`}},
 	})
 }
 

@@ -152,10 +152,13 @@ describe("requests without auth", () => {
         );
     });
 
-    test("an invalid token is treated as a guest on records", async () => {
+    // PocketBase quietly treats a bad token as a guest; Lumbung answers 401
+    // so that an expired or forged token is noticed instead of looking like
+    // missing permissions.
+    test("an invalid token is refused with 401", async () => {
         const client = newClient(srv);
         client.authStore.save("not.a.token", null);
-        await apiError(client.collection(posts.name).getList(), 403);
+        await apiError(client.collection(posts.name).getList(), 401);
     });
 
     test("schema endpoints answer 401 for a guest", async () => {

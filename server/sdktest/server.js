@@ -106,6 +106,13 @@ export async function startServer() {
         password: `pw-${uniqueSuffix()}-${uniqueSuffix()}`,
         logs: () => logTail,
         stop: async () => {
+            if (process.env.DATABASE_URL && exitInfo === null) {
+                // A shared database outlives the run: remove this run's superuser.
+                await execFileAsync(bin, ["superuser", "delete", handle.email, "--dir", dir], {
+                    env: process.env,
+                    timeout: SHUTDOWN_DEADLINE_MS,
+                }).catch(() => {});
+            }
             await stopServer(child, exited, () => exitInfo, dir, () => logTail);
         },
     };

@@ -1,0 +1,77 @@
+// Package filter implements PocketBase's filter and rule language: Parse
+// reads a filter into an AST, SQL compiles it to a parametrized PostgreSQL
+// condition, Eval evaluates it against one record in memory with the same
+// meaning, and ParseSort compiles sort strings.
+//
+// # Grammar
+//
+//	expr    = and { "||" and }
+//	and     = primary { "&&" primary }
+//	primary = "(" expr ")" | operand op operand
+//	op      = "=" | "!=" | ">" | ">=" | "<" | "<=" | "~" | "!~"
+//	        | "?=" | "?!=" | "?>" | "?>=" | "?<" | "?<=" | "?~" | "?!~"
+//	operand = 'text' | "text" | number | true | false | null | identifier
+//
+// Whitespace is free-form and // starts a comment to the end of the line.
+// In a quoted string a backslash escapes the quote character; every other
+// backslash is kept. Identifiers are field names, dotted relation paths
+// (author.name, author.org.name), back-relations
+// (comments_via_post.title: comments whose post field points at the
+// record), json keys (meta.a.b, meta.list.0), optionally ending in a
+// modifier (:lower, :length, :each); the macros @now, @second, @minute,
+// @hour, @weekday, @day, @month, @year, @todayStart, @todayEnd,
+// @monthStart, @monthEnd, @yearStart, @yearEnd (UTC); @request.auth.<field>
+// (Env.Auth) and @collection.<name>.<field> (parsed, not compiled yet).
+// Input is limited to MaxLength bytes and MaxDepth nested parentheses.
+//
+// # Semantics
+//
+// Each comparison is typed from the schema: text (text, editor, email, url,
+// select and relation ids), numbers, booleans, dates and json values.
+//
+//   - A text literal takes the type of the other side: views > '5' compares
+//     numbers, due > '2024-01-01' compares dates (collections.ParseDate),
+//     published = 'true' booleans. A number literal compared with text is
+//     compared as text. Anything else that mixes types is EINVALID at
+//     compile time, never a database error.
+//   - null (and '' for text and dates) is the empty value: x = null is true
+//     for NULL and for ''. Numbers and booleans are never null in a table,
+//     so views = null is false; it is true for a missing related record. A
+//     missing text value (an empty relation, no related record) is ''.
+//     Ordering against the null literal is always false, as is ordering a
+//     null number or date.
+//   - Text ordering is by code point (COLLATE "C"), as Go compares strings.
+//   - ~ is "contains", case-insensitive (ILIKE '%value%'); a value that
+//     contains % is used as a LIKE pattern as written (\ escapes, _ is one
+//     character). A field on the right side is always matched literally. !~
+//     is the exact negation of ~, and != of =.
+//   - Json values compare as PocketBase compares the extracted value:
+//     strings with text, numbers with numbers (exactly, as PostgreSQL's
+//     numeric), booleans with booleans; null, a missing key and "" equal
+//     null; objects and arrays equal nothing. A json value may be compared
+//     with literals and text fields only.
+//   - Multi-valued operands — multi select and multi relation fields
+//     (:each is accepted and changes nothing), list values of
+//     @request.auth, and paths through multi relations or back-relations —
+//     are compared item by item: a plain operator needs every item to
+//     satisfy it, a ? operator at least one. An empty list (or a relation
+//     with no records) counts as one null item, so tags = '' is true for
+//     no tags. :length is the number of items.
+//   - Comparisons joined by && that use the same relation path share one
+//     related record, as in PocketBase: members_via_team.user ?=
+//     @request.auth.id && members_via_team.role ?= 'admin' needs one
+//     membership with both values. Under || each comparison has its own.
+//     Items of list fields are never shared: tags ?= 'a' && tags ?= 'b' is
+//     "has a and has b".
+//   - :lower lowers text before comparing; ~ folds case itself. Case
+//     folding of non-ASCII letters follows the database locale in SQL and
+//     Unicode rules in Eval.
+//
+// # Safety
+//
+// Identifiers in the SQL come only from the schema and are quoted; every
+// value is a bound parameter with an explicit cast. Fields the caller may
+// not read (Env.CanRead; hidden fields by default) are rejected, so a filter
+// or sort cannot be used to probe them. Relation paths follow at most
+// MaxRelationDepth relations.
+package filter

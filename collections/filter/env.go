@@ -1,0 +1,44 @@
+package filter
+
+import (
+	"time"
+
+	"github.com/lumbunghq/lumbung/collections"
+)
+
+// Env is what a filter is compiled against: the collection it filters, the
+// schema for following relations, the clock for macros, the caller's
+// identity for @request.auth.* and the caller's read permissions.
+type Env struct {
+	// Root is the collection whose records are filtered.
+	Root *collections.Collection
+	// Schema resolves relation targets and back-relations. Without it only
+	// the root's own fields can be used.
+	Schema collections.Lookup
+	// Now is the instant the macros (@now, @todayStart, ...) are taken
+	// from, in UTC. The zero value means time.Now().
+	Now time.Time
+	// Auth holds the @request.auth.* values of the signed-in record (id,
+	// collectionName, email, ... and its fields), as canonical Go values.
+	// Nil means a guest: every @request.auth.* value is null.
+	Auth map[string]any
+	// CanRead reports whether the caller may read a field of a collection.
+	// A filter or sort that references an unreadable field is rejected
+	// (EINVALID), so that it cannot be used to probe values the caller
+	// cannot see. It is asked about every field a path touches, relation
+	// fields included. Nil means every field except hidden ones
+	// (Field.Hidden: passwords, token keys); a CanRead that returns true
+	// allows hidden fields too.
+	CanRead func(c *collections.Collection, field string) bool
+}
+
+// Limits on what one filter may ask of the database.
+const (
+	// MaxRelationDepth is how many relations a path may follow.
+	MaxRelationDepth = 6
+	// maxAuthItems bounds list values taken from Env.Auth.
+	maxAuthItems = 100
+	// maxAtoms bounds the comparisons a filter expands to (a comparison
+	// with a list value becomes one comparison per item).
+	maxAtoms = 4096
+)
