@@ -43,7 +43,7 @@ type jsonVal struct {
 }
 
 // text returns the text a JSON value has in dJSONText comparisons: its
-// string, '' for null, and false (not comparable) for other types.
+// string, ” for null, and false (not comparable) for other types.
 func (j jsonVal) text() (string, bool) {
 	switch j.t {
 	case jNull:

@@ -34,10 +34,10 @@
 //     published = 'true' booleans. A number literal compared with text is
 //     compared as text. Anything else that mixes types is EINVALID at
 //     compile time, never a database error.
-//   - null (and '' for text and dates) is the empty value: x = null is true
-//     for NULL and for ''. Numbers and booleans are never null in a table,
+//   - null (and ” for text and dates) is the empty value: x = null is true
+//     for NULL and for ”. Numbers and booleans are never null in a table,
 //     so views = null is false; it is true for a missing related record. A
-//     missing text value (an empty relation, no related record) is ''.
+//     missing text value (an empty relation, no related record) is ”.
 //     Ordering against the null literal is always false, as is ordering a
 //     null number or date.
 //   - Text ordering is by code point (COLLATE "C"), as Go compares strings.
@@ -55,8 +55,10 @@
 //     @request.auth, and paths through multi relations or back-relations —
 //     are compared item by item: a plain operator needs every item to
 //     satisfy it, a ? operator at least one. An empty list (or a relation
-//     with no records) counts as one null item, so tags = '' is true for
-//     no tags. :length is the number of items.
+//     with no records) counts as one null item, so tags = ” is true for
+//     no tags. :length is the number of items. One exception, as in
+//     PocketBase: ~ on a list field of the record itself means "some item
+//     contains" (tags ~ 'go'), so !~ means "no item contains".
 //   - Comparisons joined by && that use the same relation path share one
 //     related record, as in PocketBase: members_via_team.user ?=
 //     @request.auth.id && members_via_team.role ?= 'admin' needs one

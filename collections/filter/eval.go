@@ -21,7 +21,7 @@ var ErrNeedsDatabase = errors.New("filter: the expression needs the database")
 // SQL. rec maps field names to canonical values as the collections field
 // types produce them: string, float64, bool, time.Time or nil,
 // json.RawMessage or nil, []string, and "" or an id for single relations.
-// A missing field has its column default ('', 0, false, null, []).
+// A missing field has its column default (”, 0, false, null, []).
 //
 // It returns ErrNeedsDatabase, whatever the record, when e follows
 // relations. A record value of the wrong type is an error.

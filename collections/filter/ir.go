@@ -14,6 +14,7 @@ const (
 	kJSON
 )
 
+// String names the kind in error messages.
 func (k kind) String() string {
 	return [...]string{"null", "text", "a number", "a boolean", "a date", "a json value"}[k]
 }

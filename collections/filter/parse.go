@@ -110,7 +110,7 @@ func lex(src string) ([]token, error) {
 		return nil, syntaxError(utf8.RuneCountInString(src[:i])+1, "unexpected NUL character")
 	}
 	var toks []token
-	i, pos := 0, 1 // byte offset, 1-based rune position of src[i]
+	i, pos := 0, 1       // byte offset, 1-based rune position of src[i]
 	adv := func(n int) { // advance n bytes
 		pos += utf8.RuneCountInString(src[i : i+n])
 		i += n

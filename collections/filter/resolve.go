@@ -84,6 +84,11 @@ func (r *resolver) comparison(c *Comparison) (node, error) {
 	}
 	op := c.Op.Base()
 	a := &atom{op: op, any: c.Op.IsAny(), l: l, r: rv}
+	// "tags ~ 'x'" on a list field reads as "the list contains x", and that
+	// is what PocketBase answers: any item. "!~" stays "no item contains".
+	if op == OpLike && directList(l) {
+		a.any = true
+	}
 	if err := setDomain(a, c.OpPos); err != nil {
 		return nil, err
 	}
@@ -262,4 +267,10 @@ func authValue(v any) (any, error) {
 		return authValue(d)
 	}
 	return nil, fmt.Errorf("unsupported type %T", v)
+}
+
+// directList reports whether v is a list field of the record itself (a
+// multiple select or relation), not a path through other records.
+func directList(v *value) bool {
+	return v.ref != nil && v.ref.items && len(v.ref.hops) == 0
 }

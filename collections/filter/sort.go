@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/lumbunghq/lumbung/collections"
@@ -19,6 +20,9 @@ const MaxSortFields = 16
 func ParseSort(src string, env Env, alias string) (orderBy string, err error) {
 	if len(src) > MaxLength {
 		return "", collections.Errorf(collections.EINVALID, "Invalid sort: it is longer than %d characters.", MaxLength)
+	}
+	if alias == "" {
+		return "", fmt.Errorf("filter: ParseSort needs the root table's alias")
 	}
 	r, err := newResolver(env)
 	if err != nil {

@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,6 +21,9 @@ import (
 // ?= @request.auth.id && members_via_team.role ?= 'admin'" needs one
 // membership row with both values.
 func SQL(e Expr, env Env, alias string, argStart int) (cond string, args []any, err error) {
+	if alias == "" {
+		return "", nil, fmt.Errorf("filter: SQL needs the root table's alias")
+	}
 	r, err := newResolver(env)
 	if err != nil {
 		return "", nil, err

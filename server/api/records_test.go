@@ -36,6 +36,8 @@ func TestRecordsList(t *testing.T) {
 			ExpectedStatus: 200, ExpectedContent: []string{`"author":{"name":"ada"}`}, NotExpected: []string{`"views"`}},
 		{Name: "any-of on multi select", Method: "GET", URL: "/api/collections/posts/records?filter=" + q("tags ?= 'db'"),
 			ExpectedStatus: 200, ExpectedContent: []string{`"totalItems":1`, `postgres tips`}},
+		{Name: "contains on a list field means some item", Method: "GET", URL: "/api/collections/posts/records?filter=" + q("tags ~ 'd'"),
+			ExpectedStatus: 200, ExpectedContent: []string{`"totalItems":1`, `postgres tips`}},
 		{Name: "relation path filter", Method: "GET", URL: "/api/collections/posts/records?filter=" + q("author.name = 'grace'"),
 			ExpectedStatus: 200, ExpectedContent: []string{`"totalItems":1`, `web things`}},
 		{Name: "filter syntax error", Method: "GET", URL: "/api/collections/posts/records?filter=" + q("title = "),
