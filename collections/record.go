@@ -2,6 +2,7 @@ package collections
 
 import (
 	"encoding/json"
+	"sort"
 	"strconv"
 	"time"
 )
@@ -116,7 +117,13 @@ func (r *Record) AppendJSON(b []byte, p *Projection, showHidden bool) ([]byte, e
 	if len(r.Expand) > 0 && p.has("expand") {
 		ep := p.sub("expand")
 		wrote := false
-		for name, v := range r.Expand {
+		names := make([]string, 0, len(r.Expand))
+		for name := range r.Expand {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			v := r.Expand[name]
 			if !ep.has(name) {
 				continue
 			}

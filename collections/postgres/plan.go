@@ -109,7 +109,8 @@ func (p *planner) update(old, c *collections.Collection, s collections.Lookup, a
 	}
 
 	oldIdx, newIdx := indexMap(old), indexMap(c)
-	for name, ix := range oldIdx {
+	for _, ix := range indexList(old) {
+		name := ix.Name
 		if n, ok := newIdx[name]; !ok || !sameIndex(ix, n) {
 			p.step("DROP INDEX "+ident(name), fmt.Sprintf("Drop index %q.", name))
 		}
@@ -153,7 +154,8 @@ func (p *planner) update(old, c *collections.Collection, s collections.Lookup, a
 			}
 		}
 	}
-	for name, ix := range newIdx {
+	for _, ix := range indexList(c) {
+		name := ix.Name
 		if o, ok := oldIdx[name]; !ok || !sameIndex(o, ix) {
 			st := p.step(indexDDL(c.Name, ix), fmt.Sprintf("Create index %q.", name))
 			if ix.Unique {
@@ -248,12 +250,22 @@ func (p *planner) uniqueImpact(old *collections.Collection, oldT string, ix coll
 	}
 }
 
-func indexMap(c *collections.Collection) map[string]collections.Index {
-	m := map[string]collections.Index{}
+// indexList returns the parsed indexes of c in definition order, so plans
+// come out the same every time.
+func indexList(c *collections.Collection) []collections.Index {
+	var out []collections.Index
 	for _, raw := range c.Indexes {
 		if ix, err := collections.ParseIndex(raw); err == nil {
-			m[ix.Name] = ix
+			out = append(out, ix)
 		}
+	}
+	return out
+}
+
+func indexMap(c *collections.Collection) map[string]collections.Index {
+	m := map[string]collections.Index{}
+	for _, ix := range indexList(c) {
+		m[ix.Name] = ix
 	}
 	return m
 }
