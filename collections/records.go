@@ -96,6 +96,7 @@ func (r *Records) Update(ctx context.Context, c *Collection, id string, input ma
 	if err := r.store.Update(ctx, rec); err != nil {
 		return nil, err
 	}
+	r.svc.notify(c, id)
 	return rec, nil
 }
 
@@ -104,7 +105,17 @@ func (r *Records) Delete(ctx context.Context, c *Collection, id string) error {
 	if c.Type == TypeView {
 		return Errorf(EINVALID, "View collections are read only.")
 	}
-	return r.store.Delete(ctx, c, id)
+	if err := r.store.Delete(ctx, c, id); err != nil {
+		return err
+	}
+	r.svc.notify(c, id)
+	return nil
+}
+
+func (s *Service) notify(c *Collection, id string) {
+	if s.changed != nil {
+		s.changed(c, id)
+	}
 }
 
 // fill validates input into rec. old is nil on create.

@@ -18,6 +18,7 @@ type Service struct {
 	records RecordStore
 	log     *slog.Logger
 	hash    func(password string) (string, error)
+	changed func(c *Collection, id string)
 
 	mu     sync.RWMutex
 	byID   map[string]*Collection
@@ -32,6 +33,9 @@ type Config struct {
 	Logger  *slog.Logger
 	// HashPassword turns a plain password into the stored hash.
 	HashPassword func(password string) (string, error)
+	// Changed, if set, is told about every record updated or deleted through
+	// the service (e.g. to forget cached sign-ins of an auth record).
+	Changed func(c *Collection, id string)
 }
 
 // NewService returns a Service with an empty schema cache; call Reload.
@@ -40,7 +44,7 @@ func NewService(cfg Config) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{schema: cfg.Schema, records: cfg.Records, log: log, hash: cfg.HashPassword,
+	return &Service{schema: cfg.Schema, records: cfg.Records, log: log, hash: cfg.HashPassword, changed: cfg.Changed,
 		byID: map[string]*Collection{}, byName: map[string]*Collection{}}
 }
 

@@ -117,6 +117,11 @@ func open(ctx context.Context, cfg Config, attach bool) (s *Server, err error) {
 		Records:      postgres.NewRecordStore(s.db),
 		Logger:       cfg.Logger,
 		HashPassword: auth.Hasher(cfg.PasswordCost),
+		Changed: func(c *collections.Collection, id string) {
+			if c.Type == collections.TypeAuth && s.auth != nil {
+				s.auth.Forget(c.ID, id)
+			}
+		},
 	})
 	if err = s.svc.Reload(ctx); err != nil {
 		return s, err

@@ -67,6 +67,7 @@ func (p *planner) create(c *collections.Collection, s collections.Lookup) {
 	p.step("CREATE TABLE "+t+" (\n    "+strings.Join(cols, ",\n    ")+"\n)", fmt.Sprintf("Create table %q.", c.Name))
 	for _, f := range c.Fields {
 		p.addRelation(c, f, s)
+		p.addOrderIndex(c, f)
 	}
 	for _, raw := range c.Indexes {
 		ix, _ := collections.ParseIndex(raw)
@@ -143,6 +144,7 @@ func (p *planner) update(old, c *collections.Collection, s collections.Lookup, a
 	for _, f := range c.Fields {
 		if _, ok := old.FieldByID(f.ID); !ok {
 			p.step("ALTER TABLE "+t+" ADD COLUMN "+ident(f.Name)+" "+columnType(f), fmt.Sprintf("Add field %q.", f.Name))
+			p.addOrderIndex(c, f)
 		}
 	}
 	for _, f := range c.Fields {
@@ -284,4 +286,19 @@ func typeLabel(f *collections.Field) string {
 		return "single " + f.Type
 	}
 	return f.Type
+}
+
+// addOrderIndex indexes the "created" autodate with the id, the default
+// order of record lists, so a page is read from the index instead of
+// sorting the table.
+func (p *planner) addOrderIndex(c *collections.Collection, f *collections.Field) {
+	if f.Name != "created" || f.Type != "autodate" {
+		return
+	}
+	name := "ord_" + c.ID + "_" + f.ID
+	if len(name) > 63 {
+		name = name[:63]
+	}
+	p.step(fmt.Sprintf("CREATE INDEX %s ON %s (%s, id)", ident(name), ident(c.Name), ident(f.Name)),
+		fmt.Sprintf("Index %q for the default order of records.", f.Name))
 }

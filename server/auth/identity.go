@@ -3,6 +3,8 @@ package auth
 import (
 	"context"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/lumbunghq/lumbung/collections"
 )
@@ -20,15 +22,77 @@ func (id *Identity) Superuser() bool {
 	return id != nil && id.Record.Collection.Name == SuperusersCollection
 }
 
-// Authenticator resolves tokens to identities.
+// Authenticator resolves tokens to identities. Verified tokens are kept for
+// a moment (CacheTTL) so that a busy client does not cost a database round
+// trip and a signature check per request. A change to an auth record made
+// through this node (password, token key) forgets it at once; changes made
+// on another node are seen within CacheTTL.
 type Authenticator struct {
 	svc    *collections.Service
 	issuer *Issuer
+
+	mu      sync.Mutex
+	tokens  map[string]cachedToken
+	changed map[string]time.Time // record key -> when it last changed here
+}
+
+// CacheTTL is how long a verified token is trusted without reloading its record.
+const CacheTTL = time.Second
+
+// maxCachedTokens bounds the cache; it is emptied when full.
+const maxCachedTokens = 10_000
+
+type cachedToken struct {
+	rec     *collections.Record
+	expires time.Time // the token's own expiry
+	checked time.Time
 }
 
 // NewAuthenticator returns an Authenticator.
 func NewAuthenticator(svc *collections.Service, issuer *Issuer) *Authenticator {
-	return &Authenticator{svc: svc, issuer: issuer}
+	return &Authenticator{svc: svc, issuer: issuer, tokens: map[string]cachedToken{}, changed: map[string]time.Time{}}
+}
+
+func recordKey(collectionID, id string) string { return collectionID + "/" + id }
+
+// Forget drops cached tokens of a record that changed or was deleted.
+func (a *Authenticator) Forget(collectionID, id string) {
+	now := time.Now()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.changed[recordKey(collectionID, id)] = now
+	for k, t := range a.changed { // keep only what can still matter
+		if now.Sub(t) > CacheTTL {
+			delete(a.changed, k)
+		}
+	}
+}
+
+func (a *Authenticator) cached(token string, now time.Time) (*collections.Record, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	e, ok := a.tokens[token]
+	if !ok {
+		return nil, false
+	}
+	stale := now.Sub(e.checked) > CacheTTL || !now.Before(e.expires)
+	if t, changed := a.changed[recordKey(e.rec.Collection.ID, e.rec.ID())]; stale || (changed && !t.Before(e.checked)) {
+		delete(a.tokens, token)
+		return nil, false
+	}
+	return e.rec, true
+}
+
+func (a *Authenticator) remember(token string, rec *collections.Record, expires, checked time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if t, changed := a.changed[recordKey(rec.Collection.ID, rec.ID())]; changed && !t.Before(checked) {
+		return // changed while we were loading it
+	}
+	if len(a.tokens) >= maxCachedTokens {
+		a.tokens = make(map[string]cachedToken, maxCachedTokens)
+	}
+	a.tokens[token] = cachedToken{rec: rec, expires: expires, checked: checked}
 }
 
 // Identify checks an Authorization header value (a bare token, as the
@@ -42,9 +106,13 @@ func (a *Authenticator) Identify(ctx context.Context, header string) (*Identity,
 	if token == "" {
 		return nil, nil
 	}
+	now := time.Now()
+	if rec, ok := a.cached(token, now); ok {
+		return &Identity{Record: rec}, nil
+	}
 	invalid := collections.Errorf(collections.EUNAUTHORIZED, "The request requires valid record authorization token.")
 	claims, err := Peek(token)
-	if err != nil || claims.Type != TypeAuth || claims.ID == "" {
+	if err != nil || claims.Type != TypeAuth || claims.ID == "" || claims.ExpiresAt == nil {
 		return nil, invalid
 	}
 	c, ok := a.svc.Collection(claims.CollectionID)
@@ -61,5 +129,7 @@ func (a *Authenticator) Identify(ctx context.Context, header string) (*Identity,
 	if err := a.issuer.Verify(token, rec, TypeAuth); err != nil {
 		return nil, invalid
 	}
+	// The header may live in a buffer the HTTP server reuses: keep a copy.
+	a.remember(strings.Clone(token), rec, claims.ExpiresAt.Time, now)
 	return &Identity{Record: rec}, nil
 }

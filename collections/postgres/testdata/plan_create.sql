@@ -24,6 +24,8 @@ CREATE INDEX "rel_pbc_posts00001_relation_author" ON "posts" ("author");
 CREATE TRIGGER "mrel_relation_editors" AFTER DELETE ON "authors" FOR EACH ROW EXECUTE FUNCTION _multi_relation_on_delete('posts', 'editors', 'remove');
 -- Index relation "editors".
 CREATE INDEX "rel_pbc_posts00001_relation_editors" ON "posts" USING gin ("editors");
+-- Index "created" for the default order of records.
+CREATE INDEX "ord_pbc_posts00001_autodate_created" ON "posts" ("created", id);
 -- Create index "idx_title".
 CREATE UNIQUE INDEX "idx_title" ON "posts" (lower("title"));
 -- Create index "idx_views".
