@@ -8,6 +8,14 @@ import (
 
 const hexDigits = "0123456789abcdef"
 
+// plainASCII marks the bytes that JSON strings carry unescaped.
+var plainASCII = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
 // appendString appends s as a JSON string, escaping as encoding/json does
 // (including <, >, & and U+2028/U+2029) and replacing invalid UTF-8.
 func appendString(b []byte, s string) []byte {
@@ -16,7 +24,7 @@ func appendString(b []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			if plainASCII[c] {
 				i++
 				continue
 			}

@@ -45,11 +45,27 @@ type scanner struct {
 func newScanner(c *collections.Collection) *scanner {
 	s := &scanner{c: c, dest: make([]any, len(c.Fields))}
 	for i, f := range c.Fields {
+		// NOT NULL columns scan straight into values; view columns may be NULL.
+		nullable := c.Type == collections.TypeView
 		switch f.Storage() {
 		case collections.StorageNumber:
-			s.dest[i] = new(*float64)
+			if nullable {
+				s.dest[i] = new(*float64)
+			} else {
+				s.dest[i] = new(float64)
+			}
 		case collections.StorageBool:
-			s.dest[i] = new(*bool)
+			if nullable {
+				s.dest[i] = new(*bool)
+			} else {
+				s.dest[i] = new(bool)
+			}
+		case collections.StorageText:
+			if nullable {
+				s.dest[i] = new(*string)
+			} else {
+				s.dest[i] = new(string)
+			}
 		case collections.StorageTime:
 			s.dest[i] = new(*time.Time)
 		case collections.StorageJSON:
@@ -69,6 +85,12 @@ func (s *scanner) record() *collections.Record {
 	for i, f := range s.c.Fields {
 		var v any
 		switch d := s.dest[i].(type) {
+		case *float64:
+			v = *d
+		case *bool:
+			v = *d
+		case *string:
+			v = *d
 		case **float64:
 			v = 0.0
 			if *d != nil {

@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/lumbunghq/lumbung/collections"
 	"github.com/lumbunghq/lumbung/server"
@@ -80,7 +81,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	cfg.Logger = newLogger(stderr, logFormat)
+	logs := newLogWriter(stderr, 200*time.Millisecond)
+	defer logs.Close()
+	cfg.Logger = newLogger(logs, logFormat)
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
