@@ -59,6 +59,9 @@ type Query struct {
 	SkipTotal bool
 	// Now is the time filter macros such as @now see.
 	Now time.Time
+	// CanRead decides which fields filter and sort may name; nil allows
+	// every field that is not hidden.
+	CanRead func(c *Collection, field string) bool
 }
 
 // Page is one page of records.

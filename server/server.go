@@ -172,7 +172,7 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 	if err != nil {
 		return err
 	}
-	s.cfg.Logger.Info("serving", "addr", "http://"+ln.Addr().String(), "dashboard", "http://"+ln.Addr().String()+"/_/")
+	s.cfg.Logger.Info("serving", "addr", "http://"+ln.Addr().String())
 	if ready != nil {
 		ready(ln.Addr().String())
 	}

@@ -25,7 +25,7 @@ func NewRecordStore(db *DB) *RecordStore { return &RecordStore{db: db, q: db.Poo
 
 // List implements collections.RecordStore.
 func (s *RecordStore) List(ctx context.Context, lookup collections.Lookup, c *collections.Collection, q collections.Query) (*collections.Page, error) {
-	env := filter.Env{Root: c, Schema: lookup, Now: q.Now}
+	env := filter.Env{Root: c, Schema: lookup, Now: q.Now, CanRead: q.CanRead}
 	where, args := "", []any(nil)
 	if strings.TrimSpace(q.Filter) != "" {
 		expr, err := filter.Parse(q.Filter)

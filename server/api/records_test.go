@@ -261,6 +261,11 @@ func TestAuth(t *testing.T) {
 		{Name: "auth methods", Method: "GET", URL: "/api/collections/_superusers/auth-methods", Token: "-", ExpectedStatus: 200,
 			ExpectedContent: []string{`"password":{"enabled":true`}},
 		{Name: "health", Method: "GET", URL: "/api/health", Token: "-", ExpectedStatus: 200},
+		{Name: "password hashes are no filter oracle", Method: "GET", URL: "/api/collections/_superusers/records?filter=" + url.QueryEscape("password ~ '$2a'"), ExpectedStatus: 400},
+		{Name: "nor a sort key", Method: "GET", URL: "/api/collections/_superusers/records?sort=tokenKey", ExpectedStatus: 400},
+		{Name: "nor a field to pick", Method: "GET", URL: "/api/collections/_superusers/records?fields=password", ExpectedStatus: 400},
+		{Name: "superusers list has no secrets", Method: "GET", URL: "/api/collections/_superusers/records", ExpectedStatus: 200,
+			ExpectedContent: []string{`"email":"admin@example.com"`}, NotExpected: []string{`"password"`, `"tokenKey"`, `$2a$`}},
 	})
 	// Changing the password rotates the token key: the old token dies at once.
 	var me struct{ Record struct{ ID string } }
