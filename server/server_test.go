@@ -17,14 +17,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	pgtest.Main(m, func(ctx context.Context, dsn string) error {
-		db, err := postgres.Open(ctx, dsn, 2)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		return db.Migrate(ctx)
-	})
+	pgtest.Main(m, postgres.MigrateURL)
 }
 
 // TestShutdownKeepsAcknowledgedWrites stops the server while clients are

@@ -44,3 +44,14 @@ func (db *DB) Migrate(ctx context.Context) error {
 	}
 	return nil
 }
+
+// MigrateURL connects to the database at dsn, migrates it and disconnects:
+// for tools and test templates.
+func MigrateURL(ctx context.Context, dsn string) error {
+	db, err := Open(ctx, dsn, 2)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return db.Migrate(ctx)
+}

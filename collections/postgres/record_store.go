@@ -115,23 +115,17 @@ func collect(rows pgx.Rows, c *collections.Collection) ([]*collections.Record, e
 
 // Get implements collections.RecordStore.
 func (s *RecordStore) Get(ctx context.Context, c *collections.Collection, id string) (*collections.Record, error) {
-	rows, err := s.q.Query(ctx, "SELECT "+selectList(c, "r")+" FROM "+ident(c.Name)+" AS r WHERE r.id = $1", id)
-	if err != nil {
-		return nil, translate(err, c)
-	}
-	items, err := collect(rows, c)
-	if err != nil {
-		return nil, err
-	}
-	if len(items) == 0 {
-		return nil, collections.Errorf(collections.ENOTFOUND, "The requested resource wasn't found.")
-	}
-	return items[0], nil
+	return s.one(ctx, c, "r.id = $1", id)
 }
 
 // FindByEmail implements collections.RecordStore.
 func (s *RecordStore) FindByEmail(ctx context.Context, c *collections.Collection, email string) (*collections.Record, error) {
-	rows, err := s.q.Query(ctx, "SELECT "+selectList(c, "r")+" FROM "+ident(c.Name)+" AS r WHERE lower(r.email) = lower($1) LIMIT 1", email)
+	return s.one(ctx, c, "lower(r.email) = lower($1)", email)
+}
+
+// one returns the first record of c matching cond, or ENOTFOUND.
+func (s *RecordStore) one(ctx context.Context, c *collections.Collection, cond string, args ...any) (*collections.Record, error) {
+	rows, err := s.q.Query(ctx, "SELECT "+selectList(c, "r")+" FROM "+ident(c.Name)+" AS r WHERE "+cond+" LIMIT 1", args...)
 	if err != nil {
 		return nil, translate(err, c)
 	}

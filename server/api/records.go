@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"strconv"
 	"strings"
 
@@ -151,26 +152,21 @@ func (h *handlers) viewRecord(c *fiber.Ctx) error {
 }
 
 func (h *handlers) createRecord(c *fiber.Ctx) error {
-	col, err := h.Collections.MustCollection(c.Params("collection"))
-	if err != nil {
-		return err
-	}
-	out, err := h.outputOf(c, col)
-	if err != nil {
-		return err
-	}
-	in, err := recordInput(c)
-	if err != nil {
-		return err
-	}
-	r, err := h.Collections.Records().Create(c.UserContext(), col, in)
-	if err != nil {
-		return err
-	}
-	return h.sendRecord(c, col, r, out)
+	return h.writeRecord(c, func(ctx context.Context, col *collections.Collection, in map[string]any) (*collections.Record, error) {
+		return h.Collections.Records().Create(ctx, col, in)
+	})
 }
 
 func (h *handlers) updateRecord(c *fiber.Ctx) error {
+	id := c.Params("id")
+	return h.writeRecord(c, func(ctx context.Context, col *collections.Collection, in map[string]any) (*collections.Record, error) {
+		return h.Collections.Records().Update(ctx, col, id, in)
+	})
+}
+
+// writeRecord reads the body of a create or update, runs write and answers
+// with the saved record.
+func (h *handlers) writeRecord(c *fiber.Ctx, write func(context.Context, *collections.Collection, map[string]any) (*collections.Record, error)) error {
 	col, err := h.Collections.MustCollection(c.Params("collection"))
 	if err != nil {
 		return err
@@ -183,7 +179,7 @@ func (h *handlers) updateRecord(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	r, err := h.Collections.Records().Update(c.UserContext(), col, c.Params("id"), in)
+	r, err := write(c.UserContext(), col, in)
 	if err != nil {
 		return err
 	}
