@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"time"
@@ -131,25 +130,6 @@ func open(ctx context.Context, cfg Config, attach bool) (s *Server, err error) {
 	}
 	s.auth = auth.NewAuthenticator(s.svc, s.token)
 	return s, nil
-}
-
-// bootstrap creates the system collections a new database needs.
-func bootstrap(ctx context.Context, svc *collections.Service) error {
-	if _, ok := svc.Collection(auth.SuperusersCollection); ok {
-		return nil
-	}
-	c := &collections.Collection{Name: auth.SuperusersCollection, Type: collections.TypeAuth, System: true}
-	_, err := svc.CreateCollection(ctx, c, collections.SaveOptions{Actor: "system"})
-	if err != nil {
-		// Another node may have created it first.
-		if rerr := svc.Reload(ctx); rerr == nil {
-			if _, ok := svc.Collection(auth.SuperusersCollection); ok {
-				return nil
-			}
-		}
-		return fmt.Errorf("create %s: %w", auth.SuperusersCollection, err)
-	}
-	return nil
 }
 
 func randomHex(n int) string {
