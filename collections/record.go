@@ -14,6 +14,8 @@ type Record struct {
 	Collection *Collection
 	Data       map[string]any
 	Expand     map[string]any // *Record or []*Record
+
+	readable map[string]bool // nil: every field; see Restrict
 }
 
 // NewRecord returns an empty record of c.
@@ -105,7 +107,7 @@ func (r *Record) AppendJSON(b []byte, p *Projection, showHidden bool) ([]byte, e
 		b = appendString(b, r.Collection.Name)
 	}
 	for _, f := range r.Collection.Fields {
-		if (f.Hidden && !showHidden) || !p.has(f.Name) || f.Secret(r.Collection) {
+		if (f.Hidden && !showHidden) || !p.has(f.Name) || f.Secret(r.Collection) || !r.canShow(f.Name) {
 			continue
 		}
 		key(f.Name)

@@ -7,28 +7,42 @@ import (
 	"time"
 )
 
-// Records reads and writes records with validation. It is bound to one
-// RecordStore: the shared pool, or a transaction inside Service.InTx.
+// Records reads and writes records with validation, on behalf of one
+// caller (nil: the system, allowed everything). It is bound to one
+// RecordStore: the shared pool, or a transaction inside InTx.
 type Records struct {
-	svc   *Service
-	store RecordStore
+	svc    *Service
+	store  RecordStore
+	caller Caller
 }
 
-// Records returns record operations on the shared pool.
+// Records returns record operations for the system itself: no access checks.
 func (s *Service) Records() *Records { return &Records{svc: s, store: s.records} }
 
-// InTx runs fn with record operations bound to one transaction, committed
-// when fn returns nil.
+// RecordsAs returns record operations on behalf of caller; nil is the system.
+func (s *Service) RecordsAs(caller Caller) *Records {
+	return &Records{svc: s, store: s.records, caller: caller}
+}
+
+// InTx runs fn with system record operations bound to one transaction,
+// committed when fn returns nil.
 func (s *Service) InTx(ctx context.Context, fn func(*Records) error) error {
-	return s.records.InTx(ctx, func(tx RecordStore) error {
-		return fn(&Records{svc: s, store: tx})
+	return s.Records().InTx(ctx, fn)
+}
+
+// InTx runs fn with r's operations bound to one transaction, committed when
+// fn returns nil.
+func (r *Records) InTx(ctx context.Context, fn func(*Records) error) error {
+	return r.store.InTx(ctx, func(tx RecordStore) error {
+		return fn(&Records{svc: r.svc, store: tx, caller: r.caller})
 	})
 }
 
 // MaxPerPage is the largest page size a list returns.
 const MaxPerPage = 1000
 
-// List returns one page of records of c.
+// List returns one page of the records of c the caller may list; fields the
+// caller may not read are left out of each record.
 func (r *Records) List(ctx context.Context, c *Collection, q Query) (*Page, error) {
 	if q.Page < 1 {
 		q.Page = 1
@@ -42,12 +56,37 @@ func (r *Records) List(ctx context.Context, c *Collection, q Query) (*Page, erro
 	if q.Now.IsZero() {
 		q.Now = time.Now().UTC()
 	}
-	return r.store.List(ctx, r.svc, c, q)
+	acc, scope, err := r.decide(c, ActionList, q.Now)
+	if err != nil {
+		return nil, err
+	}
+	q.Scope = scope
+	if r.caller != nil {
+		q.CanRead = r.canRead
+	}
+	page, err := r.store.List(ctx, r.svc, c, q)
+	if err != nil {
+		return nil, err
+	}
+	for _, rec := range page.Items {
+		rec.Restrict(acc.Fields)
+	}
+	return page, nil
 }
 
-// Get returns one record of c.
+// Get returns one record of c if the caller may view it (ENOTFOUND
+// otherwise, as if it did not exist).
 func (r *Records) Get(ctx context.Context, c *Collection, id string) (*Record, error) {
-	return r.store.Get(ctx, c, id)
+	acc, scope, err := r.decide(c, ActionView, time.Now().UTC())
+	if err != nil {
+		return nil, err
+	}
+	rec, err := r.store.Get(ctx, r.svc, c, id, scope)
+	if err != nil {
+		return nil, err
+	}
+	rec.Restrict(acc.Fields)
+	return rec, nil
 }
 
 // FindByEmail returns the record of auth collection c with that email.
@@ -59,53 +98,102 @@ func (r *Records) FindByEmail(ctx context.Context, c *Collection, email string) 
 }
 
 // Create validates input (decoded JSON or form values keyed by field name)
-// and inserts a record.
+// and inserts a record, if the caller may create it: the stored record
+// must satisfy one of the caller's create conditions.
 func (r *Records) Create(ctx context.Context, c *Collection, input map[string]any) (*Record, error) {
 	if c.Type == TypeView {
 		return nil, Errorf(EINVALID, "View collections are read only.")
 	}
-	rec := NewRecord(c)
 	now := time.Now().UTC().Truncate(time.Millisecond)
+	acc, scope, err := r.decide(c, ActionCreate, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkWritable(c, acc.Fields, input); err != nil {
+		return nil, err
+	}
+	rec := NewRecord(c)
 	if err := r.fill(ctx, c, rec, nil, input, now); err != nil {
 		return nil, err
 	}
-	if err := r.store.Insert(ctx, rec); err != nil {
+	err = r.guarded(ctx, scope, func(tx *Records) error {
+		if err := tx.store.Insert(ctx, rec); err != nil {
+			return err
+		}
+		return tx.requireMatch(ctx, c, rec.ID(), scope, "You are not allowed to create this record.")
+	})
+	if err != nil {
 		return nil, err
 	}
+	r.restrictForView(c, rec)
 	return rec, nil
 }
 
 // Update applies input (with PocketBase's "field+", "+field" and "field-"
-// modifiers) to the record and saves it.
+// modifiers) to the record and saves it. The record must satisfy one of the
+// caller's update conditions before and after the change.
 func (r *Records) Update(ctx context.Context, c *Collection, id string, input map[string]any) (*Record, error) {
 	if c.Type == TypeView {
 		return nil, Errorf(EINVALID, "View collections are read only.")
 	}
-	old, err := r.store.Get(ctx, c, id)
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	acc, scope, err := r.decide(c, ActionUpdate, now)
 	if err != nil {
 		return nil, err
 	}
-	rec := NewRecord(c)
-	for k, v := range old.Data {
-		rec.Data[k] = v
-	}
-	now := time.Now().UTC().Truncate(time.Millisecond)
-	if err := r.fill(ctx, c, rec, old, input, now); err != nil {
+	if err := checkWritable(c, acc.Fields, input); err != nil {
 		return nil, err
 	}
-	if err := r.store.Update(ctx, rec); err != nil {
+	var rec *Record
+	err = r.guarded(ctx, scope, func(tx *Records) error {
+		if !scope.Unlimited() {
+			if err := tx.requireMatch(ctx, c, id, &Scope{Conditions: scope.Conditions, Auth: scope.Auth, Now: now}, ""); err != nil {
+				return err
+			}
+		}
+		old, err := tx.store.Get(ctx, r.svc, c, id, nil)
+		if err != nil {
+			return err
+		}
+		rec = NewRecord(c)
+		for k, v := range old.Data {
+			rec.Data[k] = v
+		}
+		if err := tx.fill(ctx, c, rec, old, input, now); err != nil {
+			return err
+		}
+		if err := tx.store.Update(ctx, rec); err != nil {
+			return err
+		}
+		return tx.requireMatch(ctx, c, id, scope, "You are not allowed to make this change.")
+	})
+	if err != nil {
 		return nil, err
 	}
 	r.svc.notify(c, id)
+	r.restrictForView(c, rec)
 	return rec, nil
 }
 
-// Delete removes a record; relations are cascaded or cleared by the database.
+// Delete removes a record the caller may delete; relations are cascaded or
+// cleared by the database.
 func (r *Records) Delete(ctx context.Context, c *Collection, id string) error {
 	if c.Type == TypeView {
 		return Errorf(EINVALID, "View collections are read only.")
 	}
-	if err := r.store.Delete(ctx, c, id); err != nil {
+	_, scope, err := r.decide(c, ActionDelete, time.Now().UTC())
+	if err != nil {
+		return err
+	}
+	err = r.guarded(ctx, scope, func(tx *Records) error {
+		if !scope.Unlimited() {
+			if err := tx.requireMatch(ctx, c, id, scope, ""); err != nil {
+				return err
+			}
+		}
+		return tx.store.Delete(ctx, c, id)
+	})
+	if err != nil {
 		return err
 	}
 	r.svc.notify(c, id)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // MaxExpandDepth is how many relations an expand path may follow.
@@ -68,10 +69,14 @@ func (r *Records) expandLevel(ctx context.Context, c *Collection, recs []*Record
 			if !isRel {
 				return Errorf(EINVALID, "Cannot expand %q: it is not a relation field of %q.", name, c.Name)
 			}
-			if related, ok = r.svc.Collection(o.CollectionID); !ok {
+			if related, ok = r.svc.Collection(o.CollectionID); !ok || !recs[0].canShow(name) {
 				continue
 			}
-			if loaded, err = r.expandForward(ctx, f, related, recs); err != nil {
+			scope, ok := r.viewScope(related)
+			if !ok {
+				continue // relations the caller cannot view are left out, as PocketBase does
+			}
+			if loaded, err = r.expandForward(ctx, f, related, recs, scope); err != nil {
 				return err
 			}
 		} else {
@@ -80,8 +85,18 @@ func (r *Records) expandLevel(ctx context.Context, c *Collection, recs []*Record
 				return Errorf(EINVALID, "Cannot expand %q: %q has no such relation field or back-relation.", name, c.Name)
 			}
 			related = other
-			if loaded, err = r.expandBack(ctx, name, other, field, recs); err != nil {
+			scope, ok := r.viewScope(other)
+			if !ok || (r.caller != nil && !r.canRead(other, field.Name)) {
+				continue
+			}
+			if loaded, err = r.expandBack(ctx, name, other, field, recs, scope); err != nil {
 				return err
+			}
+		}
+		if r.caller != nil {
+			acc := r.caller.Access(related, ActionView)
+			for _, l := range loaded {
+				l.Restrict(acc.Fields)
 			}
 		}
 		if len(sub) > 0 && len(loaded) > 0 {
@@ -93,7 +108,14 @@ func (r *Records) expandLevel(ctx context.Context, c *Collection, recs []*Record
 	return nil
 }
 
-func (r *Records) expandForward(ctx context.Context, f *Field, target *Collection, recs []*Record) ([]*Record, error) {
+// viewScope is the scope of records of c the caller may view; false when it
+// may view none.
+func (r *Records) viewScope(c *Collection) (*Scope, bool) {
+	_, scope, err := r.decide(c, ActionView, time.Now().UTC())
+	return scope, err == nil
+}
+
+func (r *Records) expandForward(ctx context.Context, f *Field, target *Collection, recs []*Record, scope *Scope) ([]*Record, error) {
 	var ids []string
 	seen := map[string]bool{}
 	for _, rec := range recs {
@@ -104,7 +126,7 @@ func (r *Records) expandForward(ctx context.Context, f *Field, target *Collectio
 			}
 		}
 	}
-	loaded, err := r.store.GetMany(ctx, target, ids)
+	loaded, err := r.store.GetMany(ctx, r.svc, target, ids, scope)
 	if err != nil {
 		return nil, err
 	}
@@ -134,14 +156,14 @@ func (r *Records) expandForward(ctx context.Context, f *Field, target *Collectio
 	return loaded, nil
 }
 
-func (r *Records) expandBack(ctx context.Context, name string, other *Collection, f *Field, recs []*Record) ([]*Record, error) {
+func (r *Records) expandBack(ctx context.Context, name string, other *Collection, f *Field, recs []*Record, scope *Scope) ([]*Record, error) {
 	ids := make([]string, len(recs))
 	byID := make(map[string]*Record, len(recs))
 	for i, rec := range recs {
 		ids[i] = rec.ID()
 		byID[ids[i]] = rec
 	}
-	loaded, err := r.store.Referencing(ctx, other, f, ids, maxBackRelations)
+	loaded, err := r.store.Referencing(ctx, r.svc, other, f, ids, maxBackRelations, scope)
 	if err != nil {
 		return nil, err
 	}

@@ -19,6 +19,8 @@ type Service struct {
 	log     *slog.Logger
 	hash    func(password string) (string, error)
 	changed func(c *Collection, id string)
+	check   func(s Lookup, c *Collection, rule string) error
+	applied func(ctx context.Context)
 
 	mu     sync.RWMutex
 	byID   map[string]*Collection
@@ -36,6 +38,12 @@ type Config struct {
 	// Changed, if set, is told about every record updated or deleted through
 	// the service (e.g. to forget cached sign-ins of an auth record).
 	Changed func(c *Collection, id string)
+	// CheckRule, if set, validates an access rule of c (a filter expression)
+	// against the schema s the change will produce.
+	CheckRule func(s Lookup, c *Collection, rule string) error
+	// Applied, if set, runs after every applied schema change, once the
+	// cache holds the new schema.
+	Applied func(ctx context.Context)
 }
 
 // NewService returns a Service with an empty schema cache; call Reload.
@@ -44,7 +52,7 @@ func NewService(cfg Config) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{schema: cfg.Schema, records: cfg.Records, log: log, hash: cfg.HashPassword, changed: cfg.Changed,
+	return &Service{schema: cfg.Schema, records: cfg.Records, log: log, hash: cfg.HashPassword, changed: cfg.Changed, check: cfg.CheckRule, applied: cfg.Applied,
 		byID: map[string]*Collection{}, byName: map[string]*Collection{}}
 }
 
@@ -105,6 +113,9 @@ func (s *Service) CreateCollection(ctx context.Context, c *Collection, opts Save
 	if err := Normalize(s, nil, c); err != nil {
 		return nil, err
 	}
+	if err := s.checkRules(overlay{s, c}, c); err != nil {
+		return nil, err
+	}
 	plan, err := s.schema.Plan(ctx, Change{New: c, Schema: overlay{s, c}, AllowDataLoss: opts.AllowDataLoss, Actor: opts.Actor})
 	if err != nil || opts.DryRun {
 		return plan, err
@@ -141,6 +152,9 @@ func (s *Service) UpdateCollection(ctx context.Context, idOrName string, patch j
 	if err := Normalize(s, old, c); err != nil {
 		return nil, nil, err
 	}
+	if err := s.checkRules(overlay{s, c}, c); err != nil {
+		return nil, nil, err
+	}
 	plan, err := s.schema.Plan(ctx, Change{Old: old, New: c, Schema: overlay{s, c}, AllowDataLoss: opts.AllowDataLoss, Actor: opts.Actor})
 	if err != nil || opts.DryRun {
 		return plan, c, err
@@ -150,6 +164,31 @@ func (s *Service) UpdateCollection(ctx context.Context, idOrName string, patch j
 	}
 	saved, _ := s.Collection(c.ID)
 	return plan, saved, nil
+}
+
+// Rules returns the PocketBase rules of c by action name.
+func (c *Collection) Rules() map[string]*string {
+	return map[string]*string{ActionList: c.ListRule, ActionView: c.ViewRule, ActionCreate: c.CreateRule, ActionUpdate: c.UpdateRule, ActionDelete: c.DeleteRule}
+}
+
+// checkRules validates every rule of c, naming the offending one.
+func (s *Service) checkRules(l Lookup, c *Collection) error {
+	if s.check == nil {
+		return nil
+	}
+	errs := map[string]FieldError{}
+	for action, rule := range c.Rules() {
+		if rule == nil || strings.TrimSpace(*rule) == "" {
+			continue
+		}
+		if err := s.check(l, c, *rule); err != nil {
+			errs[action+"Rule"] = FieldError{Code: "validation_invalid_rule", Message: ErrorMessage(err)}
+		}
+	}
+	if len(errs) > 0 {
+		return Invalid("Failed to save the collection: invalid rules.", errs)
+	}
+	return nil
 }
 
 // renameIndexColumns rewrites index definitions that still name a field by
@@ -234,7 +273,13 @@ func (s *Service) apply(ctx context.Context, plans ...*Plan) error {
 	if err := s.schema.Apply(ctx, plans...); err != nil {
 		return err
 	}
-	return s.Reload(ctx)
+	if err := s.Reload(ctx); err != nil {
+		return err
+	}
+	if s.applied != nil {
+		s.applied(ctx)
+	}
+	return nil
 }
 
 // Import creates or updates every collection in defs (matched by id, then
@@ -332,6 +377,9 @@ func (s *Service) Import(ctx context.Context, defs []*Collection, deleteMissing 
 		full := p.full
 		renameIndexColumns(old, full)
 		if err := Normalize(view, old, full); err != nil {
+			return nil, prefixed(err, full.Name)
+		}
+		if err := s.checkRules(view, full); err != nil {
 			return nil, prefixed(err, full.Name)
 		}
 		view.set[full.ID] = full

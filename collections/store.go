@@ -62,6 +62,8 @@ type Query struct {
 	// CanRead decides which fields filter and sort may name; nil allows
 	// every field that is not hidden.
 	CanRead func(c *Collection, field string) bool
+	// Scope limits the records listed (and counted).
+	Scope *Scope
 }
 
 // Page is one page of records.
@@ -73,23 +75,30 @@ type Page struct {
 	Items      []*Record `json:"items"`
 }
 
-// RecordStore reads and writes records of user collections.
+// RecordStore reads and writes records of user collections. Reads take an
+// optional *Scope (nil: every record); a record outside the scope does not
+// exist for the caller.
 type RecordStore interface {
 	List(ctx context.Context, s Lookup, c *Collection, q Query) (*Page, error)
-	Get(ctx context.Context, c *Collection, id string) (*Record, error)
+	Get(ctx context.Context, s Lookup, c *Collection, id string, scope *Scope) (*Record, error)
 	// GetMany returns the records with the given ids, in no particular order.
-	GetMany(ctx context.Context, c *Collection, ids []string) ([]*Record, error)
+	GetMany(ctx context.Context, s Lookup, c *Collection, ids []string, scope *Scope) ([]*Record, error)
 	// Referencing returns records of c whose field references any of ids.
-	Referencing(ctx context.Context, c *Collection, field *Field, ids []string, limit int) ([]*Record, error)
+	Referencing(ctx context.Context, s Lookup, c *Collection, field *Field, ids []string, limit int, scope *Scope) ([]*Record, error)
+	// Matching returns which of ids are records inside scope; with lock the
+	// rows stay locked until the transaction ends.
+	Matching(ctx context.Context, s Lookup, c *Collection, ids []string, scope *Scope, lock bool) ([]string, error)
 	// FindByEmail returns the auth record with the given email, compared
 	// case-insensitively.
 	FindByEmail(ctx context.Context, c *Collection, email string) (*Record, error)
 	// CountExisting returns how many of ids are records of c.
 	CountExisting(ctx context.Context, c *Collection, ids []string) (int, error)
 	Insert(ctx context.Context, r *Record) error
+	// Update writes every field of r.
 	Update(ctx context.Context, r *Record) error
 	Delete(ctx context.Context, c *Collection, id string) error
 	// InTx runs fn with a RecordStore bound to one transaction, committed when
-	// fn returns nil and rolled back otherwise.
+	// fn returns nil and rolled back otherwise. Inside a transaction it runs
+	// fn on the same transaction.
 	InTx(ctx context.Context, fn func(RecordStore) error) error
 }

@@ -26,4 +26,3 @@ func bootstrap(ctx context.Context, svc *collections.Service) error {
 	}
 	return nil
 }
-

@@ -15,6 +15,8 @@ import (
 
 	"github.com/lumbunghq/lumbung/collections"
 	"github.com/lumbunghq/lumbung/collections/postgres"
+	"github.com/lumbunghq/lumbung/rbac"
+	rbacpg "github.com/lumbunghq/lumbung/rbac/postgres"
 	"github.com/lumbunghq/lumbung/server/api"
 	"github.com/lumbunghq/lumbung/server/auth"
 	"github.com/lumbunghq/lumbung/server/localpg"
@@ -62,6 +64,10 @@ type Server struct {
 	app   *fiber.App
 	auth  *auth.Authenticator
 	token *auth.Issuer
+
+	dsn      string
+	enforcer *rbac.Enforcer
+	access   *accessControl
 }
 
 // New connects to the database (starting the private PostgreSQL when no URL
@@ -76,6 +82,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Collections: s.svc,
 		Auth:        s.auth,
 		Issuer:      s.token,
+		Decider:     s.enforcer,
+		Access:      s.access,
 		Ping:        s.db.Ping,
 		Logger:      cfg.Logger,
 		BodyLimit:   cfg.BodyLimit,
@@ -111,14 +119,28 @@ func open(ctx context.Context, cfg Config, attach bool) (s *Server, err error) {
 		return s, err
 	}
 	s.token = auth.NewIssuer([]byte(secret))
+	s.dsn = dsn
+	rbacStore := rbacpg.NewStore(s.db.Bun)
+	if s.enforcer, err = rbac.NewEnforcer(ctx, rbacStore); err != nil {
+		return s, err
+	}
+	s.access = &accessControl{db: s.db.Bun, store: rbacStore, enforcer: s.enforcer}
+	schema := postgres.NewSchemaStore(s.db)
+	schema.OnApply(s.access.syncRules)
 	s.svc = collections.NewService(collections.Config{
-		Schema:       postgres.NewSchemaStore(s.db),
+		Schema:       schema,
 		Records:      postgres.NewRecordStore(s.db),
 		Logger:       cfg.Logger,
 		HashPassword: auth.Hasher(cfg.PasswordCost),
 		Changed: func(c *collections.Collection, id string) {
 			if c.Type == collections.TypeAuth && s.auth != nil {
 				s.auth.Forget(c.ID, id)
+			}
+		},
+		CheckRule: api.CheckCondition,
+		Applied: func(ctx context.Context) {
+			if err := s.enforcer.Reload(ctx); err != nil {
+				cfg.Logger.Error("reload policies", "err", err)
 			}
 		},
 	})
@@ -156,6 +178,14 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
+	watcher, err := rbacpg.NewWatcher(rbacpg.WatcherConfig{DSN: s.dsn, OnChange: s.enforcer.Reload, Logger: s.cfg.Logger})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	watchCtx, stopWatching := context.WithCancel(context.Background())
+	defer stopWatching()
+	go watcher.Run(watchCtx) //nolint:errcheck // returns nil when stopped
 	served := make(chan error, 1)
 	go func() { served <- s.app.Listener(ln) }()
 	select {

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -26,7 +27,11 @@ func NewRecordStore(db *DB) *RecordStore { return &RecordStore{db: db, q: db.Poo
 // List implements collections.RecordStore.
 func (s *RecordStore) List(ctx context.Context, lookup collections.Lookup, c *collections.Collection, q collections.Query) (*collections.Page, error) {
 	env := filter.Env{Root: c, Schema: lookup, Now: q.Now, CanRead: q.CanRead}
-	where, args := "", []any(nil)
+	if q.Scope != nil {
+		env.Auth = q.Scope.Auth
+	}
+	var conds []string
+	var args []any
 	if strings.TrimSpace(q.Filter) != "" {
 		expr, err := filter.Parse(q.Filter)
 		if err != nil {
@@ -36,7 +41,18 @@ func (s *RecordStore) List(ctx context.Context, lookup collections.Lookup, c *co
 		if err != nil {
 			return nil, err
 		}
-		where, args = " WHERE "+cond, cargs
+		conds, args = append(conds, cond), cargs
+	}
+	scope, args, err := scopeSQL(lookup, c, q.Scope, args)
+	if err != nil {
+		return nil, err
+	}
+	if scope != "" {
+		conds = append(conds, scope)
+	}
+	where := ""
+	if len(conds) > 0 {
+		where = " WHERE " + strings.Join(conds, " AND ")
 	}
 	order, err := s.orderBy(c, env, q.Sort)
 	if err != nil {
@@ -114,7 +130,14 @@ func collect(rows pgx.Rows, c *collections.Collection) ([]*collections.Record, e
 }
 
 // Get implements collections.RecordStore.
-func (s *RecordStore) Get(ctx context.Context, c *collections.Collection, id string) (*collections.Record, error) {
+func (s *RecordStore) Get(ctx context.Context, lookup collections.Lookup, c *collections.Collection, id string, scope *collections.Scope) (*collections.Record, error) {
+	cond, args, err := scopeSQL(lookup, c, scope, []any{id})
+	if err != nil {
+		return nil, err
+	}
+	if cond != "" {
+		return s.one(ctx, c, "r.id = $1 AND "+cond, args...)
+	}
 	return s.one(ctx, c, "r.id = $1", id)
 }
 
@@ -140,11 +163,18 @@ func (s *RecordStore) one(ctx context.Context, c *collections.Collection, cond s
 }
 
 // GetMany implements collections.RecordStore.
-func (s *RecordStore) GetMany(ctx context.Context, c *collections.Collection, ids []string) ([]*collections.Record, error) {
+func (s *RecordStore) GetMany(ctx context.Context, lookup collections.Lookup, c *collections.Collection, ids []string, scope *collections.Scope) ([]*collections.Record, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	rows, err := s.q.Query(ctx, "SELECT "+selectList(c, "r")+" FROM "+ident(c.Name)+" AS r WHERE r.id = ANY($1)", ids)
+	cond, args, err := scopeSQL(lookup, c, scope, []any{ids})
+	if err != nil {
+		return nil, err
+	}
+	if cond != "" {
+		cond = " AND " + cond
+	}
+	rows, err := s.q.Query(ctx, "SELECT "+selectList(c, "r")+" FROM "+ident(c.Name)+" AS r WHERE r.id = ANY($1)"+cond, args...)
 	if err != nil {
 		return nil, translate(err, c)
 	}
@@ -152,7 +182,7 @@ func (s *RecordStore) GetMany(ctx context.Context, c *collections.Collection, id
 }
 
 // Referencing implements collections.RecordStore.
-func (s *RecordStore) Referencing(ctx context.Context, c *collections.Collection, f *collections.Field, ids []string, limit int) ([]*collections.Record, error) {
+func (s *RecordStore) Referencing(ctx context.Context, lookup collections.Lookup, c *collections.Collection, f *collections.Field, ids []string, limit int, scope *collections.Scope) ([]*collections.Record, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -160,15 +190,72 @@ func (s *RecordStore) Referencing(ctx context.Context, c *collections.Collection
 	if f.Storage() == collections.StorageTextArray {
 		cond = "r." + ident(f.Name) + " && $1"
 	}
+	extra, args, err := scopeSQL(lookup, c, scope, []any{ids})
+	if err != nil {
+		return nil, err
+	}
+	if extra != "" {
+		cond += " AND " + extra
+	}
 	order := " ORDER BY r.id"
 	if cf, ok := c.Field("created"); ok && cf.Type == "autodate" {
 		order = ` ORDER BY r."created", r.id`
 	}
-	rows, err := s.q.Query(ctx, "SELECT "+selectList(c, "r")+" FROM "+ident(c.Name)+" AS r WHERE "+cond+order+" LIMIT "+strconv.Itoa(limit), ids)
+	rows, err := s.q.Query(ctx, "SELECT "+selectList(c, "r")+" FROM "+ident(c.Name)+" AS r WHERE "+cond+order+" LIMIT "+strconv.Itoa(limit), args...)
 	if err != nil {
 		return nil, translate(err, c)
 	}
 	return collect(rows, c)
+}
+
+// Matching implements collections.RecordStore.
+func (s *RecordStore) Matching(ctx context.Context, lookup collections.Lookup, c *collections.Collection, ids []string, scope *collections.Scope, lock bool) ([]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	cond, args, err := scopeSQL(lookup, c, scope, []any{ids})
+	if err != nil {
+		return nil, err
+	}
+	if cond != "" {
+		cond = " AND " + cond
+	}
+	sql := "SELECT r.id FROM " + ident(c.Name) + " AS r WHERE r.id = ANY($1)" + cond
+	if lock {
+		sql += " FOR UPDATE OF r"
+	}
+	rows, err := s.q.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, translate(err, c)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return out, translate(err, c)
+}
+
+// scopeSQL compiles a scope's conditions, OR-ed, for alias r; their
+// parameters follow args. An unlimited scope gives "".
+func scopeSQL(lookup collections.Lookup, c *collections.Collection, scope *collections.Scope, args []any) (string, []any, error) {
+	if scope.Unlimited() {
+		return "", args, nil
+	}
+	// Conditions were checked when the policy was saved; fields they name
+	// need not be readable by the caller.
+	env := filter.Env{Root: c, Schema: lookup, Now: scope.Now, Auth: scope.Auth,
+		CanRead: func(*collections.Collection, string) bool { return true }}
+	parts := make([]string, 0, len(scope.Conditions))
+	for _, src := range scope.Conditions {
+		expr, err := filter.Parse(src)
+		if err != nil {
+			return "", nil, fmt.Errorf("access condition %q: %w", src, err)
+		}
+		cond, cargs, err := filter.SQL(expr, env, "r", len(args))
+		if err != nil {
+			return "", nil, fmt.Errorf("access condition %q: %w", src, err)
+		}
+		parts = append(parts, "("+cond+")")
+		args = append(args, cargs...)
+	}
+	return "(" + strings.Join(parts, " OR ") + ")", args, nil
 }
 
 // Insert implements collections.RecordStore. The stored row (with database

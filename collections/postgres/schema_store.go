@@ -18,13 +18,21 @@ import (
 // SchemaStore keeps collection definitions in _collections and applies
 // planned schema changes.
 type SchemaStore struct {
-	db *DB
+	db      *DB
+	onApply func(ctx context.Context, tx bun.Tx, plan *collections.Plan) error
 }
 
 var _ collections.SchemaStore = (*SchemaStore)(nil)
 
 // NewSchemaStore returns a SchemaStore on db.
 func NewSchemaStore(db *DB) *SchemaStore { return &SchemaStore{db: db} }
+
+// OnApply sets a function run inside the transaction of every applied plan,
+// after its steps and definition: what must change together with the schema
+// (access policies) changes there, and a failure rolls everything back.
+func (s *SchemaStore) OnApply(fn func(ctx context.Context, tx bun.Tx, plan *collections.Plan) error) {
+	s.onApply = fn
+}
 
 type collectionRow struct {
 	bun.BaseModel `bun:"table:_collections"`
@@ -150,6 +158,11 @@ func (s *SchemaStore) Apply(ctx context.Context, plans ...*collections.Plan) err
 			}
 			if err := s.saveDefinition(ctx, tx, plan); err != nil {
 				return err
+			}
+			if s.onApply != nil {
+				if err := s.onApply(ctx, tx, plan); err != nil {
+					return err
+				}
 			}
 		}
 		return nil

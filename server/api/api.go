@@ -18,8 +18,12 @@ type Deps struct {
 	Collections *collections.Service
 	Auth        *auth.Authenticator
 	Issuer      *auth.Issuer
-	Ping        func(context.Context) error
-	Logger      *slog.Logger
+	// Decider decides record access for everyone but superusers.
+	Decider auth.Decider
+	// Access keeps roles, policies and assignments.
+	Access AccessControl
+	Ping   func(context.Context) error
+	Logger *slog.Logger
 	// BodyLimit is the largest request body in bytes.
 	BodyLimit int
 	// RequestTimeout bounds the database work of one request.
@@ -61,6 +65,7 @@ func New(d Deps) *fiber.App {
 	h.collectionRoutes(a)
 	h.recordRoutes(a)
 	h.batchRoutes(a)
+	h.rbacRoutes(a)
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	return app
 }
@@ -94,21 +99,4 @@ func superusersOnly(c *fiber.Ctx) error {
 		return collections.Errorf(collections.EUNAUTHORIZED, "The request requires valid superuser authorization token.")
 	}
 	return collections.Errorf(collections.EFORBIDDEN, "The authorized record is not allowed to perform this action.")
-}
-
-// canAccessRecords is the access decision for record endpoints until access
-// rules exist: superusers only, 403 for everyone else.
-func canAccessRecords(c *fiber.Ctx) error {
-	if identity(c).Superuser() {
-		return nil
-	}
-	return collections.Errorf(collections.EFORBIDDEN, "Only superusers can perform this action.")
-}
-
-// recordAccess guards record routes with canAccessRecords.
-func recordAccess(c *fiber.Ctx) error {
-	if err := canAccessRecords(c); err != nil {
-		return err
-	}
-	return c.Next()
 }

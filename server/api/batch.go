@@ -47,7 +47,7 @@ func (h *handlers) batch(c *fiber.Ctx) error {
 	}
 	showHidden := identity(c).Superuser()
 	results := make([]batchResult, len(in.Requests))
-	err := h.Collections.InTx(c.UserContext(), func(recs *collections.Records) error {
+	err := h.records(c).InTx(c.UserContext(), func(recs *collections.Records) error {
 		for i, req := range in.Requests {
 			status, rec, err := h.runBatchItem(c, recs, req)
 			if err != nil {
@@ -96,9 +96,6 @@ func batchPayload(c *fiber.Ctx) []byte {
 }
 
 func (h *handlers) runBatchItem(c *fiber.Ctx, recs *collections.Records, req batchRequest) (int, *collections.Record, error) {
-	if err := canAccessRecords(c); err != nil {
-		return 0, nil, err
-	}
 	name, id, ok := splitPath(req.URL)
 	if !ok {
 		return 0, nil, collections.Errorf(collections.EINVALID, "Unsupported batch URL %q: expected /api/collections/{collection}/records[/{id}].", req.URL)

@@ -62,7 +62,7 @@ func (h *handlers) listCollections(c *fiber.Ctx) error {
 	items := []*collections.Collection{}
 	start := (q.Page - 1) * q.PerPage
 	for i := start; i < len(all) && i < start+q.PerPage; i++ {
-		items = append(items, all[i])
+		items = append(items, h.withRules(all[i]))
 	}
 	totalPages := (len(all) + q.PerPage - 1) / q.PerPage
 	return c.JSON(fiber.Map{"page": q.Page, "perPage": q.PerPage, "totalItems": len(all), "totalPages": totalPages, "items": items})
@@ -104,7 +104,53 @@ func (h *handlers) viewCollection(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(col)
+	return c.JSON(h.withRules(col))
+}
+
+// keepRules adds the current rules (read back from the guest policies) to
+// a collection patch that does not set them, so that saving a collection
+// never undoes policies edited through the rbac API.
+func (h *handlers) keepRules(idOrName string, patch []byte) ([]byte, error) {
+	col, ok := h.Collections.Collection(idOrName)
+	if !ok {
+		return append([]byte(nil), patch...), nil
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(patch, &m); err != nil || m == nil {
+		return nil, collections.Errorf(collections.EINVALID, "Invalid JSON body: expected an object.")
+	}
+	current := h.withRules(col)
+	for key, rule := range map[string]*string{"listRule": current.ListRule, "viewRule": current.ViewRule,
+		"createRule": current.CreateRule, "updateRule": current.UpdateRule, "deleteRule": current.DeleteRule} {
+		if _, set := m[key]; !set {
+			m[key], _ = json.Marshal(rule)
+		}
+	}
+	return json.Marshal(m)
+}
+
+// withRules returns the collection with its PocketBase rules read back from
+// the guest role's policies: none is null, an unconditional one "", else
+// the conditions joined with ||.
+func (h *handlers) withRules(col *collections.Collection) *collections.Collection {
+	out := *col
+	rule := func(action string) *string {
+		d := h.Decider.Decide("", col.ID, action)
+		switch {
+		case !d.Allowed:
+			return nil
+		case d.Unconditional:
+			s := ""
+			return &s
+		case len(d.Conditions) == 1:
+			return &d.Conditions[0]
+		}
+		s := "(" + strings.Join(d.Conditions, ") || (") + ")"
+		return &s
+	}
+	out.ListRule, out.ViewRule = rule(collections.ActionList), rule(collections.ActionView)
+	out.CreateRule, out.UpdateRule, out.DeleteRule = rule(collections.ActionCreate), rule(collections.ActionUpdate), rule(collections.ActionDelete)
+	return &out
 }
 
 func (h *handlers) createCollection(c *fiber.Ctx) error {
@@ -121,7 +167,7 @@ func (h *handlers) createCollection(c *fiber.Ctx) error {
 		return c.JSON(planResponse{DryRun: true, Collection: &col, Plans: []*collections.Plan{plan}})
 	}
 	saved, _ := h.Collections.Collection(col.ID)
-	return c.JSON(saved)
+	return c.JSON(h.withRules(saved))
 }
 
 func (h *handlers) updateCollection(c *fiber.Ctx) error {
@@ -132,15 +178,19 @@ func (h *handlers) updateCollection(c *fiber.Ctx) error {
 	if !json.Valid(body) {
 		return collections.Errorf(collections.EINVALID, "Invalid JSON body.")
 	}
+	body, err := h.keepRules(c.Params("collection"), body)
+	if err != nil {
+		return err
+	}
 	opts := saveOptions(c)
-	plan, col, err := h.Collections.UpdateCollection(c.UserContext(), c.Params("collection"), append([]byte(nil), body...), opts)
+	plan, col, err := h.Collections.UpdateCollection(c.UserContext(), c.Params("collection"), body, opts)
 	if err != nil {
 		return err
 	}
 	if opts.DryRun {
 		return c.JSON(planResponse{DryRun: true, Collection: col, Plans: []*collections.Plan{plan}})
 	}
-	return c.JSON(col)
+	return c.JSON(h.withRules(col))
 }
 
 func (h *handlers) deleteCollection(c *fiber.Ctx) error {

@@ -8,14 +8,15 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/lumbunghq/lumbung/collections"
+	"github.com/lumbunghq/lumbung/server/auth"
 )
 
 func (h *handlers) recordRoutes(r fiber.Router) {
-	r.Get("/collections/:collection/records", recordAccess, h.listRecords)
-	r.Post("/collections/:collection/records", recordAccess, h.createRecord)
-	r.Get("/collections/:collection/records/:id", recordAccess, h.viewRecord)
-	r.Patch("/collections/:collection/records/:id", recordAccess, h.updateRecord)
-	r.Delete("/collections/:collection/records/:id", recordAccess, h.deleteRecord)
+	r.Get("/collections/:collection/records", h.listRecords)
+	r.Post("/collections/:collection/records", h.createRecord)
+	r.Get("/collections/:collection/records/:id", h.viewRecord)
+	r.Patch("/collections/:collection/records/:id", h.updateRecord)
+	r.Delete("/collections/:collection/records/:id", h.deleteRecord)
 }
 
 // pageQuery reads page and perPage; perPage above the maximum is clamped.
@@ -48,7 +49,12 @@ type output struct {
 	showHidden bool
 }
 
-func (h *handlers) outputOf(c *fiber.Ctx, col *collections.Collection) (output, error) {
+// records returns record operations on behalf of the request's caller.
+func (h *handlers) records(c *fiber.Ctx) *collections.Records {
+	return h.Collections.RecordsAs(auth.CallerFor(identity(c), h.Decider))
+}
+
+func (h *handlers) outputOf(c *fiber.Ctx, recs *collections.Records, col *collections.Collection) (output, error) {
 	out := output{expand: c.Query("expand"), showHidden: identity(c).Superuser()}
 	p, err := collections.ParseProjection(c.Query("fields"))
 	if err != nil {
@@ -60,7 +66,7 @@ func (h *handlers) outputOf(c *fiber.Ctx, col *collections.Collection) (output, 
 			continue
 		}
 		f, ok := col.Field(name)
-		if !ok || f.Secret(col) || (f.Hidden && !out.showHidden) {
+		if !ok || !recs.Readable(col, name) || (f.Hidden && !out.showHidden) {
 			return out, collections.Errorf(collections.EINVALID, "Unknown field %q in the fields parameter.", name)
 		}
 	}
@@ -88,11 +94,11 @@ func (h *handlers) listRecords(c *fiber.Ctx) error {
 	if identity(c).Superuser() {
 		q.CanRead = readableBySuperusers
 	}
-	out, err := h.outputOf(c, col)
+	recs := h.records(c)
+	out, err := h.outputOf(c, recs, col)
 	if err != nil {
 		return err
 	}
-	recs := h.Collections.Records()
 	page, err := recs.List(c.UserContext(), col, q)
 	if err != nil {
 		return err
@@ -123,8 +129,8 @@ func (h *handlers) listRecords(c *fiber.Ctx) error {
 	return c.Send(b)
 }
 
-func (h *handlers) sendRecord(c *fiber.Ctx, col *collections.Collection, r *collections.Record, out output) error {
-	if err := h.Collections.Records().Expand(c.UserContext(), col, []*collections.Record{r}, out.expand); err != nil {
+func (h *handlers) sendRecord(c *fiber.Ctx, recs *collections.Records, col *collections.Collection, r *collections.Record, out output) error {
+	if err := recs.Expand(c.UserContext(), col, []*collections.Record{r}, out.expand); err != nil {
 		return err
 	}
 	b, err := r.AppendJSON(nil, out.projection, out.showHidden)
@@ -140,38 +146,40 @@ func (h *handlers) viewRecord(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out, err := h.outputOf(c, col)
+	recs := h.records(c)
+	out, err := h.outputOf(c, recs, col)
 	if err != nil {
 		return err
 	}
-	r, err := h.Collections.Records().Get(c.UserContext(), col, c.Params("id"))
+	r, err := recs.Get(c.UserContext(), col, c.Params("id"))
 	if err != nil {
 		return err
 	}
-	return h.sendRecord(c, col, r, out)
+	return h.sendRecord(c, recs, col, r, out)
 }
 
 func (h *handlers) createRecord(c *fiber.Ctx) error {
-	return h.writeRecord(c, func(ctx context.Context, col *collections.Collection, in map[string]any) (*collections.Record, error) {
-		return h.Collections.Records().Create(ctx, col, in)
+	return h.writeRecord(c, func(ctx context.Context, recs *collections.Records, col *collections.Collection, in map[string]any) (*collections.Record, error) {
+		return recs.Create(ctx, col, in)
 	})
 }
 
 func (h *handlers) updateRecord(c *fiber.Ctx) error {
 	id := c.Params("id")
-	return h.writeRecord(c, func(ctx context.Context, col *collections.Collection, in map[string]any) (*collections.Record, error) {
-		return h.Collections.Records().Update(ctx, col, id, in)
+	return h.writeRecord(c, func(ctx context.Context, recs *collections.Records, col *collections.Collection, in map[string]any) (*collections.Record, error) {
+		return recs.Update(ctx, col, id, in)
 	})
 }
 
 // writeRecord reads the body of a create or update, runs write and answers
 // with the saved record.
-func (h *handlers) writeRecord(c *fiber.Ctx, write func(context.Context, *collections.Collection, map[string]any) (*collections.Record, error)) error {
+func (h *handlers) writeRecord(c *fiber.Ctx, write func(context.Context, *collections.Records, *collections.Collection, map[string]any) (*collections.Record, error)) error {
 	col, err := h.Collections.MustCollection(c.Params("collection"))
 	if err != nil {
 		return err
 	}
-	out, err := h.outputOf(c, col)
+	recs := h.records(c)
+	out, err := h.outputOf(c, recs, col)
 	if err != nil {
 		return err
 	}
@@ -179,11 +187,11 @@ func (h *handlers) writeRecord(c *fiber.Ctx, write func(context.Context, *collec
 	if err != nil {
 		return err
 	}
-	r, err := write(c.UserContext(), col, in)
+	r, err := write(c.UserContext(), recs, col, in)
 	if err != nil {
 		return err
 	}
-	return h.sendRecord(c, col, r, out)
+	return h.sendRecord(c, recs, col, r, out)
 }
 
 func (h *handlers) deleteRecord(c *fiber.Ctx) error {
@@ -191,7 +199,7 @@ func (h *handlers) deleteRecord(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := h.Collections.Records().Delete(c.UserContext(), col, c.Params("id")); err != nil {
+	if err := h.records(c).Delete(c.UserContext(), col, c.Params("id")); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)

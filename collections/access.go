@@ -1,0 +1,47 @@
+package collections
+
+import "time"
+
+// Actions a caller may be granted on a collection.
+const (
+	ActionList   = "list"
+	ActionView   = "view"
+	ActionCreate = "create"
+	ActionUpdate = "update"
+	ActionDelete = "delete"
+)
+
+// Access is what a caller may do with one collection and action.
+type Access struct {
+	// Allowed is false when nothing grants the action at all.
+	Allowed bool
+	// Conditions are filter expressions; a record qualifies when any of
+	// them holds. Empty (when Allowed) means every record.
+	Conditions []string
+	// Fields limits the fields the caller may read (list, view) or write
+	// (create, update); nil means all.
+	Fields []string
+}
+
+// Caller is who asks, as the records service sees it. A nil Caller is the
+// system itself (and superusers): everything is allowed.
+type Caller interface {
+	// Access decides an action on a collection.
+	Access(c *Collection, action string) Access
+	// Auth returns the @request.auth.* values of the caller, nil for a guest.
+	Auth() map[string]any
+}
+
+// Scope narrows what the store reads and writes to the records a caller may
+// touch. The zero Scope is every record.
+type Scope struct {
+	// Conditions are OR-ed filter expressions; nil means every record.
+	Conditions []string
+	// Auth feeds @request.auth.* in the conditions.
+	Auth map[string]any
+	// Now is the time the conditions' macros see.
+	Now time.Time
+}
+
+// Unlimited reports whether the scope admits every record.
+func (s *Scope) Unlimited() bool { return s == nil || len(s.Conditions) == 0 }

@@ -1,0 +1,144 @@
+package collections
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+)
+
+// decide asks the caller for access to an action and turns it into a store
+// scope. Denied actions are EFORBIDDEN, as PocketBase answers a missing rule.
+func (r *Records) decide(c *Collection, action string, now time.Time) (Access, *Scope, error) {
+	if r.caller == nil {
+		return Access{Allowed: true}, nil, nil
+	}
+	acc := r.caller.Access(c, action)
+	if !acc.Allowed {
+		return acc, nil, Errorf(EFORBIDDEN, "Only superusers can perform this action.")
+	}
+	if len(acc.Conditions) == 0 {
+		return acc, nil, nil
+	}
+	return acc, &Scope{Conditions: acc.Conditions, Auth: r.caller.Auth(), Now: now}, nil
+}
+
+// canRead tells filters and sorts which fields the caller may name: fields
+// it may view, on the listed collection and on every related one a path
+// passes through.
+func (r *Records) canRead(c *Collection, field string) bool {
+	f, ok := c.Field(field)
+	if ok && (f.Hidden || f.Secret(c)) {
+		return false
+	}
+	acc := r.caller.Access(c, ActionView)
+	return acc.Allowed && (acc.Fields == nil || slices.Contains(acc.Fields, field) || field == "id")
+}
+
+// guarded runs fn in a transaction when the scope has conditions to check
+// after writing; otherwise directly.
+func (r *Records) guarded(ctx context.Context, scope *Scope, fn func(*Records) error) error {
+	if scope.Unlimited() {
+		return fn(r)
+	}
+	return r.InTx(ctx, fn)
+}
+
+// requireMatch fails unless record id of c lies inside scope: ENOTFOUND
+// when deny is "" (the record is not there for the caller), else
+// EFORBIDDEN with deny as the message.
+func (r *Records) requireMatch(ctx context.Context, c *Collection, id string, scope *Scope, deny string) error {
+	if scope.Unlimited() {
+		return nil
+	}
+	ids, err := r.store.Matching(ctx, r.svc, c, []string{id}, scope, deny == "")
+	if err != nil {
+		return err
+	}
+	if len(ids) == 1 {
+		return nil
+	}
+	if deny == "" {
+		return Errorf(ENOTFOUND, "The requested resource wasn't found.")
+	}
+	return Errorf(EFORBIDDEN, "%s", deny)
+}
+
+// restrictForView narrows a written record to the fields the caller may
+// view before it is returned.
+func (r *Records) restrictForView(c *Collection, rec *Record) {
+	if r.caller == nil {
+		return
+	}
+	acc := r.caller.Access(c, ActionView)
+	if !acc.Allowed {
+		rec.Restrict([]string{"id"})
+		return
+	}
+	rec.Restrict(acc.Fields)
+}
+
+// checkWritable refuses input naming fields outside the caller's writable
+// list (nil: all), modifiers included.
+func checkWritable(c *Collection, fields []string, input map[string]any) error {
+	if fields == nil {
+		return nil
+	}
+	var denied []string
+	for k := range input {
+		name := strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(k, "+"), "+"), "-")
+		if _, ok := c.Field(name); !ok {
+			continue // unknown keys are ignored, as PocketBase does
+		}
+		if !slices.Contains(fields, name) {
+			denied = append(denied, name)
+		}
+	}
+	if len(denied) == 0 {
+		return nil
+	}
+	sort.Strings(denied)
+	errs := map[string]FieldError{}
+	for _, name := range denied {
+		errs[name] = FieldError{Code: "validation_forbidden_field", Message: "You are not allowed to set this field."}
+	}
+	return &Error{Code: EFORBIDDEN, Message: fmt.Sprintf("You are not allowed to set %s.", strings.Join(denied, ", ")), Data: errs}
+}
+
+// Restrict limits the fields written by AppendJSON to fields (and the id);
+// nil leaves every field.
+func (r *Record) Restrict(fields []string) {
+	if fields == nil {
+		return
+	}
+	allowed := make(map[string]bool, len(fields)+1)
+	for _, f := range fields {
+		if r.readable == nil || r.readable[f] {
+			allowed[f] = true
+		}
+	}
+	allowed["id"] = true
+	r.readable = allowed
+}
+
+func (r *Record) canShow(field string) bool {
+	return r.readable == nil || r.readable[field]
+}
+
+// Readable reports whether the caller may read a field of c: what the
+// "fields" parameter, filters and sorts may name.
+func (r *Records) Readable(c *Collection, field string) bool {
+	if r.caller == nil {
+		f, ok := c.Field(field)
+		return ok && !f.Secret(c)
+	}
+	_, ok := c.Field(field)
+	return ok && r.canRead(c, field)
+}
+
+// Matching returns which of ids are records of c inside scope (nil: all).
+func (r *Records) Matching(ctx context.Context, c *Collection, ids []string, scope *Scope) ([]string, error) {
+	return r.store.Matching(ctx, r.svc, c, ids, scope, false)
+}

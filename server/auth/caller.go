@@ -1,0 +1,81 @@
+package auth
+
+import (
+	"time"
+
+	"github.com/lumbunghq/lumbung/collections"
+	"github.com/lumbunghq/lumbung/rbac"
+)
+
+// Decider is the access decision: the rbac enforcer.
+type Decider interface {
+	Decide(user, collectionID, action string) rbac.Decision
+	RolesOf(user string) []string
+}
+
+// UserKey names an auth record as an access-control subject.
+func UserKey(rec *collections.Record) string { return rec.Collection.ID + ":" + rec.ID() }
+
+// Caller is the collections.Caller for one request: a guest (nil identity)
+// or a signed-in record, decided by the rbac enforcer. Superusers need no
+// Caller: the records service lets a nil Caller do everything.
+type Caller struct {
+	id      *Identity
+	decider Decider
+	auth    map[string]any
+}
+
+var _ collections.Caller = (*Caller)(nil)
+
+// CallerFor returns the caller for an identity, or nil for superusers.
+func CallerFor(id *Identity, d Decider) collections.Caller {
+	if id.Superuser() {
+		return nil
+	}
+	return &Caller{id: id, decider: d}
+}
+
+func (c *Caller) user() string {
+	if c.id == nil {
+		return ""
+	}
+	return UserKey(c.id.Record)
+}
+
+// Access implements collections.Caller.
+func (c *Caller) Access(col *collections.Collection, action string) collections.Access {
+	d := c.decider.Decide(c.user(), col.ID, action)
+	acc := collections.Access{Allowed: d.Allowed, Fields: d.Fields}
+	if d.Allowed && !d.Unconditional {
+		acc.Conditions = d.Conditions
+	}
+	return acc
+}
+
+// Auth implements collections.Caller: the signed-in record's fields (no
+// secrets), its collection and its roles, for @request.auth.* in rules.
+func (c *Caller) Auth() map[string]any {
+	if c.id == nil {
+		return nil
+	}
+	if c.auth != nil {
+		return c.auth
+	}
+	rec := c.id.Record
+	m := make(map[string]any, len(rec.Data)+3)
+	for _, f := range rec.Collection.Fields {
+		if !f.Secret(rec.Collection) {
+			m[f.Name] = rec.Data[f.Name]
+		}
+	}
+	m["collectionId"] = rec.Collection.ID
+	m["collectionName"] = rec.Collection.Name
+	m["roles"] = c.decider.RolesOf(c.user())
+	for k, v := range m {
+		if t, ok := v.(time.Time); ok && t.IsZero() {
+			m[k] = nil
+		}
+	}
+	c.auth = m
+	return m
+}
