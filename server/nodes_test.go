@@ -1,0 +1,72 @@
+package server_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/lumbunghq/lumbung/server"
+	"github.com/lumbunghq/lumbung/server/localpg/pgtest"
+)
+
+// startNode runs a server on dsn until the test ends and returns its URL.
+func startNode(t *testing.T, dsn string) string {
+	t.Helper()
+	cfg := server.Config{DatabaseURL: dsn, HTTPAddr: "127.0.0.1:0", PasswordCost: 4,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	srv, err := server.New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	addr := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx, func(a string) { addr <- a }) }()
+	t.Cleanup(func() {
+		stop()
+		<-done
+		srv.Close(context.Background())
+	})
+	return "http://" + <-addr
+}
+
+// TestPolicyChangeReachesOtherNode: two nodes on one database behave as one
+// server: a policy changed through node A is enforced by node B without a
+// restart (its watcher reloads on the notification).
+func TestPolicyChangeReachesOtherNode(t *testing.T) {
+	dsn := pgtest.NewDB(t)
+	if _, err := server.UpsertSuperuser(context.Background(), server.Config{DatabaseURL: dsn, PasswordCost: 4,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, "admin@example.com", "long enough password"); err != nil {
+		t.Fatal(err)
+	}
+	a := startNode(t, dsn)
+	token := signIn(t, a)
+	call(t, a, token, "POST", "/api/collections", `{"name": "news", "fields": [{"name": "title", "type": "text"}]}`)
+	call(t, a, token, "POST", "/api/collections/news/records", `{"title": "hello"}`)
+	b := startNode(t, dsn)
+
+	waitStatus(t, b, "/api/collections/news/records", 403)
+	call(t, a, token, "PUT", "/api/rbac/collections/news/policies", `{"items": [{"subject": "guest", "action": "list"}]}`)
+	waitStatus(t, b, "/api/collections/news/records", 200)
+	call(t, a, token, "PUT", "/api/rbac/collections/news/policies", `{"items": []}`)
+	waitStatus(t, b, "/api/collections/news/records", 403)
+}
+
+// waitStatus polls a guest request until it answers status. The deadline
+// only guards against a hang; how fast it happens is not asserted.
+func waitStatus(t *testing.T, base, path string, status int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got, body, err := request(base, "", "GET", path, "")
+		if err == nil && got == status {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET %s on the other node: %d %s %v, want %d", path, got, body, err, status)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
