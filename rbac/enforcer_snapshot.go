@@ -143,26 +143,22 @@ func (s *snapshot) subjectsOf(user string) *subjectSet {
 // resolve computes the subject set of user: the user, the implicit roles
 // that apply, and every role they inherit, transitively.
 func (s *snapshot) resolve(user string) *subjectSet {
-	seen := map[string]bool{}
+	seen := map[string]bool{user: true}
 	var roles []string
-	s.modelMu.Lock()
-	withRoles := func(name string) {
+	add := func(name string) {
 		if !seen[name] {
 			seen[name] = true
-			if name != user {
-				roles = append(roles, name)
-			}
+			roles = append(roles, name)
 		}
+	}
+	s.modelMu.Lock()
+	withRoles := func(name string) {
+		add(name)
 		// Errors come only from a missing role manager, which the model
 		// always has.
 		inherited, _ := s.model.GetImplicitRolesForUser(name)
 		for _, r := range inherited {
-			if !seen[r] {
-				seen[r] = true
-				if r != user {
-					roles = append(roles, r)
-				}
-			}
+			add(r)
 		}
 	}
 	if user != "" {

@@ -204,5 +204,6 @@ func translate(err error) error {
 	return err
 }
 
-// now is the timestamp written to created and updated columns.
-func now() time.Time { return time.Now().UTC() }
+// now is the timestamp written to created and updated columns, at the
+// precision the database keeps.
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }

@@ -97,7 +97,11 @@ func (w *Watcher) Run(ctx context.Context) error {
 		// Wait between half and all of backoff, so that nodes that lost
 		// the server together do not all come back at once.
 		wait := backoff/2 + rand.N(backoff/2+1)
-		w.log.Warn("policy watcher: connection lost", "error", err, "retry_in", wait)
+		if listened {
+			w.log.Warn("policy watcher: connection lost", "error", err, "retry_in", wait)
+		} else {
+			w.log.Warn("policy watcher: cannot listen", "error", err, "retry_in", wait)
+		}
 		select {
 		case <-ctx.Done():
 			return nil
