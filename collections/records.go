@@ -170,7 +170,7 @@ func (r *Records) Update(ctx context.Context, c *Collection, id string, input ma
 	if err != nil {
 		return nil, err
 	}
-	r.svc.notify(c, id)
+	r.svc.notify(c, id, false)
 	r.restrictForView(c, rec)
 	return rec, nil
 }
@@ -196,13 +196,13 @@ func (r *Records) Delete(ctx context.Context, c *Collection, id string) error {
 	if err != nil {
 		return err
 	}
-	r.svc.notify(c, id)
+	r.svc.notify(c, id, true)
 	return nil
 }
 
-func (s *Service) notify(c *Collection, id string) {
+func (s *Service) notify(c *Collection, id string, deleted bool) {
 	if s.changed != nil {
-		s.changed(c, id)
+		s.changed(c, id, deleted)
 	}
 }
 

@@ -18,7 +18,7 @@ type Service struct {
 	records RecordStore
 	log     *slog.Logger
 	hash    func(password string) (string, error)
-	changed func(c *Collection, id string)
+	changed func(c *Collection, id string, deleted bool)
 	check   func(s Lookup, c *Collection, rule string) error
 	applied func(ctx context.Context)
 
@@ -37,7 +37,7 @@ type Config struct {
 	HashPassword func(password string) (string, error)
 	// Changed, if set, is told about every record updated or deleted through
 	// the service (e.g. to forget cached sign-ins of an auth record).
-	Changed func(c *Collection, id string)
+	Changed func(c *Collection, id string, deleted bool)
 	// CheckRule, if set, validates an access rule of c (a filter expression)
 	// against the schema s the change will produce.
 	CheckRule func(s Lookup, c *Collection, rule string) error

@@ -33,20 +33,21 @@ func startNode(t *testing.T, dsn string) string {
 }
 
 // TestPolicyChangeReachesOtherNode: two nodes on one database behave as one
-// server: a policy changed through node A is enforced by node B without a
-// restart (its watcher reloads on the notification).
+// server: a collection created and a policy changed through node A are
+// seen by node B without a restart (its watcher reloads on the
+// notification).
 func TestPolicyChangeReachesOtherNode(t *testing.T) {
 	dsn := pgtest.NewDB(t)
 	if _, err := server.UpsertSuperuser(context.Background(), server.Config{DatabaseURL: dsn, PasswordCost: 4,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, "admin@example.com", "long enough password"); err != nil {
 		t.Fatal(err)
 	}
-	a := startNode(t, dsn)
+	a, b := startNode(t, dsn), startNode(t, dsn)
 	token := signIn(t, a)
 	call(t, a, token, "POST", "/api/collections", `{"name": "news", "fields": [{"name": "title", "type": "text"}]}`)
 	call(t, a, token, "POST", "/api/collections/news/records", `{"title": "hello"}`)
-	b := startNode(t, dsn)
 
+	// Node B learns about the new collection (404 before, 403 after).
 	waitStatus(t, b, "/api/collections/news/records", 403)
 	call(t, a, token, "PUT", "/api/rbac/collections/news/policies", `{"items": [{"subject": "guest", "action": "list"}]}`)
 	waitStatus(t, b, "/api/collections/news/records", 200)

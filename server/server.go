@@ -132,9 +132,17 @@ func open(ctx context.Context, cfg Config, attach bool) (s *Server, err error) {
 		Records:      postgres.NewRecordStore(s.db),
 		Logger:       cfg.Logger,
 		HashPassword: auth.Hasher(cfg.PasswordCost),
-		Changed: func(c *collections.Collection, id string) {
-			if c.Type == collections.TypeAuth && s.auth != nil {
+		Changed: func(c *collections.Collection, id string, deleted bool) {
+			if c.Type != collections.TypeAuth {
+				return
+			}
+			if s.auth != nil {
 				s.auth.Forget(c.ID, id)
+			}
+			if deleted { // its rules went with it (a trigger): enforce that here at once
+				if err := s.enforcer.Reload(context.Background()); err != nil {
+					cfg.Logger.Error("reload policies", "err", err)
+				}
 			}
 		},
 		CheckRule: api.CheckCondition,
@@ -160,6 +168,15 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
+// reloadShared reloads what other nodes may have changed: the schema cache,
+// then the policies.
+func (s *Server) reloadShared(ctx context.Context) error {
+	if err := s.svc.Reload(ctx); err != nil {
+		return err
+	}
+	return s.enforcer.Reload(ctx)
+}
+
 // App returns the HTTP handler, for in-process tests.
 func (s *Server) App() *fiber.App { return s.app }
 
@@ -178,7 +195,13 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
-	watcher, err := rbacpg.NewWatcher(rbacpg.WatcherConfig{DSN: s.dsn, OnChange: s.enforcer.Reload, Logger: s.cfg.Logger})
+	// One connection watches schema and policy changes made by other nodes.
+	watcher, err := rbacpg.NewWatcher(rbacpg.WatcherConfig{
+		DSN:      s.dsn,
+		Channels: []string{rbacpg.Channel, postgres.SchemaChannel},
+		OnChange: s.reloadShared,
+		Logger:   s.cfg.Logger,
+	})
 	if err != nil {
 		ln.Close()
 		return err

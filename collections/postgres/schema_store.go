@@ -169,6 +169,10 @@ func (s *SchemaStore) Apply(ctx context.Context, plans ...*collections.Plan) err
 	})
 }
 
+// SchemaChannel is the NOTIFY channel on which applied schema changes are
+// announced, so that other nodes reload their schema cache.
+const SchemaChannel = "lumbung_schema"
+
 // schemaLockKey serializes schema changes between nodes.
 const schemaLockKey = 7_346_183_210
 
@@ -236,7 +240,7 @@ func (s *SchemaStore) saveDefinition(ctx context.Context, tx bun.Tx, plan *colle
 	if _, err := tx.NewInsert().Model(&h).Exec(ctx); err != nil {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, "SELECT pg_notify('lumbung_schema', ?)", h.CollectionID)
+	_, err := tx.ExecContext(ctx, "SELECT pg_notify(?, ?)", SchemaChannel, h.CollectionID)
 	return err
 }
 

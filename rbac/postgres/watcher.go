@@ -32,6 +32,10 @@ type WatcherConfig struct {
 	// doubles after each failed attempt. Zero means 100 milliseconds and
 	// 10 seconds.
 	MinBackoff, MaxBackoff time.Duration
+	// Channels are the NOTIFY channels to listen on; empty means Channel.
+	// A node can watch other changes (such as the schema's) on the same
+	// connection; OnChange does not tell the channels apart.
+	Channels []string
 	// ApplicationName names the connection in pg_stat_activity. Empty
 	// means the DSN's application_name, or "lumbung policy watcher".
 	ApplicationName string
@@ -67,6 +71,9 @@ func NewWatcher(cfg WatcherConfig) (*Watcher, error) {
 	}
 	if cfg.Poll == 0 {
 		cfg.Poll = 30 * time.Second
+	}
+	if len(cfg.Channels) == 0 {
+		cfg.Channels = []string{Channel}
 	}
 	if cfg.MinBackoff <= 0 {
 		cfg.MinBackoff = 100 * time.Millisecond
@@ -124,8 +131,10 @@ func (w *Watcher) listen(ctx context.Context) (listened bool, err error) {
 		defer cancel()
 		conn.Close(closeCtx) //nolint:errcheck // the connection is being dropped
 	}()
-	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{Channel}.Sanitize()); err != nil {
-		return false, fmt.Errorf("listen: %w", err)
+	for _, ch := range w.cfg.Channels {
+		if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{ch}.Sanitize()); err != nil {
+			return false, fmt.Errorf("listen: %w", err)
+		}
 	}
 	// Changes made before the LISTEN took effect were not announced to
 	// this connection.

@@ -239,3 +239,34 @@ func sortedWords(s string) string {
 	sort.Strings(w)
 	return strings.Join(w, " ")
 }
+
+// TestDeletedUserKeepsNoRoles: a new record given a deleted user's id does
+// not inherit its roles.
+func TestDeletedUserKeepsNoRoles(t *testing.T) {
+	t.Parallel()
+	w := MustAccessWorld(t)
+	id := w.users["bob"]
+	w.MustJSON("DELETE", "/api/collections/members/records/"+id, "", "", 204, nil)
+	var as struct{ Items []any }
+	w.MustJSON("GET", "/api/rbac/assignments?subject="+url.QueryEscape(w.tokensKey(t, id)), "", "", 200, &as)
+	if len(as.Items) != 0 {
+		t.Fatalf("assignments of a deleted user: %v", as.Items)
+	}
+	w.MustJSON("POST", "/api/collections/members/records", "", fmt.Sprintf(`{"id": %q, "email": "new@example.com", "password": "a new password"}`, id), 200, nil)
+	var auth struct{ Token string }
+	w.MustJSON("POST", "/api/collections/members/auth-with-password", "-", `{"identity": "new@example.com", "password": "a new password"}`, 200, &auth)
+	titles, _, _ := w.list(t, "guest", "")
+	w.tokens["newcomer"] = auth.Token
+	got, _, _ := w.list(t, "newcomer", "")
+	if strings.Join(got, " ") != strings.Join(titles, " ") {
+		t.Fatalf("a record reusing an editor's id lists %v, want what any user sees: %v", got, titles)
+	}
+}
+
+// tokensKey returns the rbac subject key of a members record.
+func (w *accessWorld) tokensKey(t *testing.T, id string) string {
+	t.Helper()
+	var col struct{ ID string }
+	w.MustJSON("GET", "/api/collections/members", "", "", 200, &col)
+	return col.ID + ":" + id
+}
