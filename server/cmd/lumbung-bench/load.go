@@ -16,10 +16,11 @@ import (
 
 // target is one server under load.
 type target struct {
-	name   string // "lumbung" or "baseline"
-	addr   string
-	auth   string // Authorization header, empty for none
-	client *fasthttp.HostClient
+	name     string // "lumbung" or "baseline"
+	addr     string
+	auth     string // Authorization header, empty for none
+	roleAuth string // Authorization header of role scenarios, empty for none
+	client   *fasthttp.HostClient
 }
 
 func newTarget(name, addr, auth string, concurrency int) *target {
@@ -31,10 +32,22 @@ func newTarget(name, addr, auth string, concurrency int) *target {
 	}}
 }
 
+// authFor returns the Authorization header of s's requests to t.
+func (t *target) authFor(s scenario) string {
+	if s.roleOf != "" {
+		return t.roleAuth
+	}
+	return t.auth
+}
+
 // scenario is one kind of request, built the same way for both targets.
 type scenario struct {
 	name   string
 	method string
+	// roleOf, if set, names the scenario whose requests this one repeats
+	// with the token of a role member (target.roleAuth) instead of the
+	// superuser's.
+	roleOf string
 	// path returns the request URI for one request.
 	path func(env *scenarioEnv, rnd *rand.Rand) string
 	// body, if set, appends the JSON body of one request to buf.
@@ -51,18 +64,16 @@ type scenarioEnv struct {
 const filterCategory = "c3"
 
 var scenarios = []scenario{
-	{name: "list", method: fasthttp.MethodGet, path: func(e *scenarioEnv, _ *rand.Rand) string {
-		return e.records + "?perPage=30"
-	}},
+	{name: "list", method: fasthttp.MethodGet, path: listPath},
+	{name: "list-role", method: fasthttp.MethodGet, roleOf: "list", path: listPath},
 	{name: "list-skipTotal", method: fasthttp.MethodGet, path: func(e *scenarioEnv, _ *rand.Rand) string {
 		return e.records + "?perPage=30&skipTotal=true"
 	}},
 	{name: "list-filter", method: fasthttp.MethodGet, path: func(e *scenarioEnv, _ *rand.Rand) string {
 		return e.records + "?perPage=30&filter=" + url.QueryEscape("category='"+filterCategory+"'")
 	}},
-	{name: "view", method: fasthttp.MethodGet, path: func(e *scenarioEnv, rnd *rand.Rand) string {
-		return e.records + "/" + e.ids[rnd.IntN(len(e.ids))]
-	}},
+	{name: "view", method: fasthttp.MethodGet, path: viewPath},
+	{name: "view-role", method: fasthttp.MethodGet, roleOf: "view", path: viewPath},
 	// create runs last: it grows the table the other scenarios read.
 	{name: "create", method: fasthttp.MethodPost, path: func(e *scenarioEnv, _ *rand.Rand) string {
 		return e.records
@@ -78,6 +89,12 @@ var scenarios = []scenario{
 		buf = strconv.AppendBool(buf, n%2 == 0)
 		return append(buf, '}')
 	}},
+}
+
+func listPath(e *scenarioEnv, _ *rand.Rand) string { return e.records + "?perPage=30" }
+
+func viewPath(e *scenarioEnv, rnd *rand.Rand) string {
+	return e.records + "/" + e.ids[rnd.IntN(len(e.ids))]
 }
 
 // scenarioNames lists the scenarios in the order they run.
@@ -123,6 +140,7 @@ func load(ctx context.Context, t *target, s scenario, env *scenarioEnv, concurre
 		start    = time.Now()
 		deadline = start.Add(duration)
 		seed     = uint64(start.UnixNano())
+		auth     = t.authFor(s)
 	)
 	for w := range concurrency {
 		wg.Add(1)
@@ -142,8 +160,8 @@ func load(ctx context.Context, t *target, s scenario, env *scenarioEnv, concurre
 				req.Header.SetMethod(s.method)
 				req.SetRequestURI(s.path(env, rnd))
 				req.Header.SetHost(t.addr)
-				if t.auth != "" {
-					req.Header.Set(fasthttp.HeaderAuthorization, t.auth)
+				if auth != "" {
+					req.Header.Set(fasthttp.HeaderAuthorization, auth)
 				}
 				if s.body != nil {
 					body = s.body(rnd, body[:0])

@@ -80,18 +80,29 @@ func (c *apiClient) call(ctx context.Context, method, path string, in, out any) 
 
 // signIn authenticates a superuser and keeps the token for later calls.
 func (c *apiClient) signIn(ctx context.Context, email, password string) error {
+	token, err := c.authWithPassword(ctx, "_superusers", email, password)
+	if err != nil {
+		return err
+	}
+	c.token = token
+	return nil
+}
+
+// authWithPassword signs in a record of an auth collection and returns its
+// token.
+func (c *apiClient) authWithPassword(ctx context.Context, collection, identity, password string) (string, error) {
 	var out struct {
 		Token string `json:"token"`
 	}
-	in := map[string]string{"identity": email, "password": password}
-	if err := c.call(ctx, http.MethodPost, "/api/collections/_superusers/auth-with-password", in, &out); err != nil {
-		return err
+	path := "/api/collections/" + collection + "/auth-with-password"
+	in := map[string]string{"identity": identity, "password": password}
+	if err := c.call(ctx, http.MethodPost, path, in, &out); err != nil {
+		return "", err
 	}
 	if out.Token == "" {
-		return fmt.Errorf("POST /api/collections/_superusers/auth-with-password: answer has no token")
+		return "", fmt.Errorf("POST %s: answer has no token", path)
 	}
-	c.token = out.Token
-	return nil
+	return out.Token, nil
 }
 
 // collectionInfo is what the bench needs of a collection definition.

@@ -13,6 +13,12 @@
 // requests per second, latency percentiles and the ratio Lumbung/baseline.
 // Absolute numbers on a shared machine mean little; the ratio is the result.
 //
+// The -role scenarios (list-role, view-role) send the requests of list and
+// view with the token of a user whose role may list and view the records
+// under a row condition every record satisfies, so the answers are the
+// superuser's. Beside the table their condition cost is shown: Lumbung's
+// req/s as that user over its req/s as the superuser.
+//
 // The command exits non-zero only when setup fails or it is interrupted,
 // never because of a ratio. Everything it started is stopped and its
 // temporary directories removed on the way out, Ctrl-C included.

@@ -33,6 +33,8 @@ type benchReport struct {
 	Notes       []string         `json:"notes"`
 	Warnings    []string         `json:"warnings,omitempty"`
 	Scenarios   []scenarioReport `json:"scenarios"`
+	// ConditionCosts compare the role scenarios with the superuser's.
+	ConditionCosts []conditionCost `json:"conditionCosts,omitempty"`
 }
 
 type scenarioReport struct {
@@ -54,17 +56,8 @@ func newScenarioReport(name string, l, b *targetReport) scenarioReport {
 	if b.ReqPerSec > 0 {
 		s.Ratio = l.ReqPerSec / b.ReqPerSec
 	}
-	known := func(vs ...*float64) (sum float64, ok bool) {
-		for _, v := range vs {
-			if v == nil {
-				return 0, false
-			}
-			sum += *v
-		}
-		return sum, true
-	}
-	lc, lok := known(l.CPUServerUs, l.CPUPostgresUs, l.CPUBenchUs)
-	bc, bok := known(b.CPUBenchUs, b.CPUPostgresUs)
+	lc, lok := sumKnown(l.CPUServerUs, l.CPUPostgresUs, l.CPUBenchUs)
+	bc, bok := sumKnown(b.CPUBenchUs, b.CPUPostgresUs)
 	if lok && bok && lc > 0 {
 		v := bc / lc
 		s.CPURatio = &v
@@ -182,6 +175,7 @@ func (r *benchReport) writeTable(w io.Writer) {
 		fmt.Fprintf(w, "%-15s | %s | %s | %s\n", s.Name, cells(s.Lumbung), cells(s.Baseline), ratio)
 	}
 	fmt.Fprintln(w, "\nratio = lumbung req/s / baseline req/s (higher is better, 1.00 = as fast as the baseline)")
+	r.writeConditionCosts(w)
 
 	fmt.Fprintf(w, "\nCPU per request in µs (lumbung: server process, PostgreSQL, load generator;\n")
 	fmt.Fprintf(w, "baseline: server and load generator in one process, PostgreSQL) and CPUs in use, of %d:\n\n", r.NumCPU)
