@@ -32,6 +32,10 @@ type Collection struct {
 	ViewQuery  string    `json:"viewQuery,omitempty"`
 	Created    time.Time `json:"-"`
 	Updated    time.Time `json:"-"`
+
+	// Auth holds the options of an auth collection (nil for other types);
+	// they appear at the top level of the collection's JSON.
+	Auth *AuthOptions `json:"-"`
 }
 
 // Lookup finds collections by id or name. The schema cache implements it;
@@ -69,6 +73,11 @@ func (c *Collection) Clone() *Collection {
 		n.Fields[i] = &cp
 	}
 	n.Indexes = append([]string(nil), c.Indexes...)
+	// Decoding a patch into the copy writes through non-nil pointers: the
+	// rules and auth options must not be shared with c.
+	n.ListRule, n.ViewRule, n.CreateRule = cloneRule(c.ListRule), cloneRule(c.ViewRule), cloneRule(c.CreateRule)
+	n.UpdateRule, n.DeleteRule = cloneRule(c.UpdateRule), cloneRule(c.DeleteRule)
+	n.Auth = c.Auth.clone()
 	return &n
 }
 
@@ -142,5 +151,9 @@ func (c *Collection) MarshalJSON() ([]byte, error) {
 	if !c.Created.IsZero() {
 		dates.Created, dates.Updated = FormatDate(c.Created), FormatDate(c.Updated)
 	}
-	return json.Marshal(dates)
+	b, err := json.Marshal(dates)
+	if err != nil {
+		return nil, err
+	}
+	return c.appendAuthJSON(b)
 }

@@ -62,8 +62,12 @@ func Normalize(s Lookup, old, c *Collection) error {
 	} else {
 		c.ViewQuery = ""
 		normalizeFields(s, old, c, fail)
+		if c.Type == TypeAuth {
+			ensureAuthIndexes(c)
+		}
 		normalizeIndexes(c, fail)
 	}
+	normalizeAuth(c, fail)
 	if len(errs) > 0 {
 		return Invalid("Failed to save the collection.", errs)
 	}
@@ -95,6 +99,7 @@ func normalizeFields(s Lookup, old, c *Collection, fail func(key, code, msg stri
 		f.Required = true
 	})
 	if c.Type == TypeAuth {
+		_, hadEmail := c.Field("email")
 		for _, af := range authFields {
 			ensureField(c, af.name, af.typ, func(f *Field) {
 				switch af.name {
@@ -105,7 +110,9 @@ func normalizeFields(s Lookup, old, c *Collection, fail func(key, code, msg stri
 				case "password":
 					f.Hidden, f.Required = true, true
 				case "email":
-					f.Required = c.Name == "_superusers"
+					// Required unless the collection says otherwise;
+					// superusers always sign in by email.
+					f.Required = f.Required || !hadEmail || c.Name == SuperusersName
 				}
 			})
 		}

@@ -71,6 +71,7 @@ func (r *Records) List(ctx context.Context, c *Collection, q Query) (*Page, erro
 	for _, rec := range page.Items {
 		rec.Restrict(acc.Fields)
 	}
+	r.hideEmails(page.Items)
 	return page, nil
 }
 
@@ -86,6 +87,7 @@ func (r *Records) Get(ctx context.Context, c *Collection, id string) (*Record, e
 		return nil, err
 	}
 	rec.Restrict(acc.Fields)
+	r.hideEmails([]*Record{rec})
 	return rec, nil
 }
 
@@ -109,7 +111,7 @@ func (r *Records) Create(ctx context.Context, c *Collection, input map[string]an
 	if err != nil {
 		return nil, err
 	}
-	if err := checkWritable(c, acc.Fields, input); err != nil {
+	if err := r.checkWritable(c, acc.Fields, input); err != nil {
 		return nil, err
 	}
 	rec := NewRecord(c)
@@ -141,7 +143,7 @@ func (r *Records) Update(ctx context.Context, c *Collection, id string, input ma
 	if err != nil {
 		return nil, err
 	}
-	if err := checkWritable(c, acc.Fields, input); err != nil {
+	if err := r.checkWritable(c, acc.Fields, input); err != nil {
 		return nil, err
 	}
 	var rec *Record
@@ -221,6 +223,9 @@ func (r *Records) fill(ctx context.Context, c *Collection, rec *Record, old *Rec
 		}
 		if f.Name == "id" && old != nil {
 			continue // ids never change
+		}
+		if f.Name == "tokenKey" && c.Type == TypeAuth {
+			continue // only the server sets it (fillAuth)
 		}
 		raw, set := input[f.Name]
 		if !set {
@@ -331,6 +336,15 @@ func (r *Records) fillAuth(rec, old *Record, input map[string]any, errs map[stri
 	}
 	if _, failed := errs["password"]; failed {
 		return nil
+	}
+	if old != nil && r.caller != nil {
+		// A user changing its own password proves it knows the old one.
+		current, _ := old.Data["password"].(string)
+		given, _ := input["oldPassword"].(string)
+		if r.svc.checkPassword == nil || !r.svc.checkPassword(current, given) {
+			errs["oldPassword"] = FieldError{"validation_invalid_old_password", "Missing or invalid old password."}
+			return nil
+		}
 	}
 	if r.svc.hash == nil {
 		return fmt.Errorf("collections: no password hasher configured")

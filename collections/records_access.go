@@ -78,11 +78,22 @@ func (r *Records) restrictForView(c *Collection, rec *Record) {
 		return
 	}
 	rec.Restrict(acc.Fields)
+	r.hideEmails([]*Record{rec})
 }
 
 // checkWritable refuses input naming fields outside the caller's writable
-// list (nil: all), modifiers included.
-func checkWritable(c *Collection, fields []string, input map[string]any) error {
+// list (nil: all), modifiers included, and a change of verified by anyone
+// but the system and superusers.
+func (r *Records) checkWritable(c *Collection, fields []string, input map[string]any) error {
+	if r.caller == nil {
+		return nil
+	}
+	if c.Type == TypeAuth {
+		if _, set := input["verified"]; set {
+			return &Error{Code: EFORBIDDEN, Message: "Only superusers can change verified.",
+				Data: map[string]FieldError{"verified": {Code: "validation_forbidden_field", Message: "Only superusers can change verified."}}}
+		}
+	}
 	if fields == nil {
 		return nil
 	}
@@ -141,4 +152,37 @@ func (r *Records) Readable(c *Collection, field string) bool {
 // Matching returns which of ids are records of c inside scope (nil: all).
 func (r *Records) Matching(ctx context.Context, c *Collection, ids []string, scope *Scope) ([]string, error) {
 	return r.store.Matching(ctx, r.svc, c, ids, scope, false)
+}
+
+// hideEmails leaves the email out of auth records the caller does not own
+// unless their emailVisibility is set. The system and superusers see every
+// email.
+func (r *Records) hideEmails(recs []*Record) {
+	if r.caller == nil {
+		return
+	}
+	auth := r.caller.Auth()
+	for _, rec := range recs {
+		if rec == nil || rec.Collection.Type != TypeAuth {
+			continue
+		}
+		if visible, _ := rec.Data["emailVisibility"].(bool); visible {
+			continue
+		}
+		if auth != nil && auth["collectionId"] == rec.Collection.ID && auth["id"] == rec.ID() {
+			continue
+		}
+		rec.hide("email")
+	}
+}
+
+// hide leaves one field out of the record's JSON.
+func (r *Record) hide(field string) {
+	if r.readable == nil {
+		r.readable = make(map[string]bool, len(r.Collection.Fields))
+		for _, f := range r.Collection.Fields {
+			r.readable[f.Name] = true
+		}
+	}
+	delete(r.readable, field)
 }

@@ -98,6 +98,7 @@ func (r *Records) expandLevel(ctx context.Context, c *Collection, recs []*Record
 			for _, l := range loaded {
 				l.Restrict(acc.Fields)
 			}
+			r.hideEmails(loaded)
 		}
 		if len(sub) > 0 && len(loaded) > 0 {
 			if err := r.expandLevel(ctx, related, loaded, sub); err != nil {

@@ -14,13 +14,14 @@ import (
 // and plans schema changes, and validates record writes before they reach
 // the store.
 type Service struct {
-	schema  SchemaStore
-	records RecordStore
-	log     *slog.Logger
-	hash    func(password string) (string, error)
-	changed func(c *Collection, id string, deleted bool)
-	check   func(s Lookup, c *Collection, rule string) error
-	applied func(ctx context.Context)
+	schema        SchemaStore
+	records       RecordStore
+	log           *slog.Logger
+	hash          func(password string) (string, error)
+	checkPassword func(hash, password string) bool
+	changed       func(c *Collection, id string, deleted bool)
+	check         func(s Lookup, c *Collection, rule string) error
+	applied       func(ctx context.Context)
 
 	mu     sync.RWMutex
 	byID   map[string]*Collection
@@ -35,6 +36,8 @@ type Config struct {
 	Logger  *slog.Logger
 	// HashPassword turns a plain password into the stored hash.
 	HashPassword func(password string) (string, error)
+	// CheckPassword compares a plain password with a stored hash.
+	CheckPassword func(hash, password string) bool
 	// Changed, if set, is told about every record updated or deleted through
 	// the service (e.g. to forget cached sign-ins of an auth record).
 	Changed func(c *Collection, id string, deleted bool)
@@ -52,7 +55,7 @@ func NewService(cfg Config) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{schema: cfg.Schema, records: cfg.Records, log: log, hash: cfg.HashPassword, changed: cfg.Changed, check: cfg.CheckRule, applied: cfg.Applied,
+	return &Service{schema: cfg.Schema, records: cfg.Records, log: log, hash: cfg.HashPassword, checkPassword: cfg.CheckPassword, changed: cfg.Changed, check: cfg.CheckRule, applied: cfg.Applied,
 		byID: map[string]*Collection{}, byName: map[string]*Collection{}}
 }
 

@@ -35,6 +35,8 @@ type Config struct {
 	// after a stop signal.
 	ShutdownTimeout time.Duration // 30s
 	Logger          *slog.Logger
+	// Clock drives rate limits and sign-in throttling (time.Now when nil).
+	Clock func() time.Time
 }
 
 func (c *Config) defaults() {
@@ -87,6 +89,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Ping:        s.db.Ping,
 		Logger:      cfg.Logger,
 		BodyLimit:   cfg.BodyLimit,
+		Settings:    api.NewSettingsService(postgres.NewParamStore(s.db), api.DefaultSettings(appURL(cfg.HTTPAddr)), cfg.Clock, cfg.Logger),
+		Throttle:    auth.NewThrottle(auth.ThrottleConfig{Now: cfg.Clock}),
+		Now:         cfg.Clock,
 	})
 	return s, nil
 }
@@ -128,10 +133,11 @@ func open(ctx context.Context, cfg Config, attach bool) (s *Server, err error) {
 	schema := postgres.NewSchemaStore(s.db)
 	schema.OnApply(s.access.syncRules)
 	s.svc = collections.NewService(collections.Config{
-		Schema:       schema,
-		Records:      postgres.NewRecordStore(s.db),
-		Logger:       cfg.Logger,
-		HashPassword: auth.Hasher(cfg.PasswordCost),
+		Schema:        schema,
+		Records:       postgres.NewRecordStore(s.db),
+		Logger:        cfg.Logger,
+		HashPassword:  auth.Hasher(cfg.PasswordCost),
+		CheckPassword: auth.CheckPassword,
 		Changed: func(c *collections.Collection, id string, deleted bool) {
 			if c.Type != collections.TypeAuth {
 				return
@@ -160,6 +166,19 @@ func open(ctx context.Context, cfg Config, attach bool) (s *Server, err error) {
 	}
 	s.auth = auth.NewAuthenticator(s.svc, s.token)
 	return s, nil
+}
+
+// appURL is the default public URL of a server listening on addr, until
+// the settings name another.
+func appURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://127.0.0.1:8090"
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 func randomHex(n int) string {

@@ -2,11 +2,15 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"github.com/lumbunghq/lumbung/collections"
 )
 
 // ParamStore keeps application settings and secrets in _params.
@@ -40,4 +44,32 @@ func (s *ParamStore) Ensure(ctx context.Context, key string, def any, out any) e
 		return fmt.Errorf("param %s: %w", key, err)
 	}
 	return json.Unmarshal(row.Value, out)
+}
+
+// Get reads the value stored under key into out. A missing key is ENOTFOUND.
+func (s *ParamStore) Get(ctx context.Context, key string, out any) error {
+	row := paramRow{Key: key}
+	err := s.db.Bun.NewSelect().Model(&row).WherePK().Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return collections.Errorf(collections.ENOTFOUND, "No setting %q.", key)
+	}
+	if err != nil {
+		return fmt.Errorf("param %s: %w", key, err)
+	}
+	return json.Unmarshal(row.Value, out)
+}
+
+// Set stores value under key, replacing what was there.
+func (s *ParamStore) Set(ctx context.Context, key string, value any) error {
+	b, err := json.Marshal(value)
+	if err != nil {
+		return err
+	}
+	row := paramRow{Key: key, Value: b, Updated: time.Now()}
+	_, err = s.db.Bun.NewInsert().Model(&row).
+		On("CONFLICT (key) DO UPDATE").Set("value = EXCLUDED.value, updated = EXCLUDED.updated").Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("param %s: %w", key, err)
+	}
+	return nil
 }

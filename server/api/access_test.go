@@ -270,3 +270,51 @@ func (w *accessWorld) tokensKey(t *testing.T, id string) string {
 	w.MustJSON("GET", "/api/collections/members", "", "", 200, &col)
 	return col.ID + ":" + id
 }
+
+// TestSelfServiceLimits: a user allowed to update its own record still
+// cannot verify itself, set its token key, or change its password without
+// the old one; a password change ends its old sessions.
+func TestSelfServiceLimits(t *testing.T) {
+	t.Parallel()
+	w := MustAccessWorld(t)
+	w.MustJSON("PUT", "/api/rbac/collections/members/policies", "", `{"items": [
+		{"subject": "authenticated", "action": "update", "condition": "id = @request.auth.id"},
+		{"subject": "authenticated", "action": "view", "condition": "id = @request.auth.id"}]}`, 200, nil)
+	me := "/api/collections/members/records/" + w.users["carol"]
+	carol := w.tokens["carol"]
+	w.Run(t, []scenario{
+		{Name: "cannot verify itself", Method: "PATCH", URL: me, Token: carol, Body: `{"verified": true}`, ExpectedStatus: 403},
+		{Name: "cannot update another member", Method: "PATCH", URL: "/api/collections/members/records/" + w.users["alice"], Token: carol, Body: `{"name": "x"}`, ExpectedStatus: 404},
+		{Name: "needs the old password", Method: "PATCH", URL: me, Token: carol, Body: `{"password": "a brand new password"}`, ExpectedStatus: 400,
+			ExpectedContent: []string{`"oldPassword":{"code":"validation_invalid_old_password"`}},
+		{Name: "a wrong old password", Method: "PATCH", URL: me, Token: carol, Body: `{"password": "a brand new password", "oldPassword": "nope"}`, ExpectedStatus: 400},
+		{Name: "the token key is the server's", Method: "PATCH", URL: me, Token: carol, Body: `{"tokenKey": "mine", "name": "Carol"}`, ExpectedStatus: 200,
+			NotExpected: []string{"tokenKey"}},
+		{Name: "still signed in", Method: "GET", URL: me, Token: carol, ExpectedStatus: 200},
+		{Name: "changes its password", Method: "PATCH", URL: me, Token: carol, Body: `{"password": "a brand new password", "oldPassword": "password-of-carol"}`, ExpectedStatus: 200},
+		{Name: "old session is over", Method: "GET", URL: me, Token: carol, ExpectedStatus: 401},
+		{Name: "new password works", Method: "POST", URL: "/api/collections/members/auth-with-password", Token: "-",
+			Body: `{"identity": "carol@example.com", "password": "a brand new password"}`, ExpectedStatus: 200},
+	})
+}
+
+// TestEmailsStayPrivate: other users' emails are left out of records unless
+// they made them visible; owners and superusers see them.
+func TestEmailsStayPrivate(t *testing.T) {
+	t.Parallel()
+	w := MustAccessWorld(t)
+	w.MustJSON("PUT", "/api/rbac/collections/members/policies", "", `{"items": [{"subject": "authenticated", "action": "list"}, {"subject": "authenticated", "action": "view"}]}`, 200, nil)
+	w.MustJSON("PATCH", "/api/collections/members/records/"+w.users["alice"], "", `{"emailVisibility": true}`, 200, nil)
+	w.Run(t, []scenario{
+		{Name: "others' emails are hidden", Method: "GET", URL: "/api/collections/members/records?sort=name", Token: w.tokens["carol"], ExpectedStatus: 200,
+			ExpectedContent: []string{`"email":"carol@example.com"`, `"email":"alice@example.com"`}, NotExpected: []string{"bob@example.com"}},
+		{Name: "in a view too", Method: "GET", URL: "/api/collections/members/records/" + w.users["bob"], Token: w.tokens["carol"], ExpectedStatus: 200,
+			NotExpected: []string{"bob@example.com"}},
+		{Name: "and through expand", Method: "GET", URL: "/api/collections/docs/records/" + w.docs["d2"] + "?expand=owner", Token: w.tokens["bob"], ExpectedStatus: 200,
+			ExpectedContent: []string{"bob@example.com"}},
+		{Name: "hidden in another's expand", Method: "GET", URL: "/api/collections/docs/records/" + w.docs["d2"] + "?expand=owner", Token: w.tokens["alice"], ExpectedStatus: 200,
+			ExpectedContent: []string{`"owner":{`}, NotExpected: []string{"bob@example.com"}},
+		{Name: "superusers see every email", Method: "GET", URL: "/api/collections/members/records", ExpectedStatus: 200,
+			ExpectedContent: []string{"bob@example.com", "carol@example.com"}},
+	})
+}

@@ -28,8 +28,13 @@ type Deps struct {
 	BodyLimit int
 	// RequestTimeout bounds the database work of one request.
 	RequestTimeout time.Duration
-	// TokenTTL is how long auth tokens stay valid.
-	TokenTTL time.Duration
+
+	// Settings are the application settings (memory-only defaults when nil).
+	Settings *SettingsService
+	// Throttle slows down password guessing (defaults when nil).
+	Throttle *auth.Throttle
+	// Now is the clock of rate limits and throttling (time.Now when nil).
+	Now func() time.Time
 }
 
 // handlers holds the dependencies of every route.
@@ -45,8 +50,14 @@ func New(d Deps) *fiber.App {
 	if d.RequestTimeout == 0 {
 		d.RequestTimeout = time.Minute
 	}
-	if d.TokenTTL == 0 {
-		d.TokenTTL = 24 * time.Hour
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Settings == nil {
+		d.Settings = NewSettingsService(nil, DefaultSettings(""), d.Now, d.Logger)
+	}
+	if d.Throttle == nil {
+		d.Throttle = auth.NewThrottle(auth.ThrottleConfig{Now: d.Now})
 	}
 	app := fiber.New(fiber.Config{
 		AppName:               "lumbung",
@@ -60,8 +71,10 @@ func New(d Deps) *fiber.App {
 	h := &handlers{Deps: d}
 	app.Use(requestContext(d.Logger, d.RequestTimeout), recoverPanics(d.Logger))
 	a := app.Group("/api", h.identify)
+	h.rateLimitRoutes(a)
 	h.healthRoutes(a)
 	h.authRoutes(a)
+	h.settingsRoutes(a)
 	h.collectionRoutes(a)
 	h.recordRoutes(a)
 	h.batchRoutes(a)

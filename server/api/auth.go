@@ -2,7 +2,10 @@ package api
 
 import (
 	"encoding/json"
+	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -13,7 +16,15 @@ import (
 func (h *handlers) authRoutes(r fiber.Router) {
 	r.Get("/collections/:collection/auth-methods", h.authMethods)
 	r.Post("/collections/:collection/auth-with-password", h.authWithPassword)
+	r.Post("/collections/:collection/auth-with-oauth2", h.authWithOAuth2)
 	r.Post("/collections/:collection/auth-refresh", h.authRefresh)
+	r.Post("/collections/:collection/request-verification", h.requestVerification)
+	r.Post("/collections/:collection/confirm-verification", h.confirmVerification)
+	r.Post("/collections/:collection/request-password-reset", h.requestPasswordReset)
+	r.Post("/collections/:collection/confirm-password-reset", h.confirmPasswordReset)
+	r.Post("/collections/:collection/request-email-change", h.requestEmailChange)
+	r.Post("/collections/:collection/confirm-email-change", h.confirmEmailChange)
+	r.Post("/collections/:collection/impersonate/:id", superusersOnly, h.impersonate)
 }
 
 func (h *handlers) authCollection(c *fiber.Ctx) (*collections.Collection, error) {
@@ -27,15 +38,35 @@ func (h *handlers) authCollection(c *fiber.Ctx) (*collections.Collection, error)
 	return col, nil
 }
 
+// authOptions returns the collection's auth options (defaults for a
+// collection saved before it had any).
+func authOptions(col *collections.Collection) *collections.AuthOptions {
+	if col.Auth != nil {
+		return col.Auth
+	}
+	return collections.DefaultAuthOptions(col.Name)
+}
+
+func seconds(n int64) time.Duration { return time.Duration(n) * time.Second }
+
 // authMethods lists the sign-in methods of an auth collection, in
 // PocketBase's shape.
 func (h *handlers) authMethods(c *fiber.Ctx) error {
-	if _, err := h.authCollection(c); err != nil {
+	col, err := h.authCollection(c)
+	if err != nil {
 		return err
 	}
+	opts := authOptions(col)
+	pa := opts.PasswordAuth
+	providers := []auth.OAuth2Start{}
+	if opts.OAuth2.Enabled {
+		for i := range opts.OAuth2.Providers {
+			providers = append(providers, auth.StartOAuth2(&opts.OAuth2.Providers[i]))
+		}
+	}
 	return c.JSON(fiber.Map{
-		"password": fiber.Map{"enabled": true, "identityFields": []string{"email"}},
-		"oauth2":   fiber.Map{"enabled": false, "providers": []any{}},
+		"password": fiber.Map{"enabled": pa.Enabled, "identityFields": pa.IdentityFields},
+		"oauth2":   fiber.Map{"enabled": opts.OAuth2.Enabled && len(providers) > 0, "providers": providers},
 		"mfa":      fiber.Map{"enabled": false, "duration": 0},
 		"otp":      fiber.Map{"enabled": false, "duration": 0},
 	})
@@ -46,9 +77,14 @@ func (h *handlers) authWithPassword(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	opts := authOptions(col)
+	if !opts.PasswordAuth.Enabled {
+		return collections.Errorf(collections.EFORBIDDEN, "The collection is not configured to allow password authentication.")
+	}
 	var in struct {
-		Identity string `json:"identity"`
-		Password string `json:"password"`
+		Identity      string `json:"identity"`
+		Password      string `json:"password"`
+		IdentityField string `json:"identityField"`
 	}
 	if err := decodeJSON(c.Body(), &in); err != nil {
 		return err
@@ -60,10 +96,21 @@ func (h *handlers) authWithPassword(c *fiber.Ctx) error {
 	if in.Password == "" {
 		errs["password"] = collections.FieldError{Code: "validation_required", Message: "Cannot be blank."}
 	}
+	fields := opts.PasswordAuth.IdentityFields
+	if in.IdentityField != "" {
+		if !slices.Contains(fields, in.IdentityField) {
+			errs["identityField"] = collections.FieldError{Code: "validation_in_invalid", Message: "Must be one of the collection's identity fields."}
+		}
+		fields = []string{in.IdentityField}
+	}
 	if len(errs) > 0 {
 		return collections.Invalid("Failed to authenticate.", errs)
 	}
-	rec, err := h.Collections.Records().FindByEmail(c.UserContext(), col, in.Identity)
+	ip := c.IP()
+	if wait := h.Throttle.Wait(col.ID, in.Identity, ip); wait > 0 {
+		return tooManyAttempts(c, wait)
+	}
+	rec, err := h.findByIdentity(c, col, fields, in.Identity)
 	hash := ""
 	switch {
 	case err == nil:
@@ -73,9 +120,76 @@ func (h *handlers) authWithPassword(c *fiber.Ctx) error {
 	}
 	// Compare even when the identity is unknown, so timing reveals nothing.
 	if !auth.CheckPassword(hash, in.Password) {
+		h.Throttle.Fail(col.ID, in.Identity, ip)
 		return collections.Errorf(collections.EINVALID, "Failed to authenticate.")
 	}
-	return h.sendAuth(c, rec)
+	h.Throttle.Succeed(col.ID, in.Identity)
+	if err := h.checkAuthRule(c, col, rec); err != nil {
+		return err
+	}
+	return h.sendAuth(c, rec, auth.Claims{Type: auth.TypeAuth, Refreshable: true}, seconds(opts.AuthToken.Duration))
+}
+
+// checkAuthRule refuses records the collection's authRule keeps out.
+func (h *handlers) checkAuthRule(c *fiber.Ctx, col *collections.Collection, rec *collections.Record) error {
+	ok, err := h.Collections.Records().AllowsSignIn(c.UserContext(), col, rec)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return collections.Errorf(collections.EFORBIDDEN, "The collection's auth rule does not allow this record to sign in.")
+	}
+	return nil
+}
+
+// tooManyAttempts answers 429 with Retry-After.
+func tooManyAttempts(c *fiber.Ctx, wait time.Duration) error {
+	c.Set(fiber.HeaderRetryAfter, strconv.Itoa(auth.RetryAfterSeconds(wait)))
+	return collections.Errorf(collections.ETOOMANY, "Too many failed attempts; try again later.")
+}
+
+// findByIdentity looks the identity up in each identity field in turn:
+// emails case-insensitively, other fields exactly.
+func (h *handlers) findByIdentity(c *fiber.Ctx, col *collections.Collection, fields []string, identity string) (*collections.Record, error) {
+	recs := h.Collections.Records()
+	for _, name := range fields {
+		f, ok := col.Field(name)
+		if !ok {
+			continue
+		}
+		var rec *collections.Record
+		var err error
+		if f.Type == "email" && name == "email" {
+			rec, err = recs.FindByEmail(c.UserContext(), col, identity)
+		} else {
+			rec, err = findByField(c, recs, col, name, identity)
+		}
+		if err == nil || collections.ErrorCode(err) != collections.ENOTFOUND {
+			return rec, err
+		}
+	}
+	return nil, collections.Errorf(collections.ENOTFOUND, "The requested resource wasn't found.")
+}
+
+// findByField finds the record whose field equals value, through the
+// filter language. Values the language could not quote exactly are never
+// found.
+func findByField(c *fiber.Ctx, recs *collections.Records, col *collections.Collection, field, value string) (*collections.Record, error) {
+	notFound := collections.Errorf(collections.ENOTFOUND, "The requested resource wasn't found.")
+	if strings.ContainsAny(value, `"\`) {
+		return nil, notFound
+	}
+	page, err := recs.List(c.UserContext(), col, collections.Query{
+		PerPage: 1, SkipTotal: true, Filter: field + ` = "` + value + `"`,
+		CanRead: func(*collections.Collection, string) bool { return true },
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(page.Items) == 0 {
+		return nil, notFound
+	}
+	return page.Items[0], nil
 }
 
 func (h *handlers) authRefresh(c *fiber.Ctx) error {
@@ -90,21 +204,75 @@ func (h *handlers) authRefresh(c *fiber.Ctx) error {
 	if id.Record.Collection.ID != col.ID {
 		return collections.Errorf(collections.EFORBIDDEN, "The authorized record is not from the %q collection.", col.Name)
 	}
-	return h.sendAuth(c, id.Record)
+	if !id.Refreshable {
+		return collections.Errorf(collections.EFORBIDDEN, "The current auth token is not refreshable.")
+	}
+	if err := h.checkAuthRule(c, col, id.Record); err != nil {
+		return err
+	}
+	return h.sendAuth(c, id.Record, auth.Claims{Type: auth.TypeAuth, Refreshable: true}, seconds(authOptions(col).AuthToken.Duration))
+}
+
+// impersonate lets a superuser act as any auth record: it answers with a
+// non-refreshable token for the record, valid for duration seconds (the
+// collection's auth token duration when 0).
+func (h *handlers) impersonate(c *fiber.Ctx) error {
+	col, err := h.authCollection(c)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Duration int64 `json:"duration"`
+	}
+	if len(strings.TrimSpace(string(c.Body()))) > 0 {
+		if err := decodeJSON(c.Body(), &in); err != nil {
+			return err
+		}
+	}
+	if in.Duration < 0 || in.Duration > 3*365*24*60*60 {
+		return collections.Invalid("An error occurred while validating the submitted data.", map[string]collections.FieldError{
+			"duration": {Code: "validation_out_of_range", Message: "Must be between 0 and 94608000 seconds."},
+		})
+	}
+	ttl := seconds(in.Duration)
+	if ttl == 0 {
+		ttl = seconds(authOptions(col).AuthToken.Duration)
+	}
+	rec, err := h.Collections.Records().Get(c.UserContext(), col, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return h.sendAuth(c, rec, auth.Claims{Type: auth.TypeAuth}, ttl)
 }
 
 // sendAuth answers a successful sign-in with a fresh token and the record.
-func (h *handlers) sendAuth(c *fiber.Ctx, rec *collections.Record) error {
-	token, err := h.Issuer.Issue(rec, auth.TypeAuth, h.TokenTTL)
+// The record is its owner's (or a superuser's) to see: the email is shown;
+// hidden fields only to superusers.
+func (h *handlers) sendAuth(c *fiber.Ctx, rec *collections.Record, claims auth.Claims, ttl time.Duration) error {
+	return h.sendAuthMeta(c, rec, claims, ttl, nil)
+}
+
+// sendAuthMeta is sendAuth with a "meta" object beside token and record
+// (nil for none), as OAuth2 sign-ins answer.
+func (h *handlers) sendAuthMeta(c *fiber.Ctx, rec *collections.Record, claims auth.Claims, ttl time.Duration, meta any) error {
+	showHidden := rec.Collection.Name == collections.SuperusersName || identity(c).Superuser()
+	token, err := h.Issuer.IssueClaims(rec, claims, ttl)
 	if err != nil {
 		return err
 	}
 	quoted, _ := json.Marshal(token)
 	b := append([]byte(`{"token":`), quoted...)
 	b = append(b, `,"record":`...)
-	b, err = rec.AppendJSON(b, nil, true)
+	b, err = rec.AppendJSON(b, nil, showHidden)
 	if err != nil {
 		return err
+	}
+	if meta != nil {
+		m, err := json.Marshal(meta)
+		if err != nil {
+			return err
+		}
+		b = append(append(b, `,"meta":`...), m...)
 	}
 	b = append(b, '}')
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)

@@ -33,16 +33,21 @@ type env struct {
 }
 
 // MustEnv starts a server on a fresh database and signs in a superuser.
-func MustEnv(tb testing.TB) *env {
+// opts adjust the server's configuration.
+func MustEnv(tb testing.TB, opts ...func(*server.Config)) *env {
 	tb.Helper()
 	ctx := context.Background()
-	srv, err := server.New(ctx, server.Config{
+	cfg := server.Config{
 		DatabaseURL:  pgtest.NewDB(tb),
 		Logger:       slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})),
 		PasswordCost: 4,
 		BodyLimit:    1 << 20,
 		MaxConns:     4,
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	srv, err := server.New(ctx, cfg)
 	if err != nil {
 		tb.Fatalf("server: %v", err)
 	}

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"time"
@@ -10,11 +11,14 @@ import (
 )
 
 // SuperusersCollection is the auth collection of superusers.
-const SuperusersCollection = "_superusers"
+const SuperusersCollection = collections.SuperusersName
 
 // Identity is the authenticated caller of a request; nil is a guest.
 type Identity struct {
 	Record *collections.Record
+	// Refreshable is false for tokens that may not be exchanged for new
+	// ones (impersonation tokens).
+	Refreshable bool
 }
 
 // Superuser reports whether the caller is a superuser.
@@ -43,9 +47,10 @@ const CacheTTL = time.Second
 const maxCachedTokens = 10_000
 
 type cachedToken struct {
-	rec     *collections.Record
-	expires time.Time // the token's own expiry
-	checked time.Time
+	rec         *collections.Record
+	refreshable bool
+	expires     time.Time // the token's own expiry
+	checked     time.Time
 }
 
 // NewAuthenticator returns an Authenticator.
@@ -68,7 +73,7 @@ func (a *Authenticator) Forget(collectionID, id string) {
 	}
 }
 
-func (a *Authenticator) cached(token string, now time.Time) (*collections.Record, bool) {
+func (a *Authenticator) cached(token string, now time.Time) (*Identity, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	e, ok := a.tokens[token]
@@ -80,10 +85,11 @@ func (a *Authenticator) cached(token string, now time.Time) (*collections.Record
 		delete(a.tokens, token)
 		return nil, false
 	}
-	return e.rec, true
+	return &Identity{Record: e.rec, Refreshable: e.refreshable}, true
 }
 
-func (a *Authenticator) remember(token string, rec *collections.Record, expires, checked time.Time) {
+func (a *Authenticator) remember(token string, id *Identity, expires, checked time.Time) {
+	rec := id.Record
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if t, changed := a.changed[recordKey(rec.Collection.ID, rec.ID())]; changed && !t.Before(checked) {
@@ -92,7 +98,7 @@ func (a *Authenticator) remember(token string, rec *collections.Record, expires,
 	if len(a.tokens) >= maxCachedTokens {
 		a.tokens = make(map[string]cachedToken, maxCachedTokens)
 	}
-	a.tokens[token] = cachedToken{rec: rec, expires: expires, checked: checked}
+	a.tokens[token] = cachedToken{rec: rec, refreshable: id.Refreshable, expires: expires, checked: checked}
 }
 
 // Identify checks an Authorization header value (a bare token, as the
@@ -107,29 +113,43 @@ func (a *Authenticator) Identify(ctx context.Context, header string) (*Identity,
 		return nil, nil
 	}
 	now := time.Now()
-	if rec, ok := a.cached(token, now); ok {
-		return &Identity{Record: rec}, nil
+	if id, ok := a.cached(token, now); ok {
+		return id, nil
 	}
-	invalid := collections.Errorf(collections.EUNAUTHORIZED, "The request requires valid record authorization token.")
-	claims, err := Peek(token)
-	if err != nil || claims.Type != TypeAuth || claims.ID == "" || claims.ExpiresAt == nil {
-		return nil, invalid
-	}
-	c, ok := a.svc.Collection(claims.CollectionID)
-	if !ok || c.Type != collections.TypeAuth || c.ID != claims.CollectionID {
-		return nil, invalid
-	}
-	rec, err := a.svc.Records().Get(ctx, c, claims.ID)
+	rec, claims, err := a.Resolve(ctx, token, TypeAuth)
 	if err != nil {
-		if collections.ErrorCode(err) == collections.ENOTFOUND {
-			return nil, invalid
+		if errors.Is(err, ErrInvalidToken) {
+			return nil, collections.Errorf(collections.EUNAUTHORIZED, "The request requires valid record authorization token.")
 		}
 		return nil, err
 	}
-	if err := a.issuer.Verify(token, rec, TypeAuth); err != nil {
-		return nil, invalid
-	}
+	id := &Identity{Record: rec, Refreshable: claims.Refreshable}
 	// The header may live in a buffer the HTTP server reuses: keep a copy.
-	a.remember(strings.Clone(token), rec, claims.ExpiresAt.Time, now)
-	return &Identity{Record: rec}, nil
+	a.remember(strings.Clone(token), id, claims.ExpiresAt.Time, now)
+	return id, nil
+}
+
+// Resolve finds the auth record a token of type typ was issued for and
+// verifies the token against it. Any failed check is ErrInvalidToken.
+func (a *Authenticator) Resolve(ctx context.Context, token, typ string) (*collections.Record, *Claims, error) {
+	peeked, err := Peek(token)
+	if err != nil || peeked.Type != typ || peeked.ID == "" || peeked.ExpiresAt == nil {
+		return nil, nil, ErrInvalidToken
+	}
+	c, ok := a.svc.Collection(peeked.CollectionID)
+	if !ok || c.Type != collections.TypeAuth || c.ID != peeked.CollectionID {
+		return nil, nil, ErrInvalidToken
+	}
+	rec, err := a.svc.Records().Get(ctx, c, peeked.ID)
+	if err != nil {
+		if collections.ErrorCode(err) == collections.ENOTFOUND {
+			return nil, nil, ErrInvalidToken
+		}
+		return nil, nil, err
+	}
+	claims, err := a.issuer.VerifyClaims(token, rec, typ)
+	if err != nil {
+		return nil, nil, ErrInvalidToken
+	}
+	return rec, claims, nil
 }

@@ -11,19 +11,31 @@ import (
 	"github.com/lumbunghq/lumbung/collections"
 )
 
-// Token types.
+// Token types. Each type is signed with its own key, so a token of one type
+// is never accepted as another.
 const (
-	TypeAuth = "auth"
+	TypeAuth          = "auth"
+	TypeVerification  = "verification"
+	TypePasswordReset = "passwordReset"
+	TypeEmailChange   = "emailChange"
 )
 
-// Claims are the JWT claims of an auth token, as PocketBase writes them.
+// Claims are the JWT claims of a token, as PocketBase writes them.
+// Verification and password reset tokens carry the email they were sent
+// to, email change tokens the new email too: a token stops working when
+// the record's email no longer matches.
 type Claims struct {
 	ID           string `json:"id"`
 	Type         string `json:"type"`
 	CollectionID string `json:"collectionId"`
 	Refreshable  bool   `json:"refreshable,omitempty"`
+	Email        string `json:"email,omitempty"`
+	NewEmail     string `json:"newEmail,omitempty"`
 	jwt.RegisteredClaims
 }
+
+// ErrInvalidToken is returned for any token that fails a check.
+var ErrInvalidToken = errors.New("auth: invalid or expired token")
 
 // Issuer signs and verifies tokens. A token is signed with a key derived
 // from the application secret, the record's collection and the record's
@@ -42,21 +54,30 @@ func (is *Issuer) key(collectionID, tokenKey, typ string) []byte {
 	return m.Sum(nil)
 }
 
-// Issue returns a signed token of type typ for rec, valid for ttl.
+// Issue returns a signed token of type typ for rec, valid for ttl. Auth
+// tokens are refreshable.
 func (is *Issuer) Issue(rec *collections.Record, typ string, ttl time.Duration) (string, error) {
+	return is.IssueClaims(rec, Claims{Type: typ, Refreshable: typ == TypeAuth}, ttl)
+}
+
+// IssueClaims returns a signed token for rec with the given claims (Type,
+// Refreshable, Email, NewEmail), valid for ttl. The record id, collection
+// and times are filled in.
+func (is *Issuer) IssueClaims(rec *collections.Record, claims Claims, ttl time.Duration) (string, error) {
 	tokenKey, _ := rec.Data["tokenKey"].(string)
 	if tokenKey == "" {
 		return "", errors.New("auth: record has no token key")
 	}
-	now := time.Now()
-	claims := Claims{
-		ID: rec.ID(), Type: typ, CollectionID: rec.Collection.ID, Refreshable: typ == TypeAuth,
-		RegisteredClaims: jwt.RegisteredClaims{
-			IssuedAt:  jwt.NewNumericDate(now),
-			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
-		},
+	if claims.Type == "" {
+		return "", errors.New("auth: token without a type")
 	}
-	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(is.key(rec.Collection.ID, tokenKey, typ))
+	now := time.Now()
+	claims.ID, claims.CollectionID = rec.ID(), rec.Collection.ID
+	claims.RegisteredClaims = jwt.RegisteredClaims{
+		IssuedAt:  jwt.NewNumericDate(now),
+		ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
+	}
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(is.key(rec.Collection.ID, tokenKey, claims.Type))
 }
 
 // Peek reads a token's claims without verifying it, to find the record whose
@@ -71,16 +92,23 @@ func Peek(token string) (*Claims, error) {
 
 // Verify checks the token's signature and expiry against rec.
 func (is *Issuer) Verify(token string, rec *collections.Record, typ string) error {
+	_, err := is.VerifyClaims(token, rec, typ)
+	return err
+}
+
+// VerifyClaims checks the token's type, signature and expiry against rec
+// and returns its claims.
+func (is *Issuer) VerifyClaims(token string, rec *collections.Record, typ string) (*Claims, error) {
 	tokenKey, _ := rec.Data["tokenKey"].(string)
 	var c Claims
 	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) {
 		return is.key(rec.Collection.ID, tokenKey, typ), nil
 	}, jwt.WithValidMethods([]string{"HS256"}), jwt.WithExpirationRequired())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if c.Type != typ || c.ID != rec.ID() || c.CollectionID != rec.Collection.ID {
-		return errors.New("auth: token does not belong to the record")
+		return nil, errors.New("auth: token does not belong to the record")
 	}
-	return nil
+	return &c, nil
 }

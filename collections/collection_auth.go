@@ -1,0 +1,398 @@
+package collections
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+// SuperusersName is the auth collection of superusers.
+const SuperusersName = "_superusers"
+
+// AuthOptions are the settings of an auth collection, written in its JSON
+// with PocketBase's (0.23+) names. Durations are in seconds.
+type AuthOptions struct {
+	// AuthRule decides who may sign in (besides having the right password);
+	// ManageRule who may manage other records of the collection. They are
+	// stored as written and enforced by access control.
+	AuthRule   *string `json:"authRule"`
+	ManageRule *string `json:"manageRule"`
+
+	PasswordAuth PasswordAuth  `json:"passwordAuth"`
+	OAuth2       OAuth2Options `json:"oauth2"`
+
+	AuthToken          TokenOptions `json:"authToken"`
+	PasswordResetToken TokenOptions `json:"passwordResetToken"`
+	EmailChangeToken   TokenOptions `json:"emailChangeToken"`
+	VerificationToken  TokenOptions `json:"verificationToken"`
+	FileToken          TokenOptions `json:"fileToken"`
+
+	VerificationTemplate       EmailTemplate `json:"verificationTemplate"`
+	ResetPasswordTemplate      EmailTemplate `json:"resetPasswordTemplate"`
+	ConfirmEmailChangeTemplate EmailTemplate `json:"confirmEmailChangeTemplate"`
+}
+
+// PasswordAuth configures sign-in with an identity and a password.
+type PasswordAuth struct {
+	Enabled bool `json:"enabled"`
+	// IdentityFields are the fields an identity is looked up by, in order.
+	IdentityFields []string `json:"identityFields"`
+}
+
+// OAuth2Options configure sign-in through OAuth2 / OpenID Connect
+// providers (the authorization code flow with PKCE).
+type OAuth2Options struct {
+	Enabled bool `json:"enabled"`
+	// MappedFields name the collection fields that receive the provider's
+	// user name, username and avatar URL when a record is created ("" for
+	// none).
+	MappedFields OAuth2MappedFields `json:"mappedFields"`
+	Providers    []OAuth2Provider   `json:"providers"`
+}
+
+// OAuth2MappedFields map provider user data to collection fields.
+type OAuth2MappedFields struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Username  string `json:"username"`
+	AvatarURL string `json:"avatarURL"`
+}
+
+// OAuth2Provider is one OAuth2 / OpenID Connect provider, named by its
+// endpoints (PocketBase's "oidc" provider settings).
+type OAuth2Provider struct {
+	Name         string `json:"name"`
+	DisplayName  string `json:"displayName"`
+	ClientID     string `json:"clientId"`
+	ClientSecret string `json:"clientSecret"`
+	AuthURL      string `json:"authURL"`
+	TokenURL     string `json:"tokenURL"`
+	UserInfoURL  string `json:"userInfoURL"`
+	// PKCE sends a code challenge (on unless set to false).
+	PKCE *bool `json:"pkce"`
+	// Scopes asked for ("openid email profile" when empty).
+	Scopes []string `json:"scopes,omitempty"`
+}
+
+// Provider returns the enabled provider named name.
+func (o *OAuth2Options) Provider(name string) (*OAuth2Provider, bool) {
+	if !o.Enabled {
+		return nil, false
+	}
+	for i := range o.Providers {
+		if o.Providers[i].Name == name {
+			return &o.Providers[i], true
+		}
+	}
+	return nil, false
+}
+
+// TokenOptions configures one kind of token.
+type TokenOptions struct {
+	Duration int64 `json:"duration"` // seconds
+}
+
+// EmailTemplate is the subject and HTML body of an email. Both may use the
+// placeholders {APP_NAME}, {APP_URL}, {TOKEN} and {RECORD:<field>}.
+type EmailTemplate struct {
+	Subject string `json:"subject"`
+	Body    string `json:"body"`
+}
+
+// Token lifetimes PocketBase gives new auth collections, in seconds.
+const (
+	DefaultAuthTokenDuration          = 7 * 24 * 60 * 60
+	DefaultSuperuserAuthTokenDuration = 24 * 60 * 60
+	DefaultPasswordResetTokenDuration = 30 * 60
+	DefaultEmailChangeTokenDuration   = 30 * 60
+	DefaultVerificationTokenDuration  = 3 * 24 * 60 * 60
+	DefaultFileTokenDuration          = 3 * 60
+	minTokenDuration                  = 10
+	maxTokenDuration                  = 3 * 365 * 24 * 60 * 60
+	defaultSuperuserFileTokenDuration = 2 * 60
+	defaultIdentityField              = "email"
+)
+
+// Default email templates, as PocketBase words them. Links point at the
+// dashboard's confirmation pages, which call the confirm-* endpoints.
+var (
+	DefaultVerificationTemplate = EmailTemplate{
+		Subject: "Verify your {APP_NAME} email",
+		Body: `<p>Hello,</p>
+<p>Thank you for joining us at {APP_NAME}.</p>
+<p>Click on the button below to verify your email address.</p>
+<p>
+  <a class="btn" href="{APP_URL}/_/#/auth/confirm-verification/{TOKEN}" target="_blank" rel="noopener">Verify</a>
+</p>
+<p>
+  Thanks,<br/>
+  {APP_NAME} team
+</p>`,
+	}
+	DefaultResetPasswordTemplate = EmailTemplate{
+		Subject: "Reset your {APP_NAME} password",
+		Body: `<p>Hello,</p>
+<p>Click on the button below to reset your password.</p>
+<p>
+  <a class="btn" href="{APP_URL}/_/#/auth/confirm-password-reset/{TOKEN}" target="_blank" rel="noopener">Reset password</a>
+</p>
+<p><i>If you didn't ask to reset your password, you can ignore this email.</i></p>
+<p>
+  Thanks,<br/>
+  {APP_NAME} team
+</p>`,
+	}
+	DefaultConfirmEmailChangeTemplate = EmailTemplate{
+		Subject: "Confirm your {APP_NAME} new email address",
+		Body: `<p>Hello,</p>
+<p>Click on the button below to confirm your new email address.</p>
+<p>
+  <a class="btn" href="{APP_URL}/_/#/auth/confirm-email-change/{TOKEN}" target="_blank" rel="noopener">Confirm new email</a>
+</p>
+<p><i>If you didn't ask to change your email address, you can ignore this email.</i></p>
+<p>
+  Thanks,<br/>
+  {APP_NAME} team
+</p>`,
+	}
+)
+
+// DefaultAuthOptions returns the options of a new auth collection named
+// name: password sign-in by email, anyone may sign in, PocketBase's token
+// lifetimes (shorter sessions for superusers) and email templates.
+func DefaultAuthOptions(name string) *AuthOptions {
+	empty := ""
+	o := &AuthOptions{AuthRule: &empty}
+	o.PasswordAuth = PasswordAuth{Enabled: true, IdentityFields: []string{defaultIdentityField}}
+	o.fillDefaults(name)
+	return o
+}
+
+// fillDefaults sets every zero duration and empty template to its default.
+func (o *AuthOptions) fillDefaults(name string) {
+	authTTL, fileTTL := int64(DefaultAuthTokenDuration), int64(DefaultFileTokenDuration)
+	if name == SuperusersName {
+		authTTL, fileTTL = DefaultSuperuserAuthTokenDuration, defaultSuperuserFileTokenDuration
+	}
+	for _, d := range []struct {
+		dst *TokenOptions
+		def int64
+	}{
+		{&o.AuthToken, authTTL},
+		{&o.PasswordResetToken, DefaultPasswordResetTokenDuration},
+		{&o.EmailChangeToken, DefaultEmailChangeTokenDuration},
+		{&o.VerificationToken, DefaultVerificationTokenDuration},
+		{&o.FileToken, fileTTL},
+	} {
+		if d.dst.Duration == 0 {
+			d.dst.Duration = d.def
+		}
+	}
+	for _, t := range []struct {
+		dst *EmailTemplate
+		def EmailTemplate
+	}{
+		{&o.VerificationTemplate, DefaultVerificationTemplate},
+		{&o.ResetPasswordTemplate, DefaultResetPasswordTemplate},
+		{&o.ConfirmEmailChangeTemplate, DefaultConfirmEmailChangeTemplate},
+	} {
+		if strings.TrimSpace(t.dst.Subject) == "" {
+			t.dst.Subject = t.def.Subject
+		}
+		if strings.TrimSpace(t.dst.Body) == "" {
+			t.dst.Body = t.def.Body
+		}
+	}
+}
+
+// clone returns a deep copy of o.
+func (o *AuthOptions) clone() *AuthOptions {
+	if o == nil {
+		return nil
+	}
+	n := *o
+	n.AuthRule, n.ManageRule = cloneRule(o.AuthRule), cloneRule(o.ManageRule)
+	n.PasswordAuth.IdentityFields = append([]string(nil), o.PasswordAuth.IdentityFields...)
+	n.OAuth2.Providers = make([]OAuth2Provider, len(o.OAuth2.Providers))
+	for i, p := range o.OAuth2.Providers {
+		if p.PKCE != nil {
+			v := *p.PKCE
+			p.PKCE = &v
+		}
+		p.Scopes = append([]string(nil), p.Scopes...)
+		n.OAuth2.Providers[i] = p
+	}
+	return &n
+}
+
+func cloneRule(r *string) *string {
+	if r == nil {
+		return nil
+	}
+	s := *r
+	return &s
+}
+
+// authKeys are the top-level keys of a collection's JSON that belong to
+// AuthOptions.
+var authKeys = func() map[string]bool {
+	keys := map[string]bool{}
+	b, _ := json.Marshal(AuthOptions{})
+	var m map[string]json.RawMessage
+	json.Unmarshal(b, &m) //nolint:errcheck // marshalled just above
+	for k := range m {
+		keys[k] = true
+	}
+	return keys
+}()
+
+// UnmarshalJSON reads a collection's JSON; the auth options of an auth
+// collection are merged over the current ones (defaults for a new one), so
+// a partial update changes only what it names.
+func (c *Collection) UnmarshalJSON(data []byte) error {
+	type plain Collection
+	if err := json.Unmarshal(data, (*plain)(c)); err != nil {
+		return err
+	}
+	if c.Type != TypeAuth && c.Auth == nil {
+		return nil
+	}
+	if c.Auth == nil {
+		c.Auth = DefaultAuthOptions(c.Name)
+	}
+	var probe struct {
+		OAuth2 *struct {
+			Providers json.RawMessage `json:"providers"`
+		} `json:"oauth2"`
+	}
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return err
+	}
+	if probe.OAuth2 != nil && probe.OAuth2.Providers != nil {
+		c.Auth.OAuth2.Providers = nil // a list replaces the old one, element by element decoding would merge
+	}
+	return json.Unmarshal(data, c.Auth)
+}
+
+// appendAuthJSON adds the auth options of an auth collection to its JSON
+// object b.
+func (c *Collection) appendAuthJSON(b []byte) ([]byte, error) {
+	if c.Type != TypeAuth || c.Auth == nil {
+		return b, nil
+	}
+	opts, err := json.Marshal(c.Auth)
+	if err != nil {
+		return nil, err
+	}
+	out := append(b[:len(b)-1:len(b)-1], ',')
+	out = append(out, opts[1:]...)
+	return out, nil
+}
+
+// normalizeAuth fills in and checks the options of an auth collection.
+func normalizeAuth(c *Collection, fail func(key, code, msg string)) {
+	if c.Type != TypeAuth {
+		c.Auth = nil
+		return
+	}
+	if c.Auth == nil {
+		c.Auth = DefaultAuthOptions(c.Name)
+	}
+	o := c.Auth
+	o.fillDefaults(c.Name)
+	for key, d := range map[string]int64{
+		"authToken": o.AuthToken.Duration, "passwordResetToken": o.PasswordResetToken.Duration,
+		"emailChangeToken": o.EmailChangeToken.Duration, "verificationToken": o.VerificationToken.Duration,
+		"fileToken": o.FileToken.Duration,
+	} {
+		if d < minTokenDuration || d > maxTokenDuration {
+			fail(key+".duration", "validation_out_of_range", fmt.Sprintf("Must be between %d and %d seconds.", minTokenDuration, maxTokenDuration))
+		}
+	}
+	if o.PasswordAuth.IdentityFields == nil {
+		o.PasswordAuth.IdentityFields = []string{}
+	}
+	if o.PasswordAuth.Enabled && len(o.PasswordAuth.IdentityFields) == 0 {
+		fail("passwordAuth.identityFields", "validation_required", "Password sign-in needs at least one identity field.")
+	}
+	normalizeOAuth2(c, fail)
+	seen := map[string]bool{}
+	for i, name := range o.PasswordAuth.IdentityFields {
+		key := fmt.Sprintf("passwordAuth.identityFields.%d", i)
+		f, ok := c.Field(name)
+		switch {
+		case !ok:
+			fail(key, "validation_missing_field", fmt.Sprintf("Unknown field %q.", name))
+		case seen[name]:
+			fail(key, "validation_duplicated_field", fmt.Sprintf("%q is listed twice.", name))
+		case f.Type != "email" && f.Type != "text":
+			fail(key, "validation_invalid_identity_field", fmt.Sprintf("%q must be a text or email field.", name))
+		case !hasUniqueIndex(c, name):
+			fail(key, "validation_missing_unique_index", fmt.Sprintf("%q needs a unique index to identify records.", name))
+		}
+		seen[name] = true
+	}
+}
+
+var providerNameRe = regexp.MustCompile(`^[a-z0-9_]{1,50}$`)
+
+func normalizeOAuth2(c *Collection, fail func(key, code, msg string)) {
+	o := &c.Auth.OAuth2
+	if o.Providers == nil {
+		o.Providers = []OAuth2Provider{}
+	}
+	m := o.MappedFields
+	for key, name := range map[string]string{"id": m.ID, "name": m.Name, "username": m.Username, "avatarURL": m.AvatarURL} {
+		if name == "" {
+			continue
+		}
+		if f, ok := c.Field(name); !ok || f.System || (f.Type != "text" && f.Type != "url" && f.Type != "editor") {
+			fail("oauth2.mappedFields."+key, "validation_invalid_mapped_field", fmt.Sprintf("%q must be a text or url field of the collection.", name))
+		}
+	}
+	names := map[string]bool{}
+	for i := range o.Providers {
+		p := &o.Providers[i]
+		key := fmt.Sprintf("oauth2.providers.%d", i)
+		switch {
+		case !providerNameRe.MatchString(p.Name):
+			fail(key+".name", "validation_invalid_name", "Must be 1-50 lowercase letters, digits or underscores.")
+		case names[p.Name]:
+			fail(key+".name", "validation_duplicated_provider", fmt.Sprintf("Provider %q is listed twice.", p.Name))
+		}
+		names[p.Name] = true
+		if strings.TrimSpace(p.ClientID) == "" {
+			fail(key+".clientId", "validation_required", "Cannot be blank.")
+		}
+		for field, v := range map[string]string{"authURL": p.AuthURL, "tokenURL": p.TokenURL, "userInfoURL": p.UserInfoURL} {
+			if u, err := url.Parse(v); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				fail(key+"."+field, "validation_is_url", "Must be an http or https URL.")
+			}
+		}
+	}
+}
+
+// ensureAuthIndexes adds the unique indexes every auth collection has: on
+// the token key, and on the email, compared case-insensitively.
+func ensureAuthIndexes(c *Collection) {
+	for _, field := range []string{"tokenKey", "email"} {
+		if hasUniqueIndex(c, field) {
+			continue
+		}
+		ix := Index{Name: "idx_" + field + "_" + c.ID, Unique: true, Columns: []IndexColumn{{Name: field, NoCase: field == "email"}}}
+		c.Indexes = append(c.Indexes, ix.String(c.Name))
+	}
+}
+
+// hasUniqueIndex reports whether a unique index covers exactly field.
+func hasUniqueIndex(c *Collection, field string) bool {
+	for _, raw := range c.Indexes {
+		ix, err := ParseIndex(raw)
+		if err == nil && ix.Unique && len(ix.Columns) == 1 && ix.Columns[0].Name == field {
+			return true
+		}
+	}
+	return false
+}

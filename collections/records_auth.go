@@ -1,0 +1,124 @@
+package collections
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// AllowsSignIn reports whether the collection's authRule lets rec sign in:
+// a nil rule (superusers only) lets no record in, "" every record, and any
+// other rule the records matching it, with @request.auth being the record.
+func (r *Records) AllowsSignIn(ctx context.Context, c *Collection, rec *Record) (bool, error) {
+	if c.Auth == nil || c.Auth.AuthRule == nil {
+		return c.Auth == nil, nil
+	}
+	rule := strings.TrimSpace(*c.Auth.AuthRule)
+	if rule == "" {
+		return true, nil
+	}
+	auth := map[string]any{"collectionId": c.ID, "collectionName": c.Name}
+	for _, f := range c.Fields {
+		if !f.Secret(c) {
+			auth[f.Name] = rec.Data[f.Name]
+		}
+	}
+	scope := &Scope{Conditions: []string{rule}, Auth: auth, Now: time.Now().UTC()}
+	ids, err := r.store.Matching(ctx, r.svc, c, []string{rec.ID()}, scope, false)
+	return len(ids) == 1, err
+}
+
+// The operations below change auth records on behalf of the auth flows
+// (verification, password reset, email change). They are the system's, not
+// a caller's: the flows have checked a token or password first, and they
+// set what record updates may not (verified, the token key).
+
+// MarkVerified marks auth record id of c verified.
+func (r *Records) MarkVerified(ctx context.Context, c *Collection, id string) error {
+	return r.updateAuth(ctx, c, id, func(rec *Record) error {
+		rec.Data["verified"] = true
+		return nil
+	})
+}
+
+// ResetPassword sets a new password (checked by the password field, then
+// hashed) and a new token key, ending every session, and marks the record
+// verified: the reset link reached its address.
+func (r *Records) ResetPassword(ctx context.Context, c *Collection, id, password string) error {
+	f, ok := c.Field("password")
+	if !ok {
+		return Errorf(EINVALID, "%q has no password field.", c.Name)
+	}
+	v, ferr := f.Options.Prepare(password)
+	if ferr == nil && IsEmpty(v) {
+		ferr = &FieldError{"validation_required", "Cannot be blank."}
+	}
+	if ferr != nil {
+		return Invalid("Failed to reset the password.", map[string]FieldError{"password": *ferr})
+	}
+	if r.svc.hash == nil {
+		return fmt.Errorf("collections: no password hasher configured")
+	}
+	hash, err := r.svc.hash(v.(string))
+	if err != nil {
+		return err
+	}
+	return r.updateAuth(ctx, c, id, func(rec *Record) error {
+		rec.Data["password"], rec.Data["tokenKey"], rec.Data["verified"] = hash, randomString(50), true
+		return nil
+	})
+}
+
+// ChangeEmail sets a confirmed new email (checked by the email field) and
+// a new token key, ending the sessions signed in under the old address.
+func (r *Records) ChangeEmail(ctx context.Context, c *Collection, id, email string) error {
+	f, ok := c.Field("email")
+	if !ok {
+		return Errorf(EINVALID, "%q has no email field.", c.Name)
+	}
+	v, ferr := f.Options.Prepare(email)
+	if ferr == nil && IsEmpty(v) {
+		ferr = &FieldError{"validation_required", "Cannot be blank."}
+	}
+	if ferr != nil {
+		return Invalid("Failed to change the email.", map[string]FieldError{"email": *ferr})
+	}
+	return r.updateAuth(ctx, c, id, func(rec *Record) error {
+		rec.Data["email"], rec.Data["tokenKey"], rec.Data["verified"] = v, randomString(50), true
+		return nil
+	})
+}
+
+// updateAuth applies change to auth record id in one transaction, bumping
+// the autodate fields that follow updates.
+func (r *Records) updateAuth(ctx context.Context, c *Collection, id string, change func(*Record) error) error {
+	if c.Type != TypeAuth {
+		return Errorf(EINVALID, "%q is not an auth collection.", c.Name)
+	}
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	err := r.InTx(ctx, func(tx *Records) error {
+		old, err := tx.store.Get(ctx, r.svc, c, id, nil)
+		if err != nil {
+			return err
+		}
+		rec := NewRecord(c)
+		for k, v := range old.Data {
+			rec.Data[k] = v
+		}
+		if err := change(rec); err != nil {
+			return err
+		}
+		for _, f := range c.Fields {
+			if o, ok := f.Options.(*AutodateOptions); ok && o.OnUpdate {
+				rec.Data[f.Name] = now
+			}
+		}
+		return tx.store.Update(ctx, rec)
+	})
+	if err != nil {
+		return err
+	}
+	r.svc.notify(c, id, false)
+	return nil
+}

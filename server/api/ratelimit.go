@@ -1,0 +1,287 @@
+package api
+
+import (
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/lumbunghq/lumbung/collections"
+	"github.com/lumbunghq/lumbung/server/auth"
+)
+
+// rateLimitRoutes installs the rate limiter in front of every /api route
+// registered after it.
+func (h *handlers) rateLimitRoutes(r fiber.Router) {
+	r.Use(RateLimit(RateLimitConfig{
+		Rules: func(c *fiber.Ctx) RateLimitSettings { return h.Settings.cached(c.UserContext()).RateLimits },
+		Collection: func(idOrName string) (string, bool) {
+			col, ok := h.Collections.Collection(idOrName)
+			if !ok {
+				return "", false
+			}
+			return col.Name, true
+		},
+		Next: func(c *fiber.Ctx) bool { return identity(c).Superuser() },
+		Now:  h.Now,
+	}))
+}
+
+// Audiences of a rate limit rule.
+const (
+	audienceGuest = "@guest"
+	audienceAuth  = "@auth"
+)
+
+// RateLimitConfig configures the RateLimit middleware.
+type RateLimitConfig struct {
+	// Next skips the limiter for a request when it returns true.
+	Next func(c *fiber.Ctx) bool
+	// Rules returns the rules in force (read on every request).
+	Rules func(c *fiber.Ctx) RateLimitSettings
+	// Collection resolves a collection id or name in a path to its name,
+	// for tag rules such as "users:auth".
+	Collection func(idOrName string) (string, bool)
+	// Now is the clock (time.Now when nil); tests drive it.
+	Now func() time.Time
+	// MaxKeys bounds the number of counters kept (100,000 when zero).
+	MaxKeys int
+}
+
+// RateLimit limits requests per client address with the most specific
+// matching rule, in fixed windows, answering 429 with Retry-After beyond
+// the limit. Counters live in the memory of each node: with N nodes behind
+// a balancer that spreads requests, a client gets up to N times the limit.
+func RateLimit(cfg RateLimitConfig) fiber.Handler {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.MaxKeys == 0 {
+		cfg.MaxKeys = 100_000
+	}
+	l := &limiter{max: cfg.MaxKeys, windows: map[string]*window{}}
+	return func(c *fiber.Ctx) error {
+		if cfg.Next != nil && cfg.Next(c) {
+			return c.Next()
+		}
+		settings := cfg.Rules(c)
+		if !settings.Enabled || len(settings.Rules) == 0 {
+			return c.Next()
+		}
+		collection, tags := requestTags(c.Method(), c.Path())
+		if collection != "" && cfg.Collection != nil {
+			if name, ok := cfg.Collection(collection); ok {
+				collection = name
+			}
+		}
+		rule, ok := matchRule(settings.Rules, c.Method(), c.Path(), collection, tags, identity(c) != nil)
+		if !ok {
+			return c.Next()
+		}
+		key := rule.Label + "\x00" + rule.Audience + "\x00" + strconv.FormatInt(rule.Duration, 10) + "\x00" +
+			strconv.Itoa(rule.MaxRequests) + "\x00" + c.IP()
+		if wait := l.take(key, rule, cfg.Now()); wait > 0 {
+			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(auth.RetryAfterSeconds(wait)))
+			return collections.Errorf(collections.ETOOMANY, "Too many requests.")
+		}
+		return c.Next()
+	}
+}
+
+type window struct {
+	start time.Time
+	count int
+}
+
+type limiter struct {
+	max     int
+	mu      sync.Mutex
+	windows map[string]*window
+}
+
+// take counts one request against key and returns how long to wait when
+// the rule's window is already full (0: allowed).
+func (l *limiter) take(key string, rule RateLimitRule, now time.Time) time.Duration {
+	d := time.Duration(rule.Duration) * time.Second
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	w, ok := l.windows[key]
+	if !ok || !now.Before(w.start.Add(d)) {
+		if !ok && len(l.windows) >= l.max {
+			l.sweep(now)
+		}
+		w = &window{start: now}
+		l.windows[key] = w
+	}
+	if w.count >= rule.MaxRequests {
+		return w.start.Add(d).Sub(now)
+	}
+	w.count++
+	return 0
+}
+
+// sweep drops windows that ended a day ago or more (no rule is longer),
+// and everything if that is not enough.
+func (l *limiter) sweep(now time.Time) {
+	for k, w := range l.windows {
+		if now.Sub(w.start) >= 24*time.Hour {
+			delete(l.windows, k)
+		}
+	}
+	if len(l.windows) >= l.max {
+		l.windows = map[string]*window{}
+	}
+}
+
+// requestActions are the PocketBase tags of the endpoints under
+// /api/collections/{collection}/.
+var requestActions = map[string][]string{
+	"auth-methods":           {"listAuthMethods"},
+	"auth-refresh":           {"authRefresh"},
+	"auth-with-password":     {"authWithPassword", "auth"},
+	"auth-with-oauth2":       {"authWithOAuth2", "auth"},
+	"auth-with-otp":          {"authWithOTP", "auth"},
+	"request-otp":            {"requestOTP"},
+	"request-verification":   {"requestVerification"},
+	"confirm-verification":   {"confirmVerification"},
+	"request-password-reset": {"requestPasswordReset"},
+	"confirm-password-reset": {"confirmPasswordReset"},
+	"request-email-change":   {"requestEmailChange"},
+	"confirm-email-change":   {"confirmEmailChange"},
+}
+
+var knownTags = func() map[string]bool {
+	m := map[string]bool{"list": true, "view": true, "create": true, "update": true, "delete": true, "file": true}
+	for _, tags := range requestActions {
+		for _, t := range tags {
+			m[t] = true
+		}
+	}
+	return m
+}()
+
+// requestTags returns the collection (id or name, as in the path) and the
+// tags of a request, most specific first.
+func requestTags(method, path string) (string, []string) {
+	if rest, ok := strings.CutPrefix(path, "/api/files/"); ok {
+		col, _, _ := strings.Cut(rest, "/")
+		return col, []string{"file"}
+	}
+	rest, ok := strings.CutPrefix(path, "/api/collections/")
+	if !ok {
+		return "", nil
+	}
+	parts := strings.Split(strings.Trim(rest, "/"), "/")
+	if len(parts) < 2 {
+		return "", nil
+	}
+	if parts[1] == "records" {
+		switch {
+		case len(parts) == 2 && method == fiber.MethodGet:
+			return parts[0], []string{"list"}
+		case len(parts) == 2 && method == fiber.MethodPost:
+			return parts[0], []string{"create"}
+		case len(parts) == 3 && method == fiber.MethodGet:
+			return parts[0], []string{"view"}
+		case len(parts) == 3 && method == fiber.MethodPatch:
+			return parts[0], []string{"update"}
+		case len(parts) == 3 && method == fiber.MethodDelete:
+			return parts[0], []string{"delete"}
+		}
+		return parts[0], nil
+	}
+	if len(parts) == 2 {
+		return parts[0], requestActions[parts[1]]
+	}
+	return parts[0], nil
+}
+
+// matchRule picks the rule for a request: "<collection>:<tag>", then
+// "*:<tag>", then an exact path (with the method first), then the longest
+// matching path prefix. Within a label a rule for the caller's audience
+// wins over one for everyone.
+func matchRule(rules []RateLimitRule, method, path, collection string, tags []string, authed bool) (RateLimitRule, bool) {
+	var labels []string
+	for _, t := range tags {
+		labels = append(labels, collection+":"+t)
+	}
+	for _, t := range tags {
+		labels = append(labels, "*:"+t)
+	}
+	labels = append(labels, method+" "+path, path)
+	for _, label := range labels {
+		if r, ok := ruleFor(rules, label, authed); ok {
+			return r, true
+		}
+	}
+	var prefixes []RateLimitRule
+	for _, r := range rules {
+		m, p := splitPathLabel(r.Label)
+		if strings.HasSuffix(p, "/") && (m == "" || m == method) && strings.HasPrefix(path+"/", p) {
+			prefixes = append(prefixes, r)
+		}
+	}
+	sort.SliceStable(prefixes, func(i, j int) bool { return len(prefixes[i].Label) > len(prefixes[j].Label) })
+	for _, r := range prefixes {
+		if best, ok := ruleFor(prefixes, r.Label, authed); ok {
+			return best, true
+		}
+	}
+	return RateLimitRule{}, false
+}
+
+func ruleFor(rules []RateLimitRule, label string, authed bool) (RateLimitRule, bool) {
+	want := audienceGuest
+	if authed {
+		want = audienceAuth
+	}
+	var general *RateLimitRule
+	for i, r := range rules {
+		if r.Label != label {
+			continue
+		}
+		switch r.Audience {
+		case want:
+			return r, true
+		case "":
+			if general == nil {
+				general = &rules[i]
+			}
+		}
+	}
+	if general != nil {
+		return *general, true
+	}
+	return RateLimitRule{}, false
+}
+
+// splitPathLabel splits "POST /api/x" into method and path.
+func splitPathLabel(label string) (string, string) {
+	if m, p, ok := strings.Cut(label, " "); ok {
+		return m, p
+	}
+	return "", label
+}
+
+var (
+	tagLabelRe  = regexp.MustCompile(`^(\*|[A-Za-z_][A-Za-z0-9_]*):([A-Za-z0-9]+)$`)
+	pathLabelRe = regexp.MustCompile(`^(?:(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) )?/[^\s]*$`)
+)
+
+// checkRateLimitLabel returns why a label is malformed, or "".
+func checkRateLimitLabel(label string) string {
+	if m := tagLabelRe.FindStringSubmatch(label); m != nil {
+		if !knownTags[m[2]] {
+			return "Unknown action \"" + m[2] + "\"."
+		}
+		return ""
+	}
+	if pathLabelRe.MatchString(label) {
+		return ""
+	}
+	return `Must be "<collection>:<action>", "*:<action>" or a path such as "/api/" or "POST /api/batch".`
+}
