@@ -202,7 +202,7 @@ func (h *handlers) authRefresh(c *fiber.Ctx) error {
 		return collections.Errorf(collections.EUNAUTHORIZED, "The request requires valid record authorization token.")
 	}
 	if id.Record.Collection.ID != col.ID {
-		return collections.Errorf(collections.EFORBIDDEN, "The authorized record is not from the %q collection.", col.Name)
+		return collections.Errorf(collections.EUNAUTHORIZED, "The token belongs to another collection than %q.", col.Name)
 	}
 	if !id.Refreshable {
 		return collections.Errorf(collections.EFORBIDDEN, "The current auth token is not refreshable.")

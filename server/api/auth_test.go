@@ -266,7 +266,7 @@ func TestAuthWithPasswordUsers(t *testing.T) {
 	e.Run(t, []scenario{
 		{Name: "refresh", Method: "POST", URL: "/api/collections/users/auth-refresh", Token: out.Token, ExpectedStatus: 200,
 			ExpectedContent: []string{`"email":"ada@example.com"`}, NotExpected: []string{`tokenKey`, `"password"`}},
-		{Name: "refresh in another collection", Method: "POST", URL: "/api/collections/_superusers/auth-refresh", Token: out.Token, ExpectedStatus: 403},
+		{Name: "refresh in another collection", Method: "POST", URL: "/api/collections/_superusers/auth-refresh", Token: out.Token, ExpectedStatus: 401},
 		{Name: "user token is no superuser", Method: "GET", URL: "/api/collections", Token: out.Token, ExpectedStatus: 403},
 		{Name: "wrong password", Method: "POST", URL: "/api/collections/users/auth-with-password", Token: "-",
 			Body: `{"identity": "ada@example.com", "password": "nope nope"}`, ExpectedStatus: 400, ExpectedContent: []string{`"data":{}`}},
