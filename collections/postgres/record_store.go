@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"sync"
 	"strconv"
 	"strings"
 
@@ -15,14 +16,17 @@ import (
 // RecordStore runs record queries with pgx: typed scans and bind parameters.
 // Table and column names come only from the collection definitions.
 type RecordStore struct {
-	db *DB
-	q  querier
+	db    *DB
+	q     querier
+	conds *conditionCache // shared by the transaction-bound copies
 }
 
 var _ collections.RecordStore = (*RecordStore)(nil)
 
 // NewRecordStore returns a RecordStore on db.
-func NewRecordStore(db *DB) *RecordStore { return &RecordStore{db: db, q: db.Pool} }
+func NewRecordStore(db *DB) *RecordStore {
+	return &RecordStore{db: db, q: db.Pool, conds: &conditionCache{exprs: map[string]filter.Expr{}}}
+}
 
 // List implements collections.RecordStore.
 func (s *RecordStore) List(ctx context.Context, lookup collections.Lookup, c *collections.Collection, q collections.Query) (*collections.Page, error) {
@@ -43,7 +47,7 @@ func (s *RecordStore) List(ctx context.Context, lookup collections.Lookup, c *co
 		}
 		conds, args = append(conds, cond), cargs
 	}
-	scope, args, err := scopeSQL(lookup, c, q.Scope, args)
+	scope, args, err := s.scopeSQL(lookup, c, q.Scope, args)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +135,7 @@ func collect(rows pgx.Rows, c *collections.Collection) ([]*collections.Record, e
 
 // Get implements collections.RecordStore.
 func (s *RecordStore) Get(ctx context.Context, lookup collections.Lookup, c *collections.Collection, id string, scope *collections.Scope) (*collections.Record, error) {
-	cond, args, err := scopeSQL(lookup, c, scope, []any{id})
+	cond, args, err := s.scopeSQL(lookup, c, scope, []any{id})
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +171,7 @@ func (s *RecordStore) GetMany(ctx context.Context, lookup collections.Lookup, c 
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	cond, args, err := scopeSQL(lookup, c, scope, []any{ids})
+	cond, args, err := s.scopeSQL(lookup, c, scope, []any{ids})
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +194,7 @@ func (s *RecordStore) Referencing(ctx context.Context, lookup collections.Lookup
 	if f.Storage() == collections.StorageTextArray {
 		cond = "r." + ident(f.Name) + " && $1"
 	}
-	extra, args, err := scopeSQL(lookup, c, scope, []any{ids})
+	extra, args, err := s.scopeSQL(lookup, c, scope, []any{ids})
 	if err != nil {
 		return nil, err
 	}
@@ -213,7 +217,7 @@ func (s *RecordStore) Matching(ctx context.Context, lookup collections.Lookup, c
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	cond, args, err := scopeSQL(lookup, c, scope, []any{ids})
+	cond, args, err := s.scopeSQL(lookup, c, scope, []any{ids})
 	if err != nil {
 		return nil, err
 	}
@@ -234,7 +238,7 @@ func (s *RecordStore) Matching(ctx context.Context, lookup collections.Lookup, c
 
 // scopeSQL compiles a scope's conditions, OR-ed, for alias r; their
 // parameters follow args. An unlimited scope gives "".
-func scopeSQL(lookup collections.Lookup, c *collections.Collection, scope *collections.Scope, args []any) (string, []any, error) {
+func (s *RecordStore) scopeSQL(lookup collections.Lookup, c *collections.Collection, scope *collections.Scope, args []any) (string, []any, error) {
 	if scope.Unlimited() {
 		return "", args, nil
 	}
@@ -244,7 +248,7 @@ func scopeSQL(lookup collections.Lookup, c *collections.Collection, scope *colle
 		CanRead: func(*collections.Collection, string) bool { return true }}
 	parts := make([]string, 0, len(scope.Conditions))
 	for _, src := range scope.Conditions {
-		expr, err := filter.Parse(src)
+		expr, err := s.conds.parse(src)
 		if err != nil {
 			return "", nil, fmt.Errorf("access condition %q: %w", src, err)
 		}
@@ -337,6 +341,36 @@ func (s *RecordStore) InTx(ctx context.Context, fn func(collections.RecordStore)
 		return fn(s)
 	}
 	return pgx.BeginFunc(ctx, s.db.Pool, func(tx pgx.Tx) error {
-		return fn(&RecordStore{db: s.db, q: tx})
+		return fn(&RecordStore{db: s.db, q: tx, conds: s.conds})
 	})
+}
+
+// conditionCache keeps parsed access conditions: the same few conditions
+// are compiled on every request, and parsing them again is wasted work.
+type conditionCache struct {
+	mu    sync.RWMutex
+	exprs map[string]filter.Expr
+}
+
+// maxCachedConditions bounds the cache; it is emptied when full.
+const maxCachedConditions = 4096
+
+func (c *conditionCache) parse(src string) (filter.Expr, error) {
+	c.mu.RLock()
+	e, ok := c.exprs[src]
+	c.mu.RUnlock()
+	if ok {
+		return e, nil
+	}
+	e, err := filter.Parse(src)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if len(c.exprs) >= maxCachedConditions {
+		c.exprs = map[string]filter.Expr{}
+	}
+	c.exprs[src] = e
+	c.mu.Unlock()
+	return e, nil
 }
