@@ -52,7 +52,7 @@ func (h *handlers) batch(c *fiber.Ctx) error {
 			status, rec, err := h.runBatchItem(c, recs, req)
 			if err != nil {
 				body := toBody(c, h.Logger, err)
-				return &batchError{index: i, status: body.Status, response: body}
+				return &batchError{index: i, response: body}
 			}
 			results[i].Status = status
 			if rec == nil {
@@ -69,7 +69,7 @@ func (h *handlers) batch(c *fiber.Ctx) error {
 			}
 			if err != nil {
 				body := toBody(c, h.Logger, err)
-				return &batchError{index: i, status: body.Status, response: body}
+				return &batchError{index: i, response: body}
 			}
 			results[i].Body = b
 		}

@@ -42,7 +42,6 @@ type errorBody struct {
 // batchError reports which sub-request of a batch failed.
 type batchError struct {
 	index    int
-	status   int
 	response errorBody
 }
 
