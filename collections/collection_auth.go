@@ -3,8 +3,10 @@ package collections
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -60,8 +62,10 @@ type OAuth2MappedFields struct {
 	AvatarURL string `json:"avatarURL"`
 }
 
-// OAuth2Provider is one OAuth2 / OpenID Connect provider, named by its
-// endpoints (PocketBase's "oidc" provider settings).
+// OAuth2Provider is one OAuth2 / OpenID Connect provider: a built-in one
+// by its name ("github", "google"; see OAuth2Presets), which fills in what
+// is left out, or any other named by its endpoints (PocketBase's "oidc"
+// provider settings).
 type OAuth2Provider struct {
 	Name         string `json:"name"`
 	DisplayName  string `json:"displayName"`
@@ -72,8 +76,88 @@ type OAuth2Provider struct {
 	UserInfoURL  string `json:"userInfoURL"`
 	// PKCE sends a code challenge (on unless set to false).
 	PKCE *bool `json:"pkce"`
-	// Scopes asked for ("openid email profile" when empty).
+	// Scopes asked for (the preset's, else "openid email profile", when
+	// empty).
 	Scopes []string `json:"scopes,omitempty"`
+}
+
+// OAuth2Preset is a built-in provider: the display name, endpoints, scopes
+// and PKCE setting a provider of the same name gets for those it leaves
+// out.
+type OAuth2Preset struct {
+	Name        string
+	DisplayName string
+	AuthURL     string
+	TokenURL    string
+	UserInfoURL string
+	Scopes      []string
+	PKCE        bool
+}
+
+// oauth2Presets are the built-in providers, by name. GitHub's user info
+// URL also locates the account's email addresses (UserInfoURL + "/emails").
+var oauth2Presets = map[string]OAuth2Preset{
+	"github": {
+		Name: "github", DisplayName: "GitHub",
+		AuthURL:     "https://github.com/login/oauth/authorize",
+		TokenURL:    "https://github.com/login/oauth/access_token",
+		UserInfoURL: "https://api.github.com/user",
+		Scopes:      []string{"read:user", "user:email"},
+		PKCE:        true,
+	},
+	"google": {
+		Name: "google", DisplayName: "Google",
+		AuthURL:     "https://accounts.google.com/o/oauth2/v2/auth",
+		TokenURL:    "https://oauth2.googleapis.com/token",
+		UserInfoURL: "https://www.googleapis.com/oauth2/v3/userinfo",
+		Scopes:      []string{"openid", "email", "profile"},
+		PKCE:        true,
+	},
+}
+
+// OAuth2Presets returns the built-in providers, sorted by name.
+func OAuth2Presets() []OAuth2Preset {
+	out := make([]OAuth2Preset, 0, len(oauth2Presets))
+	for _, name := range slices.Sorted(maps.Keys(oauth2Presets)) {
+		p := oauth2Presets[name]
+		p.Scopes = slices.Clone(p.Scopes)
+		out = append(out, p)
+	}
+	return out
+}
+
+// WithPreset returns a copy of p in which the built-in provider of the same
+// name, if any, fills in the display name, endpoints, scopes and PKCE
+// setting p leaves out; what p sets wins.
+func (p OAuth2Provider) WithPreset() OAuth2Provider {
+	if p.PKCE != nil {
+		v := *p.PKCE
+		p.PKCE = &v
+	}
+	p.Scopes = slices.Clone(p.Scopes)
+	pre, ok := oauth2Presets[p.Name]
+	if !ok {
+		return p
+	}
+	for _, f := range []struct {
+		dst *string
+		def string
+	}{
+		{&p.DisplayName, pre.DisplayName}, {&p.AuthURL, pre.AuthURL},
+		{&p.TokenURL, pre.TokenURL}, {&p.UserInfoURL, pre.UserInfoURL},
+	} {
+		if *f.dst == "" {
+			*f.dst = f.def
+		}
+	}
+	if len(p.Scopes) == 0 {
+		p.Scopes = slices.Clone(pre.Scopes)
+	}
+	if p.PKCE == nil {
+		v := pre.PKCE
+		p.PKCE = &v
+	}
+	return p
 }
 
 // Provider returns the enabled provider named name.
@@ -366,7 +450,11 @@ func normalizeOAuth2(c *Collection, fail func(key, code, msg string)) {
 		if strings.TrimSpace(p.ClientID) == "" {
 			fail(key+".clientId", "validation_required", "Cannot be blank.")
 		}
+		_, preset := oauth2Presets[p.Name]
 		for field, v := range map[string]string{"authURL": p.AuthURL, "tokenURL": p.TokenURL, "userInfoURL": p.UserInfoURL} {
+			if v == "" && preset {
+				continue // the built-in endpoint
+			}
 			if u, err := url.Parse(v); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 				fail(key+"."+field, "validation_is_url", "Must be an http or https URL.")
 			}

@@ -33,9 +33,8 @@ type oauth2Provider struct {
 	Name, DisplayName, State, AuthURL, CodeVerifier, CodeChallengeMethod string
 }
 
-// oauth2Code runs the browser's part of the flow: auth-methods, then the
-// provider's authorization endpoint, which redirects back with a code.
-func oauth2Code(tb testing.TB, e *env) (code, verifier string) {
+// oauth2Providers lists the OAuth2 providers of auth-methods.
+func oauth2Providers(tb testing.TB, e *env) []oauth2Provider {
 	tb.Helper()
 	var methods struct {
 		OAuth2 struct {
@@ -44,11 +43,24 @@ func oauth2Code(tb testing.TB, e *env) (code, verifier string) {
 		}
 	}
 	e.MustJSON("GET", "/api/collections/users/auth-methods", "-", "", 200, &methods)
-	if !methods.OAuth2.Enabled || len(methods.OAuth2.Providers) != 1 {
+	if !methods.OAuth2.Enabled {
 		tb.Fatalf("auth methods: %+v", methods.OAuth2)
 	}
-	p := methods.OAuth2.Providers[0]
-	if p.Name != "oidc" || p.DisplayName != "Mock" || p.CodeVerifier == "" || p.CodeChallengeMethod != "S256" {
+	return methods.OAuth2.Providers
+}
+
+// oauth2Code runs the browser's part of the flow with the provider named
+// name: auth-methods, then the provider's authorization endpoint, which
+// redirects back with a code.
+func oauth2Code(tb testing.TB, e *env, name string) (code, verifier string) {
+	tb.Helper()
+	var p oauth2Provider
+	for _, p = range oauth2Providers(tb, e) {
+		if p.Name == name {
+			break
+		}
+	}
+	if p.Name != name || p.CodeVerifier == "" || p.CodeChallengeMethod != "S256" {
 		tb.Fatalf("provider %+v", p)
 	}
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -68,7 +80,11 @@ func oauth2Code(tb testing.TB, e *env) (code, verifier string) {
 }
 
 func oauth2Body(code, verifier string, createData map[string]any) string {
-	b, _ := json.Marshal(map[string]any{"provider": "oidc", "code": code, "codeVerifier": verifier, "redirectURL": oauth2Redirect, "createData": createData})
+	return oauth2BodyFor("oidc", code, verifier, createData)
+}
+
+func oauth2BodyFor(provider, code, verifier string, createData map[string]any) string {
+	b, _ := json.Marshal(map[string]any{"provider": provider, "code": code, "codeVerifier": verifier, "redirectURL": oauth2Redirect, "createData": createData})
 	return string(b)
 }
 
@@ -85,10 +101,13 @@ func TestOAuth2SignIn(t *testing.T) {
 	t.Parallel()
 	e := MustEnv(t)
 	m := MustOIDC(t, e)
+	if ps := oauth2Providers(t, e); len(ps) != 1 || ps[0].Name != "oidc" || ps[0].DisplayName != "Mock" {
+		t.Fatalf("providers %+v", ps)
+	}
 
 	// A new provider user becomes a new, verified record.
 	m.QueueUser(&mockoidc.MockUser{Subject: "sub-jane", Email: "jane@example.com", EmailVerified: true, PreferredUsername: "jane"})
-	code, verifier := oauth2Code(t, e)
+	code, verifier := oauth2Code(t, e, "oidc")
 	var first oauth2Answer
 	e.MustJSON("POST", "/api/collections/users/auth-with-oauth2", "-", oauth2Body(code, verifier, map[string]any{"name": "Jane"}), 200, &first)
 	if !first.Meta.IsNew || first.Meta.ID != "sub-jane" || first.Meta.AccessToken == "" || first.Meta.Username != "jane" {
@@ -103,7 +122,7 @@ func TestOAuth2SignIn(t *testing.T) {
 
 	// The same provider user signs in to the same record.
 	m.QueueUser(&mockoidc.MockUser{Subject: "sub-jane", Email: "jane@example.com", EmailVerified: true})
-	code, verifier = oauth2Code(t, e)
+	code, verifier = oauth2Code(t, e, "oidc")
 	var again oauth2Answer
 	e.MustJSON("POST", "/api/collections/users/auth-with-oauth2", "-", oauth2Body(code, verifier, nil), 200, &again)
 	if again.Meta.IsNew || again.Record["id"] != first.Record["id"] {
@@ -113,7 +132,7 @@ func TestOAuth2SignIn(t *testing.T) {
 	// A verified provider email links the existing record with that email.
 	bob := MustUser(t, e, "bob@example.com", "bob password")
 	m.QueueUser(&mockoidc.MockUser{Subject: "sub-bob", Email: "bob@example.com", EmailVerified: true})
-	code, verifier = oauth2Code(t, e)
+	code, verifier = oauth2Code(t, e, "oidc")
 	var linked oauth2Answer
 	e.MustJSON("POST", "/api/collections/users/auth-with-oauth2", "-", oauth2Body(code, verifier, nil), 200, &linked)
 	if linked.Meta.IsNew || linked.Record["id"] != bob || linked.Record["verified"] != true {
@@ -124,12 +143,12 @@ func TestOAuth2SignIn(t *testing.T) {
 	// an email of its own the new record cannot be created.
 	MustUser(t, e, "carol@example.com", "carol password")
 	m.QueueUser(&mockoidc.MockUser{Subject: "sub-mallory", Email: "carol@example.com", EmailVerified: false})
-	code, verifier = oauth2Code(t, e)
+	code, verifier = oauth2Code(t, e, "oidc")
 	e.Run(t, []scenario{{Name: "unverified email of another account", Method: "POST", URL: "/api/collections/users/auth-with-oauth2", Token: "-",
 		Body: oauth2Body(code, verifier, nil), ExpectedStatus: 400, ExpectedContent: []string{`"email":{"code":"validation_required"`}}})
 	// With an address of its own it is a new record.
 	m.QueueUser(&mockoidc.MockUser{Subject: "sub-mallory", Email: "carol@example.com", EmailVerified: false})
-	code, verifier = oauth2Code(t, e)
+	code, verifier = oauth2Code(t, e, "oidc")
 	var other oauth2Answer
 	e.MustJSON("POST", "/api/collections/users/auth-with-oauth2", "-", oauth2Body(code, verifier, map[string]any{"email": "mallory@example.com"}), 200, &other)
 	if !other.Meta.IsNew || other.Record["email"] != "mallory@example.com" || other.Record["verified"] != false {
@@ -143,7 +162,7 @@ func TestOAuth2SignIn(t *testing.T) {
 		t.Fatalf("%d external auths, want 3", links.TotalItems)
 	}
 
-	code, verifier = oauth2Code(t, e)
+	code, verifier = oauth2Code(t, e, "oidc")
 	e.Run(t, []scenario{
 		{Name: "wrong code verifier", Method: "POST", URL: "/api/collections/users/auth-with-oauth2", Token: "-",
 			Body: oauth2Body(code, "not-the-verifier-not-the-verifier-not-the-ver", nil), ExpectedStatus: 400},

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -11,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -58,8 +60,11 @@ type OAuth2Start struct {
 
 var defaultScopes = []string{"openid", "email", "profile"}
 
-// StartOAuth2 prepares a sign-in with provider p.
-func StartOAuth2(p *collections.OAuth2Provider) OAuth2Start {
+// StartOAuth2 prepares a sign-in with provider (a built-in provider's
+// settings fill in what it leaves out).
+func StartOAuth2(provider *collections.OAuth2Provider) OAuth2Start {
+	pp := provider.WithPreset()
+	p := &pp
 	s := OAuth2Start{Name: p.Name, DisplayName: p.DisplayName, State: randomURLSafe(30), PKCE: p.PKCE == nil || *p.PKCE}
 	if s.DisplayName == "" {
 		s.DisplayName = p.Name
@@ -104,17 +109,47 @@ type oauth2Token struct {
 	IDToken      string `json:"id_token"`
 	TokenType    string `json:"token_type"`
 	ExpiresIn    any    `json:"expires_in"`
+	Error        string `json:"error"`
 }
 
 // Authenticate exchanges an authorization code for tokens and fetches the
-// provider's user. The ID token, received directly from the token
-// endpoint over the provider's TLS, adds its claims (email_verified) to the
-// userinfo answer.
-func (o *OAuth2Client) Authenticate(ctx context.Context, p *collections.OAuth2Provider, code, codeVerifier, redirectURL string) (*OAuth2User, error) {
+// provider's user: through the provider's own API for built-in providers
+// that have one (GitHub), else from the OpenID Connect userinfo endpoint.
+func (o *OAuth2Client) Authenticate(ctx context.Context, provider *collections.OAuth2Provider, code, codeVerifier, redirectURL string) (*OAuth2User, error) {
+	pp := provider.WithPreset()
+	p := &pp
 	client := o.HTTP
 	if client == nil {
 		client = &http.Client{Timeout: 30 * time.Second}
 	}
+	tok, err := exchangeCode(ctx, client, p, code, codeVerifier, redirectURL)
+	if err != nil {
+		return nil, err
+	}
+	fetch, ok := userFetchers[p.Name]
+	if !ok {
+		fetch = fetchOIDCUser
+	}
+	u, err := fetch(ctx, client, p, tok)
+	if err != nil {
+		return nil, err
+	}
+	u.AccessToken, u.RefreshToken = tok.AccessToken, tok.RefreshToken
+	if secs := expiresIn(tok.ExpiresIn); secs > 0 {
+		u.Expiry = collections.FormatDate(time.Now().Add(time.Duration(secs) * time.Second))
+	}
+	if u.ID == "" {
+		return nil, fmt.Errorf("%w: the provider named no user id", ErrOAuth2)
+	}
+	return u, nil
+}
+
+// userFetcher fetches the user an access token belongs to.
+type userFetcher func(ctx context.Context, client *http.Client, p *collections.OAuth2Provider, tok *oauth2Token) (*OAuth2User, error)
+
+// exchangeCode trades an authorization code for tokens at the provider's
+// token endpoint.
+func exchangeCode(ctx context.Context, client *http.Client, p *collections.OAuth2Provider, code, codeVerifier, redirectURL string) (*oauth2Token, error) {
 	form := url.Values{
 		"grant_type":    {"authorization_code"},
 		"code":          {code},
@@ -130,22 +165,26 @@ func (o *OAuth2Client) Authenticate(ctx context.Context, p *collections.OAuth2Pr
 		return nil, fmt.Errorf("%w: token request: %v", ErrOAuth2, err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Accept", "application/json") // GitHub answers form-encoded without it
 	var tok oauth2Token
 	if err := fetchJSON(client, req, &tok); err != nil {
 		return nil, fmt.Errorf("%w: token: %v", ErrOAuth2, err)
 	}
+	if tok.Error != "" { // GitHub reports a bad code with status 200
+		return nil, fmt.Errorf("%w: token: %s", ErrOAuth2, tok.Error)
+	}
 	if tok.AccessToken == "" {
 		return nil, fmt.Errorf("%w: token: no access token", ErrOAuth2)
 	}
-	req, err = http.NewRequestWithContext(ctx, http.MethodGet, p.UserInfoURL, nil)
-	if err != nil {
-		return nil, fmt.Errorf("%w: userinfo request: %v", ErrOAuth2, err)
-	}
-	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-	req.Header.Set("Accept", "application/json")
+	return &tok, nil
+}
+
+// fetchOIDCUser reads the OpenID Connect userinfo endpoint. The ID token,
+// received directly from the token endpoint over the provider's TLS, adds
+// its claims (email_verified) to the userinfo answer.
+func fetchOIDCUser(ctx context.Context, client *http.Client, p *collections.OAuth2Provider, tok *oauth2Token) (*OAuth2User, error) {
 	raw := map[string]any{}
-	if err := fetchJSON(client, req, &raw); err != nil {
+	if err := getJSON(ctx, client, p.UserInfoURL, tok.AccessToken, jsonHeader, &raw); err != nil {
 		return nil, fmt.Errorf("%w: userinfo: %v", ErrOAuth2, err)
 	}
 	claims := jwt.MapClaims{}
@@ -166,27 +205,77 @@ func (o *OAuth2Client) Authenticate(ctx context.Context, p *collections.OAuth2Pr
 	}
 	u := &OAuth2User{
 		ID: str("sub"), Name: str("name"), Username: str("preferred_username"), Email: str("email"),
-		AvatarURL: str("picture"), AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, RawUser: raw,
+		AvatarURL: str("picture"), RawUser: raw,
 	}
 	if u.ID == "" {
-		if id, ok := raw["id"]; ok { // plain OAuth2 providers
-			u.ID = fmt.Sprint(id)
-		}
+		u.ID = idString(raw["id"]) // plain OAuth2 providers
 	}
 	for _, src := range []map[string]any{raw, claims} {
-		if v, ok := src["email_verified"].(bool); ok {
+		if v, ok := boolClaim(src["email_verified"]); ok {
 			u.EmailVerified = v
 			break
 		}
 	}
-	if secs, ok := tok.ExpiresIn.(float64); ok && secs > 0 {
-		u.Expiry = collections.FormatDate(time.Now().Add(time.Duration(secs) * time.Second))
-	}
-	if u.ID == "" {
-		return nil, fmt.Errorf("%w: the provider named no user id", ErrOAuth2)
-	}
 	return u, nil
 }
+
+// boolClaim reads a boolean claim, which some providers quote.
+func boolClaim(v any) (value, ok bool) {
+	switch v := v.(type) {
+	case bool:
+		return v, true
+	case string:
+		return v == "true", v == "true" || v == "false"
+	}
+	return false, false
+}
+
+// idString is a user id as text: a string, or a JSON number as written.
+func idString(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case json.Number:
+		return v.String()
+	case nil:
+		return ""
+	}
+	return fmt.Sprint(v)
+}
+
+// expiresIn reads a token's lifetime in seconds, a number or a quoted one.
+func expiresIn(v any) float64 {
+	switch v := v.(type) {
+	case json.Number:
+		f, _ := v.Float64()
+		return f
+	case string:
+		f, _ := strconv.ParseFloat(v, 64)
+		return f
+	}
+	return 0
+}
+
+var jsonHeader = http.Header{"Accept": {"application/json"}}
+
+// getJSON fetches endpoint with the access token (and header) and decodes its JSON answer
+// into out, keeping numbers as written (json.Number).
+func getJSON(ctx context.Context, client *http.Client, endpoint, accessToken string, header http.Header, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
+	if err != nil {
+		return err
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	req.Header.Set("Authorization", "Bearer "+accessToken)
+	return fetchJSON(client, req, out)
+}
+
+// statusError is a provider's answer other than 200 OK.
+type statusError struct{ code int }
+
+func (e *statusError) Error() string { return fmt.Sprintf("status %d", e.code) }
 
 func fetchJSON(client *http.Client, req *http.Request, out any) error {
 	res, err := client.Do(req)
@@ -199,7 +288,9 @@ func fetchJSON(client *http.Client, req *http.Request, out any) error {
 		return err
 	}
 	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("status %d", res.StatusCode)
+		return &statusError{res.StatusCode}
 	}
-	return json.Unmarshal(body, out)
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	return dec.Decode(out)
 }
