@@ -186,8 +186,9 @@ const (
 	IdentMacro
 	// IdentRequest is a request value: @request.auth.id.
 	IdentRequest
-	// IdentCollection is a field of another collection, joined without a
-	// relation: @collection.<name>.<field>. Parsed, not yet compiled.
+	// IdentCollection is a field of the rows of another collection, joined
+	// without a relation: @collection.<name>.<field> or, with an alias that
+	// gives a second independent row, @collection.<name>:<alias>.<field>.
 	IdentCollection
 )
 
@@ -195,11 +196,13 @@ const (
 // without the leading "@" word: ["author", "name"] for author.name,
 // ["now"] for @now, ["auth", "id"] for @request.auth.id and
 // ["users", "email"] for @collection.users.email. Modifier is the suffix
-// after ":" on the last part ("lower", "length", "each"), or "".
+// after ":" on the last part ("lower", "length", "each"), or "". Alias is
+// the <alias> of @collection.<name>:<alias>.<field>, or "".
 type Identifier struct {
 	Kind     IdentKind
 	Path     []string
 	Modifier string
+	Alias    string
 	Start    int
 }
 
@@ -217,7 +220,12 @@ func (id *Identifier) String() string {
 	case IdentCollection:
 		b.WriteString("@collection.")
 	}
-	b.WriteString(strings.Join(id.Path, "."))
+	if id.Alias != "" && len(id.Path) > 0 {
+		b.WriteString(id.Path[0] + ":" + id.Alias + ".")
+		b.WriteString(strings.Join(id.Path[1:], "."))
+	} else {
+		b.WriteString(strings.Join(id.Path, "."))
+	}
 	if id.Modifier != "" {
 		b.WriteString(":" + id.Modifier)
 	}

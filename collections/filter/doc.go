@@ -21,7 +21,9 @@
 // modifier (:lower, :length, :each); the macros @now, @second, @minute,
 // @hour, @weekday, @day, @month, @year, @todayStart, @todayEnd,
 // @monthStart, @monthEnd, @yearStart, @yearEnd (UTC); @request.auth.<field>
-// (Env.Auth) and @collection.<name>.<field> (parsed, not compiled yet).
+// (Env.Auth); @collection.<name>.<field> and
+// @collection.<name>:<alias>.<field>, where <field> may again be a path
+// (@collection.members.user.email).
 // Input is limited to MaxLength bytes and MaxDepth nested parentheses.
 //
 // # Semantics
@@ -65,6 +67,20 @@
 //     membership with both values. Under || each comparison has its own.
 //     Items of list fields are never shared: tags ?= 'a' && tags ?= 'b' is
 //     "has a and has b".
+//   - @collection.<name>.<path> ranges over the rows of the collection
+//     <name> (by name or id), related to the record or not; it is
+//     multi-valued like a back-relation. With a ? operator some row must
+//     satisfy the comparison; with a plain operator every row must, as in
+//     PocketBase: @collection.members.role = 'admin' is "every member is
+//     an admin". An empty collection counts as one row of nulls, so a plain
+//     operator is not trivially true for it (= 'x' is false, != 'x' true).
+//     Comparisons joined by && that use the same @collection name and
+//     alias share one row: @collection.members.team ?= team &&
+//     @collection.members.user ?= @request.auth.id needs one members row
+//     with this record's team and the caller. A different alias
+//     (@collection.members:m.user) is another, independent row; under ||
+//     each comparison has its own. Eval cannot read other rows and returns
+//     ErrNeedsDatabase.
 //   - :lower lowers text before comparing; ~ folds case itself. Case
 //     folding of non-ASCII letters follows the database locale in SQL and
 //     Unicode rules in Eval.
@@ -74,6 +90,8 @@
 // Identifiers in the SQL come only from the schema and are quoted; every
 // value is a bound parameter with an explicit cast. Fields the caller may
 // not read (Env.CanRead; hidden fields by default) are rejected, so a filter
-// or sort cannot be used to probe them. Relation paths follow at most
-// MaxRelationDepth relations.
+// or sort cannot be used to probe them; this includes the fields of
+// @collection references and of every collection a path passes through.
+// Relation paths follow at most MaxRelationDepth relations (not counting
+// the @collection row itself).
 package filter

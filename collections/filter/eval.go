@@ -24,7 +24,8 @@ var ErrNeedsDatabase = errors.New("filter: the expression needs the database")
 // A missing field has its column default (”, 0, false, null, []).
 //
 // It returns ErrNeedsDatabase, whatever the record, when e follows
-// relations. A record value of the wrong type is an error.
+// relations or uses @collection. A record value of the wrong type is an
+// error.
 func Eval(e Expr, env Env, rec map[string]any) (bool, error) {
 	r, err := newResolver(env)
 	if err != nil {

@@ -198,6 +198,13 @@ var seed = map[string][]map[string]any{
 // seed rows and returns a connection.
 func mustSeededDB(tb testing.TB, s testSchema) *pgx.Conn {
 	tb.Helper()
+	return seededDB(tb, s, seed)
+}
+
+// seededDB creates the tables of s in a fresh database, inserts rows (by
+// collection name) and returns a connection.
+func seededDB(tb testing.TB, s testSchema, seed map[string][]map[string]any) *pgx.Conn {
+	tb.Helper()
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, pgtest.NewDB(tb))
 	if err != nil {

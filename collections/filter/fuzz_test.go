@@ -97,6 +97,8 @@ var (
 	genRelations = []string{
 		"author.name", "editors.name", "comments_via_post.likes", "comments_via_post.text", "labels_via_posts.name",
 		"author.org.name", "editors.roles", "editors.age", "author.age", "comments_via_post.author.name",
+		"@collection.comments.post", "@collection.comments.likes", "@collection.comments:c.text",
+		"@collection.users.name", "@collection.labels.posts", "@collection.comments.author.name",
 	}
 	genValues = []string{
 		"''", "'a'", "'b'", "'hello'", "'HELLO'", "'x'", "'1'", "'2024-01-15'", "'2024-01-15 10:00:00.000Z'", "'%'", "'50%'",

@@ -40,6 +40,7 @@ const (
 	hopOne  hopKind = iota + 1 // single relation: target.id = from.field
 	hopMany                    // multi relation: target.id = ANY(from.field)
 	hopBack                    // back-relation: target.field references from.id
+	hopAll                     // @collection.<name>: every row of target, unrelated to from
 )
 
 // hop is one step of a relation path.
@@ -48,7 +49,7 @@ type hop struct {
 	field string                  // the relation field (on the source for one/many, on the target for back)
 	multi bool                    // for back-relations: the target's field holds many ids
 	to    *collections.Collection // the collection reached
-	key   string                  // the path up to and including this hop, e.g. "tags.author"
+	key   string                  // the path up to and including this hop, e.g. "tags.author" or "@collection.members.user"
 }
 
 // ref is a resolved field reference.

@@ -372,14 +372,31 @@ func parseIdent(t token) (Operand, error) {
 	case "null":
 		return &Literal{Kind: LitNull, Start: t.pos}, nil
 	}
-	text, mod := t.text, ""
+	text, mod, alias := t.text, "", ""
+	cut := 0 // bytes of ":<alias>" removed from text
+	// @collection.<name>:<alias>.<field>: the alias is taken out of the
+	// name segment before looking for a modifier.
+	if rest, ok := strings.CutPrefix(text, "@collection."); ok {
+		seg := len(text) - len(rest)
+		end := strings.IndexByte(rest, '.')
+		if end < 0 {
+			return nil, syntaxError(t.pos, "expected @collection.<name>.<field>")
+		}
+		if j := strings.IndexByte(rest[:end], ':'); j >= 0 {
+			alias = rest[j+1 : end]
+			if alias == "" || strings.ContainsAny(alias, ":@") {
+				return nil, syntaxError(t.pos+seg+j+1, "invalid alias in "+strconv.Quote(t.text)+" (expected @collection.<name>:<alias>.<field>)")
+			}
+			text, cut = text[:seg+j]+text[seg+end:], end-j
+		}
+	}
 	if i := strings.IndexByte(text, ':'); i >= 0 {
 		text, mod = text[:i], text[i+1:]
 		if !isModifier(mod) {
-			return nil, syntaxError(t.pos+i+1, "unknown modifier \":"+mod+"\" (use :lower, :length or :each)")
+			return nil, syntaxError(t.pos+cut+i+1, "unknown modifier \":"+mod+"\" (use :lower, :length or :each)")
 		}
 	}
-	id := &Identifier{Kind: IdentField, Modifier: mod, Start: t.pos}
+	id := &Identifier{Kind: IdentField, Modifier: mod, Alias: alias, Start: t.pos}
 	parts := strings.Split(text, ".")
 	if strings.HasPrefix(parts[0], "@") {
 		switch parts[0] {

@@ -21,6 +21,7 @@ func TestParseStructure(t *testing.T) {
 		{`author.org.name:lower ?= @request.auth.name:lower`, `author.org.name:lower ?= @request.auth.name:lower`},
 		{`created > @now && created < @yearEnd`, `created > @now && created < @yearEnd`},
 		{`@collection.users.email = 'x'`, `@collection.users.email = 'x'`},
+		{`@collection.users:u.email:lower = 'x'`, `@collection.users:u.email:lower = 'x'`},
 		{`tags:each ?~ 'x' && tags:length >= 2`, `tags:each ?~ 'x' && tags:length >= 2`},
 		{`a = 'say \'hi\''`, `a = "say 'hi'"`},
 		{`a = "say \"hi\""`, `a = 'say "hi"'`},
@@ -76,6 +77,8 @@ func TestParseIdentifiers(t *testing.T) {
 		{`@request.auth.id`, IdentRequest, []string{"auth", "id"}, ""},
 		{`@request.auth.roles:each`, IdentRequest, []string{"auth", "roles"}, "each"},
 		{`@collection.users.email`, IdentCollection, []string{"users", "email"}, ""},
+		{`@collection.users:u.email`, IdentCollection, []string{"users", "email"}, ""}, // Alias "u", checked by String
+		{`@collection.users:u_2.org.name:lower`, IdentCollection, []string{"users", "org", "name"}, "lower"},
 	}
 	for _, c := range cases {
 		e, err := Parse(c.src + ` = 1`)
@@ -85,6 +88,9 @@ func TestParseIdentifiers(t *testing.T) {
 		id := e.(*Comparison).Left.(*Identifier)
 		if id.Kind != c.kind || strings.Join(id.Path, ".") != strings.Join(c.path, ".") || id.Modifier != c.mod {
 			t.Errorf("%s: got %+v", c.src, id)
+		}
+		if id.String() != c.src {
+			t.Errorf("%s: String() = %s", c.src, id.String())
 		}
 	}
 }
@@ -112,6 +118,12 @@ func TestParseErrors(t *testing.T) {
 		{`@now.x = 1`, `Invalid filter at position 1: unknown identifier "@now.x".`},
 		{`@request = 1`, `Invalid filter at position 1: expected @request.<name>.`},
 		{`@collection.users = 1`, `Invalid filter at position 1: expected @collection.<name>.<field>.`},
+		{`@collection.users:u = 1`, `Invalid filter at position 1: expected @collection.<name>.<field>.`},
+		{`@collection.users:.name = 1`, `Invalid filter at position 19: invalid alias in "@collection.users:.name" (expected @collection.<name>:<alias>.<field>).`},
+		{`@collection.users:a:b.name = 1`, `Invalid filter at position 19: invalid alias in "@collection.users:a:b.name" (expected @collection.<name>:<alias>.<field>).`},
+		{`@collection.users:a.name:upper = 1`, `Invalid filter at position 26: unknown modifier ":upper" (use :lower, :length or :each).`},
+		{`@collection.users.name:upper = 1`, `Invalid filter at position 24: unknown modifier ":upper" (use :lower, :length or :each).`},
+		{`@collection.users:a. = 1`, `Invalid filter at position 1: invalid identifier "@collection.users:a.".`},
 		{`title = #`, `Invalid filter at position 9: unexpected character '#'.`},
 		{`title = 1e999`, `Invalid filter at position 9: number 1e999 is out of range.`},
 		{`a..b = 1`, `Invalid filter at position 1: invalid identifier "a..b".`},

@@ -48,13 +48,41 @@ func (r *resolver) field(id *Identifier) (*value, error) {
 	return &value{ref: rf, kind: rf.kind, pos: id.Start, name: id.String()}, nil
 }
 
+// collection resolves @collection.<name>[:<alias>].<path>: the path is
+// walked from a row of collection <name> that is not related to the
+// filtered record. The row is keyed by the name and alias, so that
+// comparisons joined by && share it as they share a relation's row.
+func (r *resolver) collection(id *Identifier) (*value, error) {
+	name := id.String()
+	c, ok := r.lookup(id.Path[0])
+	if !ok {
+		return nil, r.invalid(id.Start, "unknown collection %q in %q", id.Path[0], name)
+	}
+	key := "@collection." + c.Name // by name: the same row whether written by name or id
+	if id.Alias != "" {
+		key += ":" + id.Alias
+	}
+	rf := &ref{hops: []hop{{kind: hopAll, to: c, key: key}}}
+	rf, err := r.walk(rf, []string{key}, c, id.Path[1:], id.Modifier, id.Start, name)
+	if err != nil {
+		return nil, err
+	}
+	return &value{ref: rf, kind: rf.kind, pos: id.Start, name: name}, nil
+}
+
 // path walks props from the collection c: relation fields and
 // back-relations (<collection>_via_<field>) move to another collection, a
 // json field takes the remaining props as keys, the last prop names the
 // compared field.
 func (r *resolver) path(c *collections.Collection, props []string, mod string, pos int, name string) (*ref, error) {
-	rf := &ref{}
-	var keys []string
+	return r.walk(&ref{}, nil, c, props, mod, pos, name)
+}
+
+// walk continues the path of rf (whose hops so far are keyed by keys) at
+// collection c with props. Hops already in rf do not count towards
+// MaxRelationDepth.
+func (r *resolver) walk(rf *ref, keys []string, c *collections.Collection, props []string, mod string, pos int, name string) (*ref, error) {
+	base := len(rf.hops)
 	for i := 0; i < len(props); i++ {
 		prop := props[i]
 		last := i == len(props)-1
@@ -67,7 +95,7 @@ func (r *resolver) path(c *collections.Collection, props []string, mod string, p
 			if err != nil {
 				return nil, err
 			}
-			if len(rf.hops) >= MaxRelationDepth {
+			if len(rf.hops)-base >= MaxRelationDepth {
 				return nil, r.invalid(pos, "%q follows more than %d relations", name, MaxRelationDepth)
 			}
 			keys = append(keys, prop)
@@ -106,7 +134,7 @@ func (r *resolver) path(c *collections.Collection, props []string, mod string, p
 		if !ok {
 			return nil, r.invalid(pos, "the relation %q points to an unknown collection", prop)
 		}
-		if len(rf.hops) >= MaxRelationDepth {
+		if len(rf.hops)-base >= MaxRelationDepth {
 			return nil, r.invalid(pos, "%q follows more than %d relations", name, MaxRelationDepth)
 		}
 		h := hop{kind: hopOne, field: f.Name, to: target}

@@ -132,7 +132,7 @@ func (r *resolver) operand(o Operand) (*value, error) {
 		case IdentRequest:
 			return r.request(o)
 		case IdentCollection:
-			return nil, r.invalid(o.Start, "@collection references are not supported yet")
+			return r.collection(o)
 		}
 		return r.field(o)
 	}

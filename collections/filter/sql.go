@@ -19,7 +19,10 @@ import (
 // use the same relation path with an any-of operator (or a single
 // relation) share one joined row, as in PocketBase: "members_via_team.user
 // ?= @request.auth.id && members_via_team.role ?= 'admin'" needs one
-// membership row with both values.
+// membership row with both values. @collection.<name>[:<alias>] references
+// range over every row of the collection and are shared the same way:
+// "@collection.members.team ?= team && @collection.members.user ?=
+// @request.auth.id" needs one members row with both values.
 func SQL(e Expr, env Env, alias string, argStart int) (cond string, args []any, err error) {
 	if alias == "" {
 		return "", nil, fmt.Errorf("filter: SQL needs the root table's alias")
@@ -274,7 +277,7 @@ func (g *sqlGen) and(terms []node, sc scope) string {
 // bind joins the rows of the given relation paths, parents first, records
 // their aliases in sc and returns the FROM clause: a one-row dummy with a
 // LEFT JOIN per path, so that a path with no rows yields one row of NULLs
-// (an empty relation compares like null).
+// (an empty relation, or an empty @collection, compares like null).
 func (g *sqlGen) bind(paths map[string][]hop, sc scope) string {
 	keys := make([]string, 0, len(paths))
 	for k := range paths {
@@ -300,6 +303,8 @@ func (g *sqlGen) bind(paths map[string][]hop, sc scope) string {
 		sc[k] = to
 		b.WriteString(" LEFT JOIN " + ident(h.to.Name) + " AS " + ident(to) + " ON ")
 		switch {
+		case h.kind == hopAll:
+			b.WriteString("TRUE")
 		case h.kind == hopOne:
 			b.WriteString(ident(to, "id") + " = " + ident(from, h.field))
 		case h.kind == hopMany:

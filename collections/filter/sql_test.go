@@ -79,6 +79,24 @@ var goldenFilters = []string{
 	`labels_via_posts.name = ''`,
 	`(author.name = 'Alice' || editors.name ?= 'Carol') && comments_via_post.likes ?> 0`,
 	`comments_via_post.author.org.name ?= 'Acme' && comments_via_post.likes ?> 1 && title != ''`,
+	// @collection
+	`@collection.users.name ?= 'bob'`,
+	`@collection.users.name = 'bob'`,
+	`@collection.users.age >= 0`,
+	`@collection.users.roles:length > 0`,
+	`@collection.comments.post != 'p99'`,
+	`@collection.comments.likes ?> views`,
+	`@collection.comments.post ?= id && @collection.comments.likes ?> 4`,
+	`@collection.comments.post ?= id && @collection.comments:c.likes ?> 4`,
+	`@collection.comments.post ?= id && @collection.comments.likes ?> 0 && @collection.comments.text ?= 'meh'`,
+	`@collection.comments.post ?= id && (@collection.comments.text ?= 'meh' || @collection.comments.likes ?> 4)`,
+	`@collection.comments.post ?= id || @collection.comments.likes ?> 100`,
+	`@collection.comments.post ?= id && @collection.comments.author.name ?= 'Alice'`,
+	`@collection.comments.post.title ?= title`,
+	`@collection.labels.posts ?= id && @collection.labels.name ?= 'red'`,
+	`@collection.users:u.id ?= author && @collection.users:u.age ?> 26`,
+	`@collection.users.org.plan ?= 'pro' && @collection.users.id ?= author`,
+	`@collection.posts:other.views ?> views && @collection.posts:other.author ?= author`,
 }
 
 // TestSQLGolden compiles each golden filter, runs it on the seed data and
