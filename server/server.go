@@ -35,6 +35,9 @@ type Config struct {
 	// after a stop signal.
 	ShutdownTimeout time.Duration // 30s
 	Logger          *slog.Logger
+	// EventRetention is how long captured record changes are kept for
+	// realtime resume (24h).
+	EventRetention time.Duration
 	// Clock drives rate limits and sign-in throttling (time.Now when nil).
 	Clock func() time.Time
 }
@@ -48,6 +51,9 @@ func (c *Config) defaults() {
 	}
 	if c.BodyLimit == 0 {
 		c.BodyLimit = 32 << 20
+	}
+	if c.EventRetention == 0 {
+		c.EventRetention = 24 * time.Hour
 	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 30 * time.Second
@@ -187,6 +193,26 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
+// pruneEvents deletes captured changes older than the retention window,
+// now and then at a tenth of it (at most every 10 minutes), until ctx ends.
+// Every node prunes; the deletes are idempotent.
+func (s *Server) pruneEvents(ctx context.Context) {
+	every := min(s.cfg.EventRetention/10, 10*time.Minute)
+	events := postgres.NewEvents(s.db)
+	for {
+		if n, err := events.Prune(ctx, s.cfg.EventRetention); err != nil && ctx.Err() == nil {
+			s.cfg.Logger.Error("prune events", "err", err)
+		} else if n > 0 {
+			s.cfg.Logger.Info("pruned events", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(every):
+		}
+	}
+}
+
 // reloadShared reloads what other nodes may have changed: the schema cache,
 // then the policies.
 func (s *Server) reloadShared(ctx context.Context) error {
@@ -228,6 +254,7 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 	watchCtx, stopWatching := context.WithCancel(context.Background())
 	defer stopWatching()
 	go watcher.Run(watchCtx) //nolint:errcheck // returns nil when stopped
+	go s.pruneEvents(watchCtx)
 	served := make(chan error, 1)
 	go func() { served <- s.app.Listener(ln) }()
 	select {

@@ -65,6 +65,8 @@ func (p *planner) create(c *collections.Collection, s collections.Lookup) {
 		cols[i] = ident(f.Name) + " " + columnType(f)
 	}
 	p.step("CREATE TABLE "+t+" (\n    "+strings.Join(cols, ",\n    ")+"\n)", fmt.Sprintf("Create table %q.", c.Name))
+	p.step(fmt.Sprintf("CREATE TRIGGER capture_changes AFTER INSERT OR UPDATE OR DELETE ON %s FOR EACH ROW EXECUTE FUNCTION _capture_change(%s)", t, literal(c.ID)),
+		fmt.Sprintf("Record every change of %q records for realtime.", c.Name))
 	if c.Type == collections.TypeAuth {
 		p.step(fmt.Sprintf("CREATE TRIGGER forget_subject AFTER DELETE ON %s FOR EACH ROW EXECUTE FUNCTION _forget_subject(%s)", t, literal(c.ID)),
 			fmt.Sprintf("Remove the access rules of deleted %q records.", c.Name))

@@ -16,6 +16,8 @@ CREATE TABLE "posts" (
     "created" timestamptz,
     "updated" timestamptz
 );
+-- Record every change of "posts" records for realtime.
+CREATE TRIGGER capture_changes AFTER INSERT OR UPDATE OR DELETE ON "posts" FOR EACH ROW EXECUTE FUNCTION _capture_change('pbc_posts00001');
 -- Make "author" reference "authors".
 ALTER TABLE "posts" ADD CONSTRAINT "fk_relation_author" FOREIGN KEY ("author") REFERENCES "authors" (id) ON DELETE CASCADE;
 -- Index relation "author".

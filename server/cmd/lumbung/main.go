@@ -56,6 +56,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.HTTPAddr, "http", env("LUMBUNG_HTTP", "127.0.0.1:8090"), "listen address (LUMBUNG_HTTP)")
 	fs.StringVar(&cfg.Dir, "dir", env("LUMBUNG_DIR", "lb_data"), "data directory; the private PostgreSQL lives in DIR/pg (LUMBUNG_DIR)")
 	fs.StringVar(&cfg.DatabaseURL, "database-url", env("DATABASE_URL", ""), "external PostgreSQL URL instead of the private one (DATABASE_URL)")
+	fs.DurationVar(&cfg.EventRetention, "realtime-retention", envDuration("LUMBUNG_REALTIME_RETENTION", 24*time.Hour), "how long record changes are kept for realtime resume (LUMBUNG_REALTIME_RETENTION)")
 	fs.StringVar(&logFormat, "log-format", env("LUMBUNG_LOG_FORMAT", "text"), "log format: text or json (LUMBUNG_LOG_FORMAT)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
@@ -169,6 +170,13 @@ func newLogger(w io.Writer, format string) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, nil))
 	}
 	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+func envDuration(key string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(key)); err == nil && d > 0 {
+		return d
+	}
+	return def
 }
 
 func env(key, def string) string {

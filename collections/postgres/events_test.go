@@ -1,0 +1,196 @@
+package postgres_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lumbunghq/lumbung/collections"
+	"github.com/lumbunghq/lumbung/collections/postgres"
+	"github.com/lumbunghq/lumbung/server/localpg/pgtest"
+)
+
+// MustEvents returns a service with the "authors" collection, the event
+// log and the pool of a fresh database.
+func MustEvents(tb testing.TB) (*collections.Service, *postgres.Events, *postgres.DB) {
+	tb.Helper()
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, pgtest.NewDB(tb), 8)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(db.Close)
+	svc := collections.NewService(collections.Config{
+		Schema:       postgres.NewSchemaStore(db),
+		Records:      postgres.NewRecordStore(db),
+		HashPassword: func(p string) (string, error) { return "hash:" + p, nil },
+	})
+	if err := svc.Reload(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := svc.CreateCollection(ctx, mustCollection(tb, authorsJSON), collections.SaveOptions{}); err != nil {
+		tb.Fatal(err)
+	}
+	return svc, postgres.NewEvents(db), db
+}
+
+func summary(tb testing.TB, evs []collections.Event) string {
+	tb.Helper()
+	var out []string
+	for _, e := range evs {
+		name := func(raw json.RawMessage) string {
+			if raw == nil {
+				return "-"
+			}
+			var row struct{ Name string }
+			if err := json.Unmarshal(raw, &row); err != nil {
+				tb.Fatal(err)
+			}
+			return row.Name
+		}
+		out = append(out, fmt.Sprintf("%s %s %s>%s", e.CollectionID, e.Action, name(e.Old), name(e.New)))
+	}
+	return strings.Join(out, "; ")
+}
+
+func TestEventsCapture(t *testing.T) {
+	t.Parallel()
+	svc, events, db := MustEvents(t)
+	ctx := context.Background()
+	authors, _ := svc.Collection("authors")
+	recs := svc.Records()
+	a, err := recs.Create(ctx, authors, map[string]any{"name": "ann"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := recs.Update(ctx, authors, a.ID(), map[string]any{"name": "anna"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := recs.Delete(ctx, authors, a.ID()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO authors (id, name) VALUES ('sql000000000001', 'bob')`); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := db.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO authors (id, name) VALUES ('sql000000000002', 'ghost')`); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Pool.Exec(ctx, `UPDATE authors SET name = 'bobby' WHERE id = 'sql000000000001'`); err != nil {
+		t.Fatal(err)
+	}
+
+	evs, err := events.After(ctx, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "pbc_authors001 create ->ann; pbc_authors001 update ann>anna; pbc_authors001 delete anna>-; " +
+		"pbc_authors001 create ->bob; pbc_authors001 update bob>bobby"
+	if got := summary(t, evs); got != want {
+		t.Fatalf("events:\n got %s\nwant %s", got, want)
+	}
+	if evs[0].RecordID != a.ID() || evs[3].RecordID != "sql000000000001" {
+		t.Fatalf("record ids: %q %q", evs[0].RecordID, evs[3].RecordID)
+	}
+	for i := 1; i < len(evs); i++ {
+		if evs[i].Seq <= evs[i-1].Seq {
+			t.Fatalf("not in seq order: %d after %d", evs[i].Seq, evs[i-1].Seq)
+		}
+	}
+	last, err := events.Last(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rest, err := events.After(ctx, last, 100); err != nil || len(rest) != 0 {
+		t.Fatalf("after Last: %v %v", rest, err)
+	}
+	if part, err := events.After(ctx, evs[1].Seq, 2); err != nil || summary(t, part) != "pbc_authors001 delete anna>-; pbc_authors001 create ->bob" {
+		t.Fatalf("page: %s %v", summary(t, part), err)
+	}
+}
+
+// TestEventsGap: a transaction that allocated a lower seq and is still
+// running holds back every later event, even one committed by a
+// transaction with an older transaction id (which a horizon on xids alone
+// would let through, and so lose the lower seq for good).
+func TestEventsGap(t *testing.T) {
+	t.Parallel()
+	_, events, db := MustEvents(t)
+	ctx := context.Background()
+	older, err := db.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer older.Rollback(ctx)                                                 //nolint:errcheck // committed below
+	if _, err := older.Exec(ctx, "SELECT pg_current_xact_id()"); err != nil { // older xid
+		t.Fatal(err)
+	}
+	newer, err := db.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer newer.Rollback(ctx) //nolint:errcheck // committed below
+	if _, err := newer.Exec(ctx, `INSERT INTO authors (id, name) VALUES ('gap000000000001', 'low')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := older.Exec(ctx, `INSERT INTO authors (id, name) VALUES ('gap000000000002', 'high')`); err != nil {
+		t.Fatal(err)
+	}
+	if err := older.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := events.After(ctx, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 0 {
+		t.Fatalf("read past a gap: %s", summary(t, evs))
+	}
+	if err := newer.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	evs, err = events.After(ctx, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := summary(t, evs); got != "pbc_authors001 create ->low; pbc_authors001 create ->high" {
+		t.Fatalf("events: %s", got)
+	}
+}
+
+func TestEventsPrune(t *testing.T) {
+	t.Parallel()
+	_, events, db := MustEvents(t)
+	ctx := context.Background()
+	for _, n := range []string{"a", "b", "c"} {
+		if _, err := db.Pool.Exec(ctx, `INSERT INTO authors (id, name) VALUES ($1, $1)`, "prune0000000000"+n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Pool.Exec(ctx, `UPDATE _events SET created = created - interval '2 days' WHERE record_id <> 'prune0000000000c'`); err != nil {
+		t.Fatal(err)
+	}
+	n, err := events.Prune(ctx, 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 {
+		t.Fatalf("pruned %d, want 2", n)
+	}
+	evs, err := events.After(ctx, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 1 || evs[0].RecordID != "prune0000000000c" {
+		t.Fatalf("left: %s", summary(t, evs))
+	}
+}

@@ -1,0 +1,277 @@
+package realtime_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lumbunghq/lumbung/collections"
+	"github.com/lumbunghq/lumbung/collections/postgres"
+	"github.com/lumbunghq/lumbung/server/localpg/pgtest"
+	"github.com/lumbunghq/lumbung/server/realtime"
+)
+
+func TestMain(m *testing.M) {
+	pgtest.Main(m, postgres.MigrateURL)
+}
+
+const itemsJSON = `{"id": "pbc_items000001", "name": "items", "fields": [
+	{"id": "text_name", "name": "name", "type": "text"},
+	{"id": "number_n", "name": "n", "type": "number"}]}`
+
+// MustDB returns the DSN and pool of a fresh database with the "items"
+// collection.
+func MustDB(tb testing.TB) (string, *postgres.DB) {
+	tb.Helper()
+	ctx := context.Background()
+	dsn := pgtest.NewDB(tb)
+	db, err := postgres.Open(ctx, dsn, 40)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(db.Close)
+	svc := collections.NewService(collections.Config{
+		Schema:  postgres.NewSchemaStore(db),
+		Records: postgres.NewRecordStore(db),
+	})
+	if err := svc.Reload(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	var c collections.Collection
+	if err := json.Unmarshal([]byte(itemsJSON), &c); err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := svc.CreateCollection(ctx, &c, collections.SaveOptions{}); err != nil {
+		tb.Fatal(err)
+	}
+	return dsn, db
+}
+
+// recorder collects delivered events.
+type recorder struct {
+	mu  sync.Mutex
+	evs []realtime.Event
+}
+
+func (r *recorder) deliver(e realtime.Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.evs = append(r.evs, e)
+}
+
+func (r *recorder) snapshot() []realtime.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]realtime.Event(nil), r.evs...)
+}
+
+// MustStart runs a tailer until the test ends.
+func MustStart(tb testing.TB, dsn string, db *postgres.DB, start int64) (*realtime.Tailer, *recorder) {
+	tb.Helper()
+	rec := &recorder{}
+	t := realtime.NewTailer(realtime.Config{
+		Channel: postgres.EventsChannel,
+		DSN:     dsn, Events: postgres.NewEvents(db), Deliver: rec.deliver,
+		Start: start, Poll: 50 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- t.Run(ctx) }()
+	tb.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			tb.Error(err)
+		}
+	})
+	return t, rec
+}
+
+// waitFor polls cond a bounded number of times.
+func waitFor(tb testing.TB, what string, cond func() bool) {
+	tb.Helper()
+	for range 1500 {
+		if cond() {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	tb.Fatalf("gave up waiting for %s", what)
+}
+
+type change struct {
+	id string
+	n  int
+}
+
+func changeOf(tb testing.TB, e realtime.Event) change {
+	tb.Helper()
+	var row struct {
+		ID string
+		N  float64
+	}
+	if err := json.Unmarshal(e.New, &row); err != nil {
+		tb.Fatal(err)
+	}
+	return change{row.ID, int(row.N)}
+}
+
+// checkExactlyOnce checks the delivered events are in seq order without
+// duplicates and that each record's values come as 0 (create), 1, 2, ...
+// up to want[id]: every committed change once, in commit order.
+func checkExactlyOnce(tb testing.TB, evs []realtime.Event, want map[string]int) {
+	tb.Helper()
+	next := map[string]int{}
+	for i, e := range evs {
+		if i > 0 && e.Seq <= evs[i-1].Seq {
+			tb.Fatalf("seq %d delivered after %d", e.Seq, evs[i-1].Seq)
+		}
+		c := changeOf(tb, e)
+		if c.n != next[c.id] {
+			tb.Fatalf("record %s: got value %d, want %d (event %d %s)", c.id, c.n, next[c.id], e.Seq, e.Action)
+		}
+		next[c.id]++
+	}
+	for id, n := range want {
+		if next[id] != n+1 {
+			tb.Fatalf("record %s: delivered %d changes, want %d", id, next[id], n+1)
+		}
+	}
+	if len(next) != len(want) {
+		tb.Fatalf("events for %d records, want %d", len(next), len(want))
+	}
+}
+
+func TestTailerConcurrentWriters(t *testing.T) {
+	t.Parallel()
+	dsn, db := MustDB(t)
+	ctx := context.Background()
+	_, rec := MustStart(t, dsn, db, 0)
+
+	const writers, txPerWriter, shared = 32, 12, 6
+	for i := range shared {
+		if _, err := db.Pool.Exec(ctx, `INSERT INTO items (id, name, n) VALUES ($1, 'shared', 0)`, fmt.Sprintf("shared%09d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mu sync.Mutex
+	want := map[string]int{} // record id -> last committed n
+	for i := range shared {
+		want[fmt.Sprintf("shared%09d", i)] = 0
+	}
+	pause := func(r *rand.Rand) { time.Sleep(time.Duration(r.IntN(15)) * time.Millisecond) }
+
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(uint64(w), 7))
+			for k := range txPerWriter {
+				err := func() error {
+					tx, err := db.Pool.Begin(ctx)
+					if err != nil {
+						return err
+					}
+					defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
+					if r.IntN(3) == 0 {    // take a transaction id early
+						if _, err := tx.Exec(ctx, "SELECT pg_current_xact_id()"); err != nil {
+							return err
+						}
+					}
+					pause(r)
+					own := fmt.Sprintf("w%02dk%02d%08d", w, k, 0)
+					if _, err := tx.Exec(ctx, `INSERT INTO items (id, name, n) VALUES ($1, 'own', 0)`, own); err != nil {
+						return err
+					}
+					pause(r)
+					id := fmt.Sprintf("shared%09d", r.IntN(shared))
+					var n int
+					if err := tx.QueryRow(ctx, `UPDATE items SET n = n + 1 WHERE id = $1 RETURNING n`, id).Scan(&n); err != nil {
+						return err
+					}
+					pause(r)
+					if r.IntN(5) == 0 {
+						return errRollback
+					}
+					if err := tx.Commit(ctx); err != nil {
+						return err
+					}
+					mu.Lock()
+					defer mu.Unlock()
+					want[own], want[id] = 0, max(want[id], n)
+					return nil
+				}()
+				if err != nil && !errors.Is(err, errRollback) {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, n := range want {
+		total += n + 1
+	}
+	waitFor(t, fmt.Sprintf("%d events", total), func() bool { return len(rec.snapshot()) >= total })
+	checkExactlyOnce(t, rec.snapshot(), want)
+}
+
+var errRollback = errors.New("rolled back on purpose")
+
+func TestTailerReconnect(t *testing.T) {
+	t.Parallel()
+	dsn, db := MustDB(t)
+	ctx := context.Background()
+	insert := func(id string) {
+		t.Helper()
+		if _, err := db.Pool.Exec(ctx, `INSERT INTO items (id, name, n) VALUES ($1, 'x', 0)`, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	insert("before000000000") // committed before the start: not delivered
+	tailer, rec := MustStart(t, dsn, db, realtime.StartAtLast)
+	waitFor(t, "the LISTEN connection", func() bool { return tailer.ListenerPID() != 0 })
+	want := map[string]int{}
+	for i := range 5 {
+		id := fmt.Sprintf("first%010d", i)
+		insert(id)
+		want[id] = 0
+	}
+	waitFor(t, "5 events", func() bool { return len(rec.snapshot()) >= 5 })
+
+	for round := range 3 {
+		pid := tailer.ListenerPID()
+		var ok bool
+		if err := db.Pool.QueryRow(ctx, "SELECT pg_terminate_backend($1)", pid).Scan(&ok); err != nil || !ok {
+			t.Fatalf("terminate %d: %v %v", pid, ok, err)
+		}
+		for i := range 5 { // written while the tailer is (re)connecting
+			id := fmt.Sprintf("r%dgap%09d", round, i)
+			insert(id)
+			want[id] = 0
+		}
+		waitFor(t, "a new LISTEN connection", func() bool {
+			p := tailer.ListenerPID()
+			return p != 0 && p != pid
+		})
+		for i := range 5 {
+			id := fmt.Sprintf("r%dnew%09d", round, i)
+			insert(id)
+			want[id] = 0
+		}
+	}
+	total := len(want)
+	waitFor(t, fmt.Sprintf("%d events", total), func() bool { return len(rec.snapshot()) >= total })
+	checkExactlyOnce(t, rec.snapshot(), want)
+}
