@@ -147,11 +147,15 @@ func (r *Records) Update(ctx context.Context, c *Collection, id string, input ma
 		return nil, err
 	}
 	var rec *Record
-	err = r.guarded(ctx, scope, func(tx *Records) error {
-		if !scope.Unlimited() {
-			if err := tx.requireMatch(ctx, c, id, &Scope{Conditions: scope.Conditions, Auth: scope.Auth, Now: now}, ""); err != nil {
-				return err
-			}
+	// Always in a transaction with the row locked: modifiers such as
+	// "views+" read the old value, and concurrent updates must not lose one.
+	err = r.InTx(ctx, func(tx *Records) error {
+		ids, err := tx.store.Matching(ctx, r.svc, c, []string{id}, scope, true)
+		if err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			return Errorf(ENOTFOUND, "The requested resource wasn't found.")
 		}
 		old, err := tx.store.Get(ctx, r.svc, c, id, nil)
 		if err != nil {
@@ -188,10 +192,8 @@ func (r *Records) Delete(ctx context.Context, c *Collection, id string) error {
 		return err
 	}
 	err = r.guarded(ctx, scope, func(tx *Records) error {
-		if !scope.Unlimited() {
-			if err := tx.requireMatch(ctx, c, id, scope, ""); err != nil {
-				return err
-			}
+		if err := tx.requireMatch(ctx, c, id, scope, ""); err != nil {
+			return err
 		}
 		return tx.store.Delete(ctx, c, id)
 	})

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -290,4 +291,29 @@ func sortedKeys(m map[string]any) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// TestConcurrentModifiersLoseNothing: "views+" from many clients at once
+// adds up exactly: the row is locked while the old value is read.
+func TestConcurrentModifiersLoseNothing(t *testing.T) {
+	t.Parallel()
+	e := MustEnv(t)
+	b := MustBlog(t, e)
+	id := b.posts["draft idea"] // views 0
+	var wg sync.WaitGroup
+	for i := 0; i < 40; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if status, body := e.Do("PATCH", "/api/collections/posts/records/"+id, "", `{"views+": 1}`); status != 200 {
+				t.Errorf("increment: %d %s", status, body)
+			}
+		}()
+	}
+	wg.Wait()
+	var rec map[string]any
+	e.MustJSON("GET", "/api/collections/posts/records/"+id, "", "", 200, &rec)
+	if rec["views"] != 40.0 {
+		t.Fatalf("views after 40 concurrent increments: %v", rec["views"])
+	}
 }
