@@ -20,6 +20,7 @@ import (
 	"github.com/lumbunghq/lumbung/server/api"
 	"github.com/lumbunghq/lumbung/server/auth"
 	"github.com/lumbunghq/lumbung/server/localpg"
+	"github.com/lumbunghq/lumbung/server/realtime"
 )
 
 // Config configures a server. Zero values take the defaults shown.
@@ -76,6 +77,7 @@ type Server struct {
 	dsn      string
 	enforcer *rbac.Enforcer
 	access   *accessControl
+	hub      *realtime.Hub
 }
 
 // New connects to the database (starting the private PostgreSQL when no URL
@@ -86,6 +88,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.hub = realtime.NewHub(realtime.HubConfig{Records: s.svc, Logger: cfg.Logger})
 	s.app = api.New(api.Deps{
 		Collections: s.svc,
 		Auth:        s.auth,
@@ -98,6 +101,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Settings:    api.NewSettingsService(postgres.NewParamStore(s.db), api.DefaultSettings(appURL(cfg.HTTPAddr)), cfg.Clock, cfg.Logger),
 		Throttle:    auth.NewThrottle(auth.ThrottleConfig{Now: cfg.Clock}),
 		Now:         cfg.Clock,
+		Realtime:    s.hub,
 	})
 	return s, nil
 }
@@ -255,6 +259,24 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 	defer stopWatching()
 	go watcher.Run(watchCtx) //nolint:errcheck // returns nil when stopped
 	go s.pruneEvents(watchCtx)
+	if s.hub != nil {
+		tailer := realtime.NewTailer(realtime.Config{
+			DSN:     s.dsn,
+			Channel: postgres.EventsChannel,
+			Events:  postgres.NewEvents(s.db),
+			Start:   realtime.StartAtLast,
+			Deliver: s.hub.Publish,
+			Logger:  s.cfg.Logger,
+		})
+		tailed := make(chan struct{})
+		go func() {
+			defer close(tailed)
+			if err := tailer.Run(watchCtx); err != nil {
+				s.cfg.Logger.Error("realtime", "err", err)
+			}
+		}()
+		defer func() { stopWatching(); <-tailed }()
+	}
 	served := make(chan error, 1)
 	go func() { served <- s.app.Listener(ln) }()
 	select {
@@ -263,6 +285,9 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 	case <-ctx.Done():
 	}
 	s.cfg.Logger.Info("shutting down: finishing in-flight requests")
+	if s.hub != nil {
+		s.hub.Close(realtime.ReasonGoingAway)
+	}
 	if err := s.app.ShutdownWithTimeout(s.cfg.ShutdownTimeout); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		s.cfg.Logger.Error("shutdown", "err", err)
 	}

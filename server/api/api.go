@@ -11,6 +11,7 @@ import (
 
 	"github.com/lumbunghq/lumbung/collections"
 	"github.com/lumbunghq/lumbung/server/auth"
+	"github.com/lumbunghq/lumbung/server/realtime"
 )
 
 // Deps are what the handlers need.
@@ -35,6 +36,8 @@ type Deps struct {
 	Throttle *auth.Throttle
 	// Now is the clock of rate limits and throttling (time.Now when nil).
 	Now func() time.Time
+	// Realtime fans record changes out to WebSocket clients (none when nil).
+	Realtime *realtime.Hub
 }
 
 // handlers holds the dependencies of every route.
@@ -79,6 +82,7 @@ func New(d Deps) *fiber.App {
 	h.recordRoutes(a)
 	h.batchRoutes(a)
 	h.rbacRoutes(a)
+	h.realtimeRoutes(a)
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	return app
 }

@@ -1,0 +1,198 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/websocket/v2"
+
+	"github.com/lumbunghq/lumbung/collections"
+	"github.com/lumbunghq/lumbung/server/auth"
+	"github.com/lumbunghq/lumbung/server/realtime"
+)
+
+func (h *handlers) realtimeRoutes(r fiber.Router) {
+	r.Get("/realtime", h.realtimeUpgrade, websocket.New(h.realtimeConn))
+}
+
+// realtimeWriteTimeout bounds one write to a realtime client.
+const realtimeWriteTimeout = 10 * time.Second
+
+// realtimeMessage is a message from a realtime client.
+type realtimeMessage struct {
+	Type   string          `json:"type"`
+	ID     string          `json:"id"`
+	Token  string          `json:"token"`
+	Topic  string          `json:"topic"`
+	Filter json.RawMessage `json:"filter"`
+	Fields json.RawMessage `json:"fields"`
+	Expand json.RawMessage `json:"expand"`
+	Since  json.RawMessage `json:"since"`
+}
+
+// realtimeEvent is an event message to a realtime client.
+type realtimeEvent struct {
+	Type   string          `json:"type"`
+	Sub    string          `json:"sub"`
+	Action string          `json:"action"`
+	Record json.RawMessage `json:"record"`
+	Seq    int64           `json:"seq"`
+}
+
+// realtimeError is an error message to a realtime client.
+type realtimeError struct {
+	Type    string `json:"type"`
+	ID      string `json:"id,omitempty"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func (h *handlers) realtimeUpgrade(c *fiber.Ctx) error {
+	if h.Realtime == nil {
+		return fiber.ErrNotFound
+	}
+	if !websocket.IsWebSocketUpgrade(c) {
+		return fiber.NewError(fiber.StatusUpgradeRequired, "Realtime needs a WebSocket upgrade.")
+	}
+	return c.Next()
+}
+
+// wsConn serializes writes to one websocket.
+type wsConn struct {
+	mu   sync.Mutex
+	conn *websocket.Conn
+}
+
+func (w *wsConn) send(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.conn.SetWriteDeadline(time.Now().Add(realtimeWriteTimeout)) //nolint:errcheck // a failed write reports it
+	return w.conn.WriteMessage(websocket.TextMessage, b)
+}
+
+// realtimeConn speaks the realtime protocol on one upgraded connection:
+// it reads client messages here and writes events from a second goroutine.
+func (h *handlers) realtimeConn(conn *websocket.Conn) {
+	id, _ := conn.Locals(identityKey).(*auth.Identity)
+	client, err := h.Realtime.Connect(auth.CallerFor(id, h.Decider))
+	if err != nil {
+		conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, realtime.ReasonGoingAway), time.Now().Add(time.Second)) //nolint:errcheck // closing anyway
+		conn.Close()
+		return
+	}
+	defer client.Close("client closed")
+	ws := &wsConn{conn: conn}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	// Closing: a disconnected client gets a close frame with the reason,
+	// which also ends a write blocked on a client that does not read.
+	go func() {
+		select {
+		case <-ctx.Done():
+			return
+		case <-client.Done():
+		}
+		code := websocket.CloseGoingAway
+		if client.Reason() == realtime.ReasonSlow {
+			code = websocket.ClosePolicyViolation
+		}
+		conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, client.Reason()), time.Now().Add(time.Second)) //nolint:errcheck // closing anyway
+		conn.Close()
+	}()
+
+	if err := ws.send(map[string]string{"type": "connected", "clientId": client.ID}); err != nil {
+		return
+	}
+	go func() {
+		for {
+			ds, err := client.Next(ctx)
+			if err != nil {
+				return
+			}
+			for _, d := range ds {
+				if err := ws.send(realtimeEvent{Type: "event", Sub: d.Sub, Action: d.Action, Record: d.Record, Seq: d.Seq}); err != nil {
+					client.Close("write failed")
+					return
+				}
+			}
+		}
+	}()
+
+	for {
+		_, b, err := conn.ReadMessage()
+		if err != nil {
+			return
+		}
+		var m realtimeMessage
+		if err := json.Unmarshal(b, &m); err != nil {
+			ws.send(realtimeError{Type: "error", Code: "invalid", Message: "The message is not valid JSON."}) //nolint:errcheck // the read loop notices a broken connection
+			continue
+		}
+		if reply := h.realtimeHandle(ctx, client, &m); reply != nil {
+			if err := ws.send(reply); err != nil {
+				return
+			}
+		}
+	}
+}
+
+// realtimeHandle answers one client message.
+func (h *handlers) realtimeHandle(ctx context.Context, client *realtime.Client, m *realtimeMessage) any {
+	fail := func(code, msg string) any {
+		return realtimeError{Type: "error", ID: m.ID, Code: code, Message: msg}
+	}
+	switch m.Type {
+	case "ping":
+		return map[string]string{"type": "pong"}
+	case "auth":
+		var id *auth.Identity
+		if m.Token != "" {
+			var err error
+			if id, err = h.Auth.Identify(ctx, m.Token); err != nil {
+				return fail(realtimeCode(err), collections.ErrorMessage(err))
+			}
+		}
+		client.SetCaller(auth.CallerFor(id, h.Decider))
+		return map[string]string{"type": "ack", "id": m.ID}
+	case "subscribe":
+		if m.Filter != nil || m.Fields != nil || m.Expand != nil || m.Since != nil {
+			return fail("unsupported", "filter, fields, expand and since are not supported yet.")
+		}
+		if err := client.Subscribe(m.ID, m.Topic); err != nil {
+			return fail(realtimeCode(err), collections.ErrorMessage(err))
+		}
+		return map[string]string{"type": "ack", "id": m.ID}
+	case "unsubscribe":
+		if !client.Unsubscribe(m.ID) {
+			return fail("not_found", "No subscription with that id.")
+		}
+		return map[string]string{"type": "ack", "id": m.ID}
+	}
+	return fail("invalid", "Unknown message type.")
+}
+
+// realtimeCode names a domain error in realtime error messages.
+func realtimeCode(err error) string {
+	var e *collections.Error
+	if !errors.As(err, &e) {
+		return "internal"
+	}
+	switch e.Code {
+	case collections.ENOTFOUND:
+		return "not_found"
+	case collections.EUNAUTHORIZED:
+		return "unauthorized"
+	case collections.EFORBIDDEN:
+		return "forbidden"
+	}
+	return "invalid"
+}

@@ -1,0 +1,126 @@
+package realtime_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lumbunghq/lumbung/collections"
+	"github.com/lumbunghq/lumbung/collections/postgres"
+	"github.com/lumbunghq/lumbung/server/realtime"
+)
+
+// MustHub returns a hub over a fresh database with the "items" collection.
+func MustHub(tb testing.TB, queue int) (*realtime.Hub, *collections.Service) {
+	tb.Helper()
+	_, db := MustDB(tb)
+	svc := collections.NewService(collections.Config{Schema: postgres.NewSchemaStore(db), Records: postgres.NewRecordStore(db)})
+	if err := svc.Reload(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	return realtime.NewHub(realtime.HubConfig{Records: svc, Queue: queue}), svc
+}
+
+// MustClient connects a client subscribed to topic as sub "s".
+func MustClient(tb testing.TB, h *realtime.Hub, caller collections.Caller, topic string) *realtime.Client {
+	tb.Helper()
+	c, err := h.Connect(caller)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { c.Close("test over") })
+	if err := c.Subscribe("s", topic); err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+func next(tb testing.TB, c *realtime.Client) []realtime.Delivery {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ds, err := c.Next(ctx)
+	if err != nil {
+		tb.Fatalf("next: %v", err)
+	}
+	return ds
+}
+
+func TestHubSlowClientIsDisconnected(t *testing.T) {
+	h, svc := MustHub(t, 4)
+	col, _ := svc.Collection("items")
+	rec, err := svc.Records().Create(context.Background(), col, map[string]any{"name": "a", "n": 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow := MustClient(t, h, nil, "items/*")
+	fast := MustClient(t, h, nil, "items/"+rec.ID())
+	other := MustClient(t, h, nil, "items/otherid")
+	for i := 1; i <= 10; i++ {
+		h.Publish(realtime.Event{Seq: int64(i), CollectionID: col.ID, Action: "update", RecordID: rec.ID(),
+			New: json.RawMessage(`{"id":"` + rec.ID() + `","name":"a","n":1}`)})
+		ds := next(t, fast)
+		if len(ds) != 1 || ds[0].Seq != int64(i) || ds[0].Sub != "s" || !strings.Contains(string(ds[0].Record), `"name":"a"`) {
+			t.Fatalf("fast got %+v", ds)
+		}
+	}
+	select {
+	case <-slow.Done():
+	default:
+		t.Fatal("slow client still connected")
+	}
+	if slow.Reason() != realtime.ReasonSlow {
+		t.Fatalf("reason %q", slow.Reason())
+	}
+	if fast.Reason() != "" || other.Reason() != "" {
+		t.Fatalf("others disconnected: %q %q", fast.Reason(), other.Reason())
+	}
+	if h.Len() != 2 {
+		t.Fatalf("%d clients, want 2", h.Len())
+	}
+	h.Close(realtime.ReasonGoingAway)
+	if fast.Reason() != realtime.ReasonGoingAway {
+		t.Fatalf("reason %q", fast.Reason())
+	}
+	if _, err := h.Connect(nil); err == nil {
+		t.Fatal("connect after close")
+	}
+}
+
+// rule is a collections.Caller with one view rule on every collection.
+type rule struct {
+	acc  collections.Access
+	auth map[string]any
+}
+
+func (r rule) Access(*collections.Collection, string) collections.Access { return r.acc }
+func (r rule) Auth() map[string]any                                      { return r.auth }
+
+func TestHubDeleteIsJudgedFromTheOldRow(t *testing.T) {
+	h, svc := MustHub(t, 16)
+	col, _ := svc.Collection("items")
+	big := MustClient(t, h, rule{acc: collections.Access{Allowed: true, Conditions: []string{"n > 5"}, Fields: []string{"name"}}}, "items/*")
+	none := MustClient(t, h, rule{}, "items/*")
+	for i, n := range []int{1, 7} {
+		old, _ := json.Marshal(map[string]any{"id": "r" + string(rune('0'+i)), "name": "x", "n": n, "created": "2026-01-02T03:04:05.123+00:00"})
+		h.Publish(realtime.Event{Seq: int64(i + 1), CollectionID: col.ID, Action: "delete", RecordID: "r" + string(rune('0'+i)), Old: old})
+	}
+	ds := next(t, big)
+	if len(ds) != 1 || ds[0].Seq != 2 || ds[0].Action != "delete" {
+		t.Fatalf("got %+v", ds)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(ds[0].Record, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got["id"] != "r1" || got["name"] != "x" || got["n"] != nil {
+		t.Fatalf("record %s", ds[0].Record)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if ds, err := none.Next(ctx); err == nil {
+		t.Fatalf("denied client got %+v", ds)
+	}
+}
