@@ -88,6 +88,11 @@ func (h *handlers) realtimeConn(conn *websocket.Conn) {
 		conn.Close()
 		return
 	}
+	// The connection is recycled when this function returns, so both
+	// goroutines below must have finished by then (deferred calls run last
+	// registered first: cancel, close the client, wait).
+	var wg sync.WaitGroup
+	defer wg.Wait()
 	defer client.Close("client closed")
 	ws := &wsConn{conn: conn}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -95,7 +100,9 @@ func (h *handlers) realtimeConn(conn *websocket.Conn) {
 
 	// Closing: a disconnected client gets a close frame with the reason,
 	// which also ends a write blocked on a client that does not read.
+	wg.Add(1)
 	go func() {
+		defer wg.Done()
 		select {
 		case <-ctx.Done():
 			return
@@ -112,7 +119,9 @@ func (h *handlers) realtimeConn(conn *websocket.Conn) {
 	if err := ws.send(map[string]string{"type": "connected", "clientId": client.ID}); err != nil {
 		return
 	}
+	wg.Add(1)
 	go func() {
+		defer wg.Done()
 		for {
 			ds, err := client.Next(ctx)
 			if err != nil {
