@@ -5,6 +5,7 @@ package api
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -43,6 +44,9 @@ type Deps struct {
 // handlers holds the dependencies of every route.
 type handlers struct {
 	Deps
+	// streams are the open realtime event streams by client id
+	// (*sseClient), for the POST that sets their subscriptions.
+	streams sync.Map
 }
 
 // New returns the Fiber app serving the API.

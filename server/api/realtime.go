@@ -17,6 +17,7 @@ import (
 
 func (h *handlers) realtimeRoutes(r fiber.Router) {
 	r.Get("/realtime", h.realtimeUpgrade, websocket.New(h.realtimeConn))
+	r.Post("/realtime", h.realtimeSubscribe)
 }
 
 // realtimeWriteTimeout bounds one write to a realtime client.
@@ -56,7 +57,7 @@ func (h *handlers) realtimeUpgrade(c *fiber.Ctx) error {
 		return fiber.ErrNotFound
 	}
 	if !websocket.IsWebSocketUpgrade(c) {
-		return fiber.NewError(fiber.StatusUpgradeRequired, "Realtime needs a WebSocket upgrade.")
+		return h.realtimeSSE(c)
 	}
 	return c.Next()
 }

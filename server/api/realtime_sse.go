@@ -1,0 +1,214 @@
+package api
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/lumbunghq/lumbung/collections"
+	"github.com/lumbunghq/lumbung/server/auth"
+	"github.com/lumbunghq/lumbung/server/realtime"
+)
+
+// The PocketBase realtime transport: GET /api/realtime without an Upgrade
+// header opens a Server-Sent Events stream whose first event, PB_CONNECT,
+// names the client; POST /api/realtime {clientId, subscriptions} sets the
+// client's topics and who it acts as. Events arrive named by the topic as
+// subscribed, with data {"action", "record"}.
+
+// sseKeepAlive is how often an idle stream gets a comment line, so that
+// proxies keep it open and a vanished client is noticed.
+const sseKeepAlive = 25 * time.Second
+
+// Limits of one POST /api/realtime.
+const (
+	sseMaxSubscriptions = 1000
+	sseMaxTopicLen      = 2500
+)
+
+// sseClient is one open event stream.
+type sseClient struct {
+	hub    *realtime.Hub
+	client *realtime.Client
+
+	mu sync.Mutex
+	// authKey names the user the client acts as ("" for a guest); once set,
+	// the client may not be taken over by another user.
+	authKey string
+	// topics are the current subscriptions (the subscription ids in the hub).
+	topics map[string]bool
+	// registry is where the stream is listed by client id until it ends.
+	registry *sync.Map
+}
+
+func sseAuthKey(id *auth.Identity) string {
+	if id == nil || id.Record == nil {
+		return ""
+	}
+	return auth.UserKey(id.Record)
+}
+
+// realtimeSSE opens an event stream on the hub.
+func (h *handlers) realtimeSSE(c *fiber.Ctx) error {
+	id := identity(c)
+	client, err := h.Realtime.Connect(auth.CallerFor(id, h.Decider))
+	if err != nil {
+		return fiber.NewError(fiber.StatusServiceUnavailable, "The server is shutting down.")
+	}
+	s := &sseClient{hub: h.Realtime, client: client, authKey: sseAuthKey(id), topics: map[string]bool{}, registry: &h.streams}
+	h.streams.Store(client.ID, s)
+
+	c.Set(fiber.HeaderContentType, "text/event-stream")
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Set("X-Accel-Buffering", "no")
+	conn := c.Context().Conn()
+	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+		s.stream(w, conn)
+	})
+	return nil
+}
+
+// stream writes the client's events to w until the client is closed (by
+// the hub: too slow or shutting down) or a write fails.
+func (s *sseClient) stream(w *bufio.Writer, conn net.Conn) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		wg.Wait()
+		s.registry.Delete(s.client.ID)
+		s.client.Close("client closed")
+	}()
+
+	write := func(event string, data []byte) bool {
+		if conn != nil {
+			conn.SetWriteDeadline(time.Now().Add(realtimeWriteTimeout)) //nolint:errcheck // a failed write reports it
+		}
+		if event == "" {
+			w.WriteString(":\n\n") //nolint:errcheck // Flush reports it
+		} else {
+			fmt.Fprintf(w, "id:%s\nevent:%s\ndata:%s\n\n", s.client.ID, event, data)
+		}
+		return w.Flush() == nil
+	}
+
+	connect, _ := json.Marshal(map[string]string{"clientId": s.client.ID})
+	if !write("PB_CONNECT", connect) {
+		return
+	}
+
+	deliveries := make(chan []realtime.Delivery)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			ds, err := s.client.Next(ctx)
+			if err != nil {
+				return
+			}
+			select {
+			case deliveries <- ds:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+
+	tick := time.NewTicker(sseKeepAlive)
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.client.Done():
+			return
+		case <-tick.C:
+			if !write("", nil) {
+				return
+			}
+		case ds := <-deliveries:
+			for _, d := range ds {
+				data, err := json.Marshal(struct {
+					Action string          `json:"action"`
+					Record json.RawMessage `json:"record"`
+				}{d.Action, d.Record})
+				if err != nil {
+					continue
+				}
+				if !write(d.Sub, data) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// realtimeSubscribe replaces the subscriptions of an open stream and makes
+// it act as the caller of this request.
+func (h *handlers) realtimeSubscribe(c *fiber.Ctx) error {
+	if h.Realtime == nil {
+		return fiber.ErrNotFound
+	}
+	var body struct {
+		ClientID      string   `json:"clientId"`
+		Subscriptions []string `json:"subscriptions"`
+	}
+	if err := json.Unmarshal(c.Body(), &body); err != nil {
+		return collections.Errorf(collections.EINVALID, "Failed to read the request body.")
+	}
+	if body.ClientID == "" {
+		return collections.Errorf(collections.EINVALID, "The clientId is required.")
+	}
+	if len(body.Subscriptions) > sseMaxSubscriptions {
+		return collections.Errorf(collections.EINVALID, "At most %d subscriptions are allowed.", sseMaxSubscriptions)
+	}
+	v, ok := h.streams.Load(body.ClientID)
+	s, _ := v.(*sseClient)
+	if !ok || s.hub != h.Realtime {
+		return collections.Errorf(collections.ENOTFOUND, "Missing or invalid client id.")
+	}
+	id := identity(c)
+	key := sseAuthKey(id)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.authKey != "" && s.authKey != key {
+		return collections.Errorf(collections.EFORBIDDEN, "The current and the previous request authorization don't match.")
+	}
+	s.authKey = key
+	s.client.SetCaller(auth.CallerFor(id, h.Decider))
+
+	// Subscribe the new topics first, then drop the old ones, so a topic
+	// kept across calls never misses an event.
+	topics := map[string]bool{}
+	for _, t := range body.Subscriptions {
+		if t == "" || len(t) > sseMaxTopicLen || strings.ContainsAny(t, "\r\n") {
+			// Not a valid SSE event name; PocketBase would never match it either.
+			continue
+		}
+		base, _, _ := strings.Cut(t, "?") // options (query, headers) are not applied
+		if err := s.client.Subscribe(t, base); err != nil {
+			var e *collections.Error
+			if errors.As(err, &e) {
+				// An unknown collection or a malformed topic matches nothing, as
+				// in PocketBase, which accepts any topic string.
+				continue
+			}
+			return err
+		}
+		topics[t] = true
+	}
+	for t := range s.topics {
+		if !topics[t] {
+			s.client.Unsubscribe(t)
+		}
+	}
+	s.topics = topics
+	return c.SendStatus(fiber.StatusNoContent)
+}
