@@ -2,10 +2,14 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/fasthttp/websocket"
 
 	"github.com/lumbunghq/lumbung/server"
 	"github.com/lumbunghq/lumbung/server/localpg/pgtest"
@@ -69,5 +73,59 @@ func waitStatus(t *testing.T, base, path string, status int) {
 			t.Fatalf("GET %s on the other node: %d %s %v, want %d", path, got, body, err, status)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestRealtimeAcrossNodes: a write through node A reaches a WebSocket
+// subscriber on node B (the change is captured in the database and each
+// node's tailer reads it).
+func TestRealtimeAcrossNodes(t *testing.T) {
+	dsn := pgtest.NewDB(t)
+	if _, err := server.UpsertSuperuser(context.Background(), server.Config{DatabaseURL: dsn, PasswordCost: 4,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, "admin@example.com", "long enough password"); err != nil {
+		t.Fatal(err)
+	}
+	a, b := startNode(t, dsn), startNode(t, dsn)
+	token := signIn(t, a)
+	call(t, a, token, "POST", "/api/collections", `{"name": "feed", "fields": [{"name": "text", "type": "text"}]}`)
+	waitStatus(t, b, "/api/collections/feed/records", 403) // node B knows the collection
+
+	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(b, "http")+"/api/realtime", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	send := func(v string) {
+		if err := conn.WriteMessage(websocket.TextMessage, []byte(v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// read returns the next message of the given type, skipping others.
+	read := func(typ string) map[string]any {
+		t.Helper()
+		conn.SetReadDeadline(time.Now().Add(30 * time.Second)) //nolint:errcheck // a hang guard, not a timing assertion
+		for {
+			_, b, err := conn.ReadMessage()
+			if err != nil {
+				t.Fatalf("waiting for %s: %v", typ, err)
+			}
+			var m map[string]any
+			if err := json.Unmarshal(b, &m); err != nil {
+				t.Fatal(err)
+			}
+			if m["type"] == typ {
+				return m
+			}
+		}
+	}
+	read("connected")
+	send(`{"type": "auth", "token": "` + token + `"}`)
+	send(`{"type": "subscribe", "id": "s1", "topic": "feed/*"}`)
+	read("ack")
+	call(t, a, token, "POST", "/api/collections/feed/records", `{"text": "from node A"}`)
+	ev := read("event")
+	rec, _ := ev["record"].(map[string]any)
+	if ev["action"] != "create" || rec["text"] != "from node A" {
+		t.Fatalf("event on node B: %v", ev)
 	}
 }
