@@ -4,6 +4,8 @@
 //	lumbung-bench -lumbung bin/lumbung [-duration 5s] [-requests 100000]
 //	              [-concurrency 16] [-scenarios list,view] [-out bench.json]
 //
+//	              [-realtime-clients 1000] [-realtime-rate 50] [-realtime-duration 5s]
+//
 // It starts one private PostgreSQL (or uses DATABASE_URL), a Lumbung server
 // on 127.0.0.1 with a superuser, and a "bench" collection seeded with 10,000
 // records in 10 categories. The baseline runs in this process: fasthttp and a
@@ -18,6 +20,13 @@
 // under a row condition every record satisfies, so the answers are the
 // superuser's. Beside the table their condition cost is shown: Lumbung's
 // req/s as that user over its req/s as the superuser.
+//
+// The realtime scenario runs last, against Lumbung alone: it opens
+// -realtime-clients WebSocket connections as the superuser subscribed to
+// bench/*, reads the server's RSS before and with all of them idle, then
+// creates records at -realtime-rate per second for -realtime-duration and
+// prints the delivery latency of every (client, event), the events delivered
+// per second, expected vs delivered counts and the memory per connection.
 //
 // The command exits non-zero only when setup fails or it is interrupted,
 // never because of a ratio. Everything it started is stopped and its
@@ -48,6 +57,7 @@ type config struct {
 	scenarios   []string
 	durable     bool
 	out         string
+	realtime    realtimeConfig
 }
 
 func main() {
@@ -76,6 +86,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&cfg.records, "records", 10000, "records seeded into the bench collection")
 	fs.StringVar(&scenarios, "scenarios", strings.Join(scenarioNames(), ","), "comma-separated scenarios to run")
 	fs.BoolVar(&cfg.durable, "durable", false, "keep fsync and synchronous_commit on in the private PostgreSQL")
+	fs.IntVar(&cfg.realtime.clients, "realtime-clients", 1000, "WebSocket clients of the realtime scenario (0 skips it)")
+	fs.IntVar(&cfg.realtime.rate, "realtime-rate", 50, "records written per second in the realtime scenario")
+	fs.DurationVar(&cfg.realtime.duration, "realtime-duration", 5*time.Second, "how long the realtime scenario writes")
 	fs.StringVar(&cfg.out, "out", "", "also write the results as JSON to this file")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -94,6 +107,12 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return cfg, errors.New("-requests must be at least 1")
 	case cfg.records < 1:
 		return cfg, errors.New("-records must be at least 1")
+	case cfg.realtime.clients < 0:
+		return cfg, errors.New("-realtime-clients must not be negative")
+	case cfg.realtime.clients > 0 && cfg.realtime.rate < 1:
+		return cfg, errors.New("-realtime-rate must be at least 1")
+	case cfg.realtime.clients > 0 && cfg.realtime.duration <= 0:
+		return cfg, errors.New("-realtime-duration must be positive")
 	}
 	picked := map[string]bool{}
 	for _, name := range strings.Split(scenarios, ",") {

@@ -50,6 +50,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		}
 	}()
 
+	if cfg.realtime.clients > 0 {
+		// Both ends of every connection are in this machine: one descriptor
+		// here, one in lumbung, which inherits this process's limit.
+		if got := raiseFileLimit(uint64(cfg.realtime.clients) + 1024); got > 0 && got < uint64(cfg.realtime.clients)+256 {
+			say("warning: open-file limit %d is low for %d realtime clients", got, cfg.realtime.clients)
+		}
+	}
 	say("starting lumbung")
 	lb, err := startLumbung(ctx, bin, db.dsn)
 	if err != nil {
@@ -147,7 +154,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		rep.Warnings = append(rep.Warnings, "baseline: first server error: "+base.firstErr)
 	}
 
+	var rt *realtimeReport
+	if cfg.realtime.clients > 0 {
+		if rt, err = runRealtime(ctx, cfg.realtime, api, lb.addr, col.Name, lb.pid(), say); err != nil {
+			return err
+		}
+	}
+
 	rep.writeTable(stdout)
+	if rt != nil {
+		rt.writeTable(stdout)
+	}
 	if cfg.out != "" {
 		if err := rep.writeJSON(cfg.out); err != nil {
 			return fmt.Errorf("write %s: %w", cfg.out, err)
