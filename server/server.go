@@ -88,7 +88,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.hub = realtime.NewHub(realtime.HubConfig{Records: s.svc, Logger: cfg.Logger})
+	s.hub = realtime.NewHub(realtime.HubConfig{Records: s.svc, Logger: cfg.Logger, Log: postgres.NewEvents(s.db)})
 	s.app = api.New(api.Deps{
 		Collections: s.svc,
 		Auth:        s.auth,
@@ -240,10 +240,6 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 	if err != nil {
 		return err
 	}
-	s.cfg.Logger.Info("serving", "addr", "http://"+ln.Addr().String())
-	if ready != nil {
-		ready(ln.Addr().String())
-	}
 	// One connection watches schema and policy changes made by other nodes.
 	watcher, err := rbacpg.NewWatcher(rbacpg.WatcherConfig{
 		DSN:      s.dsn,
@@ -260,11 +256,19 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 	go watcher.Run(watchCtx) //nolint:errcheck // returns nil when stopped
 	go s.pruneEvents(watchCtx)
 	if s.hub != nil {
+		// Every change committed once the server says it is serving reaches
+		// subscribers: the tailer starts after the log as it is now.
+		events := postgres.NewEvents(s.db)
+		start, err := events.Last(ctx)
+		if err != nil {
+			ln.Close()
+			return err
+		}
 		tailer := realtime.NewTailer(realtime.Config{
 			DSN:     s.dsn,
 			Channel: postgres.EventsChannel,
-			Events:  postgres.NewEvents(s.db),
-			Start:   realtime.StartAtLast,
+			Events:  events,
+			Start:   start,
 			Deliver: s.hub.Publish,
 			Logger:  s.cfg.Logger,
 		})
@@ -276,6 +280,10 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 			}
 		}()
 		defer func() { stopWatching(); <-tailed }()
+	}
+	s.cfg.Logger.Info("serving", "addr", "http://"+ln.Addr().String())
+	if ready != nil {
+		ready(ln.Addr().String())
 	}
 	served := make(chan error, 1)
 	go func() { served <- s.app.Listener(ln) }()

@@ -147,16 +147,33 @@ func (h *handlers) realtimeConn(conn *websocket.Conn) {
 			ws.send(realtimeError{Type: "error", Code: "invalid", Message: "The message is not valid JSON."}) //nolint:errcheck // the read loop notices a broken connection
 			continue
 		}
-		if reply := h.realtimeHandle(ctx, client, &m); reply != nil {
+		reply, after := h.realtimeHandle(ctx, client, &m)
+		if reply != nil {
 			if err := ws.send(reply); err != nil {
 				return
 			}
 		}
+		if after != nil {
+			after()
+		}
 	}
 }
 
-// realtimeHandle answers one client message.
-func (h *handlers) realtimeHandle(ctx context.Context, client *realtime.Client, m *realtimeMessage) any {
+// realtimeHandle answers one client message; after, if not nil, runs once
+// the reply was sent.
+func (h *handlers) realtimeHandle(ctx context.Context, client *realtime.Client, m *realtimeMessage) (reply any, after func()) {
+	reply = h.realtimeReply(ctx, client, m)
+	if m.Type == "subscribe" && m.Since != nil {
+		if r, ok := reply.(map[string]string); ok && r["type"] == "ack" {
+			// The replay of a resumed subscription follows its ack.
+			after = func() { client.Start(m.ID) }
+		}
+	}
+	return reply, after
+}
+
+// realtimeReply answers one client message.
+func (h *handlers) realtimeReply(ctx context.Context, client *realtime.Client, m *realtimeMessage) any {
 	fail := func(code, msg string) any {
 		return realtimeError{Type: "error", ID: m.ID, Code: code, Message: msg}
 	}
@@ -174,10 +191,28 @@ func (h *handlers) realtimeHandle(ctx context.Context, client *realtime.Client, 
 		client.SetCaller(auth.CallerFor(id, h.Decider))
 		return map[string]string{"type": "ack", "id": m.ID}
 	case "subscribe":
-		if m.Filter != nil || m.Fields != nil || m.Expand != nil || m.Since != nil {
-			return fail("unsupported", "filter, fields, expand and since are not supported yet.")
+		if m.Fields != nil || m.Expand != nil {
+			return fail("unsupported", "fields and expand are not supported yet.")
 		}
-		if err := client.Subscribe(m.ID, m.Topic); err != nil {
+		opts := realtime.SubscribeOptions{ID: m.ID, Topic: m.Topic}
+		if m.Filter != nil && string(m.Filter) != "null" {
+			if err := json.Unmarshal(m.Filter, &opts.Filter); err != nil {
+				return fail("invalid", "filter must be a string.")
+			}
+		}
+		if m.Since != nil && string(m.Since) != "null" {
+			var since int64
+			if err := json.Unmarshal(m.Since, &since); err != nil {
+				return fail("invalid", "since must be the seq of an event (an integer).")
+			}
+			opts.Since = &since
+		}
+		switch err := client.SubscribeWith(ctx, opts); {
+		case errors.Is(err, realtime.ErrResync):
+			return fail("resync", "The events after since are no longer retained: refetch the records, then subscribe without since.")
+		case errors.Is(err, realtime.ErrNoLog):
+			return fail("unsupported", "since is not available on this server.")
+		case err != nil:
 			return fail(realtimeCode(err), collections.ErrorMessage(err))
 		}
 		return map[string]string{"type": "ack", "id": m.ID}

@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/fasthttp/websocket"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/lumbunghq/lumbung/server"
+	"github.com/lumbunghq/lumbung/server/realtime"
 )
 
 // MustServe runs e's server on a real listener until the test ends and
@@ -148,4 +150,182 @@ func TestRealtimeWebSocket(t *testing.T) {
 	check("superuser", super.events(d2.ID), []string{"d create d1", "d create d2", "m update", "d update d2b", "d delete d2b"}, "password", "tokenKey")
 	check("viewer", viewer.events(d2.ID), []string{"d create d1", "d create d2", "d update d2b", "d delete d2b"}, "secret", "password", "tokenKey")
 	check("guest", guest.events(d2.ID), []string{"d create d2", "d update d2b", "d delete d2b"}, "secret", "team", "password", "tokenKey")
+}
+
+// next reads the next event message and returns its title, action and seq.
+func (c *wsClient) next() (title, action string, seq int64) {
+	c.tb.Helper()
+	m := c.read()
+	if m["type"] != "event" {
+		c.tb.Fatalf("got %v, want an event", m)
+	}
+	rec, _ := m["record"].(map[string]any)
+	title, _ = rec["title"].(string)
+	action, _ = m["action"].(string)
+	f, _ := m["seq"].(float64)
+	return title, action, int64(f)
+}
+
+// until reads events until one titled last and returns "title action" for
+// each, failing when seqs do not increase.
+func (c *wsClient) until(last string) []string {
+	c.tb.Helper()
+	var out []string
+	prev := int64(-1)
+	for {
+		title, action, seq := c.next()
+		if seq <= prev {
+			c.tb.Fatalf("seq %d after %d (%v)", seq, prev, out)
+		}
+		prev = seq
+		out = append(out, title+" "+action)
+		if title == last {
+			return out
+		}
+	}
+}
+
+func TestRealtimeFilter(t *testing.T) {
+	var dsn string
+	e := MustEnv(t, func(c *server.Config) { c.HTTPAddr = "127.0.0.1:0"; dsn = c.DatabaseURL })
+	e.MustJSON("POST", "/api/collections", "", `{"name": "teams", "fields": [{"name": "name", "type": "text"}]}`, 200, nil)
+	e.MustJSON("POST", "/api/collections", "", `{"name": "docs", "fields": [
+		{"name": "title", "type": "text"}, {"name": "status", "type": "text"}, {"name": "n", "type": "number"},
+		{"name": "team", "type": "relation", "collectionId": "teams"}]}`, 200, nil)
+	var red, blue struct{ ID string }
+	e.MustJSON("POST", "/api/collections/teams/records", "", `{"name": "red"}`, 200, &red)
+	e.MustJSON("POST", "/api/collections/teams/records", "", `{"name": "blue"}`, 200, &blue)
+
+	addr := MustServe(t, e)
+	mustTailing(t, dsn)
+	c := MustDial(t, addr, e.token)
+	for _, bad := range []string{"status =", "nope = 1", "(status = 'a'"} {
+		m := c.call(map[string]any{"type": "subscribe", "id": "x", "topic": "docs/*", "filter": bad}, "error")
+		if m["id"] != "x" || m["code"] != "invalid" || !strings.Contains(m["message"].(string), "position") {
+			t.Errorf("filter %q: %v", bad, m)
+		}
+	}
+	c.call(map[string]any{"type": "subscribe", "id": "x", "topic": "docs/*", "filter": 1}, "error")
+	c.call(map[string]any{"type": "subscribe", "id": "x", "topic": "docs/*", "fields": "title"}, "error")
+	c.call(map[string]any{"type": "subscribe", "id": "pub", "topic": "docs/*", "filter": "status = 'published' && n > 1"}, "ack")
+	c.call(map[string]any{"type": "subscribe", "id": "red", "topic": "docs/*", "filter": "team.name = 'red' || title = 'end'"}, "ack")
+
+	post := func(body string) string {
+		var r struct{ ID string }
+		e.MustJSON("POST", "/api/collections/docs/records", "", body, 200, &r)
+		return r.ID
+	}
+	post(`{"title": "a", "status": "draft", "n": 5}`)
+	post(fmt.Sprintf(`{"title": "b", "status": "published", "n": 5, "team": %q}`, red.ID))
+	post(fmt.Sprintf(`{"title": "c", "status": "published", "n": 0, "team": %q}`, blue.ID))
+	d := post(`{"title": "d", "status": "draft", "n": 2}`)
+	e.MustJSON("PATCH", "/api/collections/docs/records/"+d, "", `{"status": "published"}`, 200, nil)
+	e.MustJSON("DELETE", "/api/collections/docs/records/"+d, "", "", 204, nil)
+	post(`{"title": "end", "status": "published", "n": 9}`)
+
+	var got []string
+	for len(got) < 6 {
+		m := c.read()
+		if m["type"] != "event" {
+			t.Fatalf("got %v", m)
+		}
+		rec, _ := m["record"].(map[string]any)
+		got = append(got, fmt.Sprintf("%s %s %s", m["sub"], rec["title"], m["action"]))
+	}
+	want := []string{"pub b create", "red b create", "pub d update", "pub d delete", "pub end create", "red end create"}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("got  %v\nwant %v", got, want)
+	}
+	c.call(map[string]any{"type": "ping"}, "pong") // nothing else was sent
+}
+
+func TestRealtimeResume(t *testing.T) {
+	var dsn string
+	e := MustEnv(t, func(c *server.Config) { c.HTTPAddr = "127.0.0.1:0"; dsn = c.DatabaseURL })
+	e.MustJSON("POST", "/api/collections", "", `{"name": "docs", "fields": [{"name": "title", "type": "text"}]}`, 200, nil)
+	e.MustJSON("PUT", "/api/rbac/collections/docs/policies", "", `{"items": [
+		{"subject": "guest", "action": "view", "condition": "title != 'hidden'"}]}`, 200, nil)
+	post := func(title string) string {
+		var r struct{ ID string }
+		e.MustJSON("POST", "/api/collections/docs/records", "", fmt.Sprintf(`{"title": %q}`, title), 200, &r)
+		return r.ID
+	}
+	addr := MustServe(t, e)
+	conn := mustTailing(t, dsn)
+
+	c := MustDial(t, addr, "")
+	c.call(map[string]any{"type": "subscribe", "id": "d", "topic": "docs/*"}, "ack")
+	post("a")
+	_, _, seen := c.next()
+	c.conn.Close()
+
+	b := post("b")
+	post("hidden")
+	e.MustJSON("PATCH", "/api/collections/docs/records/"+b, "", `{"title": "b2"}`, 200, nil)
+	post("c")
+
+	c = MustDial(t, addr, "")
+	c.call(map[string]any{"type": "subscribe", "id": "d", "topic": "docs/*", "since": seen}, "ack")
+	if got := c.until("c"); strings.Join(got, ",") != "b create,b2 update,c create" {
+		t.Fatalf("replayed %v", got)
+	}
+	// Writes racing with a resumed subscription arrive once each, in order.
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 20 {
+			post(fmt.Sprintf("w%02d", i))
+		}
+		post("end")
+	}()
+	c2 := MustDial(t, addr, "")
+	c2.call(map[string]any{"type": "subscribe", "id": "d", "topic": "docs/*", "since": seen}, "ack")
+	got1, got2 := c.until("end"), c2.until("end")
+	<-done
+	if len(got1) != 21 {
+		t.Errorf("live client got %v", got1)
+	}
+	if want := append([]string{"b create", "b2 update", "c create"}, got1...); strings.Join(got2, ",") != strings.Join(want, ",") {
+		t.Errorf("resumed client got %v\nwant %v", got2, want)
+	}
+	c2.call(map[string]any{"type": "ping"}, "pong")
+
+	// Past the retained window: resync.
+	if _, err := conn.Exec(context.Background(), "DELETE FROM _events WHERE seq <= $1", seen+1); err != nil {
+		t.Fatal(err)
+	}
+	for _, since := range []int64{0, seen - 1} {
+		m := c2.call(map[string]any{"type": "subscribe", "id": "r", "topic": "docs/*", "since": since}, "error")
+		if m["code"] != "resync" || m["id"] != "r" || !strings.Contains(m["message"].(string), "refetch") {
+			t.Errorf("since %d: %v", since, m)
+		}
+	}
+	c2.call(map[string]any{"type": "subscribe", "id": "r", "topic": "docs/*", "since": 1 << 40}, "error")
+	c2.call(map[string]any{"type": "subscribe", "id": "r", "topic": "docs/*", "since": seen + 1}, "ack")
+	if got := c2.until("c"); strings.Join(got, ",") != "b2 update,c create" {
+		t.Errorf("replayed after the pruned seqs: %v", got)
+	}
+}
+
+// mustTailing waits until the server's tailer listens on dsn (it starts
+// after the events committed before) and returns a connection to dsn.
+func mustTailing(t *testing.T, dsn string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var n int
+		if err := conn.QueryRow(context.Background(), "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", realtime.ApplicationName).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			return conn
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the tailer does not listen")
+		}
+	}
 }

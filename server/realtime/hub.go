@@ -1,13 +1,10 @@
 package realtime
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"log/slog"
-	"sort"
-	"strings"
 	"sync"
 
 	"github.com/lumbunghq/lumbung/collections"
@@ -31,6 +28,12 @@ type HubConfig struct {
 	Queue int
 	// Logger receives unexpected errors. Default slog.Default().
 	Logger *slog.Logger
+	// Log is the change log subscriptions resume from (postgres.Events);
+	// nil: subscriptions cannot ask for past events (ErrNoLog).
+	Log Source
+	// ReplayBatch is how many events one read of a resumed subscription
+	// takes from Log. Default 500.
+	ReplayBatch int
 }
 
 // Hub fans committed record changes out to the clients of one node.
@@ -53,6 +56,9 @@ func NewHub(cfg HubConfig) *Hub {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.ReplayBatch <= 0 {
+		cfg.ReplayBatch = 500
+	}
 	return &Hub{cfg: cfg, clients: map[string]*Client{}}
 }
 
@@ -66,7 +72,8 @@ func (h *Hub) Connect(caller collections.Caller) (*Client, error) {
 		hub:   h,
 		queue: make(chan Event, h.cfg.Queue),
 		done:  make(chan struct{}),
-		subs:  map[string]subscription{},
+		kick:  make(chan struct{}, 1),
+		subs:  map[string]*subscription{},
 	}
 	c.caller = caller
 	h.mu.Lock()
@@ -132,13 +139,6 @@ func newClientID() string {
 	return hex.EncodeToString(b)
 }
 
-// subscription is one topic of a client: every record of a collection
-// (record == "") or one record.
-type subscription struct {
-	collectionID string
-	record       string
-}
-
 // Client is one connection's view of the hub.
 type Client struct {
 	// ID names the client in the connected message.
@@ -147,10 +147,14 @@ type Client struct {
 
 	queue chan Event
 	done  chan struct{}
+	kick  chan struct{} // a resumed subscription may start replaying
+	// held are live events taken from queue while a replay was pending,
+	// oldest first; only Next uses it.
+	held []Event
 
 	mu     sync.Mutex
 	caller collections.Caller
-	subs   map[string]subscription
+	subs   map[string]*subscription
 	reason string
 }
 
@@ -159,54 +163,6 @@ func (c *Client) SetCaller(caller collections.Caller) {
 	c.mu.Lock()
 	c.caller = caller
 	c.mu.Unlock()
-}
-
-// Subscribe adds (or replaces) subscription id on topic "<collection>/*"
-// or "<collection>/<record id>"; the collection is named by name or id.
-func (c *Client) Subscribe(id, topic string) error {
-	if id == "" {
-		return collections.Errorf(collections.EINVALID, "A subscription needs an id.")
-	}
-	name, rec, ok := strings.Cut(topic, "/")
-	if !ok || name == "" || rec == "" {
-		return collections.Errorf(collections.EINVALID, "The topic must be \"<collection>/*\" or \"<collection>/<id>\".")
-	}
-	col, ok := c.hub.cfg.Records.Collection(name)
-	if !ok {
-		return collections.Errorf(collections.ENOTFOUND, "Missing collection %q.", name)
-	}
-	if rec == "*" {
-		rec = ""
-	}
-	c.mu.Lock()
-	c.subs[id] = subscription{collectionID: col.ID, record: rec}
-	c.mu.Unlock()
-	return nil
-}
-
-// Unsubscribe removes subscription id and reports whether it existed.
-func (c *Client) Unsubscribe(id string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	_, ok := c.subs[id]
-	delete(c.subs, id)
-	return ok
-}
-
-// wants reports whether any subscription of c covers e.
-func (c *Client) wants(e Event) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, s := range c.subs {
-		if s.matches(e) {
-			return true
-		}
-	}
-	return false
-}
-
-func (s subscription) matches(e Event) bool {
-	return s.collectionID == e.CollectionID && (s.record == "" || s.record == e.RecordID)
 }
 
 // Done is closed when the client is disconnected.
@@ -244,48 +200,3 @@ type Delivery struct {
 
 // ErrDisconnected is returned by Next once the client was closed.
 var ErrDisconnected = errors.New("realtime: client disconnected")
-
-// Next waits for the next queued event the client may see and returns one
-// Delivery per subscription that covers it. Events the client may not view
-// are dropped silently.
-func (c *Client) Next(ctx context.Context) ([]Delivery, error) {
-	for {
-		var e Event
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-c.done:
-			return nil, ErrDisconnected
-		case e = <-c.queue:
-		}
-		c.mu.Lock()
-		caller := c.caller
-		var subs []string
-		for id, s := range c.subs {
-			if s.matches(e) {
-				subs = append(subs, id)
-			}
-		}
-		c.mu.Unlock()
-		sort.Strings(subs)
-		if len(subs) == 0 {
-			continue
-		}
-		body, err := c.hub.render(ctx, caller, e)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			c.hub.cfg.Logger.Error("realtime: render event", "seq", e.Seq, "err", err)
-			continue
-		}
-		if body == nil {
-			continue
-		}
-		out := make([]Delivery, len(subs))
-		for i, id := range subs {
-			out[i] = Delivery{Sub: id, Action: e.Action, Record: body, Seq: e.Seq}
-		}
-		return out, nil
-	}
-}

@@ -1,0 +1,405 @@
+package realtime
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/lumbunghq/lumbung/collections"
+	"github.com/lumbunghq/lumbung/collections/filter"
+)
+
+// ErrResync is returned by SubscribeWith when the events after Since are
+// no longer all in the log: the client has to refetch what it shows.
+var ErrResync = errors.New("realtime: the events after since are no longer retained; refetch the records and subscribe without since")
+
+// ErrNoLog is returned by SubscribeWith for Since when the hub has no Log.
+var ErrNoLog = errors.New("realtime: resuming from a seq is not available")
+
+// SubscribeOptions describe one subscription.
+type SubscribeOptions struct {
+	// ID names the subscription; subscribing an existing id replaces it.
+	ID string
+	// Topic is "<collection>/*" or "<collection>/<record id>"; the
+	// collection is named by name or id.
+	Topic string
+	// Filter, when set, is a filter expression every delivered record
+	// matches (the row of the event: the old one for deletes).
+	Filter string
+	// Since, when set, replays the logged events after this seq before
+	// the live ones. The replay starts once Start(ID) is called.
+	Since *int64
+}
+
+// subscription is one topic of a client: every record of a collection
+// (record == "") or one record, optionally narrowed by a filter.
+type subscription struct {
+	collectionID string
+	record       string
+	filter       string
+	expr         filter.Expr
+
+	// after: live events with seq <= after were or will be replayed.
+	after int64
+	// replaying is set while the events after cursor are still to be
+	// read from the log; started once the replay may begin.
+	replaying bool
+	started   bool
+	cursor    int64
+}
+
+func (s *subscription) matches(e Event) bool {
+	return s.collectionID == e.CollectionID && (s.record == "" || s.record == e.RecordID)
+}
+
+// Subscribe adds (or replaces) subscription id on topic "<collection>/*"
+// or "<collection>/<record id>"; the collection is named by name or id.
+func (c *Client) Subscribe(id, topic string) error {
+	return c.SubscribeWith(context.Background(), SubscribeOptions{ID: id, Topic: topic})
+}
+
+// SubscribeWith adds (or replaces) a subscription. A filter that does not
+// parse or names a field the client may not read is an EINVALID error with
+// its position. With Since it returns ErrResync when events after Since
+// were pruned, and ErrNoLog without a Log; the replay then waits for
+// Start(opts.ID), so that an acknowledgement can be sent first, and live
+// events of the client are held until it has caught up.
+func (c *Client) SubscribeWith(ctx context.Context, opts SubscribeOptions) error {
+	if opts.ID == "" {
+		return collections.Errorf(collections.EINVALID, "A subscription needs an id.")
+	}
+	name, rec, ok := strings.Cut(opts.Topic, "/")
+	if !ok || name == "" || rec == "" {
+		return collections.Errorf(collections.EINVALID, "The topic must be \"<collection>/*\" or \"<collection>/<id>\".")
+	}
+	col, ok := c.hub.cfg.Records.Collection(name)
+	if !ok {
+		return collections.Errorf(collections.ENOTFOUND, "Missing collection %q.", name)
+	}
+	if rec == "*" {
+		rec = ""
+	}
+	s := &subscription{collectionID: col.ID, record: rec}
+	if opts.Filter != "" {
+		expr, err := filter.Parse(opts.Filter)
+		if err != nil {
+			return err
+		}
+		c.mu.Lock()
+		caller := c.caller
+		c.mu.Unlock()
+		// Compiling checks the fields and the caller's right to read them.
+		if _, err := filter.Eval(expr, c.hub.filterEnv(caller, col), map[string]any{}); err != nil && !errors.Is(err, filter.ErrNeedsDatabase) {
+			return err
+		}
+		s.filter, s.expr = opts.Filter, expr
+	}
+	if opts.Since != nil {
+		if err := c.hub.checkSince(ctx, *opts.Since); err != nil {
+			return err
+		}
+		s.replaying, s.cursor, s.after = true, *opts.Since, *opts.Since
+	}
+	c.mu.Lock()
+	c.subs[opts.ID] = s
+	c.mu.Unlock()
+	return nil
+}
+
+// checkSince reports whether every event after since is still in the log.
+func (h *Hub) checkSince(ctx context.Context, since int64) error {
+	if h.cfg.Log == nil {
+		return ErrNoLog
+	}
+	if since < 0 {
+		return collections.Errorf(collections.EINVALID, "since must be a seq (0 or more).")
+	}
+	last, err := h.cfg.Log.Last(ctx)
+	if err != nil {
+		return err
+	}
+	if since > last {
+		return collections.Errorf(collections.EINVALID, "since is ahead of the change log.")
+	}
+	oldest, err := h.cfg.Log.After(ctx, 0, 1)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(oldest) > 0 && oldest[0].Seq > since+1:
+		// Events between since and the oldest retained one were pruned
+		// (or rolled back: a seq gap cannot tell which, so resync).
+		return ErrResync
+	case len(oldest) == 0 && last > since:
+		// Nothing retained below the horizon, yet seqs were used after since.
+		return ErrResync
+	}
+	return nil
+}
+
+// Start lets the replay of resumed subscription id begin.
+func (c *Client) Start(id string) {
+	c.mu.Lock()
+	if s, ok := c.subs[id]; ok {
+		s.started = true
+	}
+	c.mu.Unlock()
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Unsubscribe removes subscription id and reports whether it existed.
+func (c *Client) Unsubscribe(id string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.subs[id]
+	delete(c.subs, id)
+	if ok {
+		select {
+		case c.kick <- struct{}{}:
+		default:
+		}
+	}
+	return ok
+}
+
+// wants reports whether any subscription of c covers e.
+func (c *Client) wants(e Event) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, s := range c.subs {
+		if s.matches(e) {
+			return true
+		}
+	}
+	return false
+}
+
+// Next waits for the next event the client may see and returns one
+// Delivery per subscription that covers it. Events the client may not view
+// or that fail a subscription's filter are dropped silently. Resumed
+// subscriptions are replayed from the log first, a page at a time, while
+// live events stay queued; a live event a replay already covered is not
+// delivered again.
+func (c *Client) Next(ctx context.Context) ([]Delivery, error) {
+	for {
+		c.mu.Lock()
+		var replayID string
+		var replay *subscription
+		waiting := false
+		for id, s := range c.subs {
+			if !s.replaying {
+				continue
+			}
+			if !s.started {
+				waiting = true
+				continue
+			}
+			if replay == nil || id < replayID {
+				replayID, replay = id, s
+			}
+		}
+		c.mu.Unlock()
+		if replay != nil {
+			ds, err := c.replayPage(ctx, replayID, replay)
+			if err != nil {
+				return nil, err
+			}
+			if len(ds) > 0 {
+				return ds, nil
+			}
+			continue
+		}
+		var queue chan Event
+		if !waiting {
+			queue = c.queue
+		}
+		var e Event
+		if len(c.held) > 0 && !waiting {
+			e, c.held = c.held[0], c.held[1:]
+		} else {
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-c.done:
+				return nil, ErrDisconnected
+			case <-c.kick:
+				continue
+			case e = <-queue:
+			}
+		}
+		c.mu.Lock()
+		if c.replayPending() {
+			// A resumed subscription arrived while waiting: its replay
+			// goes first, this event waits.
+			c.mu.Unlock()
+			c.held = append(c.held, e)
+			continue
+		}
+		caller := c.caller
+		var ids []string
+		for id, s := range c.subs {
+			if s.matches(e) && e.Seq > s.after {
+				ids = append(ids, id)
+			}
+		}
+		subs := make([]*subscription, len(ids))
+		sort.Strings(ids)
+		for i, id := range ids {
+			subs[i] = c.subs[id]
+		}
+		c.mu.Unlock()
+		if len(ids) == 0 {
+			continue
+		}
+		out, err := c.deliveries(ctx, caller, e, ids, subs)
+		if err != nil {
+			return nil, err
+		}
+		if len(out) > 0 {
+			return out, nil
+		}
+	}
+}
+
+// replayPending reports whether a subscription still replays; c.mu is held.
+func (c *Client) replayPending() bool {
+	for _, s := range c.subs {
+		if s.replaying {
+			return true
+		}
+	}
+	return false
+}
+
+// replayPage reads the next page of the log for subscription s (named id)
+// and returns what it delivers. A short page ends the replay: the log was
+// read up to a horizon at or past the tailer's, so every later event
+// reaches the client live.
+func (c *Client) replayPage(ctx context.Context, id string, s *subscription) ([]Delivery, error) {
+	c.mu.Lock()
+	cursor, caller := s.cursor, c.caller
+	c.mu.Unlock()
+	batch := c.hub.cfg.ReplayBatch
+	evs, err := c.hub.cfg.Log.After(ctx, cursor, batch)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		c.hub.cfg.Logger.Error("realtime: replay events", "after", cursor, "err", err)
+		if !sleep(ctx, 100*time.Millisecond) {
+			return nil, ctx.Err()
+		}
+		return nil, nil
+	}
+	var out []Delivery
+	for _, e := range evs {
+		cursor = e.Seq
+		if !s.matches(e) {
+			continue
+		}
+		ds, err := c.deliveries(ctx, caller, e, []string{id}, []*subscription{s})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ds...)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.subs[id] != s {
+		return nil, nil // unsubscribed or replaced meanwhile
+	}
+	s.cursor, s.after = cursor, cursor
+	if len(evs) < batch {
+		s.replaying = false
+	}
+	return out, nil
+}
+
+// deliveries renders e for caller once and returns a Delivery for each of
+// subs (named ids) whose filter it passes. Unexpected errors are logged
+// and the event dropped; only a cancelled ctx is returned.
+func (c *Client) deliveries(ctx context.Context, caller collections.Caller, e Event, ids []string, subs []*subscription) ([]Delivery, error) {
+	body, err := c.hub.render(ctx, caller, e)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		c.hub.cfg.Logger.Error("realtime: render event", "seq", e.Seq, "err", err)
+		return nil, nil
+	}
+	if body == nil {
+		return nil, nil
+	}
+	var out []Delivery
+	for i, s := range subs {
+		if s.expr != nil {
+			ok, err := c.hub.passes(ctx, caller, e, s)
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil, ctx.Err()
+				}
+				c.hub.cfg.Logger.Error("realtime: filter event", "seq", e.Seq, "sub", ids[i], "err", err)
+			}
+			if !ok {
+				continue
+			}
+		}
+		out = append(out, Delivery{Sub: ids[i], Action: e.Action, Record: body, Seq: e.Seq})
+	}
+	return out, nil
+}
+
+// filterEnv is what subscription filters of caller on col compile against.
+func (h *Hub) filterEnv(caller collections.Caller, col *collections.Collection) filter.Env {
+	env := filter.Env{
+		Root:    col,
+		Schema:  h.cfg.Records,
+		Now:     time.Now().UTC(),
+		CanRead: h.cfg.Records.RecordsAs(caller).Readable,
+	}
+	if caller != nil {
+		env.Auth = caller.Auth()
+	}
+	return env
+}
+
+// passes reports whether the row of e matches the filter of s. The row is
+// judged in memory; a filter that needs the database is checked against
+// the record as it is now (a deleted record then does not match).
+func (h *Hub) passes(ctx context.Context, caller collections.Caller, e Event, s *subscription) (bool, error) {
+	col, ok := h.cfg.Records.Collection(e.CollectionID)
+	if !ok {
+		return false, nil
+	}
+	row := e.New
+	if e.Action == "delete" {
+		row = e.Old
+	}
+	rec, err := decodeRow(col, row)
+	if err != nil {
+		return false, err
+	}
+	env := h.filterEnv(caller, col)
+	ok, err = filter.Eval(s.expr, env, rec.Data)
+	if !errors.Is(err, filter.ErrNeedsDatabase) {
+		if collections.ErrorCode(err) == collections.EINVALID {
+			// No longer valid for the caller (e.g. after a new auth).
+			return false, nil
+		}
+		return ok, err
+	}
+	if e.Action == "delete" {
+		return false, nil
+	}
+	ids, err := h.cfg.Records.RecordsAs(caller).Matching(ctx, col, []string{e.RecordID},
+		&collections.Scope{Conditions: []string{s.filter}, Auth: env.Auth, Now: env.Now})
+	if err != nil {
+		return false, err
+	}
+	return len(ids) == 1, nil
+}
