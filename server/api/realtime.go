@@ -89,6 +89,7 @@ func (h *handlers) realtimeConn(conn *websocket.Conn) {
 		conn.Close()
 		return
 	}
+	client.SetEnterLeave(true)
 	// The connection is recycled when this function returns, so both
 	// goroutines below must have finished by then (deferred calls run last
 	// registered first: cancel, close the client, wait).

@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -232,11 +233,80 @@ func TestRealtimeFilter(t *testing.T) {
 		rec, _ := m["record"].(map[string]any)
 		got = append(got, fmt.Sprintf("%s %s %s", m["sub"], rec["title"], m["action"]))
 	}
-	want := []string{"pub b create", "red b create", "pub d update", "pub d delete", "pub end create", "red end create"}
+	want := []string{"pub b create", "red b create", "pub d enter", "pub d delete", "pub end create", "red end create"}
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("got  %v\nwant %v", got, want)
 	}
 	c.call(map[string]any{"type": "ping"}, "pong") // nothing else was sent
+}
+
+func TestRealtimeEnterLeave(t *testing.T) {
+	var dsn string
+	e := MustEnv(t, func(c *server.Config) { c.HTTPAddr = "127.0.0.1:0"; dsn = c.DatabaseURL })
+	e.MustJSON("POST", "/api/collections", "", `{"name": "docs", "fields": [
+		{"name": "title", "type": "text"}, {"name": "secret", "type": "text"},
+		{"name": "status", "type": "select", "values": ["draft", "published"]}, {"name": "team", "type": "text"}]}`, 200, nil)
+	e.MustJSON("PUT", "/api/rbac/collections/docs/policies", "", `{"items": [
+		{"subject": "guest", "action": "view", "condition": "status = 'published'", "fields": ["title", "status"]}]}`, 200, nil)
+	addr := MustServe(t, e)
+	mustTailing(t, dsn)
+	guest := MustDial(t, addr, "")
+	guest.call(map[string]any{"type": "subscribe", "id": "d", "topic": "docs/*"}, "ack")
+	super := MustDial(t, addr, e.token)
+	super.call(map[string]any{"type": "subscribe", "id": "red", "topic": "docs/*", "filter": "team = 'red'"}, "ack")
+
+	var d struct{ ID string }
+	e.MustJSON("POST", "/api/collections/docs/records", "", `{"title": "a", "secret": "s", "status": "draft", "team": "blue"}`, 200, &d)
+	patch := func(body string) {
+		e.MustJSON("PATCH", "/api/collections/docs/records/"+d.ID, "", body, 200, nil)
+	}
+	patch(`{"title": "b"}`)                    // a draft stays a draft
+	patch(`{"status": "published"}`)           // guest: enter
+	patch(`{"status": "draft", "title": "c"}`) // guest: leave (as it was: b, published)
+	patch(`{"title": "d"}`)                    // a draft stays a draft
+	patch(`{"team": "red"}`)                   // red: enter
+	patch(`{"title": "e"}`)                    // red: update
+	patch(`{"team": "blue", "title": "f"}`)    // red: leave (as it was: e, red)
+	patch(`{"title": "g"}`)                    // not red either way
+	e.MustJSON("POST", "/api/collections/docs/records", "", `{"title": "end", "status": "published", "team": "red"}`, 200, nil)
+
+	read := func(c *wsClient) []string {
+		t.Helper()
+		var out []string
+		for {
+			m := c.read()
+			if m["type"] != "event" {
+				t.Fatalf("got %v", m)
+			}
+			rec, _ := m["record"].(map[string]any)
+			keys := make([]string, 0, len(rec))
+			for k := range rec {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			out = append(out, fmt.Sprintf("%s %s %v %v %v %v", m["sub"], m["action"], rec["title"], rec["status"], rec["team"], keys))
+			if rec["title"] == "end" {
+				c.call(map[string]any{"type": "ping"}, "pong") // nothing else was sent
+				return out
+			}
+		}
+	}
+	guestWant := []string{
+		"d enter b published <nil> [collectionId collectionName id status title]",
+		"d leave b published <nil> [collectionId collectionName id status title]",
+		"d create end published <nil> [collectionId collectionName id status title]",
+	}
+	if got := read(guest); strings.Join(got, "\n") != strings.Join(guestWant, "\n") {
+		t.Errorf("guest got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(guestWant, "\n"))
+	}
+	var superGot []string
+	for _, ev := range read(super) {
+		superGot = append(superGot, strings.Join(strings.Fields(ev)[:5], " "))
+	}
+	superWant := []string{"red enter d draft red", "red update e draft red", "red leave e draft red", "red create end published red"}
+	if strings.Join(superGot, ",") != strings.Join(superWant, ",") {
+		t.Errorf("superuser got %v\nwant %v", superGot, superWant)
+	}
 }
 
 func TestRealtimeResume(t *testing.T) {

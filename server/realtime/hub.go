@@ -156,6 +156,22 @@ type Client struct {
 	caller collections.Caller
 	subs   map[string]*subscription
 	reason string
+	// enterLeave: updates that make a record start or stop matching a
+	// subscription are delivered as "enter" or "leave" (SetEnterLeave).
+	enterLeave bool
+}
+
+// SetEnterLeave turns on (or off) the "enter" and "leave" actions: an
+// update after which a record starts to match a subscription (the
+// client's view access and the subscription's filter) is delivered as
+// "enter" with the new record, one after which it stops matching as
+// "leave" with the old record as the client could see it. When either side
+// can only be judged in the database the update is delivered as today.
+// Off by default: the client gets "create", "update" and "delete" only.
+func (c *Client) SetEnterLeave(on bool) {
+	c.mu.Lock()
+	c.enterLeave = on
+	c.mu.Unlock()
 }
 
 // SetCaller changes who the client acts as (nil: a superuser).

@@ -124,3 +124,43 @@ func TestHubDeleteIsJudgedFromTheOldRow(t *testing.T) {
 		t.Fatalf("denied client got %+v", ds)
 	}
 }
+
+func TestHubEnterLeaveIsOptIn(t *testing.T) {
+	h, svc := MustHub(t, 16)
+	col, _ := svc.Collection("items")
+	caller := rule{acc: collections.Access{Allowed: true, Conditions: []string{"n > 5"}, Fields: []string{"name"}}}
+	plain := MustClient(t, h, caller, "items/*")
+	on := MustClient(t, h, caller, "items/*")
+	on.SetEnterLeave(true)
+	row := func(n int) json.RawMessage {
+		b, _ := json.Marshal(map[string]any{"id": "r1", "name": "x", "n": n})
+		return b
+	}
+	// 1→7 enters, 7→8 stays, 8→2 leaves, 2→3 stays hidden.
+	for i, ns := range [][2]int{{1, 7}, {7, 8}, {8, 2}, {2, 3}} {
+		h.Publish(realtime.Event{Seq: int64(i + 1), CollectionID: col.ID, Action: "update", RecordID: "r1", Old: row(ns[0]), New: row(ns[1])})
+	}
+	h.Publish(realtime.Event{Seq: 5, CollectionID: col.ID, Action: "delete", RecordID: "r1", Old: row(9)})
+	var got []string
+	for len(got) < 4 {
+		for _, d := range next(t, on) {
+			got = append(got, d.Action+" "+string(d.Record))
+		}
+	}
+	want := []string{`enter {"collectionId":"` + col.ID + `","collectionName":"items","id":"r1","name":"x"}`,
+		`update {"collectionId":"` + col.ID + `","collectionName":"items","id":"r1","name":"x"}`,
+		`leave {"collectionId":"` + col.ID + `","collectionName":"items","id":"r1","name":"x"}`,
+		`delete {"collectionId":"` + col.ID + `","collectionName":"items","id":"r1","name":"x"}`}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	got = nil
+	for len(got) < 3 {
+		for _, d := range next(t, plain) {
+			got = append(got, d.Action)
+		}
+	}
+	if strings.Join(got, ",") != "update,update,delete" {
+		t.Errorf("without enter/leave got %v", got)
+	}
+}

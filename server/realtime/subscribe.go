@@ -322,8 +322,17 @@ func (c *Client) replayPage(ctx context.Context, id string, s *subscription) ([]
 
 // deliveries renders e for caller once and returns a Delivery for each of
 // subs (named ids) whose filter it passes. Unexpected errors are logged
-// and the event dropped; only a cancelled ctx is returned.
+// and the event dropped; only a cancelled ctx is returned. With enter and
+// leave on, an update is judged on both its rows first (transitions).
 func (c *Client) deliveries(ctx context.Context, caller collections.Caller, e Event, ids []string, subs []*subscription) ([]Delivery, error) {
+	c.mu.Lock()
+	enterLeave := c.enterLeave
+	c.mu.Unlock()
+	if enterLeave && e.Action == "update" && len(e.Old) > 0 && len(e.New) > 0 {
+		if out, handled, err := c.transitions(ctx, caller, e, ids, subs); handled {
+			return out, err
+		}
+	}
 	body, err := c.hub.render(ctx, caller, e)
 	if err != nil {
 		if ctx.Err() != nil {
