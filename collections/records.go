@@ -3,6 +3,7 @@ package collections
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -61,9 +62,7 @@ func (r *Records) List(ctx context.Context, c *Collection, q Query) (*Page, erro
 		return nil, err
 	}
 	q.Scope = scope
-	if r.caller != nil {
-		q.CanRead = r.canRead
-	}
+	q.CanRead = r.canRead
 	page, err := r.store.List(ctx, r.svc, c, q)
 	if err != nil {
 		return nil, err
@@ -293,7 +292,7 @@ func (r *Records) checkRelations(ctx context.Context, c *Collection, rec, old *R
 			continue
 		}
 		ids := IDs(rec.Data[f.Name])
-		if len(ids) == 0 || (old != nil && equalIDs(ids, IDs(old.Data[f.Name]))) {
+		if len(ids) == 0 || (old != nil && slices.Equal(ids, IDs(old.Data[f.Name]))) {
 			continue
 		}
 		target, ok := r.svc.Collection(o.CollectionID)
@@ -309,18 +308,6 @@ func (r *Records) checkRelations(ctx context.Context, c *Collection, rec, old *R
 		}
 	}
 	return nil
-}
-
-func equalIDs(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // fillAuth hashes a new password and rotates the token key when it changes,
@@ -399,12 +386,12 @@ func applyModifiers(f *Field, rec *Record, input map[string]any) *FieldError {
 				next = append(append([]string{}, cur...), items...)
 			default:
 				for _, id := range cur {
-					if !contains(items, id) {
+					if !slices.Contains(items, id) {
 						next = append(next, id)
 					}
 				}
 			}
-			v, ferr := f.Options.Prepare(toAnyList(next))
+			v, ferr := f.Options.Prepare(next)
 			if ferr != nil {
 				return ferr
 			}
@@ -414,21 +401,4 @@ func applyModifiers(f *Field, rec *Record, input map[string]any) *FieldError {
 		}
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func toAnyList(list []string) []any {
-	out := make([]any, len(list))
-	for i, s := range list {
-		out[i] = s
-	}
-	return out
 }

@@ -27,10 +27,17 @@ func (r *Records) decide(c *Collection, action string, now time.Time) (Access, *
 
 // canRead tells filters and sorts which fields the caller may name: fields
 // it may view, on the listed collection and on every related one a path
-// passes through.
+// passes through. The system and superusers may name hidden fields too;
+// nobody may name secrets.
 func (r *Records) canRead(c *Collection, field string) bool {
 	f, ok := c.Field(field)
-	if ok && (f.Hidden || f.Secret(c)) {
+	if ok && f.Secret(c) {
+		return false
+	}
+	if r.caller == nil {
+		return true
+	}
+	if ok && f.Hidden {
 		return false
 	}
 	acc := r.caller.Access(c, ActionView)
@@ -141,10 +148,6 @@ func (r *Record) canShow(field string) bool {
 // Readable reports whether the caller may read a field of c: what the
 // "fields" parameter, filters and sorts may name.
 func (r *Records) Readable(c *Collection, field string) bool {
-	if r.caller == nil {
-		f, ok := c.Field(field)
-		return ok && !f.Secret(c)
-	}
 	_, ok := c.Field(field)
 	return ok && r.canRead(c, field)
 }

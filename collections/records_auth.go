@@ -46,16 +46,9 @@ func (r *Records) MarkVerified(ctx context.Context, c *Collection, id string) er
 // hashed) and a new token key, ending every session, and marks the record
 // verified: the reset link reached its address.
 func (r *Records) ResetPassword(ctx context.Context, c *Collection, id, password string) error {
-	f, ok := c.Field("password")
-	if !ok {
-		return Errorf(EINVALID, "%q has no password field.", c.Name)
-	}
-	v, ferr := f.Options.Prepare(password)
-	if ferr == nil && IsEmpty(v) {
-		ferr = &FieldError{"validation_required", "Cannot be blank."}
-	}
-	if ferr != nil {
-		return Invalid("Failed to reset the password.", map[string]FieldError{"password": *ferr})
+	v, err := prepareRequired(c, "password", password, "Failed to reset the password.")
+	if err != nil {
+		return err
 	}
 	if r.svc.hash == nil {
 		return fmt.Errorf("collections: no password hasher configured")
@@ -73,21 +66,31 @@ func (r *Records) ResetPassword(ctx context.Context, c *Collection, id, password
 // ChangeEmail sets a confirmed new email (checked by the email field) and
 // a new token key, ending the sessions signed in under the old address.
 func (r *Records) ChangeEmail(ctx context.Context, c *Collection, id, email string) error {
-	f, ok := c.Field("email")
-	if !ok {
-		return Errorf(EINVALID, "%q has no email field.", c.Name)
-	}
-	v, ferr := f.Options.Prepare(email)
-	if ferr == nil && IsEmpty(v) {
-		ferr = &FieldError{"validation_required", "Cannot be blank."}
-	}
-	if ferr != nil {
-		return Invalid("Failed to change the email.", map[string]FieldError{"email": *ferr})
+	v, err := prepareRequired(c, "email", email, "Failed to change the email.")
+	if err != nil {
+		return err
 	}
 	return r.updateAuth(ctx, c, id, func(rec *Record) error {
 		rec.Data["email"], rec.Data["tokenKey"], rec.Data["verified"] = v, randomString(50), true
 		return nil
 	})
+}
+
+// prepareRequired checks a non-empty value for field name of c with the
+// field's own rules, failing with message and the field's error.
+func prepareRequired(c *Collection, name string, value any, message string) (any, error) {
+	f, ok := c.Field(name)
+	if !ok {
+		return nil, Errorf(EINVALID, "%q has no %s field.", c.Name, name)
+	}
+	v, ferr := f.Options.Prepare(value)
+	if ferr == nil && IsEmpty(v) {
+		ferr = &FieldError{"validation_required", "Cannot be blank."}
+	}
+	if ferr != nil {
+		return nil, Invalid(message, map[string]FieldError{name: *ferr})
+	}
+	return v, nil
 }
 
 // updateAuth applies change to auth record id in one transaction, bumping

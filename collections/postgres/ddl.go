@@ -7,26 +7,16 @@ import (
 	"github.com/lumbunghq/lumbung/collections"
 )
 
-// columnType is the SQL type and constraints of a field's column.
+// columnType is the SQL type and constraints of a field's column: the
+// storage's type, NOT NULL with its empty value as default where it has one.
 func columnType(f *collections.Field) string {
 	if f.Name == "id" {
 		return "text PRIMARY KEY"
 	}
-	switch f.Storage() {
-	case collections.StorageNumber:
-		return "double precision NOT NULL DEFAULT 0"
-	case collections.StorageBool:
-		return "boolean NOT NULL DEFAULT false"
-	case collections.StorageTime:
-		return "timestamptz"
-	case collections.StorageJSON:
-		return "jsonb"
-	case collections.StorageTextArray:
-		return "text[] NOT NULL DEFAULT '{}'"
-	case collections.StorageRef:
-		return "text"
+	if def := columnDefault(f.Storage()); def != "" {
+		return sqlType(f.Storage()) + " NOT NULL DEFAULT " + def
 	}
-	return "text NOT NULL DEFAULT ''"
+	return sqlType(f.Storage())
 }
 
 // sqlType is the bare SQL type of a storage.

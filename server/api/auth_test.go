@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"strings"
 	"sync"
@@ -78,29 +76,6 @@ func MustSignIn(tb testing.TB, e *env, collection, identity, password string) st
 	e.MustJSON("POST", "/api/collections/"+collection+"/auth-with-password", "-",
 		fmt.Sprintf(`{"identity": %q, "password": %q}`, identity, password), 200, &out)
 	return out.Token
-}
-
-// DoFull sends a request and returns the whole response.
-func (e *env) DoFull(method, url, token, body string) (*http.Response, string) {
-	e.tb.Helper()
-	req := httptest.NewRequest(method, url, strings.NewReader(body))
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	switch token {
-	case "":
-		req.Header.Set("Authorization", e.token)
-	case "-":
-	default:
-		req.Header.Set("Authorization", token)
-	}
-	res, err := e.srv.App().Test(req, -1)
-	if err != nil {
-		e.tb.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res, string(b)
 }
 
 // linkToken returns the token of the first link to the dashboard page in

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -89,7 +90,7 @@ func (h *handlers) explain(c *fiber.Ctx) error {
 	}
 	caller := auth.CallerFor(who, h.Decider)
 	if who == nil && subject != "" {
-		caller = roleCaller{subject: subject, decider: h.Decider}
+		caller = auth.SubjectCaller(subject, h.Decider)
 	}
 	if d.Allowed && !d.Unconditional {
 		out.SQLCondition, out.SQLArgs, err = conditionSQL(h.Collections, col, d.Conditions, caller.Auth())
@@ -99,7 +100,7 @@ func (h *handlers) explain(c *fiber.Ctx) error {
 	}
 	if d.Allowed {
 		for _, f := range col.Fields {
-			if !f.Secret(col) && (d.Fields == nil || contains(d.Fields, f.Name) || f.Name == "id") {
+			if !f.Secret(col) && (d.Fields == nil || slices.Contains(d.Fields, f.Name) || f.Name == "id") {
 				out.ReadableFields = append(out.ReadableFields, f.Name)
 			}
 		}
@@ -149,32 +150,4 @@ func conditionSQL(l collections.Lookup, col *collections.Collection, conds []str
 		args = append(args, a...)
 	}
 	return strings.Join(parts, " OR "), args, nil
-}
-
-// roleCaller simulates a signed-in user holding one role.
-type roleCaller struct {
-	subject string
-	decider auth.Decider
-}
-
-func (r roleCaller) Access(c *collections.Collection, action string) collections.Access {
-	d := r.decider.Decide(r.subject, c.ID, action)
-	acc := collections.Access{Allowed: d.Allowed, Fields: d.Fields}
-	if d.Allowed && !d.Unconditional {
-		acc.Conditions = d.Conditions
-	}
-	return acc
-}
-
-func (r roleCaller) Auth() map[string]any {
-	return map[string]any{"id": "", "roles": r.decider.RolesOf(r.subject)}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
@@ -68,6 +69,14 @@ func MustEnv(tb testing.TB, opts ...func(*server.Config)) *env {
 // none, or another token) and returns status and body.
 func (e *env) Do(method, url, token, body string) (int, string) {
 	e.tb.Helper()
+	res, b := e.DoFull(method, url, token, body)
+	return res.StatusCode, b
+}
+
+// DoFull sends a request (with the superuser token unless token is "-" for
+// none, or another token) and returns the whole response and its body.
+func (e *env) DoFull(method, url, token, body string) (*http.Response, string) {
+	e.tb.Helper()
 	req := httptest.NewRequest(method, url, strings.NewReader(body))
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
@@ -85,7 +94,7 @@ func (e *env) Do(method, url, token, body string) (int, string) {
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b)
+	return res, string(b)
 }
 
 // MustJSON sends a request, checks the status and decodes the body into out.

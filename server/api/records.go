@@ -74,13 +74,6 @@ func (h *handlers) outputOf(c *fiber.Ctx, recs *collections.Records, col *collec
 	return out, nil
 }
 
-// readableBySuperusers lets superusers filter and sort by hidden fields, but
-// never by secrets such as password hashes.
-func readableBySuperusers(c *collections.Collection, field string) bool {
-	f, ok := c.Field(field)
-	return !ok || !f.Secret(c)
-}
-
 func (h *handlers) listRecords(c *fiber.Ctx) error {
 	col, err := h.Collections.MustCollection(c.Params("collection"))
 	if err != nil {
@@ -91,9 +84,6 @@ func (h *handlers) listRecords(c *fiber.Ctx) error {
 		return err
 	}
 	q.Sort, q.Filter, q.SkipTotal = c.Query("sort"), c.Query("filter"), c.QueryBool("skipTotal")
-	if identity(c).Superuser() {
-		q.CanRead = readableBySuperusers
-	}
 	recs := h.records(c)
 	out, err := h.outputOf(c, recs, col)
 	if err != nil {

@@ -21,6 +21,7 @@ func UserKey(rec *collections.Record) string { return rec.Collection.ID + ":" + 
 // Caller: the records service lets a nil Caller do everything.
 type Caller struct {
 	id      *Identity
+	subject string // the rbac subject: UserKey of the record, a role, or "" for a guest
 	decider Decider
 	auth    map[string]any
 }
@@ -32,19 +33,22 @@ func CallerFor(id *Identity, d Decider) collections.Caller {
 	if id.Superuser() {
 		return nil
 	}
-	return &Caller{id: id, decider: d}
+	c := &Caller{id: id, decider: d}
+	if id != nil {
+		c.subject = UserKey(id.Record)
+	}
+	return c
 }
 
-func (c *Caller) user() string {
-	if c.id == nil {
-		return ""
-	}
-	return UserKey(c.id.Record)
+// SubjectCaller returns a caller deciding as subject (a role or a user key)
+// without a record behind it: explain uses it to simulate a role.
+func SubjectCaller(subject string, d Decider) collections.Caller {
+	return &Caller{subject: subject, decider: d}
 }
 
 // Access implements collections.Caller.
 func (c *Caller) Access(col *collections.Collection, action string) collections.Access {
-	d := c.decider.Decide(c.user(), col.ID, action)
+	d := c.decider.Decide(c.subject, col.ID, action)
 	acc := collections.Access{Allowed: d.Allowed, Fields: d.Fields}
 	if d.Allowed && !d.Unconditional {
 		acc.Conditions = d.Conditions
@@ -53,12 +57,14 @@ func (c *Caller) Access(col *collections.Collection, action string) collections.
 }
 
 // Auth implements collections.Caller: the signed-in record's fields (no
-// secrets), its collection and its roles, for @request.auth.* in rules.
+// secrets), its collection and its roles, for @request.auth.* in rules; nil
+// for a guest.
 func (c *Caller) Auth() map[string]any {
-	if c.id == nil {
-		return nil
+	if c.auth != nil || c.subject == "" {
+		return c.auth
 	}
-	if c.auth != nil {
+	if c.id == nil { // a simulated subject: no record, only its roles
+		c.auth = map[string]any{"id": "", "roles": c.decider.RolesOf(c.subject)}
 		return c.auth
 	}
 	rec := c.id.Record
@@ -70,7 +76,7 @@ func (c *Caller) Auth() map[string]any {
 	}
 	m["collectionId"] = rec.Collection.ID
 	m["collectionName"] = rec.Collection.Name
-	m["roles"] = c.decider.RolesOf(c.user())
+	m["roles"] = c.decider.RolesOf(c.subject)
 	for k, v := range m {
 		if t, ok := v.(time.Time); ok && t.IsZero() {
 			m[k] = nil

@@ -160,7 +160,7 @@ func TestRecoverAfterKill(t *testing.T) {
 // process, and the next Start simply starts a new postgres.
 func TestFastDiesWithParent(t *testing.T) {
 	if runtime.GOOS != "linux" {
-		t.Skip("parent-death signal is Linux-only")
+		t.Skip("Fast clusters stop with their parent through PR_SET_PDEATHSIG, which only Linux has; elsewhere a killed test may leave postgres running")
 	}
 	t.Parallel()
 	dir := mustDir(t)
@@ -274,7 +274,7 @@ func mustWriteAsOwner(tb testing.TB, path, content, ownerOf string) {
 // below a directory it cannot search is reported with the fix.
 func TestUnreachableDir(t *testing.T) {
 	if os.Geteuid() != 0 {
-		t.Skip("postgres runs as the current user")
+		t.Skip("only as root does postgres run as the separate service user that this test needs; as any other user it runs as that user and can search every directory it owns")
 	}
 	t.Parallel()
 	parent := mustDir(t) // 0700, owned by root
