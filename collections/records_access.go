@@ -145,6 +145,22 @@ func (r *Record) canShow(field string) bool {
 	return r.readable == nil || r.readable[field]
 }
 
+// CheckProjection checks that the fields parameter p names only fields
+// the caller may read (hidden ones only with showHidden).
+func (r *Records) CheckProjection(c *Collection, p *Projection, showHidden bool) error {
+	for _, name := range p.Fields() {
+		switch name {
+		case "collectionId", "collectionName", "expand":
+			continue
+		}
+		f, ok := c.Field(name)
+		if !ok || !r.Readable(c, name) || (f.Hidden && !showHidden) {
+			return Errorf(EINVALID, "Unknown field %q in the fields parameter.", name)
+		}
+	}
+	return nil
+}
+
 // Readable reports whether the caller may read a field of c: what the
 // "fields" parameter, filters and sorts may name.
 func (r *Records) Readable(c *Collection, field string) bool {

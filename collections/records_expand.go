@@ -57,41 +57,85 @@ func (r *Records) Expand(ctx context.Context, c *Collection, recs []*Record, exp
 	return r.expandLevel(ctx, c, recs, tree)
 }
 
+// CheckExpand checks, without loading anything, that every path of
+// expand follows relation fields or back-relations.
+func (r *Records) CheckExpand(c *Collection, expand string) error {
+	tree, err := ParseExpand(expand)
+	if err != nil {
+		return err
+	}
+	return r.checkExpandLevel(c, tree)
+}
+
+func (r *Records) checkExpandLevel(c *Collection, tree expandTree) error {
+	for name, sub := range tree {
+		rel, err := r.relation(c, name)
+		if err != nil {
+			return err
+		}
+		if rel.target != nil {
+			if err := r.checkExpandLevel(rel.target, sub); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// relation is one step of an expand path: a relation field of a
+// collection (field set) or a back-relation to it (back set).
+type relation struct {
+	target *Collection // nil when the related collection no longer exists
+	field  *Field      // the relation field, in c or (back) in target
+	back   bool
+}
+
+// relation resolves the expand step name of c; an unknown name is
+// EINVALID.
+func (r *Records) relation(c *Collection, name string) (relation, error) {
+	if f, ok := c.Field(name); ok {
+		o, isRel := f.Options.(*RelationOptions)
+		if !isRel {
+			return relation{}, Errorf(EINVALID, "Cannot expand %q: it is not a relation field of %q.", name, c.Name)
+		}
+		target, _ := r.svc.Collection(o.CollectionID)
+		return relation{target: target, field: f}, nil
+	}
+	other, field, ok := r.backRelation(c, name)
+	if !ok {
+		return relation{}, Errorf(EINVALID, "Cannot expand %q: %q has no such relation field or back-relation.", name, c.Name)
+	}
+	return relation{target: other, field: field, back: true}, nil
+}
+
 func (r *Records) expandLevel(ctx context.Context, c *Collection, recs []*Record, tree expandTree) error {
 	for name, sub := range tree {
-		var (
-			related *Collection
-			loaded  []*Record
-			err     error
-		)
-		if f, ok := c.Field(name); ok {
-			o, isRel := f.Options.(*RelationOptions)
-			if !isRel {
-				return Errorf(EINVALID, "Cannot expand %q: it is not a relation field of %q.", name, c.Name)
-			}
-			if related, ok = r.svc.Collection(o.CollectionID); !ok || !recs[0].canShow(name) {
+		rel, err := r.relation(c, name)
+		if err != nil {
+			return err
+		}
+		related := rel.target
+		if related == nil {
+			continue
+		}
+		scope, ok := r.viewScope(related)
+		if !ok {
+			continue // relations the caller cannot view are left out, as PocketBase does
+		}
+		var loaded []*Record
+		if !rel.back {
+			if !recs[0].canShow(name) {
 				continue
 			}
-			scope, ok := r.viewScope(related)
-			if !ok {
-				continue // relations the caller cannot view are left out, as PocketBase does
-			}
-			if loaded, err = r.expandForward(ctx, f, related, recs, scope); err != nil {
-				return err
-			}
+			loaded, err = r.expandForward(ctx, rel.field, related, recs, scope)
 		} else {
-			other, field, ok := r.backRelation(c, name)
-			if !ok {
-				return Errorf(EINVALID, "Cannot expand %q: %q has no such relation field or back-relation.", name, c.Name)
-			}
-			related = other
-			scope, ok := r.viewScope(other)
-			if !ok || (r.caller != nil && !r.canRead(other, field.Name)) {
+			if r.caller != nil && !r.canRead(related, rel.field.Name) {
 				continue
 			}
-			if loaded, err = r.expandBack(ctx, name, other, field, recs, scope); err != nil {
-				return err
-			}
+			loaded, err = r.expandBack(ctx, name, related, rel.field, recs, scope)
+		}
+		if err != nil {
+			return err
 		}
 		if r.caller != nil {
 			acc := r.caller.Access(related, ActionView)

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"io/fs"
 	"log/slog"
 	"net"
 	"time"
@@ -41,6 +42,9 @@ type Config struct {
 	EventRetention time.Duration
 	// Clock drives rate limits and sign-in throttling (time.Now when nil).
 	Clock func() time.Time
+	// Dashboard holds the dashboard's built files, served at /_/ (none
+	// when nil).
+	Dashboard fs.FS
 }
 
 func (c *Config) defaults() {
@@ -102,6 +106,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Throttle:    auth.NewThrottle(auth.ThrottleConfig{Now: cfg.Clock}),
 		Now:         cfg.Clock,
 		Realtime:    s.hub,
+		Dashboard:   cfg.Dashboard,
 	})
 	return s, nil
 }

@@ -4,6 +4,7 @@ package api
 
 import (
 	"context"
+	"io/fs"
 	"log/slog"
 	"sync"
 	"time"
@@ -39,6 +40,9 @@ type Deps struct {
 	Now func() time.Time
 	// Realtime fans record changes out to WebSocket clients (none when nil).
 	Realtime *realtime.Hub
+	// Dashboard holds the dashboard's built files, served at /_/ (none
+	// when nil).
+	Dashboard fs.FS
 }
 
 // handlers holds the dependencies of every route.
@@ -87,6 +91,7 @@ func New(d Deps) *fiber.App {
 	h.batchRoutes(a)
 	h.rbacRoutes(a)
 	h.realtimeRoutes(a)
+	h.dashboardRoutes(app)
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	return app
 }

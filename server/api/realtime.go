@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"sync"
 	"time"
 
@@ -16,7 +17,10 @@ import (
 )
 
 func (h *handlers) realtimeRoutes(r fiber.Router) {
-	r.Get("/realtime", h.realtimeUpgrade, websocket.New(h.realtimeConn))
+	// Idle connections hold no write buffer: it is taken from the pool for
+	// each message.
+	pool := &sync.Pool{}
+	r.Get("/realtime", h.realtimeUpgrade, websocket.New(h.realtimeConn, websocket.Config{WriteBufferPool: pool}))
 	r.Post("/realtime", h.realtimeSubscribe)
 }
 
@@ -35,13 +39,22 @@ type realtimeMessage struct {
 	Since  json.RawMessage `json:"since"`
 }
 
-// realtimeEvent is an event message to a realtime client.
-type realtimeEvent struct {
-	Type   string          `json:"type"`
-	Sub    string          `json:"sub"`
-	Action string          `json:"action"`
-	Record json.RawMessage `json:"record"`
-	Seq    int64           `json:"seq"`
+// appendEvent renders the event message of d, {"type":"event","sub",
+// "action","record","seq"}, copying the record's JSON as it is.
+func appendEvent(b []byte, d realtime.Delivery) ([]byte, error) {
+	sub, err := json.Marshal(d.Sub)
+	if err != nil {
+		return nil, err
+	}
+	b = append(b, `{"type":"event","sub":`...)
+	b = append(b, sub...)
+	b = append(b, `,"action":"`...)
+	b = append(b, d.Action...) // one of a few fixed words
+	b = append(b, `","record":`...)
+	b = append(b, d.Record...)
+	b = append(b, `,"seq":`...)
+	b = strconv.AppendInt(b, d.Seq, 10)
+	return append(b, '}'), nil
 }
 
 // realtimeError is an error message to a realtime client.
@@ -73,6 +86,10 @@ func (w *wsConn) send(v any) error {
 	if err != nil {
 		return err
 	}
+	return w.write(b)
+}
+
+func (w *wsConn) write(b []byte) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.conn.SetWriteDeadline(time.Now().Add(realtimeWriteTimeout)) //nolint:errcheck // a failed write reports it
@@ -124,13 +141,17 @@ func (h *handlers) realtimeConn(conn *websocket.Conn) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
+		var b []byte
 		for {
 			ds, err := client.Next(ctx)
 			if err != nil {
 				return
 			}
 			for _, d := range ds {
-				if err := ws.send(realtimeEvent{Type: "event", Sub: d.Sub, Action: d.Action, Record: d.Record, Seq: d.Seq}); err != nil {
+				if b, err = appendEvent(b[:0], d); err == nil {
+					err = ws.write(b)
+				}
+				if err != nil {
 					client.Close("write failed")
 					return
 				}
@@ -192,13 +213,16 @@ func (h *handlers) realtimeReply(ctx context.Context, client *realtime.Client, m
 		client.SetCaller(auth.CallerFor(id, h.Decider))
 		return map[string]string{"type": "ack", "id": m.ID}
 	case "subscribe":
-		if m.Fields != nil || m.Expand != nil {
-			return fail("unsupported", "fields and expand are not supported yet.")
-		}
 		opts := realtime.SubscribeOptions{ID: m.ID, Topic: m.Topic}
-		if m.Filter != nil && string(m.Filter) != "null" {
-			if err := json.Unmarshal(m.Filter, &opts.Filter); err != nil {
-				return fail("invalid", "filter must be a string.")
+		for _, p := range []struct {
+			name string
+			raw  json.RawMessage
+			dst  *string
+		}{{"filter", m.Filter, &opts.Filter}, {"fields", m.Fields, &opts.Fields}, {"expand", m.Expand, &opts.Expand}} {
+			if p.raw != nil && string(p.raw) != "null" {
+				if err := json.Unmarshal(p.raw, p.dst); err != nil {
+					return fail("invalid", p.name+" must be a string.")
+				}
 			}
 		}
 		if m.Since != nil && string(m.Since) != "null" {

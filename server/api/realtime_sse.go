@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -192,13 +193,28 @@ func (h *handlers) realtimeSubscribe(c *fiber.Ctx) error {
 			// Not a valid SSE event name; PocketBase would never match it either.
 			continue
 		}
-		base, _, _ := strings.Cut(t, "?") // options (query, headers) are not applied
-		if err := s.client.Subscribe(t, base); err != nil {
-			var e *collections.Error
-			if errors.As(err, &e) {
-				// An unknown collection or a malformed topic matches nothing, as
-				// in PocketBase, which accepts any topic string.
-				continue
+		opts, err := sseSubscription(t)
+		withOptions := err != nil || opts.HasOptions()
+		if err == nil {
+			err = s.client.SubscribeWith(c.UserContext(), opts)
+		}
+		var e *collections.Error
+		switch {
+		case err == nil:
+		case errors.As(err, &e) && (e.Code != collections.EINVALID || !withOptions):
+			// An unknown collection or a malformed topic matches nothing, as
+			// in PocketBase, which accepts any topic string.
+			continue
+		default:
+			// Options that do not apply are the caller's mistake: say so,
+			// and leave the subscriptions as they were.
+			for added := range topics {
+				if !s.topics[added] {
+					s.client.Unsubscribe(added)
+				}
+			}
+			if e != nil {
+				return collections.Errorf(e.Code, "Subscription to %q: %s", opts.Topic, e.Message)
 			}
 			return err
 		}
@@ -211,4 +227,37 @@ func (h *handlers) realtimeSubscribe(c *fiber.Ctx) error {
 	}
 	s.topics = topics
 	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// sseSubscription reads a topic of the pocketbase SDK:
+// "<collection>/<* or id>", optionally followed by "?options=" and the
+// URL-encoded JSON {"query": {"filter", "fields", "expand"}, "headers"}.
+// The topic itself names the subscription. Headers are not used.
+func sseSubscription(topic string) (realtime.SubscribeOptions, error) {
+	opts := realtime.SubscribeOptions{ID: topic, Topic: topic}
+	base, rawQuery, ok := strings.Cut(topic, "?")
+	if !ok {
+		return opts, nil
+	}
+	opts.Topic = base
+	q, err := url.ParseQuery(rawQuery)
+	if err != nil || q.Get("options") == "" {
+		return opts, nil
+	}
+	var options struct {
+		Query map[string]any `json:"query"`
+	}
+	if err := json.Unmarshal([]byte(q.Get("options")), &options); err != nil {
+		return opts, collections.Errorf(collections.EINVALID, "The options are not valid JSON.")
+	}
+	for key, dst := range map[string]*string{"filter": &opts.Filter, "fields": &opts.Fields, "expand": &opts.Expand} {
+		switch v := options.Query[key].(type) {
+		case nil:
+		case string:
+			*dst = v
+		default:
+			return opts, collections.Errorf(collections.EINVALID, "The %s option must be a string.", key)
+		}
+	}
+	return opts, nil
 }

@@ -145,7 +145,12 @@ func TestRealtimeSSE(t *testing.T) {
 	if got := super.subscribe(e.token, "nope", "docs/*"); got != 404 {
 		t.Errorf("unknown client: %d, want 404", got)
 	}
-	opts := `docs/*?options=` + `%7B%22query%22%3A%7B%22expand%22%3A%22x%22%7D%7D`
+	opts := `docs/*?options=` + `%7B%22query%22%3A%7B%22fields%22%3A%22id%2Ctitle%22%7D%7D`
+	for _, bad := range []string{`%7B%22query%22%3A%7B%22expand%22%3A%22x%22%7D%7D`, `%7Bnope`, `%7B%22query%22%3A%7B%22filter%22%3A1%7D%7D`} {
+		if got := super.subscribe(e.token, super.id, "docs/*", "docs/*?options="+bad); got != 400 {
+			t.Errorf("options %s: %d, want 400", bad, got)
+		}
+	}
 	if got := super.subscribe(e.token, super.id, "docs/*", opts, "missing/*", "bad"); got != 204 {
 		t.Fatalf("subscribe: %d, want 204", got)
 	}

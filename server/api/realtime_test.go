@@ -207,7 +207,9 @@ func TestRealtimeFilter(t *testing.T) {
 		}
 	}
 	c.call(map[string]any{"type": "subscribe", "id": "x", "topic": "docs/*", "filter": 1}, "error")
-	c.call(map[string]any{"type": "subscribe", "id": "x", "topic": "docs/*", "fields": "title"}, "error")
+	c.call(map[string]any{"type": "subscribe", "id": "x", "topic": "docs/*", "fields": "nope"}, "error")
+	c.call(map[string]any{"type": "subscribe", "id": "x", "topic": "docs/*", "fields": 1}, "error")
+	c.call(map[string]any{"type": "subscribe", "id": "x", "topic": "docs/*", "expand": "title"}, "error")
 	c.call(map[string]any{"type": "subscribe", "id": "pub", "topic": "docs/*", "filter": "status = 'published' && n > 1"}, "ack")
 	c.call(map[string]any{"type": "subscribe", "id": "red", "topic": "docs/*", "filter": "team.name = 'red' || title = 'end'"}, "ack")
 
@@ -398,4 +400,94 @@ func mustTailing(t *testing.T, dsn string) *pgx.Conn {
 			t.Fatal("the tailer does not listen")
 		}
 	}
+}
+
+func TestRealtimeFieldsExpand(t *testing.T) {
+	e := MustEnv(t, func(c *server.Config) { c.HTTPAddr = "127.0.0.1:0" })
+	e.MustJSON("POST", "/api/collections", "", `{"name": "members", "type": "auth", "fields": [{"name": "name", "type": "text"}]}`, 200, nil)
+	e.MustJSON("POST", "/api/collections", "", `{"name": "teams", "fields": [{"name": "name", "type": "text"}, {"name": "secret", "type": "text"}]}`, 200, nil)
+	e.MustJSON("POST", "/api/collections", "", `{"name": "docs", "fields": [
+		{"name": "title", "type": "text"}, {"name": "body", "type": "text"},
+		{"name": "team", "type": "relation", "collectionId": "teams"}]}`, 200, nil)
+	for _, role := range []string{"reader", "outsider"} {
+		e.MustJSON("POST", "/api/rbac/roles", "", fmt.Sprintf(`{"name": %q}`, role), 200, nil)
+	}
+	e.MustJSON("PUT", "/api/rbac/collections/docs/policies", "", `{"items": [
+		{"subject": "reader", "action": "view"}, {"subject": "outsider", "action": "view", "fields": ["title", "team"]}]}`, 200, nil)
+	e.MustJSON("PUT", "/api/rbac/collections/teams/policies", "", `{"items": [
+		{"subject": "reader", "action": "view", "fields": ["name"]}]}`, 200, nil)
+	token := func(name, role string) string {
+		var u struct{ ID string }
+		e.MustJSON("POST", "/api/collections/members/records", "", fmt.Sprintf(`{"email": "%s@example.com", "password": "password-of-%s"}`, name, name), 200, &u)
+		e.MustJSON("POST", "/api/rbac/assignments", "", fmt.Sprintf(`{"collection": "members", "id": %q, "role": %q}`, u.ID, role), 200, nil)
+		var auth struct{ Token string }
+		e.MustJSON("POST", "/api/collections/members/auth-with-password", "-", fmt.Sprintf(`{"identity": "%s@example.com", "password": "password-of-%s"}`, name, name), 200, &auth)
+		return auth.Token
+	}
+	var red struct{ ID string }
+	e.MustJSON("POST", "/api/collections/teams/records", "", `{"name": "red", "secret": "s"}`, 200, &red)
+
+	addr := MustServe(t, e)
+	super := MustDial(t, addr, e.token)
+	reader := MustDial(t, addr, token("alice", "reader"))
+	outsider := MustDial(t, addr, token("bob", "outsider"))
+	for _, bad := range []map[string]any{
+		{"type": "subscribe", "id": "x", "topic": "docs/*", "fields": "body"}, // not readable by bob
+		{"type": "subscribe", "id": "x", "topic": "docs/*", "expand": "title"},
+		{"type": "subscribe", "id": "x", "topic": "docs/*", "expand": "nope"},
+		{"type": "subscribe", "id": "x", "topic": "docs/*", "expand": 7},
+	} {
+		if m := outsider.call(bad, "error"); m["code"] != "invalid" {
+			t.Errorf("%v: %v", bad, m)
+		}
+	}
+	super.call(map[string]any{"type": "subscribe", "id": "short", "topic": "docs/*", "fields": "title,expand.team.name", "expand": "team"}, "ack")
+	super.call(map[string]any{"type": "subscribe", "id": "full", "topic": "docs/*", "expand": "team"}, "ack")
+	reader.call(map[string]any{"type": "subscribe", "id": "r", "topic": "docs/*", "expand": "team"}, "ack")
+	outsider.call(map[string]any{"type": "subscribe", "id": "o", "topic": "docs/*", "expand": "team"}, "ack")
+
+	e.MustJSON("POST", "/api/collections/docs/records", "", fmt.Sprintf(`{"title": "t", "body": "b", "team": %q}`, red.ID), 200, nil)
+	shape := func(c *wsClient) string {
+		m := c.read()
+		rec, _ := m["record"].(map[string]any)
+		delete(rec, "id")
+		delete(rec, "created")
+		delete(rec, "updated")
+		if ex, ok := rec["expand"].(map[string]any); ok {
+			if team, ok := ex["team"].(map[string]any); ok {
+				delete(team, "id")
+				delete(team, "created")
+				delete(team, "updated")
+			}
+		}
+		delete(rec, "team")
+		return fmt.Sprintf("%s %s %v", m["sub"], m["action"], rec)
+	}
+	for _, tc := range []struct {
+		c    *wsClient
+		want []string
+	}{
+		{super, []string{
+			"full create map[body:b collectionId:" + collectionID(t, e, "docs") + " collectionName:docs expand:map[team:map[collectionId:" + collectionID(t, e, "teams") + " collectionName:teams name:red secret:s]] title:t]",
+			"short create map[expand:map[team:map[name:red]] title:t]",
+		}},
+		{reader, []string{"r create map[body:b collectionId:" + collectionID(t, e, "docs") + " collectionName:docs expand:map[team:map[collectionId:" + collectionID(t, e, "teams") + " collectionName:teams name:red]] title:t]"}},
+		{outsider, []string{"o create map[collectionId:" + collectionID(t, e, "docs") + " collectionName:docs title:t]"}},
+	} {
+		var got []string
+		for range tc.want {
+			got = append(got, shape(tc.c))
+		}
+		sort.Strings(got)
+		if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+			t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+		}
+	}
+}
+
+func collectionID(t *testing.T, e *env, name string) string {
+	t.Helper()
+	var c struct{ ID string }
+	e.MustJSON("GET", "/api/collections/"+name, "", "", 200, &c)
+	return c.ID
 }

@@ -60,15 +60,8 @@ func (h *handlers) outputOf(c *fiber.Ctx, recs *collections.Records, col *collec
 	if err != nil {
 		return out, err
 	}
-	for _, name := range p.Fields() {
-		switch name {
-		case "collectionId", "collectionName", "expand":
-			continue
-		}
-		f, ok := col.Field(name)
-		if !ok || !recs.Readable(col, name) || (f.Hidden && !out.showHidden) {
-			return out, collections.Errorf(collections.EINVALID, "Unknown field %q in the fields parameter.", name)
-		}
+	if err := recs.CheckProjection(col, p, out.showHidden); err != nil {
+		return out, err
 	}
 	out.projection = p
 	return out, nil

@@ -46,6 +46,9 @@ type Hub struct {
 	mu      sync.RWMutex
 	clients map[string]*Client
 	closed  bool
+
+	// conditions caches parsed access conditions by source (filter.Expr).
+	conditions sync.Map
 }
 
 // NewHub returns an empty Hub.
@@ -70,7 +73,7 @@ func (h *Hub) Connect(caller collections.Caller) (*Client, error) {
 	c := &Client{
 		ID:    newClientID(),
 		hub:   h,
-		queue: make(chan Event, h.cfg.Queue),
+		queue: make(chan *published, h.cfg.Queue),
 		done:  make(chan struct{}),
 		kick:  make(chan struct{}, 1),
 		subs:  map[string]*subscription{},
@@ -95,14 +98,15 @@ func (h *Hub) Len() int {
 // Publish queues e for every client subscribed to its collection or
 // record. A client whose queue is full is disconnected with ReasonSlow.
 func (h *Hub) Publish(e Event) {
+	p := &published{Event: e}
 	h.mu.RLock()
 	var slow []*Client
 	for _, c := range h.clients {
-		if !c.wants(e) {
+		if !c.wants(&p.Event) {
 			continue
 		}
 		select {
-		case c.queue <- e:
+		case c.queue <- p:
 		default:
 			slow = append(slow, c)
 		}
@@ -145,12 +149,12 @@ type Client struct {
 	ID  string
 	hub *Hub
 
-	queue chan Event
+	queue chan *published
 	done  chan struct{}
 	kick  chan struct{} // a resumed subscription may start replaying
 	// held are live events taken from queue while a replay was pending,
 	// oldest first; only Next uses it.
-	held []Event
+	held []*published
 
 	mu     sync.Mutex
 	caller collections.Caller

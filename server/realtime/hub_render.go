@@ -5,74 +5,225 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/lumbunghq/lumbung/collections"
 	"github.com/lumbunghq/lumbung/collections/filter"
 )
 
-// render returns the record of e as caller may see it, or nil when caller
-// may not view it. The row of the event (the old one for deletes) is
-// judged in memory with the caller's view conditions and projected to its
-// readable fields. When a condition needs the database, a created or
-// updated record is loaded through the records service instead (the same
-// decision and projection as a REST view, of the record as it is now), and
-// a deleted one is skipped.
-func (h *Hub) render(ctx context.Context, caller collections.Caller, e Event) ([]byte, error) {
-	col, ok := h.cfg.Records.Collection(e.CollectionID)
-	if !ok {
-		return nil, nil
-	}
-	row := e.New
-	if e.Action == "delete" {
-		row = e.Old
-	}
-	rec, err := decodeRow(col, row)
-	if err != nil {
-		return nil, err
-	}
-	ok, needsDB, err := mayView(caller, col, rec)
-	if err != nil {
-		return nil, err
-	}
-	if needsDB {
-		if e.Action == "delete" {
-			return nil, nil // the row is gone: nothing to check against
-		}
-		// The record as it is now, through the same decision as REST.
-		rec, err = h.cfg.Records.RecordsAs(caller).Get(ctx, col, e.RecordID)
-		if err != nil {
-			switch collections.ErrorCode(err) {
-			case collections.ENOTFOUND, collections.EFORBIDDEN:
-				return nil, nil
-			}
-			return nil, err
-		}
-		ok = true
-	}
-	if !ok {
-		return nil, nil
-	}
-	return rec.AppendJSON(nil, nil, false)
+// renderTimeout bounds the database work of rendering one event for one
+// class of subscribers.
+const renderTimeout = 10 * time.Second
+
+// published is an event on its way to this node's clients. What is worked
+// out for one client — the decoded rows, the record as one class of
+// callers sees it — is kept for the others, so an event is decoded once and
+// rendered once per class of subscribers rather than once per subscriber.
+type published struct {
+	Event
+
+	rowOnce [2]sync.Once // new, old
+	rows    [2]map[string]any
+	rowErr  [2]error
+
+	mu   sync.Mutex
+	memo map[string]*memoEntry
 }
 
-// mayView decides in memory whether caller may view rec, and restricts rec
-// to the fields caller may read as the records service does. needsDB is
-// set when no condition held and one could not be evaluated in memory.
-func mayView(caller collections.Caller, c *collections.Collection, rec *collections.Record) (ok, needsDB bool, err error) {
+type memoEntry struct {
+	once sync.Once
+	v    view
+	err  error
+}
+
+// view is one row of an event as one class of callers sees it.
+type view struct {
+	visible bool   // the class may view the row
+	needsDB bool   // the view access can only be decided in the database
+	body    []byte // the record's JSON, projected and expanded, when visible
+}
+
+// once returns the result of fn for key, running it only for the first
+// client that asks.
+func (p *published) once(key string, fn func() (view, error)) (view, error) {
+	p.mu.Lock()
+	if p.memo == nil {
+		p.memo = map[string]*memoEntry{}
+	}
+	e, ok := p.memo[key]
+	if !ok {
+		e = &memoEntry{}
+		p.memo[key] = e
+	}
+	p.mu.Unlock()
+	e.once.Do(func() { e.v, e.err = fn() })
+	return e.v, e.err
+}
+
+// row returns the new (or old) row of the event decoded into canonical
+// values. The map is shared by every client: read it, never write it.
+func (p *published) row(c *collections.Collection, old bool) (map[string]any, error) {
+	i, raw := 0, p.New
+	if old {
+		i, raw = 1, p.Old
+	}
+	p.rowOnce[i].Do(func() { p.rows[i], p.rowErr[i] = decodeRow(c, raw) })
+	return p.rows[i], p.rowErr[i]
+}
+
+// shape is how a subscription wants its records: PocketBase's fields and
+// expand parameters.
+type shape struct {
+	fields string
+	proj   *collections.Projection
+	expand string
+}
+
+// classOf names the callers that see col's records alike through sh: the
+// same view access and, when what they see depends on who asks (auth
+// records, conditions on @request or other collections, expanded
+// relations), the same auth record.
+func classOf(caller collections.Caller, col *collections.Collection, acc collections.Access, sh shape) string {
+	var b strings.Builder
+	b.WriteString(sh.fields)
+	b.WriteByte(0)
+	b.WriteString(sh.expand)
+	b.WriteByte(0)
+	if caller == nil {
+		b.WriteString("superuser")
+		return b.String()
+	}
+	personal := col.Type == collections.TypeAuth || sh.expand != ""
+	for _, c := range acc.Conditions {
+		b.WriteString(c)
+		b.WriteByte(0)
+		if strings.Contains(c, "@request") || strings.Contains(c, "@collection") {
+			personal = true
+		}
+	}
+	if acc.Fields == nil {
+		b.WriteString("\x01all")
+	}
+	for _, f := range acc.Fields {
+		b.WriteByte(1)
+		b.WriteString(f)
+	}
+	if personal {
+		b.WriteByte(0)
+		b.WriteString(authKey(caller))
+	}
+	return b.String()
+}
+
+// authKey names the auth record of caller ("" for guests).
+func authKey(caller collections.Caller) string {
+	if caller == nil {
+		return "superuser"
+	}
+	auth := caller.Auth()
+	if auth == nil {
+		return ""
+	}
+	return fmt.Sprint(auth["collectionId"], ":", auth["id"])
+}
+
+// access returns the view access of caller to col (everything for nil).
+func access(caller collections.Caller, col *collections.Collection) collections.Access {
+	if caller == nil {
+		return collections.Access{Allowed: true}
+	}
+	return caller.Access(col, collections.ActionView)
+}
+
+// side returns the new row of p (the old one when old is set) as caller
+// sees it through sh, judged in memory.
+func (h *Hub) side(ctx context.Context, caller collections.Caller, p *published, col *collections.Collection, old bool, sh shape) (view, error) {
+	acc := access(caller, col)
+	if !acc.Allowed {
+		return view{}, nil
+	}
+	key := "new\x00"
+	if old {
+		key = "old\x00"
+	}
+	return p.once(key+classOf(caller, col, acc, sh), func() (view, error) {
+		data, err := p.row(col, old)
+		if err != nil {
+			return view{}, err
+		}
+		rec := collections.NewRecord(col)
+		rec.Data = data
+		ok, needsDB, err := h.mayView(caller, acc, col, rec)
+		if err != nil || !ok {
+			return view{needsDB: needsDB}, err
+		}
+		body, err := h.appendRecord(ctx, caller, col, rec, sh)
+		return view{visible: body != nil, body: body}, err
+	})
+}
+
+// render returns the record of p as caller sees it through sh, or nil when
+// caller may not view it. The row of the event (the old one for deletes)
+// is judged in memory; when a view condition needs the database, a created
+// or updated record is loaded through the records service instead (the
+// same decision and projection as a REST view, of the record as it is
+// now), and a deleted one is skipped.
+func (h *Hub) render(ctx context.Context, caller collections.Caller, p *published, sh shape) ([]byte, error) {
+	col, ok := h.cfg.Records.Collection(p.CollectionID)
+	if !ok {
+		return nil, nil
+	}
+	deleted := p.Action == "delete"
+	v, err := h.side(ctx, caller, p, col, deleted, sh)
+	if err != nil || !v.needsDB || deleted {
+		return v.body, err
+	}
+	acc := access(caller, col)
+	v, err = p.once("now\x00"+classOf(caller, col, acc, sh), func() (view, error) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), renderTimeout)
+		defer cancel()
+		rec, err := h.cfg.Records.RecordsAs(caller).Get(ctx, col, p.RecordID)
+		switch collections.ErrorCode(err) {
+		case "":
+		case collections.ENOTFOUND, collections.EFORBIDDEN:
+			return view{}, nil
+		default:
+			return view{}, err
+		}
+		body, err := h.appendRecord(ctx, caller, col, rec, sh)
+		return view{visible: true, body: body}, err
+	})
+	return v.body, err
+}
+
+// appendRecord expands rec as sh asks and renders it as JSON.
+func (h *Hub) appendRecord(ctx context.Context, caller collections.Caller, col *collections.Collection, rec *collections.Record, sh shape) ([]byte, error) {
+	if sh.expand != "" {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), renderTimeout)
+		defer cancel()
+		if err := h.cfg.Records.RecordsAs(caller).Expand(ctx, col, []*collections.Record{rec}, sh.expand); err != nil {
+			return nil, err
+		}
+	}
+	return rec.AppendJSON(nil, sh.proj, caller == nil)
+}
+
+// mayView decides in memory whether caller, with view access acc, may
+// view rec, and restricts rec to the fields caller may read as the records
+// service does. needsDB is set when no condition held and one could not be
+// evaluated in memory.
+func (h *Hub) mayView(caller collections.Caller, acc collections.Access, c *collections.Collection, rec *collections.Record) (ok, needsDB bool, err error) {
 	if caller == nil {
 		return true, false, nil
-	}
-	acc := caller.Access(c, collections.ActionView)
-	if !acc.Allowed {
-		return false, false, nil
 	}
 	auth := caller.Auth()
 	if len(acc.Conditions) > 0 {
 		env := filter.Env{Root: c, Auth: auth, Now: time.Now().UTC()}
 		matched := false
 		for _, cond := range acc.Conditions {
-			expr, err := filter.Parse(cond)
+			expr, err := h.condition(cond)
 			if err != nil {
 				return false, false, err
 			}
@@ -100,6 +251,19 @@ func mayView(caller collections.Caller, c *collections.Collection, rec *collecti
 	return true, false, nil
 }
 
+// condition returns the parsed access condition src. Conditions come from
+// policies, a small set, so every one parsed is kept.
+func (h *Hub) condition(src string) (filter.Expr, error) {
+	if e, ok := h.conditions.Load(src); ok {
+		return e.(filter.Expr), nil
+	}
+	e, err := filter.Parse(src)
+	if err != nil {
+		return nil, err
+	}
+	h.conditions.Store(src, e)
+	return e, nil
+}
 // ownEmail reports whether the email of auth record rec may be shown:
 // its owner asks or emailVisibility is set.
 func ownEmail(auth map[string]any, c *collections.Collection, rec *collections.Record) bool {
@@ -125,22 +289,22 @@ func withoutField(c *collections.Collection, fields []string, name string) []str
 	return out
 }
 
-// decodeRow turns a captured row (to_jsonb of the table row) into a record
-// with the canonical values the store would scan.
-func decodeRow(c *collections.Collection, raw json.RawMessage) (*collections.Record, error) {
+// decodeRow turns a captured row (to_jsonb of the table row) into the
+// canonical values the store would scan, by field name.
+func decodeRow(c *collections.Collection, raw json.RawMessage) (map[string]any, error) {
 	var row map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &row); err != nil {
 		return nil, fmt.Errorf("decode row of %s: %w", c.Name, err)
 	}
-	rec := collections.NewRecord(c)
+	data := make(map[string]any, len(c.Fields))
 	for _, f := range c.Fields {
 		v, err := decodeValue(f, row[f.Name])
 		if err != nil {
 			return nil, fmt.Errorf("decode %s.%s: %w", c.Name, f.Name, err)
 		}
-		rec.Data[f.Name] = v
+		data[f.Name] = v
 	}
-	return rec, nil
+	return data, nil
 }
 
 func decodeValue(f *collections.Field, raw json.RawMessage) (any, error) {

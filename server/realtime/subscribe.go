@@ -28,9 +28,18 @@ type SubscribeOptions struct {
 	// Filter, when set, is a filter expression every delivered record
 	// matches (the row of the event: the old one for deletes).
 	Filter string
+	// Fields and Expand shape the delivered records as PocketBase's
+	// fields and expand query parameters do.
+	Fields string
+	Expand string
 	// Since, when set, replays the logged events after this seq before
 	// the live ones. The replay starts once Start(ID) is called.
 	Since *int64
+}
+
+// HasOptions reports whether a filter, fields or expand is set.
+func (o *SubscribeOptions) HasOptions() bool {
+	return o.Filter != "" || o.Fields != "" || o.Expand != ""
 }
 
 // subscription is one topic of a client: every record of a collection
@@ -40,6 +49,7 @@ type subscription struct {
 	record       string
 	filter       string
 	expr         filter.Expr
+	shape        shape
 
 	// after: live events with seq <= after were or will be replayed.
 	after int64
@@ -50,7 +60,7 @@ type subscription struct {
 	cursor    int64
 }
 
-func (s *subscription) matches(e Event) bool {
+func (s *subscription) matches(e *Event) bool {
 	return s.collectionID == e.CollectionID && (s.record == "" || s.record == e.RecordID)
 }
 
@@ -81,15 +91,19 @@ func (c *Client) SubscribeWith(ctx context.Context, opts SubscribeOptions) error
 	if rec == "*" {
 		rec = ""
 	}
+	c.mu.Lock()
+	caller := c.caller
+	c.mu.Unlock()
 	s := &subscription{collectionID: col.ID, record: rec}
+	var err error
+	if s.shape, err = c.hub.shapeOf(caller, col, opts.Fields, opts.Expand); err != nil {
+		return err
+	}
 	if opts.Filter != "" {
 		expr, err := filter.Parse(opts.Filter)
 		if err != nil {
 			return err
 		}
-		c.mu.Lock()
-		caller := c.caller
-		c.mu.Unlock()
 		// Compiling checks the fields and the caller's right to read them.
 		if _, err := filter.Eval(expr, c.hub.filterEnv(caller, col), map[string]any{}); err != nil && !errors.Is(err, filter.ErrNeedsDatabase) {
 			return err
@@ -106,6 +120,29 @@ func (c *Client) SubscribeWith(ctx context.Context, opts SubscribeOptions) error
 	c.subs[opts.ID] = s
 	c.mu.Unlock()
 	return nil
+}
+
+// shapeOf checks the fields and expand parameters of a subscription of
+// caller to col: the names must be fields caller may read, or relations.
+func (h *Hub) shapeOf(caller collections.Caller, col *collections.Collection, fields, expand string) (shape, error) {
+	sh := shape{fields: fields, expand: expand}
+	recs := h.cfg.Records.RecordsAs(caller)
+	if fields != "" {
+		p, err := collections.ParseProjection(fields)
+		if err != nil {
+			return sh, err
+		}
+		if err := recs.CheckProjection(col, p, caller == nil); err != nil {
+			return sh, err
+		}
+		sh.proj = p
+	}
+	if expand != "" {
+		if err := recs.CheckExpand(col, expand); err != nil {
+			return sh, err
+		}
+	}
+	return sh, nil
 }
 
 // checkSince reports whether every event after since is still in the log.
@@ -168,7 +205,7 @@ func (c *Client) Unsubscribe(id string) bool {
 }
 
 // wants reports whether any subscription of c covers e.
-func (c *Client) wants(e Event) bool {
+func (c *Client) wants(e *Event) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, s := range c.subs {
@@ -187,6 +224,11 @@ func (c *Client) wants(e Event) bool {
 // delivered again.
 func (c *Client) Next(ctx context.Context) ([]Delivery, error) {
 	for {
+		select {
+		case <-c.done: // before any queued event
+			return nil, ErrDisconnected
+		default:
+		}
 		c.mu.Lock()
 		var replayID string
 		var replay *subscription
@@ -214,11 +256,11 @@ func (c *Client) Next(ctx context.Context) ([]Delivery, error) {
 			}
 			continue
 		}
-		var queue chan Event
+		var queue chan *published
 		if !waiting {
 			queue = c.queue
 		}
-		var e Event
+		var e *published
 		if len(c.held) > 0 && !waiting {
 			e, c.held = c.held[0], c.held[1:]
 		} else {
@@ -243,7 +285,7 @@ func (c *Client) Next(ctx context.Context) ([]Delivery, error) {
 		caller := c.caller
 		var ids []string
 		for id, s := range c.subs {
-			if s.matches(e) && e.Seq > s.after {
+			if s.matches(&e.Event) && e.Seq > s.after {
 				ids = append(ids, id)
 			}
 		}
@@ -299,10 +341,10 @@ func (c *Client) replayPage(ctx context.Context, id string, s *subscription) ([]
 	var out []Delivery
 	for _, e := range evs {
 		cursor = e.Seq
-		if !s.matches(e) {
+		if !s.matches(&e) {
 			continue
 		}
-		ds, err := c.deliveries(ctx, caller, e, []string{id}, []*subscription{s})
+		ds, err := c.deliveries(ctx, caller, &published{Event: e}, []string{id}, []*subscription{s})
 		if err != nil {
 			return nil, err
 		}
@@ -320,11 +362,11 @@ func (c *Client) replayPage(ctx context.Context, id string, s *subscription) ([]
 	return out, nil
 }
 
-// deliveries renders e for caller once and returns a Delivery for each of
-// subs (named ids) whose filter it passes. Unexpected errors are logged
+// deliveries returns a Delivery of e for each of subs (named ids) that
+// caller may view and whose filter it passes. Unexpected errors are logged
 // and the event dropped; only a cancelled ctx is returned. With enter and
 // leave on, an update is judged on both its rows first (transitions).
-func (c *Client) deliveries(ctx context.Context, caller collections.Caller, e Event, ids []string, subs []*subscription) ([]Delivery, error) {
+func (c *Client) deliveries(ctx context.Context, caller collections.Caller, e *published, ids []string, subs []*subscription) ([]Delivery, error) {
 	c.mu.Lock()
 	enterLeave := c.enterLeave
 	c.mu.Unlock()
@@ -333,32 +375,26 @@ func (c *Client) deliveries(ctx context.Context, caller collections.Caller, e Ev
 			return out, err
 		}
 	}
-	body, err := c.hub.render(ctx, caller, e)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		c.hub.cfg.Logger.Error("realtime: render event", "seq", e.Seq, "err", err)
-		return nil, nil
-	}
-	if body == nil {
-		return nil, nil
-	}
 	var out []Delivery
 	for i, s := range subs {
-		if s.expr != nil {
-			ok, err := c.hub.passes(ctx, caller, e, s)
-			if err != nil {
-				if ctx.Err() != nil {
-					return nil, ctx.Err()
-				}
-				c.hub.cfg.Logger.Error("realtime: filter event", "seq", e.Seq, "sub", ids[i], "err", err)
-			}
+		body, err := c.hub.render(ctx, caller, e, s.shape)
+		if err == nil && body != nil && s.expr != nil {
+			var ok bool
+			ok, err = c.hub.passes(ctx, caller, e, s)
 			if !ok {
-				continue
+				body = nil
 			}
 		}
-		out = append(out, Delivery{Sub: ids[i], Action: e.Action, Record: body, Seq: e.Seq})
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			c.hub.cfg.Logger.Error("realtime: render event", "seq", e.Seq, "sub", ids[i], "err", err)
+			continue
+		}
+		if body != nil {
+			out = append(out, Delivery{Sub: ids[i], Action: e.Action, Record: body, Seq: e.Seq})
+		}
 	}
 	return out, nil
 }
@@ -380,21 +416,18 @@ func (h *Hub) filterEnv(caller collections.Caller, col *collections.Collection) 
 // passes reports whether the row of e matches the filter of s. The row is
 // judged in memory; a filter that needs the database is checked against
 // the record as it is now (a deleted record then does not match).
-func (h *Hub) passes(ctx context.Context, caller collections.Caller, e Event, s *subscription) (bool, error) {
+func (h *Hub) passes(ctx context.Context, caller collections.Caller, e *published, s *subscription) (bool, error) {
 	col, ok := h.cfg.Records.Collection(e.CollectionID)
 	if !ok {
 		return false, nil
 	}
-	row := e.New
-	if e.Action == "delete" {
-		row = e.Old
-	}
-	rec, err := decodeRow(col, row)
+	deleted := e.Action == "delete"
+	data, err := e.row(col, deleted)
 	if err != nil {
 		return false, err
 	}
 	env := h.filterEnv(caller, col)
-	ok, err = filter.Eval(s.expr, env, rec.Data)
+	ok, err = filter.Eval(s.expr, env, data)
 	if !errors.Is(err, filter.ErrNeedsDatabase) {
 		if collections.ErrorCode(err) == collections.EINVALID {
 			// No longer valid for the caller (e.g. after a new auth).
@@ -402,13 +435,15 @@ func (h *Hub) passes(ctx context.Context, caller collections.Caller, e Event, s 
 		}
 		return ok, err
 	}
-	if e.Action == "delete" {
+	if deleted {
 		return false, nil
 	}
-	ids, err := h.cfg.Records.RecordsAs(caller).Matching(ctx, col, []string{e.RecordID},
-		&collections.Scope{Conditions: []string{s.filter}, Auth: env.Auth, Now: env.Now})
-	if err != nil {
-		return false, err
-	}
-	return len(ids) == 1, nil
+	v, err := e.once("filter\x00"+s.filter+"\x00"+authKey(caller), func() (view, error) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), renderTimeout)
+		defer cancel()
+		ids, err := h.cfg.Records.RecordsAs(caller).Matching(ctx, col, []string{e.RecordID},
+			&collections.Scope{Conditions: []string{s.filter}, Auth: env.Auth, Now: env.Now})
+		return view{visible: len(ids) == 1}, err
+	})
+	return v.visible, err
 }

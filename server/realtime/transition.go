@@ -8,34 +8,6 @@ import (
 	"github.com/lumbunghq/lumbung/collections/filter"
 )
 
-// side is one row of an update as a caller sees it.
-type side struct {
-	visible bool           // the caller may view the row
-	body    []byte         // the row projected to the caller's fields, if visible
-	data    map[string]any // the whole row, for subscription filters
-}
-
-// viewSide judges row for caller in memory; needsDB is set when its view
-// access cannot be decided without the database.
-func viewSide(caller collections.Caller, col *collections.Collection, row []byte) (s side, needsDB bool, err error) {
-	full, err := decodeRow(col, row)
-	if err != nil {
-		return s, false, err
-	}
-	s.data = full.Data
-	rec, err := decodeRow(col, row) // mayView restricts it to the readable fields
-	if err != nil {
-		return s, false, err
-	}
-	ok, needsDB, err := mayView(caller, col, rec)
-	if err != nil || needsDB || !ok {
-		return s, needsDB, err
-	}
-	s.visible = true
-	s.body, err = rec.AppendJSON(nil, nil, false)
-	return s, false, err
-}
-
 // transitions delivers update e by comparing its old and new rows: a
 // subscription the record starts to match (view access and filter) gets
 // "enter" with the new record, one it stops matching gets "leave" with the
@@ -44,32 +16,37 @@ func viewSide(caller collections.Caller, col *collections.Collection, row []byte
 // a row cannot be judged): deliveries then treats e as it always did. A
 // filter that needs the database makes its subscription fall back alone:
 // "update" when the new record is visible and passes the filter.
-func (c *Client) transitions(ctx context.Context, caller collections.Caller, e Event, ids []string, subs []*subscription) (out []Delivery, handled bool, err error) {
+func (c *Client) transitions(ctx context.Context, caller collections.Caller, e *published, ids []string, subs []*subscription) (out []Delivery, handled bool, err error) {
 	h := c.hub
 	col, ok := h.cfg.Records.Collection(e.CollectionID)
 	if !ok {
 		return nil, false, nil
 	}
-	old, oldDB, err := viewSide(caller, col, e.Old)
-	if err != nil || oldDB {
+	oldData, err := e.row(col, true)
+	if err != nil {
 		return nil, false, nil
 	}
-	cur, curDB, err := viewSide(caller, col, e.New)
-	if err != nil || curDB {
+	newData, err := e.row(col, false)
+	if err != nil {
 		return nil, false, nil
-	}
-	if !old.visible && !cur.visible {
-		return nil, true, nil
 	}
 	env := h.filterEnv(caller, col)
 	for i, s := range subs {
+		old, err := h.side(ctx, caller, e, col, true, s.shape)
+		if err != nil || old.needsDB {
+			return nil, false, nil
+		}
+		cur, err := h.side(ctx, caller, e, col, false, s.shape)
+		if err != nil || cur.needsDB {
+			return nil, false, nil
+		}
 		was, is := old.visible, cur.visible
 		fallback := false
 		if s.expr != nil {
 			for _, x := range []struct {
 				in   *bool
 				data map[string]any
-			}{{&was, old.data}, {&is, cur.data}} {
+			}{{&was, oldData}, {&is, newData}} {
 				if !*x.in || fallback {
 					continue
 				}

@@ -90,13 +90,19 @@ let open;
 const srv = useServer(async () => {
     pb = await superuserClient(srv);
     writer = await superuserClient(srv);
-    items = await pb.collections.create({ name: `items_${uniqueSuffix()}`, fields: [{ name: "title", type: "text" }] });
     closed = await pb.collections.create({ name: `closed_${uniqueSuffix()}`, fields: [{ name: "title", type: "text" }] });
     open = await pb.collections.create({
         name: `open_${uniqueSuffix()}`,
         fields: [{ name: "title", type: "text" }],
         listRule: "",
         viewRule: "",
+    });
+    items = await pb.collections.create({
+        name: `items_${uniqueSuffix()}`,
+        fields: [
+            { name: "title", type: "text" },
+            { name: "ref", type: "relation", collectionId: open.id },
+        ],
     });
     srv.defer(() => dropCollections(pb, [items, closed, open]));
 });
@@ -195,5 +201,40 @@ describe("realtime", () => {
         } finally {
             await guest.realtime.unsubscribe();
         }
+    });
+
+    test("subscribe options filter, fields and expand shape the events", async () => {
+        const owner = await writer.collection(open.name).create({ title: "owner" });
+        const c = collector();
+        await pb.collection(items.name).subscribe("*", c.cb, {
+            filter: "title ~ 'keep'",
+            fields: "title,expand.ref.title",
+            expand: "ref",
+        });
+        try {
+            await writer.collection(items.name).create({ title: "drop me" });
+            await writer.collection(items.name).create({ title: "keep me", ref: owner.id });
+            const got = await c.waitFor((e) => e.record?.title === "keep me", "the matching create");
+            assert.deepEqual(
+                got.map((e) => [e.action, e.record]),
+                [["create", { title: "keep me", expand: { ref: { title: "owner" } } }]],
+            );
+        } finally {
+            await pb.collection(items.name).unsubscribe();
+        }
+    });
+
+    test("subscribe options that do not apply are a 400 naming the problem", async () => {
+        await assert.rejects(
+            pb.collection(items.name).subscribe("*", () => {}, { filter: "title = " }),
+            (err) => err.status === 400 && /filter at position/i.test(err.message),
+        );
+        // The SDK keeps a refused subscription and sends it again with the next.
+        await pb.realtime.unsubscribe();
+        await assert.rejects(
+            pb.collection(items.name).subscribe("*", () => {}, { fields: "nope" }),
+            (err) => err.status === 400 && /nope/.test(err.message),
+        );
+        await pb.realtime.unsubscribe();
     });
 });

@@ -24,6 +24,7 @@ import (
 
 	"github.com/lumbunghq/lumbung/collections"
 	"github.com/lumbunghq/lumbung/server"
+	"github.com/lumbunghq/lumbung/ui"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -51,7 +52,7 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("lumbung", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var cfg server.Config
+	cfg := server.Config{Dashboard: ui.Dist()}
 	var logFormat string
 	fs.StringVar(&cfg.HTTPAddr, "http", env("LUMBUNG_HTTP", "127.0.0.1:8090"), "listen address (LUMBUNG_HTTP)")
 	fs.StringVar(&cfg.Dir, "dir", env("LUMBUNG_DIR", "lb_data"), "data directory; the private PostgreSQL lives in DIR/pg (LUMBUNG_DIR)")
