@@ -264,6 +264,7 @@ func (h *Hub) condition(src string) (filter.Expr, error) {
 	h.conditions.Store(src, e)
 	return e, nil
 }
+
 // ownEmail reports whether the email of auth record rec may be shown:
 // its owner asks or emailVisibility is set.
 func ownEmail(auth map[string]any, c *collections.Collection, rec *collections.Record) bool {
