@@ -78,6 +78,9 @@ func New(d Deps) *fiber.App {
 		ReadTimeout:           time.Minute,
 		WriteTimeout:          time.Minute,
 		IdleTimeout:           2 * time.Minute,
+		// Buffers go back to their pools between requests, and idle realtime
+		// connections do not keep the 4 KiB request reader.
+		ReduceMemoryUsage: true,
 	})
 	h := &handlers{Deps: d}
 	app.Use(requestContext(d.Logger, d.RequestTimeout), recoverPanics(d.Logger))

@@ -17,10 +17,10 @@ import (
 )
 
 func (h *handlers) realtimeRoutes(r fiber.Router) {
-	// Idle connections hold no write buffer: it is taken from the pool for
-	// each message.
+	// Idle connections hold no write buffer (it is taken from the pool for
+	// each message) and a small read buffer: client messages are short.
 	pool := &sync.Pool{}
-	r.Get("/realtime", h.realtimeUpgrade, websocket.New(h.realtimeConn, websocket.Config{WriteBufferPool: pool}))
+	r.Get("/realtime", h.realtimeUpgrade, websocket.New(h.realtimeConn, websocket.Config{ReadBufferSize: 256, WriteBufferPool: pool}))
 	r.Post("/realtime", h.realtimeSubscribe)
 }
 
@@ -55,6 +55,14 @@ func appendEvent(b []byte, d realtime.Delivery) ([]byte, error) {
 	b = append(b, `,"seq":`...)
 	b = strconv.AppendInt(b, d.Seq, 10)
 	return append(b, '}'), nil
+}
+
+// realtimeAck acknowledges a client message. A subscription's carries the
+// seq it starts after: resuming from it later loses nothing.
+type realtimeAck struct {
+	Type string `json:"type"`
+	ID   string `json:"id"`
+	Seq  *int64 `json:"seq,omitempty"`
 }
 
 // realtimeError is an error message to a realtime client.
@@ -97,7 +105,7 @@ func (w *wsConn) write(b []byte) error {
 }
 
 // realtimeConn speaks the realtime protocol on one upgraded connection:
-// it reads client messages here and writes events from a second goroutine.
+// it reads client messages here; events are written by a wsWriter.
 func (h *handlers) realtimeConn(conn *websocket.Conn) {
 	id, _ := conn.Locals(identityKey).(*auth.Identity)
 	client, err := h.Realtime.Connect(auth.CallerFor(id, h.Decider))
@@ -107,78 +115,141 @@ func (h *handlers) realtimeConn(conn *websocket.Conn) {
 		return
 	}
 	client.SetEnterLeave(true)
-	// The connection is recycled when this function returns, so both
-	// goroutines below must have finished by then (deferred calls run last
-	// registered first: cancel, close the client, wait).
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer client.Close("client closed")
 	ws := &wsConn{conn: conn}
 	ctx, cancel := context.WithCancel(context.Background())
+	w := &wsWriter{ws: ws, client: client, ctx: ctx}
+	// The connection is recycled when this function returns, so the
+	// writer must have finished by then (deferred calls run last registered
+	// first: cancel, close the client, stop the writer).
+	defer w.stop()
+	defer client.Close("client closed")
 	defer cancel()
-
-	// Closing: a disconnected client gets a close frame with the reason,
-	// which also ends a write blocked on a client that does not read.
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		select {
-		case <-ctx.Done():
-			return
-		case <-client.Done():
-		}
-		code := websocket.CloseGoingAway
-		if client.Reason() == realtime.ReasonSlow {
-			code = websocket.ClosePolicyViolation
-		}
-		conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, client.Reason()), time.Now().Add(time.Second)) //nolint:errcheck // closing anyway
-		conn.Close()
-	}()
+	client.SetWake(w.wake)
 
 	if err := ws.send(map[string]string{"type": "connected", "clientId": client.ID}); err != nil {
 		return
 	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		var b []byte
-		for {
-			ds, err := client.Next(ctx)
-			if err != nil {
-				return
-			}
-			for _, d := range ds {
-				if b, err = appendEvent(b[:0], d); err == nil {
-					err = ws.write(b)
-				}
-				if err != nil {
-					client.Close("write failed")
-					return
-				}
-			}
-		}
-	}()
-
 	for {
 		_, b, err := conn.ReadMessage()
 		if err != nil {
 			return
 		}
-		var m realtimeMessage
-		if err := json.Unmarshal(b, &m); err != nil {
-			ws.send(realtimeError{Type: "error", Code: "invalid", Message: "The message is not valid JSON."}) //nolint:errcheck // the read loop notices a broken connection
-			continue
+		// Each message is answered on a goroutine of its own: the deep
+		// stack that needs is released afterwards, while this goroutine
+		// stays parked in ReadMessage for the connection's life.
+		answered := make(chan error, 1)
+		go func() { answered <- h.realtimeAnswer(ctx, client, ws, b) }()
+		if err := <-answered; err != nil {
+			return
 		}
-		reply, after := h.realtimeHandle(ctx, client, &m)
-		if reply != nil {
-			if err := ws.send(reply); err != nil {
+	}
+}
+
+// realtimeAnswer handles one client message and sends the reply.
+func (h *handlers) realtimeAnswer(ctx context.Context, client *realtime.Client, ws *wsConn, b []byte) error {
+	var m realtimeMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return ws.send(realtimeError{Type: "error", Code: "invalid", Message: "The message is not valid JSON."})
+	}
+	reply, after := h.realtimeHandle(ctx, client, &m)
+	if reply != nil {
+		if err := ws.send(reply); err != nil {
+			return err
+		}
+	}
+	if after != nil {
+		after()
+	}
+	return nil
+}
+
+// wsWriter writes the events of one client from a goroutine that runs only
+// while there is something to write, so an idle connection costs no
+// goroutine besides its reader.
+type wsWriter struct {
+	ws     *wsConn
+	client *realtime.Client
+	ctx    context.Context
+	wg     sync.WaitGroup
+
+	mu      sync.Mutex
+	running bool // a goroutine is writing
+	again   bool // woken while running: look once more before stopping
+	stopped bool // the connection is done: start no goroutine
+}
+
+// wake starts the writing goroutine unless it runs already.
+func (w *wsWriter) wake() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch {
+	case w.stopped:
+	case w.running:
+		w.again = true
+	default:
+		w.running = true
+		w.wg.Add(1)
+		go w.run()
+	}
+}
+
+// stop waits for the writing goroutine and starts no other.
+func (w *wsWriter) stop() {
+	w.mu.Lock()
+	w.stopped = true
+	w.mu.Unlock()
+	w.wg.Wait()
+}
+
+func (w *wsWriter) run() {
+	defer w.wg.Done()
+	var b []byte
+	for {
+		ds, err := w.client.TryNext(w.ctx)
+		if err != nil {
+			w.end(err)
+			return
+		}
+		if ds == nil {
+			w.mu.Lock()
+			if w.again {
+				w.again = false
+				w.mu.Unlock()
+				continue
+			}
+			w.running = false
+			w.mu.Unlock()
+			return
+		}
+		for _, d := range ds {
+			if b, err = appendEvent(b[:0], d); err == nil {
+				err = w.ws.write(b)
+			}
+			if err != nil {
+				w.client.Close("write failed")
+				w.end(err)
 				return
 			}
 		}
-		if after != nil {
-			after()
-		}
 	}
+}
+
+// end stops writing for good after err and closes the connection, which
+// ends the reader too. A client the hub disconnected is told why; one that
+// stopped reading was cut off by the write deadline instead.
+func (w *wsWriter) end(err error) {
+	w.mu.Lock()
+	w.stopped = true
+	w.mu.Unlock()
+	conn := w.ws.conn
+	if errors.Is(err, realtime.ErrDisconnected) {
+		code := websocket.CloseGoingAway
+		if w.client.Reason() == realtime.ReasonSlow {
+			code = websocket.ClosePolicyViolation
+		}
+		conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, w.client.Reason()), time.Now().Add(time.Second)) //nolint:errcheck // closing anyway
+	}
+	conn.Close()
 }
 
 // realtimeHandle answers one client message; after, if not nil, runs once
@@ -186,7 +257,7 @@ func (h *handlers) realtimeConn(conn *websocket.Conn) {
 func (h *handlers) realtimeHandle(ctx context.Context, client *realtime.Client, m *realtimeMessage) (reply any, after func()) {
 	reply = h.realtimeReply(ctx, client, m)
 	if m.Type == "subscribe" && m.Since != nil {
-		if r, ok := reply.(map[string]string); ok && r["type"] == "ack" {
+		if _, ok := reply.(realtimeAck); ok {
 			// The replay of a resumed subscription follows its ack.
 			after = func() { client.Start(m.ID) }
 		}
@@ -207,11 +278,13 @@ func (h *handlers) realtimeReply(ctx context.Context, client *realtime.Client, m
 		if m.Token != "" {
 			var err error
 			if id, err = h.Auth.Identify(ctx, m.Token); err != nil {
+				// The connection goes on as a guest, not as whoever it was.
+				client.SetCaller(auth.CallerFor(nil, h.Decider))
 				return fail(realtimeCode(err), collections.ErrorMessage(err))
 			}
 		}
 		client.SetCaller(auth.CallerFor(id, h.Decider))
-		return map[string]string{"type": "ack", "id": m.ID}
+		return realtimeAck{Type: "ack", ID: m.ID}
 	case "subscribe":
 		opts := realtime.SubscribeOptions{ID: m.ID, Topic: m.Topic}
 		for _, p := range []struct {
@@ -232,7 +305,8 @@ func (h *handlers) realtimeReply(ctx context.Context, client *realtime.Client, m
 			}
 			opts.Since = &since
 		}
-		switch err := client.SubscribeWith(ctx, opts); {
+		after, err := client.SubscribeWith(ctx, opts)
+		switch {
 		case errors.Is(err, realtime.ErrResync):
 			return fail("resync", "The events after since are no longer retained: refetch the records, then subscribe without since.")
 		case errors.Is(err, realtime.ErrNoLog):
@@ -240,12 +314,12 @@ func (h *handlers) realtimeReply(ctx context.Context, client *realtime.Client, m
 		case err != nil:
 			return fail(realtimeCode(err), collections.ErrorMessage(err))
 		}
-		return map[string]string{"type": "ack", "id": m.ID}
+		return realtimeAck{Type: "ack", ID: m.ID, Seq: &after}
 	case "unsubscribe":
 		if !client.Unsubscribe(m.ID) {
 			return fail("not_found", "No subscription with that id.")
 		}
-		return map[string]string{"type": "ack", "id": m.ID}
+		return realtimeAck{Type: "ack", ID: m.ID}
 	}
 	return fail("invalid", "Unknown message type.")
 }

@@ -196,7 +196,7 @@ func (h *handlers) realtimeSubscribe(c *fiber.Ctx) error {
 		opts, err := sseSubscription(t)
 		withOptions := err != nil || opts.HasOptions()
 		if err == nil {
-			err = s.client.SubscribeWith(c.UserContext(), opts)
+			_, err = s.client.SubscribeWith(c.UserContext(), opts)
 		}
 		var e *collections.Error
 		switch {

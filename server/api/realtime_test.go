@@ -325,10 +325,17 @@ func TestRealtimeResume(t *testing.T) {
 	addr := MustServe(t, e)
 	conn := mustTailing(t, dsn)
 
+	// A change committed before the subscription is not delivered, even
+	// when the tailer has yet to publish it; the ack says where it starts.
+	post("early")
 	c := MustDial(t, addr, "")
-	c.call(map[string]any{"type": "subscribe", "id": "d", "topic": "docs/*"}, "ack")
+	ack := c.call(map[string]any{"type": "subscribe", "id": "d", "topic": "docs/*"}, "ack")
+	acked, _ := ack["seq"].(float64)
 	post("a")
-	_, _, seen := c.next()
+	title, _, seen := c.next()
+	if title != "a" || acked < 1 || float64(seen) <= acked {
+		t.Fatalf("first event %q seq %d after ack %v", title, seen, ack)
+	}
 	c.conn.Close()
 
 	b := post("b")
@@ -372,10 +379,24 @@ func TestRealtimeResume(t *testing.T) {
 			t.Errorf("since %d: %v", since, m)
 		}
 	}
-	c2.call(map[string]any{"type": "subscribe", "id": "r", "topic": "docs/*", "since": 1 << 40}, "error")
+	if m := c2.call(map[string]any{"type": "subscribe", "id": "r", "topic": "docs/*", "since": 1 << 40}, "error"); m["code"] != "resync" {
+		t.Errorf("since ahead of the log: %v", m)
+	}
 	c2.call(map[string]any{"type": "subscribe", "id": "r", "topic": "docs/*", "since": seen + 1}, "ack")
 	if got := c2.until("c"); strings.Join(got, ",") != "b2 update,c create" {
 		t.Errorf("replayed after the pruned seqs: %v", got)
+	}
+
+	// A failed auth leaves the connection a guest, not what it was before.
+	su := MustDial(t, addr, e.token)
+	if m := su.call(map[string]any{"type": "auth", "id": "x", "token": "forged"}, "error"); m["code"] != "unauthorized" {
+		t.Errorf("forged token: %v", m)
+	}
+	su.call(map[string]any{"type": "subscribe", "id": "d", "topic": "docs/*"}, "ack")
+	post("hidden")
+	post("last")
+	if got := su.until("last"); strings.Join(got, ",") != "last create" {
+		t.Errorf("after a failed auth got %v", got)
 	}
 }
 

@@ -73,7 +73,7 @@ func (h *Hub) Connect(caller collections.Caller) (*Client, error) {
 	c := &Client{
 		ID:    newClientID(),
 		hub:   h,
-		queue: make(chan *published, h.cfg.Queue),
+		queue: newQueue(h.cfg.Queue),
 		done:  make(chan struct{}),
 		kick:  make(chan struct{}, 1),
 		subs:  map[string]*subscription{},
@@ -105,11 +105,11 @@ func (h *Hub) Publish(e Event) {
 		if !c.wants(&p.Event) {
 			continue
 		}
-		select {
-		case c.queue <- p:
-		default:
+		if !c.queue.push(p) {
 			slow = append(slow, c)
+			continue
 		}
+		c.wakeUp()
 	}
 	h.mu.RUnlock()
 	for _, c := range slow {
@@ -149,7 +149,7 @@ type Client struct {
 	ID  string
 	hub *Hub
 
-	queue chan *published
+	queue *queue
 	done  chan struct{}
 	kick  chan struct{} // a resumed subscription may start replaying
 	// held are live events taken from queue while a replay was pending,
@@ -160,6 +160,7 @@ type Client struct {
 	caller collections.Caller
 	subs   map[string]*subscription
 	reason string
+	wake   func() // see SetWake
 	// enterLeave: updates that make a record start or stop matching a
 	// subscription are delivered as "enter" or "leave" (SetEnterLeave).
 	enterLeave bool
@@ -176,6 +177,25 @@ func (c *Client) SetEnterLeave(on bool) {
 	c.mu.Lock()
 	c.enterLeave = on
 	c.mu.Unlock()
+}
+
+// SetWake sets fn to be called whenever the client may have something new
+// for TryNext: a queued event, a replay that may start, a changed
+// subscription, a disconnection. fn must not block; it runs on the hub's
+// and the client's goroutines.
+func (c *Client) SetWake(fn func()) {
+	c.mu.Lock()
+	c.wake = fn
+	c.mu.Unlock()
+}
+
+func (c *Client) wakeUp() {
+	c.mu.Lock()
+	fn := c.wake
+	c.mu.Unlock()
+	if fn != nil {
+		fn()
+	}
 }
 
 // SetCaller changes who the client acts as (nil: a superuser).
@@ -206,6 +226,7 @@ func (c *Client) Close(reason string) {
 	close(c.done)
 	c.mu.Unlock()
 	c.hub.remove(c)
+	c.wakeUp()
 }
 
 // Delivery is one event as one subscription of a client sees it.
@@ -220,3 +241,50 @@ type Delivery struct {
 
 // ErrDisconnected is returned by Next once the client was closed.
 var ErrDisconnected = errors.New("realtime: client disconnected")
+
+// queue is a bounded FIFO of events that holds memory only while it holds
+// events: an idle client costs a few words, not its whole bound.
+type queue struct {
+	mu    sync.Mutex
+	items []*published
+	max   int
+	// ready is signalled (without blocking) by every push.
+	ready chan struct{}
+}
+
+func newQueue(max int) *queue {
+	return &queue{max: max, ready: make(chan struct{}, 1)}
+}
+
+// push appends p and reports false, leaving the queue as it is, when the
+// queue is full.
+func (q *queue) push(p *published) bool {
+	q.mu.Lock()
+	if len(q.items) >= q.max {
+		q.mu.Unlock()
+		return false
+	}
+	q.items = append(q.items, p)
+	q.mu.Unlock()
+	select {
+	case q.ready <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// pop removes and returns the oldest event, nil when there is none.
+func (q *queue) pop() *published {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.items) == 0 {
+		return nil
+	}
+	p := q.items[0]
+	q.items[0] = nil
+	q.items = q.items[1:]
+	if len(q.items) == 0 {
+		q.items = nil // let an emptied backlog go
+	}
+	return p
+}

@@ -67,26 +67,31 @@ func (s *subscription) matches(e *Event) bool {
 // Subscribe adds (or replaces) subscription id on topic "<collection>/*"
 // or "<collection>/<record id>"; the collection is named by name or id.
 func (c *Client) Subscribe(id, topic string) error {
-	return c.SubscribeWith(context.Background(), SubscribeOptions{ID: id, Topic: topic})
+	_, err := c.SubscribeWith(context.Background(), SubscribeOptions{ID: id, Topic: topic})
+	return err
 }
 
-// SubscribeWith adds (or replaces) a subscription. A filter that does not
-// parse or names a field the client may not read is an EINVALID error with
-// its position. With Since it returns ErrResync when events after Since
-// were pruned, and ErrNoLog without a Log; the replay then waits for
-// Start(opts.ID), so that an acknowledgement can be sent first, and live
-// events of the client are held until it has caught up.
-func (c *Client) SubscribeWith(ctx context.Context, opts SubscribeOptions) error {
+// SubscribeWith adds (or replaces) a subscription and returns the seq it
+// starts after: every change with a higher seq that it covers is
+// delivered, none at or below it. Without Since that is the change log's
+// position now (0 without a Log). A filter that does not parse or names a
+// field the client may not read is an EINVALID error with its position.
+// With Since it returns ErrResync when events after Since were pruned (or
+// Since is ahead of the log, as after a restore), and ErrNoLog without a
+// Log; the replay then waits for Start(opts.ID), so that an
+// acknowledgement can be sent first, and live events of the client are
+// held until it has caught up.
+func (c *Client) SubscribeWith(ctx context.Context, opts SubscribeOptions) (after int64, err error) {
 	if opts.ID == "" {
-		return collections.Errorf(collections.EINVALID, "A subscription needs an id.")
+		return 0, collections.Errorf(collections.EINVALID, "A subscription needs an id.")
 	}
 	name, rec, ok := strings.Cut(opts.Topic, "/")
 	if !ok || name == "" || rec == "" {
-		return collections.Errorf(collections.EINVALID, "The topic must be \"<collection>/*\" or \"<collection>/<id>\".")
+		return 0, collections.Errorf(collections.EINVALID, "The topic must be \"<collection>/*\" or \"<collection>/<id>\".")
 	}
 	col, ok := c.hub.cfg.Records.Collection(name)
 	if !ok {
-		return collections.Errorf(collections.ENOTFOUND, "Missing collection %q.", name)
+		return 0, collections.Errorf(collections.ENOTFOUND, "Missing collection %q.", name)
 	}
 	if rec == "*" {
 		rec = ""
@@ -95,31 +100,37 @@ func (c *Client) SubscribeWith(ctx context.Context, opts SubscribeOptions) error
 	caller := c.caller
 	c.mu.Unlock()
 	s := &subscription{collectionID: col.ID, record: rec}
-	var err error
 	if s.shape, err = c.hub.shapeOf(caller, col, opts.Fields, opts.Expand); err != nil {
-		return err
+		return 0, err
 	}
 	if opts.Filter != "" {
 		expr, err := filter.Parse(opts.Filter)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		// Compiling checks the fields and the caller's right to read them.
 		if _, err := filter.Eval(expr, c.hub.filterEnv(caller, col), map[string]any{}); err != nil && !errors.Is(err, filter.ErrNeedsDatabase) {
-			return err
+			return 0, err
 		}
 		s.filter, s.expr = opts.Filter, expr
 	}
-	if opts.Since != nil {
+	switch {
+	case opts.Since != nil:
 		if err := c.hub.checkSince(ctx, *opts.Since); err != nil {
-			return err
+			return 0, err
 		}
 		s.replaying, s.cursor, s.after = true, *opts.Since, *opts.Since
+	case c.hub.cfg.Log != nil:
+		// Changes committed before now are not delivered: a client that
+		// fetches after subscribing sees them there.
+		if s.after, err = c.hub.cfg.Log.Last(ctx); err != nil {
+			return 0, err
+		}
 	}
 	c.mu.Lock()
 	c.subs[opts.ID] = s
 	c.mu.Unlock()
-	return nil
+	return s.after, nil
 }
 
 // shapeOf checks the fields and expand parameters of a subscription of
@@ -158,7 +169,7 @@ func (h *Hub) checkSince(ctx context.Context, since int64) error {
 		return err
 	}
 	if since > last {
-		return collections.Errorf(collections.EINVALID, "since is ahead of the change log.")
+		return ErrResync // not this log's seq: the database was restored or replaced
 	}
 	oldest, err := h.cfg.Log.After(ctx, 0, 1)
 	if err != nil {
@@ -187,19 +198,21 @@ func (c *Client) Start(id string) {
 	case c.kick <- struct{}{}:
 	default:
 	}
+	c.wakeUp()
 }
 
 // Unsubscribe removes subscription id and reports whether it existed.
 func (c *Client) Unsubscribe(id string) bool {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	_, ok := c.subs[id]
 	delete(c.subs, id)
+	c.mu.Unlock()
 	if ok {
 		select {
 		case c.kick <- struct{}{}:
 		default:
 		}
+		c.wakeUp()
 	}
 	return ok
 }
@@ -223,6 +236,17 @@ func (c *Client) wants(e *Event) bool {
 // live events stay queued; a live event a replay already covered is not
 // delivered again.
 func (c *Client) Next(ctx context.Context) ([]Delivery, error) {
+	return c.next(ctx, true)
+}
+
+// TryNext is Next without the wait: it returns nil, nil when the client
+// has nothing to deliver now. With SetWake, a transport can call it only
+// when woken rather than keep a goroutine waiting in Next.
+func (c *Client) TryNext(ctx context.Context) ([]Delivery, error) {
+	return c.next(ctx, false)
+}
+
+func (c *Client) next(ctx context.Context, block bool) ([]Delivery, error) {
 	for {
 		select {
 		case <-c.done: // before any queued event
@@ -256,23 +280,36 @@ func (c *Client) Next(ctx context.Context) ([]Delivery, error) {
 			}
 			continue
 		}
-		var queue chan *published
-		if !waiting {
-			queue = c.queue
-		}
 		var e *published
-		if len(c.held) > 0 && !waiting {
+		var ready <-chan struct{}
+		switch {
+		case waiting:
+		case len(c.held) > 0:
 			e, c.held = c.held[0], c.held[1:]
-		} else {
+		default:
+			e = c.queue.pop()
+			ready = c.queue.ready
+		}
+		if e == nil && !block {
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-c.kick:
+				continue
+			default:
+				return nil, nil
+			}
+		}
+		if e == nil {
 			select {
 			case <-ctx.Done():
 				return nil, ctx.Err()
 			case <-c.done:
 				return nil, ErrDisconnected
 			case <-c.kick:
-				continue
-			case e = <-queue:
+			case <-ready:
 			}
+			continue
 		}
 		c.mu.Lock()
 		if c.replayPending() {
