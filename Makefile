@@ -5,8 +5,9 @@ GO       ?= go
 BIN      := bin/lumbung
 PG_GLOB  := /usr/lib/postgresql/*/bin/postgres
 SDKTEST  := server/sdktest
+UI       := ui
 
-.PHONY: run test test-go test-sdk bench build postgres node-deps clean
+.PHONY: run test test-go test-sdk test-ui bench build ui ui-stale postgres node-deps clean
 
 build:
 	$(GO) build -o $(BIN) ./server/cmd/lumbung
@@ -14,7 +15,7 @@ build:
 run: postgres build
 	./$(BIN) serve
 
-test: postgres build node-deps test-go test-sdk
+test: postgres build node-deps test-go test-sdk test-ui
 
 test-go:
 	$(GO) vet ./...
@@ -22,6 +23,23 @@ test-go:
 
 test-sdk:
 	cd $(SDKTEST) && LUMBUNG_BIN=$(CURDIR)/$(BIN) npm test
+
+# The dashboard's bundle in ui/dist is committed, so that a plain go build
+# embeds it without Node; `make ui` rebuilds it from the sources.
+ui: node-deps
+	cd $(UI) && npm run build
+
+# ui-stale fails when ui/dist is not what the sources build to.
+ui-stale: node-deps
+	@tmp=$$(mktemp -d) && trap 'rm -rf $$tmp' EXIT && \
+	cd $(UI) && npx vite build --logLevel error --outDir $$tmp/dist --emptyOutDir && \
+	if ! diff -r $$tmp/dist dist >/dev/null; then \
+		echo "ui/dist is stale: run 'make ui' and commit ui/dist" >&2; diff -r $$tmp/dist dist | head -20 >&2; exit 1; \
+	fi
+
+test-ui: ui-stale
+	cd $(UI) && npx svelte-check --fail-on-warnings
+	cd $(UI) && LUMBUNG_BIN=$(CURDIR)/$(BIN) npx vitest run
 
 bench: postgres build
 	$(GO) run ./server/cmd/lumbung-bench -lumbung $(CURDIR)/$(BIN)
@@ -41,10 +59,12 @@ postgres:
 	fi
 
 node-deps:
-	@command -v npm >/dev/null 2>&1 || { echo "Node.js and npm are needed for the SDK tests" >&2; exit 1; }
-	@if [ ! -d $(SDKTEST)/node_modules ] || [ $(SDKTEST)/package-lock.json -nt $(SDKTEST)/node_modules ]; then \
-		cd $(SDKTEST) && npm ci --no-audit --no-fund; \
-	fi
+	@command -v npm >/dev/null 2>&1 || { echo "Node.js and npm are needed for the dashboard and the SDK tests" >&2; exit 1; }
+	@for d in $(SDKTEST) $(UI); do \
+		if [ ! -d $$d/node_modules ] || [ $$d/package-lock.json -nt $$d/node_modules ]; then \
+			(cd $$d && npm ci --no-audit --no-fund) || exit 1; \
+		fi; \
+	done
 
 clean:
 	rm -rf bin

@@ -77,6 +77,7 @@ type Server struct {
 	app   *fiber.App
 	auth  *auth.Authenticator
 	token *auth.Issuer
+	setup *setup
 
 	dsn      string
 	enforcer *rbac.Enforcer
@@ -93,6 +94,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.hub = realtime.NewHub(realtime.HubConfig{Records: s.svc, Logger: cfg.Logger, Log: postgres.NewEvents(s.db)})
+	s.setup = &setup{svc: s.svc, params: postgres.NewParamStore(s.db)}
 	s.app = api.New(api.Deps{
 		Collections: s.svc,
 		Auth:        s.auth,
@@ -107,6 +109,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Now:         cfg.Clock,
 		Realtime:    s.hub,
 		Dashboard:   cfg.Dashboard,
+		Setup:       s.setup,
 	})
 	return s, nil
 }

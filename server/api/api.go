@@ -43,6 +43,17 @@ type Deps struct {
 	// Dashboard holds the dashboard's built files, served at /_/ (none
 	// when nil).
 	Dashboard fs.FS
+	// Setup creates the first superuser through the first-run link (no
+	// POST /api/setup when nil).
+	Setup Setup
+}
+
+// Setup creates the first superuser through the dashboard's first-run
+// link.
+type Setup interface {
+	// CreateFirstSuperuser creates the superuser when token is the link's
+	// and no superuser exists (EFORBIDDEN otherwise).
+	CreateFirstSuperuser(ctx context.Context, token, email, password string) (*collections.Record, error)
 }
 
 // handlers holds the dependencies of every route.
@@ -94,6 +105,7 @@ func New(d Deps) *fiber.App {
 	h.batchRoutes(a)
 	h.rbacRoutes(a)
 	h.realtimeRoutes(a)
+	h.setupRoutes(a)
 	h.dashboardRoutes(app)
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	return app

@@ -11,8 +11,11 @@ import (
 )
 
 // DefaultQueue is how many events a client may fall behind before the
-// hub disconnects it.
-const DefaultQueue = 256
+// hub disconnects it. It is well above the tailer's batch, so that a burst
+// of changes committed together (an import, a batch request) does not cut
+// off clients that keep up; a queue only takes memory while it holds
+// events.
+const DefaultQueue = 4096
 
 // Reasons a client is disconnected.
 const (

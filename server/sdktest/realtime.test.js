@@ -125,6 +125,10 @@ function collector() {
     };
     const waitFor = (pred, what) =>
         new Promise((resolve, reject) => {
+            if (events.some(pred)) {
+                resolve(events.slice()); // it arrived before the wait began
+                return;
+            }
             const w = { pred, resolve };
             w.timer = setTimeout(() => {
                 waiters.splice(waiters.indexOf(w), 1);

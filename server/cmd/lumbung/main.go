@@ -118,7 +118,17 @@ func serve(ctx context.Context, cfg server.Config) error {
 		return err
 	}
 	defer srv.Close(context.WithoutCancel(ctx))
-	return srv.Run(ctx, nil)
+	return srv.Run(ctx, func(addr string) {
+		// The link is a secret for the operator: it goes to the terminal,
+		// not to the log.
+		link, err := srv.SetupLink(ctx, addr)
+		if err != nil {
+			cfg.Logger.Error("setup link", "err", err)
+		}
+		if link != "" {
+			fmt.Fprintf(os.Stderr, "\nNo superuser yet. Create the first one in the dashboard:\n\n    %s\n\n(or run: lumbung superuser upsert EMAIL PASSWORD)\n\n", link)
+		}
+	})
 }
 
 func superuser(ctx context.Context, cfg server.Config, args []string, stdout io.Writer) error {

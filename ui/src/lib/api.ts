@@ -1,0 +1,733 @@
+// The dashboard's HTTP client: every request to the server goes through here.
+
+// ---------------------------------------------------------------- errors
+
+/** FieldError is one validation problem, as the server reports it. */
+export interface FieldError {
+  code: string;
+  message: string;
+}
+
+/** ErrorData is the nested `data` of an error response. */
+export interface ErrorData {
+  [key: string]: FieldError | ErrorData;
+}
+
+function isFieldError(v: unknown): v is FieldError {
+  return (
+    typeof v === "object" &&
+    v !== null &&
+    typeof (v as FieldError).code === "string" &&
+    typeof (v as FieldError).message === "string"
+  );
+}
+
+/**
+ * flattenErrors turns nested error data into dotted keys:
+ * `{fields: {"3": {name: {code, message}}}}` becomes `{"fields.3.name": {code, message}}`.
+ */
+export function flattenErrors(data: unknown, prefix = ""): Record<string, FieldError> {
+  const out: Record<string, FieldError> = {};
+  if (typeof data !== "object" || data === null) return out;
+  if (isFieldError(data) && prefix) out[prefix] = { code: data.code, message: data.message };
+  for (const [k, v] of Object.entries(data as Record<string, unknown>)) {
+    if (typeof v !== "object" || v === null) continue;
+    Object.assign(out, flattenErrors(v, prefix ? `${prefix}.${k}` : k));
+  }
+  return out;
+}
+
+/** ApiError is a failed request: the server's `{status, message, data}`. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly data: ErrorData;
+  /** fields holds the validation problems by dotted path ("fields.3.name"). */
+  readonly fields: Record<string, FieldError>;
+
+  constructor(status: number, message: string, data: ErrorData = {}) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.data = data;
+    this.fields = flattenErrors(data);
+  }
+
+  /** fromBody reads an error response body (anything JSON, or nothing). */
+  static fromBody(status: number, body: unknown): ApiError {
+    if (typeof body === "object" && body !== null) {
+      const b = body as { message?: unknown; data?: unknown };
+      const message = typeof b.message === "string" && b.message ? b.message : defaultMessage(status);
+      const data = typeof b.data === "object" && b.data !== null ? (b.data as ErrorData) : {};
+      return new ApiError(status, message, data);
+    }
+    return new ApiError(status, defaultMessage(status));
+  }
+}
+
+function defaultMessage(status: number): string {
+  if (status === 0) return "The server cannot be reached.";
+  if (status === 401) return "Please sign in again.";
+  if (status === 403) return "You are not allowed to do this.";
+  if (status === 404) return "The requested resource wasn't found.";
+  if (status === 429) return "Too many requests; try again shortly.";
+  if (status >= 500) return "Something went wrong while processing your request.";
+  return `The request failed (${status}).`;
+}
+
+/** errorMessage gives a message for anything thrown. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof ApiError) return err.message;
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+// ---------------------------------------------------------------- fields
+
+/** FieldType names every field type the server knows. */
+export type FieldType =
+  | "text"
+  | "number"
+  | "bool"
+  | "email"
+  | "url"
+  | "editor"
+  | "date"
+  | "autodate"
+  | "select"
+  | "json"
+  | "relation"
+  | "password";
+
+interface FieldCommon {
+  id: string;
+  name: string;
+  system: boolean;
+  hidden: boolean;
+  presentable: boolean;
+  required: boolean;
+}
+
+export interface TextField extends FieldCommon {
+  type: "text";
+  min: number;
+  max: number;
+  pattern: string;
+  autogeneratePattern: string;
+  primaryKey: boolean;
+}
+export interface NumberField extends FieldCommon {
+  type: "number";
+  min: number | null;
+  max: number | null;
+  onlyInt: boolean;
+}
+export interface BoolField extends FieldCommon {
+  type: "bool";
+}
+export interface EmailField extends FieldCommon {
+  type: "email";
+  exceptDomains: string[] | null;
+  onlyDomains: string[] | null;
+}
+export interface URLField extends FieldCommon {
+  type: "url";
+  exceptDomains: string[] | null;
+  onlyDomains: string[] | null;
+}
+export interface EditorField extends FieldCommon {
+  type: "editor";
+  maxSize: number;
+  convertURLs: boolean;
+}
+export interface DateField extends FieldCommon {
+  type: "date";
+  min: string;
+  max: string;
+}
+export interface AutodateField extends FieldCommon {
+  type: "autodate";
+  onCreate: boolean;
+  onUpdate: boolean;
+}
+export interface SelectField extends FieldCommon {
+  type: "select";
+  values: string[] | null;
+  maxSelect: number;
+}
+export interface JSONField extends FieldCommon {
+  type: "json";
+  maxSize: number;
+}
+export interface RelationField extends FieldCommon {
+  type: "relation";
+  collectionId: string;
+  cascadeDelete: boolean;
+  minSelect: number;
+  maxSelect: number;
+}
+export interface PasswordField extends FieldCommon {
+  type: "password";
+  min: number;
+  max: number;
+  cost: number;
+}
+
+/** Field is one column of a collection, discriminated by `type`. */
+export type Field =
+  | TextField
+  | NumberField
+  | BoolField
+  | EmailField
+  | URLField
+  | EditorField
+  | DateField
+  | AutodateField
+  | SelectField
+  | JSONField
+  | RelationField
+  | PasswordField;
+
+/** FieldOf picks the field interface of one type. */
+export type FieldOf<T extends FieldType> = Extract<Field, { type: T }>;
+
+// ---------------------------------------------------------------- collections
+
+export type CollectionType = "base" | "auth" | "view";
+
+/** Rule is a PocketBase API rule: null = superusers only, "" = everyone, else a filter. */
+export type Rule = string | null;
+
+interface CollectionCommon {
+  id: string;
+  name: string;
+  system: boolean;
+  fields: Field[];
+  indexes: string[];
+  listRule: Rule;
+  viewRule: Rule;
+  createRule: Rule;
+  updateRule: Rule;
+  deleteRule: Rule;
+  created?: string;
+  updated?: string;
+}
+
+export interface TokenOptions {
+  duration: number;
+}
+export interface EmailTemplate {
+  subject: string;
+  body: string;
+}
+export interface OAuth2Provider {
+  name: string;
+  displayName: string;
+  clientId: string;
+  clientSecret: string;
+  authURL: string;
+  tokenURL: string;
+  userInfoURL: string;
+  pkce: boolean | null;
+  scopes?: string[];
+}
+export interface AuthOptions {
+  authRule: Rule;
+  manageRule: Rule;
+  passwordAuth: { enabled: boolean; identityFields: string[] };
+  oauth2: {
+    enabled: boolean;
+    mappedFields: { id: string; name: string; username: string; avatarURL: string };
+    providers: OAuth2Provider[] | null;
+  };
+  authToken: TokenOptions;
+  passwordResetToken: TokenOptions;
+  emailChangeToken: TokenOptions;
+  verificationToken: TokenOptions;
+  fileToken: TokenOptions;
+  verificationTemplate: EmailTemplate;
+  resetPasswordTemplate: EmailTemplate;
+  confirmEmailChangeTemplate: EmailTemplate;
+}
+
+export interface BaseCollection extends CollectionCommon {
+  type: "base";
+}
+export interface ViewCollection extends CollectionCommon {
+  type: "view";
+  viewQuery: string;
+}
+export interface AuthCollection extends CollectionCommon, AuthOptions {
+  type: "auth";
+}
+
+/** Collection is PocketBase's collection JSON, discriminated by `type`. */
+export type Collection = BaseCollection | ViewCollection | AuthCollection;
+
+/** CollectionInput is what create, update and import accept: any part of a collection. */
+export type CollectionInput = Partial<Omit<AuthCollection, "type" | "fields">> &
+  Partial<Omit<ViewCollection, "type" | "fields">> & { type?: CollectionType; fields?: Partial<Field>[] };
+
+/** PlanStep is one SQL statement of a schema change. */
+export interface PlanStep {
+  sql: string;
+  description: string;
+  impact?: string;
+  /** affectedRows is -1 when not applicable. */
+  affectedRows: number;
+}
+
+/** SchemaPlan is the SQL one collection's change would run. */
+export interface SchemaPlan {
+  steps: PlanStep[];
+  blocked: string[] | null;
+}
+
+/** DryRunResult answers a request made with dryRun. */
+export interface DryRunResult {
+  dryRun: true;
+  collection?: Collection;
+  plans: SchemaPlan[];
+}
+
+/** SaveOptions are the schema change query parameters. */
+export interface SaveOptions {
+  dryRun?: boolean;
+  allowDataLoss?: boolean;
+}
+
+// ---------------------------------------------------------------- records
+
+/** RecordModel is one record as the API returns it. */
+export interface RecordModel {
+  id: string;
+  collectionId: string;
+  collectionName: string;
+  expand?: Record<string, RecordModel | RecordModel[]>;
+  [field: string]: unknown;
+}
+
+/** ListResult is one page of a list. */
+export interface ListResult<T> {
+  page: number;
+  perPage: number;
+  totalItems: number;
+  totalPages: number;
+  items: T[];
+}
+
+/** ListOptions are the query parameters of record lists. */
+export interface ListOptions {
+  page?: number;
+  perPage?: number;
+  sort?: string;
+  filter?: string;
+  fields?: string;
+  expand?: string;
+  skipTotal?: boolean;
+}
+
+/** ViewOptions are the query parameters of single record reads and writes. */
+export interface ViewOptions {
+  fields?: string;
+  expand?: string;
+}
+
+/** AuthResponse answers sign-in, refresh and setup. */
+export interface AuthResponse {
+  token: string;
+  record: RecordModel;
+}
+
+// ---------------------------------------------------------------- settings
+
+export interface RateLimitRule {
+  label: string;
+  audience: string;
+  duration: number;
+  maxRequests: number;
+}
+
+export interface Settings {
+  meta: {
+    appName: string;
+    appURL: string;
+    senderName: string;
+    senderAddress: string;
+    hideControls: boolean;
+  };
+  smtp: {
+    enabled: boolean;
+    host: string;
+    port: number;
+    username: string;
+    /** passwordSet tells whether a password is stored; it is never sent back. */
+    passwordSet: boolean;
+    authMethod: string;
+    tls: boolean;
+    tlsMode: "none" | "starttls" | "tls";
+  };
+  rateLimits: { enabled: boolean; rules: RateLimitRule[] };
+}
+
+/** SettingsPatch changes settings; smtp.password: a string sets it, null clears it. */
+export interface SettingsPatch {
+  meta?: Partial<Settings["meta"]>;
+  smtp?: Partial<Omit<Settings["smtp"], "passwordSet" | "tls">> & { password?: string | null };
+  rateLimits?: Partial<Settings["rateLimits"]>;
+}
+
+// ---------------------------------------------------------------- rbac
+
+export type Action = "list" | "view" | "create" | "update" | "delete" | "*";
+
+export interface Role {
+  name: string;
+  description: string;
+  created: string;
+  updated: string;
+}
+
+export interface Policy {
+  subject: string;
+  /** collection is a collection id or "*". */
+  collection: string;
+  action: Action;
+  condition: string;
+  fields: string[] | null;
+}
+
+/** PolicyInput is a policy of one collection, as PUT …/policies takes it. */
+export type PolicyInput = Omit<Policy, "collection">;
+
+export interface Assignment {
+  subject: string;
+  role: string;
+}
+
+/** AssignmentInput names a user ({collection, id}) or a subject key, and a role. */
+export type AssignmentInput =
+  | { collection: string; id: string; role: string }
+  | { subject: string; role: string };
+
+export interface ExplainInput {
+  subject?: string;
+  user?: { collection: string; id: string };
+  collection: string;
+  action: Exclude<Action, "*">;
+  recordId?: string;
+}
+
+export interface ExplainResult {
+  allowed: boolean;
+  subject: string;
+  roles: string[];
+  matchedPolicies: Policy[];
+  conditions: string[];
+  sqlCondition: string;
+  sqlArgs: unknown[];
+  readableFields: string[];
+  record?: { id: string; allowed: boolean };
+}
+
+// ---------------------------------------------------------------- token store
+
+/** TokenStore keeps the superuser's token and record. */
+export interface TokenStore {
+  readonly token: string;
+  readonly record: RecordModel | null;
+  save(token: string, record: RecordModel | null): void;
+  clear(): void;
+  onChange(fn: () => void): () => void;
+}
+
+const storageKey = "lumbung_auth";
+
+/** localTokenStore keeps the token in localStorage (memory when unavailable). */
+export function localTokenStore(storage: Storage | null = globalThis.localStorage ?? null): TokenStore {
+  let token = "";
+  let record: RecordModel | null = null;
+  const listeners = new Set<() => void>();
+  try {
+    const raw = storage?.getItem(storageKey);
+    if (raw) {
+      const v = JSON.parse(raw) as { token?: string; record?: RecordModel };
+      token = v.token ?? "";
+      record = v.record ?? null;
+    }
+  } catch {
+    // a malformed value counts as signed out
+  }
+  const notify = () => listeners.forEach((fn) => fn());
+  return {
+    get token() {
+      return token;
+    },
+    get record() {
+      return record;
+    },
+    save(t, r) {
+      token = t;
+      record = r;
+      storage?.setItem(storageKey, JSON.stringify({ token, record }));
+      notify();
+    },
+    clear() {
+      token = "";
+      record = null;
+      storage?.removeItem(storageKey);
+      notify();
+    },
+    onChange(fn) {
+      listeners.add(fn);
+      return () => listeners.delete(fn);
+    },
+  };
+}
+
+// ---------------------------------------------------------------- client
+
+type Query = Record<string, string | number | boolean | undefined | null>;
+
+/** RequestOptions describe one call. */
+export interface RequestOptions {
+  method?: "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
+  query?: Query;
+  body?: unknown;
+  signal?: AbortSignal;
+}
+
+/** queryString encodes parameters, leaving out empty ones; booleans become 1. */
+export function queryString(q: Query = {}): string {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) {
+    if (v === undefined || v === null || v === "" || v === false) continue;
+    p.set(k, v === true ? "1" : String(v));
+  }
+  const s = p.toString();
+  return s ? `?${s}` : "";
+}
+
+const enc = encodeURIComponent;
+const superusers = "_superusers";
+
+function saveQuery(o: SaveOptions = {}): Query {
+  return { dryRun: o.dryRun, allowDataLoss: o.allowDataLoss };
+}
+
+/** createClient returns the API bound to a base URL, token store and fetch. */
+export function createClient(opts: { baseUrl?: string; store?: TokenStore; fetch?: typeof fetch } = {}) {
+  const baseUrl = (opts.baseUrl ?? "").replace(/\/$/, "");
+  const store = opts.store ?? localTokenStore();
+  const doFetch = opts.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
+
+  async function request<T>(path: string, o: RequestOptions = {}): Promise<T> {
+    const headers: Record<string, string> = { Accept: "application/json" };
+    if (store.token) headers.Authorization = store.token;
+    let body: BodyInit | undefined;
+    if (o.body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      body = JSON.stringify(o.body);
+    }
+    let res: Response;
+    try {
+      res = await doFetch(baseUrl + path + queryString(o.query), {
+        method: o.method ?? "GET",
+        headers,
+        body,
+        signal: o.signal,
+      });
+    } catch (err) {
+      if (err instanceof DOMException && err.name === "AbortError") throw err;
+      throw new ApiError(0, "The server cannot be reached.");
+    }
+    const text = await res.text();
+    let parsed: unknown = undefined;
+    if (text) {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = undefined;
+      }
+    }
+    if (!res.ok) {
+      const err = ApiError.fromBody(res.status, parsed);
+      if (res.status === 401 && store.token) store.clear();
+      throw err;
+    }
+    return parsed as T;
+  }
+
+  async function signedIn(p: Promise<AuthResponse>): Promise<AuthResponse> {
+    const r = await p;
+    store.save(r.token, r.record);
+    return r;
+  }
+
+  const collections = {
+    list(q: { page?: number; perPage?: number; sort?: string; filter?: string } = {}) {
+      return request<ListResult<Collection>>("/api/collections", { query: q });
+    },
+    /** all lists every collection, sorted by name. */
+    async all(): Promise<Collection[]> {
+      const out: Collection[] = [];
+      for (let page = 1; ; page++) {
+        const r = await collections.list({ page, perPage: 500, sort: "name" });
+        out.push(...r.items);
+        if (page >= r.totalPages || r.items.length === 0) return out;
+      }
+    },
+    get(idOrName: string) {
+      return request<Collection>(`/api/collections/${enc(idOrName)}`);
+    },
+    create<O extends SaveOptions>(c: CollectionInput, o?: O) {
+      return request<O extends { dryRun: true } ? DryRunResult : Collection>("/api/collections", {
+        method: "POST",
+        body: c,
+        query: saveQuery(o),
+      });
+    },
+    update<O extends SaveOptions>(idOrName: string, c: CollectionInput, o?: O) {
+      return request<O extends { dryRun: true } ? DryRunResult : Collection>(`/api/collections/${enc(idOrName)}`, {
+        method: "PATCH",
+        body: c,
+        query: saveQuery(o),
+      });
+    },
+    delete<O extends SaveOptions>(idOrName: string, o?: O) {
+      return request<O extends { dryRun: true } ? DryRunResult : undefined>(`/api/collections/${enc(idOrName)}`, {
+        method: "DELETE",
+        query: saveQuery(o),
+      });
+    },
+    truncate<O extends SaveOptions>(idOrName: string, o?: O) {
+      return request<O extends { dryRun: true } ? DryRunResult : undefined>(
+        `/api/collections/${enc(idOrName)}/truncate`,
+        { method: "DELETE", query: saveQuery(o) },
+      );
+    },
+    import<O extends SaveOptions>(list: CollectionInput[], deleteMissing: boolean, o?: O) {
+      return request<O extends { dryRun: true } ? DryRunResult : undefined>("/api/collections/import", {
+        method: "PUT",
+        body: { collections: list, deleteMissing },
+        query: saveQuery(o),
+      });
+    },
+  };
+
+  const records = {
+    list(collection: string, q: ListOptions = {}, signal?: AbortSignal) {
+      return request<ListResult<RecordModel>>(`/api/collections/${enc(collection)}/records`, {
+        query: { ...q },
+        signal,
+      });
+    },
+    get(collection: string, id: string, q: ViewOptions = {}) {
+      return request<RecordModel>(`/api/collections/${enc(collection)}/records/${enc(id)}`, { query: { ...q } });
+    },
+    create(collection: string, body: Record<string, unknown>, q: ViewOptions = {}) {
+      return request<RecordModel>(`/api/collections/${enc(collection)}/records`, {
+        method: "POST",
+        body,
+        query: { ...q },
+      });
+    },
+    update(collection: string, id: string, body: Record<string, unknown>, q: ViewOptions = {}) {
+      return request<RecordModel>(`/api/collections/${enc(collection)}/records/${enc(id)}`, {
+        method: "PATCH",
+        body,
+        query: { ...q },
+      });
+    },
+    delete(collection: string, id: string) {
+      return request<undefined>(`/api/collections/${enc(collection)}/records/${enc(id)}`, { method: "DELETE" });
+    },
+  };
+
+  const auth = {
+    store,
+    /** withPassword signs a superuser in and keeps the token. */
+    withPassword(identity: string, password: string) {
+      return signedIn(
+        request<AuthResponse>(`/api/collections/${superusers}/auth-with-password`, {
+          method: "POST",
+          body: { identity, password },
+        }),
+      );
+    },
+    /** refresh swaps the kept token for a new one. */
+    refresh() {
+      return signedIn(request<AuthResponse>(`/api/collections/${superusers}/auth-refresh`, { method: "POST" }));
+    },
+    /** setup creates the first superuser with the one-time setup token and signs in. */
+    setup(token: string, email: string, password: string) {
+      return signedIn(request<AuthResponse>("/api/setup", { method: "POST", body: { token, email, password } }));
+    },
+    signOut() {
+      store.clear();
+    },
+  };
+
+  const settings = {
+    get() {
+      return request<Settings>("/api/settings");
+    },
+    update(patch: SettingsPatch) {
+      return request<Settings>("/api/settings", { method: "PATCH", body: patch });
+    },
+  };
+
+  const rbac = {
+    roles() {
+      return request<{ items: Role[] }>("/api/rbac/roles").then((r) => r.items);
+    },
+    createRole(name: string, description = "") {
+      return request<Role>("/api/rbac/roles", { method: "POST", body: { name, description } });
+    },
+    updateRole(name: string, description: string) {
+      return request<Role>(`/api/rbac/roles/${enc(name)}`, { method: "PATCH", body: { description } });
+    },
+    deleteRole(name: string) {
+      return request<undefined>(`/api/rbac/roles/${enc(name)}`, { method: "DELETE" });
+    },
+    policies(q: { subject?: string; collection?: string } = {}) {
+      return request<{ items: Policy[] }>("/api/rbac/policies", { query: q }).then((r) => r.items);
+    },
+    collectionPolicies(collection: string) {
+      return request<{ items: Policy[] }>(`/api/rbac/collections/${enc(collection)}/policies`).then((r) => r.items);
+    },
+    setCollectionPolicies(collection: string, items: PolicyInput[]) {
+      return request<{ items: Policy[] }>(`/api/rbac/collections/${enc(collection)}/policies`, {
+        method: "PUT",
+        body: { items },
+      }).then((r) => r.items);
+    },
+    assignments(q: { subject?: string; role?: string } = {}) {
+      return request<{ items: Assignment[] }>("/api/rbac/assignments", { query: q }).then((r) => r.items);
+    },
+    assign(a: AssignmentInput) {
+      return request<Assignment>("/api/rbac/assignments", { method: "POST", body: a });
+    },
+    unassign(a: AssignmentInput) {
+      return request<undefined>("/api/rbac/assignments", { method: "DELETE", query: { ...a } });
+    },
+    explain(input: ExplainInput) {
+      return request<ExplainResult>("/api/rbac/explain", { method: "POST", body: input });
+    },
+  };
+
+  return {
+    request,
+    auth,
+    collections,
+    records,
+    settings,
+    rbac,
+    health: () => request<{ code: number; message: string }>("/api/health"),
+  };
+}
+
+/** Api is the client's shape. */
+export type Api = ReturnType<typeof createClient>;
+
+/** api is the dashboard's client: same origin, token in localStorage. */
+export const api: Api = createClient();

@@ -1,0 +1,34 @@
+import type { Component } from "svelte";
+import type { Route } from "./lib/router.svelte";
+import Home from "./collections/Home.svelte";
+import ImportExport from "./collections/ImportExport.svelte";
+import RecordsPlaceholder from "./collections/RecordsPlaceholder.svelte";
+import SchemaScreen from "./schema/SchemaScreen.svelte";
+import Placeholder from "./shell/Placeholder.svelte";
+import Setup from "./shell/Setup.svelte";
+
+/** View is what a route shows: a component and how it gets its props. */
+export interface View {
+  component: Component<any>;
+  props?: (params: Record<string, string>, query: URLSearchParams) => Record<string, unknown>;
+  /** public views are shown without signing in. */
+  public?: boolean;
+}
+
+/** routes is the dashboard's route table, first match wins. */
+export const routes: Route<View>[] = [
+  { pattern: "/", view: { component: Home } },
+  { pattern: "/setup/:token", view: { component: Setup, public: true, props: (p) => ({ token: p.token }) } },
+  {
+    pattern: "/new-collection",
+    view: {
+      component: SchemaScreen,
+      props: (_p, q) => ({ create: { type: q.get("type") ?? "base", from: q.get("from") ?? "" } }),
+    },
+  },
+  { pattern: "/collections/:name/schema", view: { component: SchemaScreen, props: (p) => ({ name: p.name }) } },
+  { pattern: "/collections/:name", view: { component: RecordsPlaceholder, props: (p) => ({ name: p.name }) } },
+  { pattern: "/import-export", view: { component: ImportExport } },
+  { pattern: "/access", view: { component: Placeholder, props: () => ({ title: "Access control" }) } },
+  { pattern: "/settings", view: { component: Placeholder, props: () => ({ title: "Settings" }) } },
+];
