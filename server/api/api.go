@@ -46,6 +46,9 @@ type Deps struct {
 	// Setup creates the first superuser through the first-run link (no
 	// POST /api/setup when nil).
 	Setup Setup
+	// RequestLog keeps this node's latest requests for GET /api/logs (a
+	// new one of DefaultRequestLogSize when nil).
+	RequestLog *RequestLog
 }
 
 // Setup creates the first superuser through the dashboard's first-run
@@ -78,6 +81,9 @@ func New(d Deps) *fiber.App {
 	if d.Settings == nil {
 		d.Settings = NewSettingsService(nil, DefaultSettings(""), d.Now, d.Logger)
 	}
+	if d.RequestLog == nil {
+		d.RequestLog = NewRequestLog(DefaultRequestLogSize)
+	}
 	if d.Throttle == nil {
 		d.Throttle = auth.NewThrottle(auth.ThrottleConfig{Now: d.Now})
 	}
@@ -94,7 +100,7 @@ func New(d Deps) *fiber.App {
 		ReduceMemoryUsage: true,
 	})
 	h := &handlers{Deps: d}
-	app.Use(requestContext(d.Logger, d.RequestTimeout), recoverPanics(d.Logger))
+	app.Use(requestContext(d.Logger, d.RequestTimeout, d.RequestLog), recoverPanics(d.Logger))
 	a := app.Group("/api", h.identify)
 	h.rateLimitRoutes(a)
 	h.healthRoutes(a)
@@ -106,6 +112,7 @@ func New(d Deps) *fiber.App {
 	h.rbacRoutes(a)
 	h.realtimeRoutes(a)
 	h.setupRoutes(a)
+	h.logRoutes(a)
 	h.dashboardRoutes(app)
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	return app

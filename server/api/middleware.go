@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -21,8 +22,9 @@ func requestID(c *fiber.Ctx) string {
 }
 
 // requestContext gives each request an id (echoed as X-Request-Id), a
-// context with a deadline for the database, and a log line when done.
-func requestContext(log *slog.Logger, timeout time.Duration) fiber.Handler {
+// context with a deadline for the database, and a log line and an entry in
+// requests when done.
+func requestContext(log *slog.Logger, timeout time.Duration, requests *RequestLog) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		id := newRequestID()
 		c.Locals(requestIDKey, id)
@@ -37,14 +39,23 @@ func requestContext(log *slog.Logger, timeout time.Duration) fiber.Handler {
 				c.Status(fiber.StatusInternalServerError)
 			}
 		}
+		took := time.Since(start)
+		status := c.Response().StatusCode()
 		log.LogAttrs(ctx, slog.LevelInfo, "request",
 			slog.String("requestId", id),
 			slog.String("method", c.Method()),
 			slog.String("path", c.Path()),
-			slog.Int("status", c.Response().StatusCode()),
-			slog.Duration("duration", time.Since(start)),
+			slog.Int("status", status),
+			slog.Duration("duration", took),
 			slog.String("ip", c.IP()),
 		)
+		who := ""
+		if caller := identity(c); caller != nil {
+			who = caller.Record.Collection.Name + ":" + caller.Record.ID()
+		}
+		// Fiber's strings point into buffers it reuses: the log keeps copies.
+		requests.Add(LogEntry{ID: id, Created: start, Method: strings.Clone(c.Method()), URL: strings.Clone(c.OriginalURL()),
+			Status: status, ExecTime: float64(took.Microseconds()) / 1000, Auth: who, IP: strings.Clone(c.IP())})
 		return nil
 	}
 }

@@ -1,0 +1,60 @@
+package api_test
+
+import (
+	"encoding/json"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func TestLogs(t *testing.T) {
+	e := MustEnv(t)
+	e.MustJSON("GET", "/api/collections/nope/records", "-", "", 404, nil)
+	e.MustJSON("POST", "/api/collections", "", `{"name": ""}`, 400, nil)
+	e.MustJSON("GET", "/api/collections", "", "", 200, nil)
+	e.MustJSON("GET", "/api/logs", "-", "", 401, nil)
+
+	type logs struct {
+		TotalItems int
+		Items      []struct {
+			ID, Created, Level, Message string
+			Data                        struct {
+				Method, URL, Auth, IP, RequestID string
+				Status                           int
+				ExecTime                         float64
+			}
+		}
+	}
+	var got logs
+	e.MustJSON("GET", "/api/logs?filter="+q("status >= 400 && url ~ '/api/collections'")+"&sort=status", "", "", 200, &got)
+	if got.TotalItems != 2 || got.Items[0].Data.Status != 400 || got.Items[1].Data.Status != 404 ||
+		got.Items[1].Level != "warn" || got.Items[1].Data.Auth != "" || got.Items[0].Data.Auth == "" ||
+		got.Items[1].Message != "GET /api/collections/nope/records" || got.Items[1].ID != got.Items[1].Data.RequestID {
+		t.Errorf("errors: %+v", got)
+	}
+	e.MustJSON("GET", "/api/logs?perPage=1", "", "", 200, &got)
+	if len(got.Items) != 1 || got.TotalItems < 5 || !strings.HasPrefix(got.Items[0].Message, "GET /api/logs") {
+		t.Errorf("newest first: %+v", got)
+	}
+	for _, bad := range []string{"filter=" + q("status >"), "filter=" + q("secret = 1"), "sort=nope"} {
+		if status, body := e.Do("GET", "/api/logs?"+bad, "", ""); status != 400 {
+			t.Errorf("%s: %d %s", bad, status, body)
+		}
+	}
+	var stats []struct {
+		Date  string
+		Total int
+	}
+	e.MustJSON("GET", "/api/logs/stats?filter="+q("level = 'warn'"), "", "", 200, &stats)
+	total := 0
+	for _, s := range stats {
+		total += s.Total
+	}
+	// 404, 400, 401 and the three refused queries above.
+	if len(stats) == 0 || total != 6 || !strings.HasSuffix(stats[0].Date, ":00.000Z") {
+		b, _ := json.Marshal(stats)
+		t.Errorf("stats %s", b)
+	}
+}
+
+func q(s string) string { return url.QueryEscape(s) }
