@@ -7,7 +7,7 @@ PG_GLOB  := /usr/lib/postgresql/*/bin/postgres
 SDKTEST  := server/sdktest
 UI       := ui
 
-.PHONY: run test test-go test-sdk test-ui bench build ui ui-stale postgres node-deps clean
+.PHONY: run test test-go test-sdk test-ui bench build ui ui-stale postgres chromium node-deps clean
 
 build:
 	$(GO) build -o $(BIN) ./server/cmd/lumbung
@@ -55,6 +55,19 @@ postgres:
 	else \
 		echo "PostgreSQL server binaries are missing: run 'sudo apt-get install -y postgresql'" >&2; \
 		echo "or set DATABASE_URL to an external PostgreSQL server." >&2; \
+		exit 1; \
+	fi
+
+# Chromium for the dashboard's browser tests: Debian's package, driven by
+# playwright-core (no browser download).
+chromium:
+	@if [ -x /usr/bin/chromium ]; then \
+		exit 0; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "installing Chromium"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	else \
+		echo "Chromium is needed for the dashboard tests: run 'sudo apt-get install -y chromium'" >&2; \
 		exit 1; \
 	fi
 

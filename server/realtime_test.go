@@ -140,20 +140,27 @@ func (s *subscriber) waitFor(t *testing.T, want map[string][]float64) {
 	}
 }
 
+// ledger runs a node on dsn with a superuser and a collection "ledger"
+// (one number field, n) and subscribes to it as the superuser.
+func ledger(t *testing.T, dsn string) (base string, sub *subscriber) {
+	t.Helper()
+	if _, err := server.UpsertSuperuser(context.Background(), server.Config{DatabaseURL: dsn, PasswordCost: 4,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, "admin@example.com", "long enough password"); err != nil {
+		t.Fatal(err)
+	}
+	base = startNode(t, dsn)
+	token := signIn(t, base)
+	call(t, base, token, "POST", "/api/collections", `{"name": "ledger", "fields": [{"name": "n", "type": "number"}]}`)
+	return base, subscribe(t, base, token, "ledger/*")
+}
+
 // TestRealtimeConcurrentWriters: 32 writers run transactions of random
 // length over plain SQL (inserts and updates, a fifth rolled back) while
 // a WebSocket subscriber listens: every committed change arrives exactly
 // once, each record's changes in commit order, nothing rolled back.
 func TestRealtimeConcurrentWriters(t *testing.T) {
 	dsn := pgtest.NewDB(t)
-	if _, err := server.UpsertSuperuser(context.Background(), server.Config{DatabaseURL: dsn, PasswordCost: 4,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, "admin@example.com", "long enough password"); err != nil {
-		t.Fatal(err)
-	}
-	base := startNode(t, dsn)
-	token := signIn(t, base)
-	call(t, base, token, "POST", "/api/collections", `{"name": "ledger", "fields": [{"name": "n", "type": "number"}]}`)
-	sub := subscribe(t, base, token, "ledger/*")
+	_, sub := ledger(t, dsn)
 
 	const writers, txs = 32, 15
 	var mu sync.Mutex
@@ -243,15 +250,8 @@ func TestRealtimeSurvivesPostgresRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { pg.Stop(context.Background()) })
-	dsn := pg.URL()
-	if _, err := server.UpsertSuperuser(ctx, server.Config{DatabaseURL: dsn, PasswordCost: 4,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, "admin@example.com", "long enough password"); err != nil {
-		t.Fatal(err)
-	}
-	base := startNode(t, dsn)
+	base, sub := ledger(t, pg.URL())
 	token := signIn(t, base)
-	call(t, base, token, "POST", "/api/collections", `{"name": "ledger", "fields": [{"name": "n", "type": "number"}]}`)
-	sub := subscribe(t, base, token, "ledger/*")
 
 	want := map[string][]float64{}
 	write := func(n int) {
