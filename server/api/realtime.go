@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -80,7 +81,89 @@ func (h *handlers) realtimeUpgrade(c *fiber.Ctx) error {
 	if !websocket.IsWebSocketUpgrade(c) {
 		return h.realtimeSSE(c)
 	}
+	c.Locals(tokenKey, strings.Clone(c.Get(fiber.HeaderAuthorization)))
 	return c.Next()
+}
+
+// tokenKey holds the Authorization header of a WebSocket upgrade.
+const tokenKey = "token"
+
+// realtimeRecheck is how often the token of a WebSocket connection is
+// checked again, besides when it expires: a revoked token (password
+// change, "log out everywhere", a deleted record) stops counting by then.
+const realtimeRecheck = time.Minute
+
+// wsIdentity is who a WebSocket connection acts as. Its token is checked
+// again every realtimeRecheck and when it expires; once it no longer holds,
+// the connection goes on as a guest and is told so.
+type wsIdentity struct {
+	h      *handlers
+	client *realtime.Client
+	ws     *wsConn
+
+	mu    sync.Mutex
+	token string // "" for a guest or once stopped
+	timer *time.Timer
+}
+
+// set makes the connection act as id, proven by token (nil, "": a guest).
+func (a *wsIdentity) set(token string, id *auth.Identity) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.stopTimer()
+	a.token = ""
+	a.client.SetCaller(auth.CallerFor(id, a.h.Decider))
+	if id != nil {
+		a.token = token
+		a.schedule(id.Expires)
+	}
+}
+
+// stop ends the checks; no message is sent after it returns.
+func (a *wsIdentity) stop() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.stopTimer()
+	a.token = ""
+}
+
+func (a *wsIdentity) stopTimer() {
+	if a.timer != nil {
+		a.timer.Stop()
+		a.timer = nil
+	}
+}
+
+// schedule checks the token again at its expiry or after realtimeRecheck,
+// whichever comes first; a.mu is held.
+func (a *wsIdentity) schedule(expires time.Time) {
+	token := a.token
+	wait := max(min(time.Until(expires), realtimeRecheck), 0)
+	a.timer = time.AfterFunc(wait, func() { a.recheck(token) })
+}
+
+func (a *wsIdentity) recheck(token string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	id, err := a.h.Auth.Identify(ctx, token)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.token != token {
+		return // replaced or stopped meanwhile
+	}
+	if err == nil && id != nil && time.Now().Before(id.Expires) {
+		a.schedule(id.Expires)
+		return
+	}
+	if err != nil && collections.ErrorCode(err) != collections.EUNAUTHORIZED {
+		a.h.Logger.Error("realtime: check token", "err", err)
+		a.schedule(time.Now().Add(realtimeRecheck)) // try again; not the client's fault
+		return
+	}
+	a.token, a.timer = "", nil
+	a.client.SetCaller(auth.CallerFor(nil, a.h.Decider))
+	a.ws.send(realtimeError{Type: "error", Code: "unauthorized", //nolint:errcheck // the reader notices a broken connection
+		Message: "The token expired or was revoked: the connection goes on as a guest. Send a new auth message."})
 }
 
 // wsConn serializes writes to one websocket.
@@ -118,13 +201,17 @@ func (h *handlers) realtimeConn(conn *websocket.Conn) {
 	ws := &wsConn{conn: conn}
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &wsWriter{ws: ws, client: client, ctx: ctx}
+	who := &wsIdentity{h: h, client: client, ws: ws}
 	// The connection is recycled when this function returns, so the
-	// writer must have finished by then (deferred calls run last registered
-	// first: cancel, close the client, stop the writer).
+	// writer and the token checks must have finished by then (deferred
+	// calls run last registered first).
 	defer w.stop()
 	defer client.Close("client closed")
+	defer who.stop()
 	defer cancel()
 	client.SetWake(w.wake)
+	token, _ := conn.Locals(tokenKey).(string)
+	who.set(token, id)
 
 	if err := ws.send(map[string]string{"type": "connected", "clientId": client.ID}); err != nil {
 		return
@@ -138,7 +225,7 @@ func (h *handlers) realtimeConn(conn *websocket.Conn) {
 		// stack that needs is released afterwards, while this goroutine
 		// stays parked in ReadMessage for the connection's life.
 		answered := make(chan error, 1)
-		go func() { answered <- h.realtimeAnswer(ctx, client, ws, b) }()
+		go func() { answered <- h.realtimeAnswer(ctx, who, b) }()
 		if err := <-answered; err != nil {
 			return
 		}
@@ -146,12 +233,13 @@ func (h *handlers) realtimeConn(conn *websocket.Conn) {
 }
 
 // realtimeAnswer handles one client message and sends the reply.
-func (h *handlers) realtimeAnswer(ctx context.Context, client *realtime.Client, ws *wsConn, b []byte) error {
+func (h *handlers) realtimeAnswer(ctx context.Context, who *wsIdentity, b []byte) error {
+	ws := who.ws
 	var m realtimeMessage
 	if err := json.Unmarshal(b, &m); err != nil {
 		return ws.send(realtimeError{Type: "error", Code: "invalid", Message: "The message is not valid JSON."})
 	}
-	reply, after := h.realtimeHandle(ctx, client, &m)
+	reply, after := h.realtimeHandle(ctx, who, &m)
 	if reply != nil {
 		if err := ws.send(reply); err != nil {
 			return err
@@ -254,19 +342,20 @@ func (w *wsWriter) end(err error) {
 
 // realtimeHandle answers one client message; after, if not nil, runs once
 // the reply was sent.
-func (h *handlers) realtimeHandle(ctx context.Context, client *realtime.Client, m *realtimeMessage) (reply any, after func()) {
-	reply = h.realtimeReply(ctx, client, m)
+func (h *handlers) realtimeHandle(ctx context.Context, who *wsIdentity, m *realtimeMessage) (reply any, after func()) {
+	reply = h.realtimeReply(ctx, who, m)
 	if m.Type == "subscribe" && m.Since != nil {
 		if _, ok := reply.(realtimeAck); ok {
 			// The replay of a resumed subscription follows its ack.
-			after = func() { client.Start(m.ID) }
+			after = func() { who.client.Start(m.ID) }
 		}
 	}
 	return reply, after
 }
 
 // realtimeReply answers one client message.
-func (h *handlers) realtimeReply(ctx context.Context, client *realtime.Client, m *realtimeMessage) any {
+func (h *handlers) realtimeReply(ctx context.Context, who *wsIdentity, m *realtimeMessage) any {
+	client := who.client
 	fail := func(code, msg string) any {
 		return realtimeError{Type: "error", ID: m.ID, Code: code, Message: msg}
 	}
@@ -279,11 +368,11 @@ func (h *handlers) realtimeReply(ctx context.Context, client *realtime.Client, m
 			var err error
 			if id, err = h.Auth.Identify(ctx, m.Token); err != nil {
 				// The connection goes on as a guest, not as whoever it was.
-				client.SetCaller(auth.CallerFor(nil, h.Decider))
+				who.set("", nil)
 				return fail(realtimeCode(err), collections.ErrorMessage(err))
 			}
 		}
-		client.SetCaller(auth.CallerFor(id, h.Decider))
+		who.set(m.Token, id)
 		return realtimeAck{Type: "ack", ID: m.ID}
 	case "subscribe":
 		opts := realtime.SubscribeOptions{ID: m.ID, Topic: m.Topic}

@@ -512,3 +512,33 @@ func collectionID(t *testing.T, e *env, name string) string {
 	e.MustJSON("GET", "/api/collections/"+name, "", "", 200, &c)
 	return c.ID
 }
+
+// TestRealtimeTokenExpiry: when the token of a WebSocket connection
+// expires, the connection is told and goes on as a guest.
+func TestRealtimeTokenExpiry(t *testing.T) {
+	e := MustEnv(t, func(c *server.Config) { c.HTTPAddr = "127.0.0.1:0" })
+	e.MustJSON("POST", "/api/collections", "", `{"name": "members", "type": "auth", "fields": [{"name": "name", "type": "text"}]}`, 200, nil)
+	e.MustJSON("POST", "/api/collections", "", `{"name": "docs", "fields": [{"name": "title", "type": "text"}],
+		"viewRule": "@request.auth.id != '' || title = 'public'"}`, 200, nil)
+	var alice struct{ ID string }
+	e.MustJSON("POST", "/api/collections/members/records", "", `{"email": "alice@example.com", "password": "password-of-alice"}`, 200, &alice)
+	var short struct{ Token string }
+	e.MustJSON("POST", "/api/collections/members/impersonate/"+alice.ID, "", `{"duration": 1}`, 200, &short)
+
+	addr := MustServe(t, e)
+	c := MustDial(t, addr, short.Token)
+	c.call(map[string]any{"type": "subscribe", "id": "d", "topic": "docs/*"}, "ack")
+	e.MustJSON("POST", "/api/collections/docs/records", "", `{"title": "for members"}`, 200, nil)
+	if title, _, _ := c.next(); title != "for members" {
+		t.Fatalf("before expiry got %q", title)
+	}
+	m := c.read() // the token expires within about a second
+	if m["type"] != "error" || m["code"] != "unauthorized" || !strings.Contains(m["message"].(string), "guest") {
+		t.Fatalf("at expiry got %v", m)
+	}
+	e.MustJSON("POST", "/api/collections/docs/records", "", `{"title": "for members"}`, 200, nil)
+	e.MustJSON("POST", "/api/collections/docs/records", "", `{"title": "public"}`, 200, nil)
+	if title, _, _ := c.next(); title != "public" {
+		t.Errorf("after expiry got %q, want only what guests see", title)
+	}
+}

@@ -19,6 +19,8 @@ type Identity struct {
 	// Refreshable is false for tokens that may not be exchanged for new
 	// ones (impersonation tokens).
 	Refreshable bool
+	// Expires is when the token stops being valid.
+	Expires time.Time
 }
 
 // Superuser reports whether the caller is a superuser.
@@ -85,7 +87,7 @@ func (a *Authenticator) cached(token string, now time.Time) (*Identity, bool) {
 		delete(a.tokens, token)
 		return nil, false
 	}
-	return &Identity{Record: e.rec, Refreshable: e.refreshable}, true
+	return &Identity{Record: e.rec, Refreshable: e.refreshable, Expires: e.expires}, true
 }
 
 func (a *Authenticator) remember(token string, id *Identity, expires, checked time.Time) {
@@ -123,7 +125,7 @@ func (a *Authenticator) Identify(ctx context.Context, header string) (*Identity,
 		}
 		return nil, err
 	}
-	id := &Identity{Record: rec, Refreshable: claims.Refreshable}
+	id := &Identity{Record: rec, Refreshable: claims.Refreshable, Expires: claims.ExpiresAt.Time}
 	// The header may live in a buffer the HTTP server reuses: keep a copy.
 	a.remember(strings.Clone(token), id, claims.ExpiresAt.Time, now)
 	return id, nil
