@@ -96,20 +96,21 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.hub = realtime.NewHub(realtime.HubConfig{Records: s.svc, Logger: cfg.Logger, Log: postgres.NewEvents(s.db)})
 	s.setup = &setup{svc: s.svc, params: postgres.NewParamStore(s.db)}
 	s.app = api.New(api.Deps{
-		Collections: s.svc,
-		Auth:        s.auth,
-		Issuer:      s.token,
-		Decider:     s.enforcer,
-		Access:      s.access,
-		Ping:        s.db.Ping,
-		Logger:      cfg.Logger,
-		BodyLimit:   cfg.BodyLimit,
-		Settings:    api.NewSettingsService(postgres.NewParamStore(s.db), api.DefaultSettings(appURL(cfg.HTTPAddr)), cfg.Clock, cfg.Logger),
-		Throttle:    auth.NewThrottle(auth.ThrottleConfig{Now: cfg.Clock}),
-		Now:         cfg.Clock,
-		Realtime:    s.hub,
-		Dashboard:   cfg.Dashboard,
-		Setup:       s.setup,
+		Collections:       s.svc,
+		Auth:              s.auth,
+		Issuer:            s.token,
+		Decider:           s.enforcer,
+		Access:            s.access,
+		Ping:              s.db.Ping,
+		Logger:            cfg.Logger,
+		BodyLimit:         cfg.BodyLimit,
+		Settings:          api.NewSettingsService(postgres.NewParamStore(s.db), api.DefaultSettings(appURL(cfg.HTTPAddr)), cfg.Clock, cfg.Logger),
+		Throttle:          auth.NewThrottle(auth.ThrottleConfig{Now: cfg.Clock}),
+		Now:               cfg.Clock,
+		Realtime:          s.hub,
+		RealtimeRetention: cfg.EventRetention,
+		Dashboard:         cfg.Dashboard,
+		Setup:             s.setup,
 	})
 	return s, nil
 }

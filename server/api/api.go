@@ -40,6 +40,9 @@ type Deps struct {
 	Now func() time.Time
 	// Realtime fans record changes out to WebSocket clients (none when nil).
 	Realtime *realtime.Hub
+	// RealtimeRetention is how long changes are kept for resuming, as the
+	// settings report it.
+	RealtimeRetention time.Duration
 	// Dashboard holds the dashboard's built files, served at /_/ (none
 	// when nil).
 	Dashboard fs.FS

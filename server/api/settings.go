@@ -217,6 +217,13 @@ type settingsView struct {
 	Meta       MetaSettings      `json:"meta"`
 	SMTP       smtpView          `json:"smtp"`
 	RateLimits RateLimitSettings `json:"rateLimits"`
+	// Realtime is read-only: set per node with serve's flags.
+	Realtime realtimeView `json:"realtime"`
+}
+
+type realtimeView struct {
+	// RetentionSeconds is how long changes are kept for resuming.
+	RetentionSeconds int64 `json:"retentionSeconds"`
 }
 
 type smtpView struct {
@@ -230,8 +237,9 @@ type smtpView struct {
 	TLSMode     string `json:"tlsMode"`
 }
 
-func viewOf(s Settings) settingsView {
+func (h *handlers) viewOf(s Settings) settingsView {
 	return settingsView{
+		Realtime: realtimeView{RetentionSeconds: int64(h.RealtimeRetention / time.Second)},
 		Meta: s.Meta,
 		SMTP: smtpView{
 			Enabled: s.SMTP.Enabled, Host: s.SMTP.Host, Port: s.SMTP.Port, Username: s.SMTP.Username,
@@ -247,7 +255,7 @@ func (h *handlers) getSettings(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(viewOf(st))
+	return c.JSON(h.viewOf(st))
 }
 
 // patchSettings merges a partial settings object into the current ones.
@@ -294,7 +302,7 @@ func (h *handlers) patchSettings(c *fiber.Ctx) error {
 	if err := h.Settings.Save(c.UserContext(), next); err != nil {
 		return err
 	}
-	return c.JSON(viewOf(next))
+	return c.JSON(h.viewOf(next))
 }
 
 func validateSettings(s *Settings) error {

@@ -18,7 +18,7 @@ func TestSettings(t *testing.T) {
 		{Name: "user patch", Method: "PATCH", URL: "/api/settings", Token: userToken, Body: `{}`, ExpectedStatus: 403},
 		{Name: "read", Method: "GET", URL: "/api/settings", ExpectedStatus: 200, ExpectedContent: []string{
 			`"appName":"Acme"`, `"appURL":"http://app.test"`, `"enabled":true`, `"tlsMode":"none"`, `"passwordSet":false`,
-			`"rateLimits":{"enabled":true,"rules":[{"label":"*:auth"`}},
+			`"rateLimits":{"enabled":true,"rules":[{"label":"*:auth"`, `"realtime":{"retentionSeconds":86400}`}},
 		{Name: "set the password", Method: "PATCH", URL: "/api/settings", Body: `{"smtp": {"username": "mailer", "password": "` + secret + `"}}`,
 			ExpectedStatus: 200, ExpectedContent: []string{`"passwordSet":true`, `"username":"mailer"`}, NotExpected: []string{secret, `"password":`}},
 		{Name: "never read back", Method: "GET", URL: "/api/settings", ExpectedStatus: 200,
