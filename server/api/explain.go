@@ -71,6 +71,9 @@ func (h *handlers) explain(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	var who *auth.Identity
 	subject := in.Subject
+	if subject == rbac.Guest {
+		subject = "" // a guest is no subject at all, not a signed-in member of "guest"
+	}
 	if in.User.ID != "" {
 		ucol, err := h.Collections.MustCollection(in.User.Collection)
 		if err != nil {
@@ -84,9 +87,15 @@ func (h *handlers) explain(c *fiber.Ctx) error {
 	}
 	d := h.Decider.Decide(subject, col.ID, in.Action)
 	out := explainOutput{Allowed: d.Allowed, Subject: subject, Roles: d.Roles, MatchedPolicies: d.Policies,
-		Conditions: d.Conditions, SQLArgs: []any{}}
+		Conditions: d.Conditions, SQLArgs: []any{}, ReadableFields: []string{}}
 	if out.MatchedPolicies == nil {
 		out.MatchedPolicies = []rbac.Policy{}
+	}
+	if out.Conditions == nil {
+		out.Conditions = []string{}
+	}
+	if subject == "" && who == nil {
+		out.Subject = rbac.Guest
 	}
 	caller := auth.CallerFor(who, h.Decider)
 	if who == nil && subject != "" {
@@ -96,6 +105,9 @@ func (h *handlers) explain(c *fiber.Ctx) error {
 		out.SQLCondition, out.SQLArgs, err = conditionSQL(h.Collections, col, d.Conditions, caller.Auth())
 		if err != nil {
 			return err
+		}
+		if out.SQLArgs == nil {
+			out.SQLArgs = []any{}
 		}
 	}
 	if d.Allowed {

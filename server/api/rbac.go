@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -122,6 +124,16 @@ func (h *handlers) setCollectionPolicies(c *fiber.Ctx) error {
 	if err := decodeJSON(c.Body(), &in); err != nil {
 		return err
 	}
+	roles, err := h.Access.Roles(c.UserContext())
+	if err != nil {
+		return err
+	}
+	known := map[string]bool{rbac.Guest: true, rbac.Authenticated: true}
+	for _, r := range roles {
+		known[r.Name] = true
+	}
+	// Problems are keyed items.<i>.<subject|action|condition|fields>, each
+	// message as the policy's own (a condition's with its position).
 	errs := map[string]collections.FieldError{}
 	for i, p := range in.Items {
 		p.Collection = col.ID
@@ -129,11 +141,21 @@ func (h *handlers) setCollectionPolicies(c *fiber.Ctx) error {
 		in.Items[i] = p
 		key := "items." + itoa(i)
 		if err := p.Validate(); err != nil {
-			errs[key] = collections.FieldError{Code: "validation_invalid_policy", Message: validationMessage(err)}
+			var e *collections.Error
+			if errors.As(err, &e) && len(e.Data) > 0 {
+				for k, v := range e.Data {
+					errs[key+"."+k] = collections.FieldError{Code: "validation_invalid_policy", Message: v.Message}
+				}
+			} else {
+				errs[key] = collections.FieldError{Code: "validation_invalid_policy", Message: collections.ErrorMessage(err)}
+			}
 			continue
 		}
-		if err := checkPolicy(h.Collections, col, p); err != nil {
-			errs[key] = collections.FieldError{Code: "validation_invalid_policy", Message: collections.ErrorMessage(err)}
+		if !strings.Contains(p.Subject, ":") && !known[p.Subject] {
+			errs[key+".subject"] = collections.FieldError{Code: "validation_invalid_policy", Message: fmt.Sprintf("Unknown role %q.", p.Subject)}
+		}
+		if field, err := checkPolicy(h.Collections, col, p); err != nil {
+			errs[key+"."+field] = collections.FieldError{Code: "validation_invalid_policy", Message: collections.ErrorMessage(err)}
 		}
 	}
 	if len(errs) > 0 {
@@ -146,28 +168,18 @@ func (h *handlers) setCollectionPolicies(c *fiber.Ctx) error {
 }
 
 // checkPolicy compiles a policy's condition against the collection and
-// checks its fields exist.
-func checkPolicy(svc *collections.Service, col *collections.Collection, p rbac.Policy) error {
+// checks its fields exist; field names the policy's part at fault
+// ("fields" or "condition").
+func checkPolicy(svc *collections.Service, col *collections.Collection, p rbac.Policy) (field string, err error) {
 	for _, f := range p.Fields {
 		if _, ok := col.Field(f); !ok {
-			return collections.Errorf(collections.EINVALID, "Unknown field %q of %q.", f, col.Name)
+			return "fields", collections.Errorf(collections.EINVALID, "Unknown field %q of %q.", f, col.Name)
 		}
 	}
 	if p.Condition == "" {
-		return nil
+		return "", nil
 	}
-	return CheckCondition(svc, col, p.Condition)
-}
-
-func validationMessage(err error) string {
-	var parts []string
-	if e, ok := err.(*collections.Error); ok && len(e.Data) > 0 {
-		for k, v := range e.Data {
-			parts = append(parts, k+": "+v.Message)
-		}
-		return strings.Join(parts, " ")
-	}
-	return collections.ErrorMessage(err)
+	return "condition", CheckCondition(svc, col, p.Condition)
 }
 
 func (h *handlers) listAssignments(c *fiber.Ctx) error {
