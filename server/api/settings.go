@@ -240,7 +240,7 @@ type smtpView struct {
 func (h *handlers) viewOf(s Settings) settingsView {
 	return settingsView{
 		Realtime: realtimeView{RetentionSeconds: int64(h.RealtimeRetention / time.Second)},
-		Meta: s.Meta,
+		Meta:     s.Meta,
 		SMTP: smtpView{
 			Enabled: s.SMTP.Enabled, Host: s.SMTP.Host, Port: s.SMTP.Port, Username: s.SMTP.Username,
 			PasswordSet: s.SMTP.Password != "", AuthMethod: s.SMTP.AuthMethod,
