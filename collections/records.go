@@ -326,6 +326,10 @@ func (r *Records) fillAuth(rec, old *Record, input map[string]any, errs map[stri
 	if _, failed := errs["password"]; failed {
 		return nil
 	}
+	if confirm, given := input["passwordConfirm"]; given && confirm != pw {
+		errs["passwordConfirm"] = FieldError{"validation_values_mismatch", "Values don't match."}
+		return nil
+	}
 	if old != nil && r.caller != nil {
 		// A user changing its own password proves it knows the old one.
 		current, _ := old.Data["password"].(string)

@@ -141,6 +141,13 @@ func TestUsersCollectionOnNewInstall(t *testing.T) {
 	if d := su["authToken"].(map[string]any)["duration"]; d != float64(86400) {
 		t.Errorf("_superusers authToken.duration %v", d)
 	}
+	// A sign-up whose confirmation differs is refused, and nothing is stored.
+	status, body := e.Do("POST", "/api/collections/users/records", "-",
+		`{"email": "u1@example.com", "password": "12345678", "passwordConfirm": "1234567"}`)
+	if status != 400 || !strings.Contains(body, `"passwordConfirm":{"code":"validation_values_mismatch"`) {
+		t.Errorf("mismatched confirmation: %d %s", status, body)
+	}
+	e.MustJSON("POST", "/api/collections/users/auth-with-password", "-", `{"identity": "u1@example.com", "password": "12345678"}`, 400, nil)
 }
 
 func TestAuthCollectionOptions(t *testing.T) {
