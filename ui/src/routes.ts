@@ -1,9 +1,13 @@
 import type { Component } from "svelte";
 import type { Route } from "./lib/router.svelte";
+import AccessScreen from "./access/AccessScreen.svelte";
 import Home from "./collections/Home.svelte";
 import ImportExport from "./collections/ImportExport.svelte";
-import RecordsPlaceholder from "./collections/RecordsPlaceholder.svelte";
+import RecordsScreen from "./records/RecordsScreen.svelte";
 import SchemaScreen from "./schema/SchemaScreen.svelte";
+import ApiPreview from "./apipreview/ApiPreview.svelte";
+import LogsScreen from "./logs/LogsScreen.svelte";
+import SettingsScreen from "./settings/SettingsScreen.svelte";
 import Placeholder from "./shell/Placeholder.svelte";
 import Setup from "./shell/Setup.svelte";
 
@@ -27,8 +31,11 @@ export const routes: Route<View>[] = [
     },
   },
   { pattern: "/collections/:name/schema", view: { component: SchemaScreen, props: (p) => ({ name: p.name }) } },
-  { pattern: "/collections/:name", view: { component: RecordsPlaceholder, props: (p) => ({ name: p.name }) } },
+  { pattern: "/collections/:name/api", view: { component: ApiPreview, props: (p) => ({ name: p.name }) } },
+  { pattern: "/collections/:name", view: { component: RecordsScreen, props: (p) => ({ name: p.name }) } },
   { pattern: "/import-export", view: { component: ImportExport } },
-  { pattern: "/access", view: { component: Placeholder, props: () => ({ title: "Access control" }) } },
-  { pattern: "/settings", view: { component: Placeholder, props: () => ({ title: "Settings" }) } },
+  { pattern: "/access", view: { component: AccessScreen } },
+  { pattern: "/access/*", view: { component: AccessScreen, props: (p) => ({ path: p["*"] }) } },
+  { pattern: "/settings", view: { component: SettingsScreen } },
+  { pattern: "/logs", view: { component: LogsScreen } },
 ];

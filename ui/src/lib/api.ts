@@ -332,6 +332,20 @@ export interface ViewOptions {
   expand?: string;
 }
 
+/** BatchRequest is one sub-request of `POST /api/batch`. */
+export interface BatchRequest {
+  method: "POST" | "PATCH" | "PUT" | "DELETE";
+  /** url is "/api/collections/{c}/records[/{id}]". */
+  url: string;
+  body?: Record<string, unknown>;
+}
+
+/** BatchResult answers one sub-request of a batch. */
+export interface BatchResult {
+  status: number;
+  body: unknown;
+}
+
 /** AuthResponse answers sign-in, refresh and setup. */
 export interface AuthResponse {
   token: string;
@@ -374,6 +388,48 @@ export interface SettingsPatch {
   meta?: Partial<Settings["meta"]>;
   smtp?: Partial<Omit<Settings["smtp"], "passwordSet" | "tls">> & { password?: string | null };
   rateLimits?: Partial<Settings["rateLimits"]>;
+}
+
+/** TestEmailTemplate names the emails `POST /api/settings/test/email` can send. */
+export type TestEmailTemplate = "verification" | "password-reset" | "email-change";
+
+// ---------------------------------------------------------------- logs
+
+/** LogLevel is "info" (2xx/3xx), "warn" (4xx) or "error" (5xx). */
+export type LogLevel = "info" | "warn" | "error";
+
+/** LogEntry is one request from the request log. */
+export interface LogEntry {
+  id: string;
+  created: string;
+  level: LogLevel;
+  message: string;
+  data: {
+    method: string;
+    url: string;
+    status: number;
+    /** execTime is in milliseconds. */
+    execTime: number;
+    /** auth is "" for guests, else "<collectionName>:<recordId>". */
+    auth: string;
+    ip: string;
+    requestId: string;
+    [key: string]: unknown;
+  };
+}
+
+/** LogStat counts the requests of one minute. */
+export interface LogStat {
+  date: string;
+  total: number;
+}
+
+/** LogListOptions are the query parameters of the request log. */
+export interface LogListOptions {
+  page?: number;
+  perPage?: number;
+  sort?: string;
+  filter?: string;
 }
 
 // ---------------------------------------------------------------- rbac
@@ -422,10 +478,12 @@ export interface ExplainResult {
   subject: string;
   roles: string[];
   matchedPolicies: Policy[];
-  conditions: string[];
+  /** conditions is null when the decision is unconditional or denied. */
+  conditions: string[] | null;
   sqlCondition: string;
-  sqlArgs: unknown[];
-  readableFields: string[];
+  sqlArgs: unknown[] | null;
+  /** readableFields is null when denied. */
+  readableFields: string[] | null;
   record?: { id: string; allowed: boolean };
 }
 
@@ -641,6 +699,14 @@ export function createClient(opts: { baseUrl?: string; store?: TokenStore; fetch
     delete(collection: string, id: string) {
       return request<undefined>(`/api/collections/${enc(collection)}/records/${enc(id)}`, { method: "DELETE" });
     },
+    /** batch runs up to 50 record writes in one transaction: all succeed or none is kept. */
+    batch(requests: BatchRequest[]) {
+      return request<BatchResult[]>("/api/batch", { method: "POST", body: { requests } });
+    },
+    /** recordURL is a record's path, as batch sub-requests name it. */
+    recordURL(collection: string, id = "") {
+      return `/api/collections/${enc(collection)}/records${id ? `/${enc(id)}` : ""}`;
+    },
   };
 
   const auth = {
@@ -673,6 +739,23 @@ export function createClient(opts: { baseUrl?: string; store?: TokenStore; fetch
     },
     update(patch: SettingsPatch) {
       return request<Settings>("/api/settings", { method: "PATCH", body: patch });
+    },
+    /** testEmail sends a sample email of an auth collection (default: superusers) through the saved SMTP settings. */
+    testEmail(email: string, template: TestEmailTemplate = "verification", collection?: string) {
+      return request<undefined>("/api/settings/test/email", {
+        method: "POST",
+        body: { email, template, ...(collection ? { collection } : {}) },
+      });
+    },
+  };
+
+  const logs = {
+    list(q: LogListOptions = {}, signal?: AbortSignal) {
+      return request<ListResult<LogEntry>>("/api/logs", { query: { ...q }, signal });
+    },
+    /** stats counts requests per minute (only minutes with requests), oldest first. */
+    stats(filter = "", signal?: AbortSignal) {
+      return request<LogStat[]>("/api/logs/stats", { query: { filter }, signal });
     },
   };
 
@@ -713,6 +796,19 @@ export function createClient(opts: { baseUrl?: string; store?: TokenStore; fetch
     explain(input: ExplainInput) {
       return request<ExplainResult>("/api/rbac/explain", { method: "POST", body: input });
     },
+    /** impersonate gets a short-lived, non-refreshable token for an auth record. */
+    impersonate(collection: string, id: string, duration = 60) {
+      return request<AuthResponse>(`/api/collections/${enc(collection)}/impersonate/${enc(id)}`, {
+        method: "POST",
+        body: { duration },
+      });
+    },
+    /** recordsAs reads records with another token ("" for a guest), leaving the session alone. */
+    recordsAs(token: string) {
+      const s = localTokenStore(null);
+      if (token) s.save(token, null);
+      return createClient({ baseUrl, store: s, fetch: doFetch }).records;
+    },
   };
 
   return {
@@ -721,6 +817,9 @@ export function createClient(opts: { baseUrl?: string; store?: TokenStore; fetch
     collections,
     records,
     settings,
+    logs,
+    /** openapi reads the server's OpenAPI document. */
+    openapi: () => request<unknown>("/api/openapi.json"),
     rbac,
     health: () => request<{ code: number; message: string }>("/api/health"),
   };

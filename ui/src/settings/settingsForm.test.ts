@@ -1,0 +1,104 @@
+import { describe, expect, it } from "vitest";
+import type { Settings } from "../lib/api";
+import { changedSections, diffSettings, formatDuration, isEmptyPatch, newRule, toForm } from "./settingsForm";
+
+function settings(): Settings {
+  return {
+    meta: { appName: "Lumbung", appURL: "http://127.0.0.1:8090", senderName: "Support", senderAddress: "support@example.com", hideControls: false },
+    smtp: { enabled: false, host: "", port: 587, username: "", passwordSet: true, authMethod: "", tls: false, tlsMode: "starttls" },
+    rateLimits: {
+      enabled: true,
+      rules: [
+        { label: "*:auth", audience: "", duration: 10, maxRequests: 20 },
+        { label: "*:requestVerification", audience: "", duration: 60, maxRequests: 5 },
+      ],
+    },
+  };
+}
+
+describe("diffSettings", () => {
+  it("is empty for an untouched form", () => {
+    const s = settings();
+    const p = diffSettings(s, toForm(s));
+    expect(p).toEqual({});
+    expect(isEmptyPatch(p)).toBe(true);
+    expect(changedSections(p)).toEqual([]);
+  });
+
+  it("sends only changed keys", () => {
+    const s = settings();
+    const f = toForm(s);
+    f.meta.appName = "Granary";
+    f.smtp.enabled = true;
+    f.smtp.host = "smtp.example.com";
+    f.smtp.tlsMode = "tls";
+    expect(diffSettings(s, f)).toEqual({
+      meta: { appName: "Granary" },
+      smtp: { enabled: true, host: "smtp.example.com", tlsMode: "tls" },
+    });
+    expect(changedSections(diffSettings(s, f))).toEqual(["application", "mail"]);
+  });
+
+  it("never sends the password unless typed or cleared", () => {
+    const s = settings();
+    const f = toForm(s);
+    expect(f.smtp.password).toBe("");
+    f.smtp.password = "hunter2";
+    expect(diffSettings(s, f)).toEqual({ smtp: { password: "hunter2" } });
+    f.smtp.clearPassword = true;
+    expect(diffSettings(s, f)).toEqual({ smtp: { password: null } });
+    s.smtp.passwordSet = false;
+    expect(diffSettings(s, f)).toEqual({});
+  });
+
+  it("sends the whole rule list when a rule changes, is added or removed", () => {
+    const s = settings();
+    const f = toForm(s);
+    f.rateLimits.rules[1].maxRequests = 10;
+    expect(diffSettings(s, f).rateLimits?.rules).toEqual([
+      { label: "*:auth", audience: "", duration: 10, maxRequests: 20 },
+      { label: "*:requestVerification", audience: "", duration: 60, maxRequests: 10 },
+    ]);
+
+    const g = toForm(s);
+    g.rateLimits.rules.push({ ...newRule(), label: " /api/ ", audience: "@guest" });
+    expect(diffSettings(s, g).rateLimits?.rules?.[2]).toEqual({ label: "/api/", audience: "@guest", duration: 60, maxRequests: 100 });
+
+    const h = toForm(s);
+    h.rateLimits.rules.splice(0, 1);
+    h.rateLimits.enabled = false;
+    expect(diffSettings(s, h)).toEqual({
+      rateLimits: { enabled: false, rules: [{ label: "*:requestVerification", audience: "", duration: 60, maxRequests: 5 }] },
+    });
+  });
+
+  it("sends emptied number inputs as 0 so the server explains them", () => {
+    const s = settings();
+    const f = toForm(s);
+    f.smtp.port = null;
+    f.rateLimits.rules[0].duration = null;
+    const p = diffSettings(s, f);
+    expect(p.smtp).toEqual({ port: 0 });
+    expect(p.rateLimits?.rules?.[0].duration).toBe(0);
+  });
+
+  it("does not alias the original", () => {
+    const s = settings();
+    const f = toForm(s);
+    f.rateLimits.rules[0].label = "changed";
+    f.meta.appName = "x";
+    expect(s.rateLimits.rules[0].label).toBe("*:auth");
+    expect(s.meta.appName).toBe("Lumbung");
+  });
+});
+
+describe("formatDuration", () => {
+  it("uses the largest whole unit", () => {
+    expect(formatDuration(604800)).toBe("7 days");
+    expect(formatDuration(86400)).toBe("1 day");
+    expect(formatDuration(1800)).toBe("30 min");
+    expect(formatDuration(7200)).toBe("2 hours");
+    expect(formatDuration(90)).toBe("90 s");
+    expect(formatDuration(0)).toBe("0 s");
+  });
+});

@@ -1,0 +1,136 @@
+import type { RateLimitRule, Settings, SettingsPatch } from "../lib/api";
+
+/** SmtpForm is the SMTP part of the form: the password is only ever typed, never read back. */
+export interface SmtpForm {
+  enabled: boolean;
+  host: string;
+  port: number | null;
+  username: string;
+  authMethod: string;
+  tlsMode: Settings["smtp"]["tlsMode"];
+  /** password is a new password; "" keeps the stored one. */
+  password: string;
+  /** clearPassword removes the stored password. */
+  clearPassword: boolean;
+}
+
+/** RuleForm is one rate limit rule as edited; number inputs may be empty. */
+export interface RuleForm {
+  label: string;
+  audience: string;
+  duration: number | null;
+  maxRequests: number | null;
+}
+
+/** SettingsForm is what the settings screen edits. */
+export interface SettingsForm {
+  meta: Settings["meta"];
+  smtp: SmtpForm;
+  rateLimits: { enabled: boolean; rules: RuleForm[] };
+}
+
+/** toForm copies settings into a form. */
+export function toForm(s: Settings): SettingsForm {
+  return {
+    meta: { ...s.meta },
+    smtp: {
+      enabled: s.smtp.enabled,
+      host: s.smtp.host,
+      port: s.smtp.port,
+      username: s.smtp.username,
+      authMethod: s.smtp.authMethod,
+      tlsMode: s.smtp.tlsMode,
+      password: "",
+      clearPassword: false,
+    },
+    rateLimits: { enabled: s.rateLimits.enabled, rules: (s.rateLimits.rules ?? []).map((r) => ({ ...r })) },
+  };
+}
+
+function num(v: number | null | undefined): number {
+  return typeof v === "number" && Number.isFinite(v) ? v : 0;
+}
+
+function rule(r: RuleForm | RateLimitRule): RateLimitRule {
+  return { label: r.label.trim(), audience: r.audience, duration: num(r.duration), maxRequests: num(r.maxRequests) };
+}
+
+function sameRules(a: RateLimitRule[], b: RateLimitRule[]): boolean {
+  return a.length === b.length && a.every((r, i) => JSON.stringify(rule(r)) === JSON.stringify(rule(b[i])));
+}
+
+/**
+ * diffSettings is the PATCH body that turns original into the form: only
+ * changed keys, the whole rule list when any rule changed, and the SMTP
+ * password only when a new one was typed (a string) or it is cleared (null).
+ */
+export function diffSettings(original: Settings, form: SettingsForm): SettingsPatch {
+  const patch: SettingsPatch = {};
+
+  const meta: Partial<Settings["meta"]> = {};
+  for (const k of ["appName", "appURL", "senderName", "senderAddress"] as const) {
+    if (form.meta[k] !== original.meta[k]) meta[k] = form.meta[k];
+  }
+  if (form.meta.hideControls !== original.meta.hideControls) meta.hideControls = form.meta.hideControls;
+  if (Object.keys(meta).length) patch.meta = meta;
+
+  const smtp: NonNullable<SettingsPatch["smtp"]> = {};
+  const o = original.smtp;
+  const f = form.smtp;
+  if (f.enabled !== o.enabled) smtp.enabled = f.enabled;
+  if (f.host !== o.host) smtp.host = f.host;
+  if (num(f.port) !== o.port) smtp.port = num(f.port);
+  if (f.username !== o.username) smtp.username = f.username;
+  if (f.authMethod !== o.authMethod) smtp.authMethod = f.authMethod;
+  if (f.tlsMode !== o.tlsMode) smtp.tlsMode = f.tlsMode;
+  if (f.clearPassword) {
+    if (o.passwordSet) smtp.password = null;
+  } else if (f.password !== "") {
+    smtp.password = f.password;
+  }
+  if (Object.keys(smtp).length) patch.smtp = smtp;
+
+  const rateLimits: NonNullable<SettingsPatch["rateLimits"]> = {};
+  if (form.rateLimits.enabled !== original.rateLimits.enabled) rateLimits.enabled = form.rateLimits.enabled;
+  if (!sameRules(form.rateLimits.rules.map(rule), original.rateLimits.rules ?? [])) {
+    rateLimits.rules = form.rateLimits.rules.map(rule);
+  }
+  if (Object.keys(rateLimits).length) patch.rateLimits = rateLimits;
+
+  return patch;
+}
+
+/** isEmptyPatch tells whether a patch changes nothing. */
+export function isEmptyPatch(p: SettingsPatch): boolean {
+  return !p.meta && !p.smtp && !p.rateLimits;
+}
+
+/** changedSections names the sections a patch touches, for the save bar. */
+export function changedSections(p: SettingsPatch): string[] {
+  const out: string[] = [];
+  if (p.meta) out.push("application");
+  if (p.smtp) out.push("mail");
+  if (p.rateLimits) out.push("rate limits");
+  return out;
+}
+
+/** newRule is an empty rule for the rules table. */
+export function newRule(): RuleForm {
+  return { label: "", audience: "", duration: 60, maxRequests: 100 };
+}
+
+/** formatDuration writes seconds as the largest whole unit ("7 days", "30 min", "90 s"). */
+export function formatDuration(seconds: number): string {
+  const units: [number, string, string][] = [
+    [86400, "day", "days"],
+    [3600, "hour", "hours"],
+    [60, "min", "min"],
+  ];
+  for (const [size, one, many] of units) {
+    if (seconds >= size && seconds % size === 0) {
+      const n = seconds / size;
+      return `${n} ${n === 1 ? one : many}`;
+    }
+  }
+  return `${seconds} s`;
+}
