@@ -59,13 +59,9 @@ func NewEnforcer(ctx context.Context, src Source) (*Enforcer, error) {
 func (e *Enforcer) Reload(ctx context.Context) error {
 	e.reload.Lock()
 	defer e.reload.Unlock()
-	ps, as, err := e.src.Load(ctx)
+	s, err := newSnapshot(&adapter{ctx: ctx, src: e.src})
 	if err != nil {
 		return fmt.Errorf("rbac: load rules: %w", err)
-	}
-	s, err := newSnapshot(ps, as)
-	if err != nil {
-		return fmt.Errorf("rbac: %w", err)
 	}
 	e.cur.Store(s)
 	return nil

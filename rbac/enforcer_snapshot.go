@@ -80,9 +80,9 @@ type decisionKey struct {
 	owners, collection, action string
 }
 
-// newSnapshot builds a Casbin enforcer for Model holding ps and as, and
-// indexes its policies by subject.
-func newSnapshot(ps []Policy, as []Assignment) (*snapshot, error) {
+// newSnapshot builds a Casbin enforcer for Model holding the rules a
+// loads, and indexes its policies by subject.
+func newSnapshot(a *adapter) (*snapshot, error) {
 	m, err := model.NewModelFromString(Model)
 	if err != nil {
 		return nil, err
@@ -92,23 +92,10 @@ func newSnapshot(ps []Policy, as []Assignment) (*snapshot, error) {
 		return nil, err
 	}
 	ce.SetRoleManager(defaultrolemanager.NewRoleManagerImpl(MaxRoleDepth))
-	if len(ps) > 0 {
-		rules := make([][]string, len(ps))
-		for i, p := range ps {
-			rules[i] = []string{p.Subject, p.Collection, p.Action, p.Condition, joinFields(p.Fields)}
-		}
-		if _, err := ce.AddPoliciesEx(rules); err != nil {
-			return nil, err
-		}
-	}
-	if len(as) > 0 {
-		rules := make([][]string, len(as))
-		for i, a := range as {
-			rules[i] = []string{a.Subject, a.Role}
-		}
-		if _, err := ce.AddGroupingPoliciesEx(rules); err != nil {
-			return nil, err
-		}
+	ce.SetAdapter(a)
+	ce.EnableAutoSave(false)
+	if err := ce.LoadPolicy(); err != nil {
+		return nil, err
 	}
 	// Read the policies back from the model: it has dropped repeats.
 	rules, err := ce.GetPolicy()
