@@ -37,9 +37,13 @@ ui-stale: node-deps
 		echo "ui/dist is stale: run 'make ui' and commit ui/dist" >&2; diff -r $$tmp/dist dist | head -20 >&2; exit 1; \
 	fi
 
-test-ui: ui-stale
-	cd $(UI) && npx svelte-check --fail-on-warnings
+# The dashboard: types, unit tests, the realtime client against a live
+# server, and the end-to-end tests in Chromium (screenshots of each screen
+# land in ui/test-results/screenshots).
+test-ui: ui-stale chromium
+	cd $(UI) && npx svelte-check --fail-on-warnings && npx tsc -p e2e
 	cd $(UI) && LUMBUNG_BIN=$(CURDIR)/$(BIN) npx vitest run
+	cd $(UI) && LUMBUNG_BIN=$(CURDIR)/$(BIN) npm run e2e
 
 bench: postgres build
 	$(GO) run ./server/cmd/lumbung-bench -lumbung $(CURDIR)/$(BIN)

@@ -9,7 +9,7 @@ import {
   type RealtimeEvent,
   type RealtimeStatus,
 } from "../src/lib/realtime";
-import { freePort } from "./global-setup";
+import { freePort } from "./serve";
 import {
   FakeServer,
   api,

@@ -57,6 +57,15 @@ describe("mergeEvent", () => {
     expect(r.totalItems).toBe(9);
   });
 
+  test("events replayed on a freshly loaded page add what it lacks and never count a delete twice", () => {
+    const replay = { ...head, replayed: true };
+    expect(mergeEvent(page("a"), "create", rec("n"), replay).items.map((x) => x.id)).toEqual(["n", "a"]);
+    expect(mergeEvent(page("n", "a"), "create", rec("n"), replay).items.map((x) => x.id)).toEqual(["n", "a"]);
+    expect(mergeEvent(page("n", "a"), "create", rec("n"), replay).totalItems).toBe(10);
+    expect(mergeEvent(page("a"), "delete", rec("gone"), replay).totalItems).toBe(10);
+    expect(mergeEvent(page("a", "b"), "delete", rec("b"), replay).items.map((x) => x.id)).toEqual(["a"]);
+  });
+
   test("the input state is not modified", () => {
     const s = page("a", "b");
     mergeEvent(s, "delete", rec("a"), head);

@@ -19,6 +19,9 @@ export interface MergeContext {
   perPage: number;
   /** relations names relation fields, whose expand is kept while their value is unchanged. */
   relations?: string[];
+  /** replayed is set for events that arrived while the page was loading
+   * and are applied again to the page that load brought. */
+  replayed?: boolean;
 }
 
 /** MergeResult is the page after an event and the row to highlight, if any. */
@@ -71,7 +74,10 @@ export function mergeEvent(state: PageState, action: RealtimeAction, record: Rec
     }
     case "delete":
     case "leave": {
-      if (i < 0) return { ...state, totalItems: Math.max(0, state.totalItems - 1) };
+      if (i < 0) {
+        // A replayed delete may be one the fresh page already left out.
+        return ctx.replayed ? { ...state } : { ...state, totalItems: Math.max(0, state.totalItems - 1) };
+      }
       const items = state.items.filter((r) => r.id !== record.id);
       return { ...state, items, totalItems: Math.max(0, state.totalItems - 1), removed: record.id };
     }

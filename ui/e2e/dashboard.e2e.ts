@@ -1,0 +1,488 @@
+// End-to-end tests of the dashboard in Chromium against one fresh server.
+// The first test creates the first superuser through the setup screen; the
+// others sign in with its token in a fresh browser context each and make
+// their own collections, so they do not depend on one another's data. The
+// last tests check what every earlier one left behind.
+
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import {
+  api,
+  close,
+  createCollection,
+  createRecord,
+  eventually,
+  expectClientError,
+  gone,
+  horizontalOverflow,
+  launch,
+  listRecords,
+  open,
+  problems,
+  screenshot,
+  server,
+  setCurrentTest,
+  superuser,
+  token,
+  unexpectedClientErrors,
+  uniqueName,
+  visible,
+} from "./harness";
+import { autodates, fieldRow, gridColumn, heading, screens, show, sortState, withPage } from "./pages";
+
+beforeAll(launch, 90_000);
+afterAll(close, 90_000);
+beforeEach((ctx) => setCurrentTest(ctx.task.name));
+
+// The API preview asks for the optional OpenAPI document and says when the
+// server has none.
+expectClientError(/^GET \/api\/openapi\.json: 404$/, "*");
+
+describe("first run", () => {
+  test("1. setup creates the superuser; sign out; sign in", async () => {
+    const { setupLink } = server();
+    await withPage({}, async (page) => {
+      await page.goto(setupLink);
+      await visible(page.getByRole("heading", { name: "Create the first superuser" }));
+      await page.getByLabel("Email").fill(superuser.email);
+      await page.getByLabel("Password", { exact: true }).fill(superuser.password);
+      const submit = page.getByRole("button", { name: "Create superuser and sign in" });
+
+      // Passwords that differ are caught before anything is sent.
+      await page.getByLabel("Confirm password").fill(superuser.password + "x");
+      await visible(page.getByText("The passwords do not match."));
+      await eventually(() => submit.isDisabled(), true);
+
+      await page.getByLabel("Confirm password").fill(superuser.password);
+      await gone(page.getByText("The passwords do not match."));
+      await submit.click();
+
+      // Signed in on the home screen, as the new superuser.
+      await visible(page.getByRole("heading", { name: "Collections", level: 1 }));
+      await visible(page.getByRole("status").filter({ hasText: "Superuser created" }));
+      await visible(page.getByText(superuser.email));
+      expect(new URL(page.url()).hash).toBe("#/");
+
+      // Still signed in after a reload.
+      await page.reload();
+      await visible(page.getByRole("heading", { name: "Collections", level: 1 }));
+
+      await page.getByRole("button", { name: "Sign out" }).click();
+      await visible(page.getByRole("heading", { name: "Sign in as a superuser" }));
+
+      // A wrong password is refused with the server's message.
+      expectClientError(/^POST \/api\/collections\/_superusers\/auth-with-password: 400$/);
+      await page.getByLabel("Email").fill(superuser.email);
+      await page.getByLabel("Password").fill(superuser.password + "-wrong");
+      const refused = page.waitForResponse((r) => r.url().includes("/auth-with-password"));
+      await page.getByRole("button", { name: "Sign in" }).click();
+      expect((await refused).status()).toBe(400);
+      const alert = await visible(page.getByRole("alert"));
+      expect((await alert.textContent())?.trim()).not.toBe("");
+      await expect(page.getByRole("heading", { name: "Sign in as a superuser" }).isVisible()).resolves.toBe(true);
+
+      // The right one signs in.
+      await page.getByLabel("Password").fill(superuser.password);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await visible(page.getByRole("heading", { name: "Collections", level: 1 }));
+      await gone(page.getByRole("alert"));
+    });
+
+    // The setup link works once only.
+    expectClientError(/^POST \/api\/setup: 403$/);
+    await withPage({}, async (page) => {
+      await page.goto(setupLink);
+      await page.getByLabel("Email").fill("second@example.com");
+      await page.getByLabel("Password", { exact: true }).fill("another-password");
+      await page.getByLabel("Confirm password").fill("another-password");
+      await page.getByRole("button", { name: "Create superuser and sign in" }).click();
+      await visible(page.getByRole("alert"));
+      await expect(page.getByRole("heading", { name: "Create the first superuser" }).isVisible()).resolves.toBe(true);
+    });
+  });
+});
+
+describe("schema designer", () => {
+  test("2. create a collection with text, number, select and relation fields", async () => {
+    const name = uniqueName("articles");
+    const users = await api("GET", "/api/collections/users", undefined, await token());
+    await withPage({ signedIn: true }, async (page) => {
+      await open(page, "#/");
+      await page.getByRole("main").getByRole("link", { name: "+ New collection" }).click();
+      await visible(page.getByRole("heading", { name: "New collection", level: 1 }));
+      await page.getByLabel("Name", { exact: true }).fill(name);
+      await expect(page.getByRole("radio", { name: /Base/ }).isChecked()).resolves.toBe(true);
+
+      const addField = async (type: string, fieldName: string) => {
+        await page.getByRole("button", { name: "+ Add field" }).click();
+        await page.getByRole("group", { name: "Field types" }).getByRole("button", { name: type, exact: true }).click();
+        const row = fieldRow(page, "field");
+        await row.getByRole("textbox", { name: /^Name of field/ }).fill(fieldName);
+        const renamed = fieldRow(page, fieldName);
+        await visible(renamed);
+        return renamed;
+      };
+
+      const title = await addField("Plain text", "title");
+      await title.getByRole("checkbox", { name: "Required" }).check();
+      await addField("Number", "views");
+      const status = await addField("Select", "status");
+      await status.getByRole("textbox", { name: /^Choices/ }).fill("draft, published, archived");
+      await status.getByRole("textbox", { name: /^Choices/ }).press("Tab");
+      const author = await addField("Relation", "author");
+      await author.getByRole("combobox", { name: /^Collection/ }).selectOption({ label: "users" });
+
+      await page.getByRole("button", { name: "Review and create" }).click();
+      const dialog = await visible(page.getByRole("dialog", { name: "Create the collection" }));
+      expect(await dialog.getByRole("listitem").count()).toBeGreaterThan(0);
+      await expect(dialog.getByText("will lose existing data").count()).resolves.toBe(0);
+      await dialog.getByRole("button", { name: /^Create \d+ steps?$/ }).click();
+
+      await gone(dialog);
+      await visible(page.getByRole("status").filter({ hasText: `Saved “${name}”` }));
+      await visible(page.getByRole("heading", { name, level: 1 }));
+      await eventually(() => new URL(page.url()).hash, `#/collections/${name}/schema`);
+      await visible(page.getByRole("navigation", { name: "Collections" }).getByRole("link", { name }));
+    });
+
+    const c = await api("GET", `/api/collections/${name}`, undefined, await token());
+    const byName = Object.fromEntries(c.fields.map((f: any) => [f.name, f]));
+    expect(byName.title).toMatchObject({ type: "text", required: true });
+    expect(byName.views).toMatchObject({ type: "number" });
+    expect(byName.status).toMatchObject({ type: "select", values: ["draft", "published", "archived"], maxSelect: 1 });
+    expect(byName.author).toMatchObject({ type: "relation", collectionId: users.id, maxSelect: 1 });
+    // The new fields come before the automatic dates, in the order added.
+    expect(c.fields.map((f: any) => f.name)).toEqual(["id", "title", "views", "status", "author", "created", "updated"]);
+  });
+
+  test("4. renaming a field keeps its data", async () => {
+    const name = uniqueName("renames");
+    await createCollection({ name, fields: [{ name: "title", type: "text" }, { name: "views", type: "number" }, ...autodates] });
+    const a = await createRecord(name, { title: "Hello", views: 3 });
+    const b = await createRecord(name, { title: "World", views: 5 });
+
+    await withPage({ signedIn: true }, async (page) => {
+      await open(page, `#/collections/${name}/schema`);
+      const row = await visible(fieldRow(page, "title"));
+      await row.getByRole("textbox", { name: /^Name of field/ }).fill("headline");
+      await visible(fieldRow(page, "headline"));
+      await page.getByRole("button", { name: "Review and save" }).click();
+
+      const dialog = await visible(page.getByRole("dialog", { name: "Apply the schema change" }));
+      await visible(dialog.getByText(/headline/).first());
+      await expect(dialog.getByText("will lose existing data").count()).resolves.toBe(0);
+      const confirm = dialog.getByRole("button", { name: /^Apply/ });
+      expect(await confirm.textContent()).not.toMatch(/lose data/);
+      await confirm.click();
+      await gone(dialog);
+      await visible(page.getByRole("status").filter({ hasText: `Saved “${name}”` }));
+      await visible(page.getByText("No changes"));
+
+      // The grid shows the values under the new name.
+      await page.getByRole("link", { name: "Records", exact: true }).click();
+      await eventually(async () => (await gridColumn(page, "headline"))?.sort(), ["Hello", "World"]);
+      expect(await page.getByRole("columnheader", { name: "title" }).count()).toBe(0);
+    });
+
+    const records = await listRecords(name, "sort=views");
+    expect(records.map((r) => [r.id, r.headline, r.views])).toEqual([
+      [a.id, "Hello", 3],
+      [b.id, "World", 5],
+    ]);
+    expect(records.every((r) => !("title" in r))).toBe(true);
+  });
+
+  test("5. a type change that cannot convert shows the data-loss warning first", async () => {
+    const name = uniqueName("amounts");
+    await createCollection({ name, fields: [{ name: "amount", type: "text" }] });
+    const good = await createRecord(name, { amount: "12" });
+    const bad = await createRecord(name, { amount: "abc" });
+
+    await withPage({ signedIn: true }, async (page) => {
+      await open(page, `#/collections/${name}/schema`);
+      const row = await visible(fieldRow(page, "amount"));
+      await row.getByRole("button", { name: "Options" }).click();
+      await row.getByRole("combobox", { name: /^Type/ }).selectOption({ label: "Number" });
+      await page.getByRole("button", { name: "Review and save" }).click();
+
+      let dialog = await visible(page.getByRole("dialog", { name: "Apply the schema change" }));
+      await visible(dialog.getByRole("alert").filter({ hasText: "1 step will lose existing data" }));
+      await visible(dialog.getByRole("button", { name: "Apply and lose data (1 record)" }));
+
+      // Cancelling changes nothing.
+      await dialog.getByRole("button", { name: "Cancel" }).click();
+      await gone(dialog);
+      expect((await listRecords(name, "sort=amount")).map((r) => r.amount)).toEqual(["12", "abc"]);
+
+      await page.getByRole("button", { name: "Review and save" }).click();
+      dialog = await visible(page.getByRole("dialog", { name: "Apply the schema change" }));
+      await dialog.getByRole("button", { name: "Apply and lose data (1 record)" }).click();
+      await gone(dialog);
+      await visible(page.getByRole("status").filter({ hasText: `Saved “${name}”` }));
+    });
+
+    const c = await api("GET", `/api/collections/${name}`, undefined, await token());
+    expect(c.fields.find((f: any) => f.name === "amount")?.type).toBe("number");
+    const after = Object.fromEntries((await listRecords(name)).map((r) => [r.id, r.amount]));
+    expect(after[good.id]).toBe(12);
+    // The value that could not convert is gone (the number default).
+    expect(after[bad.id]).not.toBe("abc");
+    expect([0, null]).toContain(after[bad.id]);
+  });
+});
+
+describe("data browser", () => {
+  test("3. add records in the editor; filter; sort; a bad filter shows its error", async () => {
+    const name = uniqueName("tasks");
+    await createCollection({
+      name,
+      fields: [
+        { name: "title", type: "text", required: true },
+        { name: "points", type: "number" },
+        { name: "state", type: "select", values: ["todo", "doing", "done"], maxSelect: 1 },
+        ...autodates,
+      ],
+    });
+    const rows = [
+      { title: "Write tests", points: 5, state: "doing" },
+      { title: "Fix bug", points: 2, state: "todo" },
+      { title: "Ship it", points: 8, state: "done" },
+    ];
+
+    await withPage({ signedIn: true }, async (page) => {
+      await open(page, `#/collections/${name}`);
+      await visible(page.getByText("No records yet"));
+
+      for (const r of rows) {
+        await page.getByRole("button", { name: "New record" }).first().click();
+        const dialog = await visible(page.getByRole("dialog", { name: `New ${name} record` }));
+        await dialog.getByRole("textbox", { name: "title", exact: true }).fill(r.title);
+        await dialog.getByRole("spinbutton", { name: "points", exact: true }).fill(String(r.points));
+        await dialog.getByRole("button", { name: r.state, exact: true }).click();
+        await eventually(() => dialog.getByRole("button", { name: r.state, exact: true }).getAttribute("aria-pressed"), "true");
+        await dialog.getByRole("button", { name: "Create", exact: true }).click();
+        await gone(dialog);
+        await visible(page.getByRole("cell", { name: r.title, exact: true }));
+      }
+      await visible(page.getByText("3 records", { exact: true }));
+      // Newest first.
+      await eventually(() => gridColumn(page, "title"), ["Ship it", "Fix bug", "Write tests"]);
+
+      // The filter bar narrows the grid.
+      const filter = page.getByRole("combobox", { name: "Filter" });
+      await filter.fill("points > 3");
+      await filter.press("Enter");
+      await eventually(() => gridColumn(page, "title"), ["Ship it", "Write tests"]);
+      await visible(page.getByText("2 records", { exact: true }));
+
+      // A column header sorts: ascending, then descending.
+      await page.getByRole("columnheader").getByRole("button", { name: "points", exact: true }).click();
+      await eventually(() => sortState(page, "points"), "ascending");
+      await eventually(() => gridColumn(page, "title"), ["Write tests", "Ship it"]);
+      await page.getByRole("columnheader").getByRole("button", { name: "points", exact: true }).click();
+      await eventually(() => sortState(page, "points"), "descending");
+      await eventually(() => gridColumn(page, "title"), ["Ship it", "Write tests"]);
+
+      // A filter the server refuses shows its message under the bar.
+      expectClientError(new RegExp(`^GET /api/collections/${name}/records\\?.*filter=points\\+%3E%3E%3E\\+3.*: 400$`));
+      await filter.fill("points >>> 3");
+      const refused = page.waitForResponse((r) => r.url().includes(`/api/collections/${name}/records`) && r.status() === 400);
+      await filter.press("Enter");
+      await refused;
+      const error = await visible(page.getByRole("alert").filter({ hasNot: page.getByRole("button") }).first());
+      expect((await error.textContent())?.trim()).not.toBe("");
+      await eventually(() => filter.getAttribute("aria-invalid"), "true");
+      const describedBy = await filter.getAttribute("aria-describedby");
+      expect(describedBy).toBeTruthy();
+      expect(await error.getAttribute("id")).toBe(describedBy);
+
+      // Clearing it brings every record back (still sorted by points, descending).
+      await page.getByRole("button", { name: "Clear the filter" }).click();
+      await gone(page.locator(`#${describedBy}`));
+      await eventually(() => gridColumn(page, "title"), ["Ship it", "Write tests", "Fix bug"]);
+
+      // A row opens in the editor; a change is saved and shown.
+      await page.getByRole("row").filter({ hasText: "Fix bug" }).getByRole("button", { name: /^Open / }).click();
+      const dialog = await visible(page.getByRole("dialog", { name: "Edit record" }));
+      await eventually(() => dialog.getByRole("textbox", { name: "title", exact: true }).inputValue(), "Fix bug");
+      await dialog.getByRole("spinbutton", { name: "points", exact: true }).fill("3");
+      await dialog.getByRole("button", { name: "Save", exact: true }).click();
+      await gone(dialog);
+      await eventually(() => gridColumn(page, "points"), ["8", "5", "3"]);
+    });
+
+    const saved = await listRecords(name, "sort=points");
+    expect(saved.map((r) => [r.title, r.points, r.state])).toEqual([
+      ["Fix bug", 3, "todo"],
+      ["Write tests", 5, "doing"],
+      ["Ship it", 8, "done"],
+    ]);
+  });
+
+  test("6. a record created through the API appears in an open grid without reload", async () => {
+    const name = uniqueName("feed");
+    await createCollection({ name, fields: [{ name: "title", type: "text" }, { name: "n", type: "number" }, ...autodates] });
+    await createRecord(name, { title: "first", n: 1 });
+
+    await withPage({ signedIn: true }, async (page) => {
+      await open(page, `#/collections/${name}`);
+      await eventually(() => gridColumn(page, "title"), ["first"]);
+      await visible(page.getByText("Live", { exact: true }));
+      // A reload would lose this mark.
+      await page.evaluate(() => ((window as any).__e2eMark = "kept"));
+
+      const second = await createRecord(name, { title: "second", n: 2 });
+      await eventually(() => gridColumn(page, "title"), ["second", "first"]);
+
+      await api("PATCH", `/api/collections/${name}/records/${second.id}`, { title: "second, edited" }, await token());
+      await eventually(() => gridColumn(page, "title"), ["second, edited", "first"]);
+
+      await api("DELETE", `/api/collections/${name}/records/${second.id}`, undefined, await token(), 204);
+      await eventually(() => gridColumn(page, "title"), ["first"]);
+
+      // Sorted by another column, a new record is announced, not inserted.
+      const sorted = page.waitForResponse((r) => r.url().includes(`/api/collections/${name}/records?`) && new URL(r.url()).searchParams.get("sort") === "n");
+      await page.getByRole("columnheader").getByRole("button", { name: "n", exact: true }).click();
+      await sorted;
+      await eventually(() => sortState(page, "n"), "ascending");
+      await gone(page.locator('main [aria-busy="true"]'));
+      await createRecord(name, { title: "third", n: 0 });
+      const notice = await visible(page.getByRole("status").filter({ hasText: "1 new record" }));
+      expect(await gridColumn(page, "title")).toEqual(["first"]);
+      await notice.getByRole("button", { name: "Refresh" }).click();
+      await eventually(() => gridColumn(page, "title"), ["third", "first"]);
+      await gone(notice);
+
+      expect(await page.evaluate(() => (window as any).__e2eMark)).toBe("kept");
+    });
+  });
+});
+
+describe("access control", () => {
+  test("7. a role with a conditional policy, a user holding it, and the explain panel's answer", async () => {
+    const docs = uniqueName("docs");
+    const role = uniqueName("editor");
+    const condition = "status = 'public'";
+    await createCollection({
+      name: docs,
+      fields: [{ name: "title", type: "text" }, { name: "status", type: "select", values: ["public", "private"], maxSelect: 1 }, ...autodates],
+    });
+    await createRecord(docs, { title: "Open letter", status: "public" });
+    await createRecord(docs, { title: "Diary", status: "private" });
+    const email = `${uniqueName("member")}@example.com`;
+    const user = await api("POST", "/api/collections/users/records", { email, password: "member-password", passwordConfirm: "member-password" });
+
+    await withPage({ signedIn: true }, async (page) => {
+      await open(page, "#/access");
+      await heading(page, "Access control", 1);
+      const tabs = page.getByRole("navigation", { name: "Access control" });
+
+      // A role.
+      await page.getByRole("button", { name: "+ New role" }).click();
+      let dialog = await visible(page.getByRole("dialog", { name: "New role" }));
+      await dialog.getByLabel("Name").fill(role);
+      await dialog.getByLabel("Description").fill("Edits the public documents");
+      await dialog.getByRole("button", { name: "Create role" }).click();
+      await gone(dialog);
+      await visible(page.getByRole("status").filter({ hasText: `Created role “${role}”` }));
+      await visible(page.getByRole("rowheader", { name: role }));
+
+      // A policy on the collection with a row condition.
+      await tabs.getByRole("link", { name: "Policies" }).click();
+      await page.getByRole("combobox", { name: /^Collection/ }).selectOption(docs);
+      await visible(page.getByRole("table", { name: new RegExp(`records of ${docs}`) }));
+      await page.getByRole("checkbox", { name: `${role} may list`, exact: true }).check();
+      await visible(page.getByRole("heading", { name: `${role} may list` }));
+      await page.getByRole("combobox", { name: /^Row condition/ }).fill(condition);
+      await visible(page.getByRole("button", { name: `Edit ${role} list: ${condition}` }));
+      await page.getByRole("button", { name: "Review and save…" }).click();
+      dialog = await visible(page.getByRole("dialog", { name: `Save the policies of “${docs}”?` }));
+      await visible(dialog.getByText(condition));
+      await dialog.getByRole("button", { name: "Save 1 change" }).click();
+      await gone(dialog);
+      await visible(page.getByRole("status").filter({ hasText: `Saved the policies of “${docs}”` }));
+
+      // The user holds the role.
+      await tabs.getByRole("link", { name: "Assignments" }).click();
+      await page.getByRole("navigation", { name: "Roles" }).getByRole("link", { name: new RegExp(role) }).click();
+      await heading(page, `Users holding ${role}`, 2);
+      await page.getByRole("searchbox", { name: "Search", exact: true }).fill(email);
+      const found = page.getByRole("listitem").filter({ hasText: email }).filter({ has: page.getByRole("button", { name: "Assign" }) });
+      await (await visible(found)).getByRole("button", { name: "Assign" }).click();
+      await visible(page.getByRole("status").filter({ hasText: `now holds “${role}”` }));
+      const member = page.getByRole("listitem").filter({ has: page.getByRole("button", { name: new RegExp(`^Remove .* from ${role}$`) }) });
+      await visible(member.filter({ hasText: user.id }));
+
+      // Explain: may this user list the collection, and why?
+      await member.getByRole("link", { name: "Explain" }).click();
+      await heading(page, "Ask", 2);
+      await page.getByRole("combobox", { name: /^Collection/ }).selectOption(docs);
+      await page.getByRole("combobox", { name: /^Action/ }).selectOption("list");
+      await page.getByRole("button", { name: "Explain", exact: true }).click();
+      await visible(page.getByRole("heading", { name: /^Allowed: / }));
+      await visible(page.getByText(`Only records matching ${condition}`));
+      const matched = page.getByRole("region", { name: "Matched policies" });
+      const policy = matched.getByRole("row").filter({ has: page.getByRole("cell", { name: condition, exact: true }) });
+      await visible(policy);
+      expect(await policy.textContent()).toContain(role);
+      // The live request as that user returns only the matching record.
+      const seen = page.getByRole("region", { name: "What this caller would see" });
+      await visible(seen.getByRole("cell", { name: "Open letter" }));
+      expect(await seen.getByRole("cell", { name: "Diary" }).count()).toBe(0);
+    });
+
+    const policies = await api<{ items: any[] }>("GET", `/api/rbac/collections/${docs}/policies`, undefined, await token());
+    expect(policies.items).toContainEqual(expect.objectContaining({ subject: role, action: "list", condition }));
+  });
+});
+
+// --- every main screen ------------------------------------------------------
+
+describe("every main screen", () => {
+  test("8. screenshots of each main screen, light and dark", async () => {
+    await withPage({ signedIn: true, theme: "light" }, async (page) => {
+      for (const s of screens) {
+        await show(page, s);
+        expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe("light");
+        await screenshot(page, `${s.name}-light`);
+      }
+    });
+
+    await withPage({ signedIn: true, theme: "light" }, async (page) => {
+      await show(page, screens[0]);
+      const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      const light = await background();
+      await page.getByRole("button", { name: "Switch to dark theme" }).click();
+      await eventually(() => page.evaluate(() => document.documentElement.dataset.theme), "dark");
+      await visible(page.getByRole("button", { name: "Switch to light theme" }));
+      expect(await background()).not.toBe(light);
+      for (const s of screens.filter((x) => ["home", "schema-designer", "data-browser", "access-policies"].includes(x.name))) {
+        await show(page, s);
+        // The choice is kept across navigation and reloads.
+        expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe("dark");
+        await screenshot(page, `${s.name}-dark`);
+      }
+    });
+  });
+
+  test("9a. no horizontal scroll at 1280×800 on each main screen", async () => {
+    const found: string[] = [];
+    await withPage({ signedIn: true }, async (page) => {
+      for (const s of screens) {
+        await show(page, s);
+        for (const o of await horizontalOverflow(page)) found.push(`${s.name}: ${o}`);
+      }
+    });
+    expect(found).toEqual([]);
+  });
+});
+
+describe("the whole run", () => {
+  // Last on purpose: it checks what every test before it left behind.
+  test("9b. no console errors or uncaught exceptions in any page", () => {
+    expect(problems.map((p) => `[${p.test}] ${p.kind}: ${p.text}`)).toEqual([]);
+  });
+
+  test("9c. no 4xx answers but those provoked on purpose", () => {
+    expect(unexpectedClientErrors()).toEqual([]);
+  });
+});
