@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/lumbunghq/lumbung/server"
 )
 
 // accessWorld is a docs collection with policies for several roles, and
@@ -28,9 +30,9 @@ type accessWorld struct {
 // users: alice (viewer), bob (editor), carol (no role); docs d1 published
 // red by alice, d2 draft red by bob, d3 draft blue by carol, d4 published
 // blue by carol; notes n1 -> d1, n2 -> d2 readable by everyone.
-func MustAccessWorld(tb testing.TB) *accessWorld {
+func MustAccessWorld(tb testing.TB, opts ...func(*server.Config)) *accessWorld {
 	tb.Helper()
-	w := &accessWorld{env: MustEnv(tb), users: map[string]string{}, tokens: map[string]string{"guest": "-"}, docs: map[string]string{}}
+	w := &accessWorld{env: MustEnv(tb, opts...), users: map[string]string{}, tokens: map[string]string{"guest": "-"}, docs: map[string]string{}}
 	w.MustJSON("POST", "/api/collections", "", `{"name": "members", "type": "auth", "fields": [{"name": "name", "type": "text"}]}`, 200, nil)
 	var members struct{ ID string }
 	w.MustJSON("GET", "/api/collections/members", "", "", 200, &members)

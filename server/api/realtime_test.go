@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -541,4 +542,120 @@ func TestRealtimeTokenExpiry(t *testing.T) {
 	if title, _, _ := c.next(); title != "public" {
 		t.Errorf("after expiry got %q, want only what guests see", title)
 	}
+}
+
+// TestRealtimeMatchesREST: over the access world of the REST matrix, every
+// event a subscriber receives carries exactly the record a REST view (with
+// the same expand) gives that caller — before the change for deletes and
+// leaves, after it otherwise — and a caller that can view the record
+// neither before nor after gets nothing.
+func TestRealtimeMatchesREST(t *testing.T) {
+	w := MustAccessWorld(t, func(c *server.Config) { c.HTTPAddr = "127.0.0.1:0" })
+	addr := MustServe(t, w.env)
+	callers := []string{"superuser", "guest", "alice", "bob", "carol"}
+	token := func(who string) string {
+		switch who {
+		case "superuser":
+			return ""
+		case "guest":
+			return "-"
+		}
+		return w.tokens[who]
+	}
+	clients := map[string]*wsClient{}
+	for _, who := range callers {
+		tok := map[string]string{"superuser": w.token, "guest": ""}[who]
+		if tok == "" && who != "guest" {
+			tok = w.tokens[who]
+		}
+		c := MustDial(t, addr, tok)
+		c.call(map[string]any{"type": "subscribe", "id": "docs", "topic": "docs/*", "expand": "owner"}, "ack")
+		c.call(map[string]any{"type": "subscribe", "id": "notes", "topic": "notes/*"}, "ack")
+		clients[who] = c
+	}
+	// view returns the record as who sees it through REST, nil for a 404.
+	view := func(who, id string) map[string]any {
+		status, body := w.Do("GET", "/api/collections/docs/records/"+id+"?expand=owner", token(who), "")
+		if status == 404 {
+			return nil
+		}
+		var rec map[string]any
+		if status != 200 || json.Unmarshal([]byte(body), &rec) != nil {
+			t.Fatalf("view %s as %s: %d %s", id, who, status, body)
+		}
+		return rec
+	}
+	marker := 0
+	step := func(name, method, id, body string) {
+		t.Helper()
+		before := map[string]map[string]any{}
+		if id != "" {
+			for _, who := range callers {
+				before[who] = view(who, id)
+			}
+		}
+		url := "/api/collections/docs/records"
+		if id != "" {
+			url += "/" + id
+		}
+		status, out := w.Do(method, url, "", body)
+		if status != 200 && status != 204 {
+			t.Fatalf("%s: %d %s", name, status, out)
+		}
+		if id == "" {
+			var rec struct{ ID string }
+			json.Unmarshal([]byte(out), &rec) //nolint:errcheck // checked by the views below
+			id = rec.ID
+		}
+		marker++
+		end := fmt.Sprintf("end %d", marker)
+		w.MustJSON("POST", "/api/collections/notes/records", "", `{"text": "`+end+`"}`, 200, nil)
+		for _, who := range callers {
+			pre, post := before[who], map[string]any(nil)
+			if method != "DELETE" {
+				post = view(who, id)
+			}
+			var want []string
+			switch {
+			case method == "POST" && post != nil:
+				want = append(want, "create "+jsonOf(post))
+			case method == "PATCH" && pre != nil && post != nil:
+				want = append(want, "update "+jsonOf(post))
+			case method == "PATCH" && post != nil:
+				want = append(want, "enter "+jsonOf(post))
+			case method == "PATCH" && pre != nil:
+				want = append(want, "leave "+jsonOf(pre))
+			case method == "DELETE" && pre != nil:
+				want = append(want, "delete "+jsonOf(pre))
+			}
+			var got []string
+			for {
+				m := clients[who].read()
+				rec, _ := m["record"].(map[string]any)
+				if m["sub"] == "notes" {
+					if rec["text"] == end {
+						break
+					}
+					continue
+				}
+				got = append(got, fmt.Sprintf("%s %s", m["action"], jsonOf(rec)))
+			}
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("%s, as %s:\ngot  %v\nwant %v", name, who, got, want)
+			}
+		}
+	}
+	step("create d5", "POST", "", fmt.Sprintf(`{"title": "d5", "secret": "s5", "status": "published", "team": "red", "owner": %q}`, w.users["alice"]))
+	var d5 struct{ Items []struct{ ID string } }
+	w.MustJSON("GET", "/api/collections/docs/records?filter="+q("title = 'd5'"), "", "", 200, &d5)
+	step("d5 becomes a draft", "PATCH", d5.Items[0].ID, `{"status": "draft"}`)
+	step("d3 moves to team red", "PATCH", w.docs["d3"], `{"team": "red"}`)
+	step("d1 gets a new secret", "PATCH", w.docs["d1"], `{"secret": "changed"}`)
+	step("d5 is deleted", "DELETE", d5.Items[0].ID, "")
+	step("d1 is deleted", "DELETE", w.docs["d1"], "")
+}
+
+func jsonOf(v any) string {
+	b, _ := json.Marshal(v) // maps marshal with sorted keys
+	return string(b)
 }
