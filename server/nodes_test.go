@@ -119,9 +119,11 @@ func TestRealtimeAcrossNodes(t *testing.T) {
 		}
 	}
 	read("connected")
-	send(`{"type": "auth", "token": "` + token + `"}`)
+	send(`{"type": "auth", "id": "a1", "token": "` + token + `"}`)
 	send(`{"type": "subscribe", "id": "s1", "topic": "feed/*"}`)
-	read("ack")
+	// Changes committed before the subscription's ack are not delivered.
+	for read("ack")["id"] != "s1" {
+	}
 	call(t, a, token, "POST", "/api/collections/feed/records", `{"text": "from node A"}`)
 	ev := read("event")
 	rec, _ := ev["record"].(map[string]any)
