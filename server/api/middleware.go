@@ -39,11 +39,6 @@ func requestContext(log *slog.Logger, timeout time.Duration, requests *RequestLo
 				c.Status(fiber.StatusInternalServerError)
 			}
 		}
-		if c.Context().Hijacked() {
-			// A WebSocket keeps the request's state for its whole life:
-			// leave it no deadline and timer to hold on to.
-			c.SetUserContext(context.Background())
-		}
 		took := time.Since(start)
 		status := c.Response().StatusCode()
 		log.LogAttrs(ctx, slog.LevelInfo, "request",
