@@ -225,7 +225,13 @@ func (h *handlers) realtimeConn(conn *websocket.Conn) {
 		// stack that needs is released afterwards, while this goroutine
 		// stays parked in ReadMessage for the connection's life.
 		answered := make(chan error, 1)
-		go func() { answered <- h.realtimeAnswer(ctx, who, b) }()
+		go func() {
+			// A context of its own, not one derived from the connection's,
+			// which would keep a child list for every database call.
+			mctx, cancel := context.WithTimeout(context.Background(), h.RequestTimeout)
+			defer cancel()
+			answered <- h.realtimeAnswer(mctx, who, b)
+		}()
 		if err := <-answered; err != nil {
 			return
 		}
