@@ -66,9 +66,8 @@ const filterCategory = "c3"
 var scenarios = []scenario{
 	{name: "list", method: fasthttp.MethodGet, path: listPath},
 	{name: "list-role", method: fasthttp.MethodGet, roleOf: "list", path: listPath},
-	{name: "list-skipTotal", method: fasthttp.MethodGet, path: func(e *scenarioEnv, _ *rand.Rand) string {
-		return e.records + "?perPage=30&skipTotal=true"
-	}},
+	{name: "list-skipTotal", method: fasthttp.MethodGet, path: skipTotalPath},
+	{name: "list-skipTotal-role", method: fasthttp.MethodGet, roleOf: "list-skipTotal", path: skipTotalPath},
 	{name: "list-filter", method: fasthttp.MethodGet, path: func(e *scenarioEnv, _ *rand.Rand) string {
 		return e.records + "?perPage=30&filter=" + url.QueryEscape("category='"+filterCategory+"'")
 	}},
@@ -212,4 +211,8 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "..."
+}
+
+func skipTotalPath(e *scenarioEnv, _ *rand.Rand) string {
+	return e.records + "?perPage=30&skipTotal=true"
 }

@@ -156,9 +156,9 @@ func (r *benchReport) writeTable(w io.Writer) {
 		r.Concurrency, r.Duration, r.Warmup, r.MaxRequests)
 	fmt.Fprintf(w, "%d seeded records, pool of %d connections each, %s PostgreSQL, %d CPUs\n\n",
 		r.Records, r.PoolSize, r.Database, r.NumCPU)
-	fmt.Fprintf(w, "%-15s | %-27s | %-27s |\n", "", "lumbung", "baseline")
-	fmt.Fprintf(w, "%-15s | %9s %8s %8s | %9s %8s %8s | %s\n", "scenario", "req/s", "p50", "p99", "req/s", "p50", "p99", "ratio")
-	fmt.Fprintln(w, strings.Repeat("-", 15)+"-+-"+strings.Repeat("-", 27)+"-+-"+strings.Repeat("-", 27)+"-+-------")
+	fmt.Fprintf(w, "%-19s | %-27s | %-27s |\n", "", "lumbung", "baseline")
+	fmt.Fprintf(w, "%-19s | %9s %8s %8s | %9s %8s %8s | %s\n", "scenario", "req/s", "p50", "p99", "req/s", "p50", "p99", "ratio")
+	fmt.Fprintln(w, strings.Repeat("-", 19)+"-+-"+strings.Repeat("-", 27)+"-+-"+strings.Repeat("-", 27)+"-+-------")
 	var errs []string
 	for _, s := range r.Scenarios {
 		ratio := fmt.Sprintf("%.2f", s.Ratio)
@@ -172,21 +172,21 @@ func (r *benchReport) writeTable(w io.Writer) {
 					s.Name, t.name, t.rep.Errors, t.rep.Requests, t.rep.Statuses, t.rep.FirstError))
 			}
 		}
-		fmt.Fprintf(w, "%-15s | %s | %s | %s\n", s.Name, cells(s.Lumbung), cells(s.Baseline), ratio)
+		fmt.Fprintf(w, "%-19s | %s | %s | %s\n", s.Name, cells(s.Lumbung), cells(s.Baseline), ratio)
 	}
 	fmt.Fprintln(w, "\nratio = lumbung req/s / baseline req/s (higher is better, 1.00 = as fast as the baseline)")
 	r.writeConditionCosts(w)
 
 	fmt.Fprintf(w, "\nCPU per request in µs (lumbung: server process, PostgreSQL, load generator;\n")
 	fmt.Fprintf(w, "baseline: server and load generator in one process, PostgreSQL) and CPUs in use, of %d:\n\n", r.NumCPU)
-	fmt.Fprintf(w, "%-15s | %-35s | %-27s |\n", "", "lumbung", "baseline")
-	fmt.Fprintf(w, "%-15s | %7s %7s %7s %5s %5s | %7s %7s %5s %5s | %s\n",
+	fmt.Fprintf(w, "%-19s | %-35s | %-27s |\n", "", "lumbung", "baseline")
+	fmt.Fprintf(w, "%-19s | %7s %7s %7s %5s %5s | %7s %7s %5s %5s | %s\n",
 		"scenario", "server", "pg", "client", "busy", "other", "srv+cli", "pg", "busy", "other", "cpu ratio")
-	fmt.Fprintln(w, strings.Repeat("-", 15)+"-+-"+strings.Repeat("-", 35)+"-+-"+strings.Repeat("-", 27)+"-+----------")
+	fmt.Fprintln(w, strings.Repeat("-", 19)+"-+-"+strings.Repeat("-", 35)+"-+-"+strings.Repeat("-", 27)+"-+----------")
 	var disturbed []string
 	for _, s := range r.Scenarios {
 		l, b := s.Lumbung, s.Baseline
-		fmt.Fprintf(w, "%-15s | %7s %7s %7s %5s %5s | %7s %7s %5s %5s | %s\n", s.Name,
+		fmt.Fprintf(w, "%-19s | %7s %7s %7s %5s %5s | %7s %7s %5s %5s | %s\n", s.Name,
 			num(l.CPUServerUs, 0), num(l.CPUPostgresUs, 0), num(l.CPUBenchUs, 0), num(l.BusyCPUs, 2), num(l.OtherCPUs, 2),
 			num(b.CPUBenchUs, 0), num(b.CPUPostgresUs, 0), num(b.BusyCPUs, 2), num(b.OtherCPUs, 2), num(s.CPURatio, 2))
 		for _, t := range []*targetReport{l, b} {

@@ -66,8 +66,8 @@ func (r *benchReport) writeConditionCosts(w io.Writer) {
 	}
 	fmt.Fprintf(w, "\nCondition cost: lumbung as a member of a role whose policy has a row condition vs as the superuser\n")
 	fmt.Fprintf(w, "(goal: the condition costs at most %.0f%% of req/s):\n\n", conditionCostGoal*100)
-	fmt.Fprintf(w, "%-15s | %9s %9s | %5s %5s | %9s %5s |\n", "scenario", "role", "superuser", "ratio", "cost", "cpu ratio", "cost")
-	fmt.Fprintln(w, strings.Repeat("-", 15)+"-+-"+strings.Repeat("-", 19)+"-+-"+strings.Repeat("-", 11)+"-+-"+strings.Repeat("-", 15)+"-+-----")
+	fmt.Fprintf(w, "%-19s | %9s %9s | %5s %5s | %9s %5s |\n", "scenario", "role", "superuser", "ratio", "cost", "cpu ratio", "cost")
+	fmt.Fprintln(w, strings.Repeat("-", 19)+"-+-"+strings.Repeat("-", 19)+"-+-"+strings.Repeat("-", 11)+"-+-"+strings.Repeat("-", 15)+"-+-----")
 	for _, c := range r.ConditionCosts {
 		cpuRatio, cpuCost := "-", "-"
 		if c.CPURatio != nil {
@@ -77,7 +77,7 @@ func (r *benchReport) writeConditionCosts(w io.Writer) {
 		if 1-c.Ratio > conditionCostGoal {
 			verdict = "OVER GOAL"
 		}
-		fmt.Fprintf(w, "%-15s | %9.0f %9.0f | %5.2f %5s | %9s %5s | %s\n", c.Scenario+"/"+c.Of,
+		fmt.Fprintf(w, "%-19s | %9.0f %9.0f | %5.2f %5s | %9s %5s | %s\n", c.Scenario,
 			c.RoleReqPerSec, c.SuperuserReqPerSec, c.Ratio, percent(1-c.Ratio), cpuRatio, cpuCost, verdict)
 	}
 	fmt.Fprintln(w, "\nratio = role req/s / superuser req/s; cost = 1 - ratio; cpu ratio = superuser CPU per request /")

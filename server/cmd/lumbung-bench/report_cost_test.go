@@ -34,8 +34,8 @@ func TestConditionCosts(t *testing.T) {
 	}}).writeConditionCosts(&buf)
 	out := buf.String()
 	for _, want := range []string{
-		"list-role/list  |       800      1000 |  0.80   20% |      0.90   10% | OVER GOAL",
-		"view-role/view  |       950      1000 |  0.95    5% |         -     - | within goal",
+		"list-role           |       800      1000 |  0.80   20% |      0.90   10% | OVER GOAL",
+		"view-role           |       950      1000 |  0.95    5% |         -     - | within goal",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("missing %q in:\n%s", want, out)
