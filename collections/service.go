@@ -104,6 +104,18 @@ func (s *Service) Collections() []*Collection {
 	return append([]*Collection(nil), s.list...)
 }
 
+// MaxPreviewRows is how many rows PreviewView returns at most.
+const MaxPreviewRows = 20
+
+// PreviewView runs a view query read-only and returns its first rows, so a
+// view can be tried before it is saved.
+func (s *Service) PreviewView(ctx context.Context, query string) ([]json.RawMessage, error) {
+	if strings.TrimSpace(query) == "" {
+		return nil, Errorf(EINVALID, "The view query is empty.")
+	}
+	return s.schema.PreviewView(ctx, query, MaxPreviewRows)
+}
+
 // SaveOptions tune a schema change.
 type SaveOptions struct {
 	DryRun        bool // plan only

@@ -2,6 +2,7 @@ package collections
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 )
 
@@ -17,6 +18,10 @@ type SchemaStore interface {
 	// definition no longer matches change.Old (a concurrent edit).
 	// Several plans (an import) apply together in one transaction.
 	Apply(ctx context.Context, plans ...*Plan) error
+	// PreviewView runs a view query read-only and returns up to limit of
+	// its rows as JSON objects; a query that fails is EINVALID with the
+	// database's reason.
+	PreviewView(ctx context.Context, query string, limit int) ([]json.RawMessage, error)
 }
 
 // Change is a schema change: Old nil creates New, New nil drops Old.

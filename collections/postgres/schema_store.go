@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -310,6 +311,41 @@ func (s *SchemaStore) describeView(ctx context.Context, c *collections.Collectio
 	}
 	c.Fields = fields
 	return nil
+}
+
+// previewTimeout bounds a view preview in the database.
+const previewTimeout = 3 * time.Second
+
+// PreviewView implements collections.SchemaStore: the query runs in a
+// read-only transaction with a statement timeout, through the extended
+// protocol (one statement only), and is rolled back.
+func (s *SchemaStore) PreviewView(ctx context.Context, query string, limit int) ([]json.RawMessage, error) {
+	q := strings.TrimSpace(strings.TrimRight(strings.TrimSpace(query), ";"))
+	tx, err := s.db.Pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // read-only: nothing to keep
+	if _, err := tx.Exec(ctx, "SELECT set_config('statement_timeout', $1, true)", strconv.Itoa(int(previewTimeout/time.Millisecond))); err != nil {
+		return nil, err
+	}
+	rows, err := tx.Query(ctx, "SELECT to_jsonb(v) FROM ("+q+") AS v LIMIT $1", limit)
+	if err != nil {
+		return nil, viewError(err)
+	}
+	out := []json.RawMessage{}
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, viewError(err)
+	}
+	return out, nil
 }
 
 func viewError(err error) error {

@@ -14,10 +14,27 @@ func (h *handlers) collectionRoutes(r fiber.Router) {
 	r.Get("/collections", superusersOnly, h.listCollections)
 	r.Post("/collections", superusersOnly, h.createCollection)
 	r.Put("/collections/import", superusersOnly, h.importCollections)
+	r.Post("/collections/view-preview", superusersOnly, h.previewView)
 	r.Get("/collections/:collection", superusersOnly, h.viewCollection)
 	r.Patch("/collections/:collection", superusersOnly, h.updateCollection)
 	r.Delete("/collections/:collection", superusersOnly, h.deleteCollection)
 	r.Delete("/collections/:collection/truncate", superusersOnly, h.truncateCollection)
+}
+
+// previewView answers {"viewQuery"} with the query's first rows, as the
+// view would list them: {"items": [...]}. The query runs read-only.
+func (h *handlers) previewView(c *fiber.Ctx) error {
+	var in struct {
+		ViewQuery string `json:"viewQuery"`
+	}
+	if err := decodeJSON(c.Body(), &in); err != nil {
+		return err
+	}
+	rows, err := h.Collections.PreviewView(c.UserContext(), in.ViewQuery)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"items": rows})
 }
 
 // planResponse answers a dry run: the collection as it would be saved and

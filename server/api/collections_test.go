@@ -204,6 +204,19 @@ func TestImportAndView(t *testing.T) {
 			Body: `{"name": "v3", "type": "view", "viewQuery": "SELECT id FROM teams; DROP TABLE people"}`, ExpectedStatus: 400},
 		{Name: "view syntax error", Method: "POST", URL: "/api/collections", Body: `{"name": "v4", "type": "view", "viewQuery": "SELEC id"}`,
 			ExpectedStatus: 400, ExpectedContent: []string{"Invalid view query"}},
+		{Name: "preview a view's rows", Method: "POST", URL: "/api/collections/view-preview",
+			Body:           `{"viewQuery": "SELECT t.id, t.name, count(p.id) AS members FROM teams t LEFT JOIN people p ON p.team = t.id GROUP BY t.id, t.name;"}`,
+			ExpectedStatus: 200, ExpectedContent: []string{`"items":[{`, `"name":"core"`, `"members":1`}},
+		{Name: "a preview cannot write", Method: "POST", URL: "/api/collections/view-preview",
+			Body: `{"viewQuery": "SELECT id, nextval('_events_seq_seq') AS n FROM teams"}`, ExpectedStatus: 400,
+			ExpectedContent: []string{"Invalid view query", "read-only"}},
+		{Name: "a preview runs one statement", Method: "POST", URL: "/api/collections/view-preview",
+			Body: `{"viewQuery": "SELECT id FROM teams; DROP TABLE people"}`, ExpectedStatus: 400},
+		{Name: "a preview's syntax error", Method: "POST", URL: "/api/collections/view-preview", Body: `{"viewQuery": "SELEC id"}`,
+			ExpectedStatus: 400, ExpectedContent: []string{"Invalid view query"}},
+		{Name: "an empty preview", Method: "POST", URL: "/api/collections/view-preview", Body: `{"viewQuery": " "}`, ExpectedStatus: 400},
+		{Name: "previews are for superusers", Method: "POST", URL: "/api/collections/view-preview", Token: "-",
+			Body: `{"viewQuery": "SELECT id FROM teams"}`, ExpectedStatus: 401},
 	})
 	e.MustJSON("GET", "/api/collections/people/records", "", "", 200, &page)
 	if len(page.Items) != 1 {

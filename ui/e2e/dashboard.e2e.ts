@@ -230,6 +230,25 @@ describe("schema designer", () => {
   });
 });
 
+describe("view collections", () => {
+  test("5b. a view's query shows its fields and first rows before it is saved", async () => {
+    const source = uniqueName("scores");
+    await createCollection({ name: source, fields: [{ name: "player", type: "text" }, { name: "points", type: "number" }] });
+    await createRecord(source, { player: "ada", points: 7 });
+    await createRecord(source, { player: "bob", points: 3 });
+    await withPage({ signedIn: true }, async (page) => {
+      await open(page, "#/new-collection?type=view");
+      await page.getByLabel("Name", { exact: true }).fill(uniqueName("leaders"));
+      await page.getByRole("textbox", { name: /^SELECT query/ }).fill(`SELECT id, player, points * 2 AS doubled FROM ${source} WHERE points > 5`);
+      const rows = await visible(page.getByRole("region", { name: "First rows" }));
+      await visible(rows.getByRole("cell", { name: "ada" }));
+      await expect(rows.getByRole("cell", { name: "14" }).count()).resolves.toBe(1);
+      await expect(rows.getByRole("cell", { name: "bob" }).count()).resolves.toBe(0);
+      await visible(page.getByRole("columnheader", { name: "doubled" }));
+    });
+  });
+});
+
 describe("data browser", () => {
   test("3. add records in the editor; filter; sort; a bad filter shows its error", async () => {
     const name = uniqueName("tasks");

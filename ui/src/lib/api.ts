@@ -663,6 +663,13 @@ export function createClient(opts: { baseUrl?: string; store?: TokenStore; fetch
         { method: "DELETE", query: saveQuery(o) },
       );
     },
+    /** previewView runs a view query read-only and returns its first rows. */
+    previewView(viewQuery: string) {
+      return request<{ items: Record<string, unknown>[] }>("/api/collections/view-preview", {
+        method: "POST",
+        body: { viewQuery },
+      });
+    },
     import<O extends SaveOptions>(list: CollectionInput[], deleteMissing: boolean, o?: O) {
       return request<O extends { dryRun: true } ? DryRunResult : undefined>("/api/collections/import", {
         method: "PUT",
