@@ -28,6 +28,9 @@ func TestDashboardFiles(t *testing.T) {
 	} {
 		res, body := e.DoFull("GET", tc.path, "-", "")
 		got := res.Status[:3]
+		if tc.status == "200" && (!strings.Contains(res.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'") || res.Header.Get("X-Content-Type-Options") != "nosniff") {
+			t.Errorf("GET %s: security headers %v", tc.path, res.Header)
+		}
 		if got != tc.status || !strings.Contains(body, tc.body) ||
 			!strings.Contains(res.Header.Get("Content-Type"), tc.typ) || !strings.Contains(res.Header.Get("Cache-Control"), tc.cache) {
 			t.Errorf("GET %s: %s %q %q %q", tc.path, res.Status, res.Header.Get("Content-Type"), res.Header.Get("Cache-Control"), body)
