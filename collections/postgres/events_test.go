@@ -194,3 +194,40 @@ func TestEventsPrune(t *testing.T) {
 		t.Fatalf("left: %s", summary(t, evs))
 	}
 }
+
+// TestEnsureCapture: a collection table without the capture trigger (as
+// tables created before change capture were) gets it back from the
+// migration's _ensure_capture, once.
+func TestEnsureCapture(t *testing.T) {
+	svc, events, db := MustEvents(t)
+	ctx := context.Background()
+	if _, err := db.Pool.Exec(ctx, "DROP TRIGGER capture_changes ON authors"); err != nil {
+		t.Fatal(err)
+	}
+	last, err := events.Last(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var added []int
+	for range 2 {
+		var n int
+		if err := db.Pool.QueryRow(ctx, "SELECT _ensure_capture()").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		added = append(added, n)
+	}
+	if fmt.Sprint(added) != "[1 0]" {
+		t.Fatalf("triggers added %v, want [1 0]", added)
+	}
+	col, _ := svc.Collection("authors")
+	if _, err := svc.Records().Create(ctx, col, map[string]any{"name": "after"}); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := events.After(ctx, last, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := summary(t, evs); got != col.ID+" create ->after" {
+		t.Errorf("events %q", got)
+	}
+}
