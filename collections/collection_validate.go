@@ -157,7 +157,11 @@ func normalizeFields(s Lookup, old, c *Collection, fail func(key, code, msg stri
 		}
 		seen[lower] = i
 		if ferr := f.Options.Check(s, c, f); ferr != nil {
-			fail(key, ferr.Code, ferr.Message)
+			at := key
+			if ferr.Option != "" {
+				at += "." + ferr.Option
+			}
+			fail(at, ferr.Code, ferr.Message)
 		}
 	}
 	if old != nil {

@@ -31,6 +31,9 @@ type Error struct {
 type FieldError struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// Option names the field option at fault, for the errors of a field
+	// definition's options; the error is then keyed fields.<i>.<option>.
+	Option string `json:"-"`
 }
 
 // Error implements the error interface.

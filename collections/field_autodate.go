@@ -17,7 +17,7 @@ func (o *AutodateOptions) Storage() Storage { return StorageTime }
 // Check implements FieldOptions.
 func (o *AutodateOptions) Check(_ Lookup, _ *Collection, f *Field) *FieldError {
 	if !o.OnCreate && !o.OnUpdate {
-		return &FieldError{"validation_autodate_required", "Set onCreate, onUpdate or both."}
+		return &FieldError{Option: "onCreate", Code: "validation_autodate_required", Message: "Set onCreate, onUpdate or both."}
 	}
 	f.Required = false
 	return nil

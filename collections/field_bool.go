@@ -40,5 +40,5 @@ func (o *BoolOptions) Prepare(v any) (any, *FieldError) {
 	case float64:
 		return x != 0, nil
 	}
-	return nil, &FieldError{"validation_invalid_bool", "Must be a boolean."}
+	return nil, &FieldError{Code: "validation_invalid_bool", Message: "Must be a boolean."}
 }

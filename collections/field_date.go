@@ -29,7 +29,7 @@ func (o *DateOptions) Check(Lookup, *Collection, *Field) *FieldError {
 			continue
 		}
 		if _, ok := ParseDate(s); !ok {
-			return &FieldError{"validation_invalid_date", "min and max must be dates."}
+			return &FieldError{Option: "min", Code: "validation_invalid_date", Message: "min and max must be dates."}
 		}
 	}
 	return nil
@@ -39,20 +39,20 @@ func (o *DateOptions) Check(Lookup, *Collection, *Field) *FieldError {
 func (o *DateOptions) Prepare(v any) (any, *FieldError) {
 	s, ferr := toText(v)
 	if ferr != nil {
-		return nil, &FieldError{"validation_invalid_date", "Must be a date."}
+		return nil, &FieldError{Code: "validation_invalid_date", Message: "Must be a date."}
 	}
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
 	}
 	t, ok := ParseDate(s)
 	if !ok {
-		return nil, &FieldError{"validation_invalid_date", "Must be a valid date, e.g. 2024-01-31 12:00:00.000Z."}
+		return nil, &FieldError{Code: "validation_invalid_date", Message: "Must be a valid date, e.g. 2024-01-31 12:00:00.000Z."}
 	}
 	if min, ok := ParseDate(o.Min); ok && t.Before(min) {
-		return nil, &FieldError{"validation_min_date_constraint", "Must be no earlier than " + FormatDate(min) + "."}
+		return nil, &FieldError{Code: "validation_min_date_constraint", Message: "Must be no earlier than " + FormatDate(min) + "."}
 	}
 	if max, ok := ParseDate(o.Max); ok && t.After(max) {
-		return nil, &FieldError{"validation_max_date_constraint", "Must be no later than " + FormatDate(max) + "."}
+		return nil, &FieldError{Code: "validation_max_date_constraint", Message: "Must be no later than " + FormatDate(max) + "."}
 	}
 	return t, nil
 }

@@ -18,7 +18,7 @@ func (o *EditorOptions) Storage() Storage { return StorageText }
 // Check implements FieldOptions.
 func (o *EditorOptions) Check(Lookup, *Collection, *Field) *FieldError {
 	if o.MaxSize < 0 {
-		return &FieldError{"validation_invalid_range", "maxSize must be positive."}
+		return &FieldError{Option: "maxSize", Code: "validation_invalid_range", Message: "maxSize must be positive."}
 	}
 	return nil
 }
@@ -34,7 +34,7 @@ func (o *EditorOptions) Prepare(v any) (any, *FieldError) {
 		max = 5 << 20
 	}
 	if len(s) > max {
-		return nil, &FieldError{"validation_content_size_limit", fmt.Sprintf("The maximum allowed content size is %d bytes.", max)}
+		return nil, &FieldError{Code: "validation_content_size_limit", Message: fmt.Sprintf("The maximum allowed content size is %d bytes.", max)}
 	}
 	return s, nil
 }

@@ -31,7 +31,7 @@ func (o *EmailOptions) Prepare(v any) (any, *FieldError) {
 	}
 	addr, err := mail.ParseAddress(s)
 	if err != nil || addr.Address != s || len(s) > 255 {
-		return nil, &FieldError{"validation_is_email", "Must be a valid email address."}
+		return nil, &FieldError{Code: "validation_is_email", Message: "Must be a valid email address."}
 	}
 	domain := s[strings.LastIndexByte(s, '@')+1:]
 	return s, checkDomain(domain, o.ExceptDomains, o.OnlyDomains)
@@ -39,7 +39,7 @@ func (o *EmailOptions) Prepare(v any) (any, *FieldError) {
 
 func checkDomainLists(except, only []string) *FieldError {
 	if len(except) > 0 && len(only) > 0 {
-		return &FieldError{"validation_invalid_domains", "Set either exceptDomains or onlyDomains, not both."}
+		return &FieldError{Option: "onlyDomains", Code: "validation_invalid_domains", Message: "Set either exceptDomains or onlyDomains, not both."}
 	}
 	return nil
 }
@@ -48,7 +48,7 @@ func checkDomain(domain string, except, only []string) *FieldError {
 	domain = strings.ToLower(domain)
 	for _, d := range except {
 		if strings.EqualFold(d, domain) {
-			return &FieldError{"validation_email_domain_not_allowed", "Domain is not allowed."}
+			return &FieldError{Code: "validation_email_domain_not_allowed", Message: "Domain is not allowed."}
 		}
 	}
 	if len(only) == 0 {
@@ -59,5 +59,5 @@ func checkDomain(domain string, except, only []string) *FieldError {
 			return nil
 		}
 	}
-	return &FieldError{"validation_email_domain_not_allowed", "Domain is not allowed."}
+	return &FieldError{Code: "validation_email_domain_not_allowed", Message: "Domain is not allowed."}
 }

@@ -20,7 +20,7 @@ func (o *JSONOptions) Storage() Storage { return StorageJSON }
 // Check implements FieldOptions.
 func (o *JSONOptions) Check(Lookup, *Collection, *Field) *FieldError {
 	if o.MaxSize < 0 {
-		return &FieldError{"validation_invalid_range", "maxSize must be positive."}
+		return &FieldError{Option: "maxSize", Code: "validation_invalid_range", Message: "maxSize must be positive."}
 	}
 	return nil
 }
@@ -32,14 +32,14 @@ func (o *JSONOptions) Prepare(v any) (any, *FieldError) {
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
-		return nil, &FieldError{"validation_invalid_json", "Must be valid JSON."}
+		return nil, &FieldError{Code: "validation_invalid_json", Message: "Must be valid JSON."}
 	}
 	max := o.MaxSize
 	if max == 0 {
 		max = 1 << 20
 	}
 	if len(b) > max {
-		return nil, &FieldError{"validation_json_size_limit", fmt.Sprintf("The maximum allowed JSON size is %d bytes.", max)}
+		return nil, &FieldError{Code: "validation_json_size_limit", Message: fmt.Sprintf("The maximum allowed JSON size is %d bytes.", max)}
 	}
 	return json.RawMessage(b), nil
 }

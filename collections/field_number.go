@@ -25,7 +25,7 @@ func (o *NumberOptions) Storage() Storage { return StorageNumber }
 // Check implements FieldOptions.
 func (o *NumberOptions) Check(Lookup, *Collection, *Field) *FieldError {
 	if o.Min != nil && o.Max != nil && *o.Min > *o.Max {
-		return &FieldError{"validation_invalid_range", "min must be at most max."}
+		return &FieldError{Option: "min", Code: "validation_invalid_range", Message: "min must be at most max."}
 	}
 	return nil
 }
@@ -37,13 +37,13 @@ func (o *NumberOptions) Prepare(v any) (any, *FieldError) {
 		return nil, ferr
 	}
 	if o.OnlyInt && n != math.Trunc(n) {
-		return nil, &FieldError{"validation_not_int_constraint", "Must be an integer."}
+		return nil, &FieldError{Code: "validation_not_int_constraint", Message: "Must be an integer."}
 	}
 	if o.Min != nil && n < *o.Min {
-		return nil, &FieldError{"validation_min_number_constraint", fmt.Sprintf("Must be larger than %v.", *o.Min)}
+		return nil, &FieldError{Code: "validation_min_number_constraint", Message: fmt.Sprintf("Must be larger than %v.", *o.Min)}
 	}
 	if o.Max != nil && n > *o.Max {
-		return nil, &FieldError{"validation_max_number_constraint", fmt.Sprintf("Must be less than %v.", *o.Max)}
+		return nil, &FieldError{Code: "validation_max_number_constraint", Message: fmt.Sprintf("Must be less than %v.", *o.Max)}
 	}
 	return n, nil
 }
@@ -72,10 +72,10 @@ func toNumber(v any) (float64, *FieldError) {
 		}
 		n, err = strconv.ParseFloat(strings.TrimSpace(x), 64)
 	default:
-		return 0, &FieldError{"validation_invalid_number", "Must be a number."}
+		return 0, &FieldError{Code: "validation_invalid_number", Message: "Must be a number."}
 	}
 	if err != nil || math.IsNaN(n) || math.IsInf(n, 0) {
-		return 0, &FieldError{"validation_invalid_number", "Must be a finite number."}
+		return 0, &FieldError{Code: "validation_invalid_number", Message: "Must be a finite number."}
 	}
 	return n, nil
 }

@@ -29,7 +29,7 @@ func (o *PasswordOptions) Check(_ Lookup, _ *Collection, f *Field) *FieldError {
 		o.Max = 71
 	}
 	if o.Min > o.Max {
-		return &FieldError{"validation_invalid_range", "min must be at most max."}
+		return &FieldError{Option: "min", Code: "validation_invalid_range", Message: "min must be at most max."}
 	}
 	f.Hidden = true
 	return nil
@@ -40,13 +40,13 @@ func (o *PasswordOptions) Check(_ Lookup, _ *Collection, f *Field) *FieldError {
 func (o *PasswordOptions) Prepare(v any) (any, *FieldError) {
 	s, ok := v.(string)
 	if !ok && v != nil {
-		return nil, &FieldError{"validation_invalid_value", "Must be a string."}
+		return nil, &FieldError{Code: "validation_invalid_value", Message: "Must be a string."}
 	}
 	if s == "" {
 		return s, nil
 	}
 	if n := utf8.RuneCountInString(s); n < o.Min || len(s) > 71 {
-		return nil, &FieldError{"validation_length_out_of_range", fmt.Sprintf("Must be between %d and %d characters.", o.Min, o.Max)}
+		return nil, &FieldError{Code: "validation_length_out_of_range", Message: fmt.Sprintf("Must be between %d and %d characters.", o.Min, o.Max)}
 	}
 	return s, nil
 }

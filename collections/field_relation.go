@@ -37,17 +37,17 @@ func (o *RelationOptions) Check(s Lookup, c *Collection, _ *Field) *FieldError {
 		target = t
 	}
 	if target == nil {
-		return &FieldError{"validation_missing_collection", fmt.Sprintf("Unknown target collection %q.", o.CollectionID)}
+		return &FieldError{Option: "collectionId", Code: "validation_missing_collection", Message: fmt.Sprintf("Unknown target collection %q.", o.CollectionID)}
 	}
 	if target.Type == TypeView {
-		return &FieldError{"validation_view_relation", "Relations cannot target view collections."}
+		return &FieldError{Option: "collectionId", Code: "validation_view_relation", Message: "Relations cannot target view collections."}
 	}
 	o.CollectionID = target.ID
 	if o.MaxSelect < 1 {
 		o.MaxSelect = 1
 	}
 	if o.MinSelect < 0 || o.MinSelect > o.MaxSelect {
-		return &FieldError{"validation_invalid_range", "minSelect must be between 0 and maxSelect."}
+		return &FieldError{Option: "minSelect", Code: "validation_invalid_range", Message: "minSelect must be between 0 and maxSelect."}
 	}
 	return nil
 }
@@ -61,12 +61,12 @@ func (o *RelationOptions) Prepare(v any) (any, *FieldError) {
 	}
 	for _, id := range list {
 		if len(id) > 100 {
-			return nil, &FieldError{"validation_invalid_value", "Invalid record id."}
+			return nil, &FieldError{Code: "validation_invalid_value", Message: "Invalid record id."}
 		}
 	}
 	if !o.Multi() {
 		if len(list) > 1 {
-			return nil, &FieldError{"validation_too_many_values", "Only one record can be related."}
+			return nil, &FieldError{Code: "validation_too_many_values", Message: "Only one record can be related."}
 		}
 		if len(list) == 0 {
 			return "", nil
@@ -74,10 +74,10 @@ func (o *RelationOptions) Prepare(v any) (any, *FieldError) {
 		return list[0], nil
 	}
 	if len(list) > o.MaxSelect {
-		return nil, &FieldError{"validation_too_many_values", fmt.Sprintf("Select no more than %d.", o.MaxSelect)}
+		return nil, &FieldError{Code: "validation_too_many_values", Message: fmt.Sprintf("Select no more than %d.", o.MaxSelect)}
 	}
 	if len(list) > 0 && len(list) < o.MinSelect {
-		return nil, &FieldError{"validation_not_enough_values", fmt.Sprintf("Select at least %d.", o.MinSelect)}
+		return nil, &FieldError{Code: "validation_not_enough_values", Message: fmt.Sprintf("Select at least %d.", o.MinSelect)}
 	}
 	return list, nil
 }

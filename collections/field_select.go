@@ -30,12 +30,12 @@ func (o *SelectOptions) Storage() Storage {
 // Check implements FieldOptions.
 func (o *SelectOptions) Check(Lookup, *Collection, *Field) *FieldError {
 	if len(o.Values) == 0 {
-		return &FieldError{"validation_required", "values must list at least one choice."}
+		return &FieldError{Option: "values", Code: "validation_required", Message: "values must list at least one choice."}
 	}
 	seen := map[string]bool{}
 	for _, v := range o.Values {
 		if v == "" || seen[v] {
-			return &FieldError{"validation_invalid_values", "values must be distinct and not blank."}
+			return &FieldError{Option: "values", Code: "validation_invalid_values", Message: "values must be distinct and not blank."}
 		}
 		seen[v] = true
 	}
@@ -53,12 +53,12 @@ func (o *SelectOptions) Prepare(v any) (any, *FieldError) {
 	}
 	for _, s := range list {
 		if !slices.Contains(o.Values, s) {
-			return nil, &FieldError{"validation_invalid_value", fmt.Sprintf("Invalid value %q.", s)}
+			return nil, &FieldError{Code: "validation_invalid_value", Message: fmt.Sprintf("Invalid value %q.", s)}
 		}
 	}
 	if !o.Multi() {
 		if len(list) > 1 {
-			return nil, &FieldError{"validation_too_many_values", "Only one value is allowed."}
+			return nil, &FieldError{Code: "validation_too_many_values", Message: "Only one value is allowed."}
 		}
 		if len(list) == 0 {
 			return "", nil
@@ -66,7 +66,7 @@ func (o *SelectOptions) Prepare(v any) (any, *FieldError) {
 		return list[0], nil
 	}
 	if len(list) > o.MaxSelect {
-		return nil, &FieldError{"validation_too_many_values", fmt.Sprintf("Select no more than %d.", o.MaxSelect)}
+		return nil, &FieldError{Code: "validation_too_many_values", Message: fmt.Sprintf("Select no more than %d.", o.MaxSelect)}
 	}
 	return list, nil
 }
@@ -87,13 +87,13 @@ func toStringList(v any) ([]string, *FieldError) {
 	case []any:
 		raw = x
 	default:
-		return nil, &FieldError{"validation_invalid_value", "Must be a string or a list of strings."}
+		return nil, &FieldError{Code: "validation_invalid_value", Message: "Must be a string or a list of strings."}
 	}
 	out := make([]string, 0, len(raw))
 	for _, r := range raw {
 		s, ok := r.(string)
 		if !ok {
-			return nil, &FieldError{"validation_invalid_value", "Must be a string or a list of strings."}
+			return nil, &FieldError{Code: "validation_invalid_value", Message: "Must be a string or a list of strings."}
 		}
 		if s != "" && !slices.Contains(out, s) {
 			out = append(out, s)

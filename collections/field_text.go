@@ -27,15 +27,15 @@ func (o *TextOptions) Storage() Storage { return StorageText }
 // Check implements FieldOptions.
 func (o *TextOptions) Check(_ Lookup, _ *Collection, f *Field) *FieldError {
 	if o.Min < 0 || o.Max < 0 || (o.Max > 0 && o.Min > o.Max) {
-		return &FieldError{"validation_invalid_range", "min and max must be positive and min at most max."}
+		return &FieldError{Option: "min", Code: "validation_invalid_range", Message: "min and max must be positive and min at most max."}
 	}
 	if o.PrimaryKey && f.Name != "id" {
-		return &FieldError{"validation_invalid_primary_key", "Only the id field can be the primary key."}
+		return &FieldError{Option: "primaryKey", Code: "validation_invalid_primary_key", Message: "Only the id field can be the primary key."}
 	}
 	if o.Pattern != "" {
 		re, err := regexp.Compile(o.Pattern)
 		if err != nil {
-			return &FieldError{"validation_invalid_pattern", "Invalid pattern: " + err.Error()}
+			return &FieldError{Option: "pattern", Code: "validation_invalid_pattern", Message: "Invalid pattern: " + err.Error()}
 		}
 		o.re = re
 	}
@@ -53,20 +53,20 @@ func (o *TextOptions) Prepare(v any) (any, *FieldError) {
 	}
 	n := utf8.RuneCountInString(s)
 	if o.Min > 0 && n < o.Min {
-		return nil, &FieldError{"validation_min_text_constraint", fmt.Sprintf("Must be at least %d character(s).", o.Min)}
+		return nil, &FieldError{Code: "validation_min_text_constraint", Message: fmt.Sprintf("Must be at least %d character(s).", o.Min)}
 	}
 	if max := o.Max; (max > 0 && n > max) || (max == 0 && n > 5000) {
 		if max == 0 {
 			max = 5000
 		}
-		return nil, &FieldError{"validation_max_text_constraint", fmt.Sprintf("Must be less than %d character(s).", max)}
+		return nil, &FieldError{Code: "validation_max_text_constraint", Message: fmt.Sprintf("Must be less than %d character(s).", max)}
 	}
 	if o.Pattern != "" {
 		if o.re == nil {
 			o.re = regexp.MustCompile(o.Pattern)
 		}
 		if !o.re.MatchString(s) {
-			return nil, &FieldError{"validation_invalid_format", "Invalid value format."}
+			return nil, &FieldError{Code: "validation_invalid_format", Message: "Invalid value format."}
 		}
 	}
 	return s, nil
@@ -90,5 +90,5 @@ func toText(v any) (string, *FieldError) {
 	case float64:
 		return fmt.Sprint(x), nil
 	}
-	return "", &FieldError{"validation_invalid_value", "Must be a string."}
+	return "", &FieldError{Code: "validation_invalid_value", Message: "Must be a string."}
 }

@@ -28,10 +28,10 @@ func (o *URLOptions) Prepare(v any) (any, *FieldError) {
 	}
 	u, err := url.Parse(s)
 	if err != nil || u.Scheme == "" || u.Host == "" || len(s) > 2048 {
-		return nil, &FieldError{"validation_invalid_url", "Must be a valid url."}
+		return nil, &FieldError{Code: "validation_invalid_url", Message: "Must be a valid url."}
 	}
 	if ferr := checkDomain(u.Hostname(), o.ExceptDomains, o.OnlyDomains); ferr != nil {
-		return nil, &FieldError{"validation_url_domain_not_allowed", "URL domain is not allowed."}
+		return nil, &FieldError{Code: "validation_url_domain_not_allowed", Message: "URL domain is not allowed."}
 	}
 	return s, nil
 }

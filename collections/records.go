@@ -264,10 +264,10 @@ func (r *Records) fill(ctx context.Context, c *Collection, rec *Record, old *Rec
 			continue
 		}
 		if IsEmpty(rec.Data[f.Name]) {
-			errs[f.Name] = FieldError{"validation_required", "Cannot be blank."}
+			errs[f.Name] = FieldError{Code: "validation_required", Message: "Cannot be blank."}
 		}
 		if o, ok := f.Options.(*RelationOptions); ok && o.Multi() && len(IDs(rec.Data[f.Name])) < o.MinSelect {
-			errs[f.Name] = FieldError{"validation_not_enough_values", fmt.Sprintf("Select at least %d.", o.MinSelect)}
+			errs[f.Name] = FieldError{Code: "validation_not_enough_values", Message: fmt.Sprintf("Select at least %d.", o.MinSelect)}
 		}
 	}
 	if err := r.checkRelations(ctx, c, rec, old, errs); err != nil {
@@ -304,7 +304,7 @@ func (r *Records) checkRelations(ctx context.Context, c *Collection, rec, old *R
 			return err
 		}
 		if n != len(ids) {
-			errs[f.Name] = FieldError{"validation_missing_rel_records", "Failed to find all relation records with the provided ids."}
+			errs[f.Name] = FieldError{Code: "validation_missing_rel_records", Message: "Failed to find all relation records with the provided ids."}
 		}
 	}
 	return nil
@@ -327,7 +327,7 @@ func (r *Records) fillAuth(rec, old *Record, input map[string]any, errs map[stri
 		return nil
 	}
 	if confirm, given := input["passwordConfirm"]; given && confirm != pw {
-		errs["passwordConfirm"] = FieldError{"validation_values_mismatch", "Values don't match."}
+		errs["passwordConfirm"] = FieldError{Code: "validation_values_mismatch", Message: "Values don't match."}
 		return nil
 	}
 	if old != nil && r.caller != nil {
@@ -335,7 +335,7 @@ func (r *Records) fillAuth(rec, old *Record, input map[string]any, errs map[stri
 		current, _ := old.Data["password"].(string)
 		given, _ := input["oldPassword"].(string)
 		if r.svc.checkPassword == nil || !r.svc.checkPassword(current, given) {
-			errs["oldPassword"] = FieldError{"validation_invalid_old_password", "Missing or invalid old password."}
+			errs["oldPassword"] = FieldError{Code: "validation_invalid_old_password", Message: "Missing or invalid old password."}
 			return nil
 		}
 	}
@@ -401,7 +401,7 @@ func applyModifiers(f *Field, rec *Record, input map[string]any) *FieldError {
 			}
 			rec.Data[f.Name] = v
 		default:
-			return &FieldError{"validation_invalid_modifier", fmt.Sprintf("%q does not support the %q modifier.", f.Name, mod)}
+			return &FieldError{Code: "validation_invalid_modifier", Message: fmt.Sprintf("%q does not support the %q modifier.", f.Name, mod)}
 		}
 	}
 	return nil

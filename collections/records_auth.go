@@ -85,7 +85,7 @@ func prepareRequired(c *Collection, name string, value any, message string) (any
 	}
 	v, ferr := f.Options.Prepare(value)
 	if ferr == nil && IsEmpty(v) {
-		ferr = &FieldError{"validation_required", "Cannot be blank."}
+		ferr = &FieldError{Code: "validation_required", Message: "Cannot be blank."}
 	}
 	if ferr != nil {
 		return nil, Invalid(message, map[string]FieldError{name: *ferr})

@@ -326,7 +326,7 @@ func (s *Service) Import(ctx context.Context, defs []*Collection, deleteMissing 
 			def.ID = NewCollectionID()
 		}
 		if seen[def.ID] {
-			errs[fmt.Sprintf("collections.%d", i)] = FieldError{"validation_duplicated_collection", fmt.Sprintf("Collection %q is listed twice.", def.Name)}
+			errs[fmt.Sprintf("collections.%d", i)] = FieldError{Code: "validation_duplicated_collection", Message: fmt.Sprintf("Collection %q is listed twice.", def.Name)}
 			continue
 		}
 		seen[def.ID] = true
