@@ -10,6 +10,11 @@
 //	<Dir>/pg/postgres.log  postgres' stdout and stderr (appended)
 //	<Dir>/pg/lumbung.lock  flock held by the process that owns the cluster
 //
+// Lumbung connects as the role "lumbung_app", which owns the "lumbung"
+// database and everything in it but is no superuser (its password is
+// derived from the superuser's); the superuser "lumbung" is used only to
+// create that role and hand it the database on each start.
+//
 // When the Lumbung process runs as root, initdb and postgres run as the
 // unprivileged system user "lumbung" (created with useradd when missing)
 // because PostgreSQL refuses to run as root. The data root Dir then gets
@@ -84,8 +89,8 @@ type Server struct {
 }
 
 // URL returns a connection string (URL form, accepted by pgx and libpq) for
-// the "lumbung" database over the cluster's unix socket, as the superuser
-// "lumbung" with its password: keep it out of logs.
+// the "lumbung" database over the cluster's unix socket, as the application
+// role "lumbung_app" with its password: keep it out of logs.
 func (s *Server) URL() string { return s.url }
 
 // inUseError is returned when the lock is held by another process.

@@ -71,15 +71,21 @@ func mustStart(tb testing.TB, cfg Config) *Server {
 // mustExec runs sql on dsn.
 func mustExec(tb testing.TB, dsn, sql string) {
 	tb.Helper()
+	if err := execErr(dsn, sql); err != nil {
+		tb.Fatalf("%s: %v", sql, err)
+	}
+}
+
+// execErr runs sql on dsn and returns what failed.
+func execErr(dsn, sql string) error {
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
-		tb.Fatalf("connect: %v", err)
+		return err
 	}
 	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, sql); err != nil {
-		tb.Fatalf("%s: %v", sql, err)
-	}
+	_, err = conn.Exec(ctx, sql)
+	return err
 }
 
 // mustQueryString runs a query returning one text value.

@@ -34,9 +34,25 @@ func TestStartStopReuse(t *testing.T) {
 	if got := mustQueryString(t, s.URL(), "SHOW listen_addresses"); got != "" {
 		t.Errorf("listen_addresses = %q, want no TCP", got)
 	}
-	if got := mustQueryString(t, s.URL(), "SELECT current_database() || ' ' || current_user || ' ' || pg_encoding_to_char(encoding) FROM pg_database WHERE datname = current_database()"); got != "lumbung lumbung UTF8" {
+	if got := mustQueryString(t, s.URL(), "SELECT current_database() || ' ' || current_user || ' ' || pg_encoding_to_char(encoding) FROM pg_database WHERE datname = current_database()"); got != "lumbung lumbung_app UTF8" {
 		t.Errorf("database, user, encoding = %q", got)
 	}
+	// Lumbung's role is no superuser: SQL it runs cannot read the server's files.
+	if got := mustQueryString(t, s.URL(), "SELECT rolsuper::text FROM pg_roles WHERE rolname = current_user"); got != "false" {
+		t.Errorf("the application role is a superuser: %s", got)
+	}
+	if err := execErr(s.URL(), "SELECT pg_read_file('PG_VERSION')"); err == nil || !strings.Contains(err.Error(), "permission denied") {
+		t.Errorf("pg_read_file as the application role: %v", err)
+	}
+	l, err := newLayout(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw, err := l.readPassword()
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := connURL(l.pgDir, superuser, pw, database)
 	fi, err := os.Stat(filepath.Join(dir, "pg", "password"))
 	if err != nil {
 		t.Fatal(err)
@@ -58,9 +74,12 @@ func TestStartStopReuse(t *testing.T) {
 		}
 	}
 
-	if got := mustQueryString(t, s.URL(), "SHOW unix_socket_directories"); !strings.Contains(got, "quoted") {
+	if got := mustQueryString(t, admin, "SHOW unix_socket_directories"); !strings.Contains(got, "quoted") {
 		t.Errorf("unix_socket_directories = %q", got)
 	}
+	// Objects the superuser created (as versions before the application role
+	// did) are handed over at the next start.
+	mustExec(t, admin, "CREATE TABLE legacy (x int); CREATE FUNCTION legacy_one() RETURNS int LANGUAGE sql AS 'SELECT 1'")
 
 	pid := s.pid
 	if err := s.Stop(context.Background()); err != nil {
@@ -77,6 +96,7 @@ func TestStartStopReuse(t *testing.T) {
 	if got := mustQueryString(t, s2.URL(), "SELECT body FROM notes"); got != "kept" {
 		t.Fatalf("after restart notes = %q, want kept", got)
 	}
+	mustExec(t, s2.URL(), "ALTER TABLE legacy ADD COLUMN y int; INSERT INTO legacy VALUES (legacy_one(), 2); CREATE OR REPLACE FUNCTION legacy_one() RETURNS int LANGUAGE sql AS 'SELECT 1'")
 	if s2.URL() != s.URL() {
 		t.Errorf("URL changed across restarts: %q then %q", s.URL(), s2.URL())
 	}

@@ -154,7 +154,7 @@ func (s *Server) ready(ctx context.Context, l layout) error {
 	if err != nil {
 		return err
 	}
-	conn, err := waitReady(ctx, connURL(l.pgDir, pw, "postgres"), s.gone)
+	conn, err := waitReady(ctx, connURL(l.pgDir, superuser, pw, "postgres"), s.gone)
 	if err != nil {
 		return err
 	}
@@ -162,7 +162,15 @@ func (s *Server) ready(ctx context.Context, l layout) error {
 	if err := ensureDatabase(ctx, conn, database); err != nil {
 		return err
 	}
-	s.url = connURL(l.pgDir, pw, database)
+	db, err := pgx.Connect(ctx, connURL(l.pgDir, superuser, pw, database))
+	if err != nil {
+		return fmt.Errorf("localpg: %w", err)
+	}
+	defer db.Close(context.WithoutCancel(ctx))
+	if err := ensureAppRole(ctx, db, appPassword(pw)); err != nil {
+		return err
+	}
+	s.url = connURL(l.pgDir, appRole, appPassword(pw), database)
 	return nil
 }
 
@@ -238,10 +246,10 @@ func ensureDatabase(ctx context.Context, conn *pgx.Conn, name string) error {
 }
 
 // connURL is a postgres:// URL for db over the unix socket in socketDir.
-func connURL(socketDir, password, db string) string {
+func connURL(socketDir, user, password, db string) string {
 	// libpq and pgx decode %XX in query values but not '+': spell spaces %20.
 	host := strings.ReplaceAll(url.QueryEscape(socketDir), "+", "%20")
-	u := url.URL{Scheme: "postgres", User: url.UserPassword(superuser, password), Path: "/" + db,
+	u := url.URL{Scheme: "postgres", User: url.UserPassword(user, password), Path: "/" + db,
 		RawQuery: fmt.Sprintf("host=%s&port=%d&sslmode=disable", host, port)}
 	return u.String()
 }
