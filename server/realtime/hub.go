@@ -105,14 +105,17 @@ func (h *Hub) Publish(e Event) {
 	h.mu.RLock()
 	var slow []*Client
 	for _, c := range h.clients {
-		if !c.wants(&p.Event) {
+		want, wake := c.wants(&p.Event)
+		if !want {
 			continue
 		}
 		if !c.queue.push(p) {
 			slow = append(slow, c)
 			continue
 		}
-		c.wakeUp()
+		if wake != nil {
+			wake()
+		}
 	}
 	h.mu.RUnlock()
 	for _, c := range slow {

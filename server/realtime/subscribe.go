@@ -217,16 +217,17 @@ func (c *Client) Unsubscribe(id string) bool {
 	return ok
 }
 
-// wants reports whether any subscription of c covers e.
-func (c *Client) wants(e *Event) bool {
+// wants reports whether any subscription of c covers e, and returns the
+// wake function to call once e is queued (see SetWake).
+func (c *Client) wants(e *Event) (bool, func()) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, s := range c.subs {
 		if s.matches(e) {
-			return true
+			return true, c.wake
 		}
 	}
-	return false
+	return false, nil
 }
 
 // Next waits for the next event the client may see and returns one

@@ -10,3 +10,8 @@ export function guardUnsaved(dirty: () => boolean): void {
     return () => window.removeEventListener("beforeunload", warn);
   });
 }
+
+/** isSaveShortcut reports whether e is Ctrl+S (⌘S on a Mac). */
+export function isSaveShortcut(e: KeyboardEvent): boolean {
+  return (e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "s";
+}
