@@ -131,3 +131,43 @@ func TestRealtimeAcrossNodes(t *testing.T) {
 		t.Fatalf("event on node B: %v", ev)
 	}
 }
+
+// TestListTotalsAcrossNodes: node A keeps the total of a list between
+// requests, and a record created through node B is counted by the very
+// next list on A, before A has read the change from the log: A's kept
+// total must never hide a committed write. Each round also lists a
+// collection nobody writes to, whose total stays kept throughout.
+func TestListTotalsAcrossNodes(t *testing.T) {
+	dsn := pgtest.NewDB(t)
+	if _, err := server.UpsertSuperuser(context.Background(), server.Config{DatabaseURL: dsn, PasswordCost: 4,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, "admin@example.com", "long enough password"); err != nil {
+		t.Fatal(err)
+	}
+	a, b := startNode(t, dsn), startNode(t, dsn)
+	token := signIn(t, a)
+	call(t, a, token, "POST", "/api/collections", `{"name": "notes", "fields": [{"name": "title", "type": "text"}]}`)
+	call(t, a, token, "POST", "/api/collections", `{"name": "quiet", "fields": [{"name": "title", "type": "text"}]}`)
+	call(t, a, token, "POST", "/api/collections/quiet/records", `{"title": "only"}`)
+	waitStatus(t, b, "/api/collections/notes/records", 403) // B knows the collection
+
+	total := func(base, collection string) int {
+		t.Helper()
+		var page struct{ TotalItems int }
+		if err := json.Unmarshal([]byte(call(t, base, token, "GET", "/api/collections/"+collection+"/records?perPage=1", "")), &page); err != nil {
+			t.Fatal(err)
+		}
+		return page.TotalItems
+	}
+	for i := range 40 {
+		if got := total(a, "notes"); got != i {
+			t.Fatalf("round %d: total on A before the write = %d, want %d", i, got, i)
+		}
+		if got := total(a, "quiet"); got != 1 {
+			t.Fatalf("round %d: total of the quiet collection = %d, want 1", i, got)
+		}
+		call(t, b, token, "POST", "/api/collections/notes/records", `{"title": "from B"}`)
+		if got := total(a, "notes"); got != i+1 {
+			t.Fatalf("round %d: total on A right after B's write = %d, want %d", i, got, i+1)
+		}
+	}
+}

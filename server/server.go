@@ -83,6 +83,7 @@ type Server struct {
 	enforcer *rbac.Enforcer
 	access   *accessControl
 	hub      *realtime.Hub
+	totals   *postgres.Totals // list totals, kept while the tailer runs
 }
 
 // New connects to the database (starting the private PostgreSQL when no URL
@@ -118,7 +119,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 // open starts the storage side: database, migrations, schema cache, tokens.
 // attach is for short-lived commands that share a running server's cluster.
 func open(ctx context.Context, cfg Config, attach bool) (s *Server, err error) {
-	s = &Server{cfg: cfg}
+	s = &Server{cfg: cfg, totals: postgres.NewTotals()}
 	defer func() {
 		if err != nil {
 			s.Close(context.WithoutCancel(ctx))
@@ -153,7 +154,7 @@ func open(ctx context.Context, cfg Config, attach bool) (s *Server, err error) {
 	schema.OnApply(s.access.syncRules)
 	s.svc = collections.NewService(collections.Config{
 		Schema:        schema,
-		Records:       postgres.NewRecordStore(s.db),
+		Records:       postgres.NewRecordStore(s.db, s.totals),
 		Logger:        cfg.Logger,
 		HashPassword:  auth.Hasher(cfg.PasswordCost),
 		CheckPassword: auth.CheckPassword,
@@ -278,9 +279,14 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 			Channel: postgres.EventsChannel,
 			Events:  events,
 			Start:   start,
-			Deliver: s.hub.Publish,
-			Logger:  s.cfg.Logger,
+			Deliver: func(e realtime.Event) {
+				s.totals.Changed(e.CollectionID)
+				s.hub.Publish(e)
+			},
+			Logger: s.cfg.Logger,
 		})
+		s.totals.Follow(tailer.Seq)
+		defer s.totals.Follow(nil)
 		tailed := make(chan struct{})
 		go func() {
 			defer close(tailed)

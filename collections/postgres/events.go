@@ -37,19 +37,27 @@ func NewEvents(db *DB) *Events { return &Events{db: db} }
 // After returns up to limit events with seq > after in seq order, never one
 // past a seq that a still-running transaction may yet commit.
 func (s *Events) After(ctx context.Context, after int64, limit int) ([]collections.Event, error) {
+	evs, _, err := s.Read(ctx, after, limit)
+	return evs, err
+}
+
+// Read is After that also returns the horizon it read up to: when fewer
+// than limit events come back, every event numbered at or below the
+// horizon has been returned or will never exist.
+func (s *Events) Read(ctx context.Context, after int64, limit int) ([]collections.Event, int64, error) {
 	// Two statements on purpose: the events must be read with a snapshot
 	// taken after the horizon was computed.
 	var horizon int64
 	if err := s.db.Pool.QueryRow(ctx, "SELECT _events_horizon()").Scan(&horizon); err != nil {
-		return nil, fmt.Errorf("events horizon: %w", err)
+		return nil, 0, fmt.Errorf("events horizon: %w", err)
 	}
 	if horizon <= after {
-		return nil, nil
+		return nil, horizon, nil
 	}
 	rows, err := s.db.Pool.Query(ctx, `SELECT seq, collection_id, action, record_id, new, old, created
 		FROM _events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3`, after, horizon, limit)
 	if err != nil {
-		return nil, fmt.Errorf("events: %w", err)
+		return nil, 0, fmt.Errorf("events: %w", err)
 	}
 	defer rows.Close()
 	var out []collections.Event
@@ -57,7 +65,7 @@ func (s *Events) After(ctx context.Context, after int64, limit int) ([]collectio
 		var e collections.Event
 		var nw, old []byte
 		if err := rows.Scan(&e.Seq, &e.CollectionID, &e.Action, &e.RecordID, &nw, &old, &e.Created); err != nil {
-			return nil, fmt.Errorf("events: %w", err)
+			return nil, 0, fmt.Errorf("events: %w", err)
 		}
 		if nw != nil {
 			e.New = nw
@@ -68,9 +76,9 @@ func (s *Events) After(ctx context.Context, after int64, limit int) ([]collectio
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("events: %w", err)
+		return nil, 0, fmt.Errorf("events: %w", err)
 	}
-	return out, nil
+	return out, horizon, nil
 }
 
 // Last returns the seq a reader starting now should resume after: the

@@ -25,7 +25,7 @@ func MustEvents(tb testing.TB) (*collections.Service, *postgres.Events, *postgre
 	tb.Cleanup(db.Close)
 	svc := collections.NewService(collections.Config{
 		Schema:       postgres.NewSchemaStore(db),
-		Records:      postgres.NewRecordStore(db),
+		Records:      postgres.NewRecordStore(db, nil),
 		HashPassword: func(p string) (string, error) { return "hash:" + p, nil },
 	})
 	if err := svc.Reload(ctx); err != nil {

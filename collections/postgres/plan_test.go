@@ -39,7 +39,7 @@ func MustStores(tb testing.TB) (*collections.Service, *postgres.SchemaStore) {
 	schema := postgres.NewSchemaStore(db)
 	svc := collections.NewService(collections.Config{
 		Schema:       schema,
-		Records:      postgres.NewRecordStore(db),
+		Records:      postgres.NewRecordStore(db, nil),
 		HashPassword: func(p string) (string, error) { return "hash:" + p, nil },
 	})
 	if err := svc.Reload(context.Background()); err != nil {

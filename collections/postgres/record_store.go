@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,16 +17,18 @@ import (
 // RecordStore runs record queries with pgx: typed scans and bind parameters.
 // Table and column names come only from the collection definitions.
 type RecordStore struct {
-	db    *DB
-	q     querier
-	conds *conditionCache // shared by the transaction-bound copies
+	db     *DB
+	q      querier
+	conds  *conditionCache // shared by the transaction-bound copies
+	totals *Totals         // nil: every list counts
 }
 
 var _ collections.RecordStore = (*RecordStore)(nil)
 
-// NewRecordStore returns a RecordStore on db.
-func NewRecordStore(db *DB) *RecordStore {
-	return &RecordStore{db: db, q: db.Pool, conds: &conditionCache{exprs: map[string]filter.Expr{}}}
+// NewRecordStore returns a RecordStore on db that keeps list totals in
+// totals, or counts on every list when totals is nil.
+func NewRecordStore(db *DB, totals *Totals) *RecordStore {
+	return &RecordStore{db: db, q: db.Pool, conds: &conditionCache{exprs: map[string]filter.Expr{}}, totals: totals}
 }
 
 // List implements collections.RecordStore.
@@ -36,6 +39,7 @@ func (s *RecordStore) List(ctx context.Context, lookup collections.Lookup, c *co
 	}
 	var conds []string
 	var args []any
+	var fexpr filter.Expr
 	if strings.TrimSpace(q.Filter) != "" {
 		expr, err := filter.Parse(q.Filter)
 		if err != nil {
@@ -45,7 +49,7 @@ func (s *RecordStore) List(ctx context.Context, lookup collections.Lookup, c *co
 		if err != nil {
 			return nil, err
 		}
-		conds, args = append(conds, cond), cargs
+		conds, args, fexpr = append(conds, cond), cargs, expr
 	}
 	scope, args, err := s.scopeSQL(lookup, c, q.Scope, args)
 	if err != nil {
@@ -67,29 +71,153 @@ func (s *RecordStore) List(ctx context.Context, lookup collections.Lookup, c *co
 		" LIMIT " + strconv.Itoa(q.PerPage) + " OFFSET " + strconv.Itoa((q.Page-1)*q.PerPage)
 
 	page := &collections.Page{Page: q.Page, PerPage: q.PerPage, TotalItems: -1, TotalPages: -1}
-	var rows pgx.Rows
 	if q.SkipTotal {
-		rows, err = s.q.Query(ctx, sel, args...)
-	} else {
-		// Both queries in one round trip.
-		b := &pgx.Batch{}
-		b.Queue("SELECT count(*)"+from+where, args...)
-		b.Queue(sel, args...)
-		br := s.sendBatch(ctx, b)
-		defer br.Close()
-		var total int64
-		if err := br.QueryRow().Scan(&total); err != nil {
+		rows, err := s.q.Query(ctx, sel, args...)
+		if err != nil {
 			return nil, translate(err, c)
 		}
-		page.TotalItems = int(total)
-		page.TotalPages = int((total + int64(q.PerPage) - 1) / int64(q.PerPage))
-		rows, err = br.Query()
+		page.Items, err = collect(rows, c)
+		return page, err
 	}
+
+	t := listTotal{store: s, count: "SELECT count(*)" + from + where, args: args}
+	t.key, t.keep = s.totals.key(c, where, args)
+	if _, inTx := s.q.(pgx.Tx); inTx {
+		t.keep = false
+	}
+	if t.keep {
+		t.deps = func() ([]string, error) { return s.countedCollections(lookup, c, env, fexpr, q.Scope) }
+	}
+	// The total (or, for a kept one, the log's last number) and the page in
+	// one round trip.
+	b := &pgx.Batch{}
+	t.queue(b)
+	b.Queue(sel, args...)
+	br := s.sendBatch(ctx, b)
+	if err := t.scan(br.QueryRow()); err != nil {
+		br.Close()
+		return nil, translate(err, c)
+	}
+	rows, err := br.Query()
 	if err != nil {
+		br.Close()
 		return nil, translate(err, c)
 	}
 	page.Items, err = collect(rows, c)
-	return page, err
+	if cerr := br.Close(); err == nil && cerr != nil {
+		err = translate(cerr, c)
+	}
+	if err != nil {
+		return nil, err
+	}
+	total, err := t.finish(ctx)
+	if err != nil {
+		return nil, translate(err, c)
+	}
+	page.TotalItems = int(total)
+	page.TotalPages = int((total + int64(q.PerPage) - 1) / int64(q.PerPage))
+	return page, nil
+}
+
+// listTotal finds the total of one list: kept by Totals, or counted.
+type listTotal struct {
+	store *RecordStore
+	count string // the count query
+	args  []any
+	key   totalKey
+	keep  bool                     // the total may be kept
+	deps  func() ([]string, error) // the ids of the counted collections
+
+	kept    int64 // a kept total found before the round trip
+	found   bool
+	first   int64 // what the first query of the round trip returned
+	counted counting
+}
+
+// queue adds the first query of the round trip to b: the log's last number
+// when a kept total was found, else the count.
+func (t *listTotal) queue(b *pgx.Batch) {
+	if t.keep {
+		t.kept, t.found = t.store.totals.get(t.key)
+	}
+	if t.found {
+		b.Queue(lastSeqSQL)
+		return
+	}
+	t.begin()
+	b.Queue(t.count, t.args...)
+}
+
+// begin takes the versions a kept total depends on, before counting.
+func (t *listTotal) begin() {
+	if !t.keep {
+		return
+	}
+	ids, err := t.deps()
+	if err != nil { // compiled fine a moment ago; count without keeping
+		t.keep = false
+		return
+	}
+	t.counted = t.store.totals.begin(ids)
+}
+
+func (t *listTotal) scan(row pgx.Row) error { return row.Scan(&t.first) }
+
+// finish returns the total: the kept one when Totals confirms it, the
+// count of the round trip, or a count made now.
+func (t *listTotal) finish(ctx context.Context) (int64, error) {
+	if !t.found {
+		if t.keep {
+			t.store.totals.put(t.key, t.first, t.counted)
+		}
+		return t.first, nil
+	}
+	if t.store.totals.confirm(t.key, t.kept, t.first) {
+		return t.kept, nil
+	}
+	t.begin()
+	var n int64
+	if err := t.store.q.QueryRow(ctx, t.count, t.args...).Scan(&n); err != nil {
+		return 0, err
+	}
+	if t.keep {
+		t.store.totals.put(t.key, n, t.counted)
+	}
+	return n, nil
+}
+
+// countedCollections returns the ids of the collections whose rows decide
+// a count of c under the filter expr and the scope's conditions.
+func (s *RecordStore) countedCollections(lookup collections.Lookup, c *collections.Collection, env filter.Env, expr filter.Expr, scope *collections.Scope) ([]string, error) {
+	ids := []string{c.ID}
+	add := func(e filter.Expr, env filter.Env) error {
+		reads, err := filter.Reads(e, env)
+		for _, r := range reads {
+			if !slices.Contains(ids, r.ID) {
+				ids = append(ids, r.ID)
+			}
+		}
+		return err
+	}
+	if expr != nil {
+		if err := add(expr, env); err != nil {
+			return nil, err
+		}
+	}
+	if scope.Unlimited() {
+		return ids, nil
+	}
+	senv := s.scopeEnv(lookup, c, scope)
+	for _, src := range scope.Conditions {
+		e, err := s.conds.parse(src)
+		if err != nil {
+			return nil, err
+		}
+		if err := add(e, senv); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
 }
 
 func (s *RecordStore) sendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
@@ -242,10 +370,7 @@ func (s *RecordStore) scopeSQL(lookup collections.Lookup, c *collections.Collect
 	if scope.Unlimited() {
 		return "", args, nil
 	}
-	// Conditions were checked when the policy was saved; fields they name
-	// need not be readable by the caller.
-	env := filter.Env{Root: c, Schema: lookup, Now: scope.Now, Auth: scope.Auth,
-		CanRead: func(*collections.Collection, string) bool { return true }}
+	env := s.scopeEnv(lookup, c, scope)
 	parts := make([]string, 0, len(scope.Conditions))
 	for _, src := range scope.Conditions {
 		expr, err := s.conds.parse(src)
@@ -260,6 +385,14 @@ func (s *RecordStore) scopeSQL(lookup collections.Lookup, c *collections.Collect
 		args = append(args, cargs...)
 	}
 	return "(" + strings.Join(parts, " OR ") + ")", args, nil
+}
+
+// scopeEnv is what a scope's conditions compile against. They were checked
+// when the policy was saved; fields they name need not be readable by the
+// caller.
+func (s *RecordStore) scopeEnv(lookup collections.Lookup, c *collections.Collection, scope *collections.Scope) filter.Env {
+	return filter.Env{Root: c, Schema: lookup, Now: scope.Now, Auth: scope.Auth,
+		CanRead: func(*collections.Collection, string) bool { return true }}
 }
 
 // Insert implements collections.RecordStore. The stored row (with database
@@ -341,7 +474,7 @@ func (s *RecordStore) InTx(ctx context.Context, fn func(collections.RecordStore)
 		return fn(s)
 	}
 	return pgx.BeginFunc(ctx, s.db.Pool, func(tx pgx.Tx) error {
-		return fn(&RecordStore{db: s.db, q: tx, conds: s.conds})
+		return fn(&RecordStore{db: s.db, q: tx, conds: s.conds, totals: s.totals})
 	})
 }
 

@@ -16,7 +16,7 @@ import (
 func MustHub(tb testing.TB, queue int) (*realtime.Hub, *collections.Service) {
 	tb.Helper()
 	_, db := MustDB(tb)
-	svc := collections.NewService(collections.Config{Schema: postgres.NewSchemaStore(db), Records: postgres.NewRecordStore(db)})
+	svc := collections.NewService(collections.Config{Schema: postgres.NewSchemaStore(db), Records: postgres.NewRecordStore(db, nil)})
 	if err := svc.Reload(context.Background()); err != nil {
 		tb.Fatal(err)
 	}

@@ -24,6 +24,10 @@ type Source interface {
 	// After returns up to limit events with seq > after in seq order,
 	// never one past a seq that a running transaction may still commit.
 	After(ctx context.Context, after int64, limit int) ([]Event, error)
+	// Read is After that also returns the horizon it read up to: with
+	// fewer than limit events, every event numbered at or below it was
+	// returned or will never exist.
+	Read(ctx context.Context, after int64, limit int) ([]Event, int64, error)
 	// Last returns the seq to resume after when starting from now.
 	Last(ctx context.Context) (int64, error)
 }
@@ -66,7 +70,9 @@ type Config struct {
 // memory; a lost connection costs nothing but a re-read.
 type Tailer struct {
 	cfg Config
-	seq atomic.Int64 // last delivered seq
+	// seq is the log position: every event numbered at or below it has
+	// been delivered or will never exist (a rolled back write).
+	seq atomic.Int64
 	// listening is the backend pid of the current LISTEN connection, 0
 	// while disconnected.
 	listening atomic.Uint32
@@ -89,7 +95,8 @@ func NewTailer(cfg Config) *Tailer {
 	return &Tailer{cfg: cfg}
 }
 
-// Seq returns the seq of the last event delivered.
+// Seq returns the log position: every event numbered at or below it has
+// been delivered or will never exist. It does not go back.
 func (t *Tailer) Seq() int64 { return t.seq.Load() }
 
 // ListenerPID returns the backend process id of the LISTEN connection, or
@@ -176,7 +183,7 @@ func (t *Tailer) listen(ctx context.Context) error {
 // left for the next wake-up; the cursor only moves past delivered events.
 func (t *Tailer) drain(ctx context.Context) {
 	for ctx.Err() == nil {
-		evs, err := t.cfg.Events.After(ctx, t.seq.Load(), t.cfg.Batch)
+		evs, horizon, err := t.cfg.Events.Read(ctx, t.seq.Load(), t.cfg.Batch)
 		if err != nil {
 			if ctx.Err() == nil {
 				t.cfg.Logger.Warn("realtime: read events", "error", err)
@@ -188,6 +195,11 @@ func (t *Tailer) drain(ctx context.Context) {
 			t.seq.Store(e.Seq)
 		}
 		if len(evs) < t.cfg.Batch {
+			// Everything up to the horizon is delivered: numbers taken by
+			// rolled back writes are passed too.
+			if horizon > t.seq.Load() {
+				t.seq.Store(horizon)
+			}
 			return
 		}
 	}

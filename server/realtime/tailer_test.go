@@ -37,7 +37,7 @@ func MustDB(tb testing.TB) (string, *postgres.DB) {
 	tb.Cleanup(db.Close)
 	svc := collections.NewService(collections.Config{
 		Schema:  postgres.NewSchemaStore(db),
-		Records: postgres.NewRecordStore(db),
+		Records: postgres.NewRecordStore(db, nil),
 	})
 	if err := svc.Reload(ctx); err != nil {
 		tb.Fatal(err)
@@ -150,7 +150,7 @@ func TestTailerConcurrentWriters(t *testing.T) {
 	t.Parallel()
 	dsn, db := MustDB(t)
 	ctx := context.Background()
-	_, rec := MustStart(t, dsn, db, 0)
+	tailer, rec := MustStart(t, dsn, db, 0)
 
 	const writers, txPerWriter, shared = 32, 12, 6
 	for i := range shared {
@@ -225,6 +225,24 @@ func TestTailerConcurrentWriters(t *testing.T) {
 	}
 	waitFor(t, fmt.Sprintf("%d events", total), func() bool { return len(rec.snapshot()) >= total })
 	checkExactlyOnce(t, rec.snapshot(), want)
+
+	// The position passes the numbers of rolled back writes too: it
+	// reaches the last number allocated, here by a rolled back insert.
+	tx, err := db.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO items (id, name, n) VALUES ('ghost', 'ghost', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var last int64
+	if err := db.Pool.QueryRow(ctx, "SELECT last_value FROM _events_seq_seq").Scan(&last); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, fmt.Sprintf("position %d", last), func() bool { return tailer.Seq() >= last })
 }
 
 var errRollback = errors.New("rolled back on purpose")
@@ -274,4 +292,22 @@ func TestTailerReconnect(t *testing.T) {
 	total := len(want)
 	waitFor(t, fmt.Sprintf("%d events", total), func() bool { return len(rec.snapshot()) >= total })
 	checkExactlyOnce(t, rec.snapshot(), want)
+
+	// The position passes the numbers of rolled back writes too: it
+	// reaches the last number allocated, here by a rolled back insert.
+	tx, err := db.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO items (id, name, n) VALUES ('ghost', 'ghost', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var last int64
+	if err := db.Pool.QueryRow(ctx, "SELECT last_value FROM _events_seq_seq").Scan(&last); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, fmt.Sprintf("position %d", last), func() bool { return tailer.Seq() >= last })
 }

@@ -15,7 +15,8 @@ import (
 const maxPerPage = 1000
 
 // list answers GET …/records with page, perPage, skipTotal and a filter of
-// the one form the baseline understands: textField='value'.
+// the forms the baseline understands: textField='value' and
+// textField!='value'.
 func (b *baseline) list(ctx *fasthttp.RequestCtx) {
 	args := ctx.QueryArgs()
 	page, perPage := 1, 30
@@ -36,13 +37,14 @@ func (b *baseline) list(ctx *fasthttp.RequestCtx) {
 	skipTotal, _ := strconv.ParseBool(string(args.Peek("skipTotal")))
 	where, qargs := "", []any(nil)
 	if f := strings.TrimSpace(string(args.Peek("filter"))); f != "" {
-		col, val, ok := b.parseFilter(f)
+		col, op, val, ok := b.parseFilter(f)
 		if !ok {
-			writeError(ctx, fasthttp.StatusBadRequest, "The baseline only understands filters of the form textField='value'.")
+			writeError(ctx, fasthttp.StatusBadRequest, "The baseline only understands filters of the forms textField='value' and textField!='value'.")
 			return
 		}
-		// Lumbung's filter compiler casts every parameter and quotes the alias.
-		where, qargs = " WHERE "+pgx.Identifier{"r", col}.Sanitize()+" = $1::text", []any{val}
+		// As Lumbung compiles them for a text column that is never NULL:
+		// every parameter cast, the alias quoted, a non-empty value.
+		where, qargs = " WHERE "+pgx.Identifier{"r", col}.Sanitize()+" "+op+" $1::text", []any{val}
 	}
 	sel := b.selectFrom + where + b.orderBy +
 		" LIMIT " + strconv.Itoa(perPage) + " OFFSET " + strconv.Itoa((page-1)*perPage)
@@ -104,23 +106,28 @@ func (b *baseline) list(ctx *fasthttp.RequestCtx) {
 	ctx.Response.SetBodyRaw(buf)
 }
 
-// parseFilter reads textField='value' for a text field of the collection.
-func (b *baseline) parseFilter(f string) (col, val string, ok bool) {
+// parseFilter reads textField='value' or textField!='value' (a non-empty
+// value) for a text field of the collection and returns the SQL operator.
+func (b *baseline) parseFilter(f string) (col, op, val string, ok bool) {
 	name, quoted, found := strings.Cut(f, "=")
 	name, quoted = strings.TrimSpace(name), strings.TrimSpace(quoted)
+	op = "="
+	if n, neq := strings.CutSuffix(name, "!"); neq {
+		name, op = strings.TrimSpace(n), "<>"
+	}
 	if !found || len(quoted) < 2 || quoted[0] != '\'' || quoted[len(quoted)-1] != '\'' {
-		return "", "", false
+		return "", "", "", false
 	}
 	val = quoted[1 : len(quoted)-1]
-	if strings.ContainsAny(val, `'\`) {
-		return "", "", false
+	if strings.ContainsAny(val, `'\`) || (op == "<>" && val == "") {
+		return "", "", "", false
 	}
 	for _, c := range b.columns {
 		if c.name == name && c.kind == kindText {
-			return name, val, true
+			return name, op, val, true
 		}
 	}
-	return "", "", false
+	return "", "", "", false
 }
 
 // view answers GET …/records/<id>.

@@ -37,22 +37,25 @@ func TestBuildRejectsUnknownFieldTypes(t *testing.T) {
 func TestParseFilter(t *testing.T) {
 	b := mustBaseline(t)
 	for _, c := range []struct {
-		in       string
-		col, val string
-		ok       bool
+		in           string
+		col, op, val string
+		ok           bool
 	}{
-		{"category='c3'", "category", "c3", true},
-		{" category = 'c3' ", "category", "c3", true},
-		{"category=''", "category", "", true},
-		{"score='1'", "", "", false}, // not a text field
-		{"nope='x'", "", "", false},
-		{"category=c3", "", "", false},
-		{`category='it\'s'`, "", "", false},
-		{"category='a' && id='b'", "", "", false},
+		{"category='c3'", "category", "=", "c3", true},
+		{" category = 'c3' ", "category", "=", "c3", true},
+		{"category=''", "category", "=", "", true},
+		{"category!='x1'", "category", "<>", "x1", true},
+		{" category != 'x1' ", "category", "<>", "x1", true},
+		{"category!=''", "", "", "", false}, // compiled differently
+		{"score='1'", "", "", "", false}, // not a text field
+		{"nope='x'", "", "", "", false},
+		{"category=c3", "", "", "", false},
+		{`category='it\'s'`, "", "", "", false},
+		{"category='a' && id='b'", "", "", "", false},
 	} {
-		col, val, ok := b.parseFilter(c.in)
-		if col != c.col || val != c.val || ok != c.ok {
-			t.Errorf("parseFilter(%q) = %q, %q, %v; want %q, %q, %v", c.in, col, val, ok, c.col, c.val, c.ok)
+		col, op, val, ok := b.parseFilter(c.in)
+		if col != c.col || op != c.op || val != c.val || ok != c.ok {
+			t.Errorf("parseFilter(%q) = %q, %q, %q, %v; want %q, %q, %q, %v", c.in, col, op, val, ok, c.col, c.op, c.val, c.ok)
 		}
 	}
 }

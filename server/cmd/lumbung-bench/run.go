@@ -216,6 +216,9 @@ func notes(cfg config, db *database) []string {
 		"both targets run the same SQL on the same database with pools of the same size; " +
 			"the baseline runs inside the load generator's process, lumbung in its own.",
 		"scenarios alternate which target runs first; create runs last because it grows the table.",
+		"lumbung keeps list totals until a collection they count changes (exact: a write committed anywhere is counted by the next list); " +
+			"nothing is written while the list scenarios run, so list, list-role and list-filter answer from kept totals, " +
+			"while the baseline counts every time. list-count's filter differs on every request: both count, as after every write.",
 	}
 	if roleScenarios(cfg.scenarios) {
 		n = append(n, fmt.Sprintf("the -role scenarios send the same requests as the superuser's as a member of the role %s, "+
