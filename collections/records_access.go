@@ -22,7 +22,22 @@ func (r *Records) decide(c *Collection, action string, now time.Time) (Access, *
 	if len(acc.Conditions) == 0 {
 		return acc, nil, nil
 	}
-	return acc, &Scope{Conditions: acc.Conditions, Auth: r.caller.Auth(), Now: now}, nil
+	return acc, &Scope{Conditions: acc.Conditions, Auth: r.authFor(acc.Conditions...), Now: now}, nil
+}
+
+// authFor returns the caller's @request.auth.* values when one of the
+// filter expressions names them, else nil: building them costs, and most
+// filters and conditions do not use them.
+func (r *Records) authFor(exprs ...string) map[string]any {
+	if r.caller == nil {
+		return nil
+	}
+	for _, e := range exprs {
+		if strings.Contains(e, "@request") {
+			return r.caller.Auth()
+		}
+	}
+	return nil
 }
 
 // canRead tells filters and sorts which fields the caller may name: fields
@@ -180,13 +195,16 @@ func (r *Records) hideEmails(recs []*Record) {
 	if r.caller == nil {
 		return
 	}
-	auth := r.caller.Auth()
+	var auth map[string]any // taken at the first auth record
 	for _, rec := range recs {
 		if rec == nil || rec.Collection.Type != TypeAuth {
 			continue
 		}
 		if visible, _ := rec.Data["emailVisibility"].(bool); visible {
 			continue
+		}
+		if auth == nil {
+			auth = r.caller.Auth()
 		}
 		if auth != nil && auth["collectionId"] == rec.Collection.ID && auth["id"] == rec.ID() {
 			continue

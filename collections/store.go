@@ -69,6 +69,8 @@ type Query struct {
 	CanRead func(c *Collection, field string) bool
 	// Scope limits the records listed (and counted).
 	Scope *Scope
+	// Auth feeds @request.auth.* in Filter; nil for a guest.
+	Auth map[string]any
 }
 
 // Page is one page of records.

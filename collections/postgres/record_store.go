@@ -33,10 +33,7 @@ func NewRecordStore(db *DB, totals *Totals) *RecordStore {
 
 // List implements collections.RecordStore.
 func (s *RecordStore) List(ctx context.Context, lookup collections.Lookup, c *collections.Collection, q collections.Query) (*collections.Page, error) {
-	env := filter.Env{Root: c, Schema: lookup, Now: q.Now, CanRead: q.CanRead}
-	if q.Scope != nil {
-		env.Auth = q.Scope.Auth
-	}
+	env := filter.Env{Root: c, Schema: lookup, Now: q.Now, CanRead: q.CanRead, Auth: q.Auth}
 	var conds []string
 	var args []any
 	var fexpr filter.Expr

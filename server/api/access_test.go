@@ -374,3 +374,17 @@ func TestExplainEveryCell(t *testing.T) {
 		}
 	}
 }
+
+// TestFilterSeesRequestAuth: a caller's own filter may use @request.auth.*
+// whether or not its access has a condition (alice's viewer role has none;
+// carol has the guest's and the authenticated role's conditions).
+func TestFilterSeesRequestAuth(t *testing.T) {
+	t.Parallel()
+	w := MustAccessWorld(t)
+	for who, want := range map[string]string{"alice": "d1 d2 d3 d4", "carol": "d1 d3 d4", "guest": ""} {
+		titles, _, total := w.list(t, who, "&filter="+url.QueryEscape(`@request.auth.name = "`+who+`"`))
+		if got := strings.Join(titles, " "); got != want || total != len(titles) {
+			t.Errorf("%s: got %q (total %d), want %q", who, got, total, want)
+		}
+	}
+}
