@@ -47,7 +47,7 @@ func TestParseFilter(t *testing.T) {
 		{"category!='x1'", "category", "<>", "x1", true},
 		{" category != 'x1' ", "category", "<>", "x1", true},
 		{"category!=''", "", "", "", false}, // compiled differently
-		{"score='1'", "", "", "", false}, // not a text field
+		{"score='1'", "", "", "", false},    // not a text field
 		{"nope='x'", "", "", "", false},
 		{"category=c3", "", "", "", false},
 		{`category='it\'s'`, "", "", "", false},
