@@ -28,7 +28,7 @@ var _ collections.RecordStore = (*RecordStore)(nil)
 // NewRecordStore returns a RecordStore on db that keeps list totals in
 // totals, or counts on every list when totals is nil.
 func NewRecordStore(db *DB, totals *Totals) *RecordStore {
-	return &RecordStore{db: db, q: db.Pool, conds: &conditionCache{exprs: map[string]filter.Expr{}}, totals: totals}
+	return &RecordStore{db: db, q: db.Pool, conds: newConditionCache(), totals: totals}
 }
 
 // List implements collections.RecordStore.
@@ -370,11 +370,7 @@ func (s *RecordStore) scopeSQL(lookup collections.Lookup, c *collections.Collect
 	env := s.scopeEnv(lookup, c, scope)
 	parts := make([]string, 0, len(scope.Conditions))
 	for _, src := range scope.Conditions {
-		expr, err := s.conds.parse(src)
-		if err != nil {
-			return "", nil, fmt.Errorf("access condition %q: %w", src, err)
-		}
-		cond, cargs, err := filter.SQL(expr, env, "r", len(args))
+		cond, cargs, err := s.conds.sql(src, env, len(args))
 		if err != nil {
 			return "", nil, fmt.Errorf("access condition %q: %w", src, err)
 		}
@@ -475,14 +471,34 @@ func (s *RecordStore) InTx(ctx context.Context, fn func(collections.RecordStore)
 	})
 }
 
-// conditionCache keeps parsed access conditions: the same few conditions
-// are compiled on every request, and parsing them again is wasted work.
+// conditionCache keeps parsed access conditions, and the SQL of those
+// that compile alike for every caller: the same few conditions are
+// compiled on every request, and doing it again is wasted work.
 type conditionCache struct {
 	mu    sync.RWMutex
 	exprs map[string]filter.Expr
+	sqls  map[compiledKey]compiled
 }
 
-// maxCachedConditions bounds the cache; it is emptied when full.
+// compiledKey is a condition compiled for a collection definition with
+// placeholders from $argStart+1. A schema change gives every collection a
+// new definition, so compilations against an old schema are not reused.
+type compiledKey struct {
+	c        *collections.Collection
+	src      string
+	argStart int
+}
+
+type compiled struct {
+	sql  string
+	args []any
+}
+
+func newConditionCache() *conditionCache {
+	return &conditionCache{exprs: map[string]filter.Expr{}, sqls: map[compiledKey]compiled{}}
+}
+
+// maxCachedConditions bounds each map of the cache; a full map is emptied.
 const maxCachedConditions = 4096
 
 func (c *conditionCache) parse(src string) (filter.Expr, error) {
@@ -503,4 +519,52 @@ func (c *conditionCache) parse(src string) (filter.Expr, error) {
 	c.exprs[src] = e
 	c.mu.Unlock()
 	return e, nil
+}
+
+// sql compiles the condition src in env with placeholders from
+// $argStart+1. The returned args must not be modified.
+func (c *conditionCache) sql(src string, env filter.Env, argStart int) (string, []any, error) {
+	key := compiledKey{c: env.Root, src: src, argStart: argStart}
+	keep := callerFree(src)
+	if keep {
+		c.mu.RLock()
+		out, ok := c.sqls[key]
+		c.mu.RUnlock()
+		if ok {
+			return out.sql, out.args, nil
+		}
+	}
+	expr, err := c.parse(src)
+	if err != nil {
+		return "", nil, err
+	}
+	sql, args, err := filter.SQL(expr, env, "r", argStart)
+	if err != nil || !keep {
+		return sql, args, err
+	}
+	c.mu.Lock()
+	if len(c.sqls) >= maxCachedConditions {
+		c.sqls = map[compiledKey]compiled{}
+	}
+	c.sqls[key] = compiled{sql: sql, args: args}
+	c.mu.Unlock()
+	return sql, args, nil
+}
+
+// callerFree reports whether the condition src compiles to the same SQL
+// for every caller and at every moment: it names no @request value and no
+// date macro, only @collection (an @ inside a string literal counts too,
+// which only costs a compilation).
+func callerFree(src string) bool {
+	for i := strings.IndexByte(src, '@'); i >= 0; {
+		if !strings.HasPrefix(src[i:], "@collection.") {
+			return false
+		}
+		next := strings.IndexByte(src[i+1:], '@')
+		if next < 0 {
+			break
+		}
+		i += 1 + next
+	}
+	return true
 }
