@@ -463,24 +463,35 @@ func normalizeOAuth2(c *Collection, fail func(key, code, msg string)) {
 }
 
 // ensureAuthIndexes adds the unique indexes every auth collection has: on
-// the token key, and on the email, compared case-insensitively.
+// the token key, and on the non-empty emails, compared case-insensitively
+// (sign-in finds an email in any case, so two may not differ by case
+// alone). PocketBase's email index, case-sensitive, is made so.
 func ensureAuthIndexes(c *Collection) {
-	for _, field := range []string{"tokenKey", "email"} {
-		if hasUniqueIndex(c, field) {
-			continue
-		}
-		ix := Index{Name: "idx_" + field + "_" + c.ID, Unique: true, Columns: []IndexColumn{{Name: field, NoCase: field == "email"}}}
+	if !hasUniqueIndex(c, "tokenKey") {
+		ix := Index{Name: "idx_tokenKey_" + c.ID, Unique: true, Columns: []IndexColumn{{Name: "tokenKey"}}}
+		c.Indexes = append(c.Indexes, ix.String(c.Name))
+	}
+	if i := uniqueIndexOn(c, "email"); i >= 0 {
+		ix, _ := ParseIndex(c.Indexes[i])
+		ix.Columns[0].NoCase = true
+		c.Indexes[i] = ix.String(c.Name)
+	} else {
+		ix := Index{Name: "idx_email_" + c.ID, Unique: true, Columns: []IndexColumn{{Name: "email", NoCase: true}}, NotEmpty: []string{"email"}}
 		c.Indexes = append(c.Indexes, ix.String(c.Name))
 	}
 }
 
 // hasUniqueIndex reports whether a unique index covers exactly field.
-func hasUniqueIndex(c *Collection, field string) bool {
-	for _, raw := range c.Indexes {
+func hasUniqueIndex(c *Collection, field string) bool { return uniqueIndexOn(c, field) >= 0 }
+
+// uniqueIndexOn returns the position in c.Indexes of a unique index on
+// exactly field (partial or not), or -1.
+func uniqueIndexOn(c *Collection, field string) int {
+	for i, raw := range c.Indexes {
 		ix, err := ParseIndex(raw)
 		if err == nil && ix.Unique && len(ix.Columns) == 1 && ix.Columns[0].Name == field {
-			return true
+			return i
 		}
 	}
-	return false
+	return -1
 }

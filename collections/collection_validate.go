@@ -238,6 +238,16 @@ func normalizeIndexes(c *Collection, fail func(key, code, msg string)) {
 				fail(key, "validation_invalid_index_column", fmt.Sprintf("COLLATE NOCASE needs a text field, %q is %s.", col.Name, f.Type))
 			}
 		}
+		for _, name := range ix.NotEmpty {
+			f, ok := c.Field(name)
+			if !ok {
+				fail(key, "validation_invalid_index_column", fmt.Sprintf("Index %q names unknown field %q.", ix.Name, name))
+				continue
+			}
+			if st := f.Storage(); st != StorageText && st != StorageRef {
+				fail(key, "validation_invalid_index_column", fmt.Sprintf("WHERE %s != '' needs a text field, %q is %s.", name, name, f.Type))
+			}
+		}
 		c.Indexes[i] = ix.String(c.Name)
 	}
 }

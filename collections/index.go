@@ -8,12 +8,18 @@ import (
 // Index is a collection index, written in PocketBase's form:
 //
 //	CREATE [UNIQUE] INDEX `name` ON `table` (`col` [COLLATE NOCASE] [ASC|DESC], ...)
+//	    [WHERE `field` != '' [AND `field` != '' ...]]
 //
-// Only plain column lists are accepted; Lumbung generates the real DDL.
+// Only plain column lists are accepted, and of partial indexes only the
+// form PocketBase gives the email of auth collections: rows whose fields
+// are not empty. Lumbung generates the real DDL.
 type Index struct {
 	Name    string
 	Unique  bool
 	Columns []IndexColumn
+	// NotEmpty limits the index to rows where each of these text fields
+	// is not empty ('' and NULL are left out).
+	NotEmpty []string
 }
 
 // IndexColumn is one column of an index. NoCase compares case-insensitively.
@@ -44,6 +50,14 @@ func (ix Index) String(table string) string {
 		}
 	}
 	b.WriteString(")")
+	for i, f := range ix.NotEmpty {
+		if i == 0 {
+			b.WriteString(" WHERE ")
+		} else {
+			b.WriteString(" AND ")
+		}
+		b.WriteString("`" + f + "` != ''")
+	}
 	return b.String()
 }
 
@@ -134,10 +148,21 @@ func ParseIndex(s string) (Index, error) {
 		break
 	}
 	if rest := next(); rest != "" {
-		if strings.EqualFold(rest, "where") {
-			return bad("partial indexes (WHERE) are not supported")
+		if !strings.EqualFold(rest, "where") {
+			return bad("unexpected " + rest)
 		}
-		return bad("unexpected " + rest)
+		for {
+			name, op, val := next(), next(), next()
+			if unquote(name) == "" || (op != "!=" && op != "<>") || val != "''" {
+				return bad("the only WHERE a partial index may have is `field` != '' (joined with AND)")
+			}
+			ix.NotEmpty = append(ix.NotEmpty, unquote(name))
+			if t := next(); t == "" {
+				break
+			} else if !strings.EqualFold(t, "and") {
+				return bad("the only WHERE a partial index may have is `field` != '' (joined with AND)")
+			}
+		}
 	}
 	return ix, nil
 }

@@ -7,6 +7,9 @@ func TestParseIndex(t *testing.T) {
 		"CREATE UNIQUE INDEX `idx_a` ON `posts` (`title`)":                         "CREATE UNIQUE INDEX `idx_a` ON `posts` (`title`)",
 		`create index if not exists "idx_b" on posts ("a" desc, b COLLATE NOCASE)`: "CREATE INDEX `idx_b` ON `posts` (`a` DESC, `b` COLLATE NOCASE)",
 		"CREATE INDEX idx_c ON [posts] ([a] ASC);":                                 "CREATE INDEX `idx_c` ON `posts` (`a`)",
+		// PocketBase's email index of auth collections.
+		"CREATE UNIQUE INDEX `idx_email__pb_users_auth_` ON `users` (`email`) WHERE `email` != ''": "CREATE UNIQUE INDEX `idx_email__pb_users_auth_` ON `posts` (`email`) WHERE `email` != ''",
+		"CREATE INDEX i ON posts (a, b) where a <> '' and \"b\" != ''":                             "CREATE INDEX `i` ON `posts` (`a`, `b`) WHERE `a` != '' AND `b` != ''",
 	}
 	for in, want := range ok {
 		ix, err := ParseIndex(in)
@@ -20,6 +23,8 @@ func TestParseIndex(t *testing.T) {
 	}
 	for _, bad := range []string{
 		"", "CREATE TABLE x (a)", "CREATE INDEX ON posts (a)", "CREATE INDEX i ON posts (a) WHERE a > 1",
+		"CREATE INDEX i ON posts (a) WHERE a != 'x'", "CREATE INDEX i ON posts (a) WHERE a != '' OR b != ''",
+		"CREATE INDEX i ON posts (a) WHERE", "CREATE INDEX i ON posts (a) WHERE a != '' AND", "CREATE INDEX i ON posts (a) WHERE a != ''; DROP TABLE posts",
 		"CREATE INDEX i ON posts (a); DROP TABLE posts", "CREATE INDEX i ON posts (lower(a))", "CREATE INDEX i ON posts (a COLLATE C)",
 		"CREATE INDEX `i\"; drop` ON posts (a)", "CREATE INDEX i ON posts ()", "CREATE INDEX i ON posts (a",
 	} {

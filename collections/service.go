@@ -215,15 +215,21 @@ func renameIndexColumns(old, c *Collection) {
 			continue
 		}
 		changed := false
-		for j, col := range ix.Columns {
-			if _, ok := c.Field(col.Name); ok {
-				continue
+		rename := func(name *string) {
+			if _, ok := c.Field(*name); ok {
+				return
 			}
-			if of, ok := old.Field(col.Name); ok {
+			if of, ok := old.Field(*name); ok {
 				if f, ok := c.FieldByID(of.ID); ok {
-					ix.Columns[j].Name, changed = f.Name, true
+					*name, changed = f.Name, true
 				}
 			}
+		}
+		for j := range ix.Columns {
+			rename(&ix.Columns[j].Name)
+		}
+		for j := range ix.NotEmpty {
+			rename(&ix.NotEmpty[j])
 		}
 		if changed {
 			c.Indexes[i] = ix.String(c.Name)

@@ -152,7 +152,20 @@ func indexDDL(table string, ix collections.Index) string {
 		}
 	}
 	b.WriteString(")")
+	b.WriteString(indexWhere(ix))
 	return b.String()
+}
+
+// indexWhere is the WHERE clause of a partial index, or "".
+func indexWhere(ix collections.Index) string {
+	if len(ix.NotEmpty) == 0 {
+		return ""
+	}
+	conds := make([]string, len(ix.NotEmpty))
+	for i, f := range ix.NotEmpty {
+		conds[i] = ident(f) + " <> ''"
+	}
+	return " WHERE " + strings.Join(conds, " AND ")
 }
 
 // relationIndexName names the index kept on every relation column.

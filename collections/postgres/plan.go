@@ -250,7 +250,13 @@ func (p *planner) uniqueImpact(old *collections.Collection, oldT string, ix coll
 		}
 		cols = append(cols, col)
 	}
-	n := p.count("SELECT count(*) FROM (SELECT 1 FROM " + oldT + " GROUP BY " + strings.Join(cols, ", ") + " HAVING count(*) > 1) AS d")
+	where := indexWhere(ix)
+	for _, name := range ix.NotEmpty {
+		if _, ok := old.Field(name); !ok {
+			return // a new column: empty everywhere, so no row is indexed yet
+		}
+	}
+	n := p.count("SELECT count(*) FROM (SELECT 1 FROM " + oldT + where + " GROUP BY " + strings.Join(cols, ", ") + " HAVING count(*) > 1) AS d")
 	st.AffectedRows = n
 	if n > 0 {
 		st.Impact = fmt.Sprintf("%d value(s) occur more than once.", n)
@@ -279,7 +285,7 @@ func indexMap(c *collections.Collection) map[string]collections.Index {
 }
 
 func sameIndex(a, b collections.Index) bool {
-	return a.Unique == b.Unique && slices.Equal(a.Columns, b.Columns)
+	return a.Unique == b.Unique && slices.Equal(a.Columns, b.Columns) && slices.Equal(a.NotEmpty, b.NotEmpty)
 }
 
 // typeLabel names a field's type for plan descriptions, telling single and

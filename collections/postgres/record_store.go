@@ -272,7 +272,9 @@ func (s *RecordStore) Get(ctx context.Context, lookup collections.Lookup, c *col
 
 // FindByEmail implements collections.RecordStore.
 func (s *RecordStore) FindByEmail(ctx context.Context, c *collections.Collection, email string) (*collections.Record, error) {
-	return s.one(ctx, c, "lower(r.email) = lower($1)", email)
+	// r.email <> '' lets PostgreSQL use the partial email index, and an
+	// empty email never names a record.
+	return s.one(ctx, c, "lower(r.email) = lower($1) AND r.email <> ''", email)
 }
 
 // one returns the first record of c matching cond, or ENOTFOUND.

@@ -3,6 +3,7 @@ package api_test
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -225,4 +226,64 @@ func TestImportAndView(t *testing.T) {
 	if len(page.Items) != 1 {
 		t.Fatal("people gone after view attempts")
 	}
+}
+
+// pbUsersExport is the users collection as PocketBase exports it, with its
+// partial email index and the email made optional.
+const pbUsersExport = `{"collections": [{"id": "_pb_users_auth_", "name": "members", "type": "auth",
+	"listRule": "id = @request.auth.id", "viewRule": "id = @request.auth.id", "createRule": "",
+	"updateRule": "id = @request.auth.id", "deleteRule": "id = @request.auth.id",
+	"fields": [
+		{"autogeneratePattern": "[a-z0-9]{15}", "hidden": false, "id": "text3208210256", "max": 15, "min": 15, "name": "id", "pattern": "^[a-z0-9]+$", "primaryKey": true, "required": true, "system": true, "type": "text"},
+		{"cost": 0, "hidden": true, "id": "password901924565", "max": 0, "min": 8, "name": "password", "pattern": "", "required": true, "system": true, "type": "password"},
+		{"autogeneratePattern": "[a-zA-Z0-9]{50}", "hidden": true, "id": "text2504183744", "max": 60, "min": 30, "name": "tokenKey", "pattern": "", "primaryKey": false, "required": true, "system": true, "type": "text"},
+		{"exceptDomains": null, "hidden": false, "id": "email3885137012", "name": "email", "onlyDomains": null, "required": false, "system": true, "type": "email"},
+		{"hidden": false, "id": "bool1547992806", "name": "emailVisibility", "required": false, "system": true, "type": "bool"},
+		{"hidden": false, "id": "bool256245529", "name": "verified", "required": false, "system": true, "type": "bool"},
+		{"autogeneratePattern": "", "hidden": false, "id": "text1579384326", "max": 255, "min": 0, "name": "name", "pattern": "", "primaryKey": false, "required": false, "system": false, "type": "text"},
+		{"hidden": false, "id": "autodate2990389176", "name": "created", "onCreate": true, "onUpdate": false, "system": false, "type": "autodate"},
+		{"hidden": false, "id": "autodate3332085495", "name": "updated", "onCreate": true, "onUpdate": true, "system": false, "type": "autodate"}],
+	"indexes": [
+		"CREATE UNIQUE INDEX ` + "`idx_tokenKey__pb_users_auth_` ON `members` (`tokenKey`)" + `",
+		"CREATE UNIQUE INDEX ` + "`idx_email__pb_users_auth_` ON `members` (`email`) WHERE `email` != ''" + `"]}]}`
+
+// TestImportPocketBaseUsers: PocketBase's users collection imports with
+// its partial email index. Emails stay unique whatever their case, and
+// records without one (as OAuth2 may create) are not in each other's way.
+func TestImportPocketBaseUsers(t *testing.T) {
+	t.Parallel()
+	e := MustEnv(t)
+	e.MustJSON("PUT", "/api/collections/import", "", pbUsersExport, 204, nil)
+	var col struct{ Indexes []string }
+	e.MustJSON("GET", "/api/collections/members", "", "", 200, &col)
+	want := "CREATE UNIQUE INDEX `idx_email__pb_users_auth_` ON `members` (`email` COLLATE NOCASE) WHERE `email` != ''"
+	if !slices.Contains(col.Indexes, want) || len(col.Indexes) != 2 {
+		t.Fatalf("indexes %q, want the email index as %s", col.Indexes, want)
+	}
+	for range 2 {
+		e.MustJSON("POST", "/api/collections/members/records", "-", `{"password": "12345678", "passwordConfirm": "12345678"}`, 200, nil)
+	}
+	e.MustJSON("POST", "/api/collections/members/records", "-", `{"email": "Ann@example.com", "password": "12345678", "passwordConfirm": "12345678"}`, 200, nil)
+	e.Run(t, []scenario{{Name: "same email in another case", Method: "POST", URL: "/api/collections/members/records", Token: "-",
+		Body: `{"email": "ann@EXAMPLE.com", "password": "12345678", "passwordConfirm": "12345678"}`, ExpectedStatus: 400,
+		ExpectedContent: []string{`"email":{"code":"validation_not_unique"`}}})
+	e.MustJSON("POST", "/api/collections/members/auth-with-password", "-", `{"identity": "ANN@example.com", "password": "12345678"}`, 200, nil)
+
+	// A partial index on another text field; WHERE of any other form is refused.
+	e.MustJSON("POST", "/api/collections", "", `{"name": "pages", "fields": [{"name": "slug", "type": "text"}],
+		"indexes": ["CREATE UNIQUE INDEX idx_slug ON pages (slug) WHERE slug != ''"]}`, 200, nil)
+	for range 2 {
+		e.MustJSON("POST", "/api/collections/pages/records", "", `{}`, 200, nil)
+	}
+	e.MustJSON("POST", "/api/collections/pages/records", "", `{"slug": "home"}`, 200, nil)
+	e.Run(t, []scenario{
+		{Name: "duplicate slug", Method: "POST", URL: "/api/collections/pages/records", Body: `{"slug": "home"}`,
+			ExpectedStatus: 400, ExpectedContent: []string{`"slug":{"code":"validation_not_unique"`}},
+		{Name: "other WHERE", Method: "POST", URL: "/api/collections", ExpectedStatus: 400,
+			Body:            `{"name": "other", "fields": [{"name": "n", "type": "number"}], "indexes": ["CREATE INDEX idx_n ON other (n) WHERE n > 1"]}`,
+			ExpectedContent: []string{`"indexes":{"0":{"code":"validation_invalid_index"`, `the only WHERE`}},
+		{Name: "WHERE on a number", Method: "POST", URL: "/api/collections", ExpectedStatus: 400,
+			Body:            `{"name": "other", "fields": [{"name": "n", "type": "number"}], "indexes": ["CREATE INDEX idx_n ON other (n) WHERE n != ''"]}`,
+			ExpectedContent: []string{`"indexes":{"0":{"code":"validation_invalid_index_column"`}},
+	})
 }

@@ -74,6 +74,12 @@ describe("indexes", () => {
     expect(s).toBe("CREATE UNIQUE INDEX `idx_ab` ON `posts` (`a`, `b`)");
     expect(parseIndex(s)).toEqual({ name: "idx_ab", unique: true, columns: ["a", "b"] });
     expect(parseIndex("CREATE INDEX idx_x ON posts (email COLLATE NOCASE DESC)")).toEqual({ name: "idx_x", unique: false, columns: ["email"] });
+    expect(parseIndex("CREATE UNIQUE INDEX `idx_e` ON `users` (`email` COLLATE NOCASE) WHERE `email` != ''")).toEqual({
+      name: "idx_e",
+      unique: true,
+      columns: ["email"],
+      where: "email != ''",
+    });
     expect(parseIndex("nonsense")).toBeNull();
     expect(renameIndex("CREATE INDEX `a` ON `t` (`x`)", "b")).toBe("CREATE INDEX `b` ON `t` (`x`)");
   });

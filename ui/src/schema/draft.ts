@@ -232,12 +232,14 @@ export function buildIndex(table: string, spec: IndexSpec, name = `idx_${randomS
 }
 
 /** parseIndex reads the parts of an index definition the dashboard shows; null when unreadable. */
-export function parseIndex(def: string): { name: string; unique: boolean; columns: string[] } | null {
-  const m = /^\s*CREATE\s+(UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?[`"]?([^`"\s]+)[`"]?\s+ON\s+[`"]?[^`"\s(]+[`"]?\s*\((.*)\)\s*;?\s*$/i.exec(def);
+export function parseIndex(def: string): { name: string; unique: boolean; columns: string[]; where?: string } | null {
+  const m = /^\s*CREATE\s+(UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?[`"]?([^`"\s]+)[`"]?\s+ON\s+[`"]?[^`"\s(]+[`"]?\s*\((.*)\)\s*(?:WHERE\s+(.+?))?\s*;?\s*$/i.exec(def);
   if (!m) return null;
   const columns = m[3]
     .split(",")
     .map((c) => c.trim().replace(/\s+(COLLATE\s+NOCASE|ASC|DESC)\b/gi, "").replace(/[`"]/g, ""))
     .filter(Boolean);
-  return { name: m[2], unique: !!m[1], columns };
+  const parsed: { name: string; unique: boolean; columns: string[]; where?: string } = { name: m[2], unique: !!m[1], columns };
+  if (m[4]) parsed.where = m[4].replace(/[`"]/g, "");
+  return parsed;
 }
