@@ -36,17 +36,24 @@ func startNode(t *testing.T, dsn string) string {
 	return "http://" + <-addr
 }
 
-// TestPolicyChangeReachesOtherNode: two nodes on one database behave as one
-// server: a collection created and a policy changed through node A are
-// seen by node B without a restart (its watcher reloads on the
-// notification).
-func TestPolicyChangeReachesOtherNode(t *testing.T) {
+// startNodes runs two servers on one new database with the superuser
+// admin@example.com and returns their URLs.
+func startNodes(t *testing.T) (a, b string) {
+	t.Helper()
 	dsn := pgtest.NewDB(t)
 	if _, err := server.UpsertSuperuser(context.Background(), server.Config{DatabaseURL: dsn, PasswordCost: 4,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, "admin@example.com", "long enough password"); err != nil {
 		t.Fatal(err)
 	}
-	a, b := startNode(t, dsn), startNode(t, dsn)
+	return startNode(t, dsn), startNode(t, dsn)
+}
+
+// TestPolicyChangeReachesOtherNode: two nodes on one database behave as one
+// server: a collection created and a policy changed through node A are
+// seen by node B without a restart (its watcher reloads on the
+// notification).
+func TestPolicyChangeReachesOtherNode(t *testing.T) {
+	a, b := startNodes(t)
 	token := signIn(t, a)
 	call(t, a, token, "POST", "/api/collections", `{"name": "news", "fields": [{"name": "title", "type": "text"}]}`)
 	call(t, a, token, "POST", "/api/collections/news/records", `{"title": "hello"}`)
@@ -80,12 +87,7 @@ func waitStatus(t *testing.T, base, path string, status int) {
 // subscriber on node B (the change is captured in the database and each
 // node's tailer reads it).
 func TestRealtimeAcrossNodes(t *testing.T) {
-	dsn := pgtest.NewDB(t)
-	if _, err := server.UpsertSuperuser(context.Background(), server.Config{DatabaseURL: dsn, PasswordCost: 4,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, "admin@example.com", "long enough password"); err != nil {
-		t.Fatal(err)
-	}
-	a, b := startNode(t, dsn), startNode(t, dsn)
+	a, b := startNodes(t)
 	token := signIn(t, a)
 	call(t, a, token, "POST", "/api/collections", `{"name": "feed", "fields": [{"name": "text", "type": "text"}]}`)
 	waitStatus(t, b, "/api/collections/feed/records", 403) // node B knows the collection
@@ -138,12 +140,7 @@ func TestRealtimeAcrossNodes(t *testing.T) {
 // total must never hide a committed write. Each round also lists a
 // collection nobody writes to, whose total stays kept throughout.
 func TestListTotalsAcrossNodes(t *testing.T) {
-	dsn := pgtest.NewDB(t)
-	if _, err := server.UpsertSuperuser(context.Background(), server.Config{DatabaseURL: dsn, PasswordCost: 4,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, "admin@example.com", "long enough password"); err != nil {
-		t.Fatal(err)
-	}
-	a, b := startNode(t, dsn), startNode(t, dsn)
+	a, b := startNodes(t)
 	token := signIn(t, a)
 	call(t, a, token, "POST", "/api/collections", `{"name": "notes", "fields": [{"name": "title", "type": "text"}]}`)
 	call(t, a, token, "POST", "/api/collections", `{"name": "quiet", "fields": [{"name": "title", "type": "text"}]}`)
