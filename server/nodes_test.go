@@ -168,3 +168,29 @@ func TestListTotalsAcrossNodes(t *testing.T) {
 		}
 	}
 }
+
+// TestSignInThrottleAcrossNodes: failed passwords count on every node, so
+// a guesser spreading attempts over two nodes is stopped as on one.
+func TestSignInThrottleAcrossNodes(t *testing.T) {
+	a, b := startNodes(t)
+	token := signIn(t, a)
+	call(t, a, token, "POST", "/api/collections/users/records", `{"email": "ada@example.com", "password": "ada password", "passwordConfirm": "ada password"}`)
+	attempt := func(base, password string) int {
+		status, _, err := request(base, "", "POST", "/api/collections/users/auth-with-password", `{"identity": "ada@example.com", "password": "`+password+`"}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return status
+	}
+	for i := range 5 { // the default limit: 5 failures in 15 minutes
+		node := []string{a, b}[i%2]
+		if status := attempt(node, "wrong"); status != 400 {
+			t.Fatalf("failure %d: status %d", i+1, status)
+		}
+	}
+	for _, node := range []string{a, b} {
+		if status := attempt(node, "ada password"); status != 429 {
+			t.Fatalf("right password after 5 failures over two nodes: status %d, want 429", status)
+		}
+	}
+}

@@ -84,6 +84,7 @@ type Server struct {
 	access   *accessControl
 	hub      *realtime.Hub
 	totals   *postgres.Totals // list totals, kept while the tailer runs
+	throttle *auth.Throttle
 }
 
 // New connects to the database (starting the private PostgreSQL when no URL
@@ -96,6 +97,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.hub = realtime.NewHub(realtime.HubConfig{Records: s.svc, Logger: cfg.Logger, Log: postgres.NewEvents(s.db)})
 	s.setup = &setup{svc: s.svc, params: postgres.NewParamStore(s.db)}
+	s.throttle = auth.NewThrottle(auth.ThrottleConfig{Log: postgres.NewAuthFailures(s.db), Now: cfg.Clock})
 	s.app = api.New(api.Deps{
 		Collections:       s.svc,
 		Auth:              s.auth,
@@ -106,7 +108,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Logger:            cfg.Logger,
 		BodyLimit:         cfg.BodyLimit,
 		Settings:          api.NewSettingsService(postgres.NewParamStore(s.db), api.DefaultSettings(appURL(cfg.HTTPAddr)), cfg.Clock, cfg.Logger),
-		Throttle:          auth.NewThrottle(auth.ThrottleConfig{Now: cfg.Clock}),
+		Throttle:          s.throttle,
 		Now:               cfg.Clock,
 		Realtime:          s.hub,
 		RealtimeRetention: cfg.EventRetention,
@@ -207,17 +209,22 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// pruneEvents deletes captured changes older than the retention window,
-// now and then at a tenth of it (at most every 10 minutes), until ctx ends.
-// Every node prunes; the deletes are idempotent.
-func (s *Server) pruneEvents(ctx context.Context) {
+// prune deletes captured changes older than the retention window and
+// failed sign-ins older than the throttle's window, now and then at a
+// tenth of the retention (at most every 10 minutes), until ctx ends. Every
+// node prunes; the deletes are idempotent.
+func (s *Server) prune(ctx context.Context) {
 	every := min(s.cfg.EventRetention/10, 10*time.Minute)
 	events := postgres.NewEvents(s.db)
+	failures := postgres.NewAuthFailures(s.db)
 	for {
 		if n, err := events.Prune(ctx, s.cfg.EventRetention); err != nil && ctx.Err() == nil {
 			s.cfg.Logger.Error("prune events", "err", err)
 		} else if n > 0 {
 			s.cfg.Logger.Info("pruned events", "count", n)
+		}
+		if _, err := failures.Prune(ctx, s.throttle.Expired()); err != nil && ctx.Err() == nil {
+			s.cfg.Logger.Error("prune auth failures", "err", err)
 		}
 		select {
 		case <-ctx.Done():
@@ -264,7 +271,7 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 	watchCtx, stopWatching := context.WithCancel(context.Background())
 	defer stopWatching()
 	go watcher.Run(watchCtx) //nolint:errcheck // returns nil when stopped
-	go s.pruneEvents(watchCtx)
+	go s.prune(watchCtx)
 	if s.hub != nil {
 		// Every change committed once the server says it is serving reaches
 		// subscribers: the tailer starts after the log as it is now.

@@ -34,7 +34,7 @@ type Deps struct {
 
 	// Settings are the application settings (memory-only defaults when nil).
 	Settings *SettingsService
-	// Throttle slows down password guessing (defaults when nil).
+	// Throttle slows down password guessing. Required.
 	Throttle *auth.Throttle
 	// Now is the clock of rate limits and throttling (time.Now when nil).
 	Now func() time.Time
@@ -86,9 +86,6 @@ func New(d Deps) *fiber.App {
 	}
 	if d.RequestLog == nil {
 		d.RequestLog = NewRequestLog(DefaultRequestLogSize)
-	}
-	if d.Throttle == nil {
-		d.Throttle = auth.NewThrottle(auth.ThrottleConfig{Now: d.Now})
 	}
 	app := fiber.New(fiber.Config{
 		AppName:               "lumbung",

@@ -107,7 +107,9 @@ func (h *handlers) authWithPassword(c *fiber.Ctx) error {
 		return collections.Invalid("Failed to authenticate.", errs)
 	}
 	ip := c.IP()
-	if wait := h.Throttle.Wait(col.ID, in.Identity, ip); wait > 0 {
+	if wait, err := h.Throttle.Wait(c.UserContext(), col.ID, in.Identity, ip); err != nil {
+		return err
+	} else if wait > 0 {
 		return tooManyAttempts(c, wait)
 	}
 	rec, err := h.findByIdentity(c, col, fields, in.Identity)
@@ -120,10 +122,14 @@ func (h *handlers) authWithPassword(c *fiber.Ctx) error {
 	}
 	// Compare even when the identity is unknown, so timing reveals nothing.
 	if !auth.CheckPassword(hash, in.Password) {
-		h.Throttle.Fail(col.ID, in.Identity, ip)
+		if err := h.Throttle.Fail(c.UserContext(), col.ID, in.Identity, ip); err != nil {
+			return err
+		}
 		return collections.Errorf(collections.EINVALID, "Failed to authenticate.")
 	}
-	h.Throttle.Succeed(col.ID, in.Identity)
+	if err := h.Throttle.Succeed(c.UserContext(), col.ID, in.Identity); err != nil {
+		return err
+	}
 	if err := h.checkAuthRule(c, col, rec); err != nil {
 		return err
 	}

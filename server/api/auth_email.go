@@ -276,12 +276,16 @@ func (h *handlers) confirmEmailChange(c *fiber.Ctx) error {
 		return err
 	}
 	ip := c.IP()
-	if wait := h.Throttle.Wait(col.ID, claims.Email, ip); wait > 0 {
+	if wait, err := h.Throttle.Wait(c.UserContext(), col.ID, claims.Email, ip); err != nil {
+		return err
+	} else if wait > 0 {
 		return tooManyAttempts(c, wait)
 	}
 	hash, _ := rec.Data["password"].(string)
 	if !auth.CheckPassword(hash, in.Password) {
-		h.Throttle.Fail(col.ID, claims.Email, ip)
+		if err := h.Throttle.Fail(c.UserContext(), col.ID, claims.Email, ip); err != nil {
+			return err
+		}
 		return invalidInput(map[string]collections.FieldError{
 			"password": {Code: "validation_invalid_password", Message: "Missing or invalid auth record password."},
 		})

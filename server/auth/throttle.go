@@ -1,14 +1,30 @@
 package auth
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"math"
 	"strings"
-	"sync"
 	"time"
 )
 
+// FailureLog keeps failed sign-ins where every node sees them
+// (postgres.AuthFailures), so that nodes behind a balancer throttle as one.
+type FailureLog interface {
+	// Failures returns, for each of keys that has any, the times of its
+	// failures after since, oldest first.
+	Failures(ctx context.Context, keys []string, since time.Time) (map[string][]time.Time, error)
+	// Fail records a failure of each of keys at the time at.
+	Fail(ctx context.Context, keys []string, at time.Time) error
+	// Forget deletes the failures of key.
+	Forget(ctx context.Context, key string) error
+}
+
 // ThrottleConfig tunes a Throttle. Zero values take the defaults shown.
 type ThrottleConfig struct {
+	// Log keeps the failures. Required.
+	Log FailureLog
 	// MaxPerIdentity failed sign-ins for one identity within Window lock it
 	// out until the oldest of them is older than Window.
 	MaxPerIdentity int // 5
@@ -22,18 +38,11 @@ type ThrottleConfig struct {
 
 // Throttle slows down password guessing: it counts failed sign-ins per
 // identity and per client address and refuses further attempts for a while
-// once either failed too often. Counts live in the memory of each node, so
-// with N nodes behind a balancer a guesser gets at most N times the budget.
+// once either failed too often. The failures are kept in the FailureLog,
+// shared by every node.
 type Throttle struct {
 	cfg ThrottleConfig
-
-	mu    sync.Mutex
-	fails map[string][]time.Time // key -> recent failures, oldest first
 }
-
-// maxThrottleKeys bounds the memory a flood of distinct identities can take;
-// expired entries are swept when it is reached.
-const maxThrottleKeys = 100_000
 
 // NewThrottle returns a Throttle.
 func NewThrottle(cfg ThrottleConfig) *Throttle {
@@ -49,83 +58,57 @@ func NewThrottle(cfg ThrottleConfig) *Throttle {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Throttle{cfg: cfg, fails: map[string][]time.Time{}}
+	return &Throttle{cfg: cfg}
 }
 
+// Expired returns the time at or before which failures no longer count:
+// the log may forget them.
+func (t *Throttle) Expired() time.Time { return t.cfg.Now().Add(-t.cfg.Window) }
+
+// The log's keys are hashes: it holds no identity or address in clear, and
+// any text a client sends makes a valid key.
 func identityKey(collectionID, identity string) string {
-	return "id\x00" + collectionID + "\x00" + strings.ToLower(strings.TrimSpace(identity))
+	return logKey("id", collectionID+"\x00"+strings.ToLower(strings.TrimSpace(identity)))
 }
 
-func addressKey(addr string) string { return "ip\x00" + addr }
+func addressKey(addr string) string { return logKey("ip", addr) }
+
+func logKey(kind, s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return kind + ":" + hex.EncodeToString(sum[:])
+}
 
 // Wait returns how long the identity (in the collection) or the address
 // must wait before the next attempt; 0 means go ahead.
-func (t *Throttle) Wait(collectionID, identity, addr string) time.Duration {
+func (t *Throttle) Wait(ctx context.Context, collectionID, identity, addr string) (time.Duration, error) {
 	now := t.cfg.Now()
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return max(t.wait(identityKey(collectionID, identity), t.cfg.MaxPerIdentity, now),
-		t.wait(addressKey(addr), t.cfg.MaxPerAddress, now))
+	id, ip := identityKey(collectionID, identity), addressKey(addr)
+	fails, err := t.cfg.Log.Failures(ctx, []string{id, ip}, t.Expired())
+	if err != nil {
+		return 0, err
+	}
+	return max(t.wait(fails[id], t.cfg.MaxPerIdentity, now), t.wait(fails[ip], t.cfg.MaxPerAddress, now)), nil
 }
 
-func (t *Throttle) wait(key string, limit int, now time.Time) time.Duration {
-	recent := t.recent(key, now)
-	if len(recent) < limit {
+// wait is how long until fewer than limit of the failures (oldest first,
+// all within the window) are within the window.
+func (t *Throttle) wait(fails []time.Time, limit int, now time.Time) time.Duration {
+	if len(fails) < limit {
 		return 0
 	}
 	// Allowed again when all but limit-1 of the failures have expired.
-	return recent[len(recent)-limit].Add(t.cfg.Window).Sub(now)
-}
-
-// recent drops expired failures of key and returns the rest.
-func (t *Throttle) recent(key string, now time.Time) []time.Time {
-	list := t.fails[key]
-	i := 0
-	for i < len(list) && !list[i].Add(t.cfg.Window).After(now) {
-		i++
-	}
-	if i == len(list) {
-		delete(t.fails, key)
-		return nil
-	}
-	if i > 0 {
-		list = append(list[:0:0], list[i:]...)
-		t.fails[key] = list
-	}
-	return list
+	return fails[len(fails)-limit].Add(t.cfg.Window).Sub(now)
 }
 
 // Fail records a failed sign-in.
-func (t *Throttle) Fail(collectionID, identity, addr string) {
-	now := t.cfg.Now()
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if len(t.fails) >= maxThrottleKeys {
-		for k := range t.fails {
-			t.recent(k, now)
-		}
-		if len(t.fails) >= maxThrottleKeys {
-			t.fails = map[string][]time.Time{}
-		}
-	}
-	t.add(identityKey(collectionID, identity), t.cfg.MaxPerIdentity, now)
-	t.add(addressKey(addr), t.cfg.MaxPerAddress, now)
-}
-
-func (t *Throttle) add(key string, limit int, now time.Time) {
-	list := append(t.recent(key, now), now)
-	if len(list) > limit { // older failures no longer change the answer
-		list = list[len(list)-limit:]
-	}
-	t.fails[key] = list
+func (t *Throttle) Fail(ctx context.Context, collectionID, identity, addr string) error {
+	return t.cfg.Log.Fail(ctx, []string{identityKey(collectionID, identity), addressKey(addr)}, t.cfg.Now())
 }
 
 // Succeed forgets the failures of an identity after a correct password.
 // Those of the address stay: one good account must not reset a guesser.
-func (t *Throttle) Succeed(collectionID, identity string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	delete(t.fails, identityKey(collectionID, identity))
+func (t *Throttle) Succeed(ctx context.Context, collectionID, identity string) error {
+	return t.cfg.Log.Forget(ctx, identityKey(collectionID, identity))
 }
 
 // RetryAfterSeconds rounds a wait up to whole seconds, as the Retry-After
