@@ -40,10 +40,15 @@ type Totals struct {
 	gen      uint64            // Follow calls so far
 	versions map[string]uint64 // collection id → changes seen
 	entries  map[totalKey]total
+	size     int // bytes of the entries' queries
 }
 
-// maxTotals bounds the kept totals; the set is emptied when full.
-const maxTotals = 4096
+// Bounds of the kept totals, in number and in bytes of their queries (a
+// long filter makes a long key); the set is emptied when either is reached.
+const (
+	maxTotals      = 4096
+	maxTotalsBytes = 4 << 20
+)
 
 type totalKey struct {
 	c     *collections.Collection
@@ -77,7 +82,7 @@ func (t *Totals) Follow(applied func() int64) {
 		t.applied.Store(&applied)
 	}
 	t.gen++
-	t.entries = map[totalKey]total{}
+	t.entries, t.size = map[totalKey]total{}, 0
 }
 
 // Changed records a committed change of a record of the collection with
@@ -208,8 +213,11 @@ func (t *Totals) put(k totalKey, n int64, b counting) {
 	if b.gen != t.gen || t.applied.Load() == nil {
 		return
 	}
-	if len(t.entries) >= maxTotals {
-		t.entries = map[totalKey]total{}
+	if len(t.entries) >= maxTotals || t.size+len(k.query) > maxTotalsBytes {
+		t.entries, t.size = map[totalKey]total{}, 0
+	}
+	if _, ok := t.entries[k]; !ok {
+		t.size += len(k.query)
 	}
 	t.entries[k] = total{n: n, deps: b.deps}
 }
