@@ -16,10 +16,14 @@ import (
 )
 
 // startNode runs a server on dsn until the test ends and returns its URL.
-func startNode(t *testing.T, dsn string) string {
+// opts adjust its configuration.
+func startNode(t *testing.T, dsn string, opts ...func(*server.Config)) string {
 	t.Helper()
 	cfg := server.Config{DatabaseURL: dsn, HTTPAddr: "127.0.0.1:0", PasswordCost: 4,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	for _, o := range opts {
+		o(&cfg)
+	}
 	srv, err := server.New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -37,15 +41,15 @@ func startNode(t *testing.T, dsn string) string {
 }
 
 // startNodes runs two servers on one new database with the superuser
-// admin@example.com and returns their URLs.
-func startNodes(t *testing.T) (a, b string) {
+// admin@example.com and returns their URLs; opts adjust the second.
+func startNodes(t *testing.T, opts ...func(*server.Config)) (a, b string) {
 	t.Helper()
 	dsn := pgtest.NewDB(t)
 	if _, err := server.UpsertSuperuser(context.Background(), server.Config{DatabaseURL: dsn, PasswordCost: 4,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, "admin@example.com", "long enough password"); err != nil {
 		t.Fatal(err)
 	}
-	return startNode(t, dsn), startNode(t, dsn)
+	return startNode(t, dsn), startNode(t, dsn, opts...)
 }
 
 // TestPolicyChangeReachesOtherNode: two nodes on one database behave as one
@@ -192,5 +196,36 @@ func TestSignInThrottleAcrossNodes(t *testing.T) {
 		if status := attempt(node, "ada password"); status != 429 {
 			t.Fatalf("right password after 5 failures over two nodes: status %d, want 429", status)
 		}
+	}
+}
+
+// TestSettingsReachOtherNode: settings saved through node A are used by
+// node B once A's notification arrives. B's clock stands still, so its
+// copy of the settings never expires by age: only the notification can
+// refresh it.
+func TestSettingsReachOtherNode(t *testing.T) {
+	frozen := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	a, b := startNodes(t, func(c *server.Config) { c.Clock = func() time.Time { return frozen } })
+	token := signIn(t, a)
+	// B's watcher is listening once B sees a collection created on A.
+	call(t, a, token, "POST", "/api/collections", `{"name": "marker"}`)
+	waitStatus(t, b, "/api/collections/marker/records", 403)
+	appName := func(base string) string {
+		var st struct{ Meta struct{ AppName string } }
+		if err := json.Unmarshal([]byte(call(t, base, token, "GET", "/api/settings", "")), &st); err != nil {
+			t.Fatal(err)
+		}
+		return st.Meta.AppName
+	}
+	if got := appName(b); got != "Lumbung" {
+		t.Fatalf("B's app name before: %q", got)
+	}
+	call(t, a, token, "PATCH", "/api/settings", `{"meta": {"appName": "Renamed"}}`)
+	deadline := time.Now().Add(30 * time.Second) // a hang guard, not a speed limit
+	for appName(b) != "Renamed" {
+		if time.Now().After(deadline) {
+			t.Fatal("node B never saw the new settings")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -85,6 +85,7 @@ type Server struct {
 	hub      *realtime.Hub
 	totals   *postgres.Totals // list totals, kept while the tailer runs
 	throttle *auth.Throttle
+	settings *api.SettingsService
 }
 
 // New connects to the database (starting the private PostgreSQL when no URL
@@ -98,6 +99,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.hub = realtime.NewHub(realtime.HubConfig{Records: s.svc, Logger: cfg.Logger, Log: postgres.NewEvents(s.db)})
 	s.setup = &setup{svc: s.svc, params: postgres.NewParamStore(s.db)}
 	s.throttle = auth.NewThrottle(auth.ThrottleConfig{Log: postgres.NewAuthFailures(s.db), Now: cfg.Clock})
+	s.settings = api.NewSettingsService(postgres.NewParamStore(s.db), api.DefaultSettings(appURL(cfg.HTTPAddr)), cfg.Clock, cfg.Logger)
 	s.app = api.New(api.Deps{
 		Collections:       s.svc,
 		Auth:              s.auth,
@@ -107,7 +109,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Ping:              s.db.Ping,
 		Logger:            cfg.Logger,
 		BodyLimit:         cfg.BodyLimit,
-		Settings:          api.NewSettingsService(postgres.NewParamStore(s.db), api.DefaultSettings(appURL(cfg.HTTPAddr)), cfg.Clock, cfg.Logger),
+		Settings:          s.settings,
 		Throttle:          s.throttle,
 		Now:               cfg.Clock,
 		Realtime:          s.hub,
@@ -234,9 +236,12 @@ func (s *Server) prune(ctx context.Context) {
 	}
 }
 
-// reloadShared reloads what other nodes may have changed: the schema cache,
-// then the policies.
+// reloadShared reloads what other nodes may have changed: the settings
+// (read again on next use), the schema cache, then the policies.
 func (s *Server) reloadShared(ctx context.Context) error {
+	if s.settings != nil {
+		s.settings.Forget()
+	}
 	if err := s.svc.Reload(ctx); err != nil {
 		return err
 	}
@@ -260,7 +265,7 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 	// One connection watches schema and policy changes made by other nodes.
 	watcher, err := rbacpg.NewWatcher(rbacpg.WatcherConfig{
 		DSN:      s.dsn,
-		Channels: []string{rbacpg.Channel, postgres.SchemaChannel},
+		Channels: []string{rbacpg.Channel, postgres.SchemaChannel, postgres.ParamsChannel},
 		OnChange: s.reloadShared,
 		Logger:   s.cfg.Logger,
 	})

@@ -66,10 +66,21 @@ func (s *ParamStore) Set(ctx context.Context, key string, value any) error {
 		return err
 	}
 	row := paramRow{Key: key, Value: b, Updated: time.Now()}
-	_, err = s.db.Bun.NewInsert().Model(&row).
-		On("CONFLICT (key) DO UPDATE").Set("value = EXCLUDED.value, updated = EXCLUDED.updated").Exec(ctx)
+	err = s.db.Bun.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		_, err := tx.NewInsert().Model(&row).
+			On("CONFLICT (key) DO UPDATE").Set("value = EXCLUDED.value, updated = EXCLUDED.updated").Exec(ctx)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, "SELECT pg_notify(?, ?)", ParamsChannel, key)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("param %s: %w", key, err)
 	}
 	return nil
 }
+
+// ParamsChannel is the NOTIFY channel on which Set announces a changed
+// key (the payload), when its transaction commits.
+const ParamsChannel = "lumbung_params"

@@ -99,8 +99,9 @@ type SettingsStore interface {
 
 const settingsKey = "settings"
 
-// SettingsTTL is how long a node trusts its copy of the settings; a change
-// made on another node is seen within it.
+// SettingsTTL is how long a node trusts its copy of the settings when it
+// is not told of a change (Forget); a change made on another node is seen
+// within it even if the notification is lost.
 const SettingsTTL = 5 * time.Second
 
 // SettingsService reads and writes the settings, keeping a copy for
@@ -185,6 +186,14 @@ func (s *SettingsService) Save(ctx context.Context, st Settings) error {
 	s.cur, s.loaded, s.valid = st, s.now(), true
 	s.mu.Unlock()
 	return nil
+}
+
+// Forget drops the copy of the settings: the next Get reads them again.
+// The node calls it when another node announces a change.
+func (s *SettingsService) Forget() {
+	s.mu.Lock()
+	s.valid = false
+	s.mu.Unlock()
 }
 
 // mergeSettings decodes raw over base. Lists in raw replace those of base.
