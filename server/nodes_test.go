@@ -229,3 +229,37 @@ func TestSettingsReachOtherNode(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestLogoutReachesOtherNode: a token used on node B stops working there
+// once the user's token key is changed through node A. B's clock stands
+// still, so its token cache never expires by age: only the change log can
+// tell B.
+func TestLogoutReachesOtherNode(t *testing.T) {
+	frozen := time.Now()
+	a, b := startNodes(t, func(c *server.Config) { c.Clock = func() time.Time { return frozen } })
+	admin := signIn(t, a)
+	var user struct{ ID string }
+	if err := json.Unmarshal([]byte(call(t, a, admin, "POST", "/api/collections/users/records",
+		`{"email": "ada@example.com", "password": "ada password", "passwordConfirm": "ada password"}`)), &user); err != nil {
+		t.Fatal(err)
+	}
+	var auth struct{ Token string }
+	if err := json.Unmarshal([]byte(call(t, b, "", "POST", "/api/collections/users/auth-with-password",
+		`{"identity": "ada@example.com", "password": "ada password"}`)), &auth); err != nil {
+		t.Fatal(err)
+	}
+	call(t, b, auth.Token, "GET", "/api/collections/users/records/"+user.ID, "") // cached on B now
+	// A new password rotates the token key: every earlier token is dead.
+	call(t, a, admin, "PATCH", "/api/collections/users/records/"+user.ID, `{"password": "new password!", "passwordConfirm": "new password!"}`)
+	deadline := time.Now().Add(30 * time.Second) // a hang guard, not a speed limit
+	for {
+		status, _, err := request(b, auth.Token, "GET", "/api/collections/users/records/"+user.ID, "")
+		if err == nil && status == 401 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("B still accepts the old token: %d %v", status, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

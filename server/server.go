@@ -40,7 +40,8 @@ type Config struct {
 	// EventRetention is how long captured record changes are kept for
 	// realtime resume (24h).
 	EventRetention time.Duration
-	// Clock drives rate limits and sign-in throttling (time.Now when nil).
+	// Clock drives rate limits, sign-in throttling and the age of cached
+	// tokens (time.Now when nil).
 	Clock func() time.Time
 	// Dashboard holds the dashboard's built files, served at /_/ (none
 	// when nil).
@@ -188,7 +189,7 @@ func open(ctx context.Context, cfg Config, attach bool) (s *Server, err error) {
 	if err = bootstrap(ctx, s.svc); err != nil {
 		return s, err
 	}
-	s.auth = auth.NewAuthenticator(s.svc, s.token)
+	s.auth = auth.NewAuthenticator(s.svc, s.token, cfg.Clock)
 	return s, nil
 }
 
@@ -293,6 +294,11 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 			Start:   start,
 			Deliver: func(e realtime.Event) {
 				s.totals.Changed(e.CollectionID)
+				// A changed auth record (a new password or token key, made
+				// on any node) is not trusted from the token cache again.
+				if c, ok := s.svc.Collection(e.CollectionID); ok && c.Type == collections.TypeAuth && e.Action != "create" {
+					s.auth.Forget(e.CollectionID, e.RecordID)
+				}
 				s.hub.Publish(e)
 			},
 			Logger: s.cfg.Logger,

@@ -30,12 +30,14 @@ func (id *Identity) Superuser() bool {
 
 // Authenticator resolves tokens to identities. Verified tokens are kept for
 // a moment (CacheTTL) so that a busy client does not cost a database round
-// trip and a signature check per request. A change to an auth record made
-// through this node (password, token key) forgets it at once; changes made
-// on another node are seen within CacheTTL.
+// trip and a signature check per request. A change to an auth record
+// (password, token key) forgets its tokens: at once when made through this
+// node, when the change log brings it otherwise (Forget, from the node's
+// tailer), and within CacheTTL in any case.
 type Authenticator struct {
 	svc    *collections.Service
 	issuer *Issuer
+	now    func() time.Time
 
 	mu      sync.Mutex
 	tokens  map[string]cachedToken
@@ -56,15 +58,19 @@ type cachedToken struct {
 }
 
 // NewAuthenticator returns an Authenticator.
-func NewAuthenticator(svc *collections.Service, issuer *Issuer) *Authenticator {
-	return &Authenticator{svc: svc, issuer: issuer, tokens: map[string]cachedToken{}, changed: map[string]time.Time{}}
+// now is the clock of the cache's ages (time.Now when nil).
+func NewAuthenticator(svc *collections.Service, issuer *Issuer, now func() time.Time) *Authenticator {
+	if now == nil {
+		now = time.Now
+	}
+	return &Authenticator{svc: svc, issuer: issuer, now: now, tokens: map[string]cachedToken{}, changed: map[string]time.Time{}}
 }
 
 func recordKey(collectionID, id string) string { return collectionID + "/" + id }
 
 // Forget drops cached tokens of a record that changed or was deleted.
 func (a *Authenticator) Forget(collectionID, id string) {
-	now := time.Now()
+	now := a.now()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.changed[recordKey(collectionID, id)] = now
@@ -114,7 +120,7 @@ func (a *Authenticator) Identify(ctx context.Context, header string) (*Identity,
 	if token == "" {
 		return nil, nil
 	}
-	now := time.Now()
+	now := a.now()
 	if id, ok := a.cached(token, now); ok {
 		return id, nil
 	}
