@@ -129,7 +129,9 @@ func TestRealtimeWebSocket(t *testing.T) {
 	var d1, d2 struct{ ID string }
 	e.MustJSON("POST", "/api/collections/docs/records", "", `{"title": "d1", "secret": "s1", "status": "draft", "team": "red"}`, 200, &d1)
 	e.MustJSON("POST", "/api/collections/docs/records", "", `{"title": "d2", "secret": "s2", "status": "published", "team": "red"}`, 200, &d2)
-	e.MustJSON("PATCH", "/api/collections/members/records/"+alice.ID, "", `{"name": "alice2", "password": "password-of-alice2", "passwordConfirm": "password-of-alice2"}`, 200, nil)
+	// A new name (no new password: that would end the viewer's session,
+	// TestRealtimeRecordChange); the event must still hide the hash.
+	e.MustJSON("PATCH", "/api/collections/members/records/"+alice.ID, "", `{"name": "alice2"}`, 200, nil)
 	e.MustJSON("PATCH", "/api/collections/docs/records/"+d2.ID, "", `{"title": "d2b"}`, 200, nil)
 	e.MustJSON("DELETE", "/api/collections/docs/records/"+d2.ID, "", "", 204, nil)
 
@@ -654,4 +656,59 @@ func TestRealtimeMatchesREST(t *testing.T) {
 func jsonOf(v any) string {
 	b, _ := json.Marshal(v) // maps marshal with sorted keys
 	return string(b)
+}
+
+// TestRealtimeRecordChange: a WebSocket connection follows changes of its
+// auth record at once, not at the next periodic check: a new name is what
+// @request.auth.name means from then on, and a new password (a new token
+// key) turns the connection into a guest.
+func TestRealtimeRecordChange(t *testing.T) {
+	e := MustEnv(t, func(c *server.Config) { c.HTTPAddr = "127.0.0.1:0" })
+	e.MustJSON("POST", "/api/collections", "", `{"name": "members", "type": "auth", "fields": [{"name": "name", "type": "text"}]}`, 200, nil)
+	e.MustJSON("POST", "/api/collections", "", `{"name": "docs", "fields": [{"name": "title", "type": "text"}],
+		"viewRule": "title = @request.auth.name || title ~ 'public'"}`, 200, nil)
+	var alice struct{ ID string }
+	e.MustJSON("POST", "/api/collections/members/records", "", `{"email": "alice@example.com", "name": "alice", "password": "password-of-alice"}`, 200, &alice)
+	var auth struct{ Token string }
+	e.MustJSON("POST", "/api/collections/members/auth-with-password", "-", `{"identity": "alice@example.com", "password": "password-of-alice"}`, 200, &auth)
+
+	addr := MustServe(t, e)
+	c := MustDial(t, addr, auth.Token)
+	c.call(map[string]any{"type": "subscribe", "id": "d", "topic": "docs/*"}, "ack")
+	// sees writes a doc titled title and one titled public-<round>, and
+	// reports whether the first reached the connection (events come in
+	// commit order, so it would come before the second).
+	round := 0
+	sees := func(title string) bool {
+		round++
+		public := fmt.Sprintf("public-%d", round)
+		e.MustJSON("POST", "/api/collections/docs/records", "", `{"title": "`+title+`"}`, 200, nil)
+		e.MustJSON("POST", "/api/collections/docs/records", "", `{"title": "`+public+`"}`, 200, nil)
+		seen := false
+		for {
+			got, _, _ := c.next()
+			if got == public {
+				return seen
+			}
+			seen = seen || got == title
+		}
+	}
+
+	e.MustJSON("PATCH", "/api/collections/members/records/"+alice.ID, "", `{"name": "ally"}`, 200, nil)
+	// The rename reaches the connection on a goroutine of its own: the
+	// first round may still see the old name.
+	for !sees("ally") {
+		if round == 100 {
+			t.Fatal("the new name never counted")
+		}
+	}
+
+	e.MustJSON("PATCH", "/api/collections/members/records/"+alice.ID, "", `{"password": "another password", "passwordConfirm": "another password"}`, 200, nil)
+	m := c.read() // at once: the periodic check is a minute away
+	if m["type"] != "error" || m["code"] != "unauthorized" {
+		t.Fatalf("after the password change got %v", m)
+	}
+	if sees("ally") {
+		t.Error("as a guest it still sees what its record may see")
+	}
 }

@@ -128,33 +128,37 @@ func (w *wsWriter) end(err error) {
 }
 
 // realtimeRecheck is how often the token of a WebSocket connection is
-// checked again, besides when it expires: a revoked token (password
-// change, "log out everywhere", a deleted record) stops counting by then.
+// checked again, besides when it expires and when its record changes
+// (password change, "log out everywhere", a deleted record: on any node,
+// through the change log); the periodic check is the fallback.
 const realtimeRecheck = time.Minute
 
 // wsIdentity is who a WebSocket connection acts as. Its token is checked
-// again every realtimeRecheck and when it expires; once it no longer holds,
-// the connection goes on as a guest and is told so.
+// again when its record changes, when it expires and every
+// realtimeRecheck; once it no longer holds, the connection goes on as a
+// guest and is told so.
 type wsIdentity struct {
 	h      *handlers
 	client *realtime.Client
 	ws     *wsConn
 
-	mu    sync.Mutex
-	token string // "" for a guest or once stopped
-	timer *time.Timer
+	mu      sync.Mutex
+	token   string // "" for a guest or once stopped
+	timer   *time.Timer
+	unwatch func() // stops the calls on a change of the record
 }
 
 // set makes the connection act as id, proven by token (nil, "": a guest).
 func (a *wsIdentity) set(token string, id *auth.Identity) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.stopTimer()
+	a.stopChecks()
 	a.token = ""
 	a.client.SetCaller(auth.CallerFor(id, a.h.Decider))
 	if id != nil {
 		a.token = token
 		a.schedule(id.Expires)
+		a.unwatch = a.h.Auth.Watch(id.Record.Collection.ID, id.Record.ID(), func() { a.recheck(token) })
 	}
 }
 
@@ -162,14 +166,18 @@ func (a *wsIdentity) set(token string, id *auth.Identity) {
 func (a *wsIdentity) stop() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.stopTimer()
+	a.stopChecks()
 	a.token = ""
 }
 
-func (a *wsIdentity) stopTimer() {
+func (a *wsIdentity) stopChecks() {
 	if a.timer != nil {
 		a.timer.Stop()
 		a.timer = nil
+	}
+	if a.unwatch != nil {
+		a.unwatch()
+		a.unwatch = nil
 	}
 }
 
@@ -190,7 +198,13 @@ func (a *wsIdentity) recheck(token string) {
 	if a.token != token {
 		return // replaced or stopped meanwhile
 	}
+	if a.timer != nil { // a change of the record may have called early
+		a.timer.Stop()
+	}
 	if err == nil && id != nil && time.Now().Before(id.Expires) {
+		// Still valid: act as the record as it is now (its fields feed
+		// @request.auth.* in conditions).
+		a.client.SetCaller(auth.CallerFor(id, a.h.Decider))
 		a.schedule(id.Expires)
 		return
 	}
@@ -199,7 +213,8 @@ func (a *wsIdentity) recheck(token string) {
 		a.schedule(time.Now().Add(realtimeRecheck)) // try again; not the client's fault
 		return
 	}
-	a.token, a.timer = "", nil
+	a.stopChecks()
+	a.token = ""
 	a.client.SetCaller(auth.CallerFor(nil, a.h.Decider))
 	a.ws.send(realtimeError{Type: "error", Code: "unauthorized", //nolint:errcheck // the reader notices a broken connection
 		Message: "The token expired or was revoked: the connection goes on as a guest. Send a new auth message."})

@@ -39,10 +39,13 @@ type Authenticator struct {
 	issuer *Issuer
 	now    func() time.Time
 
-	mu      sync.Mutex
-	tokens  map[string]cachedToken
-	changed map[string]time.Time // record key -> when it last changed here
+	mu       sync.Mutex
+	tokens   map[string]cachedToken
+	changed  map[string]time.Time          // record key -> when it last changed here
+	watchers map[string]map[*watcher]bool // record key -> who wants to know of a change
 }
+
+type watcher struct{ fn func() }
 
 // CacheTTL is how long a verified token is trusted without reloading its record.
 const CacheTTL = time.Second
@@ -63,21 +66,53 @@ func NewAuthenticator(svc *collections.Service, issuer *Issuer, now func() time.
 	if now == nil {
 		now = time.Now
 	}
-	return &Authenticator{svc: svc, issuer: issuer, now: now, tokens: map[string]cachedToken{}, changed: map[string]time.Time{}}
+	return &Authenticator{svc: svc, issuer: issuer, now: now, tokens: map[string]cachedToken{},
+		changed: map[string]time.Time{}, watchers: map[string]map[*watcher]bool{}}
 }
 
 func recordKey(collectionID, id string) string { return collectionID + "/" + id }
 
-// Forget drops cached tokens of a record that changed or was deleted.
+// Forget drops cached tokens of a record that changed or was deleted, and
+// tells those watching it (Watch).
 func (a *Authenticator) Forget(collectionID, id string) {
 	now := a.now()
+	key := recordKey(collectionID, id)
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.changed[recordKey(collectionID, id)] = now
+	a.changed[key] = now
 	for k, t := range a.changed { // keep only what can still matter
 		if now.Sub(t) > CacheTTL {
 			delete(a.changed, k)
 		}
+	}
+	var tell []func()
+	for w := range a.watchers[key] {
+		tell = append(tell, w.fn)
+	}
+	a.mu.Unlock()
+	for _, fn := range tell {
+		go fn()
+	}
+}
+
+// Watch calls fn, on a goroutine of its own, each time the auth record
+// changes (Forget): a long-lived connection checks its token again then.
+// The returned function stops the calls.
+func (a *Authenticator) Watch(collectionID, id string, fn func()) (stop func()) {
+	key := recordKey(collectionID, id)
+	w := &watcher{fn: fn}
+	a.mu.Lock()
+	if a.watchers[key] == nil {
+		a.watchers[key] = map[*watcher]bool{}
+	}
+	a.watchers[key][w] = true
+	a.mu.Unlock()
+	return func() {
+		a.mu.Lock()
+		delete(a.watchers[key], w)
+		if len(a.watchers[key]) == 0 {
+			delete(a.watchers, key)
+		}
+		a.mu.Unlock()
 	}
 }
 
