@@ -41,7 +41,7 @@ type Authenticator struct {
 
 	mu       sync.Mutex
 	tokens   map[string]cachedToken
-	changed  map[string]time.Time          // record key -> when it last changed here
+	changed  map[string]time.Time         // record key -> when it last changed here
 	watchers map[string]map[*watcher]bool // record key -> who wants to know of a change
 }
 
