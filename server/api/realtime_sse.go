@@ -46,6 +46,10 @@ type sseClient struct {
 	authKey string
 	// topics are the current subscriptions (the subscription ids in the hub).
 	topics map[string]bool
+	// token proves who the client acts as; unwatch stops its checks on
+	// changes of its record.
+	token   string
+	unwatch func()
 	// registry is where the stream is listed by client id until it ends.
 	registry *sync.Map
 }
@@ -87,6 +91,9 @@ func (s *sseClient) stream(w *bufio.Writer, conn net.Conn) {
 		wg.Wait()
 		s.registry.Delete(s.client.ID)
 		s.client.Close("client closed")
+		s.mu.Lock()
+		s.stopWatching()
+		s.mu.Unlock()
 	}()
 
 	write := func(event string, data []byte) bool {
@@ -150,6 +157,40 @@ func (s *sseClient) stream(w *bufio.Writer, conn net.Conn) {
 	}
 }
 
+// watch checks token again whenever the record of id changes (on any
+// node): the stream then acts as the record as it is now, or as a guest
+// once the token no longer holds (a new password or token key, a deleted
+// record). s.mu is held.
+func (s *sseClient) watch(h *handlers, token string, id *auth.Identity) {
+	s.stopWatching()
+	s.token = token
+	if id == nil {
+		return
+	}
+	s.unwatch = h.Auth.Watch(id.Record.Collection.ID, id.Record.ID(), func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		now, err := h.Auth.Identify(ctx, token)
+		if err != nil && collections.ErrorCode(err) != collections.EUNAUTHORIZED {
+			h.Logger.Error("realtime: check token", "err", err)
+			return // not the client's fault: it keeps its identity
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.unwatch == nil || s.token != token {
+			return // the stream ended or was given another token meanwhile
+		}
+		s.client.SetCaller(auth.CallerFor(now, h.Decider))
+	})
+}
+
+func (s *sseClient) stopWatching() {
+	if s.unwatch != nil {
+		s.unwatch()
+		s.unwatch = nil
+	}
+}
+
 // realtimeSubscribe replaces the subscriptions of an open stream and makes
 // it act as the caller of this request.
 func (h *handlers) realtimeSubscribe(c *fiber.Ctx) error {
@@ -184,6 +225,7 @@ func (h *handlers) realtimeSubscribe(c *fiber.Ctx) error {
 	}
 	s.authKey = key
 	s.client.SetCaller(auth.CallerFor(id, h.Decider))
+	s.watch(h, strings.Clone(c.Get(fiber.HeaderAuthorization)), id)
 
 	// Subscribe the new topics first, then drop the old ones, so a topic
 	// kept across calls never misses an event.
