@@ -27,6 +27,7 @@ import {
   uniqueName,
   visible,
 } from "./harness";
+import type { Locator, Page } from "playwright-core";
 import { autodates, fieldRow, gridColumn, heading, screens, show, sortState, withPage } from "./pages";
 
 beforeAll(launch, 90_000);
@@ -228,6 +229,69 @@ describe("schema designer", () => {
     expect(after[bad.id]).not.toBe("abc");
     expect([0, null]).toContain(after[bad.id]);
   });
+
+  test("5a. an option the server refuses shows its message under that option's input", async () => {
+    const name = uniqueName("refused");
+    expectClientError(/^POST \/api\/collections\?dryRun=1: 400$/);
+    await withPage({ signedIn: true }, async (page) => {
+      await open(page, "#/new-collection");
+      await page.getByLabel("Name", { exact: true }).fill(name);
+      const addField = async (type: string, fieldName: string) => {
+        await page.getByRole("button", { name: "+ Add field" }).click();
+        await page.getByRole("group", { name: "Field types" }).getByRole("button", { name: type, exact: true }).click();
+        await fieldRow(page, "field").getByRole("textbox", { name: /^Name of field/ }).fill(fieldName);
+        return visible(fieldRow(page, fieldName));
+      };
+      // A number whose min is above its max, a select with no choices and
+      // a relation without a target.
+      const views = await addField("Number", "views");
+      await views.getByRole("spinbutton", { name: "Min", exact: true }).fill("5");
+      await views.getByRole("spinbutton", { name: "Max", exact: true }).fill("1");
+      const status = await addField("Select", "status");
+      const author = await addField("Relation", "author");
+
+      const refused = page.waitForResponse((r) => r.url().includes("/api/collections?") && r.request().method() === "POST");
+      await page.getByRole("button", { name: "Review and create" }).click();
+      expect((await refused).status()).toBe(400);
+
+      // Each message is under its input and describes it.
+      const under = async (input: Locator, message: string | RegExp) => {
+        await eventually(() => input.getAttribute("aria-invalid"), "true");
+        const id = await input.getAttribute("aria-describedby");
+        expect(id).toBeTruthy();
+        const note = page.locator(`[id="${id}"]`);
+        expect(await note.textContent()).toMatch(message);
+        // Below the input, in the same option.
+        const [a, b] = [await input.boundingBox(), await note.boundingBox()];
+        expect(b!.y).toBeGreaterThanOrEqual(a!.y + a!.height - 1);
+        expect(b!.x).toBeLessThan(a!.x + a!.width);
+      };
+      const min = views.getByRole("spinbutton", { name: "Min", exact: true });
+      await under(min, "min must be at most max.");
+      expect(await views.getByRole("spinbutton", { name: "Max", exact: true }).getAttribute("aria-invalid")).toBeNull();
+      await under(status.getByRole("textbox", { name: "Choices", exact: true }), "values must list at least one choice.");
+      await under(author.getByRole("combobox", { name: "Collection", exact: true }), /^Unknown target collection/);
+      // The banner names them too.
+      await visible(page.getByRole("alert").filter({ hasText: 'Field "views" (min): min must be at most max.' }));
+
+      // Fixed, the collection is created.
+      await min.fill("0");
+      await status.getByRole("textbox", { name: "Choices", exact: true }).fill("draft, live");
+      await status.getByRole("textbox", { name: "Choices", exact: true }).press("Tab");
+      await author.getByRole("combobox", { name: "Collection", exact: true }).selectOption({ label: "users" });
+      await page.getByRole("button", { name: "Review and create" }).click();
+      const dialog = await visible(page.getByRole("dialog", { name: "Create the collection" }));
+      await dialog.getByRole("button", { name: /^Create \d+ steps?$/ }).click();
+      await gone(dialog);
+      await visible(page.getByRole("status").filter({ hasText: `Saved “${name}”` }));
+      expect(await page.locator('[aria-invalid="true"]').count()).toBe(0);
+    });
+
+    const c = await api("GET", `/api/collections/${name}`, undefined, await token());
+    const byName = Object.fromEntries(c.fields.map((f: any) => [f.name, f]));
+    expect(byName.views).toMatchObject({ min: 0, max: 1 });
+    expect(byName.status).toMatchObject({ values: ["draft", "live"] });
+  });
 });
 
 describe("view collections", () => {
@@ -372,6 +436,100 @@ describe("data browser", () => {
       await gone(notice);
 
       expect(await page.evaluate(() => (window as any).__e2eMark)).toBe("kept");
+    });
+  });
+
+  test("6b. the open record is in the address: reload reopens it, Back closes it, a link opens it", async () => {
+    const name = uniqueName("notes");
+    await createCollection({ name, fields: [{ name: "title", type: "text" }, ...autodates] });
+    const a = await createRecord(name, { title: "Alpha" });
+    const b = await createRecord(name, { title: "Beta" });
+    const list = `#/collections/${name}`;
+    const hash = (page: Page) => new URL(page.url()).hash;
+    const title = (page: Page) => page.getByRole("dialog").getByRole("textbox", { name: "title", exact: true });
+
+    await withPage({ signedIn: true }, async (page) => {
+      await open(page, list);
+      await eventually(async () => (await gridColumn(page, "title"))?.sort(), ["Alpha", "Beta"]);
+
+      // Opening a record puts it in the address; a reload opens it again.
+      await page.getByRole("button", { name: `Open ${a.id}` }).click();
+      await visible(page.getByRole("dialog", { name: "Edit record" }));
+      await eventually(() => title(page).inputValue(), "Alpha");
+      expect(hash(page)).toBe(`${list}?record=${a.id}`);
+      await page.reload();
+      await visible(page.getByRole("dialog", { name: "Edit record" }));
+      await eventually(() => title(page).inputValue(), "Alpha");
+      expect(hash(page)).toBe(`${list}?record=${a.id}`);
+
+      // Back closes it and keeps the grid; Forward opens it again.
+      await page.goBack();
+      await gone(page.getByRole("dialog"));
+      expect(hash(page)).toBe(list);
+      await visible(page.getByRole("cell", { name: "Beta", exact: true }));
+      await page.goForward();
+      await eventually(() => title(page).inputValue(), "Alpha");
+
+      // Closing takes it out of the address by going back, so Forward
+      // opens it again.
+      await page.keyboard.press("Escape");
+      await gone(page.getByRole("dialog"));
+      expect(hash(page)).toBe(list);
+      await page.goForward();
+      await eventually(() => title(page).inputValue(), "Alpha");
+      await page.getByRole("dialog").getByRole("button", { name: "Close", exact: true }).click();
+      await gone(page.getByRole("dialog"));
+      expect(hash(page)).toBe(list);
+      await page.getByRole("button", { name: "New record" }).first().click();
+      await visible(page.getByRole("dialog", { name: `New ${name} record` }));
+      expect(hash(page)).toBe(`${list}?record=new`);
+      await page.getByRole("button", { name: "Cancel" }).click();
+      await gone(page.getByRole("dialog"));
+      expect(hash(page)).toBe(list);
+
+      // Back with unsaved changes asks first, and the record stays open.
+      await page.getByRole("button", { name: `Open ${b.id}` }).click();
+      await eventually(() => title(page).inputValue(), "Beta");
+      // Typing adds no history entries.
+      const entries = await page.evaluate(() => history.length);
+      await title(page).fill("Beta, edited");
+      expect(await page.evaluate(() => history.length)).toBe(entries);
+      await page.evaluate(() => history.back());
+      const question = await visible(page.getByRole("dialog").getByRole("alert").filter({ hasText: "Discard unsaved changes?" }));
+      await eventually(() => hash(page), `${list}?record=${b.id}`);
+      await page.getByRole("button", { name: "Keep editing" }).click();
+      await gone(question);
+      expect(await title(page).inputValue()).toBe("Beta, edited");
+      await page.evaluate(() => history.back());
+      await visible(question);
+      await page.getByRole("button", { name: "Discard" }).click();
+      await gone(page.getByRole("dialog"));
+      expect(hash(page)).toBe(list);
+    });
+    expect((await listRecords(name)).map((r) => r.title).sort()).toEqual(["Alpha", "Beta"]);
+
+    // A copied link opens the record after signing in.
+    await withPage({}, async (page) => {
+      await open(page, `${list}?record=${b.id}`);
+      await page.getByLabel("Email").fill(superuser.email);
+      await page.getByLabel("Password").fill(superuser.password);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await visible(page.getByRole("dialog", { name: "Edit record" }));
+      await eventually(() => title(page).inputValue(), "Beta");
+      expect(hash(page)).toBe(`${list}?record=${b.id}`);
+    });
+
+    // An id that does not exist says so in the panel.
+    const missing = "nosuchrecord000";
+    expectClientError(new RegExp(`^GET /api/collections/${name}/records/${missing}(\\?.*)?: 404$`));
+    await withPage({ signedIn: true }, async (page) => {
+      await open(page, `${list}?record=${missing}`);
+      const dialog = await visible(page.getByRole("dialog", { name: "Record not found" }));
+      await visible(dialog.getByRole("alert").filter({ hasText: "The requested resource wasn't found." }));
+      await dialog.getByRole("button", { name: "Close", exact: true }).first().click();
+      await gone(dialog);
+      expect(hash(page)).toBe(list);
+      await visible(page.getByRole("cell", { name: "Alpha", exact: true }));
     });
   });
 });

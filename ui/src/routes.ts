@@ -4,6 +4,7 @@ import AccessScreen from "./access/AccessScreen.svelte";
 import Home from "./collections/Home.svelte";
 import ImportExport from "./collections/ImportExport.svelte";
 import RecordsScreen from "./records/RecordsScreen.svelte";
+import { recordKey } from "./records/recordLink";
 import SchemaScreen from "./schema/SchemaScreen.svelte";
 import ApiPreview from "./apipreview/ApiPreview.svelte";
 import LogsScreen from "./logs/LogsScreen.svelte";
@@ -17,6 +18,8 @@ export interface View {
   props?: (params: Record<string, string>, query: URLSearchParams) => Record<string, unknown>;
   /** public views are shown without signing in. */
   public?: boolean;
+  /** follows names query keys the view keeps up with as they change; a change of any other key starts the view over. */
+  follows?: string[];
 }
 
 /** routes is the dashboard's route table, first match wins. */
@@ -32,7 +35,10 @@ export const routes: Route<View>[] = [
   },
   { pattern: "/collections/:name/schema", view: { component: SchemaScreen, props: (p) => ({ name: p.name }) } },
   { pattern: "/collections/:name/api", view: { component: ApiPreview, props: (p) => ({ name: p.name }) } },
-  { pattern: "/collections/:name", view: { component: RecordsScreen, props: (p) => ({ name: p.name }) } },
+  {
+    pattern: "/collections/:name",
+    view: { component: RecordsScreen, props: (p, q) => ({ name: p.name, record: q.get(recordKey) }), follows: [recordKey] },
+  },
   { pattern: "/import-export", view: { component: ImportExport } },
   { pattern: "/access", view: { component: AccessScreen } },
   { pattern: "/access/*", view: { component: AccessScreen, props: (p) => ({ path: p["*"] }) } },

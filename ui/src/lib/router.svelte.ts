@@ -73,28 +73,214 @@ export function href(...segments: string[]): string {
   return "#/" + segments.map(encodeURIComponent).join("/");
 }
 
-class Router {
-  location = $state<Location>(parseHash(typeof window === "undefined" ? "" : window.location.hash));
+/** withQuery returns a link to l with key set to value, or removed when value is null. */
+export function withQuery(l: Location, key: string, value: string | null): string {
+  const q = new URLSearchParams(l.query);
+  if (value === null) q.delete(key);
+  else q.set(key, value);
+  const s = q.toString();
+  return "#" + l.path + (s ? "?" + s : "");
+}
 
-  constructor() {
-    if (typeof window !== "undefined") {
-      window.addEventListener("hashchange", () => {
-        this.location = parseHash(window.location.hash);
-      });
-    }
+/** sameLocation reports whether two locations have the same path and query. */
+export function sameLocation(a: Location, b: Location): boolean {
+  return a.path === b.path && a.query.toString() === b.query.toString();
+}
+
+/**
+ * viewKey names what a view shows at l: its path and query, less the query
+ * keys the view follows itself. A view starts over when its key changes.
+ */
+export function viewKey(l: Location, follows: string[] = []): string {
+  const q = new URLSearchParams(l.query);
+  for (const k of follows) q.delete(k);
+  const s = q.toString();
+  return s ? `${l.path}?${s}` : l.path;
+}
+
+/**
+ * Guard is asked before the location changes. It returns false to keep the
+ * current location, and may call resume later to make the move after all
+ * (once the user agrees to discard their changes, say).
+ */
+export type Guard = (to: Location, resume: () => void) => boolean;
+
+/** GoOptions choose how the router moves. */
+export interface GoOptions {
+  /** replace changes the current history entry instead of adding one. */
+  replace?: boolean;
+  /** force moves without asking the guards. */
+  force?: boolean;
+}
+
+/**
+ * Address is what the router needs of the browser: the location hash and
+ * the session history.
+ */
+export interface Address {
+  hash(): string;
+  /** state is the current history entry's state. */
+  state(): unknown;
+  push(state: unknown, hash: string): void;
+  /** replace sets the current entry's state, and its hash when given. */
+  replace(state: unknown, hash?: string): void;
+  /** go moves delta entries through history; the move is reported through listen, later. */
+  go(delta: number): void;
+  /** listen calls fn after the hash changed by other means than push and
+   * replace: a link, the address bar, Back or Forward. */
+  listen(fn: () => void): void;
+}
+
+function browserAddress(): Address {
+  return {
+    hash: () => window.location.hash,
+    state: () => history.state,
+    push: (state, hash) => history.pushState(state, "", hash),
+    replace: (state, hash) => (hash === undefined ? history.replaceState(state, "") : history.replaceState(state, "", hash)),
+    go: (delta) => history.go(delta),
+    listen: (fn) => window.addEventListener("hashchange", fn),
+  };
+}
+
+// Each history entry the dashboard visits is marked in its state with its
+// position, so that a move through history knows how far it went (and can
+// be undone), and with the link it was opened from.
+const entryKey = "lumbungEntry";
+
+interface Entry {
+  index: number;
+  from?: string;
+}
+
+function entryOf(state: unknown): Entry | null {
+  if (state === null || typeof state !== "object") return null;
+  const e = (state as Record<string, unknown>)[entryKey];
+  if (e === null || typeof e !== "object" || typeof (e as Entry).index !== "number") return null;
+  return e as Entry;
+}
+
+function withEntry(state: unknown, e: Entry): Record<string, unknown> {
+  const base = state !== null && typeof state === "object" ? (state as Record<string, unknown>) : {};
+  return { ...base, [entryKey]: e };
+}
+
+function asLink(link: string): string {
+  return link.startsWith("#") ? link : "#" + link;
+}
+
+/**
+ * Router keeps the location in step with the hash. Guards may hold a move:
+ * one the dashboard makes is not made, and one the browser made (Back,
+ * Forward, a link, the address bar) is undone.
+ */
+export class Router {
+  location = $state<Location>(parseHash(""));
+  readonly #address: Address | null;
+  #hash = "";
+  #index = 0;
+  #guards = new Set<Guard>();
+  /** expected is the index of the entry a move the router made lands on. */
+  #expected: number | null = null;
+
+  constructor(address: Address | null) {
+    this.#address = address;
+    if (!address) return;
+    this.#hash = address.hash();
+    this.location = parseHash(this.#hash);
+    const e = entryOf(address.state());
+    if (e) this.#index = e.index;
+    else address.replace(withEntry(address.state(), { index: 0 }));
+    address.listen(() => this.#changed());
   }
 
-  /** go navigates to a hash link ("#/…"); replace keeps history short. */
-  go(link: string, replace = false) {
-    const target = link.startsWith("#") ? link : "#" + link;
-    if (replace) {
-      history.replaceState(history.state, "", target);
-      this.location = parseHash(target);
+  /** guard adds g until the returned function is called. */
+  guard(g: Guard): () => void {
+    this.#guards.add(g);
+    return () => {
+      this.#guards.delete(g);
+    };
+  }
+
+  /** go navigates to a hash link ("#/…"). */
+  go(link: string, opts: GoOptions = {}) {
+    const a = this.#address;
+    const target = asLink(link);
+    if (!a || target === this.#hash) return;
+    if (!opts.force && !this.#allows(parseHash(target), () => this.go(link, { ...opts, force: true }))) return;
+    this.#expected = null;
+    if (opts.replace) {
+      a.replace(withEntry(a.state(), { ...entryOf(a.state()), index: this.#index }), target);
     } else {
-      window.location.hash = target;
+      this.#index++;
+      a.push(withEntry(null, { index: this.#index, from: this.#hash }), target);
     }
+    this.#set(target);
+  }
+
+  /**
+   * leave moves from the current entry to link: back through history when
+   * the entry was opened from link, so that Forward returns to it, else by
+   * replacing the entry.
+   */
+  leave(link: string, opts: { force?: boolean } = {}) {
+    const a = this.#address;
+    if (!a) return;
+    if (this.#expected !== null && this.#expected === this.#index - 1) return;
+    const from = entryOf(a.state())?.from;
+    if (from === undefined || !sameLocation(parseHash(from), parseHash(link))) {
+      this.go(link, { replace: true, force: opts.force });
+      return;
+    }
+    if (!opts.force && !this.#allows(parseHash(from), () => this.leave(link, { force: true }))) return;
+    this.#expected = this.#index - 1;
+    a.go(-1);
+  }
+
+  #allows(to: Location, resume: () => void): boolean {
+    for (const g of this.#guards) if (!g(to, resume)) return false;
+    return true;
+  }
+
+  #set(hash: string) {
+    this.#hash = hash;
+    this.location = parseHash(hash);
+  }
+
+  #changed() {
+    const a = this.#address!;
+    const hash = a.hash();
+    const e = entryOf(a.state());
+    // An entry without a mark is new: the rest of history was dropped.
+    const index = e ? e.index : this.#index + 1;
+    if (!e) a.replace(withEntry(a.state(), { index, from: this.#hash }));
+    const expected = this.#expected === index;
+    this.#expected = null;
+    if (hash === this.#hash) {
+      this.#index = index;
+      return;
+    }
+    if (!expected) {
+      const delta = index - this.#index;
+      const resume = e
+        ? () => {
+            this.#expected = this.#index + delta;
+            a.go(delta);
+          }
+        : () => this.go(hash, { force: true });
+      if (!this.#allows(parseHash(hash), resume)) {
+        if (delta === 0) {
+          a.replace(a.state(), this.#hash);
+        } else {
+          this.#expected = this.#index;
+          a.go(-delta);
+        }
+        return;
+      }
+    }
+    this.#index = index;
+    this.#set(hash);
   }
 }
 
 /** router is the app's current location. */
-export const router = new Router();
+export const router = new Router(typeof window === "undefined" ? null : browserAddress());

@@ -1,6 +1,18 @@
 import { describe, expect, it } from "vitest";
 import type { AuthCollection, Collection } from "../lib/api";
-import { buildIndex, checkName, describeErrors, duplicate, moveItem, newCollection, parseIndex, payload, renameIndex, retype } from "./draft";
+import {
+  buildIndex,
+  checkName,
+  describeErrors,
+  duplicate,
+  fieldProblems,
+  moveItem,
+  newCollection,
+  parseIndex,
+  payload,
+  renameIndex,
+  retype,
+} from "./draft";
 import { changeType, newField } from "./fieldTypes";
 
 describe("checkName", () => {
@@ -104,5 +116,52 @@ describe("fields", () => {
       c,
     );
     expect(p.map((x) => x.where)).toEqual(['Field "created" (name)', "Index #1", "name"]);
+  });
+  it("names an option's place after the field sent", () => {
+    const sent = [{ id: "text1", name: "id" }, { id: "number1", name: "views" }];
+    const p = describeErrors({ "fields.1.min": { code: "x", message: "min must be at most max." } }, { fields: sent });
+    expect(p).toEqual([{ key: "fields.1.min", where: 'Field "views" (min)', message: "min must be at most max." }]);
+  });
+});
+
+describe("fieldProblems", () => {
+  const sent = [
+    { id: "text1", name: "id" },
+    { id: "number1", name: "views" },
+    { id: "select1", name: "status" },
+    { id: "relation1", name: "author" },
+  ];
+  const err = (message: string) => ({ code: "validation_x", message });
+
+  it("sorts the server's keys by field id and option", () => {
+    const p = fieldProblems(
+      {
+        "fields.1.min": err("min must be at most max."),
+        "fields.2.values": err("values must list at least one choice."),
+        "fields.3.collectionId": err('Unknown target collection "".'),
+        "fields.3.name": err("Duplicated field name."),
+        "fields.1.type": err("System fields cannot change type."),
+        "fields.2": err("Bad field."),
+        name: err("Not a field error."),
+        "indexes.0": err("Neither."),
+        fields: err("Nor this."),
+      },
+      sent,
+    );
+    expect(p).toEqual({
+      number1: { type: "System fields cannot change type.", options: { min: "min must be at most max." } },
+      select1: { field: "Bad field.", options: { values: "values must list at least one choice." } },
+      relation1: { name: "Duplicated field name.", options: { collectionId: 'Unknown target collection "".' } },
+    });
+  });
+
+  it("keeps deeper keys with their option", () => {
+    const p = fieldProblems({ "fields.2.values.0": err("Blank."), "fields.2.values.3": err("Twice.") }, sent);
+    expect(p.select1.options).toEqual({ values: "Blank. Twice." });
+  });
+
+  it("drops positions that match no field sent", () => {
+    expect(fieldProblems({ "fields.9.min": err("x") }, sent)).toEqual({});
+    expect(fieldProblems({ "fields.0.min": err("x") }, [{ name: "no id yet" }])).toEqual({});
   });
 });

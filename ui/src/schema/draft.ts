@@ -204,19 +204,62 @@ export interface Problem {
   message: string;
 }
 
-/** describeErrors lists errors with their place named after the draft ("Field "title"", "Index 2"). */
-export function describeErrors(errors: Record<string, FieldError>, c: Collection): Problem[] {
+/** SentField is a field as the dashboard sent it: the server's "fields.<i>" keys count these. */
+export type SentField = Partial<Pick<Field, "id" | "name">>;
+
+/**
+ * describeErrors lists errors with their place named after the fields sent
+ * ("Field "title"", "Index 2").
+ */
+export function describeErrors(errors: Record<string, FieldError>, c: { fields?: SentField[] }): Problem[] {
   return Object.entries(errors).map(([key, e]) => {
     const parts = key.split(".");
     let where = key;
     if (parts[0] === "fields" && parts.length > 1) {
-      const f = c.fields[Number(parts[1])];
+      const f = c.fields?.[Number(parts[1])];
       where = `Field ${f ? `"${f.name}"` : `#${Number(parts[1]) + 1}`}${parts.length > 2 ? ` (${parts.slice(2).join(".")})` : ""}`;
     } else if (parts[0] === "indexes" && parts.length > 1) {
       where = `Index #${Number(parts[1]) + 1}`;
     }
     return { key, where, message: e.message };
   });
+}
+
+/** FieldProblems are the server's errors about one field. */
+export interface FieldProblems {
+  /** field is about the field as a whole ("fields.3"). */
+  field?: string;
+  /** name is about its name ("fields.3.name"). */
+  name?: string;
+  /** type is about its type ("fields.3.type"). */
+  type?: string;
+  /** options are about its options, by option name ("fields.3.min"). */
+  options: Record<string, string>;
+}
+
+/**
+ * fieldProblems sorts the errors about fields by the id of the field sent at
+ * the position the key names, so that they stay with their field when the
+ * draft's fields move. A deeper key ("fields.3.values.1") counts for its
+ * option.
+ */
+export function fieldProblems(errors: Record<string, FieldError>, sent: SentField[]): Record<string, FieldProblems> {
+  const out: Record<string, FieldProblems> = {};
+  for (const [key, e] of Object.entries(errors)) {
+    const m = /^fields\.(\d+)(?:\.([^.]+))?/.exec(key);
+    const id = m ? sent[Number(m[1])]?.id : undefined;
+    if (!m || !id) continue;
+    const p = (out[id] ??= { options: {} });
+    const part = m[2];
+    if (part === undefined) p.field = joined(p.field, e.message);
+    else if (part === "name" || part === "type") p[part] = joined(p[part], e.message);
+    else p.options[part] = joined(p.options[part], e.message);
+  }
+  return out;
+}
+
+function joined(a: string | undefined, b: string): string {
+  return a ? `${a} ${b}` : b;
 }
 
 /** IndexSpec is what the index builder makes. */
