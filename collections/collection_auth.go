@@ -2,6 +2,7 @@ package collections
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"net/url"
@@ -337,8 +338,17 @@ var authKeys = func() map[string]bool {
 // a partial update changes only what it names.
 func (c *Collection) UnmarshalJSON(data []byte) error {
 	type plain Collection
-	if err := json.Unmarshal(data, (*plain)(c)); err != nil {
+	aux := struct {
+		*plain
+		Fields json.RawMessage `json:"fields"` // decoded one by one, to key errors by position
+	}{plain: (*plain)(c)}
+	if err := json.Unmarshal(data, &aux); err != nil {
 		return err
+	}
+	if aux.Fields != nil {
+		if err := c.decodeFields(aux.Fields); err != nil {
+			return err
+		}
 	}
 	if c.Type != TypeAuth && c.Auth == nil {
 		return nil
@@ -358,6 +368,43 @@ func (c *Collection) UnmarshalJSON(data []byte) error {
 		c.Auth.OAuth2.Providers = nil // a list replaces the old one, element by element decoding would merge
 	}
 	return json.Unmarshal(data, c.Auth)
+}
+
+// decodeFields reads the "fields" array. A field that does not decode is
+// an EINVALID error keyed fields.<i> or fields.<i>.<attribute>.
+func (c *Collection) decodeFields(raw json.RawMessage) error {
+	if string(raw) == "null" {
+		c.Fields = nil
+		return nil
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return Invalid("Failed to read the collection.", map[string]FieldError{
+			"fields": {Code: "validation_invalid_value", Message: "Must be a list of field definitions."}})
+	}
+	fields := make([]*Field, len(items))
+	for i, item := range items {
+		f := &Field{}
+		if err := json.Unmarshal(item, f); err != nil {
+			key := fmt.Sprintf("fields.%d", i)
+			var e *Error
+			if !errors.As(err, &e) {
+				return Invalid("Failed to read the collection.", map[string]FieldError{
+					key: {Code: "validation_invalid_value", Message: "Must be a field definition object."}})
+			}
+			data := map[string]FieldError{}
+			for k, fe := range e.Data {
+				data[key+"."+k] = fe
+			}
+			if len(data) == 0 {
+				data[key] = FieldError{Code: "validation_invalid_value", Message: e.Message}
+			}
+			return Invalid(e.Message, data)
+		}
+		fields[i] = f
+	}
+	c.Fields = fields
+	return nil
 }
 
 // appendAuthJSON adds the auth options of an auth collection to its JSON

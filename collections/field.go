@@ -3,6 +3,7 @@ package collections
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 )
@@ -125,24 +126,38 @@ func (f *Field) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON reads a PocketBase field object. Unknown keys are ignored so
 // that exports of other PocketBase versions import.
+//
+// Its errors are EINVALID with Data keyed by the attribute at fault
+// ("type", "min"…); a collection's decoding keys them fields.<i>.<key>.
 func (f *Field) UnmarshalJSON(data []byte) error {
 	var c fieldCommon
 	if err := json.Unmarshal(data, &c); err != nil {
-		return Errorf(EINVALID, "Invalid field definition: %s.", jsonProblem(err))
+		return fieldDecodeError(fmt.Sprintf("Invalid field definition: %s.", jsonProblem(err)), err)
 	}
 	mk, ok := fieldTypes[c.Type]
 	if !ok {
+		msg := fmt.Sprintf("Field %q has unknown type %q.", c.Name, c.Type)
 		if c.Type == "" {
-			return Errorf(EINVALID, "Field %q has no type.", c.Name)
+			msg = fmt.Sprintf("Field %q has no type.", c.Name)
 		}
-		return Errorf(EINVALID, "Field %q has unknown type %q.", c.Name, c.Type)
+		return Invalid(msg, map[string]FieldError{"type": {Code: "validation_invalid_type", Message: msg}})
 	}
 	opts := mk()
 	if err := json.Unmarshal(data, opts); err != nil {
-		return Errorf(EINVALID, "Invalid options for field %q: %s.", c.Name, jsonProblem(err))
+		return fieldDecodeError(fmt.Sprintf("Invalid options for field %q: %s.", c.Name, jsonProblem(err)), err)
 	}
 	*f = Field{ID: c.ID, Name: c.Name, Type: c.Type, System: c.System, Hidden: c.Hidden, Presentable: c.Presentable, Required: c.Required, Options: opts}
 	return nil
+}
+
+// fieldDecodeError is msg as an EINVALID error, keyed by the attribute
+// whose value had the wrong type when err names it.
+func fieldDecodeError(msg string, err error) *Error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" {
+		return Invalid(msg, map[string]FieldError{te.Field: {Code: "validation_invalid_value", Message: msg}})
+	}
+	return Errorf(EINVALID, "%s", msg)
 }
 
 // jsonProblem describes a JSON decoding error without echoing Go type names.
