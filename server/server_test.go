@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -25,7 +26,8 @@ func TestMain(m *testing.M) {
 // Run must return cleanly.
 func TestShutdownKeepsAcknowledgedWrites(t *testing.T) {
 	dsn := pgtest.NewDB(t)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	// Errors go to the test's output: an unexpected 500 explains itself.
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	cfg := server.Config{DatabaseURL: dsn, HTTPAddr: "127.0.0.1:0", Logger: log, PasswordCost: 4}
 	if _, err := server.UpsertSuperuser(context.Background(), cfg, "admin@example.com", "long enough password"); err != nil {
 		t.Fatal(err)

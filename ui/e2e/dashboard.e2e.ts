@@ -292,6 +292,75 @@ describe("schema designer", () => {
     expect(byName.views).toMatchObject({ min: 0, max: 1 });
     expect(byName.status).toMatchObject({ values: ["draft", "live"] });
   });
+
+  test("5c. unsaved schema edits hold a move to another collection until discarded", async () => {
+    const edited = uniqueName("drafts");
+    const other = uniqueName("others");
+    await createCollection({ name: edited, fields: [{ name: "title", type: "text" }, ...autodates] });
+    await createCollection({ name: other, fields: [{ name: "body", type: "text" }, ...autodates] });
+    const designer = `#/collections/${edited}/schema`;
+    const hash = (page: Page) => new URL(page.url()).hash;
+
+    await withPage({ signedIn: true }, async (page) => {
+      await open(page, designer);
+      const sidebar = page.getByRole("navigation", { name: "Collections" });
+      const rename = async () => {
+        await (await visible(fieldRow(page, "title"))).getByRole("textbox", { name: /^Name of field/ }).fill("headline");
+        await visible(fieldRow(page, "headline"));
+        await visible(page.getByText("Unsaved changes", { exact: true }));
+      };
+      await rename();
+
+      // Another collection in the sidebar asks first and stays put.
+      await sidebar.getByRole("link", { name: other }).click();
+      const question = await visible(page.getByRole("alert").filter({ hasText: "Discard unsaved changes?" }));
+      await eventually(() => hash(page), designer);
+      await page.getByRole("button", { name: "Keep editing" }).click();
+      await gone(question);
+      await visible(fieldRow(page, "headline"));
+      await visible(page.getByText("Unsaved changes", { exact: true }));
+      expect(hash(page)).toBe(designer);
+      await heading(page, edited, 1);
+
+      // Asked again, Discard makes the move.
+      await sidebar.getByRole("link", { name: other }).click();
+      await visible(question);
+      await eventually(() => hash(page), designer);
+      await page.getByRole("button", { name: "Discard", exact: true }).click();
+      await eventually(() => hash(page), `#/collections/${other}`);
+      await heading(page, other, 1);
+      await visible(page.getByText("No records yet"));
+
+      // Back to the designer; the designer's own Discard leaves nothing to ask about.
+      await page.goBack();
+      await eventually(() => hash(page), designer);
+      await rename();
+      await page.getByRole("button", { name: "Discard", exact: true }).click();
+      await visible(page.getByText("No changes", { exact: true }));
+      await sidebar.getByRole("link", { name: other }).click();
+      await eventually(() => hash(page), `#/collections/${other}`);
+      await heading(page, other, 1);
+      await visible(page.getByText("No records yet"));
+
+      // Nor does a saved change.
+      await page.goBack();
+      await eventually(() => hash(page), designer);
+      await rename();
+      await page.getByRole("button", { name: "Review and save" }).click();
+      const dialog = await visible(page.getByRole("dialog", { name: "Apply the schema change" }));
+      await dialog.getByRole("button", { name: /^Apply/ }).click();
+      await gone(dialog);
+      await visible(page.getByText("No changes", { exact: true }));
+      await sidebar.getByRole("link", { name: other }).click();
+      await eventually(() => hash(page), `#/collections/${other}`);
+      await heading(page, other, 1);
+      await visible(page.getByText("No records yet"));
+      expect(await page.getByText("Discard unsaved changes?").count()).toBe(0);
+    });
+
+    const c = await api("GET", `/api/collections/${edited}`, undefined, await token());
+    expect(c.fields.map((f: any) => f.name)).toEqual(["id", "headline", "created", "updated"]);
+  });
 });
 
 describe("view collections", () => {
@@ -609,6 +678,122 @@ describe("access control", () => {
 
     const policies = await api<{ items: any[] }>("GET", `/api/rbac/collections/${docs}/policies`, undefined, await token());
     expect(policies.items).toContainEqual(expect.objectContaining({ subject: role, action: "list", condition }));
+  });
+
+  test("7a. unsaved policy changes and a role being edited hold a move until discarded", async () => {
+    const edited = uniqueName("guarded");
+    const other = uniqueName("unguarded");
+    await createCollection({ name: edited, fields: [{ name: "title", type: "text" }, ...autodates] });
+    await createCollection({ name: other, fields: [{ name: "title", type: "text" }, ...autodates] });
+    const policies = `#/access/policies/${edited}`;
+    const draftRole = uniqueName("draft");
+    const hash = (page: Page) => new URL(page.url()).hash;
+    const grants = async (name: string) =>
+      (await api<{ items: any[] }>("GET", `/api/rbac/collections/${name}/policies`, undefined, await token())).items.filter(
+        (p) => p.subject === "authenticated",
+      );
+
+    await withPage({ signedIn: true }, async (page) => {
+      await open(page, policies);
+      await visible(page.getByRole("table", { name: new RegExp(`records of ${edited}`) }));
+      const picker = page.getByRole("combobox", { name: /^Collection/ });
+      const cell = page.getByRole("checkbox", { name: "authenticated may view", exact: true });
+      const pending = page.getByRole("status").filter({ hasText: "1 unsaved change" });
+      const question = page.getByRole("alert").filter({ hasText: "Discard unsaved changes?" });
+      await cell.check();
+      await visible(pending);
+
+      // Choosing another collection asks first; keeping the edits keeps the collection.
+      await picker.selectOption(other);
+      await visible(question);
+      await page.getByRole("button", { name: "Keep editing" }).click();
+      await gone(question);
+      await visible(pending);
+      expect(await cell.isChecked()).toBe(true);
+      expect(await picker.inputValue()).toBe(edited);
+      expect(hash(page)).toBe(policies);
+
+      // Another tab asks too; Discard makes the move.
+      await page.getByRole("navigation", { name: "Access control" }).getByRole("link", { name: "Roles" }).click();
+      await visible(question);
+      await eventually(() => hash(page), policies);
+      await page.getByRole("button", { name: "Discard", exact: true }).click();
+      await eventually(() => hash(page), "#/access");
+      await visible(page.getByRole("rowheader", { name: /authenticated/ }));
+
+      // A role being written holds Back in its dialog.
+      await page.getByRole("button", { name: "+ New role" }).click();
+      const dialog = await visible(page.getByRole("dialog", { name: "New role" }));
+      await dialog.getByLabel("Name").fill(draftRole);
+      await page.evaluate(() => history.back());
+      await visible(dialog.getByRole("alert").filter({ hasText: "Discard unsaved changes?" }));
+      await eventually(() => hash(page), "#/access");
+      await dialog.getByRole("button", { name: "Keep editing" }).click();
+      await visible(dialog.getByRole("button", { name: "Create role" }));
+      await page.evaluate(() => history.back());
+      await visible(dialog.getByRole("alert").filter({ hasText: "Discard unsaved changes?" }));
+      await eventually(() => hash(page), "#/access");
+      await dialog.getByRole("button", { name: "Discard", exact: true }).click();
+      await gone(dialog);
+      await eventually(() => hash(page), policies);
+
+      // Saved, the changes are no longer asked about.
+      await visible(page.getByRole("table", { name: new RegExp(`records of ${edited}`) }));
+      await cell.check();
+      await visible(pending);
+      await page.getByRole("button", { name: "Review and save…" }).click();
+      const review = await visible(page.getByRole("dialog", { name: `Save the policies of “${edited}”?` }));
+      await review.getByRole("button", { name: "Save 1 change" }).click();
+      await gone(review);
+      await visible(page.getByRole("status").filter({ hasText: `Saved the policies of “${edited}”` }));
+      await picker.selectOption(other);
+      await eventually(() => hash(page), `#/access/policies/${other}`);
+      await visible(page.getByRole("table", { name: new RegExp(`records of ${other}`) }));
+      expect(await question.count()).toBe(0);
+    });
+
+    // Only the saved change reached the server.
+    expect((await grants(edited)).map((p) => p.action)).toEqual(["view"]);
+    expect(await grants(other)).toEqual([]);
+    const roles = await api<{ items: { name: string }[] }>("GET", "/api/rbac/roles", undefined, await token());
+    expect(roles.items.map((r) => r.name)).not.toContain(draftRole);
+  });
+});
+
+describe("settings", () => {
+  test("7b. unsaved settings hold Back and a link until discarded", async () => {
+    const before = await api("GET", "/api/settings", undefined, await token());
+    const hash = (page: Page) => new URL(page.url()).hash;
+
+    await withPage({ signedIn: true }, async (page) => {
+      await open(page, "#/");
+      await heading(page, "Collections", 1);
+      const nav = page.getByRole("navigation", { name: "Dashboard" });
+      await nav.getByRole("link", { name: "Settings" }).click();
+      const appName = await visible(page.getByLabel("Application name"));
+      await eventually(() => appName.inputValue(), before.meta.appName);
+      await appName.fill(`${before.meta.appName} (draft)`);
+      await visible(page.getByRole("status").filter({ hasText: "Unsaved changes" }));
+
+      // Back asks first and stays on the screen with the edits.
+      await page.evaluate(() => history.back());
+      const question = await visible(page.getByRole("alert").filter({ hasText: "Discard unsaved changes?" }));
+      await eventually(() => hash(page), "#/settings");
+      await page.getByRole("button", { name: "Keep editing" }).click();
+      await gone(question);
+      expect(await appName.inputValue()).toBe(`${before.meta.appName} (draft)`);
+
+      // A link asks too; Discard makes the move.
+      await nav.getByRole("link", { name: "Logs" }).click();
+      await visible(question);
+      await eventually(() => hash(page), "#/settings");
+      await page.getByRole("button", { name: "Discard", exact: true }).click();
+      await eventually(() => hash(page), "#/logs");
+      await heading(page, "Logs", 1);
+    });
+
+    const after = await api("GET", "/api/settings", undefined, await token());
+    expect(after.meta.appName).toBe(before.meta.appName);
   });
 });
 

@@ -1,9 +1,12 @@
-import { router, type Location } from "./router.svelte";
+import { router, sameLocation, type Guard, type Location, type Router } from "./router.svelte";
 
 /** Leaving says which moves within the dashboard drop the changes, and how to ask first. */
 export interface Leaving {
-  /** drops reports whether moving to `to` would drop the changes. */
-  drops: (to: Location) => boolean;
+  /**
+   * drops reports whether moving to `to` would drop the changes. Without
+   * it, every move to another location does: the screen starts over.
+   */
+  drops?: (to: Location) => boolean;
   /** ask asks the user; resume makes the move once they agree. */
   ask: (resume: () => void) => void;
 }
@@ -22,15 +25,51 @@ export function guardUnsaved(dirty: () => boolean, leaving?: Leaving): void {
     window.addEventListener("beforeunload", warn);
     return () => window.removeEventListener("beforeunload", warn);
   });
-  if (leaving) {
-    $effect(() =>
-      router.guard((to, resume) => {
-        if (!dirty() || !leaving.drops(to)) return true;
-        leaving.ask(resume);
-        return false;
-      }),
-    );
-  }
+  if (leaving) $effect(() => router.guard(unsavedGuard(router, dirty, leaving)));
+}
+
+/**
+ * unsavedGuard is the guard guardUnsaved adds to r: while dirty() holds, it
+ * holds a move that drops the changes and asks leaving about it; it lets
+ * any other move through.
+ */
+export function unsavedGuard(r: Router, dirty: () => boolean, leaving: Leaving): Guard {
+  const drops = leaving.drops ?? ((to: Location) => !sameLocation(to, r.location));
+  return (to, resume) => {
+    if (!dirty() || !drops(to)) return true;
+    leaving.ask(resume);
+    return false;
+  };
+}
+
+/**
+ * DiscardQuestion is the "Discard unsaved changes?" question a screen shows
+ * (with DiscardPrompt) before it drops its changes: asked with what to do
+ * once the user agrees, answered with keep or discard.
+ */
+export class DiscardQuestion {
+  /** asking holds while the question waits for an answer. */
+  asking = $state(false);
+  #then: (() => void) | null = null;
+
+  /** ask shows the question; then runs if the user discards. Asking again replaces then. */
+  ask = (then: () => void) => {
+    this.#then = then;
+    this.asking = true;
+  };
+
+  /** keep hides the question and forgets what was to run. */
+  keep = () => {
+    this.#then = null;
+    this.asking = false;
+  };
+
+  /** discard hides the question and runs what it was asked with, once. */
+  discard = () => {
+    const then = this.#then;
+    this.keep();
+    then?.();
+  };
 }
 
 /** isSaveShortcut reports whether e is Ctrl+S (⌘S on a Mac). */
