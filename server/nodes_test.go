@@ -32,12 +32,20 @@ func startNode(t *testing.T, dsn string, opts ...func(*server.Config)) string {
 	addr := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(ctx, func(a string) { addr <- a }) }()
-	t.Cleanup(func() {
+	select {
+	case a := <-addr:
+		t.Cleanup(func() {
+			stop()
+			<-done
+			srv.Close(context.Background())
+		})
+		return "http://" + a
+	case err := <-done:
 		stop()
-		<-done
 		srv.Close(context.Background())
-	})
-	return "http://" + <-addr
+		t.Fatalf("run: %v", err)
+	}
+	return ""
 }
 
 // startNodes runs two servers on one new database with the superuser

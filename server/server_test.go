@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/lumbunghq/lumbung/collections/postgres"
 	"github.com/lumbunghq/lumbung/server"
@@ -41,7 +42,13 @@ func TestShutdownKeepsAcknowledgedWrites(t *testing.T) {
 	addrc := make(chan string, 1)
 	runErr := make(chan error, 1)
 	go func() { runErr <- srv.Run(ctx, func(a string) { addrc <- a }) }()
-	base := "http://" + <-addrc
+	var base string
+	select {
+	case a := <-addrc:
+		base = "http://" + a
+	case err := <-runErr:
+		t.Fatalf("run: %v", err)
+	}
 
 	token := signIn(t, base)
 	call(t, base, token, "POST", "/api/collections", `{"name": "notes", "fields": [{"name": "n", "type": "number"}]}`)
@@ -121,6 +128,10 @@ func call(t *testing.T, base, token, method, path, body string) string {
 	return b
 }
 
+// testClient gives up on a request after a minute: a server that never
+// answers fails the test with its request named instead of hanging it.
+var testClient = &http.Client{Timeout: time.Minute}
+
 func request(base, token, method, path, body string) (int, string, error) {
 	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
 	if err != nil {
@@ -130,7 +141,7 @@ func request(base, token, method, path, body string) (int, string, error) {
 	if token != "" {
 		req.Header.Set("Authorization", token)
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := testClient.Do(req)
 	if err != nil {
 		return 0, "", err
 	}
