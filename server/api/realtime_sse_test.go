@@ -206,17 +206,10 @@ func TestRealtimeSSE(t *testing.T) {
 // acts as: a new name counts in @request.auth.* from then on, and a new
 // password (a new token key) leaves the stream a guest.
 func TestRealtimeSSERecordChange(t *testing.T) {
-	e := MustEnv(t, func(c *server.Config) { c.HTTPAddr = "127.0.0.1:0" })
-	e.MustJSON("POST", "/api/collections", "", `{"name": "members", "type": "auth", "fields": [{"name": "name", "type": "text"}]}`, 200, nil)
-	e.MustJSON("POST", "/api/collections", "", `{"name": "docs", "fields": [{"name": "title", "type": "text"}],
-		"viewRule": "title = @request.auth.name || title ~ 'public'"}`, 200, nil)
-	var alice struct{ ID string }
-	e.MustJSON("POST", "/api/collections/members/records", "", `{"email": "alice@example.com", "name": "alice", "password": "password-of-alice"}`, 200, &alice)
-	var auth struct{ Token string }
-	e.MustJSON("POST", "/api/collections/members/auth-with-password", "-", `{"identity": "alice@example.com", "password": "password-of-alice"}`, 200, &auth)
+	e, alice, token := mustRecordChangeWorld(t)
 
 	s := MustStream(t, MustServe(t, e))
-	if status := s.subscribe(auth.Token, s.id, "docs/*"); status != 204 {
+	if status := s.subscribe(token, s.id, "docs/*"); status != 204 {
 		t.Fatalf("subscribe: %d", status)
 	}
 	round := 0
@@ -239,13 +232,13 @@ func TestRealtimeSSERecordChange(t *testing.T) {
 			}
 		}
 	}
-	e.MustJSON("PATCH", "/api/collections/members/records/"+alice.ID, "", `{"name": "ally"}`, 200, nil)
+	e.MustJSON("PATCH", "/api/collections/members/records/"+alice, "", `{"name": "ally"}`, 200, nil)
 	for !sees("ally") {
 		if round == 100 {
 			t.Fatal("the new name never counted")
 		}
 	}
-	e.MustJSON("PATCH", "/api/collections/members/records/"+alice.ID, "", `{"password": "another password", "passwordConfirm": "another password"}`, 200, nil)
+	e.MustJSON("PATCH", "/api/collections/members/records/"+alice, "", `{"password": "another password", "passwordConfirm": "another password"}`, 200, nil)
 	for sees("ally") {
 		if round == 200 {
 			t.Fatal("the stream still acts as the record after its password changed")

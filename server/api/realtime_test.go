@@ -658,22 +658,30 @@ func jsonOf(v any) string {
 	return string(b)
 }
 
+// mustRecordChangeWorld makes the auth collection members with alice (name
+// "alice") and docs, which a member sees when the title is its name or
+// contains "public"; it returns alice's id and token.
+func mustRecordChangeWorld(t *testing.T) (e *env, alice, token string) {
+	e = MustEnv(t, func(c *server.Config) { c.HTTPAddr = "127.0.0.1:0" })
+	e.MustJSON("POST", "/api/collections", "", `{"name": "members", "type": "auth", "fields": [{"name": "name", "type": "text"}]}`, 200, nil)
+	e.MustJSON("POST", "/api/collections", "", `{"name": "docs", "fields": [{"name": "title", "type": "text"}],
+		"viewRule": "title = @request.auth.name || title ~ 'public'"}`, 200, nil)
+	var rec struct{ ID string }
+	e.MustJSON("POST", "/api/collections/members/records", "", `{"email": "alice@example.com", "name": "alice", "password": "password-of-alice"}`, 200, &rec)
+	var auth struct{ Token string }
+	e.MustJSON("POST", "/api/collections/members/auth-with-password", "-", `{"identity": "alice@example.com", "password": "password-of-alice"}`, 200, &auth)
+	return e, rec.ID, auth.Token
+}
+
 // TestRealtimeRecordChange: a WebSocket connection follows changes of its
 // auth record at once, not at the next periodic check: a new name is what
 // @request.auth.name means from then on, and a new password (a new token
 // key) turns the connection into a guest.
 func TestRealtimeRecordChange(t *testing.T) {
-	e := MustEnv(t, func(c *server.Config) { c.HTTPAddr = "127.0.0.1:0" })
-	e.MustJSON("POST", "/api/collections", "", `{"name": "members", "type": "auth", "fields": [{"name": "name", "type": "text"}]}`, 200, nil)
-	e.MustJSON("POST", "/api/collections", "", `{"name": "docs", "fields": [{"name": "title", "type": "text"}],
-		"viewRule": "title = @request.auth.name || title ~ 'public'"}`, 200, nil)
-	var alice struct{ ID string }
-	e.MustJSON("POST", "/api/collections/members/records", "", `{"email": "alice@example.com", "name": "alice", "password": "password-of-alice"}`, 200, &alice)
-	var auth struct{ Token string }
-	e.MustJSON("POST", "/api/collections/members/auth-with-password", "-", `{"identity": "alice@example.com", "password": "password-of-alice"}`, 200, &auth)
+	e, alice, token := mustRecordChangeWorld(t)
 
 	addr := MustServe(t, e)
-	c := MustDial(t, addr, auth.Token)
+	c := MustDial(t, addr, token)
 	c.call(map[string]any{"type": "subscribe", "id": "d", "topic": "docs/*"}, "ack")
 	// sees writes a doc titled title and one titled public-<round>, and
 	// reports whether the first reached the connection (events come in
@@ -694,7 +702,7 @@ func TestRealtimeRecordChange(t *testing.T) {
 		}
 	}
 
-	e.MustJSON("PATCH", "/api/collections/members/records/"+alice.ID, "", `{"name": "ally"}`, 200, nil)
+	e.MustJSON("PATCH", "/api/collections/members/records/"+alice, "", `{"name": "ally"}`, 200, nil)
 	// The rename reaches the connection on a goroutine of its own: the
 	// first round may still see the old name.
 	for !sees("ally") {
@@ -703,7 +711,7 @@ func TestRealtimeRecordChange(t *testing.T) {
 		}
 	}
 
-	e.MustJSON("PATCH", "/api/collections/members/records/"+alice.ID, "", `{"password": "another password", "passwordConfirm": "another password"}`, 200, nil)
+	e.MustJSON("PATCH", "/api/collections/members/records/"+alice, "", `{"password": "another password", "passwordConfirm": "another password"}`, 200, nil)
 	m := c.read() // at once: the periodic check is a minute away
 	if m["type"] != "error" || m["code"] != "unauthorized" {
 		t.Fatalf("after the password change got %v", m)
