@@ -20,6 +20,7 @@ type RecordStore struct {
 	db     *DB
 	q      querier
 	conds  *conditionCache // shared by the transaction-bound copies
+	cols   *columnCache    // shared too
 	totals *Totals         // nil: every list counts
 }
 
@@ -28,7 +29,7 @@ var _ collections.RecordStore = (*RecordStore)(nil)
 // NewRecordStore returns a RecordStore on db that keeps list totals in
 // totals, or counts on every list when totals is nil.
 func NewRecordStore(db *DB, totals *Totals) *RecordStore {
-	return &RecordStore{db: db, q: db.Pool, conds: newConditionCache(), totals: totals}
+	return &RecordStore{db: db, q: db.Pool, conds: newConditionCache(), cols: &columnCache{lists: map[*collections.Collection]string{}}, totals: totals}
 }
 
 // List implements collections.RecordStore.
@@ -64,7 +65,7 @@ func (s *RecordStore) List(ctx context.Context, lookup collections.Lookup, c *co
 		return nil, err
 	}
 	from := " FROM " + ident(c.Name) + " AS r"
-	sel := "SELECT " + selectList(c, "r") + from + where + order +
+	sel := "SELECT " + s.cols.list(c) + from + where + order +
 		" LIMIT " + strconv.Itoa(q.PerPage) + " OFFSET " + strconv.Itoa((q.Page-1)*q.PerPage)
 
 	page := &collections.Page{Page: q.Page, PerPage: q.PerPage, TotalItems: -1, TotalPages: -1}
@@ -279,7 +280,7 @@ func (s *RecordStore) FindByEmail(ctx context.Context, c *collections.Collection
 
 // one returns the first record of c matching cond, or ENOTFOUND.
 func (s *RecordStore) one(ctx context.Context, c *collections.Collection, cond string, args ...any) (*collections.Record, error) {
-	rows, err := s.q.Query(ctx, "SELECT "+selectList(c, "r")+" FROM "+ident(c.Name)+" AS r WHERE "+cond+" LIMIT 1", args...)
+	rows, err := s.q.Query(ctx, "SELECT "+s.cols.list(c)+" FROM "+ident(c.Name)+" AS r WHERE "+cond+" LIMIT 1", args...)
 	if err != nil {
 		return nil, translate(err, c)
 	}
@@ -305,7 +306,7 @@ func (s *RecordStore) GetMany(ctx context.Context, lookup collections.Lookup, c 
 	if cond != "" {
 		cond = " AND " + cond
 	}
-	rows, err := s.q.Query(ctx, "SELECT "+selectList(c, "r")+" FROM "+ident(c.Name)+" AS r WHERE r.id = ANY($1)"+cond, args...)
+	rows, err := s.q.Query(ctx, "SELECT "+s.cols.list(c)+" FROM "+ident(c.Name)+" AS r WHERE r.id = ANY($1)"+cond, args...)
 	if err != nil {
 		return nil, translate(err, c)
 	}
@@ -332,7 +333,7 @@ func (s *RecordStore) Referencing(ctx context.Context, lookup collections.Lookup
 	if cf, ok := c.Field("created"); ok && cf.Type == "autodate" {
 		order = ` ORDER BY r."created", r.id`
 	}
-	rows, err := s.q.Query(ctx, "SELECT "+selectList(c, "r")+" FROM "+ident(c.Name)+" AS r WHERE "+cond+order+" LIMIT "+strconv.Itoa(limit), args...)
+	rows, err := s.q.Query(ctx, "SELECT "+s.cols.list(c)+" FROM "+ident(c.Name)+" AS r WHERE "+cond+order+" LIMIT "+strconv.Itoa(limit), args...)
 	if err != nil {
 		return nil, translate(err, c)
 	}
@@ -406,7 +407,7 @@ func (s *RecordStore) Insert(ctx context.Context, r *collections.Record) error {
 		cols = append(cols, ident(f.Name))
 		marks = append(marks, "$"+strconv.Itoa(len(args)))
 	}
-	sql := "INSERT INTO " + ident(c.Name) + " AS r (" + strings.Join(cols, ", ") + ") VALUES (" + strings.Join(marks, ", ") + ") RETURNING " + selectList(c, "r")
+	sql := "INSERT INTO " + ident(c.Name) + " AS r (" + strings.Join(cols, ", ") + ") VALUES (" + strings.Join(marks, ", ") + ") RETURNING " + s.cols.list(c)
 	return s.writeBack(ctx, r, sql, args)
 }
 
@@ -423,7 +424,7 @@ func (s *RecordStore) Update(ctx context.Context, r *collections.Record) error {
 		args = append(args, arg(f, v))
 		sets = append(sets, ident(f.Name)+" = $"+strconv.Itoa(len(args)))
 	}
-	sql := "UPDATE " + ident(c.Name) + " AS r SET " + strings.Join(sets, ", ") + " WHERE r.id = $1 RETURNING " + selectList(c, "r")
+	sql := "UPDATE " + ident(c.Name) + " AS r SET " + strings.Join(sets, ", ") + " WHERE r.id = $1 RETURNING " + s.cols.list(c)
 	return s.writeBack(ctx, r, sql, args)
 }
 
@@ -469,7 +470,7 @@ func (s *RecordStore) InTx(ctx context.Context, fn func(collections.RecordStore)
 		return fn(s)
 	}
 	return pgx.BeginFunc(ctx, s.db.Pool, func(tx pgx.Tx) error {
-		return fn(&RecordStore{db: s.db, q: tx, conds: s.conds, totals: s.totals})
+		return fn(&RecordStore{db: s.db, q: tx, conds: s.conds, cols: s.cols, totals: s.totals})
 	})
 }
 
@@ -569,4 +570,35 @@ func callerFree(src string) bool {
 		i += 1 + next
 	}
 	return true
+}
+
+// columnCache keeps the select list of each collection definition (alias
+// r): it is the same on every request, and building it costs more than
+// looking it up. Definitions are not changed in place once records are
+// read through them (the service hands out its cached ones read-only, and
+// a schema change makes new ones), so the pointer is the key.
+type columnCache struct {
+	mu    sync.RWMutex
+	lists map[*collections.Collection]string
+}
+
+// maxCachedColumnLists bounds the cache; old definitions stay in it until
+// it is emptied when full.
+const maxCachedColumnLists = 1024
+
+func (cc *columnCache) list(c *collections.Collection) string {
+	cc.mu.RLock()
+	l, ok := cc.lists[c]
+	cc.mu.RUnlock()
+	if ok {
+		return l
+	}
+	l = selectList(c, "r")
+	cc.mu.Lock()
+	if len(cc.lists) >= maxCachedColumnLists {
+		cc.lists = map[*collections.Collection]string{}
+	}
+	cc.lists[c] = l
+	cc.mu.Unlock()
+	return l
 }
