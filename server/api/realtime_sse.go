@@ -170,7 +170,7 @@ func (s *sseClient) watch(h *handlers, token string, id *auth.Identity) {
 	s.unwatch = h.Auth.Watch(id.Record.Collection.ID, id.Record.ID(), func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		now, err := h.Auth.Identify(ctx, token)
+		cur, err := h.Auth.Identify(ctx, token)
 		if err != nil && collections.ErrorCode(err) != collections.EUNAUTHORIZED {
 			h.Logger.Error("realtime: check token", "err", err)
 			return // not the client's fault: it keeps its identity
@@ -180,7 +180,7 @@ func (s *sseClient) watch(h *handlers, token string, id *auth.Identity) {
 		if s.unwatch == nil || s.token != token {
 			return // the stream ended or was given another token meanwhile
 		}
-		s.client.SetCaller(auth.CallerFor(now, h.Decider))
+		s.client.SetCaller(auth.CallerFor(cur, h.Decider))
 	})
 }
 
