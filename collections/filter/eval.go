@@ -27,11 +27,7 @@ var ErrNeedsDatabase = errors.New("filter: the expression needs the database")
 // relations or uses @collection. A record value of the wrong type is an
 // error.
 func Eval(e Expr, env Env, rec map[string]any) (bool, error) {
-	r, err := newResolver(env)
-	if err != nil {
-		return false, err
-	}
-	n, err := r.compile(e)
+	n, err := compileIn(env, e)
 	if err != nil {
 		return false, err
 	}
@@ -43,21 +39,7 @@ func Eval(e Expr, env Env, rec map[string]any) (bool, error) {
 }
 
 func needsDatabase(n node) bool {
-	switch n := n.(type) {
-	case *logic:
-		for _, t := range n.terms {
-			if needsDatabase(t) {
-				return true
-			}
-		}
-	case *atom:
-		for _, v := range []*value{n.l, n.r} {
-			if v.ref != nil && len(v.ref.hops) > 0 {
-				return true
-			}
-		}
-	}
-	return false
+	return !eachHop(n, func(hop) bool { return false })
 }
 
 type evaluator struct {

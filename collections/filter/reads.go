@@ -8,37 +8,43 @@ import "github.com/lumbunghq/lumbung/collections"
 // root record's own fields reads none. What e may match changes only when
 // rows of env.Root or of these collections change.
 func Reads(e Expr, env Env) ([]*collections.Collection, error) {
-	r, err := newResolver(env)
-	if err != nil {
-		return nil, err
-	}
-	n, err := r.compile(e)
+	n, err := compileIn(env, e)
 	if err != nil {
 		return nil, err
 	}
 	var out []*collections.Collection
 	seen := map[*collections.Collection]bool{}
-	var walk func(node)
-	walk = func(n node) {
-		switch n := n.(type) {
-		case *logic:
-			for _, t := range n.terms {
-				walk(t)
+	eachHop(n, func(h hop) bool {
+		if h.to != env.Root && !seen[h.to] {
+			seen[h.to] = true
+			out = append(out, h.to)
+		}
+		return true
+	})
+	return out, nil
+}
+
+// eachHop calls fn with every relation hop the comparisons of n follow,
+// until fn returns false; it reports whether it went through all of them.
+func eachHop(n node, fn func(hop) bool) bool {
+	switch n := n.(type) {
+	case *logic:
+		for _, t := range n.terms {
+			if !eachHop(t, fn) {
+				return false
 			}
-		case *atom:
-			for _, v := range []*value{n.l, n.r} {
-				if v.ref == nil {
-					continue
-				}
-				for _, h := range v.ref.hops {
-					if h.to != env.Root && !seen[h.to] {
-						seen[h.to] = true
-						out = append(out, h.to)
-					}
+		}
+	case *atom:
+		for _, v := range []*value{n.l, n.r} {
+			if v.ref == nil {
+				continue
+			}
+			for _, h := range v.ref.hops {
+				if !fn(h) {
+					return false
 				}
 			}
 		}
 	}
-	walk(n)
-	return out, nil
+	return true
 }

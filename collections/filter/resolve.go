@@ -41,6 +41,15 @@ func invalid(pos int, format string, args ...any) error {
 	return collections.Errorf(collections.EINVALID, "Invalid filter at position %d: %s.", pos, fmt.Sprintf(format, args...))
 }
 
+// compileIn compiles e against env.
+func compileIn(env Env, e Expr) (node, error) {
+	r, err := newResolver(env)
+	if err != nil {
+		return nil, err
+	}
+	return r.compile(e)
+}
+
 // compile turns e into a node tree with constant comparisons folded.
 func (r *resolver) compile(e Expr) (node, error) {
 	n, err := r.build(e)

@@ -27,11 +27,7 @@ func SQL(e Expr, env Env, alias string, argStart int) (cond string, args []any, 
 	if alias == "" {
 		return "", nil, fmt.Errorf("filter: SQL needs the root table's alias")
 	}
-	r, err := newResolver(env)
-	if err != nil {
-		return "", nil, err
-	}
-	n, err := r.compile(e)
+	n, err := compileIn(env, e)
 	if err != nil {
 		return "", nil, err
 	}
