@@ -168,12 +168,9 @@ func (s *sseClient) watch(h *handlers, token string, id *auth.Identity) {
 		return
 	}
 	s.unwatch = h.Auth.Watch(id.Record.Collection.ID, id.Record.ID(), func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		cur, err := h.Auth.Identify(ctx, token)
-		if err != nil && collections.ErrorCode(err) != collections.EUNAUTHORIZED {
-			h.Logger.Error("realtime: check token", "err", err)
-			return // not the client's fault: it keeps its identity
+		cur, checked := h.recheckToken(token)
+		if !checked {
+			return // it keeps its identity
 		}
 		s.mu.Lock()
 		defer s.mu.Unlock()

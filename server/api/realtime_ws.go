@@ -133,6 +133,21 @@ func (w *wsWriter) end(err error) {
 // through the change log); the periodic check is the fallback.
 const realtimeRecheck = time.Minute
 
+// recheckToken identifies a realtime connection's token again: the
+// identity it proves now, nil once it no longer holds (a new password or
+// token key, a deleted record, expiry). checked is false when the check
+// itself failed (logged), which is not the client's fault.
+func (h *handlers) recheckToken(token string) (id *auth.Identity, checked bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	id, err := h.Auth.Identify(ctx, token)
+	if err != nil && collections.ErrorCode(err) != collections.EUNAUTHORIZED {
+		h.Logger.Error("realtime: check token", "err", err)
+		return nil, false
+	}
+	return id, true
+}
+
 // wsIdentity is who a WebSocket connection acts as. Its token is checked
 // again when its record changes, when it expires and every
 // realtimeRecheck; once it no longer holds, the connection goes on as a
@@ -190,9 +205,7 @@ func (a *wsIdentity) schedule(expires time.Time) {
 }
 
 func (a *wsIdentity) recheck(token string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	id, err := a.h.Auth.Identify(ctx, token)
+	id, checked := a.h.recheckToken(token)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.token != token {
@@ -201,16 +214,15 @@ func (a *wsIdentity) recheck(token string) {
 	if a.timer != nil { // a change of the record may have called early
 		a.timer.Stop()
 	}
-	if err == nil && id != nil && time.Now().Before(id.Expires) {
+	if !checked {
+		a.schedule(time.Now().Add(realtimeRecheck)) // try again; not the client's fault
+		return
+	}
+	if id != nil && time.Now().Before(id.Expires) {
 		// Still valid: act as the record as it is now (its fields feed
 		// @request.auth.* in conditions).
 		a.client.SetCaller(auth.CallerFor(id, a.h.Decider))
 		a.schedule(id.Expires)
-		return
-	}
-	if err != nil && collections.ErrorCode(err) != collections.EUNAUTHORIZED {
-		a.h.Logger.Error("realtime: check token", "err", err)
-		a.schedule(time.Now().Add(realtimeRecheck)) // try again; not the client's fault
 		return
 	}
 	a.stopChecks()
