@@ -256,6 +256,9 @@ func (r *Records) fill(ctx context.Context, c *Collection, rec *Record, old *Rec
 		if err := r.fillAuth(rec, old, input, errs); err != nil {
 			return err
 		}
+		if err := r.checkEmailChange(ctx, c, rec, old, input, errs, now); err != nil {
+			return err
+		}
 	}
 	for _, f := range c.Fields {
 		if _, failed := errs[f.Name]; failed || !f.Required || f.Type == "autodate" {

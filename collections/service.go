@@ -113,7 +113,7 @@ func (s *Service) PreviewView(ctx context.Context, query string) ([]json.RawMess
 	if strings.TrimSpace(query) == "" {
 		return nil, Errorf(EINVALID, "The view query is empty.")
 	}
-	return s.schema.PreviewView(ctx, query, MaxPreviewRows)
+	return s.schema.PreviewView(ctx, s, query, MaxPreviewRows)
 }
 
 // SaveOptions tune a schema change.
@@ -192,12 +192,19 @@ func (s *Service) checkRules(l Lookup, c *Collection) error {
 		return nil
 	}
 	errs := map[string]FieldError{}
+	rules := map[string]*string{}
 	for action, rule := range c.Rules() {
+		rules[action+"Rule"] = rule
+	}
+	if c.Auth != nil {
+		rules["manageRule"] = c.Auth.ManageRule // enforced on email changes
+	}
+	for key, rule := range rules {
 		if rule == nil || strings.TrimSpace(*rule) == "" {
 			continue
 		}
 		if err := s.check(l, c, *rule); err != nil {
-			errs[action+"Rule"] = FieldError{Code: "validation_invalid_rule", Message: ErrorMessage(err)}
+			errs[key] = FieldError{Code: "validation_invalid_rule", Message: ErrorMessage(err)}
 		}
 	}
 	if len(errs) > 0 {
