@@ -18,8 +18,10 @@ const SuperusersName = "_superusers"
 // with PocketBase's (0.23+) names. Durations are in seconds.
 type AuthOptions struct {
 	// AuthRule decides who may sign in (besides having the right password);
-	// ManageRule who may manage other records of the collection. They are
-	// stored as written and enforced by access control.
+	// ManageRule who may manage other records of the collection: set their
+	// email directly (superusers always may; nil or "" leaves it to them).
+	// Both are filter expressions on the record, with the caller as
+	// @request.auth.
 	AuthRule   *string `json:"authRule"`
 	ManageRule *string `json:"manageRule"`
 
