@@ -113,7 +113,7 @@ func (s *Service) PreviewView(ctx context.Context, query string) ([]json.RawMess
 	if strings.TrimSpace(query) == "" {
 		return nil, Errorf(EINVALID, "The view query is empty.")
 	}
-	return s.schema.PreviewView(ctx, s, query, MaxPreviewRows)
+	return s.schema.PreviewView(ctx, query, MaxPreviewRows)
 }
 
 // SaveOptions tune a schema change.
