@@ -62,8 +62,7 @@ func (r *Records) List(ctx context.Context, c *Collection, q Query) (*Page, erro
 		return nil, err
 	}
 	q.Scope = scope
-	q.Auth = r.authFor(q.Filter)
-	q.CanRead = r.canRead
+	r.callerQuery(&q)
 	page, err := r.store.List(ctx, r.svc, c, q)
 	if err != nil {
 		return nil, err

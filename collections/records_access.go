@@ -40,6 +40,46 @@ func (r *Records) authFor(exprs ...string) map[string]any {
 	return nil
 }
 
+// callerQuery reads the filter and sort of q as the caller's: they may
+// name only fields it may read, reach through relations only records it
+// may view, and see the emails it would get back.
+func (r *Records) callerQuery(q *Query) {
+	q.CanRead = r.canRead
+	if r.caller == nil {
+		return
+	}
+	q.HideEmails = true
+	q.Visible = r.viewAccess
+	q.Auth = r.authFor(q.Filter)
+	// A path through a relation applies that collection's view
+	// conditions, which may name @request.auth.
+	if q.Auth == nil && strings.ContainsRune(q.Filter+q.Sort, '.') {
+		q.Auth = r.caller.Auth()
+	}
+}
+
+func (r *Records) viewAccess(c *Collection) Access { return r.caller.Access(c, ActionView) }
+
+// Passing returns which of ids are records of c that pass filterSrc, read
+// as the caller's filter of a list (see callerQuery). Access to c itself
+// is not checked: the caller checks its view access separately.
+func (r *Records) Passing(ctx context.Context, c *Collection, ids []string, filterSrc string, now time.Time) ([]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	q := Query{Filter: filterSrc, IDs: ids, Page: 1, PerPage: len(ids), SkipTotal: true, Now: now}
+	r.callerQuery(&q)
+	page, err := r.store.List(ctx, r.svc, c, q)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(page.Items))
+	for i, rec := range page.Items {
+		out[i] = rec.ID()
+	}
+	return out, nil
+}
+
 // canRead tells filters and sorts which fields the caller may name: fields
 // it may view, on the listed collection and on every related one a path
 // passes through. The system and superusers may name hidden fields too;

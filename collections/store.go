@@ -71,6 +71,16 @@ type Query struct {
 	Scope *Scope
 	// Auth feeds @request.auth.* in Filter; nil for a guest.
 	Auth map[string]any
+	// Visible returns the caller's view access of a collection that
+	// Filter or Sort enters through a relation, a back-relation or
+	// @collection: only the records it grants are reached. Nil reaches
+	// every record.
+	Visible func(c *Collection) Access
+	// HideEmails makes Filter and Sort read the email of an auth record
+	// whose emailVisibility is off as '', unless it is the caller's own.
+	HideEmails bool
+	// IDs, when set, limits the list to records with these ids.
+	IDs []string
 }
 
 // Page is one page of records.

@@ -30,6 +30,20 @@ type Env struct {
 	// (Field.Hidden: passwords, token keys); a CanRead that returns true
 	// allows hidden fields too.
 	CanRead func(c *collections.Collection, field string) bool
+	// Visible limits the rows that relation paths, back-relations and
+	// @collection references reach to those the caller may view: it
+	// returns the caller's view conditions of c (a row qualifies when any
+	// holds; they compile without Visible, CanRead or HideEmails, as
+	// access rules do), or all when every row of c may be viewed. No
+	// conditions and not all: no row. A hop into a hidden record then
+	// reads as a hop into a missing one. Nil means every row of every
+	// collection: the system, superusers, and access conditions.
+	Visible func(c *collections.Collection) (conds []Expr, all bool, err error)
+	// HideEmails makes the email of an auth record read as '' unless its
+	// emailVisibility is set or it is the caller's own record (Auth's id
+	// and collectionId): the email a caller that is not a superuser would
+	// not get back cannot be compared or sorted on either.
+	HideEmails bool
 }
 
 // Limits on what one filter may ask of the database.

@@ -142,16 +142,16 @@ func TestUnreadableFields(t *testing.T) {
 	e, _ := Parse(`secret = 's1'`)
 	_, _, err := SQL(e, plain, "t", 0)
 	wantInvalid(t, "hidden field without CanRead", err, `the field "secret" cannot be used in filters`)
-	_, err = ParseSort("secret", plain, "t")
+	_, _, err = ParseSort("secret", plain, "t", 0)
 	wantInvalid(t, "sorting by a hidden field without CanRead", err, `the field "secret" cannot be used`)
 	plain.CanRead = func(*collections.Collection, string) bool { return true }
 	if _, _, err := SQL(e, plain, "t", 0); err != nil {
 		t.Errorf("hidden field allowed by CanRead: %v", err)
 	}
 
-	_, err = ParseSort("-secret", env, "t")
+	_, _, err = ParseSort("-secret", env, "t", 0)
 	wantInvalid(t, "sort -secret", err, `Invalid sort: the field "secret" cannot be used in filters.`)
-	_, err = ParseSort("author.age", env, "t")
+	_, _, err = ParseSort("author.age", env, "t", 0)
 	wantInvalid(t, "sort author.age", err, `the field "author.age" cannot be used`)
 }
 

@@ -99,6 +99,12 @@ func (ev *evaluator) items(v *value) ([]any, error) {
 	}
 	rf := v.ref
 	raw, present := ev.rec[rf.col]
+	if rf.masked {
+		shown, _ := ev.rec["emailVisibility"].(bool)
+		if id, _ := ev.rec["id"].(string); !shown && (rf.owner == "" || id != rf.owner) {
+			raw = ""
+		}
+	}
 	switch {
 	case rf.items || rf.length:
 		list, err := stringList(raw)

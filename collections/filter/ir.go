@@ -50,6 +50,7 @@ type hop struct {
 	multi bool                    // for back-relations: the target's field holds many ids
 	to    *collections.Collection // the collection reached
 	key   string                  // the path up to and including this hop, e.g. "tags.author" or "@collection.members.user"
+	cond  node                    // the rows of to the hop may reach (Env.Visible); nil: every row
 }
 
 // ref is a resolved field reference.
@@ -63,6 +64,8 @@ type ref struct {
 	lower    bool     // :lower
 	jsonPath []string // keys inside a json column
 	nullable bool     // the column itself may hold NULL
+	masked   bool     // an email that reads as '' unless visible (Env.HideEmails)
+	owner    string   // with masked: the caller's own record id, whose email it sees
 }
 
 // value is a resolved operand: a field reference or constants.

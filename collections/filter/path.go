@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/lumbunghq/lumbung/collections"
@@ -62,8 +63,11 @@ func (r *resolver) collection(id *Identifier) (*value, error) {
 	if id.Alias != "" {
 		key += ":" + id.Alias
 	}
-	rf := &ref{hops: []hop{{kind: hopAll, to: c, key: key}}}
-	rf, err := r.walk(rf, []string{key}, c, id.Path[1:], id.Modifier, id.Start, name)
+	h := hop{kind: hopAll, to: c, key: key}
+	if err := r.limit(&h); err != nil {
+		return nil, err
+	}
+	rf, err := r.walk(&ref{hops: []hop{h}}, []string{key}, c, id.Path[1:], id.Modifier, id.Start, name)
 	if err != nil {
 		return nil, err
 	}
@@ -97,6 +101,9 @@ func (r *resolver) walk(rf *ref, keys []string, c *collections.Collection, props
 			}
 			if len(rf.hops)-base >= MaxRelationDepth {
 				return nil, r.invalid(pos, "%q follows more than %d relations", name, MaxRelationDepth)
+			}
+			if err := r.limit(&h); err != nil {
+				return nil, err
 			}
 			keys = append(keys, prop)
 			h.key = strings.Join(keys, ".")
@@ -141,6 +148,9 @@ func (r *resolver) walk(rf *ref, keys []string, c *collections.Collection, props
 		if opts.Multi() {
 			h.kind = hopMany
 		}
+		if err := r.limit(&h); err != nil {
+			return nil, err
+		}
 		keys = append(keys, prop)
 		h.key = strings.Join(keys, ".")
 		rf.hops = append(rf.hops, h)
@@ -184,6 +194,12 @@ func (r *resolver) backRelation(c *collections.Collection, prop string, pos int,
 // finish describes the compared field f of collection c.
 func (r *resolver) finish(rf *ref, c *collections.Collection, f *collections.Field, mod string, pos int, name string) (*ref, error) {
 	rf.coll, rf.col = c, f.Name
+	if r.env.HideEmails && c.Type == collections.TypeAuth && f.Name == "email" {
+		rf.masked = true
+		if r.env.Auth != nil && r.env.Auth["collectionId"] == c.ID {
+			rf.owner, _ = r.env.Auth["id"].(string)
+		}
+	}
 	st := f.Storage()
 	rf.nullable = c.Type == collections.TypeView
 	switch st {
@@ -222,3 +238,45 @@ func (r *resolver) finish(rf *ref, c *collections.Collection, f *collections.Fie
 	}
 	return rf, nil
 }
+
+// limit sets the rows of h.to that hop h may reach: the caller's view
+// conditions of that collection (Env.Visible), compiled once per
+// collection and filter. They are access rules, so they read every field
+// and follow relations without limits of their own.
+func (r *resolver) limit(h *hop) error {
+	if r.env.Visible == nil {
+		return nil
+	}
+	if n, ok := r.limits[h.to]; ok {
+		h.cond = n
+		return nil
+	}
+	exprs, all, err := r.env.Visible(h.to)
+	if err != nil {
+		return err
+	}
+	var n node
+	if !all {
+		sub := &resolver{env: Env{Root: h.to, Schema: r.env.Schema, Now: r.now, Auth: r.env.Auth, CanRead: everyField}, now: r.now}
+		or := &logic{}
+		for _, e := range exprs {
+			t, err := sub.build(e)
+			if err != nil {
+				return fmt.Errorf("view condition of %s: %w", h.to.Name, err)
+			}
+			or.terms = append(or.terms, t)
+		}
+		n = fold(or)
+		if c, ok := n.(constNode); ok && bool(c) {
+			n = nil
+		}
+	}
+	if r.limits == nil {
+		r.limits = map[*collections.Collection]node{}
+	}
+	r.limits[h.to] = n
+	h.cond = n
+	return nil
+}
+
+func everyField(*collections.Collection, string) bool { return true }

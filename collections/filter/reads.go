@@ -25,7 +25,8 @@ func Reads(e Expr, env Env) ([]*collections.Collection, error) {
 }
 
 // eachHop calls fn with every relation hop the comparisons of n follow,
-// until fn returns false; it reports whether it went through all of them.
+// the hops of the view conditions that limit them included, until fn
+// returns false; it reports whether it went through all of them.
 func eachHop(n node, fn func(hop) bool) bool {
 	switch n := n.(type) {
 	case *logic:
@@ -40,7 +41,7 @@ func eachHop(n node, fn func(hop) bool) bool {
 				continue
 			}
 			for _, h := range v.ref.hops {
-				if !fn(h) {
+				if !fn(h) || !eachHop(h.cond, fn) {
 					return false
 				}
 			}

@@ -16,6 +16,9 @@ type resolver struct {
 	now   time.Time
 	sort  bool // phrase errors for a sort string
 	atoms int  // comparisons produced so far
+	// limits keeps the compiled view conditions of each collection a hop
+	// entered (nil: every row).
+	limits map[*collections.Collection]node
 }
 
 // invalid returns an EINVALID error about the filter (or sort) at pos.

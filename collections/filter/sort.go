@@ -17,19 +17,23 @@ const MaxSortFields = 16
 // (author.name) are allowed, multi-valued paths are not. Empty input gives
 // an empty result. NULLs sort as PostgreSQL orders them by default (last
 // ascending, first descending).
-func ParseSort(src string, env Env, alias string) (orderBy string, err error) {
+//
+// Placeholders (for the view conditions of relations a path enters, and a
+// caller's own record id) are numbered from $argStart+1; args holds
+// their values.
+func ParseSort(src string, env Env, alias string, argStart int) (orderBy string, args []any, err error) {
 	if len(src) > MaxLength {
-		return "", collections.Errorf(collections.EINVALID, "Invalid sort: it is longer than %d characters.", MaxLength)
+		return "", nil, collections.Errorf(collections.EINVALID, "Invalid sort: it is longer than %d characters.", MaxLength)
 	}
 	if alias == "" {
-		return "", fmt.Errorf("filter: ParseSort needs the root table's alias")
+		return "", nil, fmt.Errorf("filter: ParseSort needs the root table's alias")
 	}
 	r, err := newResolver(env)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	r.sort = true
-	g := &sqlGen{root: alias, prefix: "_f"}
+	g := &sqlGen{root: alias, prefix: "_f", next: argStart}
 	if strings.HasPrefix(alias, "_f") {
 		g.prefix = "_g"
 	}
@@ -40,7 +44,7 @@ func ParseSort(src string, env Env, alias string) (orderBy string, err error) {
 			continue
 		}
 		if len(parts) == MaxSortFields {
-			return "", collections.Errorf(collections.EINVALID, "Invalid sort: at most %d fields can be sorted by.", MaxSortFields)
+			return "", nil, collections.Errorf(collections.EINVALID, "Invalid sort: at most %d fields can be sorted by.", MaxSortFields)
 		}
 		dir := " ASC"
 		switch item[0] {
@@ -55,11 +59,12 @@ func ParseSort(src string, env Env, alias string) (orderBy string, err error) {
 		}
 		expr, err := r.sortExpr(g, item)
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
 		parts = append(parts, expr+dir)
 	}
-	return strings.Join(parts, ", "), nil
+	orderBy, args = renumber(strings.Join(parts, ", "), g.args, argStart)
+	return orderBy, args, nil
 }
 
 // sortExpr returns the SQL of one sort field: a column of the root, or a
@@ -92,7 +97,7 @@ func (r *resolver) sortExpr(g *sqlGen, name string) (string, error) {
 		}
 	}
 	if len(rf.hops) == 0 {
-		return ident(g.root, rf.col), nil
+		return g.column(rf, g.root), nil
 	}
 	// (SELECT j2.col FROM t1 AS j1 JOIN t2 AS j2 ON j2.id = j1.f2 WHERE j1.id = root.f1)
 	var b strings.Builder
@@ -100,7 +105,9 @@ func (r *resolver) sortExpr(g *sqlGen, name string) (string, error) {
 	for i := range rf.hops {
 		aliases[i] = g.alias()
 	}
-	b.WriteString("(SELECT " + ident(aliases[len(aliases)-1], rf.col) + " FROM ")
+	// Each hop reaches only the rows the caller may view: a hidden related
+	// record sorts like a missing one.
+	b.WriteString("(SELECT " + g.column(rf, aliases[len(aliases)-1]) + " FROM ")
 	for i, h := range rf.hops {
 		if i > 0 {
 			b.WriteString(" JOIN ")
@@ -110,6 +117,12 @@ func (r *resolver) sortExpr(g *sqlGen, name string) (string, error) {
 			b.WriteString(" ON " + ident(aliases[i], "id") + " = " + ident(aliases[i-1], h.field))
 		}
 	}
-	b.WriteString(" WHERE " + ident(aliases[0], "id") + " = " + ident(g.root, rf.hops[0].field) + ")")
+	b.WriteString(" WHERE " + ident(aliases[0], "id") + " = " + ident(g.root, rf.hops[0].field))
+	for i, h := range rf.hops {
+		if h.cond != nil {
+			b.WriteString(" AND " + g.under(aliases[i], h.cond))
+		}
+	}
+	b.WriteString(")")
 	return b.String(), nil
 }

@@ -32,7 +32,7 @@ func TestParseSort(t *testing.T) {
 		{`author.id`, `"t"."author" ASC`, `p01 p05 p09`},
 	}
 	for _, c := range cases {
-		got, err := ParseSort(c.src, env, "t")
+		got, _, err := ParseSort(c.src, env, "t", 0)
 		if err != nil {
 			t.Errorf("ParseSort(%q): %v", c.src, err)
 			continue
@@ -72,7 +72,7 @@ func TestParseSort(t *testing.T) {
 		{strings.Repeat("id,", 17), `Invalid sort: at most 16 fields can be sorted by.`},
 		{strings.Repeat("x", MaxLength+1), `Invalid sort: it is longer than 4096 characters.`},
 	} {
-		_, err := ParseSort(c.src, env, "t")
+		_, _, err := ParseSort(c.src, env, "t", 0)
 		wantInvalid(t, "ParseSort("+c.src+")", err, c.want)
 	}
 }

@@ -310,8 +310,20 @@ func (g *sqlGen) bind(paths map[string][]hop, sc scope) string {
 		default:
 			b.WriteString(ident(to, h.field) + " = " + ident(from, "id"))
 		}
+		if h.cond != nil {
+			b.WriteString(" AND " + g.under(to, h.cond))
+		}
 	}
 	return b.String()
+}
+
+// under compiles n, a condition on the rows of another collection, for
+// the row with alias row.
+func (g *sqlGen) under(row string, n node) string {
+	saved := g.root
+	g.root = row
+	defer func() { g.root = saved }()
+	return "(" + g.node(n, scope{}) + ")"
 }
 
 // sqlVal is one side of a comparison in SQL.
@@ -389,7 +401,24 @@ func (g *sqlGen) rowCol(rf *ref, sc scope) string {
 	if len(rf.hops) > 0 {
 		row = sc[rf.hops[len(rf.hops)-1].key]
 	}
-	return ident(row, rf.col)
+	return g.column(rf, row)
+}
+
+// column returns the column of ref on the row with alias row. A masked
+// email reads as ” where its owner keeps it hidden from the caller.
+func (g *sqlGen) column(rf *ref, row string) string {
+	col := ident(row, rf.col)
+	if !rf.masked {
+		return col
+	}
+	shown := "FALSE"
+	if _, ok := rf.coll.Field("emailVisibility"); ok {
+		shown = ident(row, "emailVisibility")
+	}
+	if rf.owner != "" {
+		shown += " OR " + ident(row, "id") + " = " + g.param(rf.owner, "text")
+	}
+	return "(CASE WHEN " + shown + " THEN " + col + " ELSE '' END)"
 }
 
 // side returns the SQL of one operand and, for list fields, the LATERAL

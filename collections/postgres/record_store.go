@@ -34,7 +34,10 @@ func NewRecordStore(db *DB, totals *Totals) *RecordStore {
 
 // List implements collections.RecordStore.
 func (s *RecordStore) List(ctx context.Context, lookup collections.Lookup, c *collections.Collection, q collections.Query) (*collections.Page, error) {
-	env := filter.Env{Root: c, Schema: lookup, Now: q.Now, CanRead: q.CanRead, Auth: q.Auth}
+	env := filter.Env{Root: c, Schema: lookup, Now: q.Now, CanRead: q.CanRead, Auth: q.Auth, HideEmails: q.HideEmails}
+	if q.Visible != nil {
+		env.Visible = s.visible(q.Visible)
+	}
 	var conds []string
 	var args []any
 	var fexpr filter.Expr
@@ -56,11 +59,17 @@ func (s *RecordStore) List(ctx context.Context, lookup collections.Lookup, c *co
 	if scope != "" {
 		conds = append(conds, scope)
 	}
+	if q.IDs != nil {
+		args = append(args, q.IDs)
+		conds = append(conds, "r.id = ANY($"+strconv.Itoa(len(args))+"::text[])")
+	}
 	where := ""
 	if len(conds) > 0 {
 		where = " WHERE " + strings.Join(conds, " AND ")
 	}
-	order, err := s.orderBy(c, env, q.Sort)
+	// The sort's parameters follow the condition's, which the count uses
+	// alone.
+	order, pageArgs, err := s.orderBy(c, env, q.Sort, args[:len(args):len(args)])
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +79,7 @@ func (s *RecordStore) List(ctx context.Context, lookup collections.Lookup, c *co
 
 	page := &collections.Page{Page: q.Page, PerPage: q.PerPage, TotalItems: -1, TotalPages: -1}
 	if q.SkipTotal {
-		rows, err := s.q.Query(ctx, sel, args...)
+		rows, err := s.q.Query(ctx, sel, pageArgs...)
 		if err != nil {
 			return nil, translate(err, c)
 		}
@@ -90,7 +99,7 @@ func (s *RecordStore) List(ctx context.Context, lookup collections.Lookup, c *co
 	// one round trip.
 	b := &pgx.Batch{}
 	t.queue(b)
-	b.Queue(sel, args...)
+	b.Queue(sel, pageArgs...)
 	br := s.sendBatch(ctx, b)
 	if err := t.scan(br.QueryRow()); err != nil {
 		br.Close()
@@ -225,22 +234,48 @@ func (s *RecordStore) sendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResu
 	return s.q.(batcher).SendBatch(ctx, b)
 }
 
-// orderBy builds the ORDER BY clause; the id breaks ties so pages are stable.
-func (s *RecordStore) orderBy(c *collections.Collection, env filter.Env, sort string) (string, error) {
+// orderBy builds the ORDER BY clause, its parameters following args; the
+// id breaks ties so pages are stable.
+func (s *RecordStore) orderBy(c *collections.Collection, env filter.Env, sort string, args []any) (string, []any, error) {
 	if strings.TrimSpace(sort) == "" {
-		if f, ok := c.Field("created"); ok && f.Type == "autodate" && c.Type != collections.TypeView {
-			return ` ORDER BY r."created", r.id`, nil
+		// By creation time when the caller may read it: the order of a
+		// field it may not read would tell it something.
+		if f, ok := c.Field("created"); ok && f.Type == "autodate" && c.Type != collections.TypeView && (env.CanRead == nil || env.CanRead(c, "created")) {
+			return ` ORDER BY r."created", r.id`, args, nil
 		}
-		return " ORDER BY r.id", nil
+		return " ORDER BY r.id", args, nil
 	}
-	order, err := filter.ParseSort(sort, env, "r")
+	order, oargs, err := filter.ParseSort(sort, env, "r", len(args))
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if order == "" {
-		return " ORDER BY r.id", nil
+		return " ORDER BY r.id", args, nil
 	}
-	return " ORDER BY " + order + ", r.id", nil
+	return " ORDER BY " + order + ", r.id", append(args, oargs...), nil
+}
+
+// visible turns a caller's view access into the rows a filter's relation
+// paths may reach (filter.Env.Visible).
+func (s *RecordStore) visible(view func(*collections.Collection) collections.Access) func(*collections.Collection) ([]filter.Expr, bool, error) {
+	return func(c *collections.Collection) ([]filter.Expr, bool, error) {
+		acc := view(c)
+		if !acc.Allowed {
+			return nil, false, nil
+		}
+		if len(acc.Conditions) == 0 {
+			return nil, true, nil
+		}
+		exprs := make([]filter.Expr, len(acc.Conditions))
+		for i, src := range acc.Conditions {
+			e, err := s.conds.parse(src)
+			if err != nil {
+				return nil, false, fmt.Errorf("view condition %q of %s: %w", src, c.Name, err)
+			}
+			exprs[i] = e
+		}
+		return exprs, false, nil
+	}
 }
 
 func collect(rows pgx.Rows, c *collections.Collection) ([]*collections.Record, error) {

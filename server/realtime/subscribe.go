@@ -447,6 +447,7 @@ func (h *Hub) filterEnv(caller collections.Caller, col *collections.Collection) 
 	}
 	if caller != nil {
 		env.Auth = caller.Auth()
+		env.HideEmails = true
 	}
 	return env
 }
@@ -479,8 +480,9 @@ func (h *Hub) passes(ctx context.Context, caller collections.Caller, e *publishe
 	v, err := e.once("filter\x00"+s.filter+"\x00"+authKey(caller), func() (view, error) {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), renderTimeout)
 		defer cancel()
-		ids, err := h.cfg.Records.RecordsAs(caller).Matching(ctx, col, []string{e.RecordID},
-			&collections.Scope{Conditions: []string{s.filter}, Auth: env.Auth, Now: env.Now})
+		// As a list's filter: relation paths reach only what the caller
+		// may view.
+		ids, err := h.cfg.Records.RecordsAs(caller).Passing(ctx, col, []string{e.RecordID}, s.filter, env.Now)
 		return view{visible: len(ids) == 1}, err
 	})
 	return v.visible, err
