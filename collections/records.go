@@ -190,12 +190,22 @@ func (r *Records) Delete(ctx context.Context, c *Collection, id string) error {
 	if err != nil {
 		return err
 	}
-	err = r.guarded(ctx, scope, func(tx *Records) error {
+	del := func(tx *Records) error {
 		if err := tx.requireMatch(ctx, c, id, scope, ""); err != nil {
 			return err
 		}
+		if c.Name == SuperusersName {
+			if err := tx.keepLastSuperuser(ctx, c, id); err != nil {
+				return err
+			}
+		}
 		return tx.store.Delete(ctx, c, id)
-	})
+	}
+	if c.Name == SuperusersName {
+		err = r.InTx(ctx, del) // the count holds until the delete commits
+	} else {
+		err = r.guarded(ctx, scope, del)
+	}
 	if err != nil {
 		return err
 	}

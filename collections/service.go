@@ -273,6 +273,9 @@ func (s *Service) TruncateCollection(ctx context.Context, idOrName string, opts 
 	if old.Type == TypeView {
 		return nil, Errorf(EINVALID, "View collections cannot be truncated.")
 	}
+	if old.Name == SuperusersName {
+		return nil, Errorf(EINVALID, "The _superusers collection cannot be truncated: at least one superuser must remain.")
+	}
 	plan, err := s.schema.Plan(ctx, Change{Old: old, Schema: s, Truncate: true, Actor: opts.Actor})
 	if err != nil || opts.DryRun {
 		return plan, err

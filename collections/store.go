@@ -110,6 +110,10 @@ type RecordStore interface {
 	FindByEmail(ctx context.Context, c *Collection, email string) (*Record, error)
 	// CountExisting returns how many of ids are records of c.
 	CountExisting(ctx context.Context, c *Collection, ids []string) (int, error)
+	// LockAll returns the ids of every record of c and keeps the rows
+	// locked until the transaction ends. A row another transaction deletes
+	// meanwhile is waited for and then left out.
+	LockAll(ctx context.Context, c *Collection) ([]string, error)
 	Insert(ctx context.Context, r *Record) error
 	// Update writes every field of r.
 	Update(ctx context.Context, r *Record) error
