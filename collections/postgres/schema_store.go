@@ -113,7 +113,7 @@ func (s *SchemaStore) Plan(ctx context.Context, ch collections.Change) (*collect
 		p.truncate(ch.Old)
 	case ch.Old == nil:
 		if ch.New.Type == collections.TypeView {
-			if err := s.describeView(ctx, ch.New); err != nil {
+			if err := s.describeView(ctx, ch.Schema, ch.New); err != nil {
 				return nil, err
 			}
 		}
@@ -122,9 +122,11 @@ func (s *SchemaStore) Plan(ctx context.Context, ch collections.Change) (*collect
 		p.drop(ch.Old, ch.Schema)
 	default:
 		if ch.New.Type == collections.TypeView {
-			if err := s.describeView(ctx, ch.New); err != nil {
+			if err := s.describeView(ctx, ch.Schema, ch.New); err != nil {
 				return nil, err
 			}
+		} else if err := s.checkDependentViews(ctx, ch.Old, ch.New); err != nil {
+			return nil, err
 		}
 		p.update(ch.Old, ch.New, ch.Schema, ch.AllowDataLoss)
 	}
@@ -273,8 +275,9 @@ func stepError(st collections.Step, err error) error {
 
 // describeView checks a view query and derives the view's fields from the
 // columns it returns. The query runs through the extended protocol, which
-// refuses more than one statement.
-func (s *SchemaStore) describeView(ctx context.Context, c *collections.Collection) error {
+// refuses more than one statement. A query that reads a secret field of a
+// collection in schema, or an internal table, is refused (checkViewReads).
+func (s *SchemaStore) describeView(ctx context.Context, schema collections.Lookup, c *collections.Collection) error {
 	q := strings.TrimSpace(strings.TrimRight(strings.TrimSpace(c.ViewQuery), ";"))
 	c.ViewQuery = q
 	rows, err := s.db.Pool.Query(ctx, "SELECT * FROM ("+q+") AS v LIMIT 0", pgx.QueryExecModeDescribeExec)
@@ -309,6 +312,9 @@ func (s *SchemaStore) describeView(ctx context.Context, c *collections.Collectio
 	if !hasID {
 		return collections.Errorf(collections.EINVALID, "Invalid view query: it must return an id column.")
 	}
+	if err := s.checkViewQuery(ctx, schema, q); err != nil {
+		return err
+	}
 	c.Fields = fields
 	return nil
 }
@@ -318,9 +324,27 @@ const previewTimeout = 3 * time.Second
 
 // PreviewView implements collections.SchemaStore: the query runs in a
 // read-only transaction with a statement timeout, through the extended
-// protocol (one statement only), and is rolled back.
+// protocol (one statement only), and is rolled back. Its rows are returned
+// only if the query could be saved as a view of the stored schema: one that
+// reads a secret field or an internal table is refused (checkViewReads).
 func (s *SchemaStore) PreviewView(ctx context.Context, query string, limit int) ([]json.RawMessage, error) {
 	q := strings.TrimSpace(strings.TrimRight(strings.TrimSpace(query), ";"))
+	out, err := s.previewRows(ctx, q, limit)
+	if err != nil {
+		return nil, err
+	}
+	schema, err := s.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkViewQuery(ctx, staticLookup(schema), q); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// previewRows runs the preview query of PreviewView.
+func (s *SchemaStore) previewRows(ctx context.Context, q string, limit int) ([]json.RawMessage, error) {
 	tx, err := s.db.Pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return nil, err
