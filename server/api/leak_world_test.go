@@ -478,6 +478,11 @@ func (w *leakWorld) check(tb testing.TB, c *leakCaller, path string) {
 	}
 	if !jsonEqual(real, cp) {
 		tb.Errorf("%s GET %s: answers differ\nbody %s\ncopy %s", c.name, unescape(path), rb, cb)
+		return
+	}
+	// Asked again, a list's total may come from the kept totals.
+	if _, again := w.real.as(tb).Do("GET", path, c.token, ""); again != rb {
+		tb.Errorf("%s GET %s: asked again\nbody %s\nthen %s", c.name, unescape(path), rb, again)
 	}
 }
 
@@ -548,10 +553,11 @@ func FuzzAccessLeaks(f *testing.F) {
 	})
 }
 
-// TestAccessLeaksRealtime: a WebSocket subscription with a generated
-// filter receives, when every record is written, exactly the records that
-// filter lists in the caller's copy of the world, each as the caller's
-// REST list shows it; a filter the list refuses is refused.
+// TestAccessLeaksRealtime: a subscription with a generated filter, over
+// a WebSocket and over Server-Sent Events, receives, when every record is
+// written, exactly the records that filter lists in the caller's copy of
+// the world, each as the caller's REST list shows it; a filter the list
+// refuses is refused.
 func TestAccessLeaksRealtime(t *testing.T) {
 	t.Parallel()
 	w := MustLeakWorld(t, 4, func(c *server.Config) { c.HTTPAddr = "127.0.0.1:0" })
@@ -560,38 +566,54 @@ func TestAccessLeaksRealtime(t *testing.T) {
 	type sub struct {
 		coll, filter string
 		want         map[string]string // record id -> its JSON in the list
-		got          map[string]string
+		ws, sse      map[string]string // what each transport delivered
 	}
-	clients := map[*leakCaller]*wsClient{}
-	subs := map[*leakCaller]map[string]*sub{}
+	type client struct {
+		ws     *wsClient
+		sse    *sseStream
+		topics []string        // accepted SSE topics
+		subs   map[string]*sub // by WebSocket id and by SSE topic
+	}
+	clients := map[*leakCaller]*client{}
 	for _, c := range w.callers {
 		tok := c.token
 		if tok == "-" {
 			tok = ""
 		}
-		ws := MustDial(t, addr, tok)
-		clients[c], subs[c] = ws, map[string]*sub{}
-		ws.call(map[string]any{"type": "subscribe", "id": "marks", "topic": "marks/*"}, "ack")
-		for i := 0; i < 12; i++ {
-			s := &sub{coll: w.pick(leakCollections...), got: map[string]string{}}
+		cl := &client{ws: MustDial(t, addr, tok), sse: MustStream(t, addr), subs: map[string]*sub{}}
+		clients[c] = cl
+		cl.ws.call(map[string]any{"type": "subscribe", "id": "marks", "topic": "marks/*"}, "ack")
+		cl.topics = []string{"marks/*"}
+		if st := cl.sse.subscribe(tok, cl.sse.id, cl.topics...); st != 204 {
+			t.Fatalf("SSE subscribe: %d", st)
+		}
+		for i := 0; i < 10; i++ {
+			s := &sub{coll: w.pick(leakCollections...), ws: map[string]string{}, sse: map[string]string{}}
 			s.filter = w.filter(s.coll)
 			id := fmt.Sprint("s", i)
+			topic := s.coll + "/*?options=" + url.QueryEscape(jsonOf(map[string]any{"query": map[string]any{"filter": s.filter}}))
 			// The records the caller's copy of the world lists.
 			status, body := c.copy.Do("GET", "/api/collections/"+s.coll+"/records?perPage=1000&filter="+url.QueryEscape(s.filter), c.ctoken, "")
-			if err := clients[c].conn.WriteJSON(map[string]any{"type": "subscribe", "id": id, "topic": s.coll + "/*", "filter": s.filter}); err != nil {
+			if err := cl.ws.conn.WriteJSON(map[string]any{"type": "subscribe", "id": id, "topic": s.coll + "/*", "filter": s.filter}); err != nil {
 				t.Fatal(err)
 			}
-			reply := clients[c].read()
+			reply := cl.ws.read()
+			sseStatus := cl.sse.subscribe(tok, cl.sse.id, append(cl.topics, topic)...)
+			refused := reply["type"] == "error"
 			switch {
-			case status == 400 || (status == 403 && reply["type"] == "error"):
-				if reply["type"] != "error" {
+			case refused != (sseStatus == 400):
+				t.Errorf("%s: filter %q on %s: WebSocket %v, SSE %d", c.name, s.filter, s.coll, reply, sseStatus)
+				continue
+			case status == 400 || (status == 403 && refused):
+				if !refused {
 					t.Errorf("%s: filter %q on %s: the list refuses it, the subscription got %v", c.name, s.filter, s.coll, reply)
 				}
 				continue
-			case reply["type"] != "ack":
-				t.Errorf("%s: filter %q on %s: list %d, subscription %v", c.name, s.filter, s.coll, status, reply)
+			case refused || sseStatus != 204:
+				t.Errorf("%s: filter %q on %s: list %d, WebSocket %v, SSE %d", c.name, s.filter, s.coll, status, reply, sseStatus)
 				continue
 			}
+			cl.topics = append(cl.topics, topic)
 			s.want = map[string]string{}
 			if status == 200 {
 				var page struct{ Items []map[string]any }
@@ -602,11 +624,27 @@ func TestAccessLeaksRealtime(t *testing.T) {
 					s.want[it["id"].(string)] = ""
 				}
 			}
-			subs[c][id] = s
+			cl.subs[id], cl.subs[topic] = s, s
 		}
 	}
 	// Write every record (its "updated" changes), then a mark that ends
-	// each client's stream of this round.
+	// each client's stream of this round. The SSE streams are read as the
+	// events come, so that no queue fills while the writes go on.
+	sseDone := map[*leakCaller]chan []sseEvent{}
+	for c, cl := range clients {
+		done := make(chan []sseEvent, 1)
+		sseDone[c] = done
+		go func(events <-chan sseEvent) {
+			var got []sseEvent
+			for ev := range events {
+				if ev.Event == "marks/*" {
+					break
+				}
+				got = append(got, ev)
+			}
+			done <- got
+		}(cl.sse.events)
+	}
 	for _, coll := range leakCollections {
 		for _, id := range w.ids[coll] {
 			w.real.MustJSON("PATCH", "/api/collections/"+coll+"/records/"+id, "", `{}`, 200, nil)
@@ -614,8 +652,9 @@ func TestAccessLeaksRealtime(t *testing.T) {
 	}
 	w.real.MustJSON("POST", "/api/collections/marks/records", "", `{"n": 1}`, 200, nil)
 	for _, c := range w.callers {
+		cl := clients[c]
 		for {
-			m := clients[c].read()
+			m := cl.ws.read()
 			if m["type"] != "event" {
 				continue
 			}
@@ -623,11 +662,23 @@ func TestAccessLeaksRealtime(t *testing.T) {
 				break
 			}
 			rec, _ := m["record"].(map[string]any)
-			if s := subs[c][m["sub"].(string)]; s != nil {
-				s.got[rec["id"].(string)] = jsonOf(rec)
+			if s := cl.subs[m["sub"].(string)]; s != nil {
+				s.ws[rec["id"].(string)] = jsonOf(rec)
 			}
 		}
-		for _, s := range subs[c] {
+		for _, ev := range <-sseDone[c] {
+			var m struct{ Record map[string]any }
+			if err := json.Unmarshal([]byte(ev.Data), &m); err != nil {
+				t.Fatal(err)
+			}
+			if s := cl.subs[ev.Event]; s != nil {
+				s.sse[m.Record["id"].(string)] = jsonOf(m.Record)
+			}
+		}
+		for key, s := range cl.subs {
+			if strings.Contains(key, "/") {
+				continue // the same subscription by its SSE topic
+			}
 			// Each record as the caller's list shows it now.
 			status, body := w.real.Do("GET", "/api/collections/"+s.coll+"/records?perPage=1000&filter="+url.QueryEscape(s.filter), c.token, "")
 			if status == 200 {
@@ -641,8 +692,11 @@ func TestAccessLeaksRealtime(t *testing.T) {
 					}
 				}
 			}
-			if jsonOf(s.got) != jsonOf(s.want) {
-				t.Errorf("%s: %s/* with filter %q:\nevents %v\nlist   %v", c.name, s.coll, s.filter, s.got, s.want)
+			if jsonOf(s.ws) != jsonOf(s.want) {
+				t.Errorf("%s: WebSocket %s/* with filter %q:\nevents %v\nlist   %v", c.name, s.coll, s.filter, s.ws, s.want)
+			}
+			if jsonOf(s.sse) != jsonOf(s.want) {
+				t.Errorf("%s: SSE %s/* with filter %q:\nevents %v\nlist   %v", c.name, s.coll, s.filter, s.sse, s.want)
 			}
 		}
 	}
