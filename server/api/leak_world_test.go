@@ -399,6 +399,14 @@ var leakExpands = map[string][]string{
 	"notes":  {"doc", "doc.org", "docs", "docs.owner"},
 }
 
+// leakFields are what generated fields parameters name.
+var leakFields = map[string][]string{
+	"people": {"id", "name", "email", "team", "password", "tokenKey", "expand.docs_via_owner.secret"},
+	"orgs":   {"id", "name", "secret", "owner", "expand.owner.email"},
+	"docs":   {"id", "title", "secret", "score", "org", "expand.org.secret", "expand.refs.title"},
+	"notes":  {"id", "text", "doc", "expand.doc.secret", "expand.doc.title"},
+}
+
 var leakOps = []string{"=", "!=", "~", "!~", ">", "<", "?=", "?!=", "?~", "?>"}
 
 // filter returns a generated filter on coll: one to three comparisons.
@@ -443,6 +451,9 @@ func (w *leakWorld) query(coll string) string {
 	}
 	if w.rng.IntN(3) == 0 {
 		q.Set("expand", strings.Join(w.some(leakExpands[coll], 2), ","))
+	}
+	if w.rng.IntN(4) == 0 {
+		q.Set("fields", strings.Join(w.some(leakFields[coll], 3), ","))
 	}
 	if w.rng.IntN(3) == 0 {
 		q.Set("perPage", fmt.Sprint(1+w.rng.IntN(4)))
