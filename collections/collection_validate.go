@@ -28,7 +28,7 @@ func Normalize(s Lookup, old, c *Collection) error {
 			fail("type", "validation_type_change", "The collection type cannot be changed.")
 		}
 		if old.System && c.Name != old.Name {
-			fail("name", "validation_system_rename", "System collections cannot be renamed.")
+			fail("name", "validation_collection_system_name_change", "System collection name cannot be changed.")
 		}
 	} else if c.ID == "" {
 		c.ID = NewCollectionID()
@@ -68,6 +68,9 @@ func Normalize(s Lookup, old, c *Collection) error {
 		normalizeIndexes(c, fail)
 	}
 	normalizeAuth(c, fail)
+	if old != nil && old.System {
+		checkSystemRules(old, c, fail)
+	}
 	if len(errs) > 0 {
 		return Invalid("Failed to save the collection.", errs)
 	}
@@ -143,6 +146,9 @@ func normalizeFields(s Lookup, old, c *Collection, fail func(key, code, msg stri
 				if of.Type != f.Type && of.System {
 					fail(key+".type", "validation_system_field_change", "System fields cannot change type.")
 				}
+				if of.Name != f.Name && of.System {
+					fail(key+".name", "validation_system_field_change", "System fields cannot be renamed.")
+				}
 				f.System = of.System || f.System
 			} else if f.System && !isAuthSystemField(c, f.Name) && f.Name != "id" {
 				f.System = false
@@ -171,6 +177,33 @@ func normalizeFields(s Lookup, old, c *Collection, fail func(key, code, msg stri
 			}
 		}
 	}
+}
+
+// checkSystemRules refuses to change the access rules of a system
+// collection (the API rules, and an auth collection's authRule and
+// manageRule), as PocketBase does: they keep superusers and the other
+// system records to those the system lets in.
+func checkSystemRules(old, c *Collection, fail func(key, code, msg string)) {
+	const code, msg = "validation_collection_system_rule_change", "System collection API rule cannot be changed."
+	was := old.Rules()
+	for action, rule := range c.Rules() {
+		if !sameRule(rule, was[action]) {
+			fail(action+"Rule", code, msg)
+		}
+	}
+	if old.Auth != nil && c.Auth != nil {
+		if !sameRule(c.Auth.AuthRule, old.Auth.AuthRule) {
+			fail("authRule", code, msg)
+		}
+		if !sameRule(c.Auth.ManageRule, old.Auth.ManageRule) {
+			fail("manageRule", code, msg)
+		}
+	}
+}
+
+// sameRule reports whether two rules are both null or the same text.
+func sameRule(a, b *string) bool {
+	return (a == nil) == (b == nil) && (a == nil || *a == *b)
 }
 
 func isAuthSystemField(c *Collection, name string) bool {

@@ -112,7 +112,8 @@ func (h *handlers) collectionPolicies(c *fiber.Ctx) error {
 
 // setCollectionPolicies replaces every policy on a collection. Each
 // condition is compiled against the collection's schema, so a policy that
-// would fail at request time is refused now, with its position.
+// would fail at request time is refused now, with its position. The
+// policies of system collections cannot be changed.
 func (h *handlers) setCollectionPolicies(c *fiber.Ctx) error {
 	col, err := h.Collections.MustCollection(c.Params("collection"))
 	if err != nil {
@@ -123,6 +124,15 @@ func (h *handlers) setCollectionPolicies(c *fiber.Ctx) error {
 	}
 	if err := decodeJSON(c.Body(), &in); err != nil {
 		return err
+	}
+	if col.System {
+		current, err := h.Access.Policies(c.UserContext(), "", col.ID)
+		if err != nil {
+			return err
+		}
+		if err := rbac.CheckSystemPolicies(col, current, in.Items); err != nil {
+			return err
+		}
 	}
 	roles, err := h.Access.Roles(c.UserContext())
 	if err != nil {
