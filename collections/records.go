@@ -126,6 +126,9 @@ func (r *Records) Create(ctx context.Context, c *Collection, input map[string]an
 	if err != nil {
 		return nil, err
 	}
+	if r.svc.created != nil {
+		r.svc.created(ctx, c, rec.ID())
+	}
 	r.restrictForView(c, rec)
 	return rec, nil
 }

@@ -40,8 +40,8 @@ type Config struct {
 	// EventRetention is how long captured record changes are kept for
 	// realtime resume (24h).
 	EventRetention time.Duration
-	// Clock drives rate limits, sign-in throttling and the age of cached
-	// tokens (time.Now when nil).
+	// Clock drives rate limits, sign-in throttling, the age of cached
+	// tokens and the expiry of the first-run link (time.Now when nil).
 	Clock func() time.Time
 	// Dashboard holds the dashboard's built files, served at /_/ (none
 	// when nil).
@@ -98,7 +98,6 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.hub = realtime.NewHub(realtime.HubConfig{Records: s.svc, Logger: cfg.Logger, Log: postgres.NewEvents(s.db)})
-	s.setup = &setup{svc: s.svc, params: postgres.NewParamStore(s.db)}
 	s.throttle = auth.NewThrottle(auth.ThrottleConfig{Log: postgres.NewAuthFailures(s.db), Now: cfg.Clock})
 	s.settings = api.NewSettingsService(postgres.NewParamStore(s.db), api.DefaultSettings(appURL(cfg.HTTPAddr)), cfg.Clock, cfg.Logger)
 	s.app = api.New(api.Deps{
@@ -176,6 +175,15 @@ func open(ctx context.Context, cfg Config, attach bool) (s *Server, err error) {
 				}
 			}
 		},
+		Created: func(ctx context.Context, c *collections.Collection, id string) {
+			if c.Name != collections.SuperusersName {
+				return
+			}
+			// A superuser exists: the first-run link is spent.
+			if err := s.setup.burn(context.WithoutCancel(ctx)); err != nil {
+				cfg.Logger.Error("burn the setup link", "err", err)
+			}
+		},
 		CheckRule: api.CheckCondition,
 		Applied: func(ctx context.Context) {
 			if err := s.enforcer.Reload(ctx); err != nil {
@@ -183,6 +191,11 @@ func open(ctx context.Context, cfg Config, attach bool) (s *Server, err error) {
 			}
 		},
 	})
+	now := cfg.Clock
+	if now == nil {
+		now = time.Now
+	}
+	s.setup = &setup{svc: s.svc, params: postgres.NewParamStore(s.db), now: now}
 	if err = s.svc.Reload(ctx); err != nil {
 		return s, err
 	}

@@ -81,6 +81,30 @@ func (s *ParamStore) Set(ctx context.Context, key string, value any) error {
 	return nil
 }
 
+// Delete removes key; an absent key is no error.
+func (s *ParamStore) Delete(ctx context.Context, key string) error {
+	if _, err := s.db.Bun.NewDelete().Model((*paramRow)(nil)).Where("key = ?", key).Exec(ctx); err != nil {
+		return fmt.Errorf("param %s: %w", key, err)
+	}
+	return nil
+}
+
+// DeleteIf removes key if it holds value (compared as JSON) and reports
+// whether it did: of callers racing to remove the same value, one gets
+// true.
+func (s *ParamStore) DeleteIf(ctx context.Context, key string, value any) (bool, error) {
+	b, err := json.Marshal(value)
+	if err != nil {
+		return false, err
+	}
+	res, err := s.db.Bun.NewDelete().Model((*paramRow)(nil)).Where("key = ?", key).Where("value = ?::jsonb", string(b)).Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("param %s: %w", key, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
 // ParamsChannel is the NOTIFY channel on which Set announces a changed
 // key (the payload), when its transaction commits.
 const ParamsChannel = "lumbung_params"

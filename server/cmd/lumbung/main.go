@@ -126,7 +126,7 @@ func serve(ctx context.Context, cfg server.Config) error {
 			cfg.Logger.Error("setup link", "err", err)
 		}
 		if link != "" {
-			fmt.Fprintf(os.Stderr, "\nNo superuser yet. Create the first one in the dashboard:\n\n    %s\n\n(or run: lumbung superuser upsert EMAIL PASSWORD)\n\n", link)
+			fmt.Fprintf(os.Stderr, "\nNo superuser yet. Create the first one in the dashboard (the link works for an hour):\n\n    %s\n\n(or run: lumbung superuser upsert EMAIL PASSWORD)\n\n", link)
 		}
 	})
 }
