@@ -31,9 +31,14 @@ func (h *handlers) dashboardFile(c *fiber.Ctx) error {
 	if name == "" {
 		name = "index.html"
 	}
-	b, err := fs.ReadFile(h.Dashboard, name)
-	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrInvalid) {
-		if strings.HasPrefix(name, "assets/") {
+	var b []byte
+	st, err := fs.Stat(h.Dashboard, name)
+	if err == nil && st.Mode().IsRegular() {
+		b, err = fs.ReadFile(h.Dashboard, name)
+	} else if err == nil || errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrInvalid) {
+		// No such file, or a directory: assets are files or missing,
+		// anything else is one of the dashboard's own routes.
+		if name == "assets" || strings.HasPrefix(name, "assets/") {
 			return fiber.ErrNotFound
 		}
 		name = "index.html"

@@ -23,6 +23,8 @@ func TestDashboardFiles(t *testing.T) {
 		{"/_/assets/app-abc.js", "200", "console.log", "javascript", "immutable"},
 		{"/_/assets/app-abc.css", "200", "body{}", "text/css", "immutable"},
 		{"/_/assets/gone.js", "404", "", "", ""},
+		{"/_/assets", "404", "", "", ""}, // a directory
+		{"/_/assets/", "404", "", "", ""},
 		{"/_/../../go.mod", "200", "<!doctype html>", "text/html", ""}, // cleaned: never outside the bundle
 		{"/_", "200", "<!doctype html>", "text/html", "no-cache"},
 	} {
