@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -235,5 +236,42 @@ func TestSetupLinkExpires(t *testing.T) {
 	}
 	if status, body := w.setup(next, "admin@example.com"); status != 200 {
 		t.Fatalf("new link: %d %s", status, body)
+	}
+}
+
+// TestSetupLinkOnce: of concurrent requests with one link, one creates a
+// superuser.
+func TestSetupLinkOnce(t *testing.T) {
+	t.Parallel()
+	w := mustSetupWorld(t)
+	token := w.link()
+	const n = 8
+	statuses := make(chan int, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			status, _ := w.setup(token, fmt.Sprintf("admin%d@example.com", i))
+			statuses <- status
+		}()
+	}
+	close(start)
+	wg.Wait()
+	close(statuses)
+	created := 0
+	for s := range statuses {
+		switch s {
+		case 200:
+			created++
+		case 403:
+		default:
+			t.Errorf("status %d", s)
+		}
+	}
+	if created != 1 {
+		t.Fatalf("%d superusers created, want 1", created)
 	}
 }
