@@ -98,11 +98,13 @@ func New(d Deps) *fiber.App {
 		// Buffers go back to their pools between requests, and idle realtime
 		// connections do not keep the 4 KiB request reader.
 		ReduceMemoryUsage: true,
+		// Paths match in their exact case, as PocketBase's do: another
+		// case is a 404, not the same route under another name.
+		CaseSensitive: true,
 	})
 	h := &handlers{Deps: d}
 	app.Use(requestContext(d.Logger, d.RequestTimeout, d.RequestLog), recoverPanics(d.Logger))
-	a := app.Group("/api", h.identify)
-	h.rateLimitRoutes(a)
+	a := h.rateLimited(app.Group("/api", h.identify))
 	h.healthRoutes(a)
 	h.authRoutes(a)
 	h.settingsRoutes(a)

@@ -14,10 +14,11 @@ import (
 	"github.com/lumbunghq/lumbung/server/auth"
 )
 
-// rateLimitRoutes installs the rate limiter in front of every /api route
-// registered after it.
-func (h *handlers) rateLimitRoutes(r fiber.Router) {
-	r.Use(RateLimit(RateLimitConfig{
+// rateLimited returns r with the rate limiter as the first handler of
+// every route registered through it, so that it runs once Fiber has
+// matched the route and judges the request by that route.
+func (h *handlers) rateLimited(r fiber.Router) fiber.Router {
+	return limitedRouter{Router: r, limit: RateLimit(RateLimitConfig{
 		Rules: func(c *fiber.Ctx) RateLimitSettings { return h.Settings.cached(c.UserContext()).RateLimits },
 		Collection: func(idOrName string) (string, bool) {
 			col, ok := h.Collections.Collection(idOrName)
@@ -28,7 +29,98 @@ func (h *handlers) rateLimitRoutes(r fiber.Router) {
 		},
 		Next: func(c *fiber.Ctx) bool { return identity(c).Superuser() },
 		Now:  h.Now,
-	}))
+	})}
+}
+
+// limitedRouter registers routes with limit in front of their handlers.
+type limitedRouter struct {
+	fiber.Router
+	limit fiber.Handler
+}
+
+func (r limitedRouter) with(handlers []fiber.Handler) []fiber.Handler {
+	return append([]fiber.Handler{r.limit}, handlers...)
+}
+
+// Get registers a GET (and HEAD) route behind the limiter.
+func (r limitedRouter) Get(path string, handlers ...fiber.Handler) fiber.Router {
+	r.Router.Get(path, r.with(handlers)...)
+	return r
+}
+
+// Head registers a HEAD route behind the limiter.
+func (r limitedRouter) Head(path string, handlers ...fiber.Handler) fiber.Router {
+	r.Router.Head(path, r.with(handlers)...)
+	return r
+}
+
+// Post registers a POST route behind the limiter.
+func (r limitedRouter) Post(path string, handlers ...fiber.Handler) fiber.Router {
+	r.Router.Post(path, r.with(handlers)...)
+	return r
+}
+
+// Put registers a PUT route behind the limiter.
+func (r limitedRouter) Put(path string, handlers ...fiber.Handler) fiber.Router {
+	r.Router.Put(path, r.with(handlers)...)
+	return r
+}
+
+// Patch registers a PATCH route behind the limiter.
+func (r limitedRouter) Patch(path string, handlers ...fiber.Handler) fiber.Router {
+	r.Router.Patch(path, r.with(handlers)...)
+	return r
+}
+
+// Delete registers a DELETE route behind the limiter.
+func (r limitedRouter) Delete(path string, handlers ...fiber.Handler) fiber.Router {
+	r.Router.Delete(path, r.with(handlers)...)
+	return r
+}
+
+// Connect registers a CONNECT route behind the limiter.
+func (r limitedRouter) Connect(path string, handlers ...fiber.Handler) fiber.Router {
+	r.Router.Connect(path, r.with(handlers)...)
+	return r
+}
+
+// Options registers an OPTIONS route behind the limiter.
+func (r limitedRouter) Options(path string, handlers ...fiber.Handler) fiber.Router {
+	r.Router.Options(path, r.with(handlers)...)
+	return r
+}
+
+// Trace registers a TRACE route behind the limiter.
+func (r limitedRouter) Trace(path string, handlers ...fiber.Handler) fiber.Router {
+	r.Router.Trace(path, r.with(handlers)...)
+	return r
+}
+
+// Add registers a route for method behind the limiter.
+func (r limitedRouter) Add(method, path string, handlers ...fiber.Handler) fiber.Router {
+	r.Router.Add(method, path, r.with(handlers)...)
+	return r
+}
+
+// All registers a route for every method behind the limiter.
+func (r limitedRouter) All(path string, handlers ...fiber.Handler) fiber.Router {
+	r.Router.All(path, r.with(handlers)...)
+	return r
+}
+
+// Group returns a group whose routes are behind the limiter too.
+func (r limitedRouter) Group(prefix string, handlers ...fiber.Handler) fiber.Router {
+	return limitedRouter{Router: r.Router.Group(prefix, handlers...), limit: r.limit}
+}
+
+// Route calls fn with a group whose routes are behind the limiter too.
+func (r limitedRouter) Route(prefix string, fn func(router fiber.Router), name ...string) fiber.Router {
+	g := r.Group(prefix)
+	if len(name) > 0 {
+		g.Name(name[0])
+	}
+	fn(g)
+	return g
 }
 
 // Audiences of a rate limit rule.
@@ -56,6 +148,14 @@ type RateLimitConfig struct {
 // matching rule, in fixed windows, answering 429 with Retry-After beyond
 // the limit. Counters live in the memory of each node: with N nodes behind
 // a balancer that spreads requests, a client gets up to N times the limit.
+//
+// It must be the first handler of a route, not a middleware that runs
+// before routing (Use): the rule is chosen by the route Fiber matched
+// (routePath), so that no spelling of a path that reaches the route —
+// another letter case of the collection, a trailing slash, its id for its
+// name — escapes the route's limit, and spellings that match no route
+// (other cases of the fixed parts, doubled slashes, percent-encoding, dot
+// segments) are 404s before they reach it.
 func RateLimit(cfg RateLimitConfig) fiber.Handler {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -72,13 +172,9 @@ func RateLimit(cfg RateLimitConfig) fiber.Handler {
 		if !settings.Enabled || len(settings.Rules) == 0 {
 			return c.Next()
 		}
-		collection, tags := requestTags(c.Method(), c.Path())
-		if collection != "" && cfg.Collection != nil {
-			if name, ok := cfg.Collection(collection); ok {
-				collection = name
-			}
-		}
-		rule, ok := matchRule(settings.Rules, c.Method(), c.Path(), collection, tags, identity(c) != nil)
+		path := routePath(c, cfg.Collection)
+		collection, tags := requestTags(c.Method(), path)
+		rule, ok := matchRule(settings.Rules, c.Method(), path, collection, tags, identity(c) != nil)
 		if !ok {
 			return c.Next()
 		}
@@ -135,6 +231,31 @@ func (l *limiter) sweep(now time.Time) {
 	if len(l.windows) >= l.max {
 		l.windows = map[string]*window{}
 	}
+}
+
+// routePath is the request's path as the matched route spells it: the
+// route's pattern with each parameter replaced by its value, and the
+// collection parameter by the collection's name when it names one (by id,
+// or by its name in another case). It is the same for every request that
+// reaches the route with the same parameters.
+func routePath(c *fiber.Ctx, collection func(idOrName string) (string, bool)) string {
+	segs := strings.Split(c.Route().Path, "/")
+	for i, seg := range segs {
+		switch {
+		case seg == "*" || seg == "+":
+			segs[i] = c.Params(seg)
+		case strings.HasPrefix(seg, ":"):
+			name := strings.TrimSuffix(seg[1:], "?")
+			v := c.Params(name)
+			if name == "collection" && collection != nil {
+				if canonical, ok := collection(v); ok {
+					v = canonical
+				}
+			}
+			segs[i] = v
+		}
+	}
+	return strings.Join(segs, "/")
 }
 
 // requestActions are the PocketBase tags of the endpoints under

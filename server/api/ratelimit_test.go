@@ -1,8 +1,12 @@
 package api_test
 
 import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
+	"unicode"
 )
 
 func TestRateLimits(t *testing.T) {
@@ -103,4 +107,129 @@ func TestSignInThrottle(t *testing.T) {
 	if status, retry := attempt("bob@example.com", "bob password"); status != 429 || retry == "" {
 		t.Fatalf("after 20 failures from one address: status %d, Retry-After %q", status, retry)
 	}
+}
+
+// TestRateLimitsHoldForEverySpelling: no spelling of a limited path
+// escapes its limit. Spellings are generated (letter case, trailing and
+// doubled slashes, percent-encoding, dot segments, the collection by id
+// or in another case); each must either match no route or name no
+// collection (404), or count against the same limit as the path itself:
+// with a limit of n, at most n requests pass, whatever their spelling,
+// and once one is refused every later one that is not a 404 is too.
+func TestRateLimitsHoldForEverySpelling(t *testing.T) {
+	t.Parallel()
+	e := MustAuthEnv(t)
+	MustUser(t, e.env, "ada@example.com", "ada password")
+	var users struct{ ID string }
+	e.MustJSON("GET", "/api/collections/users", "", "", 200, &users)
+	const limit = 3
+	e.MustJSON("PATCH", "/api/settings", "", `{"rateLimits": {"enabled": true, "rules": [
+		{"label": "*:requestPasswordReset", "duration": 600, "maxRequests": 3},
+		{"label": "users:auth", "duration": 600, "maxRequests": 3},
+		{"label": "users:list", "duration": 600, "maxRequests": 3},
+		{"label": "/api/health", "duration": 600, "maxRequests": 3},
+		{"label": "POST /api/batch", "duration": 600, "maxRequests": 3}
+	]}}`, 200, nil)
+	limited := []struct{ method, path, body string }{
+		{"POST", "/api/collections/users/request-password-reset", `{"email": "nobody@example.com"}`},
+		{"POST", "/api/collections/users/auth-with-password", `{"identity": "ada@example.com", "password": "ada password"}`},
+		{"GET", "/api/collections/users/records", ""},
+		{"GET", "/api/health", ""},
+		{"POST", "/api/batch", `{"requests": []}`},
+	}
+	rng := rand.New(rand.NewPCG(5, 11)) // fixed: a failure can be replayed
+	for _, l := range limited {
+		passed, others, refused := 0, 0, false
+		for _, p := range append([]string{l.path}, spellings(rng, l.path, users.ID, 80)...) {
+			res, body := e.DoFull(l.method, p, "-", l.body)
+			switch {
+			case res.StatusCode == 404:
+				continue // no route, or no such collection
+			case res.StatusCode == 429:
+				refused = true
+			case refused || passed == limit:
+				t.Errorf("%s %s escapes the limit of %s: status %d: %s", l.method, p, l.path, res.StatusCode, body)
+			default:
+				passed++
+			}
+			if p != l.path {
+				others++
+			}
+		}
+		// The property is only worth something if the limit was reached
+		// and spellings other than the path itself reached the route.
+		if !refused || others < limit {
+			t.Errorf("%s: limit reached: %t; other spellings that reached the route: %d", l.path, refused, others)
+		}
+	}
+}
+
+// spellings returns n random spellings of path: letters in another case,
+// trailing or doubled slashes, percent-encoded characters, dot segments,
+// and the users collection by id or in another case.
+func spellings(rng *rand.Rand, path, usersID string, n int) []string {
+	edits := []func(string) string{
+		func(p string) string { // one letter in the other case
+			var idx []int
+			for i, r := range p {
+				if unicode.IsLetter(r) {
+					idx = append(idx, i)
+				}
+			}
+			i := idx[rng.IntN(len(idx))]
+			r := rune(p[i])
+			if unicode.IsUpper(r) {
+				r = unicode.ToLower(r)
+			} else {
+				r = unicode.ToUpper(r)
+			}
+			return p[:i] + string(r) + p[i+1:]
+		},
+		func(p string) string { return p + strings.Repeat("/", 1+rng.IntN(2)) },
+		func(p string) string { // a doubled slash
+			i := slashes(p)[rng.IntN(len(slashes(p)))]
+			return p[:i] + "/" + p[i:]
+		},
+		func(p string) string { // one character percent-encoded
+			i := 1 + rng.IntN(len(p)-1)
+			if p[i] == '%' || p[i-1] == '%' || p[max(i-2, 0)] == '%' {
+				return p // inside an escape already
+			}
+			enc := fmt.Sprintf("%%%02X", p[i])
+			if rng.IntN(2) == 0 {
+				enc = strings.ToLower(enc)
+			}
+			return p[:i] + enc + p[i+1:]
+		},
+		func(p string) string { // a dot segment
+			i := slashes(p)[rng.IntN(len(slashes(p)))]
+			return p[:i] + []string{"/.", "/x/..", "/./"}[rng.IntN(3)] + p[i:]
+		},
+		func(p string) string { return strings.Replace(p, "/users/", "/"+usersID+"/", 1) },
+		func(p string) string { return strings.Replace(p, "/users/", "/USERS/", 1) },
+		func(p string) string { return strings.Replace(p, "/users/", "/Users/", 1) },
+	}
+	last := strings.LastIndex(path, "/") + 1
+	out := []string{strings.ToUpper(path), path[:last] + strings.ToUpper(path[last:]), path + "/", strings.Replace(path, "/users/", "/%75sers/", 1)}
+	for len(out) < n {
+		p := path
+		for k := 1 + rng.IntN(3); k > 0; k-- {
+			p = edits[rng.IntN(len(edits))](p)
+		}
+		if p != path {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// slashes returns the positions of the slashes in p.
+func slashes(p string) []int {
+	var out []int
+	for i := range p {
+		if p[i] == '/' {
+			out = append(out, i)
+		}
+	}
+	return out
 }
