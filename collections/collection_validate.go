@@ -48,6 +48,10 @@ func Normalize(s Lookup, old, c *Collection) error {
 	}
 	if msg := CheckName(c.Name, c.System); msg != "" {
 		fail("name", "validation_invalid_name", msg)
+	} else if strings.HasPrefix(strings.ToLower(c.Name), "pg_") && !c.System {
+		// PostgreSQL looks in pg_catalog first: such a name could mean
+		// one of its relations instead of the collection's table.
+		fail("name", "validation_invalid_name", "Names starting with \"pg_\" are reserved by PostgreSQL.")
 	} else if other, ok := s.Collection(c.Name); ok && other.ID != c.ID {
 		fail("name", "validation_collection_name_exists", "Collection name must be unique (case insensitive).")
 	}
@@ -156,6 +160,8 @@ func normalizeFields(s Lookup, old, c *Collection, fail func(key, code, msg stri
 		}
 		if msg := CheckName(f.Name, f.System || c.System); msg != "" && f.Name != "id" {
 			fail(key+".name", "validation_invalid_name", msg)
+		} else if systemColumns[strings.ToLower(f.Name)] {
+			fail(key+".name", "validation_invalid_name", fmt.Sprintf("%q is the name of a column every PostgreSQL table has.", f.Name))
 		}
 		lower := strings.ToLower(f.Name)
 		if j, dup := seen[lower]; dup {
@@ -284,3 +290,7 @@ func normalizeIndexes(c *Collection, fail func(key, code, msg string)) {
 		c.Indexes[i] = ix.String(c.Name)
 	}
 }
+
+// systemColumns are the columns PostgreSQL gives every table; a field
+// cannot take their names.
+var systemColumns = map[string]bool{"tableoid": true, "xmin": true, "cmin": true, "xmax": true, "cmax": true, "ctid": true, "oid": true}

@@ -8,7 +8,8 @@ import (
 )
 
 // FuzzRecordInput feeds arbitrary JSON values to every field type: Prepare
-// must never panic, and whatever it accepts must encode as valid JSON.
+// must never panic, and whatever it accepts must encode as valid JSON that
+// PostgreSQL can store (no NUL characters).
 func FuzzRecordInput(f *testing.F) {
 	for _, seed := range []string{`"x"`, `1`, `-1.5e300`, `true`, `null`, `[]`, `["a","b"]`, `{"a":[1,{}]}`, `"2024-01-02 03:04:05.000Z"`,
 		`"\u0000"`, `"<script>"`, `1e999`, `[1,2]`, `"` + string(rune(0x2028)) + `"`} {
@@ -47,7 +48,7 @@ func FuzzRecordInput(f *testing.F) {
 		}
 		rec := NewRecord(c)
 		for _, fld := range fields {
-			out, ferr := fld.Options.Prepare(v)
+			out, ferr := fld.Prepare(v)
 			if ferr != nil {
 				if ferr.Code == "" || ferr.Message == "" {
 					t.Fatalf("%s: empty field error for %s", fld.Type, input)
@@ -62,6 +63,9 @@ func FuzzRecordInput(f *testing.F) {
 		}
 		if !json.Valid(b) {
 			t.Fatalf("invalid JSON for input %q: %s", input, b)
+		}
+		if bytes.Contains(b, []byte(`\u0000`)) {
+			t.Fatalf("a NUL character was accepted from %q: %s", input, b)
 		}
 	})
 }

@@ -244,11 +244,11 @@ func (r *Records) fill(ctx context.Context, c *Collection, rec *Record, old *Rec
 		raw, set := input[f.Name]
 		if !set {
 			if old == nil {
-				v, _ := f.Options.Prepare(nil)
+				v, _ := f.Prepare(nil)
 				rec.Data[f.Name] = v
 			}
 		} else {
-			v, ferr := f.Options.Prepare(raw)
+			v, ferr := f.Prepare(raw)
 			if ferr != nil {
 				errs[f.Name] = *ferr
 				continue
@@ -387,7 +387,7 @@ func applyModifiers(f *Field, rec *Record, input map[string]any) *FieldError {
 			if strings.HasSuffix(mod, "-") {
 				n = -n
 			}
-			v, ferr := f.Options.Prepare(cur + n)
+			v, ferr := f.Prepare(cur + n)
 			if ferr != nil {
 				return ferr
 			}
@@ -411,7 +411,7 @@ func applyModifiers(f *Field, rec *Record, input map[string]any) *FieldError {
 					}
 				}
 			}
-			v, ferr := f.Options.Prepare(next)
+			v, ferr := f.Prepare(next)
 			if ferr != nil {
 				return ferr
 			}

@@ -143,7 +143,7 @@ func prepareRequired(c *Collection, name string, value any, message string) (any
 	if !ok {
 		return nil, Errorf(EINVALID, "%q has no %s field.", c.Name, name)
 	}
-	v, ferr := f.Options.Prepare(value)
+	v, ferr := f.Prepare(value)
 	if ferr == nil && IsEmpty(v) {
 		ferr = &FieldError{Code: "validation_required", Message: "Cannot be blank."}
 	}

@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -99,10 +100,15 @@ func translate(err error, c *collections.Collection) error {
 		return collections.Errorf(collections.EINVALID, "A referenced record does not exist or is still referenced.")
 	case "23502", "23514", "22001", "22003", "22P02", "22007", "22008":
 		return collections.Errorf(collections.EINVALID, "A value does not fit its field.")
+	case "22021", "22P05": // invalid byte sequence, unsupported \u0000 in json
+		return collections.Errorf(collections.EINVALID, "Text cannot contain NUL characters or invalid UTF-8.")
 	case "40001", "40P01":
 		return collections.Errorf(collections.ECONFLICT, "The request conflicted with a concurrent change; try again.")
 	case "57014":
 		return collections.Errorf(collections.EINVALID, "The query took too long and was cancelled.")
+	}
+	if strings.HasPrefix(pgErr.Code, "22") { // any other data exception: a value the client sent
+		return collections.Errorf(collections.EINVALID, "A value is out of range or malformed.")
 	}
 	return err
 }

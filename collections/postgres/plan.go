@@ -57,7 +57,7 @@ func nonEmpty(s collections.Storage, col string) string {
 func (p *planner) create(c *collections.Collection, s collections.Lookup) {
 	t := ident(c.Name)
 	if c.Type == collections.TypeView {
-		p.step("CREATE VIEW "+t+" AS SELECT * FROM ("+c.ViewQuery+") AS v", fmt.Sprintf("Create view %q.", c.Name))
+		p.step("CREATE VIEW "+t+" AS SELECT * FROM ("+c.ViewQuery+"\n) AS v", fmt.Sprintf("Create view %q.", c.Name))
 		return
 	}
 	cols := make([]string, len(c.Fields))

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -75,7 +76,7 @@ func (s *RecordStore) List(ctx context.Context, lookup collections.Lookup, c *co
 	}
 	from := " FROM " + ident(c.Name) + " AS r"
 	sel := "SELECT " + s.cols.list(c) + from + where + order +
-		" LIMIT " + strconv.Itoa(q.PerPage) + " OFFSET " + strconv.Itoa((q.Page-1)*q.PerPage)
+		" LIMIT " + strconv.Itoa(q.PerPage) + " OFFSET " + strconv.Itoa(offset(q.Page, q.PerPage))
 
 	page := &collections.Page{Page: q.Page, PerPage: q.PerPage, TotalItems: -1, TotalPages: -1}
 	if q.SkipTotal {
@@ -124,6 +125,18 @@ func (s *RecordStore) List(ctx context.Context, lookup collections.Lookup, c *co
 	page.TotalItems = int(total)
 	page.TotalPages = int((total + int64(q.PerPage) - 1) / int64(q.PerPage))
 	return page, nil
+}
+
+// offset is where page starts; a page so far that the offset would
+// overflow starts past every row.
+func offset(page, perPage int) int {
+	if page <= 1 || perPage <= 0 {
+		return 0
+	}
+	if page-1 > math.MaxInt64/perPage {
+		return math.MaxInt64
+	}
+	return (page - 1) * perPage
 }
 
 // listTotal finds the total of one list: kept by Totals, or counted.

@@ -280,7 +280,15 @@ func stepError(st collections.Step, err error) error {
 func (s *SchemaStore) describeView(ctx context.Context, schema collections.Lookup, c *collections.Collection) error {
 	q := strings.TrimSpace(strings.TrimRight(strings.TrimSpace(c.ViewQuery), ";"))
 	c.ViewQuery = q
-	rows, err := s.db.Pool.Query(ctx, "SELECT * FROM ("+q+") AS v LIMIT 0", pgx.QueryExecModeDescribeExec)
+	conn, err := s.db.Pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	if err := checkViewParams(ctx, conn.Conn(), q); err != nil {
+		return err
+	}
+	rows, err := conn.Query(ctx, "SELECT * FROM ("+q+"\n) AS v LIMIT 0", pgx.QueryExecModeDescribeExec)
 	if err != nil {
 		return viewError(err)
 	}
@@ -353,7 +361,10 @@ func (s *SchemaStore) previewRows(ctx context.Context, q string, limit int) ([]j
 	if _, err := tx.Exec(ctx, "SELECT set_config('statement_timeout', $1, true)", strconv.Itoa(int(previewTimeout/time.Millisecond))); err != nil {
 		return nil, err
 	}
-	rows, err := tx.Query(ctx, "SELECT to_jsonb(v) FROM ("+q+") AS v LIMIT $1", limit)
+	if err := checkViewParams(ctx, tx.Conn(), q); err != nil {
+		return nil, err
+	}
+	rows, err := tx.Query(ctx, "SELECT to_jsonb(v) FROM ("+q+"\n) AS v LIMIT "+strconv.Itoa(limit))
 	if err != nil {
 		return nil, viewError(err)
 	}
@@ -370,6 +381,21 @@ func (s *SchemaStore) previewRows(ctx context.Context, q string, limit int) ([]j
 		return nil, viewError(err)
 	}
 	return out, nil
+}
+
+// checkViewParams refuses a view query with parameters ($1, $2…): a view
+// has nobody to bind them. The query is only parsed, not run. (The line
+// break lets a query end in a -- comment.)
+func checkViewParams(ctx context.Context, conn *pgx.Conn, q string) error {
+	sd, err := conn.PgConn().Prepare(ctx, "", "SELECT * FROM ("+q+"\n) AS v", nil)
+	if err != nil {
+		return viewError(err)
+	}
+	if len(sd.ParamOIDs) > 0 {
+		return collections.Invalid("Invalid view query: it cannot have parameters ($1, $2, …).",
+			map[string]collections.FieldError{"viewQuery": {Code: "validation_invalid_view_query", Message: "A view query cannot have parameters ($1, $2, …)."}})
+	}
+	return nil
 }
 
 func viewError(err error) error {

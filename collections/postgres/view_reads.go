@@ -91,7 +91,7 @@ func (s *SchemaStore) probeViewReads(ctx context.Context, query string) ([]viewR
 		return nil, err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // a probe: nothing to keep
-	create := "CREATE TEMPORARY VIEW " + ident(probeView) + " AS SELECT * FROM (" + query + ") AS v"
+	create := "CREATE TEMPORARY VIEW " + ident(probeView) + " AS SELECT * FROM (" + query + "\n) AS v"
 	if _, err := tx.Conn().PgConn().ExecParams(ctx, create, nil, nil, nil, nil).Close(); err != nil {
 		return nil, viewError(err)
 	}

@@ -98,6 +98,9 @@ func New(d Deps) *fiber.App {
 		// Buffers go back to their pools between requests, and idle realtime
 		// connections do not keep the 4 KiB request reader.
 		ReduceMemoryUsage: true,
+		// The request line and headers must fit: a filter of the longest
+		// length the language accepts, percent-encoded, with a token.
+		ReadBufferSize: 32 << 10,
 		// Paths match in their exact case, as PocketBase's do: another
 		// case is a 404, not the same route under another name.
 		CaseSensitive: true,

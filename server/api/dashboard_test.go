@@ -8,13 +8,17 @@ import (
 	"github.com/lumbunghq/lumbung/server"
 )
 
-func TestDashboardFiles(t *testing.T) {
-	files := fstest.MapFS{
+// testDashboard is a small dashboard bundle.
+func testDashboard() fstest.MapFS {
+	return fstest.MapFS{
 		"index.html":         {Data: []byte("<!doctype html><title>Lumbung</title>")},
 		"assets/app-abc.js":  {Data: []byte("console.log(1)")},
 		"assets/app-abc.css": {Data: []byte("body{}")},
 	}
-	e := MustEnv(t, func(c *server.Config) { c.Dashboard = files })
+}
+
+func TestDashboardFiles(t *testing.T) {
+	e := MustEnv(t, func(c *server.Config) { c.Dashboard = testDashboard() })
 	for _, tc := range []struct {
 		path, status, body, typ, cache string
 	}{

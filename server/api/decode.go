@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -18,6 +20,10 @@ import (
 func decodeJSON(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return collections.Errorf(collections.EINVALID, "The request body is empty; expected a JSON object.")
+	}
+	// The decoder would replace invalid bytes silently, changing the data.
+	if !utf8.Valid(body) {
+		return collections.Errorf(collections.EINVALID, "Invalid JSON body: it is not valid UTF-8 text.")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
@@ -89,6 +95,9 @@ func recordInput(c *fiber.Ctx) (map[string]any, error) {
 func formInput(values map[string][]string) (map[string]any, error) {
 	in := map[string]any{}
 	for k, vs := range values {
+		if !utf8.ValidString(k) || slices.ContainsFunc(vs, func(v string) bool { return !utf8.ValidString(v) }) {
+			return nil, collections.Errorf(collections.EINVALID, "Invalid form body: it is not valid UTF-8 text.")
+		}
 		if k == "@jsonPayload" {
 			for _, v := range vs {
 				var extra map[string]any
