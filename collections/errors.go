@@ -16,8 +16,15 @@ const (
 	EUNAUTHORIZED = "unauthorized" // the caller could not be identified
 	ETOOLARGE     = "too_large"    // a body or value exceeds a limit
 	ETOOMANY      = "too_many"     // rate limited
+	EUNAVAILABLE  = "unavailable"  // the database cannot be reached now; try again shortly
 	EINTERNAL     = "internal"     // a bug or an outage; the message is never shown to clients
 )
+
+// ErrSchemaChanged reports that a collection changed (a field renamed or
+// dropped, the collection renamed or dropped) while a request used its old
+// definition. Running the request again on the current schema gives the
+// new schema's answer.
+var ErrSchemaChanged = &Error{Code: ECONFLICT, Message: "The collection changed while the request ran; try again."}
 
 // Error is a failure whose message is safe to show to API clients.
 // Data carries per-field details, keyed by field name, as PocketBase does.

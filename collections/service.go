@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Service is the collections domain: it keeps the schema cache, validates
@@ -24,7 +25,9 @@ type Service struct {
 	check         func(s Lookup, c *Collection, rule string) error
 	applied       func(ctx context.Context)
 
+	loads  atomic.Uint64 // Loads started
 	mu     sync.RWMutex
+	cached uint64 // the number of the Load in the cache
 	byID   map[string]*Collection
 	byName map[string]*Collection // lower-cased names
 	list   []*Collection
@@ -66,9 +69,22 @@ func NewService(cfg Config) *Service {
 
 // Reload reads every collection from the store into the cache.
 func (s *Service) Reload(ctx context.Context) error {
-	list, err := s.schema.Load(ctx)
+	apply, err := s.Load(ctx)
 	if err != nil {
 		return err
+	}
+	apply()
+	return nil
+}
+
+// Load reads every collection from the store; apply puts them in the
+// cache. A Load that started before the one in the cache never replaces
+// it, so concurrent reloads end on the newest schema.
+func (s *Service) Load(ctx context.Context) (apply func(), err error) {
+	n := s.loads.Add(1)
+	list, err := s.schema.Load(ctx)
+	if err != nil {
+		return nil, err
 	}
 	byID := make(map[string]*Collection, len(list))
 	byName := make(map[string]*Collection, len(list))
@@ -76,10 +92,14 @@ func (s *Service) Reload(ctx context.Context) error {
 		byID[c.ID] = c
 		byName[strings.ToLower(c.Name)] = c
 	}
-	s.mu.Lock()
-	s.byID, s.byName, s.list = byID, byName, list
-	s.mu.Unlock()
-	return nil
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if n > s.cached {
+			s.cached = n
+			s.byID, s.byName, s.list = byID, byName, list
+		}
+	}, nil
 }
 
 // Collection implements Lookup on the cache. Callers must not modify the

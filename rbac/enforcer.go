@@ -40,8 +40,12 @@ type Decision struct {
 // safe for concurrent use.
 type Enforcer struct {
 	src    Source
-	reload sync.Mutex // one Reload at a time, so the last to finish read the newest rules
-	cur    atomic.Pointer[snapshot]
+	loads  atomic.Uint64 // Loads started
+	reload sync.Mutex    // guards applied
+	// applied is the number of the Load in force: a Load that started
+	// earlier (and may have read older rules) never replaces it.
+	applied uint64
+	cur     atomic.Pointer[snapshot]
 }
 
 // NewEnforcer returns an enforcer holding the rules src loads now.
@@ -57,14 +61,33 @@ func NewEnforcer(ctx context.Context, src Source) (*Enforcer, error) {
 // dropping every cached decision. Decisions being made meanwhile finish on
 // the rules they started with. On error the current rules stay in force.
 func (e *Enforcer) Reload(ctx context.Context) error {
-	e.reload.Lock()
-	defer e.reload.Unlock()
+	apply, err := e.Load(ctx)
+	if err != nil {
+		return err
+	}
+	apply()
+	return nil
+}
+
+// Load reads the rules and builds the decisions they give, without using
+// them yet: apply puts them in force. A caller that reloads other state
+// read from the same database (the schema) loads both first and then
+// applies both, so that requests never see one new and the other old for
+// longer than the two applies take.
+func (e *Enforcer) Load(ctx context.Context) (apply func(), err error) {
+	n := e.loads.Add(1)
 	s, err := newSnapshot(&adapter{ctx: ctx, src: e.src})
 	if err != nil {
-		return fmt.Errorf("rbac: load rules: %w", err)
+		return nil, fmt.Errorf("rbac: load rules: %w", err)
 	}
-	e.cur.Store(s)
-	return nil
+	return func() {
+		e.reload.Lock()
+		defer e.reload.Unlock()
+		if n > e.applied {
+			e.applied = n
+			e.cur.Store(s)
+		}
+	}, nil
 }
 
 // Decide returns what user may do with the records of collectionID for

@@ -107,6 +107,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Decider:           s.enforcer,
 		Access:            s.access,
 		Ping:              s.db.Ping,
+		Unavailable:       postgres.Unavailable,
+		Refresh:           s.reloadShared,
 		Logger:            cfg.Logger,
 		BodyLimit:         cfg.BodyLimit,
 		Settings:          s.settings,
@@ -256,10 +258,20 @@ func (s *Server) reloadShared(ctx context.Context) error {
 	if s.settings != nil {
 		s.settings.Forget()
 	}
-	if err := s.svc.Reload(ctx); err != nil {
+	// Both are read before either is used: a request never sees a new
+	// collection without its policies, or policies without their
+	// collection, for longer than two pointer swaps.
+	schema, err := s.svc.Load(ctx)
+	if err != nil {
 		return err
 	}
-	return s.enforcer.Reload(ctx)
+	policies, err := s.enforcer.Load(ctx)
+	if err != nil {
+		return err
+	}
+	schema()
+	policies()
+	return nil
 }
 
 // App returns the HTTP handler, for in-process tests.

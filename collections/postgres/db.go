@@ -8,12 +8,16 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strings"
+	"syscall"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/jackc/puddle/v2"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 
@@ -77,12 +81,19 @@ func translate(err error, c *collections.Collection) error {
 	if errors.Is(err, pgx.ErrNoRows) || errors.Is(err, sql.ErrNoRows) {
 		return collections.Errorf(collections.ENOTFOUND, "The requested resource wasn't found.")
 	}
+	if Unavailable(err) {
+		return &collections.Error{Code: collections.EUNAVAILABLE, Message: "The database is unavailable right now; try again in a moment."}
+	}
 	var pgErr *pgconn.PgError
 	if !errors.As(err, &pgErr) {
 		return err
 	}
 	field := fieldOfConstraint(c, pgErr.ConstraintName)
 	switch pgErr.Code {
+	case "42703", "42P01", "0A000": // undefined column or table, a cached plan of another shape
+		// The statement was built from a definition a schema change
+		// (on any node) has just replaced.
+		return collections.ErrSchemaChanged
 	case "23505": // unique_violation
 		if field != "" {
 			return collections.Invalid("Failed to save the record.", map[string]collections.FieldError{
@@ -111,6 +122,31 @@ func translate(err error, c *collections.Collection) error {
 		return collections.Errorf(collections.EINVALID, "A value is out of range or malformed.")
 	}
 	return err
+}
+
+// Unavailable reports whether err means the database could not be reached
+// or went away: a failed connection, a connection lost mid-query, a server
+// shutting down or starting up, or no connection slot left. Such errors are
+// answered with "try again", not as bugs.
+func Unavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "57P01", "57P02", "57P03", "53300": // shutdown, crash, starting up, too many connections
+			return true
+		}
+		return strings.HasPrefix(pgErr.Code, "08") // connection exceptions
+	}
+	var connectErr *pgconn.ConnectError
+	var netErr net.Error
+	return errors.As(err, &connectErr) || errors.As(err, &netErr) ||
+		errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, puddle.ErrClosedPool) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, net.ErrClosed)
 }
 
 // fieldOfConstraint finds the field a constraint belongs to from its name:

@@ -29,8 +29,11 @@ type WatcherConfig struct {
 	// polling.
 	Poll time.Duration
 	// MinBackoff and MaxBackoff bound the wait before reconnecting, which
-	// doubles after each failed attempt. Zero means 100 milliseconds and
-	// 10 seconds.
+	// doubles after each failed attempt. Zero means 100 and 250
+	// milliseconds: while the database is away a node tries again at a
+	// short fixed interval (a failed connection attempt costs the server
+	// little), so that it applies changes made elsewhere within a second of
+	// the database answering again.
 	MinBackoff, MaxBackoff time.Duration
 	// Channels are the NOTIFY channels to listen on; empty means Channel.
 	// A node can watch other changes (such as the schema's) on the same
@@ -79,7 +82,7 @@ func NewWatcher(cfg WatcherConfig) (*Watcher, error) {
 		cfg.MinBackoff = 100 * time.Millisecond
 	}
 	if cfg.MaxBackoff <= 0 {
-		cfg.MaxBackoff = 10 * time.Second
+		cfg.MaxBackoff = 250 * time.Millisecond
 	}
 	cfg.MaxBackoff = max(cfg.MaxBackoff, cfg.MinBackoff)
 	w := &Watcher{cfg: cfg, conn: conn, log: cfg.Logger}

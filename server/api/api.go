@@ -26,7 +26,13 @@ type Deps struct {
 	// Access keeps roles, policies and assignments.
 	Access AccessControl
 	Ping   func(context.Context) error
-	Logger *slog.Logger
+	// Unavailable reports whether an error means the database cannot be
+	// reached: such requests get a 503 with Retry-After (nil: never).
+	Unavailable func(error) bool
+	// Refresh reads the schema and the policies again, after a request
+	// found its collection changed by another node (nil: the schema only).
+	Refresh func(context.Context) error
+	Logger  *slog.Logger
 	// BodyLimit is the largest request body in bytes.
 	BodyLimit int
 	// RequestTimeout bounds the database work of one request.
@@ -90,7 +96,7 @@ func New(d Deps) *fiber.App {
 	app := fiber.New(fiber.Config{
 		AppName:               "lumbung",
 		BodyLimit:             d.BodyLimit,
-		ErrorHandler:          ErrorHandler(d.Logger),
+		ErrorHandler:          ErrorHandler(d.Logger, d.Unavailable),
 		DisableStartupMessage: true,
 		ReadTimeout:           time.Minute,
 		WriteTimeout:          time.Minute,

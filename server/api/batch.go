@@ -14,7 +14,7 @@ import (
 const MaxBatchRequests = 50
 
 func (h *handlers) batchRoutes(r fiber.Router) {
-	r.Post("/batch", h.batch)
+	r.Post("/batch", h.fresh(h.batch))
 }
 
 type batchRequest struct {
@@ -51,7 +51,7 @@ func (h *handlers) batch(c *fiber.Ctx) error {
 		for i, req := range in.Requests {
 			status, rec, err := h.runBatchItem(c, recs, req)
 			if err != nil {
-				body := toBody(c, h.Logger, err)
+				body := toBody(c, h.Logger, h.Unavailable, err)
 				return &batchError{index: i, response: body}
 			}
 			results[i].Status = status
@@ -68,7 +68,7 @@ func (h *handlers) batch(c *fiber.Ctx) error {
 				b, err = rec.AppendJSON(nil, out.projection, showHidden)
 			}
 			if err != nil {
-				body := toBody(c, h.Logger, err)
+				body := toBody(c, h.Logger, h.Unavailable, err)
 				return &batchError{index: i, response: body}
 			}
 			results[i].Body = b

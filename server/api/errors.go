@@ -28,6 +28,8 @@ func statusOf(code string) int {
 		return fiber.StatusRequestEntityTooLarge
 	case collections.ETOOMANY:
 		return fiber.StatusTooManyRequests
+	case collections.EUNAVAILABLE:
+		return fiber.StatusServiceUnavailable
 	}
 	return fiber.StatusInternalServerError
 }
@@ -47,9 +49,18 @@ type batchError struct {
 
 func (e *batchError) Error() string { return "batch request failed: " + e.response.Message }
 
-// toBody turns any error into the response body and status. Unknown errors
-// are logged with the request id and answered with a generic message.
-func toBody(c *fiber.Ctx, log *slog.Logger, err error) errorBody {
+// unavailableMessage answers requests while the database cannot be
+// reached.
+const unavailableMessage = "The database is unavailable right now; try again in a moment."
+
+// retryAfter is the Retry-After of a 503, in seconds.
+const retryAfter = "1"
+
+// toBody turns any error into the response body and status. Errors that
+// unavailable says mean the database cannot be reached are a 503; other
+// unknown errors are logged with the request id and answered with a
+// generic message.
+func toBody(c *fiber.Ctx, log *slog.Logger, unavailable func(error) bool, err error) errorBody {
 	var (
 		be   *batchError
 		fe   *fiber.Error
@@ -72,8 +83,15 @@ func toBody(c *fiber.Ctx, log *slog.Logger, err error) errorBody {
 		}
 	case errors.As(err, &fe):
 		body.Status, body.Message = fe.Code, fiberMessage(fe)
+	case unavailable != nil && unavailable(err):
+		body.Status, body.Message = fiber.StatusServiceUnavailable, unavailableMessage
 	default:
 		body.Status = fiber.StatusInternalServerError
+	}
+	if body.Status == fiber.StatusServiceUnavailable {
+		log.Warn("database unavailable", "requestId", requestID(c), "method", c.Method(), "path", c.Path(), "err", err)
+		c.Set(fiber.HeaderRetryAfter, retryAfter)
+		return body
 	}
 	if body.Status >= 500 {
 		log.Error("request failed", "requestId", requestID(c), "method", c.Method(), "path", c.Path(), "err", err)
@@ -110,10 +128,11 @@ func fiberMessage(fe *fiber.Error) string {
 }
 
 // ErrorHandler writes every error returned by a handler as PocketBase's
-// error JSON.
-func ErrorHandler(log *slog.Logger) fiber.ErrorHandler {
+// error JSON. unavailable (optional) recognizes errors that mean the
+// database cannot be reached.
+func ErrorHandler(log *slog.Logger, unavailable func(error) bool) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
-		body := toBody(c, log, err)
+		body := toBody(c, log, unavailable, err)
 		return c.Status(body.Status).JSON(body)
 	}
 }

@@ -10,8 +10,9 @@ func (h *handlers) healthRoutes(r fiber.Router) {
 func (h *handlers) health(c *fiber.Ctx) error {
 	if err := h.Ping(c.UserContext()); err != nil {
 		h.Logger.Error("health check failed", "requestId", requestID(c), "err", err)
+		c.Set(fiber.HeaderRetryAfter, retryAfter)
 		return c.Status(fiber.StatusServiceUnavailable).JSON(errorBody{
-			Status: fiber.StatusServiceUnavailable, Message: "The database is unavailable.", Data: map[string]any{}})
+			Status: fiber.StatusServiceUnavailable, Message: unavailableMessage, Data: map[string]any{}})
 	}
 	return c.JSON(fiber.Map{"code": 200, "message": "API is healthy.", "data": fiber.Map{}})
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 
@@ -12,11 +13,11 @@ import (
 )
 
 func (h *handlers) recordRoutes(r fiber.Router) {
-	r.Get("/collections/:collection/records", h.listRecords)
-	r.Post("/collections/:collection/records", h.createRecord)
-	r.Get("/collections/:collection/records/:id", h.viewRecord)
-	r.Patch("/collections/:collection/records/:id", h.updateRecord)
-	r.Delete("/collections/:collection/records/:id", h.deleteRecord)
+	r.Get("/collections/:collection/records", h.fresh(h.listRecords))
+	r.Post("/collections/:collection/records", h.fresh(h.createRecord))
+	r.Get("/collections/:collection/records/:id", h.fresh(h.viewRecord))
+	r.Patch("/collections/:collection/records/:id", h.fresh(h.updateRecord))
+	r.Delete("/collections/:collection/records/:id", h.fresh(h.deleteRecord))
 }
 
 // pageQuery reads page and perPage; perPage above the maximum is clamped.
@@ -204,4 +205,31 @@ func splitPath(path string) (collection, id string, ok bool) {
 		return parts[0], parts[2], true
 	}
 	return "", "", false
+}
+
+// freshTries bounds how often fresh runs a handler.
+const freshTries = 3
+
+// fresh runs a handler that works on a collection again when a schema
+// change made elsewhere replaced the definition it used while it ran: the
+// schema (and the policies) are read anew first, so the request gets the
+// new schema's answer (a dropped collection is a 404). Handlers write
+// their response only after their database work, so a failed run has sent
+// nothing.
+func (h *handlers) fresh(next fiber.Handler) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		err := next(c)
+		for try := 1; try < freshTries && errors.Is(err, collections.ErrSchemaChanged); try++ {
+			refresh := h.Collections.Reload
+			if h.Refresh != nil {
+				refresh = h.Refresh
+			}
+			if rerr := refresh(c.UserContext()); rerr != nil {
+				return rerr
+			}
+			c.Response().Reset()
+			err = next(c)
+		}
+		return err
+	}
 }

@@ -57,7 +57,9 @@ type Config struct {
 	Poll time.Duration
 	// Batch is how many events one read returns at most. Default 500.
 	Batch int
-	// MaxBackoff caps the wait between reconnection attempts. Default 5s.
+	// MaxBackoff caps the wait between reconnection attempts. Default
+	// 250ms: a node back on the database reads what it missed within a
+	// second.
 	MaxBackoff time.Duration
 	// Logger receives connection errors. Default slog.Default().
 	Logger *slog.Logger
@@ -87,7 +89,7 @@ func NewTailer(cfg Config) *Tailer {
 		cfg.Batch = 500
 	}
 	if cfg.MaxBackoff <= 0 {
-		cfg.MaxBackoff = 5 * time.Second
+		cfg.MaxBackoff = 250 * time.Millisecond
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
