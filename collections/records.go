@@ -110,7 +110,7 @@ func (r *Records) Create(ctx context.Context, c *Collection, input map[string]an
 	if err != nil {
 		return nil, err
 	}
-	if err := r.checkWritable(c, acc.Fields, input); err != nil {
+	if err := r.checkWritable(c, acc.Fields, input, true); err != nil {
 		return nil, err
 	}
 	rec := NewRecord(c)
@@ -145,7 +145,7 @@ func (r *Records) Update(ctx context.Context, c *Collection, id string, input ma
 	if err != nil {
 		return nil, err
 	}
-	if err := r.checkWritable(c, acc.Fields, input); err != nil {
+	if err := r.checkWritable(c, acc.Fields, input, false); err != nil {
 		return nil, err
 	}
 	var rec *Record
@@ -268,7 +268,7 @@ func (r *Records) fill(ctx context.Context, c *Collection, rec *Record, old *Rec
 		if err := r.fillAuth(rec, old, input, errs); err != nil {
 			return err
 		}
-		if err := r.checkEmailChange(ctx, c, rec, old, input, errs, now); err != nil {
+		if err := r.checkManaged(ctx, c, rec, old, input, errs, now); err != nil {
 			return err
 		}
 	}

@@ -144,17 +144,14 @@ func (r *Records) restrictForView(c *Collection, rec *Record) {
 }
 
 // checkWritable refuses input naming fields outside the caller's writable
-// list (nil: all), modifiers included, and a change of verified by anyone
-// but the system and superusers.
-func (r *Records) checkWritable(c *Collection, fields []string, input map[string]any) error {
+// list (nil: all), modifiers included, and verified on a record created by
+// anyone but the system and superusers (on update, checkVerified).
+func (r *Records) checkWritable(c *Collection, fields []string, input map[string]any, creating bool) error {
 	if r.caller == nil {
 		return nil
 	}
-	if c.Type == TypeAuth {
-		if _, set := input["verified"]; set {
-			return &Error{Code: EFORBIDDEN, Message: "Only superusers can change verified.",
-				Data: map[string]FieldError{"verified": {Code: "validation_forbidden_field", Message: "Only superusers can change verified."}}}
-		}
+	if _, set := input["verified"]; set && creating && c.Type == TypeAuth {
+		return errVerified
 	}
 	if fields == nil {
 		return nil
@@ -263,3 +260,7 @@ func (r *Record) hide(field string) {
 	}
 	delete(r.readable, field)
 }
+
+// errVerified refuses a change of verified.
+var errVerified = &Error{Code: EFORBIDDEN, Message: "Only superusers and managers of the record can change verified.",
+	Data: map[string]FieldError{"verified": {Code: "validation_forbidden_field", Message: "Only superusers and managers of the record can change verified."}}}

@@ -54,16 +54,28 @@ func (r *Records) manages(ctx context.Context, c *Collection, id string, now tim
 	return len(ids) == 1, err
 }
 
-// checkEmailChange refuses an update that changes an auth record's email
+// checkManaged refuses an update that changes an auth record's email
 // unless the caller manages the record: everyone else changes their email
 // through request-email-change, which proves the new address first (a
 // stolen session must not redirect the account's mail). A direct change
 // rotates the token key, ending the sessions signed in under the old
 // address, and leaves the new address unverified unless the input sets
-// verified too. old is nil on create, where anyone may give an email.
-func (r *Records) checkEmailChange(ctx context.Context, c *Collection, rec, old *Record, input map[string]any, errs map[string]FieldError, now time.Time) error {
+// verified too. It also refuses a change of verified by a caller that
+// does not manage the record. old is nil on create, where anyone may give
+// an email.
+func (r *Records) checkManaged(ctx context.Context, c *Collection, rec, old *Record, input map[string]any, errs map[string]FieldError, now time.Time) error {
 	if old == nil {
 		return nil
+	}
+	if _, set := input["verified"]; set && r.caller != nil {
+		// As in PocketBase, managers of the record may set verified.
+		ok, err := r.manages(ctx, c, old.ID(), now)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errVerified
+		}
 	}
 	if _, failed := errs["email"]; failed {
 		return nil

@@ -73,7 +73,7 @@ func TestEmailChangeByManager(t *testing.T) {
 		Body: `{"manageRule": "nosuchfield = 1"}`, ExpectedStatus: 400, ExpectedContent: []string{`"manageRule":{"code":"validation_invalid_rule"`}}})
 	ids := map[string]string{}
 	tokens := map[string]string{}
-	for _, u := range []struct{ key, name string }{{"mgr", "Manager"}, {"ada", "Ada"}, {"bob", "Bob"}, {"pat", "Protected"}} {
+	for _, u := range []struct{ key, name string }{{"mgr", "Manager"}, {"ada", "Ada"}, {"bob", "Bob"}, {"pat", "Protected"}, {"cy", "Cy"}} {
 		var rec struct{ ID string }
 		e.MustJSON("POST", "/api/collections/users/records", "",
 			`{"email": "`+u.key+`@example.com", "password": "long password", "name": "`+u.name+`", "verified": true}`, 200, &rec)
@@ -106,6 +106,12 @@ func TestEmailChangeByManager(t *testing.T) {
 		{Name: "an unchanged email keeps sessions and verification", Method: "PATCH", URL: rec("mgr"),
 			Body: `{"email": "mgr@example.com", "name": "Manager"}`, ExpectedStatus: 200, ExpectedContent: []string{`"verified":true`}},
 		{Name: "so the manager is still signed in", Method: "POST", URL: refresh, Token: tokens["mgr"], ExpectedStatus: 200},
+		{Name: "a manager sets verified", Method: "PATCH", URL: rec("ada"), Token: tokens["mgr"],
+			Body: `{"verified": true}`, ExpectedStatus: 200, ExpectedContent: []string{`"verified":true`}},
+		{Name: "where the manage rule does not hold, it may not", Method: "PATCH", URL: rec("pat"), Token: tokens["mgr"],
+			Body: `{"verified": false}`, ExpectedStatus: 403, ExpectedContent: []string{`"verified":{"code":"validation_forbidden_field"`}},
+		{Name: "nor may a user who is not a manager", Method: "PATCH", URL: rec("mgr"), Token: tokens["cy"],
+			Body: `{"verified": false}`, ExpectedStatus: 403},
 	})
 	MustSignIn(t, e.env, "users", "ada@new.test", "long password")
 	MustSignIn(t, e.env, "users", "bob@new.test", "long password")
