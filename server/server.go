@@ -344,7 +344,7 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 		ready(ln.Addr().String())
 	}
 	served := make(chan error, 1)
-	go func() { served <- s.app.Listener(ln) }()
+	go func() { served <- s.app.Listener(api.LingeringListener(ln)) }()
 	select {
 	case err := <-served:
 		return err

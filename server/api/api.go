@@ -111,6 +111,7 @@ func New(d Deps) *fiber.App {
 		// case is a 404, not the same route under another name.
 		CaseSensitive: true,
 	})
+	lingerRefused(app)
 	h := &handlers{Deps: d}
 	app.Use(requestContext(d.Logger, d.RequestTimeout, d.RequestLog), recoverPanics(d.Logger))
 	a := h.rateLimited(app.Group("/api", h.identify))
