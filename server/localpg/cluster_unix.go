@@ -66,8 +66,9 @@ func newLayout(dir string) (layout, error) {
 func (l layout) socket() string { return filepath.Join(l.pgDir, fmt.Sprintf(".s.PGSQL.%d", port)) }
 
 // prepare creates Dir and Dir/pg and, when postgres runs as another user,
-// hands Dir/pg to it and lets it search Dir.
-func (l layout) prepare(cred *syscall.Credential) error {
+// hands Dir/pg to it and lets it search Dir and every directory above
+// (see reach).
+func (l layout) prepare(cred *syscall.Credential, log *slog.Logger) error {
 	if err := os.MkdirAll(l.root, 0o700); err != nil {
 		return fmt.Errorf("localpg: %w", err)
 	}
@@ -77,14 +78,8 @@ func (l layout) prepare(cred *syscall.Credential) error {
 	if cred == nil {
 		return nil
 	}
-	fi, err := os.Stat(l.root)
-	if err != nil {
-		return fmt.Errorf("localpg: %w", err)
-	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) == os.Geteuid() && fi.Mode().Perm()&0o001 == 0 {
-		if err := os.Chmod(l.root, fi.Mode().Perm()|0o001); err != nil {
-			return fmt.Errorf("localpg: %w", err)
-		}
+	if err := l.reach(cred, log); err != nil {
+		return err
 	}
 	if err := chown(l.pgDir, cred); err != nil {
 		return err
@@ -109,9 +104,9 @@ func (l layout) checkAccess(ctx context.Context, bins binaries, cred *syscall.Cr
 	cmd.Env = childEnv()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	if out, err := cmd.CombinedOutput(); err != nil {
-		hint := "make every directory on the way searchable for it (chmod o+x)"
+		hint := "make every directory on the way searchable for it"
 		if d := unreachableParent(l.pgDir, cred); d != "" {
-			hint = fmt.Sprintf("it cannot search %s (e.g. chmod o+x %s)", d, d)
+			hint = fmt.Sprintf("it cannot search %s: %s", d, reachHint(d))
 		}
 		return fmt.Errorf("localpg: postgres runs as user %s, which cannot run %s from %s: %v %s; %s",
 			serviceUser, bins.postgres, l.pgDir, err, bytes.TrimSpace(out), hint)

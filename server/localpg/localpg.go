@@ -17,8 +17,10 @@
 //
 // When the Lumbung process runs as root, initdb and postgres run as the
 // unprivileged system user "lumbung" (created with useradd when missing)
-// because PostgreSQL refuses to run as root. The data root Dir then gets
-// the search bit for others (o+x, no read) so that user can reach Dir/pg.
+// because PostgreSQL refuses to run as root. Each directory on the way to
+// Dir/pg that this user cannot search gets an ACL entry letting it search
+// (setfacl -m u:lumbung:x), and nobody else gains anything: a data root in
+// a private home directory works.
 //
 // A process that serves (Config.Attach false) holds an exclusive flock on
 // lumbung.lock for as long as it owns the cluster. After a crash

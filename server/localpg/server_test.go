@@ -290,16 +290,54 @@ func mustWriteAsOwner(tb testing.TB, path, content, ownerOf string) {
 	}
 }
 
-// TestUnreachableDir: when postgres runs as the service user, a data root
-// below a directory it cannot search is reported with the fix.
-func TestUnreachableDir(t *testing.T) {
+// TestPrivateParentDir: as root, a data directory inside private
+// directories (a clone in /root, mode 0700) works. The service user may
+// search them, through an ACL entry, and nobody else gains anything.
+func TestPrivateParentDir(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("only as root does postgres run as the separate service user that this test needs; as any other user it runs as that user and can search every directory it owns")
 	}
 	t.Parallel()
-	parent := mustDir(t) // 0700, owned by root
-	_, err := Start(context.Background(), Config{Dir: filepath.Join(parent, "inner")})
-	if err == nil || !strings.Contains(err.Error(), "chmod o+x "+parent) {
-		t.Fatalf("err = %v, want a hint to chmod o+x %s", err, parent)
+	home := mustDir(t) // 0700, owned by root, like /root
+	clone := filepath.Join(home, "lumbung")
+	if err := os.Mkdir(clone, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(clone, "lb_data")
+	s := mustStart(t, Config{Dir: dir, Fast: true})
+	mustExec(t, s.URL(), "SELECT 1")
+	for _, d := range []string{home, clone, dir} {
+		fi, err := os.Stat(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if perm := fi.Mode().Perm(); perm&0o067 != 0 {
+			t.Errorf("%s: mode %o, want nothing for group and others (an ACL mask shows as g+x)", d, perm)
+		}
+	}
+	svc, err := user.Lookup(serviceUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svcCred, err := credentialOf(svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nobody := &syscall.Credential{Uid: 65534, Gid: 65534, Groups: []uint32{}}
+	for _, c := range []struct {
+		cred *syscall.Credential
+		args []string
+		ok   bool
+	}{
+		{svcCred, []string{"test", "-d", filepath.Join(dir, "pg", "data")}, true}, // searches its way in
+		{svcCred, []string{"ls", home}, false},                                    // but lists nothing
+		{svcCred, []string{"ls", clone}, false},
+		{nobody, []string{"test", "-d", clone}, false}, // others cannot even search
+	} {
+		cmd := exec.Command(c.args[0], c.args[1:]...)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.cred}
+		if err := cmd.Run(); (err == nil) != c.ok {
+			t.Errorf("uid %d: %v: err %v, want success %v", c.cred.Uid, c.args, err, c.ok)
+		}
 	}
 }

@@ -49,7 +49,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := l.prepare(cred); err != nil {
+	if err := l.prepare(cred, log); err != nil {
 		return nil, err
 	}
 	if err := l.checkAccess(ctx, bins, cred); err != nil {

@@ -127,35 +127,11 @@ func ownedBy(path string, cred *syscall.Credential) (bool, error) {
 }
 
 // unreachableParent names the first directory on the way to path that the
-// service user cannot search, judged by mode bits (ACLs are not consulted).
+// service user cannot search, or "".
 func unreachableParent(path string, cred *syscall.Credential) string {
-	var dirs []string
-	for d := path; ; d = filepath.Dir(d) {
-		dirs = append(dirs, d)
-		if d == filepath.Dir(d) {
-			break
-		}
-	}
-	for i := len(dirs) - 1; i >= 0; i-- {
-		fi, err := os.Stat(dirs[i])
-		if err != nil {
-			return dirs[i]
-		}
-		st, ok := fi.Sys().(*syscall.Stat_t)
-		if !ok {
-			continue
-		}
-		perm := fi.Mode().Perm()
-		switch {
-		case st.Uid == cred.Uid:
-			perm &= 0o100
-		case st.Gid == cred.Gid:
-			perm &= 0o010
-		default:
-			perm &= 0o001
-		}
-		if perm == 0 {
-			return dirs[i]
+	for _, d := range ancestors(path) {
+		if _, ok, err := searchable(d, cred); err != nil || !ok {
+			return d
 		}
 	}
 	return ""
