@@ -21,7 +21,8 @@ test-go:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 
-test-sdk:
+# The SDK suite, with the cross-origin (CORS) test in Chromium.
+test-sdk: chromium
 	cd $(SDKTEST) && LUMBUNG_BIN=$(CURDIR)/$(BIN) npm test
 
 # The dashboard's bundle in ui/dist is committed, so that a plain go build

@@ -46,6 +46,20 @@ type Config struct {
 	// Dashboard holds the dashboard's built files, served at /_/ (none
 	// when nil).
 	Dashboard fs.FS
+	// Origins, when set, fix the origins whose pages may call the API from
+	// a browser on this node ("*", origins or patterns; see
+	// api.CORSSettings), whatever the settings say.
+	Origins []string
+	// TrustedProxies, when set, fix the addresses or CIDR ranges of the
+	// proxies whose ProxyHeader names the client, whatever the settings
+	// say; ProxyHeader likewise fixes that header.
+	TrustedProxies []string
+	ProxyHeader    string
+}
+
+// node returns the settings c fixes on this node.
+func (c *Config) node() api.NodeSettings {
+	return api.NodeSettings{Origins: c.Origins, TrustedProxies: c.TrustedProxies, ProxyHeader: c.ProxyHeader}
 }
 
 func (c *Config) defaults() {
@@ -93,6 +107,9 @@ type Server struct {
 // is configured), brings the system schema up to date and builds the API.
 func New(ctx context.Context, cfg Config) (*Server, error) {
 	cfg.defaults()
+	if err := cfg.node().Check(); err != nil {
+		return nil, err
+	}
 	s, err := open(ctx, cfg, false)
 	if err != nil {
 		return nil, err
@@ -100,6 +117,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.hub = realtime.NewHub(realtime.HubConfig{Records: s.svc, Logger: cfg.Logger, Log: postgres.NewEvents(s.db)})
 	s.throttle = auth.NewThrottle(auth.ThrottleConfig{Log: postgres.NewAuthFailures(s.db), Now: cfg.Clock})
 	s.settings = api.NewSettingsService(postgres.NewParamStore(s.db), api.DefaultSettings(appURL(cfg.HTTPAddr)), cfg.Clock, cfg.Logger)
+	s.settings.Fix(cfg.node())
 	s.app = api.New(api.Deps{
 		Collections:       s.svc,
 		Auth:              s.auth,

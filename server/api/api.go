@@ -113,7 +113,8 @@ func New(d Deps) *fiber.App {
 	})
 	lingerRefused(app)
 	h := &handlers{Deps: d}
-	app.Use(requestContext(d.Logger, d.RequestTimeout, d.RequestLog), recoverPanics(d.Logger))
+	app.Use(requestContext(d.Logger, d.RequestTimeout, d.RequestLog, h.clientIP), recoverPanics(d.Logger),
+		CORS(CORSConfig{Origins: func(c *fiber.Ctx) *Origins { return h.Settings.origins(c.UserContext()) }}))
 	a := h.rateLimited(app.Group("/api", h.identify))
 	h.healthRoutes(a)
 	h.authRoutes(a)

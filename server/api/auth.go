@@ -106,7 +106,7 @@ func (h *handlers) authWithPassword(c *fiber.Ctx) error {
 	if len(errs) > 0 {
 		return collections.Invalid("Failed to authenticate.", errs)
 	}
-	ip := c.IP()
+	ip := h.clientIP(c)
 	if wait, err := h.Throttle.Wait(c.UserContext(), col.ID, in.Identity, ip); err != nil {
 		return err
 	} else if wait > 0 {

@@ -275,7 +275,7 @@ func (h *handlers) confirmEmailChange(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ip := c.IP()
+	ip := h.clientIP(c)
 	if wait, err := h.Throttle.Wait(c.UserContext(), col.ID, claims.Email, ip); err != nil {
 		return err
 	} else if wait > 0 {

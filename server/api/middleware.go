@@ -23,8 +23,8 @@ func requestID(c *fiber.Ctx) string {
 
 // requestContext gives each request an id (echoed as X-Request-Id), a
 // context with a deadline for the database, and a log line and an entry in
-// requests when done.
-func requestContext(log *slog.Logger, timeout time.Duration, requests *RequestLog) fiber.Handler {
+// requests when done, with the client's address as clientIP says.
+func requestContext(log *slog.Logger, timeout time.Duration, requests *RequestLog, clientIP func(*fiber.Ctx) string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		id := newRequestID()
 		c.Locals(requestIDKey, id)
@@ -47,10 +47,10 @@ func requestContext(log *slog.Logger, timeout time.Duration, requests *RequestLo
 			slog.String("path", c.Path()),
 			slog.Int("status", status),
 			slog.Duration("duration", took),
-			slog.String("ip", c.IP()),
+			slog.String("ip", clientIP(c)),
 		)
-		if strings.HasPrefix(c.Path(), "/api/logs") {
-			return nil // reading the log does not fill it
+		if strings.HasPrefix(c.Path(), "/api/logs") || c.Method() == fiber.MethodOptions {
+			return nil // reading the log does not fill it, nor do CORS preflights
 		}
 		who := ""
 		if caller := identity(c); caller != nil {
@@ -58,7 +58,7 @@ func requestContext(log *slog.Logger, timeout time.Duration, requests *RequestLo
 		}
 		// Fiber's strings point into buffers it reuses: the log keeps copies.
 		requests.Add(LogEntry{ID: id, Created: start, Method: strings.Clone(c.Method()), URL: strings.Clone(c.OriginalURL()),
-			Status: status, ExecTime: float64(took.Microseconds()) / 1000, Auth: who, IP: strings.Clone(c.IP())})
+			Status: status, ExecTime: float64(took.Microseconds()) / 1000, Auth: who, IP: clientIP(c)})
 		return nil
 	}
 }

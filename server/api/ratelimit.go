@@ -27,8 +27,9 @@ func (h *handlers) rateLimited(r fiber.Router) fiber.Router {
 			}
 			return col.Name, true
 		},
-		Next: func(c *fiber.Ctx) bool { return identity(c).Superuser() },
-		Now:  h.Now,
+		Next:     func(c *fiber.Ctx) bool { return identity(c).Superuser() },
+		Now:      h.Now,
+		ClientIP: h.clientIP,
 	})}
 }
 
@@ -140,6 +141,8 @@ type RateLimitConfig struct {
 	Collection func(idOrName string) (string, bool)
 	// Now is the clock (time.Now when nil); tests drive it.
 	Now func() time.Time
+	// ClientIP is the client's address (c.IP when nil).
+	ClientIP func(c *fiber.Ctx) string
 	// MaxKeys bounds the number of counters kept (100,000 when zero).
 	MaxKeys int
 }
@@ -163,6 +166,9 @@ func RateLimit(cfg RateLimitConfig) fiber.Handler {
 	if cfg.MaxKeys == 0 {
 		cfg.MaxKeys = 100_000
 	}
+	if cfg.ClientIP == nil {
+		cfg.ClientIP = func(c *fiber.Ctx) string { return c.IP() }
+	}
 	l := &limiter{max: cfg.MaxKeys, windows: map[string]*window{}}
 	return func(c *fiber.Ctx) error {
 		if cfg.Next != nil && cfg.Next(c) {
@@ -179,7 +185,7 @@ func RateLimit(cfg RateLimitConfig) fiber.Handler {
 			return c.Next()
 		}
 		key := rule.Label + "\x00" + rule.Audience + "\x00" + strconv.FormatInt(rule.Duration, 10) + "\x00" +
-			strconv.Itoa(rule.MaxRequests) + "\x00" + c.IP()
+			strconv.Itoa(rule.MaxRequests) + "\x00" + cfg.ClientIP(c)
 		if wait := l.take(key, rule, cfg.Now()); wait > 0 {
 			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(auth.RetryAfterSeconds(wait)))
 			return collections.Errorf(collections.ETOOMANY, "Too many requests.")

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/mail"
 	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -24,11 +26,15 @@ func (h *handlers) settingsRoutes(r fiber.Router) {
 }
 
 // Settings are the application settings, in PocketBase's shape (a subset:
-// meta, smtp, rateLimits). The SMTP password is stored but never sent back.
+// meta, smtp, rateLimits, trustedProxy — with the proxies' addresses —
+// and cors, which PocketBase sets with a flag only). The SMTP password is
+// stored but never sent back.
 type Settings struct {
-	Meta       MetaSettings      `json:"meta"`
-	SMTP       SMTPSettings      `json:"smtp"`
-	RateLimits RateLimitSettings `json:"rateLimits"`
+	Meta         MetaSettings         `json:"meta"`
+	SMTP         SMTPSettings         `json:"smtp"`
+	RateLimits   RateLimitSettings    `json:"rateLimits"`
+	TrustedProxy TrustedProxySettings `json:"trustedProxy"`
+	CORS         CORSSettings         `json:"cors"`
 }
 
 // MetaSettings name the application in emails and links.
@@ -88,7 +94,65 @@ func DefaultSettings(appURL string) Settings {
 			{Label: "*:requestEmailChange", Duration: 60, MaxRequests: 5},
 			{Label: "*:confirmEmailChange", Duration: 60, MaxRequests: 10},
 		}},
+		TrustedProxy: TrustedProxySettings{Proxies: []string{}, Header: DefaultProxyHeader},
+		CORS:         CORSSettings{Origins: []string{"*"}},
 	}
+}
+
+// NodeSettings are settings fixed on one node by its command-line flags
+// (or their environment variables). Each one that is set overrides the
+// stored setting on that node; the stored one still applies on nodes
+// without the flag, and again here once the flag is gone.
+type NodeSettings struct {
+	// Origins fix cors.origins (--origins).
+	Origins []string
+	// TrustedProxies fix trustedProxy.proxies (--trusted-proxies).
+	TrustedProxies []string
+	// ProxyHeader fixes trustedProxy.header (--proxy-header).
+	ProxyHeader string
+}
+
+// Check reports the first value that is not valid, naming its flag.
+func (n NodeSettings) Check() error {
+	if _, err := ParseOrigins(n.Origins); err != nil {
+		return fmt.Errorf("--origins: %w", err)
+	}
+	if _, err := ParseProxies(TrustedProxySettings{Proxies: n.TrustedProxies}); err != nil {
+		return fmt.Errorf("--trusted-proxies: %w", err)
+	}
+	if n.ProxyHeader != "" && !headerNameRe.MatchString(n.ProxyHeader) {
+		return fmt.Errorf("--proxy-header: %q is not a header name", n.ProxyHeader)
+	}
+	return nil
+}
+
+// flags names the settings n fixes and the flags that fix them.
+func (n NodeSettings) flags() map[string]string {
+	m := map[string]string{}
+	if len(n.Origins) > 0 {
+		m["cors.origins"] = "--origins"
+	}
+	if len(n.TrustedProxies) > 0 {
+		m["trustedProxy.proxies"] = "--trusted-proxies"
+	}
+	if n.ProxyHeader != "" {
+		m["trustedProxy.header"] = "--proxy-header"
+	}
+	return m
+}
+
+// apply returns s with the settings n fixes.
+func (n NodeSettings) apply(s Settings) Settings {
+	if len(n.Origins) > 0 {
+		s.CORS.Origins = n.Origins
+	}
+	if len(n.TrustedProxies) > 0 {
+		s.TrustedProxy.Proxies = n.TrustedProxies
+	}
+	if n.ProxyHeader != "" {
+		s.TrustedProxy.Header = n.ProxyHeader
+	}
+	return s
 }
 
 // SettingsStore keeps settings as JSON values by key (postgres.ParamStore).
@@ -112,11 +176,20 @@ type SettingsService struct {
 	defaults Settings
 	now      func() time.Time
 	log      *slog.Logger
+	node     NodeSettings
 
 	mu     sync.Mutex
 	cur    Settings
 	loaded time.Time
 	valid  bool
+	// parsed are the origins and proxies of cur with node applied, worked
+	// out once per change rather than per request.
+	parsed *parsedSettings
+}
+
+type parsedSettings struct {
+	origins *Origins
+	proxies *Proxies
 }
 
 // NewSettingsService returns a SettingsService on store (nil: memory only).
@@ -130,6 +203,48 @@ func NewSettingsService(store SettingsStore, defaults Settings, now func() time.
 	return &SettingsService{store: store, defaults: defaults, now: now, log: log}
 }
 
+// Fix makes the settings node names override the stored ones on this
+// node. Call it before serving.
+func (s *SettingsService) Fix(node NodeSettings) {
+	s.mu.Lock()
+	s.node, s.parsed = node, nil
+	s.mu.Unlock()
+}
+
+// effective returns the settings in force on this node: cached ones with
+// those fixed by flags applied.
+func (s *SettingsService) effective(ctx context.Context) Settings {
+	return s.node.apply(s.cached(ctx))
+}
+
+// parse returns the parsed origins and proxies in force.
+func (s *SettingsService) parse(ctx context.Context) *parsedSettings {
+	st := s.effective(ctx)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.parsed != nil {
+		return s.parsed
+	}
+	p := &parsedSettings{}
+	var err error
+	if p.origins, err = ParseOrigins(st.CORS.Origins); err != nil {
+		s.log.Error("cors settings", "err", err)
+		p.origins = AnyOrigin
+	}
+	if p.proxies, err = ParseProxies(st.TrustedProxy); err != nil {
+		s.log.Error("trusted proxy settings", "err", err)
+		p.proxies = nil
+	}
+	s.parsed = p
+	return p
+}
+
+// origins returns the origins allowed in force.
+func (s *SettingsService) origins(ctx context.Context) *Origins { return s.parse(ctx).origins }
+
+// proxies returns the trusted proxies in force.
+func (s *SettingsService) proxies(ctx context.Context) *Proxies { return s.parse(ctx).proxies }
+
 // Get returns the current settings. Callers must not modify the rules slice.
 func (s *SettingsService) Get(ctx context.Context) (Settings, error) {
 	s.mu.Lock()
@@ -139,7 +254,7 @@ func (s *SettingsService) Get(ctx context.Context) (Settings, error) {
 		return s.cur, nil
 	}
 	if s.store == nil {
-		s.cur, s.valid = s.defaults, true
+		s.cur, s.valid, s.parsed = s.defaults, true, nil
 		return s.cur, nil
 	}
 	var raw json.RawMessage
@@ -153,7 +268,7 @@ func (s *SettingsService) Get(ctx context.Context) (Settings, error) {
 	case collections.ErrorCode(err) != collections.ENOTFOUND:
 		return Settings{}, err
 	}
-	s.cur, s.loaded, s.valid = cur, now, true
+	s.cur, s.loaded, s.valid, s.parsed = cur, now, true, nil
 	return cur, nil
 }
 
@@ -167,7 +282,7 @@ func (s *SettingsService) cached(ctx context.Context) Settings {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if !s.valid {
-			s.cur, s.valid = s.defaults, true
+			s.cur, s.valid, s.parsed = s.defaults, true, nil
 		}
 		s.loaded = s.now() // retry after SettingsTTL, not on every request
 		return s.cur
@@ -183,7 +298,7 @@ func (s *SettingsService) Save(ctx context.Context, st Settings) error {
 		}
 	}
 	s.mu.Lock()
-	s.cur, s.loaded, s.valid = st, s.now(), true
+	s.cur, s.loaded, s.valid, s.parsed = st, s.now(), true, nil
 	s.mu.Unlock()
 	return nil
 }
@@ -200,6 +315,9 @@ func (s *SettingsService) Forget() {
 func mergeSettings(base Settings, raw []byte) (Settings, error) {
 	out := base
 	out.RateLimits.Rules = append([]RateLimitRule(nil), base.RateLimits.Rules...)
+	// Decoding into a slice writes into its array: base keeps its own.
+	out.CORS.Origins = slices.Clone(base.CORS.Origins)
+	out.TrustedProxy.Proxies = slices.Clone(base.TrustedProxy.Proxies)
 	var probe struct {
 		RateLimits *struct {
 			Rules json.RawMessage `json:"rules"`
@@ -217,17 +335,29 @@ func mergeSettings(base Settings, raw []byte) (Settings, error) {
 	if out.RateLimits.Rules == nil {
 		out.RateLimits.Rules = []RateLimitRule{}
 	}
+	if out.TrustedProxy.Proxies == nil {
+		out.TrustedProxy.Proxies = []string{}
+	}
+	if out.CORS.Origins == nil {
+		out.CORS.Origins = []string{}
+	}
 	return out, nil
 }
 
 // settingsView is what clients see: the SMTP password only as set or not,
-// and PocketBase's boolean "tls" beside the TLS mode.
+// PocketBase's boolean "tls" beside the TLS mode, and the settings in
+// force on the node that answers (with those its flags fix).
 type settingsView struct {
-	Meta       MetaSettings      `json:"meta"`
-	SMTP       smtpView          `json:"smtp"`
-	RateLimits RateLimitSettings `json:"rateLimits"`
+	Meta         MetaSettings         `json:"meta"`
+	SMTP         smtpView             `json:"smtp"`
+	RateLimits   RateLimitSettings    `json:"rateLimits"`
+	TrustedProxy TrustedProxySettings `json:"trustedProxy"`
+	CORS         CORSSettings         `json:"cors"`
 	// Realtime is read-only: set per node with serve's flags.
 	Realtime realtimeView `json:"realtime"`
+	// NodeFlags name the settings the answering node's flags fix, and the
+	// flags: there, saved values of them do not apply.
+	NodeFlags map[string]string `json:"nodeFlags"`
 }
 
 type realtimeView struct {
@@ -247,9 +377,14 @@ type smtpView struct {
 }
 
 func (h *handlers) viewOf(s Settings) settingsView {
+	node := h.Settings.node
+	s = node.apply(s)
 	return settingsView{
-		Realtime: realtimeView{RetentionSeconds: int64(h.RealtimeRetention / time.Second)},
-		Meta:     s.Meta,
+		TrustedProxy: s.TrustedProxy,
+		CORS:         s.CORS,
+		NodeFlags:    node.flags(),
+		Realtime:     realtimeView{RetentionSeconds: int64(h.RealtimeRetention / time.Second)},
+		Meta:         s.Meta,
 		SMTP: smtpView{
 			Enabled: s.SMTP.Enabled, Host: s.SMTP.Host, Port: s.SMTP.Port, Username: s.SMTP.Username,
 			PasswordSet: s.SMTP.Password != "", AuthMethod: s.SMTP.AuthMethod,
@@ -314,6 +449,9 @@ func (h *handlers) patchSettings(c *fiber.Ctx) error {
 	return c.JSON(h.viewOf(next))
 }
 
+// headerNameRe matches HTTP header names (RFC 9110 tokens).
+var headerNameRe = regexp.MustCompile("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
+
 func validateSettings(s *Settings) error {
 	errs := map[string]collections.FieldError{}
 	fail := func(key, code, msg string) { errs[key] = collections.FieldError{Code: code, Message: msg} }
@@ -351,6 +489,22 @@ func validateSettings(s *Settings) error {
 	}
 	if sm.Enabled && (sm.Port < 1 || sm.Port > 65535) {
 		fail("smtp.port", "validation_out_of_range", "Must be between 1 and 65535.")
+	}
+	for i, o := range s.CORS.Origins {
+		if _, err := ParseOrigins([]string{o}); err != nil {
+			fail(fmt.Sprintf("cors.origins.%d", i), "validation_invalid_origin", err.Error())
+		}
+	}
+	for i, p := range s.TrustedProxy.Proxies {
+		if _, err := parseRange(p); err != nil {
+			fail(fmt.Sprintf("trustedProxy.proxies.%d", i), "validation_invalid_proxy", err.Error())
+		}
+	}
+	tp := &s.TrustedProxy
+	if tp.Header = strings.TrimSpace(tp.Header); tp.Header == "" {
+		tp.Header = DefaultProxyHeader
+	} else if !headerNameRe.MatchString(tp.Header) {
+		fail("trustedProxy.header", "validation_invalid_header", `Must be a header name such as "X-Forwarded-For" or "X-Real-IP".`)
 	}
 	seen := map[string]int{}
 	for i, r := range s.RateLimits.Rules {

@@ -54,9 +54,10 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /**
  * startServer runs `lumbung serve` in a fresh directory, waits for
  * GET /api/health to answer 200, creates a superuser and returns a handle:
- * { url, dir, email, password, logs(), stop() }.
+ * { url, dir, email, password, logs(), stop() }. args are more flags for
+ * serve (such as ["--origins", "http://127.0.0.1:5173"]).
  */
-export async function startServer() {
+export async function startServer({ args = [] } = {}) {
     const bin = binaryPath();
     try {
         await access(bin, constants.X_OK);
@@ -83,7 +84,7 @@ export async function startServer() {
         }
     };
 
-    const child = spawn(bin, ["serve", "--http", `127.0.0.1:${port}`, "--dir", dir], {
+    const child = spawn(bin, ["serve", "--http", `127.0.0.1:${port}`, "--dir", dir, ...args], {
         env: process.env,
         stdio: ["ignore", "pipe", "pipe"],
     });

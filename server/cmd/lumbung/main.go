@@ -7,7 +7,8 @@
 //	lumbung version
 //
 // Every flag has an environment variable: LUMBUNG_HTTP, LUMBUNG_DIR,
-// DATABASE_URL, LUMBUNG_LOG_FORMAT.
+// DATABASE_URL, LUMBUNG_LOG_FORMAT, LUMBUNG_ORIGINS,
+// LUMBUNG_TRUSTED_PROXIES, LUMBUNG_PROXY_HEADER.
 package main
 
 import (
@@ -19,6 +20,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -53,12 +55,15 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("lumbung", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg := server.Config{Dashboard: ui.Dist()}
-	var logFormat string
+	var logFormat, origins, proxies string
 	fs.StringVar(&cfg.HTTPAddr, "http", env("LUMBUNG_HTTP", "127.0.0.1:8090"), "listen address (LUMBUNG_HTTP)")
 	fs.StringVar(&cfg.Dir, "dir", env("LUMBUNG_DIR", "lb_data"), "data directory; the private PostgreSQL lives in DIR/pg (LUMBUNG_DIR)")
 	fs.StringVar(&cfg.DatabaseURL, "database-url", env("DATABASE_URL", ""), "external PostgreSQL URL instead of the private one (DATABASE_URL)")
 	fs.DurationVar(&cfg.EventRetention, "realtime-retention", envDuration("LUMBUNG_REALTIME_RETENTION", 24*time.Hour), "how long record changes are kept for realtime resume (LUMBUNG_REALTIME_RETENTION)")
 	fs.StringVar(&logFormat, "log-format", env("LUMBUNG_LOG_FORMAT", "text"), "log format: text or json (LUMBUNG_LOG_FORMAT)")
+	fs.StringVar(&origins, "origins", env("LUMBUNG_ORIGINS", ""), "comma-separated origins whose pages may call the API from a browser (CORS), such as\nhttps://app.example.com,https://*.example.org; overrides the settings' cors.origins,\nwhich allow any origin (*) until changed (LUMBUNG_ORIGINS)")
+	fs.StringVar(&proxies, "trusted-proxies", env("LUMBUNG_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDR ranges of the load balancers or reverse proxies in front;\ntheir --proxy-header names the client (LUMBUNG_TRUSTED_PROXIES)")
+	fs.StringVar(&cfg.ProxyHeader, "proxy-header", env("LUMBUNG_PROXY_HEADER", ""), "header in which trusted proxies name the client: X-Forwarded-For (default) or X-Real-IP\n(LUMBUNG_PROXY_HEADER)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
 		fs.PrintDefaults()
@@ -83,6 +88,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	cfg.Origins, cfg.TrustedProxies = list(origins), list(proxies)
 	logs := newLogWriter(stderr, 200*time.Millisecond)
 	defer logs.Close()
 	cfg.Logger = newLogger(logs, logFormat)
@@ -188,6 +194,17 @@ func envDuration(key string, def time.Duration) time.Duration {
 		return d
 	}
 	return def
+}
+
+// list splits a comma-separated flag value (nil when empty).
+func list(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 func env(key, def string) string {

@@ -1,0 +1,165 @@
+package api_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lumbunghq/lumbung/server/api"
+)
+
+func TestProxiesClient(t *testing.T) {
+	t.Parallel()
+	trusted := []string{"10.0.0.0/8", "192.0.2.1", "fd00::/8"}
+	cases := []struct {
+		name    string
+		proxies []string
+		remote  string
+		header  []string
+		want    string
+	}{
+		{"no proxies: headers ignored", nil, "10.0.0.1", []string{"203.0.113.7"}, "10.0.0.1"},
+		{"untrusted sender: headers ignored", trusted, "198.51.100.9", []string{"203.0.113.7"}, "198.51.100.9"},
+		{"trusted proxy", trusted, "10.0.0.1", []string{"203.0.113.7"}, "203.0.113.7"},
+		{"a single trusted address", trusted, "192.0.2.1", []string{"203.0.113.7"}, "203.0.113.7"},
+		{"a neighbour of a trusted address is not trusted", trusted, "192.0.2.2", []string{"203.0.113.7"}, "192.0.2.2"},
+		{"what the client wrote is left of what the proxy saw", trusted, "10.0.0.1", []string{"6.6.6.6, 203.0.113.7"}, "203.0.113.7"},
+		{"a chain of trusted proxies", trusted, "10.0.0.1", []string{"6.6.6.6, 203.0.113.7, 10.0.0.2, 192.0.2.1"}, "203.0.113.7"},
+		{"several header lines are one list", trusted, "10.0.0.1", []string{"6.6.6.6", "203.0.113.7, 10.0.0.2"}, "203.0.113.7"},
+		{"all trusted: the left-most", trusted, "10.0.0.1", []string{"10.0.0.3, 10.0.0.2"}, "10.0.0.3"},
+		{"garbage from the client is skipped over by the proxy's entry", trusted, "10.0.0.1", []string{"nonsense, 203.0.113.7"}, "203.0.113.7"},
+		{"garbage next to the proxy: the last trusted hop", trusted, "10.0.0.1", []string{"203.0.113.7, 10.0.0.2, nonsense"}, "10.0.0.1"},
+		{"garbage after a trusted hop", trusted, "10.0.0.1", []string{"nonsense, 10.0.0.2"}, "10.0.0.2"},
+		{"no header", trusted, "10.0.0.1", nil, "10.0.0.1"},
+		{"empty entries", trusted, "10.0.0.1", []string{"203.0.113.7,, "}, "203.0.113.7"},
+		{"with a port", trusted, "10.0.0.1", []string{"203.0.113.7:5678"}, "203.0.113.7"},
+		{"IPv6 with a port", trusted, "10.0.0.1", []string{"[2001:db8::1]:443"}, "2001:db8::1"},
+		{"IPv6 proxy", trusted, "fd00::5", []string{"2001:db8::1"}, "2001:db8::1"},
+		{"IPv4 in IPv6 form", trusted, "::ffff:10.0.0.1", []string{"::ffff:203.0.113.7"}, "203.0.113.7"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := api.ParseProxies(api.TrustedProxySettings{Proxies: c.proxies})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var header [][]byte
+			for _, h := range c.header {
+				header = append(header, []byte(h))
+			}
+			if got := p.Client(netip.MustParseAddr(c.remote), header).String(); got != c.want {
+				t.Fatalf("client %s, want %s", got, c.want)
+			}
+		})
+	}
+	for _, bad := range []string{"10.0.0.0/33", "nope", "10.0.0.1/", "::ffff:10.0.0.0/104"} {
+		if _, err := api.ParseProxies(api.TrustedProxySettings{Proxies: []string{bad}}); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+}
+
+// DoFrom sends a request as DoFull does, with extra headers (such as a
+// proxy's X-Forwarded-For). In-process requests come from 0.0.0.0.
+func (e *env) DoFrom(method, url, token, body string, headers map[string]string) (*http.Response, string) {
+	e.tb.Helper()
+	req := httptest.NewRequest(method, url, strings.NewReader(body))
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	switch token {
+	case "":
+		req.Header.Set("Authorization", e.token)
+	case "-":
+	default:
+		req.Header.Set("Authorization", token)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	res, err := e.srv.App().Test(req, -1)
+	if err != nil {
+		e.tb.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res, string(b)
+}
+
+// forwarded is the header a proxy adds for a client at addr.
+func forwarded(addr string) map[string]string { return map[string]string{"X-Forwarded-For": addr} }
+
+// TestClientAddress: request logs, rate limits and the settings all see
+// the client's address as the trusted proxy settings say, and the headers
+// of senders that are not trusted proxies are ignored.
+func TestClientAddress(t *testing.T) {
+	t.Parallel()
+	e := MustAuthEnv(t)
+	loggedIP := func(name, marker string) string {
+		t.Helper()
+		var logs struct {
+			Items []struct{ Data struct{ IP string } }
+		}
+		e.MustJSON("GET", "/api/logs?filter="+q("url ~ '"+marker+"'"), "", "", 200, &logs)
+		if len(logs.Items) != 1 {
+			t.Fatalf("%s: %d log entries for %s", name, len(logs.Items), marker)
+		}
+		return logs.Items[0].Data.IP
+	}
+	send := func(marker string, headers map[string]string) {
+		t.Helper()
+		if res, body := e.DoFrom("GET", "/api/health?m="+marker, "-", "", headers); res.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", marker, res.StatusCode, body)
+		}
+	}
+	send("none", forwarded("203.0.113.7"))
+	if ip := loggedIP("no trusted proxies", "none"); ip != "0.0.0.0" {
+		t.Fatalf("no trusted proxies: logged %s, want the sender 0.0.0.0", ip)
+	}
+	e.Run(t, []scenario{
+		{Name: "defaults", Method: "GET", URL: "/api/settings", ExpectedStatus: 200,
+			ExpectedContent: []string{`"trustedProxy":{"proxies":[],"header":"X-Forwarded-For"}`, `"nodeFlags":{}`}},
+		{Name: "invalid", Method: "PATCH", URL: "/api/settings", Body: `{"trustedProxy": {"proxies": ["10.0.0.0/8", "proxy.local"], "header": "X Real IP"}}`,
+			ExpectedStatus: 400, ExpectedContent: []string{`"trustedProxy":{"header":{"code":"validation_invalid_header"`, `"proxies":{"1":{"code":"validation_invalid_proxy"`}},
+		{Name: "others are not trusted", Method: "PATCH", URL: "/api/settings", Body: `{"trustedProxy": {"proxies": ["10.0.0.0/8"]}}`,
+			ExpectedStatus: 200, ExpectedContent: []string{`"trustedProxy":{"proxies":["10.0.0.0/8"],"header":"X-Forwarded-For"}`}},
+	})
+	send("notrust", forwarded("203.0.113.7"))
+	if ip := loggedIP("untrusted sender", "notrust"); ip != "0.0.0.0" {
+		t.Fatalf("untrusted sender: logged %s", ip)
+	}
+	e.MustJSON("PATCH", "/api/settings", "", `{"trustedProxy": {"proxies": ["0.0.0.0"]}}`, 200, nil)
+	send("viaproxy", forwarded("6.6.6.6, 203.0.113.7"))
+	if ip := loggedIP("trusted proxy", "viaproxy"); ip != "203.0.113.7" {
+		t.Fatalf("trusted proxy: logged %s, want the right-most untrusted address", ip)
+	}
+	send("otherheader", map[string]string{"X-Real-IP": "203.0.113.8"})
+	if ip := loggedIP("a header not configured", "otherheader"); ip != "0.0.0.0" {
+		t.Fatalf("X-Real-IP while X-Forwarded-For is trusted: logged %s", ip)
+	}
+	e.MustJSON("PATCH", "/api/settings", "", `{"trustedProxy": {"header": "X-Real-IP"}}`, 200, nil)
+	send("realip", map[string]string{"X-Real-IP": "203.0.113.8", "X-Forwarded-For": "6.6.6.6"})
+	if ip := loggedIP("X-Real-IP", "realip"); ip != "203.0.113.8" {
+		t.Fatalf("X-Real-IP: logged %s", ip)
+	}
+
+	// Rate limits count per client behind the proxy.
+	e.MustJSON("PATCH", "/api/settings", "", `{"trustedProxy": {"header": "X-Forwarded-For"}, "rateLimits": {"enabled": true, "rules": [
+		{"label": "/api/health", "duration": 10, "maxRequests": 1}]}}`, 200, nil)
+	health := func(name, addr string, status int) {
+		t.Helper()
+		if res, body := e.DoFrom("GET", "/api/health", "-", "", forwarded(addr)); res.StatusCode != status {
+			t.Fatalf("%s: status %d, want %d: %s", name, res.StatusCode, status, body)
+		}
+	}
+	health("first client", "203.0.113.7", 200)
+	health("first client again", "203.0.113.7", 429)
+	health("first client claiming another address before the proxy's", "198.51.100.1, 203.0.113.7", 429)
+	health("second client", "203.0.113.9", 200)
+	e.clock.Advance(10 * time.Second)
+	health("first client in a new window", "203.0.113.7", 200)
+}
