@@ -9,8 +9,15 @@ UI       := ui
 
 .PHONY: run test test-go test-sdk test-ui bench build ui ui-stale postgres chromium node-deps clean
 
+# `lumbung version` names what was built: the nearest tag (or the commit)
+# with -dirty for uncommitted changes, and the commit. Outside a git
+# checkout both are empty and the binary says what Go recorded.
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+COMMIT   ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS  := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+
 build:
-	$(GO) build -o $(BIN) ./server/cmd/lumbung
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./server/cmd/lumbung
 
 run: postgres build
 	./$(BIN) serve

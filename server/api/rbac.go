@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -243,8 +244,16 @@ func (h *handlers) assign(c *fiber.Ctx) error {
 	return c.JSON(rbac.Assignment{Subject: sub, Role: in.Role})
 }
 
+// unassign takes the assignment as POST does, in a JSON body, or as query
+// parameters of the same names.
 func (h *handlers) unassign(c *fiber.Ctx) error {
 	in := assignmentInput{Subject: c.Query("subject"), Collection: c.Query("collection"), ID: c.Query("id"), Role: c.Query("role")}
+	if len(bytes.TrimSpace(c.Body())) > 0 {
+		in = assignmentInput{}
+		if err := decodeJSON(c.Body(), &in); err != nil {
+			return err
+		}
+	}
 	sub, err := h.subject(c.UserContext(), in)
 	if err != nil {
 		return err

@@ -18,8 +18,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -29,8 +33,13 @@ import (
 	"github.com/lumbunghq/lumbung/ui"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version and commit are stamped by `make build` (-ldflags "-X
+// main.version=... -X main.commit=..."); a plain `go build` leaves them
+// empty, and versionString reads what Go recorded instead.
+var (
+	version string
+	commit  string
+)
 
 const usage = `Lumbung: collections, a REST API and realtime on PostgreSQL.
 
@@ -39,7 +48,8 @@ Usage:
   lumbung superuser upsert EMAIL PASSWORD   create a superuser or set its password
   lumbung superuser delete EMAIL            delete a superuser
   lumbung migrate                           bring the system schema up to date
-  lumbung version                           print the version
+  lumbung version                           print the version and commit
+  lumbung help                              print this help
 
 Flags (each also read from the environment):
 `
@@ -64,29 +74,44 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&origins, "origins", env("LUMBUNG_ORIGINS", ""), "comma-separated origins whose pages may call the API from a browser (CORS), such as\nhttps://app.example.com,https://*.example.org; overrides the settings' cors.origins,\nwhich allow any origin (*) until changed (LUMBUNG_ORIGINS)")
 	fs.StringVar(&proxies, "trusted-proxies", env("LUMBUNG_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDR ranges of the load balancers or reverse proxies in front;\ntheir --proxy-header names the client (LUMBUNG_TRUSTED_PROXIES)")
 	fs.StringVar(&cfg.ProxyHeader, "proxy-header", env("LUMBUNG_PROXY_HEADER", ""), "header in which trusted proxies name the client: X-Forwarded-For (default) or X-Real-IP\n(LUMBUNG_PROXY_HEADER)")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usage)
+	// Help that was asked for goes to stdout and succeeds; after a mistake
+	// it goes to stderr with the error.
+	printUsage := func(w io.Writer) {
+		fmt.Fprint(w, usage)
+		fs.SetOutput(w)
 		fs.PrintDefaults()
+		fs.SetOutput(stderr)
+	}
+	fs.Usage = func() {}
+	parse := func(args []string) error {
+		err := fs.Parse(args)
+		if err != nil && !errors.Is(err, flag.ErrHelp) {
+			printUsage(stderr)
+		}
+		return err
 	}
 	if len(args) == 0 {
-		fs.Usage()
+		printUsage(stderr)
 		return errors.New("missing command")
 	}
 	cmd, rest := args[0], args[1:]
-	if cmd == "-h" || cmd == "--help" || cmd == "help" {
-		fs.Usage()
+	if cmd == "-h" || cmd == "-help" || cmd == "--help" || cmd == "help" {
+		printUsage(stdout)
 		return nil
 	}
-	if err := fs.Parse(rest); err != nil {
-		return err
-	}
+	err := parse(rest)
 	// Flags may also follow positional arguments: superuser upsert a b --dir x.
 	var pos []string
-	for fs.NArg() > 0 {
+	for err == nil && fs.NArg() > 0 {
 		pos = append(pos, fs.Arg(0))
-		if err := fs.Parse(fs.Args()[1:]); err != nil {
-			return err
-		}
+		err = parse(fs.Args()[1:])
+	}
+	if errors.Is(err, flag.ErrHelp) { // serve --help, superuser -h, ...
+		printUsage(stdout)
+		return nil
+	}
+	if err != nil {
+		return err
 	}
 	cfg.Origins, cfg.TrustedProxies = list(origins), list(proxies)
 	logs := newLogWriter(stderr, 200*time.Millisecond)
@@ -111,10 +136,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, "system schema is up to date")
 		return nil
 	case "version":
-		fmt.Fprintln(stdout, "lumbung", version)
+		fmt.Fprintln(stdout, versionString())
 		return nil
 	}
-	fs.Usage()
+	printUsage(stderr)
 	return fmt.Errorf("unknown command %q", cmd)
 }
 
@@ -124,7 +149,7 @@ func serve(ctx context.Context, cfg server.Config) error {
 		return err
 	}
 	defer srv.Close(context.WithoutCancel(ctx))
-	return srv.Run(ctx, func(addr string) {
+	err = srv.Run(ctx, func(addr string) {
 		// The link is a secret for the operator: it goes to the terminal,
 		// not to the log.
 		link, err := srv.SetupLink(ctx, addr)
@@ -135,6 +160,58 @@ func serve(ctx context.Context, cfg server.Config) error {
 			fmt.Fprintf(os.Stderr, "\nNo superuser yet. Create the first one in the dashboard (the link works for an hour):\n\n    %s\n\n(or run: lumbung superuser upsert EMAIL PASSWORD)\n\n", link)
 		}
 	})
+	return explainListen(err, cfg.HTTPAddr)
+}
+
+// explainListen says which flag and variable set the address when the
+// server cannot listen on it; other errors pass unchanged.
+func explainListen(err error, addr string) error {
+	var op *net.OpError
+	if !errors.As(err, &op) || op.Op != "listen" {
+		return err
+	}
+	why := ""
+	if errors.Is(err, syscall.EADDRINUSE) {
+		why = "another program is listening there; "
+	}
+	example := "127.0.0.1:8091"
+	if host, port, err := net.SplitHostPort(addr); err == nil {
+		if n, err := strconv.Atoi(port); err == nil && n > 0 && n < 65535 {
+			example = net.JoinHostPort(host, strconv.Itoa(n+1))
+		}
+	}
+	return fmt.Errorf("cannot listen on %s (%v): %sset another address with --http or LUMBUNG_HTTP, e.g. --http %s", addr, op.Err, why, example)
+}
+
+// versionString is "lumbung VERSION (commit COMMIT, GOVERSION)": what
+// `make build` stamped, else what Go recorded from the module and the
+// checkout it was built in (`go build` in a clone), else "dev".
+func versionString() string {
+	v, c, modified := version, commit, false
+	if info, ok := debug.ReadBuildInfo(); ok {
+		if v == "" && info.Main.Version != "" && info.Main.Version != "(devel)" {
+			v = info.Main.Version
+		}
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				if c == "" {
+					c = s.Value
+				}
+			case "vcs.modified":
+				modified = s.Value == "true"
+			}
+		}
+	}
+	if v == "" {
+		v = "dev"
+	}
+	if c == "" {
+		c = "unknown"
+	} else if modified && commit == "" {
+		c += " with local changes"
+	}
+	return fmt.Sprintf("lumbung %s (commit %s, %s)", v, c, runtime.Version())
 }
 
 func superuser(ctx context.Context, cfg server.Config, args []string, stdout io.Writer) error {
