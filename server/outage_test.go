@@ -22,20 +22,8 @@ import (
 // The time each step took after the database came back is logged.
 func TestDatabaseOutage(t *testing.T) {
 	t.Parallel()
-	dir, err := os.MkdirTemp("", "lumbung-outage-") // not t.TempDir: postgres runs as another user and must reach it
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
-	pg, err := localpg.Start(ctx, localpg.Config{Dir: dir, Fast: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pg.Stop(context.Background()) })
+	dir, pg := mustPrivatePostgres(t)
 	if _, err := server.UpsertSuperuser(ctx, server.Config{DatabaseURL: pg.URL(), PasswordCost: 4,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, "admin@example.com", "long enough password"); err != nil {
 		t.Fatal(err)
@@ -87,9 +75,11 @@ func TestDatabaseOutage(t *testing.T) {
 		}
 	}
 
-	if pg, err = localpg.Start(ctx, localpg.Config{Dir: dir, Fast: true}); err != nil {
+	pg, err := localpg.Start(ctx, localpg.Config{Dir: dir, Fast: true})
+	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { pg.Stop(context.Background()) })
 	back := time.Now()
 	for _, node := range []string{a, b} {
 		waitStatus(t, node, "/api/collections/posts/records", 200)
@@ -111,6 +101,27 @@ func TestDatabaseOutage(t *testing.T) {
 	waitStatus(t, b, "/api/collections/posts/records", 403)
 	t.Logf("the other node applied a revoked policy %v after it was made (%v after the database was back)",
 		time.Since(changed).Round(time.Millisecond), time.Since(back).Round(time.Millisecond))
+}
+
+// mustPrivatePostgres starts a PostgreSQL of the test's own in a new data
+// root, which the test may stop and start again; it is stopped when the
+// test ends.
+func mustPrivatePostgres(t *testing.T) (dir string, pg *localpg.Server) {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "lumbung-pg-") // not t.TempDir: postgres runs as another user and must reach it
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	pg, err = localpg.Start(context.Background(), localpg.Config{Dir: dir, Fast: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pg.Stop(context.Background()) })
+	return dir, pg
 }
 
 // send makes one request and returns its status, Retry-After and body.

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -236,20 +235,8 @@ func TestRealtimeConcurrentWriters(t *testing.T) {
 // while a WebSocket subscriber stays connected to the server; the changes
 // committed before and after reach it exactly once.
 func TestRealtimeSurvivesPostgresRestart(t *testing.T) {
-	dir, err := os.MkdirTemp("", "lumbung-restart-") // not t.TempDir: postgres runs as another user and must reach it
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
-	pg, err := localpg.Start(ctx, localpg.Config{Dir: dir, Fast: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pg.Stop(context.Background()) })
+	dir, pg := mustPrivatePostgres(t)
 	base, sub := ledger(t, pg.URL())
 	token := signIn(t, base)
 
@@ -274,9 +261,11 @@ func TestRealtimeSurvivesPostgresRestart(t *testing.T) {
 	if err := pg.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if pg, err = localpg.Start(ctx, localpg.Config{Dir: dir, Fast: true}); err != nil {
+	pg, err := localpg.Start(ctx, localpg.Config{Dir: dir, Fast: true})
+	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { pg.Stop(context.Background()) })
 	for n := 10; n < 20; n++ {
 		write(n) // the first ones wait for the pool to reconnect
 	}
