@@ -127,7 +127,7 @@ func (h *handlers) authWithPassword(c *fiber.Ctx) error {
 		}
 		return collections.Errorf(collections.EINVALID, "Failed to authenticate.")
 	}
-	if err := h.Throttle.Succeed(c.UserContext(), col.ID, in.Identity); err != nil {
+	if err := h.Throttle.Succeed(c.UserContext(), col.ID, in.Identity, ip); err != nil {
 		return err
 	}
 	if err := h.checkAuthRule(c, col, rec); err != nil {

@@ -48,11 +48,11 @@ type authEnv struct {
 const appURL = "http://app.test"
 
 // MustAuthEnv starts a server with a settable clock and points its SMTP
-// settings at a mailtest sink.
-func MustAuthEnv(tb testing.TB) *authEnv {
+// settings at a mailtest sink. opts adjust the server's configuration.
+func MustAuthEnv(tb testing.TB, opts ...func(*server.Config)) *authEnv {
 	tb.Helper()
 	clk := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-	e := MustEnv(tb, func(cfg *server.Config) { cfg.Clock = clk.Now })
+	e := MustEnv(tb, append([]func(*server.Config){func(cfg *server.Config) { cfg.Clock = clk.Now }}, opts...)...)
 	sink := mailtest.Start(tb)
 	e.MustJSON("PATCH", "/api/settings", "", fmt.Sprintf(`{
 		"meta": {"appName": "Acme", "appURL": %q, "senderName": "Acme Support", "senderAddress": "support@acme.test"},

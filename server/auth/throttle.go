@@ -25,11 +25,13 @@ type FailureLog interface {
 type ThrottleConfig struct {
 	// Log keeps the failures. Required.
 	Log FailureLog
-	// MaxPerIdentity failed sign-ins for one identity within Window lock it
-	// out until the oldest of them is older than Window.
+	// MaxPerIdentity failed sign-ins for one identity from one client
+	// address within Window lock that identity out from that address until
+	// the oldest of them is older than Window.
 	MaxPerIdentity int // 5
-	// MaxPerAddress failed sign-ins from one client address within Window,
-	// whatever the identities, lock that address out the same way.
+	// MaxPerAddress failed sign-ins to one collection from one client
+	// address within Window, whatever the identities, lock that address
+	// out of that collection the same way.
 	MaxPerAddress int           // 20
 	Window        time.Duration // 15 minutes
 	// Now is the clock (time.Now when nil); tests drive it.
@@ -37,9 +39,16 @@ type ThrottleConfig struct {
 }
 
 // Throttle slows down password guessing: it counts failed sign-ins per
-// identity and per client address and refuses further attempts for a while
-// once either failed too often. The failures are kept in the FailureLog,
-// shared by every node.
+// identity and client address, and per collection and client address, and
+// refuses further attempts for a while once either failed too often. The
+// failures are kept in the FailureLog, shared by every node.
+//
+// Every count is per client address, so that no one can lock anyone out
+// everywhere: failures from one address never block another, and someone
+// who knows an identity (a superuser's email) can only lock it out from
+// the addresses they guess from. The price is that a guesser with many
+// addresses gets MaxPerIdentity guesses per address and Window; passwords
+// of a sensible length, bcrypt and the request rate limits answer that.
 type Throttle struct {
 	cfg ThrottleConfig
 }
@@ -67,22 +76,22 @@ func (t *Throttle) Expired() time.Time { return t.cfg.Now().Add(-t.cfg.Window) }
 
 // The log's keys are hashes: it holds no identity or address in clear, and
 // any text a client sends makes a valid key.
-func identityKey(collectionID, identity string) string {
-	return logKey("id", collectionID+"\x00"+strings.ToLower(strings.TrimSpace(identity)))
+func identityKey(collectionID, identity, addr string) string {
+	return logKey("id", collectionID+"\x00"+addr+"\x00"+strings.ToLower(strings.TrimSpace(identity)))
 }
 
-func addressKey(addr string) string { return logKey("ip", addr) }
+func addressKey(collectionID, addr string) string { return logKey("ip", collectionID+"\x00"+addr) }
 
 func logKey(kind, s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return kind + ":" + hex.EncodeToString(sum[:])
 }
 
-// Wait returns how long the identity (in the collection) or the address
-// must wait before the next attempt; 0 means go ahead.
+// Wait returns how long the client at addr must wait before its next
+// attempt to sign in as identity in the collection; 0 means go ahead.
 func (t *Throttle) Wait(ctx context.Context, collectionID, identity, addr string) (time.Duration, error) {
 	now := t.cfg.Now()
-	id, ip := identityKey(collectionID, identity), addressKey(addr)
+	id, ip := identityKey(collectionID, identity, addr), addressKey(collectionID, addr)
 	fails, err := t.cfg.Log.Failures(ctx, []string{id, ip}, t.Expired())
 	if err != nil {
 		return 0, err
@@ -102,13 +111,14 @@ func (t *Throttle) wait(fails []time.Time, limit int, now time.Time) time.Durati
 
 // Fail records a failed sign-in.
 func (t *Throttle) Fail(ctx context.Context, collectionID, identity, addr string) error {
-	return t.cfg.Log.Fail(ctx, []string{identityKey(collectionID, identity), addressKey(addr)}, t.cfg.Now())
+	return t.cfg.Log.Fail(ctx, []string{identityKey(collectionID, identity, addr), addressKey(collectionID, addr)}, t.cfg.Now())
 }
 
-// Succeed forgets the failures of an identity after a correct password.
-// Those of the address stay: one good account must not reset a guesser.
-func (t *Throttle) Succeed(ctx context.Context, collectionID, identity string) error {
-	return t.cfg.Log.Forget(ctx, identityKey(collectionID, identity))
+// Succeed forgets the failures of an identity from an address after a
+// correct password. Those of the address stay: one good account must not
+// reset a guesser.
+func (t *Throttle) Succeed(ctx context.Context, collectionID, identity, addr string) error {
+	return t.cfg.Log.Forget(ctx, identityKey(collectionID, identity, addr))
 }
 
 // RetryAfterSeconds rounds a wait up to whole seconds, as the Retry-After

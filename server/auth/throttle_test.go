@@ -49,9 +49,9 @@ func (h throttle) fail(col, identity, addr string) {
 	}
 }
 
-func (h throttle) succeed(col, identity string) {
+func (h throttle) succeed(col, identity, addr string) {
 	h.t.Helper()
-	if err := h.th.Succeed(context.Background(), col, identity); err != nil {
+	if err := h.th.Succeed(context.Background(), col, identity, addr); err != nil {
 		h.t.Fatal(err)
 	}
 }
@@ -69,12 +69,17 @@ func TestThrottleIdentity(t *testing.T) {
 		c.advance(time.Minute)
 	}
 	// Failures at 0, 1 and 2 minutes; now is 3 minutes: the first expires at 10.
-	if w := th.wait("users", "ADA@example.com ", "5.6.7.8"); w != 7*time.Minute {
-		t.Fatalf("wait %v, want 7m (identity compared case-insensitively, any address)", w)
+	if w := th.wait("users", "ADA@example.com ", "1.2.3.4"); w != 7*time.Minute {
+		t.Fatalf("wait %v, want 7m (identity compared case-insensitively)", w)
+	}
+	// No lockout everywhere: the identity is only locked out from the
+	// address that failed.
+	if w := th.wait("users", "ada@example.com", "5.6.7.8"); w != 0 {
+		t.Fatalf("another address throttled for %v", w)
 	}
 	// Another node with its own Throttle on the same log sees the failures.
 	other := throttle{t, auth.NewThrottle(auth.ThrottleConfig{Log: log, MaxPerIdentity: 3, MaxPerAddress: 100, Window: 10 * time.Minute, Now: c.now})}
-	if w := other.wait("users", "ada@example.com", "5.6.7.8"); w != 7*time.Minute {
+	if w := other.wait("users", "ada@example.com", "1.2.3.4"); w != 7*time.Minute {
 		t.Fatalf("other node: wait %v, want 7m", w)
 	}
 	if w := th.wait("admins", "ada@example.com", "1.2.3.4"); w != 0 {
@@ -88,7 +93,7 @@ func TestThrottleIdentity(t *testing.T) {
 	if w := th.wait("users", "ada@example.com", "1.2.3.4"); w != time.Minute {
 		t.Fatalf("wait %v, want 1m", w)
 	}
-	other.succeed("users", "ada@example.com")
+	other.succeed("users", "ada@example.com", "1.2.3.4")
 	if w := th.wait("users", "ada@example.com", "1.2.3.4"); w != 0 {
 		t.Fatalf("throttled after a success on another node: %v", w)
 	}
@@ -104,12 +109,17 @@ func TestThrottleAddress(t *testing.T) {
 	if w := th.wait("users", "new@example.com", "9.9.9.9"); w != time.Hour {
 		t.Fatalf("address wait %v, want 1h", w)
 	}
-	th.succeed("users", "a@example.com")
+	th.succeed("users", "a@example.com", "9.9.9.9")
 	if w := th.wait("users", "new@example.com", "9.9.9.9"); w == 0 {
 		t.Fatal("a success for one identity reset the address")
 	}
 	if w := th.wait("users", "new@example.com", "8.8.8.8"); w != 0 {
 		t.Fatalf("other address throttled for %v", w)
+	}
+	// The count is per collection: guessing users' passwords does not
+	// lock the address out of another collection.
+	if w := th.wait("_superusers", "root@example.com", "9.9.9.9"); w != 0 {
+		t.Fatalf("other collection throttled for %v", w)
 	}
 }
 
@@ -121,7 +131,7 @@ func TestThrottleAnyText(t *testing.T) {
 	th := throttle{t, auth.NewThrottle(auth.ThrottleConfig{Log: failureLog(t), MaxPerIdentity: 1, Now: c.now})}
 	for _, identity := range []string{"a\x00b", string(make([]byte, 10000)), "ü@example.com"} {
 		th.fail("users", identity, "1.1.1.1")
-		if w := th.wait("users", identity, "2.2.2.2"); w == 0 {
+		if w := th.wait("users", identity, "1.1.1.1"); w == 0 {
 			t.Errorf("%.20q: not throttled after a failure", identity)
 		}
 	}
@@ -139,7 +149,7 @@ func TestThrottlePrune(t *testing.T) {
 	if err != nil || n != 2 { // ada's identity and address rows
 		t.Fatalf("pruned %d, %v; want 2", n, err)
 	}
-	if w := th.wait("users", "bob@example.com", "3.3.3.3"); w == 0 {
+	if w := th.wait("users", "bob@example.com", "1.1.1.1"); w == 0 {
 		t.Fatal("a failure inside the window was pruned")
 	}
 }
