@@ -131,6 +131,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		BodyLimit:         cfg.BodyLimit,
 		Settings:          s.settings,
 		Throttle:          s.throttle,
+		RateCounter:       postgres.NewRateLimits(s.db),
 		Now:               cfg.Clock,
 		Realtime:          s.hub,
 		RealtimeRetention: cfg.EventRetention,
@@ -245,14 +246,20 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// prune deletes captured changes older than the retention window and
-// failed sign-ins older than the throttle's window, now and then at a
-// tenth of the retention (at most every 10 minutes), until ctx ends. Every
-// node prunes; the deletes are idempotent.
+// prune deletes captured changes older than the retention window,
+// failed sign-ins older than the throttle's window and rate limit counters
+// whose window ended, now and then at a tenth of the retention (at most
+// every 10 minutes), until ctx ends. Every node prunes; the deletes are
+// idempotent.
 func (s *Server) prune(ctx context.Context) {
 	every := min(s.cfg.EventRetention/10, 10*time.Minute)
 	events := postgres.NewEvents(s.db)
 	failures := postgres.NewAuthFailures(s.db)
+	limits := postgres.NewRateLimits(s.db)
+	now := time.Now
+	if s.cfg.Clock != nil {
+		now = s.cfg.Clock
+	}
 	for {
 		if n, err := events.Prune(ctx, s.cfg.EventRetention); err != nil && ctx.Err() == nil {
 			s.cfg.Logger.Error("prune events", "err", err)
@@ -261,6 +268,9 @@ func (s *Server) prune(ctx context.Context) {
 		}
 		if _, err := failures.Prune(ctx, s.throttle.Expired()); err != nil && ctx.Err() == nil {
 			s.cfg.Logger.Error("prune auth failures", "err", err)
+		}
+		if _, err := limits.Prune(ctx, now()); err != nil && ctx.Err() == nil {
+			s.cfg.Logger.Error("prune rate limits", "err", err)
 		}
 		select {
 		case <-ctx.Done():

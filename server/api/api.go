@@ -42,6 +42,9 @@ type Deps struct {
 	Settings *SettingsService
 	// Throttle slows down password guessing. Required.
 	Throttle *auth.Throttle
+	// RateCounter keeps the request rate limit counts where every node
+	// sees them (this node's memory when nil).
+	RateCounter RateCounter
 	// Now is the clock of rate limits and throttling (time.Now when nil).
 	Now func() time.Time
 	// Realtime fans record changes out to WebSocket clients (none when nil).

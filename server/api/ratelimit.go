@@ -1,11 +1,16 @@
 package api
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"log/slog"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -30,6 +35,8 @@ func (h *handlers) rateLimited(r fiber.Router) fiber.Router {
 		Next:     func(c *fiber.Ctx) bool { return identity(c).Superuser() },
 		Now:      h.Now,
 		ClientIP: h.clientIP,
+		Counter:  h.RateCounter,
+		Logger:   h.Logger,
 	})}
 }
 
@@ -143,14 +150,38 @@ type RateLimitConfig struct {
 	Now func() time.Time
 	// ClientIP is the client's address (c.IP when nil).
 	ClientIP func(c *fiber.Ctx) string
-	// MaxKeys bounds the number of counters kept (100,000 when zero).
+	// Counter keeps the counts where every node sees them (in this node's
+	// memory when nil). When it fails, this node's memory counts instead.
+	Counter RateCounter
+	// Logger reports a failing Counter (slog.Default when nil).
+	Logger *slog.Logger
+	// MaxKeys bounds the number of counters kept in memory (100,000 when
+	// zero).
 	MaxKeys int
 }
 
+// RateCounter counts requests in fixed windows where every node sees the
+// counts (postgres.RateLimits), so that N nodes behind a balancer allow a
+// client the budget of one server, not N times it.
+type RateCounter interface {
+	// Hit counts one request against key and returns the end of key's
+	// current window and the requests counted in it, this one included.
+	// When key has no window that ends after now, a new one of length
+	// window starts at now.
+	Hit(ctx context.Context, key string, window time.Duration, now time.Time) (end time.Time, hits int, err error)
+}
+
+// counterTimeout bounds the wait for the shared counter; past it this
+// node counts alone.
+const counterTimeout = time.Second
+
 // RateLimit limits requests per client address with the most specific
 // matching rule, in fixed windows, answering 429 with Retry-After beyond
-// the limit. Counters live in the memory of each node: with N nodes behind
-// a balancer that spreads requests, a client gets up to N times the limit.
+// the limit. The counts are the Counter's, shared by every node (one
+// round trip per limited request); a key known to be over its limit is
+// refused from memory until its window ends, so a flood costs the
+// database one round trip per node and window. Should the Counter fail,
+// the node counts in memory alone until it is back.
 //
 // It must be the first handler of a route, not a middleware that runs
 // before routing (Use): the rule is chosen by the route Fiber matched
@@ -169,7 +200,26 @@ func RateLimit(cfg RateLimitConfig) fiber.Handler {
 	if cfg.ClientIP == nil {
 		cfg.ClientIP = func(c *fiber.Ctx) string { return c.IP() }
 	}
-	l := &limiter{max: cfg.MaxKeys, windows: map[string]*window{}}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	local := &limiter{max: cfg.MaxKeys, windows: map[string]*window{}}
+	full := &limiter{max: cfg.MaxKeys, windows: map[string]*window{}}
+	var lastWarned atomic.Int64
+	hit := func(c *fiber.Ctx, key string, d time.Duration, now time.Time) (time.Time, int) {
+		if cfg.Counter != nil {
+			ctx, cancel := context.WithTimeout(c.UserContext(), counterTimeout)
+			end, n, err := cfg.Counter.Hit(ctx, key, d, now)
+			cancel()
+			if err == nil {
+				return end, n
+			}
+			if t := time.Now().Unix(); t-lastWarned.Load() >= 10 && lastWarned.Swap(t) != t {
+				cfg.Logger.Warn("rate limits: counting on this node alone", "requestId", requestID(c), "err", err)
+			}
+		}
+		return local.hit(key, d, now)
+	}
 	return func(c *fiber.Ctx) error {
 		if cfg.Next != nil && cfg.Next(c) {
 			return c.Next()
@@ -184,53 +234,93 @@ func RateLimit(cfg RateLimitConfig) fiber.Handler {
 		if !ok {
 			return c.Next()
 		}
-		key := rule.Label + "\x00" + rule.Audience + "\x00" + strconv.FormatInt(rule.Duration, 10) + "\x00" +
-			strconv.Itoa(rule.MaxRequests) + "\x00" + cfg.ClientIP(c)
-		if wait := l.take(key, rule, cfg.Now()); wait > 0 {
-			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(auth.RetryAfterSeconds(wait)))
+		key := rateLimitKey(rule, cfg.ClientIP(c))
+		now := cfg.Now()
+		d := time.Duration(rule.Duration) * time.Second
+		end, ok := full.over(key, now)
+		if !ok {
+			var n int
+			if end, n = hit(c, key, d, now); n > rule.MaxRequests {
+				full.block(key, end, now)
+				ok = true
+			}
+		}
+		if ok {
+			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(auth.RetryAfterSeconds(end.Sub(now))))
 			return collections.Errorf(collections.ETOOMANY, "Too many requests.")
 		}
 		return c.Next()
 	}
 }
 
+// rateLimitKey names the counter of a rule and a client address: a hash,
+// so that the shared counters hold no address in clear.
+func rateLimitKey(rule RateLimitRule, ip string) string {
+	sum := sha256.Sum256([]byte(rule.Label + "\x00" + rule.Audience + "\x00" + strconv.FormatInt(rule.Duration, 10) + "\x00" +
+		strconv.Itoa(rule.MaxRequests) + "\x00" + ip))
+	return "rl:" + hex.EncodeToString(sum[:])
+}
+
 type window struct {
-	start time.Time
+	end   time.Time
 	count int
 }
 
+// limiter keeps fixed windows in memory: the counts of a node alone, or
+// the keys known to be over their limit until their window ends.
 type limiter struct {
 	max     int
 	mu      sync.Mutex
 	windows map[string]*window
 }
 
-// take counts one request against key and returns how long to wait when
-// the rule's window is already full (0: allowed).
-func (l *limiter) take(key string, rule RateLimitRule, now time.Time) time.Duration {
-	d := time.Duration(rule.Duration) * time.Second
+// hit counts one request against key and returns the end of its window
+// and the requests in it, this one included.
+func (l *limiter) hit(key string, d time.Duration, now time.Time) (time.Time, int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	w, ok := l.windows[key]
-	if !ok || !now.Before(w.start.Add(d)) {
+	if !ok || !now.Before(w.end) {
 		if !ok && len(l.windows) >= l.max {
 			l.sweep(now)
 		}
-		w = &window{start: now}
+		w = &window{end: now.Add(d)}
 		l.windows[key] = w
 	}
-	if w.count >= rule.MaxRequests {
-		return w.start.Add(d).Sub(now)
-	}
 	w.count++
-	return 0
+	return w.end, w.count
 }
 
-// sweep drops windows that ended a day ago or more (no rule is longer),
-// and everything if that is not enough.
+// block remembers that key is over its limit until end.
+func (l *limiter) block(key string, end, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, ok := l.windows[key]; !ok && len(l.windows) >= l.max {
+		l.sweep(now)
+	}
+	l.windows[key] = &window{end: end}
+}
+
+// over returns the end of key's window when key is blocked until then.
+func (l *limiter) over(key string, now time.Time) (time.Time, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	w, ok := l.windows[key]
+	if !ok {
+		return time.Time{}, false
+	}
+	if !now.Before(w.end) {
+		delete(l.windows, key)
+		return time.Time{}, false
+	}
+	return w.end, true
+}
+
+// sweep drops windows that have ended, and everything if that is not
+// enough.
 func (l *limiter) sweep(now time.Time) {
 	for k, w := range l.windows {
-		if now.Sub(w.start) >= 24*time.Hour {
+		if !now.Before(w.end) {
 			delete(l.windows, k)
 		}
 	}
