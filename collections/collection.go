@@ -111,6 +111,22 @@ func CheckName(name string, system bool) string {
 	return ""
 }
 
+var collectionIDRe = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
+
+// CheckCollectionID validates a collection id given by a client, as
+// PocketBase does: 1 to 100 letters, digits and underscores, in any order
+// (a quarter of PocketBase's random ids start with a digit). It returns a
+// user-facing message, or "".
+func CheckCollectionID(id string) string {
+	switch {
+	case len(id) > 100:
+		return "Must be at most 100 characters."
+	case !collectionIDRe.MatchString(id):
+		return "Must contain only letters, digits and underscores (like pbc_2478702895 or _pb_users_auth_)."
+	}
+	return ""
+}
+
 const idAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 // NewID returns a random record id: 15 characters from [a-z0-9].

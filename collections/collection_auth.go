@@ -28,6 +28,13 @@ type AuthOptions struct {
 	PasswordAuth PasswordAuth  `json:"passwordAuth"`
 	OAuth2       OAuth2Options `json:"oauth2"`
 
+	// MFA, OTP and AuthAlert are PocketBase's options for a second sign-in
+	// factor, one-time passwords and new-location alerts, kept as given
+	// (see collection_auth_factors.go for what Lumbung does with them).
+	MFA       MFAOptions       `json:"mfa"`
+	OTP       OTPOptions       `json:"otp"`
+	AuthAlert AuthAlertOptions `json:"authAlert"`
+
 	AuthToken          TokenOptions `json:"authToken"`
 	PasswordResetToken TokenOptions `json:"passwordResetToken"`
 	EmailChangeToken   TokenOptions `json:"emailChangeToken"`
@@ -253,6 +260,7 @@ func DefaultAuthOptions(name string) *AuthOptions {
 	empty := ""
 	o := &AuthOptions{AuthRule: &empty}
 	o.PasswordAuth = PasswordAuth{Enabled: true, IdentityFields: []string{defaultIdentityField}}
+	o.AuthAlert.Enabled = true // PocketBase's default
 	o.fillDefaults(name)
 	return o
 }
@@ -277,6 +285,7 @@ func (o *AuthOptions) fillDefaults(name string) {
 			d.dst.Duration = d.def
 		}
 	}
+	o.fillFactorDefaults()
 	for _, t := range []struct {
 		dst *EmailTemplate
 		def EmailTemplate
@@ -284,6 +293,8 @@ func (o *AuthOptions) fillDefaults(name string) {
 		{&o.VerificationTemplate, DefaultVerificationTemplate},
 		{&o.ResetPasswordTemplate, DefaultResetPasswordTemplate},
 		{&o.ConfirmEmailChangeTemplate, DefaultConfirmEmailChangeTemplate},
+		{&o.OTP.EmailTemplate, DefaultOTPTemplate},
+		{&o.AuthAlert.EmailTemplate, DefaultAuthAlertTemplate},
 	} {
 		if strings.TrimSpace(t.dst.Subject) == "" {
 			t.dst.Subject = t.def.Subject
@@ -451,6 +462,7 @@ func normalizeAuth(c *Collection, fail func(key, code, msg string)) {
 		fail("passwordAuth.identityFields", "validation_required", "Password sign-in needs at least one identity field.")
 	}
 	normalizeOAuth2(c, fail)
+	normalizeFactors(c, fail)
 	seen := map[string]bool{}
 	for i, name := range o.PasswordAuth.IdentityFields {
 		key := fmt.Sprintf("passwordAuth.identityFields.%d", i)

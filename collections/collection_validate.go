@@ -5,6 +5,10 @@ import (
 	"strings"
 )
 
+// maxIDLength bounds record ids (PocketBase allows 5000 characters; ids
+// appear in relation values, URLs and access rules).
+const maxIDLength = 100
+
 // authFields are the system fields every auth collection has.
 var authFields = []struct{ name, typ string }{
 	{"password", "password"},
@@ -32,8 +36,8 @@ func Normalize(s Lookup, old, c *Collection) error {
 		}
 	} else if c.ID == "" {
 		c.ID = NewCollectionID()
-	} else if msg := CheckName(c.ID, true); msg != "" || len(c.ID) > 100 {
-		fail("id", "validation_invalid_id", "Collection ids may contain only letters, digits and underscores.")
+	} else if msg := CheckCollectionID(c.ID); msg != "" {
+		fail("id", "validation_invalid_id", msg)
 	}
 	if c.Type == "" {
 		c.Type = TypeBase
@@ -97,14 +101,26 @@ func normalizeFields(s Lookup, old, c *Collection, fail func(key, code, msg stri
 		}
 	}
 	ensureField(c, "id", "text", func(f *Field) {
+		// PocketBase's id field; its length, format and how ids are
+		// generated may be changed, as in PocketBase.
 		o := f.Options.(*TextOptions)
-		o.PrimaryKey, o.Min, o.Max = true, 15, 15
-		if o.Pattern == "" {
-			o.Pattern = "^[a-z0-9]+$"
+		o.PrimaryKey = true
+		if o.Min == 0 && o.Max == 0 {
+			o.Min, o.Max = 15, 15
 		}
-		o.AutogeneratePattern = "[a-z0-9]{15}"
-		f.Required = true
+		if o.Pattern == "" {
+			o.Pattern = defaultIDFormat
+		}
+		if o.AutogeneratePattern == "" {
+			o.AutogeneratePattern = defaultIDPattern
+		}
+		f.Required, f.Hidden = true, false
 	})
+	if f, _ := c.Field("id"); f != nil {
+		if o := f.Options.(*TextOptions); o.Max == 0 || o.Max > maxIDLength {
+			fail("fields.0.max", "validation_max_id_length", fmt.Sprintf("Ids are at most %d characters here: max must be between 1 and %d.", maxIDLength, maxIDLength))
+		}
+	}
 	if c.Type == TypeAuth {
 		_, hadEmail := c.Field("email")
 		for _, af := range authFields {
@@ -207,9 +223,49 @@ func checkSystemRules(old, c *Collection, fail func(key, code, msg string)) {
 	}
 }
 
-// sameRule reports whether two rules are both null or the same text.
+// sameRule reports whether two rules are both null or the same rule: the
+// same text up to spacing and the quotes around string literals
+// (PocketBase quotes the strings of _externalAuths' rules with ', Lumbung
+// with ").
 func sameRule(a, b *string) bool {
-	return (a == nil) == (b == nil) && (a == nil || *a == *b)
+	return (a == nil) == (b == nil) && (a == nil || canonicalRule(*a) == canonicalRule(*b))
+}
+
+// canonicalRule rewrites a rule with single spaces and every string
+// literal in single quotes.
+func canonicalRule(rule string) string {
+	var b strings.Builder
+	space := false
+	for i := 0; i < len(rule); i++ {
+		ch := rule[i]
+		switch {
+		case ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r':
+			space = true
+			continue
+		case ch == '\'' || ch == '"':
+			var lit strings.Builder
+			j := i + 1
+			for ; j < len(rule) && rule[j] != ch; j++ {
+				if rule[j] == '\\' && j+1 < len(rule) {
+					j++
+				}
+				lit.WriteByte(rule[j])
+			}
+			if space && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			space = false
+			b.WriteString("'" + strings.ReplaceAll(lit.String(), "'", "\\'") + "'")
+			i = j
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteByte(ch)
+	}
+	return b.String()
 }
 
 func isAuthSystemField(c *Collection, name string) bool {

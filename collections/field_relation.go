@@ -28,14 +28,11 @@ func (o *RelationOptions) Storage() Storage {
 }
 
 // Check implements FieldOptions. The target may be given by id or name; it is
-// stored by id.
+// stored by id. PocketBase's well-known ids (_pb_users_auth_ for the users
+// collection, pbc_3142635823 for _superusers…) name the collections of
+// those names when no collection has the id.
 func (o *RelationOptions) Check(s Lookup, c *Collection, _ *Field) *FieldError {
-	var target *Collection
-	if o.CollectionID == c.ID || o.CollectionID == c.Name {
-		target = c
-	} else if t, ok := s.Collection(o.CollectionID); ok {
-		target = t
-	}
+	target, _ := relationTarget(s, c, o.CollectionID)
 	if target == nil {
 		return &FieldError{Option: "collectionId", Code: "validation_missing_collection", Message: fmt.Sprintf("Unknown target collection %q.", o.CollectionID)}
 	}

@@ -3,6 +3,7 @@ package collections
 import (
 	"fmt"
 	"regexp"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -39,8 +40,48 @@ func (o *TextOptions) Check(_ Lookup, _ *Collection, f *Field) *FieldError {
 		}
 		o.re = re
 	}
+	if o.AutogeneratePattern != "" {
+		// As PocketBase: try a few values against the field's own rules.
+		for range 10 {
+			v, err := RandomByPattern(o.AutogeneratePattern)
+			if err != nil {
+				return &FieldError{Option: "autogeneratePattern", Code: "validation_invalid_autogenerate_pattern", Message: "Invalid autogenerate pattern: " + err.Error()}
+			}
+			if _, ferr := o.Prepare(v); ferr != nil {
+				return &FieldError{Option: "autogeneratePattern", Code: "validation_invalid_autogenerate_pattern_value",
+					Message: fmt.Sprintf("The autogenerate pattern could produce invalid field values, e.g. %q.", v)}
+			}
+		}
+	}
 	return nil
 }
+
+// Autogenerate returns a new value for an empty field on create, from
+// AutogeneratePattern ("" when the field has none).
+func (o *TextOptions) Autogenerate() string {
+	switch o.AutogeneratePattern {
+	case "":
+		return ""
+	case defaultIDPattern:
+		return NewID()
+	}
+	v, err := RandomByPattern(o.AutogeneratePattern)
+	if err != nil {
+		return "" // Check refused the pattern when the field was saved
+	}
+	return v
+}
+
+// defaultIDPattern is how the id field generates ids unless it says
+// otherwise; defaultIDFormat is the format it accepts.
+const (
+	defaultIDPattern = "[a-z0-9]{15}"
+	defaultIDFormat  = "^[a-z0-9]+$"
+)
+
+// forbiddenIDChars cannot appear in ids of a collection whose id field has
+// its own pattern (ids appear in URLs and file paths), as in PocketBase.
+const forbiddenIDChars = "./\\|\"'`<>:?*%$\x00\t\n\r "
 
 // Prepare implements FieldOptions.
 func (o *TextOptions) Prepare(v any) (any, *FieldError) {
@@ -67,6 +108,11 @@ func (o *TextOptions) Prepare(v any) (any, *FieldError) {
 		}
 		if !o.re.MatchString(s) {
 			return nil, &FieldError{Code: "validation_invalid_format", Message: "Invalid value format."}
+		}
+	}
+	if o.PrimaryKey && o.Pattern != defaultIDFormat {
+		if i := strings.IndexAny(s, forbiddenIDChars); i >= 0 {
+			return nil, &FieldError{Code: "validation_forbidden_pk_character", Message: fmt.Sprintf("%q is not a valid primary key character.", s[i:i+1])}
 		}
 	}
 	return s, nil

@@ -260,6 +260,17 @@ func (r *Records) fill(ctx context.Context, c *Collection, rec *Record, old *Rec
 		}
 	}
 	if old == nil {
+		// Empty text fields with an autogenerate pattern get a value, the
+		// id first of all (as in PocketBase).
+		for _, f := range c.Fields {
+			o, ok := f.Options.(*TextOptions)
+			if _, failed := errs[f.Name]; !ok || failed || o.AutogeneratePattern == "" || (f.Name == "tokenKey" && c.Type == TypeAuth) {
+				continue
+			}
+			if v, _ := rec.Data[f.Name].(string); v == "" {
+				rec.Data[f.Name] = o.Autogenerate()
+			}
+		}
 		if id, _ := rec.Data["id"].(string); id == "" {
 			rec.Data["id"] = NewID()
 		}

@@ -18,6 +18,12 @@ func (r *Records) AllowsSignIn(ctx context.Context, c *Collection, rec *Record) 
 	if rule == "" {
 		return true, nil
 	}
+	return r.matchesSelf(ctx, c, rec, rule)
+}
+
+// matchesSelf reports whether the filter rule holds on auth record rec,
+// with rec as @request.auth.
+func (r *Records) matchesSelf(ctx context.Context, c *Collection, rec *Record, rule string) (bool, error) {
 	auth := map[string]any{"collectionId": c.ID, "collectionName": c.Name}
 	for _, f := range c.Fields {
 		if !f.Secret(c) {

@@ -150,17 +150,40 @@ type SaveOptions struct {
 
 // CreateCollection plans and (unless DryRun) creates a collection.
 func (s *Service) CreateCollection(ctx context.Context, c *Collection, opts SaveOptions) (*Plan, error) {
+	if c.ID != "" && s.collectionByID(c.ID) != nil {
+		return nil, Invalid("Failed to save the collection.", map[string]FieldError{
+			"id": {Code: "validation_invalid_or_existing_id", Message: "The model id is invalid or already exists."}})
+	}
 	if err := Normalize(s, nil, c); err != nil {
 		return nil, err
 	}
-	if err := s.checkRules(overlay{s, c}, c); err != nil {
-		return nil, err
+	if c.Type != TypeView {
+		if err := s.checkRules(overlay{s, c}, c); err != nil {
+			return nil, err
+		}
 	}
 	plan, err := s.schema.Plan(ctx, Change{New: c, Schema: overlay{s, c}, AllowDataLoss: opts.AllowDataLoss, Actor: opts.Actor})
-	if err != nil || opts.DryRun {
-		return plan, err
+	if err != nil {
+		return nil, err
+	}
+	if c.Type == TypeView {
+		// A view's fields come from its query, known once it is planned.
+		if err := s.checkRules(overlay{s, c}, c); err != nil {
+			return nil, err
+		}
+	}
+	if opts.DryRun {
+		return plan, nil
 	}
 	return plan, s.apply(ctx, plan)
+}
+
+// collectionByID returns the stored collection with the given id, or nil
+// (unlike Collection, it does not look at names).
+func (s *Service) collectionByID(id string) *Collection {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.byID[id]
 }
 
 // UpdateCollection merges patch (a partial collection JSON object) into the
@@ -223,6 +246,9 @@ func (s *Service) checkRules(l Lookup, c *Collection) error {
 	}
 	if c.Auth != nil {
 		rules["manageRule"] = c.Auth.ManageRule // enforced on email changes
+		if c.Auth.MFA.Rule != "" {
+			rules["mfa.rule"] = &c.Auth.MFA.Rule
+		}
 	}
 	for key, rule := range rules {
 		if rule == nil || strings.TrimSpace(*rule) == "" {
@@ -338,147 +364,6 @@ func (s *Service) apply(ctx context.Context, plans ...*Plan) error {
 	return nil
 }
 
-// Import creates or updates every collection in defs (matched by id, then
-// name) in one transaction. With deleteMissing, collections not in defs
-// (other than system ones) are dropped.
-func (s *Service) Import(ctx context.Context, defs []*Collection, deleteMissing bool, opts SaveOptions) ([]*Plan, error) {
-	view := &importView{base: s, set: map[string]*Collection{}}
-	var plans []*Plan
-	errs := map[string]FieldError{}
-	seen := map[string]bool{}
-	// First pass: new collections without relations to collections that do
-	// not exist yet; second pass: every collection in full. This allows
-	// collections that reference each other.
-	type pending struct {
-		old, full *Collection
-	}
-	var todo []pending
-	for i, def := range defs {
-		var old *Collection
-		if def.ID != "" {
-			old, _ = s.Collection(def.ID)
-		}
-		if old == nil {
-			old, _ = s.Collection(def.Name)
-		}
-		if old != nil {
-			def.ID = old.ID
-		} else if def.ID == "" {
-			def.ID = NewCollectionID()
-		}
-		if seen[def.ID] {
-			errs[fmt.Sprintf("collections.%d", i)] = FieldError{Code: "validation_duplicated_collection", Message: fmt.Sprintf("Collection %q is listed twice.", def.Name)}
-			continue
-		}
-		seen[def.ID] = true
-		todo = append(todo, pending{old: old, full: def})
-		if old == nil {
-			view.set[def.ID] = def
-		}
-	}
-	if len(errs) > 0 {
-		return nil, Invalid("Failed to import the collections.", errs)
-	}
-	current := map[string]*Collection{}
-	for _, p := range todo {
-		if p.old != nil {
-			continue
-		}
-		first := p.full.Clone()
-		first.Fields = nil
-		for _, f := range p.full.Fields {
-			if o, ok := f.Options.(*RelationOptions); ok {
-				if _, exists := s.Collection(o.CollectionID); !exists && o.CollectionID != p.full.ID && o.CollectionID != p.full.Name {
-					continue
-				}
-			}
-			first.Fields = append(first.Fields, f)
-		}
-		first.Indexes = nil
-		if err := Normalize(view, nil, first); err != nil {
-			return nil, prefixed(err, p.full.Name)
-		}
-		view.set[first.ID] = first
-		// The full definition keeps the system fields the first pass added
-		// (id in front, autodates behind) around the imported fields.
-		orig := map[*Field]bool{}
-		for _, f := range p.full.Fields {
-			orig[f] = true
-		}
-		var prefix, suffix []*Field
-		seenOrig := false
-		for _, f := range first.Fields {
-			switch {
-			case orig[f]:
-				seenOrig = true
-			case seenOrig:
-				suffix = append(suffix, f)
-			default:
-				prefix = append(prefix, f)
-			}
-		}
-		p.full.Fields = append(append(prefix, p.full.Fields...), suffix...)
-		plan, err := s.schema.Plan(ctx, Change{New: first, Schema: view, Actor: opts.Actor})
-		if err != nil {
-			return nil, err
-		}
-		plans = append(plans, plan)
-		current[first.ID] = first
-	}
-	for _, p := range todo {
-		old := p.old
-		if old == nil {
-			old = current[p.full.ID]
-		}
-		full := p.full
-		renameIndexColumns(old, full)
-		if err := Normalize(view, old, full); err != nil {
-			return nil, prefixed(err, full.Name)
-		}
-		if err := s.checkRules(view, full); err != nil {
-			return nil, prefixed(err, full.Name)
-		}
-		view.set[full.ID] = full
-		if p.old == nil {
-			// Merge the second pass into the creating plan's definition.
-			full.Created = old.Created
-		}
-		plan, err := s.schema.Plan(ctx, Change{Old: old, New: full, Schema: view, AllowDataLoss: opts.AllowDataLoss, Actor: opts.Actor})
-		if err != nil {
-			return nil, err
-		}
-		if p.old == nil {
-			plan.Old = nil // created in this transaction: nothing to compare against
-		}
-		if len(plan.Steps) > 0 || p.old != nil {
-			plans = append(plans, plan)
-		}
-	}
-	if deleteMissing {
-		for _, c := range s.Collections() {
-			if seen[c.ID] || c.System {
-				continue
-			}
-			for _, other := range view.all() {
-				for _, f := range other.Fields {
-					if o, ok := f.Options.(*RelationOptions); ok && o.CollectionID == c.ID && other.ID != c.ID {
-						return nil, Errorf(EINVALID, "Collection %q cannot be deleted: it is referenced by %s.%s.", c.Name, other.Name, f.Name)
-					}
-				}
-			}
-			plan, err := s.schema.Plan(ctx, Change{Old: c, Schema: view, Actor: opts.Actor})
-			if err != nil {
-				return nil, err
-			}
-			plans = append(plans, plan)
-		}
-	}
-	if opts.DryRun {
-		return plans, nil
-	}
-	return plans, s.apply(ctx, plans...)
-}
-
 func prefixed(err error, name string) error {
 	if e, ok := err.(*Error); ok {
 		return &Error{Code: e.Code, Message: fmt.Sprintf("Collection %q: %s", name, e.Message), Data: e.Data}
@@ -508,46 +393,4 @@ func (o overlay) Collection(idOrName string) (*Collection, bool) {
 		return o.c, true
 	}
 	return c, ok
-}
-
-// importView is the schema during an import: imported definitions shadow
-// the stored ones.
-type importView struct {
-	base *Service
-	set  map[string]*Collection
-}
-
-func (v *importView) Collection(idOrName string) (*Collection, bool) {
-	if c, ok := v.set[idOrName]; ok {
-		return c, true
-	}
-	for _, c := range v.set {
-		if strings.EqualFold(c.Name, idOrName) {
-			return c, true
-		}
-	}
-	c, ok := v.base.Collection(idOrName)
-	if ok {
-		if shadow, ok := v.set[c.ID]; ok {
-			return shadow, true
-		}
-	}
-	return c, ok
-}
-
-func (v *importView) all() []*Collection {
-	out := []*Collection{}
-	for _, c := range v.base.Collections() {
-		if shadow, ok := v.set[c.ID]; ok {
-			out = append(out, shadow)
-		} else {
-			out = append(out, c)
-		}
-	}
-	for id, c := range v.set {
-		if _, ok := v.base.Collection(id); !ok {
-			out = append(out, c)
-		}
-	}
-	return out
 }

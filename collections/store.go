@@ -22,6 +22,22 @@ type SchemaStore interface {
 	// its rows as JSON objects; a query that fails is EINVALID with the
 	// database's reason.
 	PreviewView(ctx context.Context, query string, limit int) ([]json.RawMessage, error)
+	// Begin starts a schema change of several plans (an import) in one
+	// transaction, holding the schema lock until it ends.
+	Begin(ctx context.Context) (SchemaTx, error)
+}
+
+// SchemaTx is a schema change in progress: a plan made in it sees what the
+// plans applied in it before did (tables created, columns added), so a view
+// can read a table created by the same import. Nothing is visible to others
+// until Commit; Rollback (a no-op after Commit) undoes everything.
+type SchemaTx interface {
+	Plan(ctx context.Context, change Change) (*Plan, error)
+	// Apply runs the plans as SchemaStore.Apply does, inside the
+	// transaction; a failure leaves it to be rolled back.
+	Apply(ctx context.Context, plans ...*Plan) error
+	Commit(ctx context.Context) error
+	Rollback(ctx context.Context) error
 }
 
 // Change is a schema change: Old nil creates New, New nil drops Old.

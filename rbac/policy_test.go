@@ -39,8 +39,9 @@ func TestValidAction(t *testing.T) {
 }
 
 func TestValidSubject(t *testing.T) {
-	good := []string{"editor", "guest", "pbc_123:abc", "_pb_users_auth_:u1", rbac.UserKey("users", "x1y2")}
-	bad := []string{"", "Editor", ":abc", "pbc_1:", "pbc 1:abc", "pbc_1:a b", "pbc_1:a:b", "pbc_1:a,b", "1col:abc", "pbc_1:" + strings.Repeat("x", 256)}
+	// Collection ids may start with a digit, as PocketBase's random ones do.
+	good := []string{"editor", "guest", "pbc_123:abc", "_pb_users_auth_:u1", "3kb1n6gbhqjeyxk:u1", rbac.UserKey("users", "x1y2")}
+	bad := []string{"", "Editor", ":abc", "pbc_1:", "pbc 1:abc", "pbc_1:a b", "pbc_1:a:b", "pbc_1:a,b", "co-l:abc", "pbc_1:" + strings.Repeat("x", 256)}
 	for _, s := range good {
 		if err := rbac.ValidSubject(s); err != nil {
 			t.Errorf("ValidSubject(%q) = %v", s, err)

@@ -120,7 +120,7 @@ func IsImplicitRole(name string) bool { return name == Guest || name == Authenti
 
 var (
 	roleNameRe     = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
-	collectionIDRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,99}$`)
+	collectionIDRe = regexp.MustCompile(`^[A-Za-z0-9_]{1,100}$`) // as PocketBase's: digits may come first
 	fieldNameRe    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
 )
 

@@ -11,14 +11,14 @@ import (
 
 // bootstrap creates the collections a new database starts with: the
 // superusers and, as in PocketBase, a "users" auth collection, in one
-// transaction. A database that has superusers is not new: a "users"
+// transaction, with PocketBase's ids for them. A database that has superusers is not new: a "users"
 // collection deleted since is not brought back. Nodes starting together
 // race safely: the loser's transaction fails and it reads the winner's.
 // Then _externalAuths is created when missing (on every start, so
 // databases made before it existed get it too).
 func bootstrap(ctx context.Context, svc *collections.Service) error {
 	if _, ok := svc.Collection(auth.SuperusersCollection); !ok {
-		superusers := &collections.Collection{Name: auth.SuperusersCollection, Type: collections.TypeAuth, System: true}
+		superusers := &collections.Collection{ID: collections.WellKnownID(auth.SuperusersCollection), Name: auth.SuperusersCollection, Type: collections.TypeAuth, System: true}
 		defs := []*collections.Collection{superusers}
 		if _, taken := svc.Collection("users"); !taken {
 			defs = append(defs, newUsersCollection())
@@ -64,6 +64,7 @@ func newExternalAuthsCollection() *collections.Collection {
 		fields = append(fields, f)
 	}
 	return &collections.Collection{
+		ID:     collections.WellKnownID(api.ExternalAuthsCollection),
 		Name:   api.ExternalAuthsCollection,
 		Type:   collections.TypeBase,
 		System: true,
@@ -78,14 +79,16 @@ func newExternalAuthsCollection() *collections.Collection {
 	}
 }
 
-// newUsersCollection is PocketBase's default "users" collection: the auth
-// fields, a name, and rules that let anyone sign up and each user see and
-// change only their own record.
+// newUsersCollection is PocketBase's default "users" collection, with its
+// id (_pb_users_auth_, which exports of PocketBase apps relate to): the
+// auth fields, a name, and rules that let anyone sign up and each user see
+// and change only their own record.
 func newUsersCollection() *collections.Collection {
 	rule := func(s string) *string { return &s }
 	name, _ := collections.NewField("name", "text")
 	name.Options.(*collections.TextOptions).Max = 255
 	return &collections.Collection{
+		ID:         collections.WellKnownID("users"),
 		Name:       "users",
 		Type:       collections.TypeAuth,
 		Fields:     []*collections.Field{name},

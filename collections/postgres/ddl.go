@@ -1,6 +1,8 @@
 package postgres
 
 import (
+	"crypto/md5" //nolint:gosec // a name, not a secret
+	"encoding/hex"
 	"fmt"
 	"strings"
 
@@ -177,6 +179,16 @@ func relationIndexName(c *collections.Collection, f *collections.Field) string {
 	return n
 }
 
-// triggerName names the trigger that maintains a multi-relation field on its
-// target table.
-func triggerName(f *collections.Field) string { return "mrel_" + f.ID }
+// triggerName names the trigger that maintains the multi-relation field f
+// of c on its target table. Field ids alone repeat across collections
+// (PocketBase derives them from field names); a name too long for
+// PostgreSQL keeps its start and a hash of the whole (the migration that
+// renamed the older triggers computes the same).
+func triggerName(c *collections.Collection, f *collections.Field) string {
+	n := "mrel_" + c.ID + "_" + f.ID
+	if len(n) > 63 {
+		sum := md5.Sum([]byte(n))
+		n = n[:30] + "_" + hex.EncodeToString(sum[:])
+	}
+	return n
+}

@@ -66,7 +66,7 @@ func (p *planner) addRelation(c *collections.Collection, f *collections.Field, s
 		mode = "cascade"
 	}
 	p.step(fmt.Sprintf("CREATE TRIGGER %s AFTER DELETE ON %s FOR EACH ROW EXECUTE FUNCTION _multi_relation_on_delete(%s, %s, %s)",
-		ident(triggerName(f)), ident(target.Name), literal(c.Name), literal(f.Name), literal(mode)),
+		ident(triggerName(c, f)), ident(target.Name), literal(c.Name), literal(f.Name), literal(mode)),
 		fmt.Sprintf("Keep %q in step when %q records are deleted.", f.Name, target.Name))
 	p.step(fmt.Sprintf("CREATE INDEX %s ON %s USING gin (%s)", idx, t, col), fmt.Sprintf("Index relation %q.", f.Name))
 }
@@ -100,7 +100,7 @@ func (p *planner) dropTrigger(c *collections.Collection, f *collections.Field, s
 	if target.ID == c.ID && p.plan.New != nil {
 		name = p.plan.New.Name // a self-relation on a table renamed earlier in the plan
 	}
-	p.step(fmt.Sprintf("DROP TRIGGER IF EXISTS %s ON %s", ident(triggerName(f)), ident(name)),
+	p.step(fmt.Sprintf("DROP TRIGGER IF EXISTS %s ON %s", ident(triggerName(c, f)), ident(name)),
 		fmt.Sprintf("Drop the maintenance trigger of %q.", f.Name))
 }
 

@@ -27,6 +27,8 @@ func selectList(c *collections.Collection, alias string) string {
 				col = "to_jsonb(" + col + ")"
 			case collections.StorageBool:
 				col = col + "::boolean"
+			case collections.StorageTextArray:
+				col = col + "::text[]"
 			default:
 				col = col + "::text"
 			}

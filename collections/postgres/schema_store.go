@@ -107,13 +107,24 @@ func (l staticLookup) Collection(idOrName string) (*collections.Collection, bool
 
 // Plan implements collections.SchemaStore.
 func (s *SchemaStore) Plan(ctx context.Context, ch collections.Change) (*collections.Plan, error) {
-	p := &planner{ctx: ctx, q: s.db.Pool, plan: &collections.Plan{Change: ch, Steps: []collections.Step{}, Blocked: []string{}}}
+	conn, err := s.db.Pool.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Release()
+	return s.plan(ctx, conn.Conn(), ch)
+}
+
+// plan computes the steps of ch on conn: a connection of the pool, or the
+// one of an open schema transaction, whose earlier steps it then sees.
+func (s *SchemaStore) plan(ctx context.Context, conn *pgx.Conn, ch collections.Change) (*collections.Plan, error) {
+	p := &planner{ctx: ctx, q: conn, plan: &collections.Plan{Change: ch, Steps: []collections.Step{}, Blocked: []string{}}}
 	switch {
 	case ch.Truncate:
 		p.truncate(ch.Old)
 	case ch.Old == nil:
 		if ch.New.Type == collections.TypeView {
-			if err := s.describeView(ctx, ch.Schema, ch.New); err != nil {
+			if err := s.describeView(ctx, conn, ch.Schema, ch.New); err != nil {
 				return nil, err
 			}
 		}
@@ -122,10 +133,10 @@ func (s *SchemaStore) Plan(ctx context.Context, ch collections.Change) (*collect
 		p.drop(ch.Old, ch.Schema)
 	default:
 		if ch.New.Type == collections.TypeView {
-			if err := s.describeView(ctx, ch.Schema, ch.New); err != nil {
+			if err := s.describeView(ctx, conn, ch.Schema, ch.New); err != nil {
 				return nil, err
 			}
-		} else if err := s.checkDependentViews(ctx, ch.Old, ch.New); err != nil {
+		} else if err := checkDependentViews(ctx, conn, ch.Old, ch.New); err != nil {
 			return nil, err
 		}
 		p.update(ch.Old, ch.New, ch.Schema, ch.AllowDataLoss)
@@ -138,6 +149,22 @@ func (s *SchemaStore) Plan(ctx context.Context, ch collections.Change) (*collect
 
 // Apply implements collections.SchemaStore.
 func (s *SchemaStore) Apply(ctx context.Context, plans ...*collections.Plan) error {
+	if err := checkBlocked(plans); err != nil {
+		return err
+	}
+	tx, err := s.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // after Commit: nothing to undo
+	if err := tx.Apply(ctx, plans...); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// checkBlocked refuses plans that would lose data without leave.
+func checkBlocked(plans []*collections.Plan) error {
 	var blocked []string
 	for _, p := range plans {
 		blocked = append(blocked, p.Blocked...)
@@ -145,31 +172,7 @@ func (s *SchemaStore) Apply(ctx context.Context, plans ...*collections.Plan) err
 	if len(blocked) > 0 {
 		return collections.Errorf(collections.EINVALID, "%s", strings.Join(blocked, " "))
 	}
-	return s.db.Bun.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		// One schema change at a time across all nodes.
-		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", schemaLockKey); err != nil {
-			return err
-		}
-		for _, plan := range plans {
-			if err := s.checkCurrent(ctx, tx, plan); err != nil {
-				return err
-			}
-			for _, st := range plan.Steps {
-				if _, err := tx.Tx.ExecContext(ctx, st.SQL); err != nil {
-					return stepError(st, err)
-				}
-			}
-			if err := s.saveDefinition(ctx, tx, plan); err != nil {
-				return err
-			}
-			if s.onApply != nil {
-				if err := s.onApply(ctx, tx, plan); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
+	return nil
 }
 
 // SchemaChannel is the NOTIFY channel on which applied schema changes are
@@ -277,50 +280,48 @@ func stepError(st collections.Step, err error) error {
 // columns it returns. The query runs through the extended protocol, which
 // refuses more than one statement. A query that reads a secret field of a
 // collection in schema, or an internal table, is refused (checkViewReads).
-func (s *SchemaStore) describeView(ctx context.Context, schema collections.Lookup, c *collections.Collection) error {
+func (s *SchemaStore) describeView(ctx context.Context, conn *pgx.Conn, schema collections.Lookup, c *collections.Collection) error {
 	q := strings.TrimSpace(strings.TrimRight(strings.TrimSpace(c.ViewQuery), ";"))
 	c.ViewQuery = q
-	conn, err := s.db.Pool.Acquire(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Release()
-	if err := checkViewParams(ctx, conn.Conn(), q); err != nil {
+	if err := checkViewParams(ctx, conn, q); err != nil {
 		return err
 	}
 	rows, err := conn.Query(ctx, "SELECT * FROM ("+q+"\n) AS v LIMIT 0", pgx.QueryExecModeDescribeExec)
 	if err != nil {
 		return viewError(err)
 	}
-	fds := rows.FieldDescriptions()
+	// A copy: the connection reuses the descriptions' memory.
+	fds := append([]pgconn.FieldDescription(nil), rows.FieldDescriptions()...)
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return viewError(err)
 	}
+	sources, err := columnSources(ctx, conn, fds)
+	if err != nil {
+		return err
+	}
 	var fields []*collections.Field
 	hasID := false
-	for _, fd := range fds {
+	for i, fd := range fds {
 		name := fd.Name
-		typ := viewFieldType(fd.DataTypeOID)
 		if name == "id" {
 			hasID = true
-			typ = "text"
 		}
 		if msg := collections.CheckName(name, false); msg != "" && name != "id" {
 			return collections.Errorf(collections.EINVALID, "Invalid view query: column %q: %s", name, msg)
 		}
-		f, _ := collections.NewField(name, typ)
+		f := viewField(schema, name, fd.DataTypeOID, sources[i])
 		if old, ok := c.Field(name); ok {
 			f.ID = old.ID
 		} else {
-			f.ID = collections.NewFieldID(typ)
+			f.ID = collections.NewFieldID(f.Type)
 		}
 		fields = append(fields, f)
 	}
 	if !hasID {
 		return collections.Errorf(collections.EINVALID, "Invalid view query: it must return an id column.")
 	}
-	if err := s.checkViewQuery(ctx, schema, q); err != nil {
+	if err := checkViewQuery(ctx, conn, schema, q); err != nil {
 		return err
 	}
 	c.Fields = fields
@@ -345,7 +346,12 @@ func (s *SchemaStore) PreviewView(ctx context.Context, query string, limit int) 
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkViewQuery(ctx, staticLookup(schema), q); err != nil {
+	conn, err := s.db.Pool.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Release()
+	if err := checkViewQuery(ctx, conn.Conn(), staticLookup(schema), q); err != nil {
 		return nil, err
 	}
 	return out, nil

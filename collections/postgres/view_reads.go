@@ -82,20 +82,38 @@ ORDER BY 1`
 // what it reads.
 const probeView = "lumbung_view_probe"
 
-// probeViewReads creates query as a temporary view in a transaction that is
-// rolled back and returns what it reads. The statement goes through the
-// extended protocol, which refuses more than one.
-func (s *SchemaStore) probeViewReads(ctx context.Context, query string) ([]viewRead, error) {
-	tx, err := s.db.Pool.Begin(ctx)
-	if err != nil {
-		return nil, err
+// probeViewReads creates query as a temporary view and returns what it
+// reads, then undoes the view: in a transaction of its own, or under a
+// savepoint when conn is inside one (a schema transaction). The statement
+// goes through the extended protocol, which refuses more than one.
+func probeViewReads(ctx context.Context, conn *pgx.Conn, query string) (reads []viewRead, err error) {
+	undo := func() error { _, err := conn.Exec(context.WithoutCancel(ctx), "ROLLBACK"); return err }
+	if conn.PgConn().TxStatus() == 'I' {
+		if _, err := conn.Exec(ctx, "BEGIN"); err != nil {
+			return nil, err
+		}
+	} else {
+		if _, err := conn.Exec(ctx, "SAVEPOINT lumbung_view_probe"); err != nil {
+			return nil, err
+		}
+		undo = func() error {
+			if _, err := conn.Exec(context.WithoutCancel(ctx), "ROLLBACK TO SAVEPOINT lumbung_view_probe"); err != nil {
+				return err
+			}
+			_, err := conn.Exec(context.WithoutCancel(ctx), "RELEASE SAVEPOINT lumbung_view_probe")
+			return err
+		}
 	}
-	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // a probe: nothing to keep
+	defer func() {
+		if uerr := undo(); uerr != nil && err == nil {
+			err = uerr
+		}
+	}()
 	create := "CREATE TEMPORARY VIEW " + ident(probeView) + " AS SELECT * FROM (" + query + "\n) AS v"
-	if _, err := tx.Conn().PgConn().ExecParams(ctx, create, nil, nil, nil, nil).Close(); err != nil {
+	if _, err := conn.PgConn().ExecParams(ctx, create, nil, nil, nil, nil).Close(); err != nil {
 		return nil, viewError(err)
 	}
-	return viewReads(ctx, tx, "pg_temp."+ident(probeView))
+	return viewReads(ctx, conn, "pg_temp."+ident(probeView))
 }
 
 // viewReads returns what the view named by regclass reads.
@@ -176,8 +194,8 @@ func resolveIn(s collections.Lookup) func(r viewRead) (*collections.Collection, 
 
 // checkViewQuery refuses a view query that reads a secret field or an
 // internal table (see checkViewReads), keyed on viewQuery.
-func (s *SchemaStore) checkViewQuery(ctx context.Context, schema collections.Lookup, query string) error {
-	reads, err := s.probeViewReads(ctx, query)
+func checkViewQuery(ctx context.Context, conn *pgx.Conn, schema collections.Lookup, query string) error {
+	reads, err := probeViewReads(ctx, conn, query)
 	if err != nil {
 		return err
 	}
@@ -193,7 +211,7 @@ func (s *SchemaStore) checkViewQuery(ctx context.Context, schema collections.Loo
 // collection a view reads whole rows of. Views name the table's and fields'
 // current names; fields are matched to the new definition by id. The error
 // is keyed on the field.
-func (s *SchemaStore) checkDependentViews(ctx context.Context, old, c *collections.Collection) error {
+func checkDependentViews(ctx context.Context, conn *pgx.Conn, old, c *collections.Collection) error {
 	gained := func(f *collections.Field) bool {
 		of, ok := old.FieldByID(f.ID)
 		return f.Secret(c) && (!ok || !of.Secret(old))
@@ -201,7 +219,7 @@ func (s *SchemaStore) checkDependentViews(ctx context.Context, old, c *collectio
 	if !slices.ContainsFunc(c.Fields, gained) {
 		return nil
 	}
-	rows, err := s.db.Pool.Query(ctx, dependentViewsSQL, old.Name)
+	rows, err := conn.Query(ctx, dependentViewsSQL, old.Name)
 	if err != nil {
 		return fmt.Errorf("dependent views: %w", err)
 	}
@@ -210,7 +228,7 @@ func (s *SchemaStore) checkDependentViews(ctx context.Context, old, c *collectio
 		return fmt.Errorf("dependent views: %w", err)
 	}
 	for _, v := range views {
-		reads, err := viewReads(ctx, s.db.Pool, ident(v))
+		reads, err := viewReads(ctx, conn, ident(v))
 		if err != nil {
 			return err
 		}

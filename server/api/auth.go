@@ -67,8 +67,10 @@ func (h *handlers) authMethods(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{
 		"password": fiber.Map{"enabled": pa.Enabled, "identityFields": pa.IdentityFields},
 		"oauth2":   fiber.Map{"enabled": opts.OAuth2.Enabled && len(providers) > 0, "providers": providers},
-		"mfa":      fiber.Map{"enabled": false, "duration": 0},
-		"otp":      fiber.Map{"enabled": false, "duration": 0},
+		// MFA as configured (sign-in is refused where it applies: Lumbung
+		// cannot run the second step yet); OTP is not offered yet.
+		"mfa": fiber.Map{"enabled": opts.MFA.Enabled, "duration": mfaDuration(opts)},
+		"otp": fiber.Map{"enabled": false, "duration": 0},
 	})
 }
 
@@ -130,10 +132,27 @@ func (h *handlers) authWithPassword(c *fiber.Ctx) error {
 	if err := h.Throttle.Succeed(c.UserContext(), col.ID, in.Identity, ip); err != nil {
 		return err
 	}
-	if err := h.checkAuthRule(c, col, rec); err != nil {
+	if err := h.checkSignIn(c, col, rec); err != nil {
 		return err
 	}
 	return h.sendAuth(c, rec, auth.Claims{Type: auth.TypeAuth, Refreshable: true}, seconds(opts.AuthToken.Duration))
+}
+
+// checkSignIn refuses a new sign-in the collection's authRule keeps out,
+// or one that needs a second factor Lumbung cannot ask for yet.
+func (h *handlers) checkSignIn(c *fiber.Ctx, col *collections.Collection, rec *collections.Record) error {
+	if err := h.checkAuthRule(c, col, rec); err != nil {
+		return err
+	}
+	return h.Collections.Records().CheckSecondFactor(c.UserContext(), col, rec)
+}
+
+// mfaDuration is the MFA duration auth-methods reports (0 when disabled).
+func mfaDuration(opts *collections.AuthOptions) int64 {
+	if !opts.MFA.Enabled {
+		return 0
+	}
+	return opts.MFA.Duration
 }
 
 // checkAuthRule refuses records the collection's authRule keeps out.

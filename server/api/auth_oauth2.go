@@ -69,7 +69,7 @@ func (h *handlers) authWithOAuth2(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := h.checkAuthRule(c, col, rec); err != nil {
+	if err := h.checkSignIn(c, col, rec); err != nil {
 		return err
 	}
 	meta := map[string]any{

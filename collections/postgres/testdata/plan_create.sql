@@ -23,7 +23,7 @@ ALTER TABLE "posts" ADD CONSTRAINT "fk_relation_author" FOREIGN KEY ("author") R
 -- Index relation "author".
 CREATE INDEX "rel_pbc_posts00001_relation_author" ON "posts" ("author");
 -- Keep "editors" in step when "authors" records are deleted.
-CREATE TRIGGER "mrel_relation_editors" AFTER DELETE ON "authors" FOR EACH ROW EXECUTE FUNCTION _multi_relation_on_delete('posts', 'editors', 'remove');
+CREATE TRIGGER "mrel_pbc_posts00001_relation_editors" AFTER DELETE ON "authors" FOR EACH ROW EXECUTE FUNCTION _multi_relation_on_delete('posts', 'editors', 'remove');
 -- Index relation "editors".
 CREATE INDEX "rel_pbc_posts00001_relation_editors" ON "posts" USING gin ("editors");
 -- Index "created" for the default order of records.

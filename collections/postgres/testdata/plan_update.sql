@@ -13,7 +13,7 @@ ALTER TABLE "articles" DROP CONSTRAINT IF EXISTS "fk_relation_author";
 -- Drop the index of relation "editors".
 DROP INDEX IF EXISTS "rel_pbc_posts00001_relation_editors";
 -- Drop the maintenance trigger of "editors".
-DROP TRIGGER IF EXISTS "mrel_relation_editors" ON "authors";
+DROP TRIGGER IF EXISTS "mrel_pbc_posts00001_relation_editors" ON "authors";
 -- Rename field "title" to "headline"; values are kept.
 ALTER TABLE "articles" RENAME COLUMN "title" TO "headline";
 -- Drop the default of "views" before converting it.
