@@ -2,9 +2,13 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"reflect"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -15,12 +19,12 @@ import (
 // byte for byte, role scenarios included: their condition holds for every
 // record, so the role member gets the superuser's rows. Creates are
 // compared with ids and dates blanked.
-func compareTargets(a, b *target, env *scenarioEnv, names []string) []string {
+func compareTargets(a, b *target, names []string) []string {
 	var warnings []string
 	for _, name := range names {
 		s, _ := scenarioByName(name)
 		rnd := rand.New(rand.NewPCG(1, 2))
-		path := s.path(env, rnd)
+		path := s.path(a.env, rnd)
 		var body []byte
 		if s.body != nil {
 			body = s.body(rand.New(rand.NewPCG(3, 4)), nil)
@@ -79,4 +83,87 @@ func around(a, b []byte) string {
 	}
 	from, to := max(i-60, 0), min(i+100, len(a))
 	return fmt.Sprintf("(at byte %d) …%s…", i, a[from:to])
+}
+
+// compareWithPeer sends each scenario p serves once to a and p (seeded
+// with the same records under the same ids) and returns a warning for
+// every pair of answers that differ in what both should agree on: the
+// status; for a list its page, perPage, totalItems, totalPages, the number
+// of items and the fields of the first; for a record its fields and
+// values, except the collection's id and the dates (and the id of a
+// created record). The order of a list without sort is each server's own.
+func compareWithPeer(a, p *target, names []string) []string {
+	var warnings []string
+	for _, name := range names {
+		s, _ := scenarioByName(name)
+		if !p.supports(s) {
+			continue
+		}
+		path := s.path(a.env, rand.New(rand.NewPCG(1, 2)))
+		var body []byte
+		if s.body != nil {
+			body = s.body(rand.New(rand.NewPCG(3, 4)), nil)
+		}
+		sa, ba, err := fetch(a, a.authFor(s), s.method, path, body)
+		if err != nil {
+			warnings = append(warnings, fmt.Sprintf("%s: %s %s on %s: %v", name, s.method, path, a.name, err))
+			continue
+		}
+		sp, bp, err := fetch(p, p.authFor(s), s.method, path, body)
+		if err != nil {
+			warnings = append(warnings, fmt.Sprintf("%s: %s %s on %s: %v", name, s.method, path, p.name, err))
+			continue
+		}
+		if diff := answerDiff(sa, ba, sp, bp, s.body != nil); diff != "" {
+			warnings = append(warnings, fmt.Sprintf("%s: %s %s answers of %s and %s differ: %s", name, s.method, path, a.name, p.name, diff))
+		}
+	}
+	return warnings
+}
+
+// answerDiff says how two answers differ in what compareWithPeer compares,
+// or returns "" when they agree.
+func answerDiff(statusA int, a []byte, statusB int, b []byte, created bool) string {
+	if statusA != statusB {
+		return fmt.Sprintf("status %d vs %d: %.200s vs %.200s", statusA, statusB, a, b)
+	}
+	var ma, mb map[string]any
+	if err := json.Unmarshal(a, &ma); err != nil {
+		return fmt.Sprintf("first answer is not a JSON object: %.200s", a)
+	}
+	if err := json.Unmarshal(b, &mb); err != nil {
+		return fmt.Sprintf("second answer is not a JSON object: %.200s", b)
+	}
+	if _, ok := ma["items"]; ok {
+		for _, k := range []string{"page", "perPage", "totalItems", "totalPages"} {
+			if !reflect.DeepEqual(ma[k], mb[k]) {
+				return fmt.Sprintf("%s %v vs %v", k, ma[k], mb[k])
+			}
+		}
+		ia, _ := ma["items"].([]any)
+		ib, _ := mb["items"].([]any)
+		if len(ia) != len(ib) {
+			return fmt.Sprintf("%d items vs %d", len(ia), len(ib))
+		}
+		if len(ia) > 0 {
+			ra, _ := ia[0].(map[string]any)
+			rb, _ := ib[0].(map[string]any)
+			if ka, kb := slices.Sorted(maps.Keys(ra)), slices.Sorted(maps.Keys(rb)); !slices.Equal(ka, kb) {
+				return fmt.Sprintf("item fields %v vs %v", ka, kb)
+			}
+		}
+		return ""
+	}
+	for _, k := range []string{"collectionId", "created", "updated"} {
+		delete(ma, k)
+		delete(mb, k)
+	}
+	if created {
+		delete(ma, "id")
+		delete(mb, "id")
+	}
+	if !reflect.DeepEqual(ma, mb) {
+		return fmt.Sprintf("%v vs %v", ma, mb)
+	}
+	return ""
 }

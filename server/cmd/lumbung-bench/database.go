@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,18 +14,25 @@ import (
 	"github.com/lumbunghq/lumbung/server/localpg"
 )
 
-// database is the PostgreSQL both targets share: a private cluster started
-// for the run, or the external server named by DATABASE_URL.
+// database is the PostgreSQL Lumbung and the baseline share: a private
+// cluster started for the run, or the external server named by
+// DATABASE_URL.
 type database struct {
-	dsn string
-	pg  *localpg.Server // nil with DATABASE_URL
-	dir string          // the private cluster's data root
+	dsn      string
+	adminDSN string          // the private cluster's superuser, for its settings
+	pg       *localpg.Server // nil with DATABASE_URL
+	dir      string          // the private cluster's data root
 }
 
+// localpgSuperuser is the superuser role of a localpg cluster; its password
+// is in <data root>/pg/password.
+const localpgSuperuser = "lumbung"
+
 // startDatabase starts a private cluster in a temporary directory unless
-// DATABASE_URL is set. Unless durable, the cluster runs with fsync and
-// synchronous_commit off: it is thrown away after the run.
-func startDatabase(ctx context.Context, durable bool, log *slog.Logger) (*database, error) {
+// DATABASE_URL is set. The cluster starts durable (not localpg's Fast,
+// whose settings could not be changed later); setMode picks the mode each
+// part of the run measures in.
+func startDatabase(ctx context.Context, log *slog.Logger) (*database, error) {
 	if dsn := os.Getenv("DATABASE_URL"); dsn != "" {
 		return &database{dsn: dsn}, nil
 	}
@@ -33,12 +42,32 @@ func startDatabase(ctx context.Context, durable bool, log *slog.Logger) (*databa
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	pg, err := localpg.Start(ctx, localpg.Config{Dir: dir, Logger: log, Fast: !durable})
+	pg, err := localpg.Start(ctx, localpg.Config{Dir: dir, Logger: log})
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	return &database{dsn: pg.URL(), pg: pg, dir: dir}, nil
+	d := &database{dsn: pg.URL(), pg: pg, dir: dir}
+	if d.adminDSN, err = superuserDSN(d.dsn, filepath.Join(dir, "pg", "password")); err != nil {
+		d.close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// superuserDSN returns dsn with the user and password replaced by the
+// cluster's superuser and the password in passwordFile.
+func superuserDSN(dsn, passwordFile string) (string, error) {
+	pw, err := os.ReadFile(passwordFile)
+	if err != nil {
+		return "", fmt.Errorf("the private cluster's superuser password: %w", err)
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", fmt.Errorf("the private cluster's URL: %w", err)
+	}
+	u.User = url.UserPassword(localpgSuperuser, strings.TrimSpace(string(pw)))
+	return u.String(), nil
 }
 
 // external reports whether the database was given by DATABASE_URL.

@@ -16,21 +16,33 @@ import (
 
 // target is one server under load.
 type target struct {
-	name     string // "lumbung" or "baseline"
+	name     string // "lumbung", "baseline" or "pocketbase"
 	addr     string
 	auth     string // Authorization header, empty for none
 	roleAuth string // Authorization header of role scenarios, empty for none
-	client   *fasthttp.HostClient
+	// roles reports whether the target serves the role scenarios: Lumbung
+	// as a role member, the baseline without any access check (the answers
+	// are the same), PocketBase not at all (it has no roles).
+	roles bool
+	env   *scenarioEnv // its collection's records path and seeded ids
+	// serverPID is the server's own process, 0 when it runs in this one;
+	// postgres reports whether it uses the shared PostgreSQL.
+	serverPID int
+	postgres  bool
+	client    *fasthttp.HostClient
 }
 
-func newTarget(name, addr, auth string, concurrency int) *target {
-	return &target{name: name, addr: addr, auth: auth, client: &fasthttp.HostClient{
+func newTarget(name, addr, auth string, env *scenarioEnv, concurrency int) *target {
+	return &target{name: name, addr: addr, auth: auth, env: env, client: &fasthttp.HostClient{
 		Addr:         addr,
 		MaxConns:     concurrency,
 		ReadTimeout:  30 * time.Second,
 		WriteTimeout: 30 * time.Second,
 	}}
 }
+
+// supports reports whether t serves s's requests.
+func (t *target) supports(s scenario) bool { return s.roleOf == "" || t.roles }
 
 // authFor returns the Authorization header of s's requests to t.
 func (t *target) authFor(s scenario) string {
@@ -40,7 +52,7 @@ func (t *target) authFor(s scenario) string {
 	return t.auth
 }
 
-// scenario is one kind of request, built the same way for both targets.
+// scenario is one kind of request, built the same way for every target.
 type scenario struct {
 	name   string
 	method string
@@ -137,7 +149,7 @@ func (r *loadResult) errors() int { return r.sent - r.ok }
 
 // load sends s to t from concurrency workers until duration has passed, limit
 // requests were sent or ctx ends, and returns what came back.
-func load(ctx context.Context, t *target, s scenario, env *scenarioEnv, concurrency int, duration time.Duration, limit int) *loadResult {
+func load(ctx context.Context, t *target, s scenario, concurrency int, duration time.Duration, limit int) *loadResult {
 	runtime.GC() // garbage from the previous run is not this run's cost
 	var (
 		issued   atomic.Int64
@@ -165,7 +177,7 @@ func load(ctx context.Context, t *target, s scenario, env *scenarioEnv, concurre
 			for ctx.Err() == nil && time.Now().Before(deadline) && issued.Add(1) <= int64(limit) {
 				req.Reset()
 				req.Header.SetMethod(s.method)
-				req.SetRequestURI(s.path(env, rnd))
+				req.SetRequestURI(s.path(t.env, rnd))
 				req.Header.SetHost(t.addr)
 				if auth != "" {
 					req.Header.Set(fasthttp.HeaderAuthorization, auth)

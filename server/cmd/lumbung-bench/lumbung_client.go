@@ -128,8 +128,12 @@ var benchCollection = map[string]any{
 		{"name": "score", "type": "number"},
 		{"name": "published", "type": "bool"},
 	},
-	"indexes": []string{"CREATE INDEX idx_bench_category ON bench (category)"},
+	"indexes": benchIndexes,
 }
+
+// benchIndexes are the bench collection's indexes, in SQL that Lumbung and
+// PocketBase both accept.
+var benchIndexes = []string{"CREATE INDEX idx_bench_category ON bench (category)"}
 
 const categoryCount = 10
 

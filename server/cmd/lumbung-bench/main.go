@@ -1,25 +1,42 @@
 // Command lumbung-bench measures Lumbung's records API against a bare
-// baseline that serves the same endpoints with the same SQL, in the same run.
+// baseline that serves the same endpoints with the same SQL, and against
+// PocketBase, in the same run.
 //
 //	lumbung-bench -lumbung bin/lumbung [-duration 5s] [-requests 100000]
 //	              [-concurrency 16] [-scenarios list,view] [-out bench.json]
-//
+//	              [-durable] [-create-modes durable,async-commit,no-fsync]
+//	              [-pocketbase=false] [-pocketbase-bin path]
 //	              [-realtime-clients 1000] [-realtime-rate 50] [-realtime-duration 5s]
 //
 // It starts one private PostgreSQL (or uses DATABASE_URL), a Lumbung server
 // on 127.0.0.1 with a superuser, and a "bench" collection seeded with 10,000
 // records in 10 categories. The baseline runs in this process: fasthttp and a
 // pgx pool of Lumbung's default size on the same database, without auth or
-// logging. For each scenario both targets get a warm-up and a run bounded by
-// -duration and -requests, alternating which goes first, and the table shows
-// requests per second, latency percentiles and the ratio Lumbung/baseline.
-// Absolute numbers on a shared machine mean little; the ratio is the result.
+// logging. PocketBase (its examples/base, pocketbaseVersion, built once with
+// `go install` into the user's cache directory and reused) runs on
+// 127.0.0.1 with its data in a temporary directory, a superuser made with
+// its CLI, the same collection (fields, indexes, rules) and the same
+// records under the same ids. For each scenario every target that serves
+// it gets a warm-up and a run bounded by -duration and -requests, rotating
+// which goes first, and the table shows requests per second, latency
+// percentiles and the ratios Lumbung/baseline and Lumbung/PocketBase.
+// Absolute numbers on a shared machine mean little; the ratios are the
+// result.
+//
+// The PostgreSQL mode (dbModes) is part of every figure. Reads run with
+// fsync and synchronous_commit off (no-fsync), or durable with -durable;
+// creates run once in each of -create-modes, against all three targets:
+// durable (PostgreSQL's default), async-commit (synchronous_commit off,
+// the equivalent of PocketBase's SQLite with synchronous=NORMAL) and
+// no-fsync. PocketBase always runs with its defaults. An external server
+// (DATABASE_URL) is measured in its own mode, shown as it is.
 //
 // The -role scenarios (list-role, view-role) send the requests of list and
 // view with the token of a user whose role may list and view the records
 // under a row condition every record satisfies, so the answers are the
 // superuser's. Beside the table their condition cost is shown: Lumbung's
-// req/s as that user over its req/s as the superuser.
+// req/s as that user over its req/s as the superuser. PocketBase has no
+// roles: its cells there are n/a.
 //
 // The realtime scenario runs last, against Lumbung alone: it opens
 // -realtime-clients WebSocket connections as the superuser subscribed to
@@ -28,7 +45,8 @@
 // prints the delivery latency of every (client, event), the events delivered
 // per second, expected vs delivered counts and the memory per connection.
 //
-// The command exits non-zero only when setup fails or it is interrupted,
+// The command exits non-zero only when setup fails (PocketBase's build
+// included: -pocketbase=false measures without it) or it is interrupted,
 // never because of a ratio. Everything it started is stopped and its
 // temporary directories removed on the way out, Ctrl-C included.
 package main
@@ -55,7 +73,10 @@ type config struct {
 	requests    int
 	records     int
 	scenarios   []string
-	durable     bool
+	durable     bool     // reads in the durable mode
+	createModes []string // the modes creates run in
+	pocketbase  bool
+	pbBin       string // a PocketBase binary to use instead of building one
 	out         string
 	realtime    realtimeConfig
 }
@@ -85,7 +106,11 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&cfg.requests, "requests", 100000, "request cap per scenario and target, for the warm-up and the run each")
 	fs.IntVar(&cfg.records, "records", 10000, "records seeded into the bench collection")
 	fs.StringVar(&scenarios, "scenarios", strings.Join(scenarioNames(), ","), "comma-separated scenarios to run")
-	fs.BoolVar(&cfg.durable, "durable", false, "keep fsync and synchronous_commit on in the private PostgreSQL")
+	fs.BoolVar(&cfg.durable, "durable", false, "run the reads with durable commits (fsync and synchronous_commit on) instead of no-fsync")
+	var createModes string
+	fs.StringVar(&createModes, "create-modes", strings.Join(dbModeNames(), ","), "comma-separated PostgreSQL modes the create scenario runs in, each against every target")
+	fs.BoolVar(&cfg.pocketbase, "pocketbase", true, "also measure PocketBase "+pocketbaseVersion+" (built once with go install from the Go module proxy)")
+	fs.StringVar(&cfg.pbBin, "pocketbase-bin", "", "the PocketBase binary to run instead of building "+pocketbaseModule+"@"+pocketbaseVersion)
 	fs.IntVar(&cfg.realtime.clients, "realtime-clients", 1000, "WebSocket clients of the realtime scenario (0 skips it)")
 	fs.IntVar(&cfg.realtime.rate, "realtime-rate", 50, "records written per second in the realtime scenario")
 	fs.DurationVar(&cfg.realtime.duration, "realtime-duration", 5*time.Second, "how long the realtime scenario writes")
@@ -132,6 +157,24 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if len(cfg.scenarios) == 0 {
 		return cfg, errors.New("no scenarios selected")
+	}
+	seen := map[string]bool{}
+	for _, name := range strings.Split(createModes, ",") {
+		name = strings.TrimSpace(name)
+		if name == "" || seen[name] {
+			continue
+		}
+		if _, ok := dbModeByName(name); !ok {
+			return cfg, fmt.Errorf("unknown PostgreSQL mode %q (known: %s)", name, strings.Join(dbModeNames(), ", "))
+		}
+		seen[name] = true
+		cfg.createModes = append(cfg.createModes, name)
+	}
+	if len(cfg.createModes) == 0 {
+		return cfg, errors.New("-create-modes names no mode")
+	}
+	if cfg.pbBin != "" && !cfg.pocketbase {
+		return cfg, errors.New("-pocketbase-bin with -pocketbase=false")
 	}
 	return cfg, nil
 }

@@ -7,7 +7,7 @@ import (
 )
 
 func TestConditionCosts(t *testing.T) {
-	f := func(v float64) *float64 { return &v }
+
 	reps := []scenarioReport{
 		{Name: "list", Lumbung: &targetReport{ReqPerSec: 1000, CPUServerUs: f(100), CPUPostgresUs: f(80), CPUBenchUs: f(20)}},
 		{Name: "list-role", Lumbung: &targetReport{ReqPerSec: 800, CPUServerUs: f(130), CPUPostgresUs: f(100), CPUBenchUs: f(20)}},

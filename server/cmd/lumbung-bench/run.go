@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -38,9 +40,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		return fmt.Errorf("lumbung binary: %w (build it with `make build`)", err)
 	}
 
+	pbBin := cfg.pbBin
+	if cfg.pocketbase && pbBin == "" {
+		// First: a build that fails should fail before anything is started.
+		dir, err := pocketbaseCacheDir()
+		if err != nil {
+			return fmt.Errorf("PocketBase: no cache directory to build it in: %w (-pocketbase-bin names a binary, -pocketbase=false skips it)", err)
+		}
+		if pbBin, err = buildPocketBase(ctx, dir, goTool(), say); err != nil {
+			return err
+		}
+	}
+
 	say("starting PostgreSQL")
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	db, err := startDatabase(ctx, cfg.durable, log)
+	db, err := startDatabase(ctx, log)
 	if err != nil {
 		return fmt.Errorf("start PostgreSQL: %w", err)
 	}
@@ -49,6 +63,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 			say("stop PostgreSQL: %v", cerr)
 		}
 	}()
+	readMode, createModes := "no-fsync", cfg.createModes
+	if cfg.durable {
+		readMode = "durable"
+	}
+	setMode := func(ctx context.Context, name string) error {
+		m, _ := dbModeByName(name)
+		if err := db.setMode(ctx, m); err != nil {
+			return fmt.Errorf("PostgreSQL mode %s: %w", name, err)
+		}
+		return nil
+	}
+	if db.external() {
+		if readMode, err = db.mode(ctx); err != nil {
+			return fmt.Errorf("PostgreSQL mode: %w", err)
+		}
+		createModes = []string{readMode}
+	} else if err := setMode(ctx, readMode); err != nil {
+		return err
+	}
 
 	if cfg.realtime.clients > 0 {
 		// Both ends of every connection are in this machine: one descriptor
@@ -125,28 +158,65 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		}
 	}()
 
-	lbT := newTarget("lumbung", lb.addr, api.token, cfg.concurrency)
-	lbT.roleAuth = roleToken
-	baseT := newTarget("baseline", base.addr(), "", cfg.concurrency)
-	defer lbT.client.CloseIdleConnections()
-	defer baseT.client.CloseIdleConnections()
 	env := &scenarioEnv{records: "/api/collections/" + col.Name + "/records", ids: ids}
+	lbT := newTarget("lumbung", lb.addr, api.token, env, cfg.concurrency)
+	lbT.roleAuth, lbT.roles, lbT.serverPID, lbT.postgres = roleToken, true, lb.pid(), true
+	baseT := newTarget("baseline", base.addr(), "", env, cfg.concurrency)
+	baseT.roles, baseT.postgres = true, true
+	targets := []*target{lbT, baseT}
+	defer func() {
+		for _, t := range targets {
+			t.client.CloseIdleConnections()
+		}
+	}()
 
 	rep := &benchReport{
 		Started: time.Now().UTC(), NumCPU: runtime.NumCPU(), Concurrency: cfg.concurrency,
 		Duration: cfg.duration.String(), Warmup: cfg.warmup.String(), MaxRequests: cfg.requests,
-		Records: cfg.records, PoolSize: base.poolSize(), Database: "private", Notes: notes(cfg, db),
+		Records: cfg.records, PoolSize: base.poolSize(), Database: "private",
+		PocketBase: "skipped (-pocketbase=false)", ReadMode: readMode, CreateModes: createModes,
 	}
 	if db.external() {
 		rep.Database = "external (DATABASE_URL)"
 	}
-	rep.Warnings = compareTargets(lbT, baseT, env, cfg.scenarios)
+
+	if cfg.pocketbase {
+		say("starting PocketBase %s (%s)", pocketbaseVersion, pbBin)
+		var pb *serverProcess
+		var pbAPI *apiClient
+		pb, pbAPI, err = setUpPocketBase(ctx, pbBin, api, col.Name, ids, say)
+		if pb != nil {
+			defer func() {
+				if err != nil && ctx.Err() == nil {
+					say("PocketBase's log ends:\n%s", pb.logTail(20))
+				}
+				if serr := pb.stop(); serr != nil {
+					say("stop PocketBase: %v", serr)
+				}
+			}()
+		}
+		if err != nil {
+			return fmt.Errorf("PocketBase: %w", err)
+		}
+		pbT := newTarget("pocketbase", pb.addr, pbAPI.token, env, cfg.concurrency)
+		pbT.serverPID = pb.pid()
+		targets = append(targets, pbT)
+		rep.PocketBase = pocketbaseVersion
+	}
+	rep.Notes = notes(cfg, db, rep)
+
+	// PocketBase first: each comparison's create adds a record to lumbung's
+	// table, and the lists of the next would count one too many.
+	if len(targets) > 2 {
+		rep.Warnings = compareWithPeer(lbT, targets[2], cfg.scenarios)
+	}
+	rep.Warnings = append(rep.Warnings, compareTargets(lbT, baseT, cfg.scenarios)...)
 	for _, w := range rep.Warnings {
 		say("warning: %s", w)
 	}
 
-	cpu := func() cpuSample { return sampleCPU(lb.pid(), db.postmasterPID()) }
-	if rep.Scenarios, err = measure(ctx, cfg, lbT, baseT, env, cpu, say); err != nil {
+	m := &measurer{cfg: cfg, targets: targets, mode: readMode, setMode: setMode, pgPID: db.postmasterPID(), say: say}
+	if rep.Scenarios, err = m.measure(ctx, planSteps(cfg.scenarios, readMode, createModes)); err != nil {
 		return err
 	}
 	rep.ConditionCosts = conditionCosts(rep.Scenarios)
@@ -156,6 +226,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 
 	var rt *realtimeReport
 	if cfg.realtime.clients > 0 {
+		if m.mode != readMode {
+			say("PostgreSQL mode: %s", readMode)
+			if err := setMode(ctx, readMode); err != nil {
+				return err
+			}
+		}
 		if rt, err = runRealtime(ctx, cfg.realtime, api, lb.addr, col.Name, lb.pid(), say); err != nil {
 			return err
 		}
@@ -174,51 +250,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	return nil
 }
 
-// measure runs each scenario against both targets, alternating which goes
-// first, and sums up each run with the CPU it used.
-func measure(ctx context.Context, cfg config, lbT, baseT *target, env *scenarioEnv, cpu func() cpuSample, say func(string, ...any)) ([]scenarioReport, error) {
-	var out []scenarioReport
-	for i, name := range cfg.scenarios {
-		s, _ := scenarioByName(name)
-		var lr, br *targetReport
-		order := []*target{lbT, baseT}
-		if i%2 == 1 {
-			order[0], order[1] = order[1], order[0]
-		}
-		for _, t := range order {
-			say("%s: %s", name, t.name)
-			if cfg.warmup > 0 {
-				load(ctx, t, s, env, cfg.concurrency, cfg.warmup, cfg.requests)
-			}
-			before := cpu()
-			res := load(ctx, t, s, env, cfg.concurrency, cfg.duration, cfg.requests)
-			tr := newTargetReport(res, before, cpu())
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			if t == lbT {
-				lr = tr
-			} else {
-				tr.CPUServerUs = nil // the idle lumbung process
-				br = tr
-			}
-		}
-		out = append(out, newScenarioReport(name, lr, br))
-	}
-	return out, nil
-}
-
 // notes say what differs between the targets beyond the code under test.
-func notes(cfg config, db *database) []string {
+func notes(cfg config, db *database, rep *benchReport) []string {
 	n := []string{
 		"lumbung checks the token on every request (JWT verify plus a SELECT of the user row, cached for a second) " +
 			"and logs one line per request to a file; the baseline has no auth and no request log.",
-		"both targets run the same SQL on the same database with pools of the same size; " +
+		"lumbung and the baseline run the same SQL on the same database with pools of the same size; " +
 			"the baseline runs inside the load generator's process, lumbung in its own.",
-		"scenarios alternate which target runs first; create runs last because it grows the table.",
+		"scenarios rotate which target runs first; create runs last because it grows the table.",
 		"lumbung keeps list totals until a collection they count changes (exact: a write committed anywhere is counted by the next list); " +
 			"nothing is written while the list scenarios run, so list, list-role and list-filter answer from kept totals, " +
 			"while the baseline counts every time. list-count's filter differs on every request: both count, as after every write.",
+	}
+	if cfg.pocketbase {
+		n = append(n, fmt.Sprintf("pocketbase: %s@%s as built by go install, with its defaults but dev mode off "+
+			"(as users run it): SQLite in WAL mode with synchronous=NORMAL (no fsync per commit; the WAL is synced at checkpoints), "+
+			"so in every row, whatever the pg mode column says; one writer at a time; every request logged to its own SQLite log database. "+
+			"It gets the same collection (fields, index, rules) and the same records under the same ids, and the same requests "+
+			"with its superuser's token, which it verifies reading the superuser's row on every request (no cache). "+
+			"A list without sort is in its rowid order, Lumbung's by created and id.",
+			pocketbaseModule, pocketbaseVersion))
 	}
 	if roleScenarios(cfg.scenarios) {
 		n = append(n, fmt.Sprintf("the -role scenarios send the same requests as the superuser's as a member of the role %s, "+
@@ -226,13 +277,15 @@ func notes(cfg config, db *database) []string {
 			"so the answers match the baseline's, and lumbung adds the access decision and the condition in its SQL.",
 			benchRole, roleCondition))
 	}
-	switch {
-	case db.external():
-		n = append(n, "database: DATABASE_URL; PostgreSQL CPU is not measured.")
-	case cfg.durable:
-		n = append(n, "database: private cluster with durable commits (fsync, synchronous_commit on).")
-	default:
-		n = append(n, "database: private cluster with fsync and synchronous_commit off (commits do not wait for disk).")
+	if db.external() {
+		return append(n, "database: DATABASE_URL, in its own mode ("+rep.ReadMode+"); PostgreSQL CPU is not measured.")
+	}
+	n = append(n, "database: a private cluster, switched between modes with ALTER SYSTEM and a reload (and a CHECKPOINT) "+
+		"between scenarios; reads ran in "+rep.ReadMode+", creates in "+strings.Join(rep.CreateModes, ", ")+".")
+	for _, m := range dbModes {
+		if m.name == rep.ReadMode || slices.Contains(rep.CreateModes, m.name) {
+			n = append(n, "pg mode "+m.name+": "+m.about+".")
+		}
 	}
 	return n
 }

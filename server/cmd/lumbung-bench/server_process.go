@@ -15,54 +15,78 @@ import (
 	"time"
 )
 
-// lumbungProcess is a `lumbung serve` child listening on 127.0.0.1. Its
-// output goes to a log file in its data directory.
-type lumbungProcess struct {
-	bin, dir, addr, logPath string
-	env                     []string
-	cmd                     *exec.Cmd
-	exited                  chan struct{} // closed when the process has exited
-	waitErr                 error         // valid once exited is closed
+// serverProcess is a server under test run as a child: Lumbung or
+// PocketBase, both with the same command line shape (`serve --http addr`,
+// `superuser upsert email password`, and flags naming their directories).
+// It listens on 127.0.0.1, keeps its data in a temporary directory, and
+// its output goes to a log file there.
+type serverProcess struct {
+	name     string // for messages: "lumbung", "pocketbase"
+	bin, dir string
+	dirArgs  []string // flags naming the server's directories, given to every command
+	addr     string
+	logPath  string
+	env      []string
+	cmd      *exec.Cmd     // nil until started
+	exited   chan struct{} // closed when the process has exited
+	waitErr  error         // valid once exited is closed
 }
 
-// startLumbung starts bin serving on a free local port with its own
-// temporary data directory and DATABASE_URL=dsn, and waits until
-// GET /api/health answers 200.
-func startLumbung(ctx context.Context, bin, dsn string) (*lumbungProcess, error) {
-	dir, err := os.MkdirTemp("", "lumbung-bench-data-")
+// newServerProcess makes the temporary directory of a server that bin
+// runs; dirArgs returns the flags that name its directories inside it.
+// Nothing runs until start.
+func newServerProcess(name, bin string, env []string, dirArgs func(dir string) []string) (*serverProcess, error) {
+	dir, err := os.MkdirTemp("", "lumbung-bench-"+name+"-")
 	if err != nil {
 		return nil, err
 	}
-	p := &lumbungProcess{bin: bin, dir: dir, logPath: filepath.Join(dir, "lumbung.log"), exited: make(chan struct{})}
-	p.env = append(os.Environ(), "DATABASE_URL="+dsn)
+	p := &serverProcess{name: name, bin: bin, dir: dir, dirArgs: dirArgs(dir), env: env,
+		logPath: filepath.Join(dir, name+".log"), exited: make(chan struct{})}
 	if p.addr, err = freeAddr(); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	logFile, err := os.Create(p.logPath)
+	return p, nil
+}
+
+// startLumbung starts bin serving on a free local port with its own
+// temporary data directory and DATABASE_URL=dsn.
+func startLumbung(ctx context.Context, bin, dsn string) (*serverProcess, error) {
+	p, err := newServerProcess("lumbung", bin, append(os.Environ(), "DATABASE_URL="+dsn), func(dir string) []string {
+		return []string{"--dir", dir}
+	})
 	if err != nil {
-		os.RemoveAll(dir)
 		return nil, err
 	}
-	p.cmd = exec.Command(bin, "serve", "--http", p.addr, "--dir", dir)
+	if err := p.start(ctx); err != nil {
+		p.stop()
+		return nil, err
+	}
+	return p, nil
+}
+
+// start runs `serve` and waits until GET /api/health answers 200.
+func (p *serverProcess) start(ctx context.Context) error {
+	logFile, err := os.OpenFile(p.logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	p.cmd = exec.Command(p.bin, append([]string{"serve", "--http", p.addr}, p.dirArgs...)...)
+	p.cmd.Dir = p.dir
 	p.cmd.Env = p.env
 	p.cmd.Stdout, p.cmd.Stderr = logFile, logFile
 	p.cmd.SysProcAttr = childProcAttr()
 	if err := p.cmd.Start(); err != nil {
 		logFile.Close()
-		os.RemoveAll(dir)
-		return nil, err
+		p.cmd = nil
+		return fmt.Errorf("start %s: %w", p.name, err)
 	}
 	go func() {
 		p.waitErr = p.cmd.Wait()
 		logFile.Close()
 		close(p.exited)
 	}()
-	if err := p.waitHealthy(ctx, time.Minute); err != nil {
-		p.stop()
-		return nil, err
-	}
-	return p, nil
+	return p.waitHealthy(ctx, time.Minute)
 }
 
 // freeAddr returns a 127.0.0.1 address with a port that was free a moment ago.
@@ -76,12 +100,17 @@ func freeAddr() (string, error) {
 }
 
 // baseURL returns the server's root URL.
-func (p *lumbungProcess) baseURL() string { return "http://" + p.addr }
+func (p *serverProcess) baseURL() string { return "http://" + p.addr }
 
-// pid returns the server's process id.
-func (p *lumbungProcess) pid() int { return p.cmd.Process.Pid }
+// pid returns the server's process id, or 0 before it started.
+func (p *serverProcess) pid() int {
+	if p.cmd == nil || p.cmd.Process == nil {
+		return 0
+	}
+	return p.cmd.Process.Pid
+}
 
-func (p *lumbungProcess) waitHealthy(ctx context.Context, timeout time.Duration) error {
+func (p *serverProcess) waitHealthy(ctx context.Context, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	client := &http.Client{Timeout: 2 * time.Second}
@@ -105,10 +134,10 @@ func (p *lumbungProcess) waitHealthy(ctx context.Context, timeout time.Duration)
 		}
 		select {
 		case <-p.exited:
-			return fmt.Errorf("lumbung exited before it was healthy (%v); its log ends:\n%s", p.waitErr, p.logTail(20))
+			return fmt.Errorf("%s exited before it was healthy (%v); its log ends:\n%s", p.name, p.waitErr, p.logTail(20))
 		case <-ctx.Done():
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return fmt.Errorf("lumbung not healthy after %s: %s", timeout, last)
+				return fmt.Errorf("%s not healthy after %s: %s", p.name, timeout, last)
 			}
 			return ctx.Err()
 		case <-tick.C:
@@ -116,19 +145,20 @@ func (p *lumbungProcess) waitHealthy(ctx context.Context, timeout time.Duration)
 	}
 }
 
-// upsertSuperuser runs `lumbung superuser upsert` against the same database.
-func (p *lumbungProcess) upsertSuperuser(ctx context.Context, email, password string) error {
-	cmd := exec.CommandContext(ctx, p.bin, "superuser", "upsert", email, password, "--dir", p.dir)
+// upsertSuperuser runs `<bin> superuser upsert` on the server's data.
+func (p *serverProcess) upsertSuperuser(ctx context.Context, email, password string) error {
+	cmd := exec.CommandContext(ctx, p.bin, append([]string{"superuser", "upsert", email, password}, p.dirArgs...)...)
+	cmd.Dir = p.dir
 	cmd.Env = p.env
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("lumbung superuser upsert: %w: %s", err, bytes.TrimSpace(out))
+		return fmt.Errorf("%s superuser upsert: %w: %s", p.name, err, bytes.TrimSpace(out))
 	}
 	return nil
 }
 
 // logTail returns the last n lines the server wrote.
-func (p *lumbungProcess) logTail(n int) string {
+func (p *serverProcess) logTail(n int) string {
 	b, err := os.ReadFile(p.logPath)
 	if err != nil {
 		return err.Error()
@@ -141,21 +171,23 @@ func (p *lumbungProcess) logTail(n int) string {
 }
 
 // stop sends SIGTERM, kills the server if it has not exited after 30
-// seconds, and removes its data directory.
-func (p *lumbungProcess) stop() error {
+// seconds, and removes its directory.
+func (p *serverProcess) stop() error {
 	var err error
-	select {
-	case <-p.exited:
-	default:
-		if serr := p.cmd.Process.Signal(syscall.SIGTERM); serr != nil && !errors.Is(serr, os.ErrProcessDone) {
-			err = serr
-		}
+	if p.cmd != nil {
 		select {
 		case <-p.exited:
-		case <-time.After(30 * time.Second):
-			p.cmd.Process.Kill()
-			<-p.exited
-			err = errors.New("lumbung did not stop within 30s of SIGTERM: killed")
+		default:
+			if serr := p.cmd.Process.Signal(syscall.SIGTERM); serr != nil && !errors.Is(serr, os.ErrProcessDone) {
+				err = serr
+			}
+			select {
+			case <-p.exited:
+			case <-time.After(30 * time.Second):
+				p.cmd.Process.Kill()
+				<-p.exited
+				err = fmt.Errorf("%s did not stop within 30s of SIGTERM: killed", p.name)
+			}
 		}
 	}
 	if rerr := os.RemoveAll(p.dir); err == nil {

@@ -18,18 +18,18 @@ func childProcAttr() *syscall.SysProcAttr {
 // clockTick is the unit of /proc CPU times (USER_HZ, 100 on Linux).
 const clockTick = 10 * time.Millisecond
 
-// sampleCPU reads the CPU time used so far by this process, the Lumbung
-// server and the PostgreSQL cluster (the postmaster, its live children and
+// sampleCPU reads the CPU time used so far by this process, the server
+// under load and the PostgreSQL cluster (the postmaster, its live children and
 // the children it has reaped), and the machine's busy time. A pid of 0 or
 // one that cannot be read gives -1.
-func sampleCPU(lumbungPID, postmasterPID int) cpuSample {
-	s := cpuSample{at: time.Now(), lumbung: -1, postgres: -1, machine: -1}
+func sampleCPU(serverPID, postmasterPID int) cpuSample {
+	s := cpuSample{at: time.Now(), server: -1, postgres: -1, machine: -1}
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
 		s.self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
-	if st, ok := procStat(lumbungPID); ok {
-		s.lumbung = st.own
+	if st, ok := procStat(serverPID); ok {
+		s.server = st.own
 	}
 	if st, ok := procStat(postmasterPID); ok {
 		s.postgres = st.own + st.reaped

@@ -11,6 +11,6 @@ import (
 func childProcAttr() *syscall.SysProcAttr { return nil }
 
 // sampleCPU knows only the time of day outside Linux.
-func sampleCPU(lumbungPID, postmasterPID int) cpuSample {
-	return cpuSample{at: time.Now(), self: -1, lumbung: -1, postgres: -1, machine: -1}
+func sampleCPU(serverPID, postmasterPID int) cpuSample {
+	return cpuSample{at: time.Now(), self: -1, server: -1, postgres: -1, machine: -1}
 }

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"slices"
+)
+
+// step is one scenario measured in one PostgreSQL mode.
+type step struct {
+	scenario string
+	mode     string // a dbModes name, or an external server's (modeName)
+}
+
+// planSteps orders the measurements: every scenario in the order given,
+// reads in readMode, and each writing scenario once per create mode.
+func planSteps(scenarioNames []string, readMode string, createModes []string) []step {
+	var out []step
+	for _, name := range scenarioNames {
+		s, ok := scenarioByName(name)
+		if !ok {
+			continue
+		}
+		if s.method == http.MethodGet {
+			out = append(out, step{name, readMode})
+			continue
+		}
+		for _, m := range createModes {
+			out = append(out, step{name, m})
+		}
+	}
+	return out
+}
+
+// measurer runs steps against the targets that serve them.
+type measurer struct {
+	cfg     config
+	targets []*target // lumbung, baseline and, if it runs, pocketbase
+	// mode is the database's mode now; setMode switches it.
+	mode    string
+	setMode func(ctx context.Context, mode string) error
+	// pgPID is the private cluster's postmaster, 0 for an external one.
+	pgPID int
+	say   func(string, ...any)
+}
+
+// measure runs each step against each target that serves its scenario,
+// rotating which goes first, and sums up each run with the CPU it used.
+func (m *measurer) measure(ctx context.Context, steps []step) ([]scenarioReport, error) {
+	var out []scenarioReport
+	for i, st := range steps {
+		if st.mode != m.mode {
+			m.say("PostgreSQL mode: %s", st.mode)
+			if err := m.setMode(ctx, st.mode); err != nil {
+				return nil, err
+			}
+			m.mode = st.mode
+		}
+		s, _ := scenarioByName(st.scenario)
+		var order []*target
+		for _, t := range m.targets {
+			if t.supports(s) {
+				order = append(order, t)
+			}
+		}
+		if n := len(order); n > 0 {
+			order = slices.Concat(order[i%n:], order[:i%n])
+		}
+		reps := map[string]*targetReport{}
+		for _, t := range order {
+			m.say("%s (%s): %s", st.scenario, st.mode, t.name)
+			if m.cfg.warmup > 0 {
+				load(ctx, t, s, m.cfg.concurrency, m.cfg.warmup, m.cfg.requests)
+			}
+			before := m.sample(t)
+			res := load(ctx, t, s, m.cfg.concurrency, m.cfg.duration, m.cfg.requests)
+			tr := newTargetReport(res, before, m.sample(t))
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			reps[t.name] = tr
+		}
+		out = append(out, newScenarioReport(st.scenario, st.mode, reps["lumbung"], reps["baseline"], reps["pocketbase"]))
+	}
+	return out, nil
+}
+
+// sample reads the CPU used so far by t's processes.
+func (m *measurer) sample(t *target) cpuSample {
+	pg := 0
+	if t.postgres {
+		pg = m.pgPID
+	}
+	return sampleCPU(t.serverPID, pg)
+}
