@@ -124,7 +124,8 @@ func (c *Comparison) String() string {
 
 func (*Comparison) isExpr() {}
 
-// Operand is one side of a comparison: a *Literal or an *Identifier.
+// Operand is one side of a comparison: a *Literal, an *Identifier or a
+// *Call.
 type Operand interface {
 	// Pos returns the 1-based character position of the operand.
 	Pos() int
@@ -233,3 +234,26 @@ func (id *Identifier) String() string {
 }
 
 func (*Identifier) isOperand() {}
+
+// Call is a function applied to operands: strftime('%Y', created) or
+// geoDistance(lon, lat, 13.4, 52.5). Arguments are literals and
+// identifiers.
+type Call struct {
+	Name  string
+	Args  []Operand
+	Start int
+}
+
+// Pos implements Operand.
+func (c *Call) Pos() int { return c.Start }
+
+// String implements Operand.
+func (c *Call) String() string {
+	parts := make([]string, len(c.Args))
+	for i, a := range c.Args {
+		parts[i] = a.String()
+	}
+	return c.Name + "(" + strings.Join(parts, ", ") + ")"
+}
+
+func (*Call) isOperand() {}

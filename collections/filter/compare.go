@@ -54,6 +54,26 @@ func (j jsonVal) text() (string, bool) {
 	return "", false
 }
 
+// number returns a JSON number as a float64 (nil for other values and
+// numbers a float64 cannot hold), as jsonNumberSQL reads it.
+func (j jsonVal) number() any {
+	if j.t != jNumber {
+		return nil
+	}
+	r, ok := new(big.Rat).SetString(j.s)
+	if !ok {
+		return nil
+	}
+	if r.Sign() != 0 {
+		a := new(big.Rat).Abs(r)
+		if a.Cmp(new(big.Rat).SetFloat64(1e-300)) < 0 || a.Cmp(new(big.Rat).SetFloat64(1e300)) > 0 {
+			return nil
+		}
+	}
+	f, _ := r.Float64()
+	return f
+}
+
 // compare evaluates `a op b` in domain d. constPattern tells whether b is
 // a constant: for ~ a constant containing % is used as a LIKE pattern,
 // while values from fields are always matched literally.
@@ -63,6 +83,9 @@ func compare(d domain, op Operator, a, b any, constPattern bool) bool {
 		return !compare(d, OpEq, a, b, constPattern)
 	case OpNotLike:
 		return !compare(d, OpLike, a, b, constPattern)
+	}
+	if a == (mismatch{}) || b == (mismatch{}) {
+		return false
 	}
 	switch d {
 	case dText:

@@ -11,6 +11,9 @@
 //	op      = "=" | "!=" | ">" | ">=" | "<" | "<=" | "~" | "!~"
 //	        | "?=" | "?!=" | "?>" | "?>=" | "?<" | "?<=" | "?~" | "?!~"
 //	operand = 'text' | "text" | number | true | false | null | identifier
+//	        | function "(" [ arg { "," arg } ] ")"
+//	arg     = 'text' | "text" | number | true | false | null | identifier
+//	function = "strftime" | "geoDistance"
 //
 // Whitespace is free-form and // starts a comment to the end of the line.
 // In a quoted string a backslash escapes the quote character; every other
@@ -18,12 +21,19 @@
 // (author.name, author.org.name), back-relations
 // (comments_via_post.title: comments whose post field points at the
 // record), json keys (meta.a.b, meta.list.0), optionally ending in a
-// modifier (:lower, :length, :each); the macros @now, @second, @minute,
-// @hour, @weekday, @day, @month, @year, @todayStart, @todayEnd,
-// @monthStart, @monthEnd, @yearStart, @yearEnd (UTC); @request.auth.<field>
-// (Env.Auth); @collection.<name>.<field> and
+// modifier (:lower, :length, :each; :isset and :changed on request
+// values); the macros @now, @second, @minute, @hour, @weekday, @day,
+// @month, @year, @todayStart, @todayEnd, @monthStart, @monthEnd,
+// @yearStart, @yearEnd (UTC); the request values (Env.Auth, Env.Request)
+// @request.auth.<field>, @request.auth.<relation>.<path> (through any
+// number of relations), @request.body.<key>[.<path>],
+// @request.query.<key>, @request.headers.<name> (lower case, words joined
+// by _, as collections.HeaderKey writes them), @request.method and
+// @request.context (default, oauth2, otp, password, realtime,
+// protectedFile, batch, expand); @collection.<name>.<field> and
 // @collection.<name>:<alias>.<field>, where <field> may again be a path
-// (@collection.members.user.email).
+// (@collection.members.user.email). The functions are strftime(format[,
+// time[, modifier...]]) and geoDistance(lonA, latA, lonB, latB).
 // Input is limited to MaxLength bytes and MaxDepth nested parentheses.
 //
 // # Semantics
@@ -34,8 +44,12 @@
 //   - A text literal takes the type of the other side: views > '5' compares
 //     numbers, due > '2024-01-01' compares dates (collections.ParseDate),
 //     published = 'true' booleans. A number literal compared with text is
-//     compared as text. Anything else that mixes types is EINVALID at
-//     compile time, never a database error.
+//     compared as text. A date compared with text that does not read as a
+//     date (due ~ '2024-01', due >= '2025-06', due < '2024-01-15T10:00')
+//     compares as text, the date written as PocketBase writes it
+//     ('2024-01-15 10:00:00.000Z', ” for none), as PocketBase compares
+//     every date. Anything else that mixes types is EINVALID at compile
+//     time, never a database error.
 //   - null (and ” for text and dates) is the empty value: x = null is true
 //     for NULL and for ”. Numbers and booleans are never null in a table,
 //     so views = null is false; it is true for a missing related record. A
@@ -52,21 +66,24 @@
 //     numeric), booleans with booleans; null, a missing key and "" equal
 //     null; objects and arrays equal nothing. A json value may be compared
 //     with literals and text fields only.
-//   - Multi-valued operands — multi select and multi relation fields
-//     (:each is accepted and changes nothing), list values of
-//     @request.auth, and paths through multi relations or back-relations —
-//     are compared item by item: a plain operator needs every item to
-//     satisfy it, a ? operator at least one. An empty list (or a relation
-//     with no records) counts as one null item, so tags = ” is true for
-//     no tags. :length is the number of items. One exception, as in
-//     PocketBase: ~ on a list field of the record itself means "some item
-//     contains" (tags ~ 'go'), so !~ means "no item contains".
+//   - A list — a multiple select or relation field, a list value of the
+//     request — is, as in PocketBase, its JSON text unless :each is
+//     written: tags = '["a","b"]', tags ~ 'a' (contains, anywhere in the
+//     text), and tags ?= 'a' is false (the text is not 'a'); an empty list
+//     is '[]'. The text is Go's encoding, as PocketBase stores lists.
+//     tags:each compares the items, and :length is the number of items.
+//   - Multi-valued operands — lists with :each, and paths through multi
+//     relations, back-relations, @collection and the multi relations of
+//     the request — are compared item by item: a plain operator needs
+//     every item to satisfy it, a ? operator at least one. An empty list
+//     (or a relation with no records) counts as one null item, so
+//     tags:each = ” is true for no tags.
 //   - Comparisons joined by && that use the same relation path share one
 //     related record, as in PocketBase: members_via_team.user ?=
 //     @request.auth.id && members_via_team.role ?= 'admin' needs one
 //     membership with both values. Under || each comparison has its own.
-//     Items of list fields are never shared: tags ?= 'a' && tags ?= 'b' is
-//     "has a and has b".
+//     Items of list fields are never shared: tags:each ?= 'a' &&
+//     tags:each ?= 'b' is "has a and has b".
 //   - @collection.<name>.<path> ranges over the rows of the collection
 //     <name> (by name or id), related to the record or not; it is
 //     multi-valued like a back-relation. With a ? operator some row must
@@ -84,6 +101,38 @@
 //   - :lower lowers text before comparing; ~ folds case itself. Case
 //     folding of non-ASCII letters follows the database locale in SQL and
 //     Unicode rules in Eval.
+//   - Request values are constants. A missing one is null (:isset tells
+//     whether the key was sent), as is every @request.* without
+//     Env.Request or Env.Auth, and a missing name in a path of the request
+//     (@request.auth.nope.x). A value the client sent (body, query,
+//     headers) that cannot be read as the other side's type equals
+//     nothing and orders against nothing (@request.body.views > 5 with
+//     views 'abc' is false, != is true). Lists and objects of the body are
+//     their JSON text; :each and :length apply to the body values of
+//     select and relation fields (a single value is one item);
+//     @request.body.<field>:changed is PocketBase's
+//     "@request.body.<field>:isset = true && @request.body.<field> !=
+//     <field>", compared with Env.Stored when set (the record before an
+//     update). @request.auth.<relation>.<path> and
+//     @request.body.<relation>.<path> reach the rows with the ids the
+//     value holds; comparisons joined by && share those rows as they
+//     share a relation's.
+//   - strftime(format, time, modifier...) is SQLite's strftime in UTC:
+//     conversions %d %e %f %F %G %g %H %I %j %k %l %m %M %p %P %R %s %S
+//     %T %u %U %V %w %W %Y %%; time a date (a field, also through
+//     relations, a macro, or text such as '2024-01-15' or 'now'), a
+//     number (a Julian day, or seconds since 1970 after 'unixepoch') or
+//     omitted (now); modifiers '±N days|hours|minutes|seconds|months|
+//     years', 'start of day|month|year', 'weekday N', 'unixepoch' and 'utc'
+//     (the server's zone is UTC). A null or invalid time, or one outside
+//     the years 1 to 9999, gives ” (never null), as in PocketBase.
+//   - geoDistance(lonA, latA, lonB, latB) is the great-circle distance in
+//     kilometres (haversine, radius 6371 km, as PocketBase) between points
+//     given as numbers, number fields, json values holding numbers (a
+//     geoPoint's lon and lat) or null (then the distance is null). Its
+//     cosine is clamped to [-1, 1], so that equal points are 0 km apart
+//     rather than null. Through a multi relation one combination of rows
+//     must satisfy the comparison, as in PocketBase.
 //
 // # Safety
 //

@@ -77,8 +77,18 @@ func setDomain(a *atom, pos int) error {
 	if k == kNull {
 		k = kText
 	}
+	// A date compared with text that does not read as a date compares as
+	// text, the date written as PocketBase writes it: created ~ '2024-01'
+	// and created >= '2024-01' mean what they mean in PocketBase.
+	if k == kTime && !readAsDates(l, r) {
+		k = kText
+	}
 	for _, side := range []*value{l, r} {
 		if !side.isConst() && side.kind != k {
+			if k == kText && side.kind == kTime && side.ref != nil {
+				side.ref.dateText, side.kind = true, kText
+				continue
+			}
 			if like {
 				return invalid(pos, "%s needs text operands, %s is %s", a.op, side.name, side.kind)
 			}
@@ -117,7 +127,24 @@ func isEmptyText(v *value) bool {
 	return !v.list
 }
 
+// readAsDates reports whether every text constant of l and r reads as a
+// date.
+func readAsDates(l, r *value) bool {
+	for _, v := range []*value{l, r} {
+		if !v.isConst() || v.kind != kText {
+			continue
+		}
+		for _, c := range v.consts {
+			if _, err := convertConst(c, kTime); err != nil {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // convert turns the constants of v into values of kind k. Null stays nil.
+// A request constant that cannot be converted becomes mismatch.
 func convert(v *value, k kind, pos int) error {
 	if !v.isConst() {
 		return nil
@@ -125,6 +152,10 @@ func convert(v *value, k kind, pos int) error {
 	for i, c := range v.consts {
 		out, err := convertConst(c, k)
 		if err != nil {
+			if v.soft {
+				v.consts[i] = mismatch{}
+				continue
+			}
 			return invalid(pos, "%s cannot be compared with %s: %s", v.name, k, err)
 		}
 		v.consts[i] = out
@@ -143,6 +174,8 @@ func convertConst(c any, k kind) (any, error) {
 			return x, nil
 		case float64:
 			return strconv.FormatFloat(x, 'f', -1, 64), nil
+		case time.Time:
+			return collections.FormatDate(x), nil
 		}
 	case kNumber:
 		switch x := c.(type) {

@@ -19,9 +19,19 @@ type Env struct {
 	// from, in UTC. The zero value means time.Now().
 	Now time.Time
 	// Auth holds the @request.auth.* values of the signed-in record (id,
-	// collectionName, email, ... and its fields), as canonical Go values.
-	// Nil means a guest: every @request.auth.* value is null.
+	// collectionId, collectionName, email, ... and its fields), as
+	// canonical Go values. Nil means a guest: every @request.auth.* value
+	// is null. A path through a relation of the auth record
+	// (@request.auth.org.name) reads the related rows through Schema.
 	Auth map[string]any
+	// Request holds the other @request.* values: context, method, query,
+	// headers and body. Nil: every one is null (and :isset false).
+	Request *collections.RequestInfo
+	// Stored holds the fields of the record an update changes as they were
+	// before it: @request.body.<field>:changed compares the body with them.
+	// Nil: with the filtered row itself (a list, an update before it is
+	// made, a create).
+	Stored map[string]any
 	// CanRead reports whether the caller may read a field of a collection.
 	// A filter or sort that references an unreadable field is rejected
 	// (EINVALID), so that it cannot be used to probe values the caller

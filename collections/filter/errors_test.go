@@ -42,7 +42,6 @@ func TestCompileErrors(t *testing.T) {
 		{`views > 'abc'`, `'abc' cannot be compared with a number: "abc" is not a number`},
 		{`views ~ 'x'`, `~ needs text operands, views is a number`},
 		{`published ~ 'x'`, `~ needs text operands, published is a boolean`},
-		{`due ~ '2024'`, `~ needs text operands, due is a date`},
 		{`title ~ true`, `true cannot be compared with text: type mismatch`},
 		{`title:length > 1`, `:length needs a multi-valued field, "title" is not`},
 		{`status:each = 'x'`, `:each needs a multi-valued field, "status" is not`},
@@ -53,7 +52,6 @@ func TestCompileErrors(t *testing.T) {
 		{`meta.b < true`, `< cannot order booleans`},
 		{`title = true`, `title (text) cannot be compared with true (a boolean)`},
 		{`views = title`, `views (a number) cannot be compared with title (text)`},
-		{`due = 'not a date'`, `'not a date' cannot be compared with a date: "not a date" is not a date`},
 		{`due > 5`, `due (a date) cannot be compared with 5 (a number)`},
 		{`title > @now`, `title (text) cannot be compared with @now (a date)`},
 		{`published = 'yes'`, `"yes" is not a boolean`},
@@ -66,12 +64,40 @@ func TestCompileErrors(t *testing.T) {
 		{`@collection.nope.name = 'x'`, `position 1: unknown collection "nope" in "@collection.nope.name"`},
 		{`@collection.users.nope = 'x'`, `unknown field "nope" in "@collection.users.nope"`},
 		{`@collection.users.secret = 'x'`, `unknown field "secret"`},
-		{`@request.body.title = 'x'`, `only @request.auth.* is supported`},
-		{`@request.auth.org.name = 'x'`, `expected @request.auth.<field>`},
+		{`@request.foo = 'x'`, `unknown identifier "@request.foo"`},
+		{`@request.body = 'x'`, `expected @request.body.<field>`},
+		{`@request.query = 'x'`, `expected @request.query.<name>`},
+		{`@request.method.x = 'x'`, `expected @request.method`},
+		{`@request.auth = 'x'`, `expected @request.auth.<field>`},
+		{`@request.auth.name.first = 'x'`, `"name" is not a relation field, so "@request.auth.name.first" cannot be resolved`},
+		{`@request.auth.org.name:isset = true`, `:isset cannot be used on a path through a relation`},
 		{`@request.auth.id:length = 1`, `:length needs a list, @request.auth.id:length is text`},
 		{`@request.auth.age:lower = 1`, `:lower needs a text value`},
 		{`@request.auth.id:each = 1`, `:each needs a list`},
-		{`@request.auth.roles > @now`, `cannot be compared`},
+		{`@request.query.x:each = 1`, `:each needs a list`},
+		{`@request.body.nope:changed = true`, `:changed needs a field of "posts"`},
+		{`@request.query.x:changed = true`, `:changed needs a field of "posts"`},
+		{`title:isset = true`, `:isset can only be used on @request values`},
+		{`author.name:changed = true`, `:changed can only be used on @request values`},
+		{`@collection.users.name:isset = true`, `:isset can only be used on @request values`},
+		{`geoDistance(1, 2, 3) > 1`, `geoDistance needs 4 arguments (lonA, latA, lonB, latB), not 3`},
+		{`geoDistance(1, 2, 3, 'x') > 1`, `argument 4 of geoDistance must be a number or a field, not 'x'`},
+		{`geoDistance(1, 2, 3, title) > 1`, `argument 4 of geoDistance must be a number, title is text`},
+		{`geoDistance(1, 2, 3, tags:each) > 1`, `argument 4 of geoDistance must be a number`},
+		{`geoDistance(1, 2, 3, 4) = 'x'`, `cannot be compared with a number`},
+		{`strftime() = ''`, `strftime needs a format`},
+		{`strftime(due) = ''`, `the first argument of strftime must be a format text`},
+		{`strftime('%Q', due) = ''`, `has an unsupported conversion`},
+		{`strftime('%Y', title) = ''`, `the time of strftime must be a date or a number, title is text`},
+		{`strftime('%Y', meta) = ''`, `the time of strftime must be a date or a number, meta is a json value`},
+		{`strftime('%Y', true) = ''`, `the time of strftime must be a date or a number, not true`},
+		{`strftime('%Y', due, 'fortnight') = ''`, `strftime modifier 'fortnight': unsupported`},
+		{`strftime('%Y', due, '+1.5 months') = ''`, `months and years must be whole numbers`},
+		{`strftime('%Y', due, 'weekday 7') = ''`, `the weekday must be 0 (Sunday) to 6`},
+		{`strftime('%Y', due, 'unixepoch') = ''`, `'unixepoch' needs a number, due is a date`},
+		{`strftime('%Y', views, '+1 day', 'unixepoch') = ''`, `'unixepoch' must directly follow the time value`},
+		{`strftime('%Y', due, 5) = ''`, `strftime modifiers must be texts`},
+		{`strftime('%Y', due) > 5 && views ~ 'x'`, `~ needs text operands, views is a number`},
 	}
 	for _, c := range cases {
 		e, err := Parse(c.src)
@@ -246,19 +272,30 @@ func TestAuthValues(t *testing.T) {
 		checkAgreement(t, conn, env, recs, src)
 	}
 	for _, c := range []struct {
-		val  any
-		want string
+		val       any
+		src, want string
 	}{
-		{map[string]any{"a": 1}, "has an unsupported value"},
-		{[]any{1}, "has an unsupported value"},
-		{json.RawMessage(`{"a":1}`), "has an unsupported value"},
-		{"nul\x00", "text values cannot contain NUL characters"},
-		{make([]string, 101), "has too many values"},
+		{struct{}{}, `title = @request.auth.x`, "has an unsupported value"},
+		{[]any{struct{}{}}, `title = @request.auth.x`, "has an unsupported value"},
+		{json.RawMessage(`{"a":`), `title = @request.auth.x`, "has an unsupported value"},
+		{"nul\x00", `title = @request.auth.x`, "text values cannot contain NUL characters"},
+		{make([]string, 101), `title = @request.auth.x:each`, "has too many values"},
 	} {
 		env.Auth = map[string]any{"x": c.val}
-		e, _ := Parse(`title = @request.auth.x`)
+		e, _ := Parse(c.src)
 		_, _, err := SQL(e, env, "t", 0)
 		wantInvalid(t, "auth value", err, c.want)
+	}
+	// Objects and lists of other values read as their JSON text.
+	env.Auth = map[string]any{"obj": map[string]any{"a": 1}, "nums": []any{1, 2.5}, "rawobj": json.RawMessage(`{"b": [1]}`)}
+	for src, want := range map[string]bool{
+		`@request.auth.obj = '{"a":1}'`: true, `@request.auth.nums = '[1,2.5]'`: true, `@request.auth.nums:each ?= 2.5`: true,
+		`@request.auth.nums:each > 1`: false, `@request.auth.rawobj = '{"b":[1]}'`: true, `@request.auth.nums:length = 2`: true,
+	} {
+		e, _ := Parse(src)
+		if got, err := Eval(e, env, map[string]any{}); err != nil || got != want {
+			t.Errorf("%s = %v, %v; want %v", src, got, err, want)
+		}
 	}
 }
 
@@ -269,11 +306,11 @@ func TestTooComplex(t *testing.T) {
 		big[i] = strings.Repeat("x", i)
 	}
 	env.Auth = map[string]any{"big": big}
-	e, _ := Parse(`tags ?= @request.auth.big && title = @request.auth.big`)
+	e, _ := Parse(`tags:each ?= @request.auth.big:each && title = @request.auth.big:each`)
 	if _, _, err := SQL(e, env, "t", 0); err != nil {
 		t.Errorf("200 comparisons: %v", err)
 	}
-	e, _ = Parse(`@request.auth.big ?= @request.auth.big`)
+	e, _ = Parse(`@request.auth.big:each ?= @request.auth.big:each`)
 	_, _, err := SQL(e, env, "t", 0)
 	wantInvalid(t, "10000 comparisons", err, "the filter is too complex")
 }
@@ -316,7 +353,8 @@ func TestEvalRecordValues(t *testing.T) {
 	// Lenient conversions.
 	for src, rec := range map[string]map[string]any{
 		`views = 3`:                   {"views": 3},
-		`tags ?= 'a'`:                 {"tags": []any{"a"}},
+		`tags:each ?= 'a'`:            {"tags": []any{"a"}},
+		`tags = '["a"]'`:              {"tags": []any{"a"}},
 		`due = '2024-01-02'`:          {"due": "2024-01-02 00:00:00.000Z"},
 		`meta.a = 1`:                  {"meta": map[string]any{"a": 1}},
 		`meta = 'x'`:                  {"meta": []byte(`"x"`)},

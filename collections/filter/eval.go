@@ -97,6 +97,24 @@ func (ev *evaluator) items(v *value) ([]any, error) {
 	if v.isConst() {
 		return v.consts[:1], nil
 	}
+	if v.pred != nil {
+		ok, err := ev.node(v.pred)
+		return []any{ok}, err
+	}
+	if v.call != nil {
+		args := make([]any, len(v.call.args))
+		for i, a := range v.call.args {
+			xs, err := ev.items(a)
+			if err != nil {
+				return nil, err
+			}
+			args[i] = xs[0]
+			if j, ok := xs[0].(jsonVal); ok {
+				args[i] = j.number()
+			}
+		}
+		return []any{v.call.eval(args)}, nil
+	}
 	rf := v.ref
 	raw, present := ev.rec[rf.col]
 	if rf.masked {
@@ -106,6 +124,29 @@ func (ev *evaluator) items(v *value) ([]any, error) {
 		}
 	}
 	switch {
+	case rf.jsonText:
+		list, err := stringList(raw)
+		if err != nil {
+			return nil, ev.badValue(rf, raw)
+		}
+		s := jsonText(list)
+		if rf.lower {
+			s = strings.ToLower(s)
+		}
+		return []any{s}, nil
+	case rf.dateText:
+		x, err := scalar(kTime, raw)
+		if err != nil {
+			return nil, ev.badValue(rf, raw)
+		}
+		s := ""
+		if t, ok := x.(time.Time); ok {
+			s = collections.FormatDate(t)
+		}
+		if rf.lower {
+			s = strings.ToLower(s)
+		}
+		return []any{s}, nil
 	case rf.items || rf.length:
 		list, err := stringList(raw)
 		if err != nil {

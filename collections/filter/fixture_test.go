@@ -98,8 +98,8 @@ func newSchema(tb testing.TB) testSchema {
 
 func (s testSchema) env() Env {
 	return Env{Root: s["posts"], Schema: s, Now: testNow,
-		Auth: map[string]any{"id": "u1", "collectionName": "users", "name": "Alice", "age": 30.0,
-			"roles": []string{"a", "c"}, "verified": true}}
+		Auth: map[string]any{"id": "u1", "collectionId": "pbc_users", "collectionName": "users", "name": "Alice", "age": 30.0,
+			"org": "o1", "roles": []string{"a", "c"}, "verified": true}}
 }
 
 func columnType(f *collections.Field) string {

@@ -16,7 +16,7 @@ import (
 // FuzzParse checks that no input panics or hangs the parser, that errors
 // are EINVALID, and that a parsed filter prints back to itself.
 func FuzzParse(f *testing.F) {
-	for _, s := range append(append([]string{}, agreementFilters...), goldenFilters...) {
+	for _, s := range seedFilters() {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, src string) {
@@ -43,12 +43,12 @@ func FuzzParse(f *testing.F) {
 // filters Eval can run, the rows selected must be exactly those Eval
 // accepts.
 func FuzzSQL(f *testing.F) {
-	for _, s := range append(append([]string{}, agreementFilters...), goldenFilters...) {
+	for _, s := range seedFilters() {
 		f.Add(s)
 	}
 	s := newSchema(f)
 	conn := mustSeededDB(f, s)
-	env := s.env()
+	env := requestEnv(s)
 	recs := readBack(f, conn, s["posts"])
 	f.Fuzz(func(t *testing.T, src string) {
 		checkFuzzed(t, conn, env, recs, src)
@@ -64,12 +64,21 @@ func FuzzGenerated(f *testing.F) {
 	}
 	s := newSchema(f)
 	conn := mustSeededDB(f, s)
-	env := s.env()
+	env := requestEnv(s)
 	recs := readBack(f, conn, s["posts"])
 	f.Fuzz(func(t *testing.T, data []byte) {
 		g := &filterGen{data: data}
 		checkFuzzed(t, conn, env, recs, g.expr(0))
 	})
+}
+
+// seedFilters are the fuzzers' starting inputs: every filter of the tables.
+func seedFilters() []string {
+	var out []string
+	for _, l := range [][]string{agreementFilters, goldenFilters, pbListFilters, requestFilters} {
+		out = append(out, l...)
+	}
+	return out
 }
 
 // filterGen turns bytes into a filter string.
@@ -99,6 +108,9 @@ var (
 		"author.org.name", "editors.roles", "editors.age", "author.age", "comments_via_post.author.name",
 		"@collection.comments.post", "@collection.comments.likes", "@collection.comments:c.text",
 		"@collection.users.name", "@collection.labels.posts", "@collection.comments.author.name",
+		"@request.auth.org.name", "@request.auth.org.plan", "@request.body.editors.name", "@request.body.author.age",
+		"@collection.labels.posts:each", "editors.roles:each", "geoDistance(editors.age, author.age, 1, 2)",
+		"strftime('%Y', comments_via_post.post.due)",
 	}
 	genValues = []string{
 		"''", "'a'", "'b'", "'hello'", "'HELLO'", "'x'", "'1'", "'2024-01-15'", "'2024-01-15 10:00:00.000Z'", "'%'", "'50%'",
@@ -106,7 +118,12 @@ var (
 		"0", "1", "-5", "10", "0.1", "42", "100", "1e10", "2.5", "true", "false", "null",
 		"@now", "@todayStart", "@todayEnd", "@monthStart", "@yearEnd", "@month", "@year", "@hour",
 		"@request.auth.id", "@request.auth.roles", "@request.auth.age", "@request.auth.missing",
-		"@request.auth.name:lower", "@request.auth.roles:length", "@request.auth.verified",
+		"@request.auth.name:lower", "@request.auth.roles:length", "@request.auth.verified", "@request.auth.roles:each",
+		"@request.body.title", "@request.body.views", "@request.body.tags", "@request.body.tags:each", "@request.body.bad",
+		"@request.body.due", "@request.body.title:changed", "@request.body.views:isset", "@request.body.meta.a",
+		"@request.query.page", "@request.headers.x_token:lower", "@request.method", "@request.context", "@request.body.nul",
+		"strftime('%Y-%m', due)", "strftime('%s', created, '+1 day')", "strftime('%j', views, 'unixepoch')",
+		"geoDistance(score, views, 13.4, 52.5)", "geoDistance(meta.a, 0, 1, 2)", "'2024-01'", "'2024-01-15T10:00'",
 	}
 	genOps = []string{"=", "!=", ">", ">=", "<", "<=", "~", "!~", "?=", "?!=", "?>", "?>=", "?<", "?<=", "?~", "?!~"}
 )

@@ -67,6 +67,7 @@ const (
 	tOr
 	tLParen
 	tRParen
+	tComma
 )
 
 type token struct {
@@ -131,6 +132,9 @@ func lex(src string) ([]token, error) {
 			adv(1)
 		case c == ')':
 			toks = append(toks, token{tRParen, ")", pos})
+			adv(1)
+		case c == ',':
+			toks = append(toks, token{tComma, ",", pos})
 			adv(1)
 		case c == '&' || c == '|':
 			if i+1 >= len(src) || src[i+1] != c {
@@ -353,6 +357,9 @@ func (p *parser) operand() (Operand, error) {
 		return &Literal{Kind: LitNumber, Value: f, Start: t.pos}, nil
 	case tIdent:
 		p.next()
+		if p.peek().kind == tLParen {
+			return p.call(t)
+		}
 		return parseIdent(t)
 	case tEOF:
 		return nil, syntaxError(t.pos, "expected an operand, found the end of the filter")
@@ -360,8 +367,69 @@ func (p *parser) operand() (Operand, error) {
 	return nil, syntaxError(t.pos, "expected an operand")
 }
 
+// maxCallArgs bounds the arguments of a function call.
+const maxCallArgs = 10
+
+// call parses the arguments of the function named by t, whose opening
+// parenthesis is next: literals and identifiers separated by commas.
+func (p *parser) call(t token) (Operand, error) {
+	if !isFunction(t.text) {
+		return nil, syntaxError(t.pos, "unknown function "+strconv.Quote(t.text)+" (use strftime or geoDistance)")
+	}
+	open := p.next()
+	c := &Call{Name: t.text, Start: t.pos}
+	if p.peek().kind == tRParen {
+		p.next()
+		return c, nil
+	}
+	for {
+		a := p.peek()
+		if len(c.Args) == maxCallArgs {
+			return nil, syntaxError(a.pos, "too many arguments")
+		}
+		var arg Operand
+		var err error
+		switch a.kind {
+		case tString, tNumber:
+			arg, err = p.operand()
+		case tIdent:
+			p.next()
+			if p.peek().kind == tLParen {
+				return nil, syntaxError(a.pos, "function arguments cannot be function calls")
+			}
+			arg, err = parseIdent(a)
+		case tEOF:
+			return nil, syntaxError(open.pos, "unclosed parenthesis")
+		default:
+			return nil, syntaxError(a.pos, "expected a function argument")
+		}
+		if err != nil {
+			return nil, err
+		}
+		c.Args = append(c.Args, arg)
+		switch n := p.next(); n.kind {
+		case tComma:
+		case tRParen:
+			return c, nil
+		case tEOF:
+			return nil, syntaxError(open.pos, "unclosed parenthesis")
+		default:
+			return nil, syntaxError(n.pos, "expected , or )")
+		}
+	}
+}
+
+// isFunction reports whether name is a function the language knows.
+func isFunction(name string) bool { return name == "strftime" || name == "geoDistance" }
+
 // isModifier reports whether m is an identifier modifier the language knows.
-func isModifier(m string) bool { return m == "lower" || m == "length" || m == "each" }
+func isModifier(m string) bool {
+	switch m {
+	case "lower", "length", "each", "isset", "changed":
+		return true
+	}
+	return false
+}
 
 // parseIdent checks an identifier token and splits it into its kind, path
 // and modifier.
@@ -393,7 +461,7 @@ func parseIdent(t token) (Operand, error) {
 	if i := strings.IndexByte(text, ':'); i >= 0 {
 		text, mod = text[:i], text[i+1:]
 		if !isModifier(mod) {
-			return nil, syntaxError(t.pos+cut+i+1, "unknown modifier \":"+mod+"\" (use :lower, :length or :each)")
+			return nil, syntaxError(t.pos+cut+i+1, "unknown modifier \":"+mod+"\" (use :lower, :length, :each, :isset or :changed)")
 		}
 	}
 	id := &Identifier{Kind: IdentField, Modifier: mod, Alias: alias, Start: t.pos}

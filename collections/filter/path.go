@@ -19,6 +19,15 @@ func fieldOf(c *collections.Collection, name string) (*collections.Field, bool) 
 	return nil, false
 }
 
+// missingError is an unknown name in a path: an error in a filter, a null
+// value in a path of the request (@request.auth.<rel>..., as PocketBase
+// reads missing names there).
+type missingError struct{ error }
+
+func (e missingError) Unwrap() error { return e.error }
+
+func missing(err error) error { return missingError{err} }
+
 // canRead reports whether field f of c may be used. Without Env.CanRead
 // every field but the hidden ones (passwords, token keys) may.
 func (r *resolver) canRead(c *collections.Collection, f *collections.Field) bool {
@@ -93,7 +102,7 @@ func (r *resolver) walk(rf *ref, keys []string, c *collections.Collection, props
 		f, ok := fieldOf(c, prop)
 		if !ok {
 			if last {
-				return nil, r.invalid(pos, "unknown field %q in %q", prop, name)
+				return nil, missing(r.invalid(pos, "unknown field %q in %q", prop, name))
 			}
 			h, err := r.backRelation(c, prop, pos, name)
 			if err != nil {
@@ -164,7 +173,7 @@ func (r *resolver) walk(rf *ref, keys []string, c *collections.Collection, props
 func (r *resolver) backRelation(c *collections.Collection, prop string, pos int, name string) (hop, error) {
 	i := strings.LastIndex(prop, "_via_")
 	if i <= 0 || i+len("_via_") >= len(prop) {
-		return hop{}, r.invalid(pos, "unknown field %q in %q", prop, name)
+		return hop{}, missing(r.invalid(pos, "unknown field %q in %q", prop, name))
 	}
 	collName, fieldName := prop[:i], prop[i+len("_via_"):]
 	var back *collections.Collection
@@ -175,11 +184,11 @@ func (r *resolver) backRelation(c *collections.Collection, prop string, pos int,
 		back = r.env.Root
 	}
 	if back == nil {
-		return hop{}, r.invalid(pos, "unknown collection %q in %q", collName, name)
+		return hop{}, missing(r.invalid(pos, "unknown collection %q in %q", collName, name))
 	}
 	f, ok := back.Field(fieldName)
 	if !ok {
-		return hop{}, r.invalid(pos, "unknown field %q of collection %q in %q", fieldName, collName, name)
+		return hop{}, missing(r.invalid(pos, "unknown field %q of collection %q in %q", fieldName, collName, name))
 	}
 	opts, ok := f.Options.(*collections.RelationOptions)
 	if !ok || (opts.CollectionID != c.ID && opts.CollectionID != c.Name) {
@@ -216,7 +225,9 @@ func (r *resolver) finish(rf *ref, c *collections.Collection, f *collections.Fie
 	case collections.StorageJSON:
 		rf.kind, rf.nullable = kJSON, true
 	case collections.StorageTextArray:
-		rf.kind, rf.items = kText, true
+		// Without :each a list is its JSON text, as PocketBase stores it:
+		// tags = '["a","b"]', tags ~ 'a'.
+		rf.kind, rf.jsonText = kText, true
 	default:
 		return nil, r.invalid(pos, "the field %q cannot be used in filters", f.Name)
 	}
@@ -227,14 +238,17 @@ func (r *resolver) finish(rf *ref, c *collections.Collection, f *collections.Fie
 		}
 		rf.lower = true
 	case "length":
-		if !rf.items {
+		if !rf.jsonText {
 			return nil, r.invalid(pos, ":length needs a multi-valued field, %q is not", strings.TrimSuffix(name, ":length"))
 		}
-		rf.items, rf.length, rf.kind = false, true, kNumber
+		rf.jsonText, rf.length, rf.kind = false, true, kNumber
 	case "each":
-		if !rf.items {
+		if !rf.jsonText {
 			return nil, r.invalid(pos, ":each needs a multi-valued field, %q is not", strings.TrimSuffix(name, ":each"))
 		}
+		rf.jsonText, rf.items = false, true
+	case "isset", "changed":
+		return nil, r.invalid(pos, ":%s can only be used on @request values", mod)
 	}
 	return rf, nil
 }

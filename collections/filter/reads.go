@@ -37,12 +37,14 @@ func eachHop(n node, fn func(hop) bool) bool {
 		}
 	case *atom:
 		for _, v := range []*value{n.l, n.r} {
-			if v.ref == nil {
-				continue
+			if v.pred != nil && !eachHop(v.pred, fn) {
+				return false
 			}
-			for _, h := range v.ref.hops {
-				if !fn(h) || !eachHop(h.cond, fn) {
-					return false
+			for _, rf := range v.refs() {
+				for _, h := range rf.hops {
+					if !fn(h) || !eachHop(h.cond, fn) {
+						return false
+					}
 				}
 			}
 		}

@@ -1,7 +1,6 @@
 package filter
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -96,11 +95,6 @@ func (r *resolver) comparison(c *Comparison) (node, error) {
 	}
 	op := c.Op.Base()
 	a := &atom{op: op, any: c.Op.IsAny(), l: l, r: rv}
-	// "tags ~ 'x'" on a list field reads as "the list contains x", and that
-	// is what PocketBase answers: any item. "!~" stays "no item contains".
-	if op == OpLike && directList(l) {
-		a.any = true
-	}
 	if err := setDomain(a, c.OpPos); err != nil {
 		return nil, err
 	}
@@ -146,7 +140,12 @@ func (r *resolver) operand(o Operand) (*value, error) {
 		case IdentCollection:
 			return r.collection(o)
 		}
+		if o.Modifier == "isset" || o.Modifier == "changed" {
+			return nil, r.invalid(o.Start, ":%s can only be used on @request values", o.Modifier)
+		}
 		return r.field(o)
+	case *Call:
+		return r.call(o)
 	}
 	return nil, fmt.Errorf("filter: unknown operand %T", o)
 }
@@ -160,129 +159,4 @@ func checkText(s string) error {
 		return fmt.Errorf("text values must be valid UTF-8")
 	}
 	return nil
-}
-
-// request resolves @request.auth.<field>[:modifier] to a constant.
-func (r *resolver) request(id *Identifier) (*value, error) {
-	if id.Path[0] != "auth" {
-		return nil, r.invalid(id.Start, "unknown identifier %q (only @request.auth.* is supported)", id.String())
-	}
-	if len(id.Path) != 2 {
-		return nil, r.invalid(id.Start, "expected @request.auth.<field>")
-	}
-	name := id.String()
-	raw := r.env.Auth[id.Path[1]] // nil map: a guest, every value is null
-	v, err := authValue(raw)
-	if err != nil {
-		return nil, r.invalid(id.Start, "%s has an unsupported value", name)
-	}
-	val := &value{pos: id.Start, name: name}
-	switch x := v.(type) {
-	case nil:
-		val.kind, val.consts = kNull, []any{nil}
-	case string:
-		val.kind, val.consts = kText, []any{x}
-	case float64:
-		val.kind, val.consts = kNumber, []any{x}
-	case bool:
-		val.kind, val.consts = kBool, []any{x}
-	case time.Time:
-		val.kind, val.consts = kTime, []any{x.UTC().Truncate(time.Microsecond)}
-	case []string:
-		if len(x) > maxAuthItems {
-			return nil, r.invalid(id.Start, "%s has too many values", name)
-		}
-		val.kind, val.list = kText, true
-		for _, s := range x {
-			val.consts = append(val.consts, s)
-		}
-	}
-	for _, c := range val.consts {
-		if s, ok := c.(string); ok {
-			if err := checkText(s); err != nil {
-				return nil, r.invalid(id.Start, "%s: %s", name, err)
-			}
-		}
-	}
-	switch id.Modifier {
-	case "lower":
-		if val.kind != kText && val.kind != kNull {
-			return nil, r.invalid(id.Start, ":lower needs a text value, %s is %s", name, val.kind)
-		}
-		for i, c := range val.consts {
-			if s, ok := c.(string); ok {
-				val.consts[i] = strings.ToLower(s)
-			}
-		}
-	case "length":
-		n := 0
-		switch {
-		case val.list:
-			n = len(val.consts)
-		case val.kind == kNull:
-		default:
-			return nil, r.invalid(id.Start, ":length needs a list, %s is %s", name, val.kind)
-		}
-		val.kind, val.consts, val.list = kNumber, []any{float64(n)}, false
-	case "each":
-		if !val.list && val.kind != kNull {
-			return nil, r.invalid(id.Start, ":each needs a list, %s is %s", name, val.kind)
-		}
-	}
-	return val, nil
-}
-
-// authValue converts an Env.Auth value to string, float64, bool, time.Time,
-// []string or nil.
-func authValue(v any) (any, error) {
-	switch x := v.(type) {
-	case nil, string, float64, bool, []string:
-		return x, nil
-	case time.Time:
-		if x.IsZero() {
-			return nil, nil
-		}
-		return x, nil
-	case float32:
-		return float64(x), nil
-	case int:
-		return float64(x), nil
-	case int32:
-		return float64(x), nil
-	case int64:
-		return float64(x), nil
-	case json.Number:
-		f, err := x.Float64()
-		return f, err
-	case []any:
-		out := make([]string, 0, len(x))
-		for _, it := range x {
-			s, ok := it.(string)
-			if !ok {
-				return nil, fmt.Errorf("list items must be strings")
-			}
-			out = append(out, s)
-		}
-		return out, nil
-	case json.RawMessage:
-		if len(x) == 0 {
-			return nil, nil
-		}
-		var d any
-		if err := json.Unmarshal(x, &d); err != nil {
-			return nil, err
-		}
-		switch d.(type) {
-		case map[string]any:
-			return nil, fmt.Errorf("objects are not supported")
-		}
-		return authValue(d)
-	}
-	return nil, fmt.Errorf("unsupported type %T", v)
-}
-
-// directList reports whether v is a list field of the record itself (a
-// multiple select or relation), not a path through other records.
-func directList(v *value) bool {
-	return v.ref != nil && v.ref.items && len(v.ref.hops) == 0
 }

@@ -180,13 +180,10 @@ func chains(n node, sc scope, out map[string][]hop) {
 		if !n.anyForm() {
 			return
 		}
-		for _, v := range []*value{n.l, n.r} {
-			if v.ref == nil {
-				continue
-			}
-			for i, h := range v.ref.hops {
+		for _, rf := range append(n.l.refs(), n.r.refs()...) {
+			for i, h := range rf.hops {
 				if _, bound := sc[h.key]; !bound {
-					out[h.key] = v.ref.hops[:i+1]
+					out[h.key] = rf.hops[:i+1]
 				}
 			}
 		}
@@ -301,6 +298,8 @@ func (g *sqlGen) bind(paths map[string][]hop, sc scope) string {
 		switch {
 		case h.kind == hopAll:
 			b.WriteString("TRUE")
+		case h.kind == hopIDs:
+			b.WriteString(ident(to, "id") + " = ANY(" + g.param(h.ids, "text[]") + ")")
 		case h.kind == hopOne:
 			b.WriteString(ident(to, "id") + " = " + ident(from, h.field))
 		case h.kind == hopMany:
@@ -347,13 +346,10 @@ func (g *sqlGen) atom(a *atom, sc scope) string {
 		inner = scope{} // every combination: walk the paths afresh
 	}
 	paths := map[string][]hop{}
-	for _, v := range []*value{a.l, a.r} {
-		if v.ref == nil {
-			continue
-		}
-		for i, h := range v.ref.hops {
+	for _, rf := range append(a.l.refs(), a.r.refs()...) {
+		for i, h := range rf.hops {
 			if _, bound := inner[h.key]; !bound {
-				paths[h.key] = v.ref.hops[:i+1]
+				paths[h.key] = rf.hops[:i+1]
 			}
 		}
 	}
@@ -427,6 +423,19 @@ func (g *sqlGen) side(v *value, sc scope) (sqlVal, string) {
 	if v.isConst() {
 		return sqlVal{isConst: true, c: v.consts[0]}, ""
 	}
+	if v.pred != nil {
+		return sqlVal{e: "COALESCE(" + g.node(v.pred, sc) + ", FALSE)"}, ""
+	}
+	if v.call != nil {
+		args := make([]sqlVal, len(v.call.args))
+		for i, a := range v.call.args {
+			args[i], _ = g.side(a, sc)
+			if a.kind == kJSON {
+				args[i].e = jsonNumberSQL(args[i].e)
+			}
+		}
+		return sqlVal{e: g.callSQL(v.call, args), nullable: v.call.fn == "geoDistance"}, ""
+	}
 	rf := v.ref
 	col := g.rowCol(rf, sc)
 	out := sqlVal{e: col, nullable: rf.nullable || len(rf.hops) > 0}
@@ -438,6 +447,10 @@ func (g *sqlGen) side(v *value, sc scope) (sqlVal, string) {
 		out.e, out.nullable = ident(u, "v"), true
 	case rf.length:
 		out.e = "cardinality(" + col + ")::float8"
+	case rf.jsonText:
+		out.e = jsonTextSQL(col)
+	case rf.dateText:
+		out.e = "to_char(" + col + " AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS\"Z\"')"
 	case len(rf.jsonPath) > 0:
 		out.e = "(" + col + " #> " + g.param(append([]string(nil), rf.jsonPath...), "text[]") + ")"
 	}
@@ -448,6 +461,24 @@ func (g *sqlGen) side(v *value, sc scope) (sqlVal, string) {
 }
 
 const jsonEmpty = "'{}'"
+
+// jsonTextSQL writes a text[] column as the JSON text Go's encoding gives
+// (PocketBase stores lists so): PostgreSQL's array_to_json escapes the same
+// characters except the ones Go escapes for HTML and JavaScript.
+func jsonTextSQL(col string) string {
+	e := "array_to_json(" + col + ")::text"
+	for _, r := range [][2]string{{"'&'", `'\u0026'`}, {"'<'", `'\u003c'`}, {"'>'", `'\u003e'`}, {"chr(8232)", `'\u2028'`}, {"chr(8233)", `'\u2029'`}} {
+		e = "replace(" + e + ", " + r[0] + ", " + r[1] + ")"
+	}
+	return e
+}
+
+// jsonNumberSQL reads a json value as a float8: null unless it is a number
+// a float8 can hold.
+func jsonNumberSQL(v string) string {
+	n := "(" + v + ")::numeric"
+	return "(CASE WHEN jsonb_typeof(" + v + ") = 'number' AND (" + n + " = 0 OR abs(" + n + ") BETWEEN 1e-300 AND 1e300) THEN (" + v + ")::float8 END)"
+}
 
 // cmp emits `l op r` in the atom's domain with the truth table of compare:
 // the result is TRUE exactly when compare returns true (NULL counts as
