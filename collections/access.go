@@ -39,6 +39,14 @@ type Scope struct {
 	Conditions []string
 	// Auth feeds @request.auth.* in the conditions.
 	Auth map[string]any
+	// Request feeds the other @request.* values in the conditions (nil:
+	// none).
+	Request *RequestInfo
+	// Stored holds the fields of the record an update changes as they
+	// were before it, for checking the changed record: the conditions'
+	// @request.body.<field>:changed compare the body with them. Nil: with
+	// the row checked.
+	Stored map[string]any
 	// Now is the time the conditions' macros see.
 	Now time.Time
 }

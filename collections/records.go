@@ -15,6 +15,7 @@ type Records struct {
 	svc    *Service
 	store  RecordStore
 	caller Caller
+	req    *RequestInfo // the @request values rules and filters read
 }
 
 // Records returns record operations for the system itself: no access checks.
@@ -35,8 +36,17 @@ func (s *Service) InTx(ctx context.Context, fn func(*Records) error) error {
 // fn returns nil.
 func (r *Records) InTx(ctx context.Context, fn func(*Records) error) error {
 	return r.store.InTx(ctx, func(tx RecordStore) error {
-		return fn(&Records{svc: r.svc, store: tx, caller: r.caller})
+		return fn(&Records{svc: r.svc, store: tx, caller: r.caller, req: r.req})
 	})
+}
+
+// WithRequest returns r with the request the operations serve: rules and
+// filters read its context, method, query and headers as @request.*; the
+// body they read is the input of a create or update.
+func (r *Records) WithRequest(info *RequestInfo) *Records {
+	out := *r
+	out.req = info
+	return &out
 }
 
 // MaxPerPage is the largest page size a list returns.
@@ -57,12 +67,12 @@ func (r *Records) List(ctx context.Context, c *Collection, q Query) (*Page, erro
 	if q.Now.IsZero() {
 		q.Now = time.Now().UTC()
 	}
-	acc, scope, err := r.decide(c, ActionList, q.Now)
+	acc, scope, err := r.decide(c, ActionList, q.Now, nil)
 	if err != nil {
 		return nil, err
 	}
 	q.Scope = scope
-	r.callerQuery(&q)
+	r.callerQuery(&q, c, ActionList)
 	page, err := r.store.List(ctx, r.svc, c, q)
 	if err != nil {
 		return nil, err
@@ -77,7 +87,14 @@ func (r *Records) List(ctx context.Context, c *Collection, q Query) (*Page, erro
 // Get returns one record of c if the caller may view it (ENOTFOUND
 // otherwise, as if it did not exist).
 func (r *Records) Get(ctx context.Context, c *Collection, id string) (*Record, error) {
-	acc, scope, err := r.decide(c, ActionView, time.Now().UTC())
+	return r.Find(ctx, c, id, ActionView)
+}
+
+// Find returns one record of c if the caller's access for action (view,
+// or list: the record as a list would show it) grants it; ENOTFOUND
+// otherwise.
+func (r *Records) Find(ctx context.Context, c *Collection, id, action string) (*Record, error) {
+	acc, scope, err := r.decide(c, action, time.Now().UTC(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -99,14 +116,16 @@ func (r *Records) FindByEmail(ctx context.Context, c *Collection, email string) 
 }
 
 // Create validates input (decoded JSON or form values keyed by field name)
-// and inserts a record, if the caller may create it: the stored record
-// must satisfy one of the caller's create conditions.
+// and inserts a record, if the caller may create it: the record about to
+// be stored must satisfy one of the caller's create conditions, checked
+// against the database as it is before the insert (as PocketBase checks a
+// createRule), with input as @request.body.
 func (r *Records) Create(ctx context.Context, c *Collection, input map[string]any) (*Record, error) {
 	if c.Type == TypeView {
 		return nil, Errorf(EINVALID, "View collections are read only.")
 	}
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	acc, scope, err := r.decide(c, ActionCreate, now)
+	acc, scope, err := r.decide(c, ActionCreate, now, input)
 	if err != nil {
 		return nil, err
 	}
@@ -118,10 +137,16 @@ func (r *Records) Create(ctx context.Context, c *Collection, input map[string]an
 		return nil, err
 	}
 	err = r.guarded(ctx, scope, func(tx *Records) error {
-		if err := tx.store.Insert(ctx, rec); err != nil {
-			return err
+		if !scope.Unlimited() {
+			ok, err := tx.store.Admits(ctx, r.svc, rec, scope)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return Errorf(EFORBIDDEN, "You are not allowed to create this record.")
+			}
 		}
-		return tx.requireMatch(ctx, c, rec.ID(), scope, "You are not allowed to create this record.")
+		return tx.store.Insert(ctx, rec)
 	})
 	if err != nil {
 		return nil, err
@@ -135,13 +160,14 @@ func (r *Records) Create(ctx context.Context, c *Collection, input map[string]an
 
 // Update applies input (with PocketBase's "field+", "+field" and "field-"
 // modifiers) to the record and saves it. The record must satisfy one of the
-// caller's update conditions before and after the change.
+// caller's update conditions before and after the change, with input as
+// @request.body (whose :changed compares with the record before it).
 func (r *Records) Update(ctx context.Context, c *Collection, id string, input map[string]any) (*Record, error) {
 	if c.Type == TypeView {
 		return nil, Errorf(EINVALID, "View collections are read only.")
 	}
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	acc, scope, err := r.decide(c, ActionUpdate, now)
+	acc, scope, err := r.decide(c, ActionUpdate, now, input)
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +199,13 @@ func (r *Records) Update(ctx context.Context, c *Collection, id string, input ma
 		if err := tx.store.Update(ctx, rec); err != nil {
 			return err
 		}
-		return tx.requireMatch(ctx, c, id, scope, "You are not allowed to make this change.")
+		after := scope
+		if scope != nil {
+			s := *scope
+			s.Stored = old.Data
+			after = &s
+		}
+		return tx.requireMatch(ctx, c, id, after, "You are not allowed to make this change.")
 	})
 	if err != nil {
 		return nil, err
@@ -189,7 +221,7 @@ func (r *Records) Delete(ctx context.Context, c *Collection, id string) error {
 	if c.Type == TypeView {
 		return Errorf(EINVALID, "View collections are read only.")
 	}
-	_, scope, err := r.decide(c, ActionDelete, time.Now().UTC())
+	_, scope, err := r.decide(c, ActionDelete, time.Now().UTC(), nil)
 	if err != nil {
 		return err
 	}

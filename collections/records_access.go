@@ -10,8 +10,10 @@ import (
 )
 
 // decide asks the caller for access to an action and turns it into a store
-// scope. Denied actions are EFORBIDDEN, as PocketBase answers a missing rule.
-func (r *Records) decide(c *Collection, action string, now time.Time) (Access, *Scope, error) {
+// scope whose conditions read the request (with body as @request.body, for
+// a create or update). Denied actions are EFORBIDDEN, as PocketBase answers
+// a missing rule.
+func (r *Records) decide(c *Collection, action string, now time.Time, body map[string]any) (Access, *Scope, error) {
 	if r.caller == nil {
 		return Access{Allowed: true}, nil, nil
 	}
@@ -22,7 +24,16 @@ func (r *Records) decide(c *Collection, action string, now time.Time) (Access, *
 	if len(acc.Conditions) == 0 {
 		return acc, nil, nil
 	}
-	return acc, &Scope{Conditions: acc.Conditions, Auth: r.authFor(acc.Conditions...), Now: now}, nil
+	return acc, &Scope{Conditions: acc.Conditions, Auth: r.authFor(acc.Conditions...), Request: r.request(body), Now: now}, nil
+}
+
+// request is what rules read as @request.* besides auth: the request the
+// operations serve, with body for a create or update.
+func (r *Records) request(body map[string]any) *RequestInfo {
+	if body == nil {
+		return r.req
+	}
+	return r.req.WithBody(body)
 }
 
 // authFor returns the caller's @request.auth.* values when one of the
@@ -40,11 +51,15 @@ func (r *Records) authFor(exprs ...string) map[string]any {
 	return nil
 }
 
-// callerQuery reads the filter and sort of q as the caller's: they may
-// name only fields it may read, reach through relations only records it
-// may view, and see the emails it would get back.
-func (r *Records) callerQuery(q *Query) {
-	q.CanRead = r.canRead
+// callerQuery reads the filter and sort of q on root as the caller's
+// under action (list, or view for a single record's subscription): they
+// may name only fields it may read (root's by that action's access, as
+// PocketBase's listRule governs a list's filter and sort), reach through
+// relations only records it may view, and see the emails it would get
+// back.
+func (r *Records) callerQuery(q *Query, root *Collection, action string) {
+	q.CanRead = r.canReadAs(root, action)
+	q.Request = r.req
 	if r.caller == nil {
 		return
 	}
@@ -61,14 +76,14 @@ func (r *Records) callerQuery(q *Query) {
 func (r *Records) viewAccess(c *Collection) Access { return r.caller.Access(c, ActionView) }
 
 // Passing returns which of ids are records of c that pass filterSrc, read
-// as the caller's filter of a list (see callerQuery). Access to c itself
-// is not checked: the caller checks its view access separately.
-func (r *Records) Passing(ctx context.Context, c *Collection, ids []string, filterSrc string, now time.Time) ([]string, error) {
+// as the caller's filter under action (list or view; see callerQuery).
+// Access to c itself is not checked: the caller checks it separately.
+func (r *Records) Passing(ctx context.Context, c *Collection, action string, ids []string, filterSrc string, now time.Time) ([]string, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
 	q := Query{Filter: filterSrc, IDs: ids, Page: 1, PerPage: len(ids), SkipTotal: true, Now: now}
-	r.callerQuery(&q)
+	r.callerQuery(&q, c, action)
 	page, err := r.store.List(ctx, r.svc, c, q)
 	if err != nil {
 		return nil, err
@@ -85,6 +100,25 @@ func (r *Records) Passing(ctx context.Context, c *Collection, ids []string, filt
 // passes through. The system and superusers may name hidden fields too;
 // nobody may name secrets.
 func (r *Records) canRead(c *Collection, field string) bool {
+	return r.readableAs(c, field, ActionView)
+}
+
+// canReadAs is canRead with root's fields read under action (list or
+// view) and every other collection's under view.
+func (r *Records) canReadAs(root *Collection, action string) func(*Collection, string) bool {
+	if action == ActionView {
+		return r.canRead
+	}
+	return func(c *Collection, field string) bool {
+		if c == root {
+			return r.readableAs(c, field, action)
+		}
+		return r.readableAs(c, field, ActionView)
+	}
+}
+
+// readableAs reports whether the caller may read field of c under action.
+func (r *Records) readableAs(c *Collection, field, action string) bool {
 	f, ok := c.Field(field)
 	if ok && f.Secret(c) {
 		return false
@@ -95,7 +129,7 @@ func (r *Records) canRead(c *Collection, field string) bool {
 	if ok && f.Hidden {
 		return false
 	}
-	acc := r.caller.Access(c, ActionView)
+	acc := r.caller.Access(c, action)
 	return acc.Allowed && (acc.Fields == nil || slices.Contains(acc.Fields, field) || field == "id")
 }
 
@@ -198,15 +232,16 @@ func (r *Record) canShow(field string) bool {
 }
 
 // CheckProjection checks that the fields parameter p names only fields
-// the caller may read (hidden ones only with showHidden).
-func (r *Records) CheckProjection(c *Collection, p *Projection, showHidden bool) error {
+// the caller may read under action (list for a list, as PocketBase's
+// listRule governs it, else view; hidden ones only with showHidden).
+func (r *Records) CheckProjection(c *Collection, action string, p *Projection, showHidden bool) error {
 	for _, name := range p.Fields() {
 		switch name {
 		case "collectionId", "collectionName", "expand":
 			continue
 		}
 		f, ok := c.Field(name)
-		if !ok || !r.Readable(c, name) || (f.Hidden && !showHidden) {
+		if !ok || !r.readableAs(c, name, action) || (f.Hidden && !showHidden) {
 			return Errorf(EINVALID, "Unknown field %q in the fields parameter.", name)
 		}
 	}
@@ -214,10 +249,21 @@ func (r *Records) CheckProjection(c *Collection, p *Projection, showHidden bool)
 }
 
 // Readable reports whether the caller may read a field of c: what the
-// "fields" parameter, filters and sorts may name.
+// "fields" parameter, filters and sorts of a single record may name.
 func (r *Records) Readable(c *Collection, field string) bool {
 	_, ok := c.Field(field)
 	return ok && r.canRead(c, field)
+}
+
+// ReadableAs is what the filters of the caller on root under action (list
+// or view) may name: root's fields by that action's access, other
+// collections' by their view access.
+func (r *Records) ReadableAs(root *Collection, action string) func(*Collection, string) bool {
+	read := r.canReadAs(root, action)
+	return func(c *Collection, field string) bool {
+		_, ok := c.Field(field)
+		return ok && read(c, field)
+	}
 }
 
 // Matching returns which of ids are records of c inside scope (nil: all).

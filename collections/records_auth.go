@@ -30,7 +30,7 @@ func (r *Records) matchesSelf(ctx context.Context, c *Collection, rec *Record, r
 			auth[f.Name] = rec.Data[f.Name]
 		}
 	}
-	scope := &Scope{Conditions: []string{rule}, Auth: auth, Now: time.Now().UTC()}
+	scope := &Scope{Conditions: []string{rule}, Auth: auth, Request: r.req, Now: time.Now().UTC()}
 	ids, err := r.store.Matching(ctx, r.svc, c, []string{rec.ID()}, scope, false)
 	return len(ids) == 1, err
 }
@@ -55,7 +55,7 @@ func (r *Records) manages(ctx context.Context, c *Collection, id string, now tim
 	if auth == nil {
 		return false, nil
 	}
-	scope := &Scope{Conditions: []string{rule}, Auth: auth, Now: now}
+	scope := &Scope{Conditions: []string{rule}, Auth: auth, Request: r.req, Now: now}
 	ids, err := r.store.Matching(ctx, r.svc, c, []string{id}, scope, false)
 	return len(ids) == 1, err
 }

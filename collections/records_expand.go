@@ -156,7 +156,11 @@ func (r *Records) expandLevel(ctx context.Context, c *Collection, recs []*Record
 // viewScope is the scope of records of c the caller may view; false when it
 // may view none.
 func (r *Records) viewScope(c *Collection) (*Scope, bool) {
-	_, scope, err := r.decide(c, ActionView, time.Now().UTC())
+	// As PocketBase, the view conditions of an expanded record read
+	// @request.context as "expand".
+	x := *r
+	x.req = r.req.WithContext(ContextExpand)
+	_, scope, err := x.decide(c, ActionView, time.Now().UTC(), nil)
 	return scope, err == nil
 }
 

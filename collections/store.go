@@ -87,6 +87,8 @@ type Query struct {
 	Scope *Scope
 	// Auth feeds @request.auth.* in Filter; nil for a guest.
 	Auth map[string]any
+	// Request feeds the other @request.* values in Filter (nil: none).
+	Request *RequestInfo
 	// Visible returns the caller's view access of a collection that
 	// Filter or Sort enters through a relation, a back-relation or
 	// @collection: only the records it grants are reached. Nil reaches
@@ -121,6 +123,11 @@ type RecordStore interface {
 	// Matching returns which of ids are records inside scope; with lock the
 	// rows stay locked until the transaction ends.
 	Matching(ctx context.Context, s Lookup, c *Collection, ids []string, scope *Scope, lock bool) ([]string, error)
+	// Admits reports whether r, a record not stored yet, lies inside
+	// scope: its conditions are checked against r as if it were a row of
+	// its table, with every other row as it is (so a condition that counts
+	// rows does not count r).
+	Admits(ctx context.Context, s Lookup, r *Record, scope *Scope) (bool, error)
 	// FindByEmail returns the auth record with the given email, compared
 	// case-insensitively.
 	FindByEmail(ctx context.Context, c *Collection, email string) (*Record, error)

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -35,7 +36,7 @@ func NewRecordStore(db *DB, totals *Totals) *RecordStore {
 
 // List implements collections.RecordStore.
 func (s *RecordStore) List(ctx context.Context, lookup collections.Lookup, c *collections.Collection, q collections.Query) (*collections.Page, error) {
-	env := filter.Env{Root: c, Schema: lookup, Now: q.Now, CanRead: q.CanRead, Auth: q.Auth, HideEmails: q.HideEmails}
+	env := filter.Env{Root: c, Schema: lookup, Now: q.Now, CanRead: q.CanRead, Auth: q.Auth, Request: q.Request, HideEmails: q.HideEmails}
 	if q.Visible != nil {
 		env.Visible = s.visible(q.Visible)
 	}
@@ -388,6 +389,43 @@ func (s *RecordStore) Referencing(ctx context.Context, lookup collections.Lookup
 	return collect(rows, c)
 }
 
+// Admits implements collections.RecordStore: the scope's conditions run
+// over the record as a row of its table's type, built from its values
+// (json_populate_record), so relation paths, back-relations and
+// @collection references read the other rows as they are.
+func (s *RecordStore) Admits(ctx context.Context, lookup collections.Lookup, r *collections.Record, scope *collections.Scope) (bool, error) {
+	c := r.Collection
+	if scope.Unlimited() {
+		return true, nil
+	}
+	row := make(map[string]any, len(c.Fields))
+	for _, f := range c.Fields {
+		v, ok := r.Data[f.Name]
+		if !ok {
+			continue
+		}
+		v = arg(f, v)
+		if b, ok := v.([]byte); ok && f.Storage() == collections.StorageJSON {
+			v = json.RawMessage(b)
+		}
+		row[f.Name] = v
+	}
+	data, err := json.Marshal(row)
+	if err != nil {
+		return false, fmt.Errorf("admits %s: %w", c.Name, err)
+	}
+	cond, args, err := s.scopeSQL(lookup, c, scope, []any{string(data)})
+	if err != nil {
+		return false, err
+	}
+	var n int
+	err = s.q.QueryRow(ctx, "SELECT count(*) FROM json_populate_record(NULL::"+ident(c.Name)+", $1::json) AS r WHERE "+cond, args...).Scan(&n)
+	if err != nil {
+		return false, translate(err, c)
+	}
+	return n == 1, nil
+}
+
 // Matching implements collections.RecordStore.
 func (s *RecordStore) Matching(ctx context.Context, lookup collections.Lookup, c *collections.Collection, ids []string, scope *collections.Scope, lock bool) ([]string, error) {
 	if len(ids) == 0 {
@@ -435,7 +473,7 @@ func (s *RecordStore) scopeSQL(lookup collections.Lookup, c *collections.Collect
 // when the policy was saved; fields they name need not be readable by the
 // caller.
 func (s *RecordStore) scopeEnv(lookup collections.Lookup, c *collections.Collection, scope *collections.Scope) filter.Env {
-	return filter.Env{Root: c, Schema: lookup, Now: scope.Now, Auth: scope.Auth,
+	return filter.Env{Root: c, Schema: lookup, Now: scope.Now, Auth: scope.Auth, Request: scope.Request, Stored: scope.Stored,
 		CanRead: func(*collections.Collection, string) bool { return true }}
 }
 

@@ -18,9 +18,10 @@ func (h *handlers) batchRoutes(r fiber.Router) {
 }
 
 type batchRequest struct {
-	Method string         `json:"method"`
-	URL    string         `json:"url"`
-	Body   map[string]any `json:"body"`
+	Method  string            `json:"method"`
+	URL     string            `json:"url"`
+	Body    map[string]any    `json:"body"`
+	Headers map[string]string `json:"headers"`
 }
 
 type batchResult struct {
@@ -100,6 +101,7 @@ func (h *handlers) runBatchItem(c *fiber.Ctx, recs *collections.Records, req bat
 	if !ok {
 		return 0, nil, collections.Errorf(collections.EINVALID, "Unsupported batch URL %q: expected /api/collections/{collection}/records[/{id}].", req.URL)
 	}
+	recs = recs.WithRequest(batchRequestInfo(req))
 	col, err := h.Collections.MustCollection(name)
 	if err != nil {
 		return 0, nil, err
@@ -146,6 +148,26 @@ func (h *handlers) runBatchItem(c *fiber.Ctx, recs *collections.Records, req bat
 		return fiber.StatusNoContent, nil, recs.Delete(ctx, col, id)
 	}
 	return 0, nil, collections.Errorf(collections.EINVALID, "Unsupported batch request %s %s.", req.Method, req.URL)
+}
+
+// batchRequestInfo is what the rules of a sub-request read as @request.*,
+// as PocketBase builds it: context batch, the sub-request's method, the
+// query of its URL and its own headers (the body is its input).
+func batchRequestInfo(req batchRequest) *collections.RequestInfo {
+	info := &collections.RequestInfo{Context: collections.ContextBatch, Method: strings.ToUpper(req.Method),
+		Query: map[string]string{}, Headers: map[string]string{}}
+	_, query, _ := strings.Cut(req.URL, "?")
+	if values, err := url.ParseQuery(query); err == nil {
+		for k, v := range values {
+			if len(v) > 0 {
+				info.Query[k] = v[0]
+			}
+		}
+	}
+	for k, v := range req.Headers {
+		info.Headers[collections.HeaderKey(k)] = v
+	}
+	return info
 }
 
 // batchOutput reads expand and fields from a sub-request URL's query.

@@ -38,6 +38,10 @@ type realtimeMessage struct {
 	Fields json.RawMessage `json:"fields"`
 	Expand json.RawMessage `json:"expand"`
 	Since  json.RawMessage `json:"since"`
+	// Query and Headers are read by rules and the filter as
+	// @request.query and @request.headers.
+	Query   map[string]any `json:"query"`
+	Headers map[string]any `json:"headers"`
 }
 
 // appendEvent renders the event message of d, {"type":"event","sub",
@@ -193,7 +197,7 @@ func (h *handlers) realtimeReply(ctx context.Context, who *wsIdentity, m *realti
 		who.set(m.Token, id)
 		return realtimeAck{Type: "ack", ID: m.ID}
 	case "subscribe":
-		opts := realtime.SubscribeOptions{ID: m.ID, Topic: m.Topic}
+		opts := realtime.SubscribeOptions{ID: m.ID, Topic: m.Topic, Query: optionValues(m.Query), Headers: optionValues(m.Headers)}
 		for _, p := range []struct {
 			name string
 			raw  json.RawMessage

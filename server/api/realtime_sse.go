@@ -270,8 +270,9 @@ func (h *handlers) realtimeSubscribe(c *fiber.Ctx) error {
 
 // sseSubscription reads a topic of the pocketbase SDK:
 // "<collection>/<* or id>", optionally followed by "?options=" and the
-// URL-encoded JSON {"query": {"filter", "fields", "expand"}, "headers"}.
-// The topic itself names the subscription. Headers are not used.
+// URL-encoded JSON {"query": {"filter", "fields", "expand", ...},
+// "headers": {...}}. The topic itself names the subscription; the query and
+// headers are what rules read as @request.query and @request.headers.
 func sseSubscription(topic string) (realtime.SubscribeOptions, error) {
 	opts := realtime.SubscribeOptions{ID: topic, Topic: topic}
 	base, rawQuery, ok := strings.Cut(topic, "?")
@@ -284,11 +285,13 @@ func sseSubscription(topic string) (realtime.SubscribeOptions, error) {
 		return opts, nil
 	}
 	var options struct {
-		Query map[string]any `json:"query"`
+		Query   map[string]any `json:"query"`
+		Headers map[string]any `json:"headers"`
 	}
 	if err := json.Unmarshal([]byte(q.Get("options")), &options); err != nil {
 		return opts, collections.Errorf(collections.EINVALID, "The options are not valid JSON.")
 	}
+	opts.Query, opts.Headers = optionValues(options.Query), optionValues(options.Headers)
 	for key, dst := range map[string]*string{"filter": &opts.Filter, "fields": &opts.Fields, "expand": &opts.Expand} {
 		switch v := options.Query[key].(type) {
 		case nil:

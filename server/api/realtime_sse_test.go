@@ -132,7 +132,7 @@ func TestRealtimeSSE(t *testing.T) {
 	e.MustJSON("POST", "/api/collections", "", `{"name": "members", "type": "auth", "fields": [{"name": "name", "type": "text"}]}`, 200, nil)
 	e.MustJSON("POST", "/api/collections", "", `{"name": "docs", "fields": [{"name": "title", "type": "text"}]}`, 200, nil)
 	e.MustJSON("POST", "/api/collections", "", `{"name": "open", "fields": [{"name": "title", "type": "text"}]}`, 200, nil)
-	e.MustJSON("PUT", "/api/rbac/collections/open/policies", "", `{"items": [{"subject": "guest", "action": "view", "fields": ["title"]}]}`, 200, nil)
+	e.MustJSON("PUT", "/api/rbac/collections/open/policies", "", `{"items": [{"subject": "guest", "action": "view", "fields": ["title"]}, {"subject": "guest", "action": "list", "fields": ["title"]}]}`, 200, nil)
 	var alice struct{ ID string }
 	e.MustJSON("POST", "/api/collections/members/records", "", `{"email": "alice@example.com", "password": "password-of-alice", "name": "alice"}`, 200, &alice)
 	var auth struct{ Token string }

@@ -105,8 +105,8 @@ func TestRealtimeWebSocket(t *testing.T) {
 		{"name": "status", "type": "select", "values": ["draft", "published"]}, {"name": "team", "type": "text"}]}`, 200, nil)
 	e.MustJSON("POST", "/api/rbac/roles", "", `{"name": "viewer"}`, 200, nil)
 	e.MustJSON("PUT", "/api/rbac/collections/docs/policies", "", `{"items": [
-		{"subject": "guest", "action": "view", "condition": "status = 'published'", "fields": ["title", "status"]},
-		{"subject": "viewer", "action": "view", "fields": ["title", "status", "team"]}]}`, 200, nil)
+		{"subject": "guest", "action": "view", "condition": "status = 'published'", "fields": ["title", "status"]}, {"subject": "guest", "action": "list", "condition": "status = 'published'", "fields": ["title", "status"]},
+		{"subject": "viewer", "action": "view", "fields": ["title", "status", "team"]}, {"subject": "viewer", "action": "list", "fields": ["title", "status", "team"]}]}`, 200, nil)
 	var alice struct{ ID string }
 	e.MustJSON("POST", "/api/collections/members/records", "", `{"email": "alice@example.com", "password": "password-of-alice", "name": "alice"}`, 200, &alice)
 	e.MustJSON("POST", "/api/rbac/assignments", "", fmt.Sprintf(`{"collection": "members", "id": %q, "role": "viewer"}`, alice.ID), 200, nil)
@@ -252,7 +252,7 @@ func TestRealtimeEnterLeave(t *testing.T) {
 		{"name": "title", "type": "text"}, {"name": "secret", "type": "text"},
 		{"name": "status", "type": "select", "values": ["draft", "published"]}, {"name": "team", "type": "text"}]}`, 200, nil)
 	e.MustJSON("PUT", "/api/rbac/collections/docs/policies", "", `{"items": [
-		{"subject": "guest", "action": "view", "condition": "status = 'published'", "fields": ["title", "status"]}]}`, 200, nil)
+		{"subject": "guest", "action": "view", "condition": "status = 'published'", "fields": ["title", "status"]}, {"subject": "guest", "action": "list", "condition": "status = 'published'", "fields": ["title", "status"]}]}`, 200, nil)
 	addr := MustServe(t, e)
 	mustTailing(t, dsn)
 	guest := MustDial(t, addr, "")
@@ -319,7 +319,7 @@ func TestRealtimeResume(t *testing.T) {
 	e := MustEnv(t, func(c *server.Config) { c.HTTPAddr = "127.0.0.1:0"; dsn = c.DatabaseURL })
 	e.MustJSON("POST", "/api/collections", "", `{"name": "docs", "fields": [{"name": "title", "type": "text"}]}`, 200, nil)
 	e.MustJSON("PUT", "/api/rbac/collections/docs/policies", "", `{"items": [
-		{"subject": "guest", "action": "view", "condition": "title != 'hidden'"}]}`, 200, nil)
+		{"subject": "guest", "action": "view", "condition": "title != 'hidden'"}, {"subject": "guest", "action": "list", "condition": "title != 'hidden'"}]}`, 200, nil)
 	post := func(title string) string {
 		var r struct{ ID string }
 		e.MustJSON("POST", "/api/collections/docs/records", "", fmt.Sprintf(`{"title": %q}`, title), 200, &r)
@@ -437,9 +437,9 @@ func TestRealtimeFieldsExpand(t *testing.T) {
 		e.MustJSON("POST", "/api/rbac/roles", "", fmt.Sprintf(`{"name": %q}`, role), 200, nil)
 	}
 	e.MustJSON("PUT", "/api/rbac/collections/docs/policies", "", `{"items": [
-		{"subject": "reader", "action": "view"}, {"subject": "outsider", "action": "view", "fields": ["title", "team"]}]}`, 200, nil)
+		{"subject": "reader", "action": "view"}, {"subject": "reader", "action": "list"}, {"subject": "outsider", "action": "view", "fields": ["title", "team"]}, {"subject": "outsider", "action": "list", "fields": ["title", "team"]}]}`, 200, nil)
 	e.MustJSON("PUT", "/api/rbac/collections/teams/policies", "", `{"items": [
-		{"subject": "reader", "action": "view", "fields": ["name"]}]}`, 200, nil)
+		{"subject": "reader", "action": "view", "fields": ["name"]}, {"subject": "reader", "action": "list", "fields": ["name"]}]}`, 200, nil)
 	token := func(name, role string) string {
 		var u struct{ ID string }
 		e.MustJSON("POST", "/api/collections/members/records", "", fmt.Sprintf(`{"email": "%s@example.com", "password": "password-of-%s"}`, name, name), 200, &u)
@@ -522,7 +522,7 @@ func TestRealtimeTokenExpiry(t *testing.T) {
 	e := MustEnv(t, func(c *server.Config) { c.HTTPAddr = "127.0.0.1:0" })
 	e.MustJSON("POST", "/api/collections", "", `{"name": "members", "type": "auth", "fields": [{"name": "name", "type": "text"}]}`, 200, nil)
 	e.MustJSON("POST", "/api/collections", "", `{"name": "docs", "fields": [{"name": "title", "type": "text"}],
-		"viewRule": "@request.auth.id != '' || title = 'public'"}`, 200, nil)
+		"viewRule": "@request.auth.id != '' || title = 'public'", "listRule": "@request.auth.id != '' || title = 'public'"}`, 200, nil)
 	var alice struct{ ID string }
 	e.MustJSON("POST", "/api/collections/members/records", "", `{"email": "alice@example.com", "password": "password-of-alice"}`, 200, &alice)
 	var short struct{ Token string }
@@ -665,7 +665,7 @@ func mustRecordChangeWorld(t *testing.T) (e *env, alice, token string) {
 	e = MustEnv(t, func(c *server.Config) { c.HTTPAddr = "127.0.0.1:0" })
 	e.MustJSON("POST", "/api/collections", "", `{"name": "members", "type": "auth", "fields": [{"name": "name", "type": "text"}]}`, 200, nil)
 	e.MustJSON("POST", "/api/collections", "", `{"name": "docs", "fields": [{"name": "title", "type": "text"}],
-		"viewRule": "title = @request.auth.name || title ~ 'public'"}`, 200, nil)
+		"viewRule": "title = @request.auth.name || title ~ 'public'", "listRule": "title = @request.auth.name || title ~ 'public'"}`, 200, nil)
 	var rec struct{ ID string }
 	e.MustJSON("POST", "/api/collections/members/records", "", `{"email": "alice@example.com", "name": "alice", "password": "password-of-alice"}`, 200, &rec)
 	var auth struct{ Token string }

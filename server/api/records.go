@@ -50,18 +50,21 @@ type output struct {
 	showHidden bool
 }
 
-// records returns record operations on behalf of the request's caller.
+// records returns record operations on behalf of the request's caller,
+// whose rules and filters read the request as @request.*.
 func (h *handlers) records(c *fiber.Ctx) *collections.Records {
-	return h.Collections.RecordsAs(auth.CallerFor(identity(c), h.Decider))
+	return h.Collections.RecordsAs(auth.CallerFor(identity(c), h.Decider)).WithRequest(requestInfo(c))
 }
 
-func (h *handlers) outputOf(c *fiber.Ctx, recs *collections.Records, col *collections.Collection) (output, error) {
+// outputOf reads the expand and fields parameters of a response that
+// shows records read under action (list, or view for one record).
+func (h *handlers) outputOf(c *fiber.Ctx, recs *collections.Records, col *collections.Collection, action string) (output, error) {
 	out := output{expand: c.Query("expand"), showHidden: identity(c).Superuser()}
 	p, err := collections.ParseProjection(c.Query("fields"))
 	if err != nil {
 		return out, err
 	}
-	if err := recs.CheckProjection(col, p, out.showHidden); err != nil {
+	if err := recs.CheckProjection(col, action, p, out.showHidden); err != nil {
 		return out, err
 	}
 	out.projection = p
@@ -79,7 +82,7 @@ func (h *handlers) listRecords(c *fiber.Ctx) error {
 	}
 	q.Sort, q.Filter, q.SkipTotal = c.Query("sort"), c.Query("filter"), c.QueryBool("skipTotal")
 	recs := h.records(c)
-	out, err := h.outputOf(c, recs, col)
+	out, err := h.outputOf(c, recs, col, collections.ActionList)
 	if err != nil {
 		return err
 	}
@@ -131,7 +134,7 @@ func (h *handlers) viewRecord(c *fiber.Ctx) error {
 		return err
 	}
 	recs := h.records(c)
-	out, err := h.outputOf(c, recs, col)
+	out, err := h.outputOf(c, recs, col, collections.ActionView)
 	if err != nil {
 		return err
 	}
@@ -163,7 +166,7 @@ func (h *handlers) writeRecord(c *fiber.Ctx, write func(context.Context, *collec
 		return err
 	}
 	recs := h.records(c)
-	out, err := h.outputOf(c, recs, col)
+	out, err := h.outputOf(c, recs, col, collections.ActionView)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -74,11 +75,32 @@ func (p *published) row(c *collections.Collection, old bool) (map[string]any, er
 }
 
 // shape is how a subscription wants its records: PocketBase's fields and
-// expand parameters.
+// expand parameters, under which access (list for "<collection>/*", view
+// for a single record, as PocketBase's listRule and viewRule) and with
+// which request values (the subscription's query and headers) rules read.
 type shape struct {
 	fields string
 	proj   *collections.Projection
 	expand string
+	action string
+	req    *collections.RequestInfo
+}
+
+// requestKey names the query and headers of a subscription, for classes
+// of callers whose conditions read them.
+func (sh shape) requestKey() string {
+	if sh.req == nil {
+		return ""
+	}
+	var parts []string
+	for k, v := range sh.req.Query {
+		parts = append(parts, "q\x00"+k+"\x00"+v)
+	}
+	for k, v := range sh.req.Headers {
+		parts = append(parts, "h\x00"+k+"\x00"+v)
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, "\x01")
 }
 
 // classOf names the callers that see col's records alike through sh: the
@@ -87,6 +109,8 @@ type shape struct {
 // relations), the same auth record.
 func classOf(caller collections.Caller, col *collections.Collection, acc collections.Access, sh shape) string {
 	var b strings.Builder
+	b.WriteString(sh.action)
+	b.WriteByte(0)
 	b.WriteString(sh.fields)
 	b.WriteByte(0)
 	b.WriteString(sh.expand)
@@ -96,12 +120,20 @@ func classOf(caller collections.Caller, col *collections.Collection, acc collect
 		return b.String()
 	}
 	personal := col.Type == collections.TypeAuth || sh.expand != ""
+	perRequest := false
 	for _, c := range acc.Conditions {
 		b.WriteString(c)
 		b.WriteByte(0)
 		if strings.Contains(c, "@request") || strings.Contains(c, "@collection") {
 			personal = true
 		}
+		if strings.Contains(c, "@request.query") || strings.Contains(c, "@request.headers") {
+			perRequest = true
+		}
+	}
+	if perRequest {
+		b.WriteString(sh.requestKey())
+		b.WriteByte(0)
 	}
 	if acc.Fields == nil {
 		b.WriteString("\x01all")
@@ -129,18 +161,26 @@ func authKey(caller collections.Caller) string {
 	return fmt.Sprint(auth["collectionId"], ":", auth["id"])
 }
 
-// access returns the view access of caller to col (everything for nil).
-func access(caller collections.Caller, col *collections.Collection) collections.Access {
+// access returns the access of caller to col for action (everything for
+// nil).
+func access(caller collections.Caller, col *collections.Collection, action string) collections.Access {
 	if caller == nil {
 		return collections.Access{Allowed: true}
 	}
-	return caller.Access(col, collections.ActionView)
+	return caller.Access(col, action)
+}
+
+// realtimeRequest is the request rules read for a subscription's events,
+// as PocketBase builds it: context realtime, method GET, the
+// subscription's query and headers.
+func realtimeRequest(query, headers map[string]string) *collections.RequestInfo {
+	return &collections.RequestInfo{Context: collections.ContextRealtime, Method: "GET", Query: query, Headers: headers}
 }
 
 // side returns the new row of p (the old one when old is set) as caller
 // sees it through sh, judged in memory.
 func (h *Hub) side(ctx context.Context, caller collections.Caller, p *published, col *collections.Collection, old bool, sh shape) (view, error) {
-	acc := access(caller, col)
+	acc := access(caller, col, sh.action)
 	if !acc.Allowed {
 		return view{}, nil
 	}
@@ -155,7 +195,7 @@ func (h *Hub) side(ctx context.Context, caller collections.Caller, p *published,
 		}
 		rec := collections.NewRecord(col)
 		rec.Data = data
-		ok, needsDB, err := h.mayView(caller, acc, col, rec)
+		ok, needsDB, err := h.mayView(caller, acc, col, rec, sh.req)
 		if err != nil || !ok {
 			return view{needsDB: needsDB}, err
 		}
@@ -165,11 +205,12 @@ func (h *Hub) side(ctx context.Context, caller collections.Caller, p *published,
 }
 
 // render returns the record of p as caller sees it through sh, or nil when
-// caller may not view it. The row of the event (the old one for deletes)
-// is judged in memory; when a view condition needs the database, a created
-// or updated record is loaded through the records service instead (the
-// same decision and projection as a REST view, of the record as it is
-// now), and a deleted one is skipped.
+// caller may not see it (its list access for a "*" subscription, its view
+// access for one record's). The row of the event (the old one for
+// deletes) is judged in memory; when a condition needs the database, a
+// created or updated record is loaded through the records service instead
+// (the same decision and projection as a REST list or view, of the record
+// as it is now), and a deleted one is skipped.
 func (h *Hub) render(ctx context.Context, caller collections.Caller, p *published, sh shape) ([]byte, error) {
 	col, ok := h.cfg.Records.Collection(p.CollectionID)
 	if !ok {
@@ -180,14 +221,14 @@ func (h *Hub) render(ctx context.Context, caller collections.Caller, p *publishe
 	if err != nil || !v.needsDB || deleted {
 		return v.body, err
 	}
-	acc := access(caller, col)
+	acc := access(caller, col, sh.action)
 	v, err = p.once("now\x00"+classOf(caller, col, acc, sh), func() (view, error) {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), renderTimeout)
 		defer cancel()
-		rec, err := h.cfg.Records.RecordsAs(caller).Get(ctx, col, p.RecordID)
-		switch collections.ErrorCode(err) {
-		case "":
-		case collections.ENOTFOUND, collections.EFORBIDDEN:
+		rec, err := h.cfg.Records.RecordsAs(caller).WithRequest(sh.req).Find(ctx, col, p.RecordID, sh.action)
+		switch {
+		case err == nil: // (ErrorCode of nil is EINTERNAL)
+		case collections.ErrorCode(err) == collections.ENOTFOUND, collections.ErrorCode(err) == collections.EFORBIDDEN:
 			return view{}, nil
 		default:
 			return view{}, err
@@ -203,24 +244,27 @@ func (h *Hub) appendRecord(ctx context.Context, caller collections.Caller, col *
 	if sh.expand != "" {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), renderTimeout)
 		defer cancel()
-		if err := h.cfg.Records.RecordsAs(caller).Expand(ctx, col, []*collections.Record{rec}, sh.expand); err != nil {
+		if err := h.cfg.Records.RecordsAs(caller).WithRequest(sh.req).Expand(ctx, col, []*collections.Record{rec}, sh.expand); err != nil {
 			return nil, err
 		}
 	}
 	return rec.AppendJSON(nil, sh.proj, caller == nil)
 }
 
-// mayView decides in memory whether caller, with view access acc, may
-// view rec, and restricts rec to the fields caller may read as the records
-// service does. needsDB is set when no condition held and one could not be
-// evaluated in memory.
-func (h *Hub) mayView(caller collections.Caller, acc collections.Access, c *collections.Collection, rec *collections.Record) (ok, needsDB bool, err error) {
+// mayView decides in memory whether caller, with access acc, may see rec,
+// and restricts rec to the fields caller may read as the records service
+// does. needsDB is set when no condition held and one could not be
+// evaluated in memory (a relation path: the database answers it). The
+// conditions read req as @request.
+func (h *Hub) mayView(caller collections.Caller, acc collections.Access, c *collections.Collection, rec *collections.Record, req *collections.RequestInfo) (ok, needsDB bool, err error) {
 	if caller == nil {
 		return true, false, nil
 	}
 	auth := caller.Auth()
 	if len(acc.Conditions) > 0 {
-		env := filter.Env{Root: c, Auth: auth, Now: time.Now().UTC()}
+		// With the schema, a path through a relation is known for what it
+		// is (needs the database), not an unknown collection.
+		env := filter.Env{Root: c, Schema: h.cfg.Records, Auth: auth, Request: req, Now: time.Now().UTC()}
 		matched := false
 		for _, cond := range acc.Conditions {
 			expr, err := h.condition(cond)

@@ -32,6 +32,12 @@ type SubscribeOptions struct {
 	// fields and expand query parameters do.
 	Fields string
 	Expand string
+	// Query and Headers are what rules and the filter read as
+	// @request.query and @request.headers (header names as
+	// collections.HeaderKey writes them), as PocketBase's subscription
+	// options carry them.
+	Query   map[string]string
+	Headers map[string]string
 	// Since, when set, replays the logged events after this seq before
 	// the live ones. The replay starts once Start(ID) is called.
 	Since *int64
@@ -100,16 +106,23 @@ func (c *Client) SubscribeWith(ctx context.Context, opts SubscribeOptions) (afte
 	caller := c.caller
 	c.mu.Unlock()
 	s := &subscription{collectionID: col.ID, record: rec}
-	if s.shape, err = c.hub.shapeOf(caller, col, opts.Fields, opts.Expand); err != nil {
+	// "*" follows the list access (PocketBase's listRule), one record the
+	// view access (viewRule).
+	action := collections.ActionList
+	if rec != "" {
+		action = collections.ActionView
+	}
+	if s.shape, err = c.hub.shapeOf(caller, col, action, opts.Fields, opts.Expand); err != nil {
 		return 0, err
 	}
+	s.shape.req = realtimeRequest(opts.Query, headerKeys(opts.Headers))
 	if opts.Filter != "" {
 		expr, err := filter.Parse(opts.Filter)
 		if err != nil {
 			return 0, err
 		}
 		// Compiling checks the fields and the caller's right to read them.
-		if _, err := filter.Eval(expr, c.hub.filterEnv(caller, col), map[string]any{}); err != nil && !errors.Is(err, filter.ErrNeedsDatabase) {
+		if _, err := filter.Eval(expr, c.hub.filterEnv(caller, col, s.shape), map[string]any{}); err != nil && !errors.Is(err, filter.ErrNeedsDatabase) {
 			return 0, err
 		}
 		s.filter, s.expr = opts.Filter, expr
@@ -133,17 +146,30 @@ func (c *Client) SubscribeWith(ctx context.Context, opts SubscribeOptions) (afte
 	return s.after, nil
 }
 
+// headerKeys writes header names as rules read them (HeaderKey).
+func headerKeys(h map[string]string) map[string]string {
+	if h == nil {
+		return nil
+	}
+	out := make(map[string]string, len(h))
+	for k, v := range h {
+		out[collections.HeaderKey(k)] = v
+	}
+	return out
+}
+
 // shapeOf checks the fields and expand parameters of a subscription of
-// caller to col: the names must be fields caller may read, or relations.
-func (h *Hub) shapeOf(caller collections.Caller, col *collections.Collection, fields, expand string) (shape, error) {
-	sh := shape{fields: fields, expand: expand}
+// caller to col under action: the names must be fields caller may read,
+// or relations.
+func (h *Hub) shapeOf(caller collections.Caller, col *collections.Collection, action, fields, expand string) (shape, error) {
+	sh := shape{fields: fields, expand: expand, action: action}
 	recs := h.cfg.Records.RecordsAs(caller)
 	if fields != "" {
 		p, err := collections.ParseProjection(fields)
 		if err != nil {
 			return sh, err
 		}
-		if err := recs.CheckProjection(col, p, caller == nil); err != nil {
+		if err := recs.CheckProjection(col, action, p, caller == nil); err != nil {
 			return sh, err
 		}
 		sh.proj = p
@@ -437,13 +463,15 @@ func (c *Client) deliveries(ctx context.Context, caller collections.Caller, e *p
 	return out, nil
 }
 
-// filterEnv is what subscription filters of caller on col compile against.
-func (h *Hub) filterEnv(caller collections.Caller, col *collections.Collection) filter.Env {
+// filterEnv is what the filters of caller's subscriptions on col through
+// sh compile against.
+func (h *Hub) filterEnv(caller collections.Caller, col *collections.Collection, sh shape) filter.Env {
 	env := filter.Env{
 		Root:    col,
 		Schema:  h.cfg.Records,
 		Now:     time.Now().UTC(),
-		CanRead: h.cfg.Records.RecordsAs(caller).Readable,
+		CanRead: h.cfg.Records.RecordsAs(caller).ReadableAs(col, sh.action),
+		Request: sh.req,
 	}
 	if caller != nil {
 		env.Auth = caller.Auth()
@@ -465,7 +493,7 @@ func (h *Hub) passes(ctx context.Context, caller collections.Caller, e *publishe
 	if err != nil {
 		return false, err
 	}
-	env := h.filterEnv(caller, col)
+	env := h.filterEnv(caller, col, s.shape)
 	ok, err = filter.Eval(s.expr, env, data)
 	if !errors.Is(err, filter.ErrNeedsDatabase) {
 		if collections.ErrorCode(err) == collections.EINVALID {
@@ -477,12 +505,12 @@ func (h *Hub) passes(ctx context.Context, caller collections.Caller, e *publishe
 	if deleted {
 		return false, nil
 	}
-	v, err := e.once("filter\x00"+s.filter+"\x00"+authKey(caller), func() (view, error) {
+	v, err := e.once("filter\x00"+s.shape.action+"\x00"+s.filter+"\x00"+authKey(caller)+"\x00"+s.shape.requestKey(), func() (view, error) {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), renderTimeout)
 		defer cancel()
 		// As a list's filter: relation paths reach only what the caller
 		// may view.
-		ids, err := h.cfg.Records.RecordsAs(caller).Passing(ctx, col, []string{e.RecordID}, s.filter, env.Now)
+		ids, err := h.cfg.Records.RecordsAs(caller).WithRequest(s.shape.req).Passing(ctx, col, s.shape.action, []string{e.RecordID}, s.filter, env.Now)
 		return view{visible: len(ids) == 1}, err
 	})
 	return v.visible, err

@@ -30,7 +30,7 @@ func (c *Client) transitions(ctx context.Context, caller collections.Caller, e *
 	if err != nil {
 		return nil, false, nil
 	}
-	env := h.filterEnv(caller, col)
+	var env filter.Env
 	for i, s := range subs {
 		old, err := h.side(ctx, caller, e, col, true, s.shape)
 		if err != nil || old.needsDB {
@@ -43,6 +43,7 @@ func (c *Client) transitions(ctx context.Context, caller collections.Caller, e *
 		was, is := old.visible, cur.visible
 		fallback := false
 		if s.expr != nil {
+			env = h.filterEnv(caller, col, s.shape)
 			for _, x := range []struct {
 				in   *bool
 				data map[string]any
