@@ -157,7 +157,7 @@ func mfaDuration(opts *collections.AuthOptions) int64 {
 
 // checkAuthRule refuses records the collection's authRule keeps out.
 func (h *handlers) checkAuthRule(c *fiber.Ctx, col *collections.Collection, rec *collections.Record) error {
-	ok, err := h.Collections.Records().AllowsSignIn(c.UserContext(), col, rec)
+	ok, err := h.Collections.Records().WithRequest(requestInfo(c)).AllowsSignIn(c.UserContext(), col, rec)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -10,13 +11,13 @@ import (
 )
 
 // requestInfo is what rules and filters read as @request.* of the request
-// c: its method, the first value of each query parameter and header (header
-// names as collections.HeaderKey writes them), in the default context. The
-// body is the input a records operation is given. Values are copied: Fiber
-// reuses its buffers after the handler returns.
+// c: its context (contextOf), method, the first value of each query
+// parameter and header (header names as collections.HeaderKey writes
+// them). The body is the input a records operation is given. Values are
+// copied: Fiber reuses its buffers after the handler returns.
 func requestInfo(c *fiber.Ctx) *collections.RequestInfo {
 	info := &collections.RequestInfo{
-		Context: collections.ContextDefault,
+		Context: contextOf(c),
 		Method:  c.Method(),
 		Query:   map[string]string{},
 		Headers: map[string]string{},
@@ -32,6 +33,23 @@ func requestInfo(c *fiber.Ctx) *collections.RequestInfo {
 		}
 	})
 	return info
+}
+
+// contextOf is the context of the request c by the route it matched, as
+// PocketBase names it: signing in with a password, OAuth2 (and the record
+// it creates) or a one-time password has its own; everything else is
+// default.
+func contextOf(c *fiber.Ctx) string {
+	p := c.Route().Path
+	switch {
+	case strings.HasSuffix(p, "/auth-with-password"):
+		return collections.ContextPassword
+	case strings.HasSuffix(p, "/auth-with-oauth2"):
+		return collections.ContextOAuth2
+	case strings.HasSuffix(p, "/auth-with-otp"):
+		return collections.ContextOTP
+	}
+	return collections.ContextDefault
 }
 
 func has(m map[string]string, k string) bool {

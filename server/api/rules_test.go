@@ -294,3 +294,22 @@ func TestDateFilters(t *testing.T) {
 		count(`strftime('%d', at, '+1 day') = '17'`, 1),
 	})
 }
+
+// TestContextRules reads @request.context in an authRule: signing in with
+// a password is context password, refreshing a token is default.
+func TestContextRules(t *testing.T) {
+	t.Parallel()
+	e := MustEnv(t)
+	e.MustJSON("POST", "/api/collections", "", `{"name": "agents", "type": "auth", "authRule": "@request.context = 'password' || @request.context = 'oauth2'"}`, 200, nil)
+	e.MustJSON("POST", "/api/collections/agents/records", "", `{"email": "a@example.com", "password": "password-of-a"}`, 200, nil)
+	token := MustSignIn(t, e, "agents", "a@example.com", "password-of-a")
+	e.Run(t, []scenario{
+		{Name: "refresh is not a password sign-in", Method: "POST", URL: "/api/collections/agents/auth-refresh", Token: token, ExpectedStatus: 403},
+	})
+	e.MustJSON("PATCH", "/api/collections/agents", "", `{"authRule": "@request.context = 'default'"}`, 200, nil)
+	e.Run(t, []scenario{
+		{Name: "password sign-in in another context", Method: "POST", URL: "/api/collections/agents/auth-with-password", Token: "-",
+			Body: `{"identity": "a@example.com", "password": "password-of-a"}`, ExpectedStatus: 403},
+		{Name: "refresh in the default context", Method: "POST", URL: "/api/collections/agents/auth-refresh", Token: token, ExpectedStatus: 200},
+	})
+}
