@@ -151,7 +151,7 @@ func (r *benchReport) writeCPU(w io.Writer, bar func(...int) string) {
 		}
 	}
 	fmt.Fprintln(w, "\nbusy = CPUs the machine kept busy; other = CPUs used by processes outside the target under load")
-	fmt.Fprintln(w, "(for pocketbase this includes the idle lumbung and PostgreSQL)")
+	fmt.Fprintln(w, "(for pocketbase: the idle lumbung and PostgreSQL, and whatever ran on the CPU it left idle)")
 	fmt.Fprintln(w, "cpu ratio = the other target's CPU per request / lumbung's, all its processes counted:")
 	fmt.Fprintln(w, "the req/s ratio a CPU-bound machine would show; steadier when other work shares the machine")
 	if len(disturbed) > 0 {
