@@ -132,7 +132,10 @@ describe("against a live server", () => {
   it("checks events against the identity setToken sends", async () => {
     await newCollection();
     await api("PUT", `/api/rbac/collections/${docs}/policies`, {
-      items: [{ subject: "guest", action: "view", condition: "status = 'published'" }],
+      items: [
+        { subject: "guest", action: "list", condition: "status = 'published'" },
+        { subject: "guest", action: "view", condition: "status = 'published'" },
+      ],
     }, token);
     const log: SocketLog = { sockets: [], sent: [], received: [] };
     const client = newClient({ url }, log);

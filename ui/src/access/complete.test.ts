@@ -10,7 +10,15 @@ const users = {
   id: "pbc_users",
   name: "users",
   type: "auth",
-  fields: [field("id", "text"), field("email", "email"), field("password", "password"), field("tokenKey", "text"), field("name", "text"), field("team", "text")],
+  fields: [
+    field("id", "text"),
+    field("email", "email"),
+    field("password", "password"),
+    field("tokenKey", "text"),
+    field("name", "text"),
+    field("team", "text"),
+    field("teamRef", "relation", { collectionId: "pbc_posts" }),
+  ],
 } as unknown as Collection;
 const superusers = {
   id: "pbc_su",
@@ -42,7 +50,7 @@ describe("suggest", () => {
   });
 
   it("follows relations and back-relations", () => {
-    expect(labels("owner.")).toEqual(["id", "email", "name", "team", "posts_via_owner"]);
+    expect(labels("owner.")).toEqual(["id", "email", "name", "team", "teamRef", "posts_via_owner"]);
     expect(labels("owner.na")).toEqual(["name"]);
     expect(labels("com")).toEqual(["comments_via_post"]);
     expect(labels("comments_via_post.te")).toEqual(["text"]);
@@ -50,10 +58,42 @@ describe("suggest", () => {
 
   it("completes @request.auth with every auth collection's fields but secrets and superusers'", () => {
     expect(labels("@")).toContain("@request.auth.");
-    expect(labels("@re")).toEqual(["@request.auth."]);
+    expect(labels("@re")).toEqual(["@request.auth.", "@request.body.", "@request.query.", "@request.headers.", "@request.method", "@request.context"]);
     const auth = labels("owner = @request.auth.");
-    expect(auth).toEqual(["id", "collectionId", "collectionName", "roles", "email", "name", "team"]);
-    expect(labels("owner = @request.auth.te")).toEqual(["team"]);
+    expect(auth).toEqual(["id", "collectionId", "collectionName", "roles", "email", "name", "team", "teamRef"]);
+    expect(labels("owner = @request.auth.te")).toEqual(["team", "teamRef"]);
+  });
+
+  it("completes the other request values", () => {
+    expect(labels("@request.")).toEqual(["auth.", "body.", "query.", "headers.", "method", "context"]);
+    expect(labels("@request.b")).toEqual(["body."]);
+    expect(labels("@request.body.")).toEqual(["id", "title", "owner", "team"]);
+    expect(labels("@request.body.ow")).toEqual(["owner"]);
+    expect(labels("@request.body.owner.na")).toEqual(["name"]);
+    expect(labels("@request.headers.us")).toEqual(["user_agent"]);
+    expect(labels("@request.query.")).toEqual([]);
+    expect(suggest("@request.cont", 13, posts, all)?.items[0].detail).toContain("realtime");
+  });
+
+  it("follows the user's relations from @request.auth", () => {
+    expect(labels("@request.auth.tea")).toEqual(["team", "teamRef"]);
+    expect(labels("@request.auth.teamRef.")).toEqual(["id", "title", "owner", "team", "users_via_teamRef", "comments_via_post"]);
+    expect(labels("@request.auth.teamRef.owner.na")).toEqual(["name"]);
+  });
+
+  it("completes request modifiers", () => {
+    expect(labels("@request.body.title:")).toEqual([":lower", ":length", ":each", ":isset", ":changed"]);
+    expect(labels("@request.query.page:i")).toEqual([":isset"]);
+    expect(labels("@request.auth.teamRef.title:")).toEqual([":lower", ":length", ":each", ":isset"]);
+    expect(labels("title:")).toEqual([":lower", ":length", ":each"]);
+  });
+
+  it("completes functions where an operand starts", () => {
+    expect(labels("str")).toEqual(["strftime("]);
+    expect(labels("title = 'x' && geo")).toEqual(["geoDistance("]);
+    expect(labels("owner.str")).toEqual([]);
+    const c = suggest("str", 3, posts, all)!;
+    expect(applySuggestion("str", c, c.items[0])).toEqual({ text: "strftime('%Y-%m-%d', ", caret: 21 });
   });
 
   it("completes @collection names and their fields, and macros", () => {

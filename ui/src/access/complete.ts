@@ -1,6 +1,8 @@
 // Suggestions for the filter language while a condition is typed: field
-// paths of the collection (through relations and back-relations),
-// @request.auth.*, @collection.<name>.*, macros and modifiers.
+// paths of the collection (through relations and back-relations), the
+// request values (@request.auth.* through the user's relations,
+// @request.body.* with the collection's fields, query, headers, method,
+// context), @collection.<name>.*, macros, modifiers and functions.
 
 import type { Collection, Field } from "../lib/api";
 
@@ -27,7 +29,43 @@ export const macros = [
 const modifiers: Suggestion[] = [
   { label: ":lower", insert: "lower", detail: "lowercase text" },
   { label: ":length", insert: "length", detail: "number of items" },
-  { label: ":each", insert: "each", detail: "every item must match" },
+  { label: ":each", insert: "each", detail: "compare the items (without it a list is its JSON text)" },
+];
+
+/** requestModifiers apply to @request values only. */
+const requestModifiers: Suggestion[] = [
+  { label: ":isset", insert: "isset", detail: "whether the request has the value" },
+];
+
+/** bodyModifiers apply to @request.body.<field> only. */
+const bodyModifiers: Suggestion[] = [
+  { label: ":changed", insert: "changed", detail: "the request sets the field to a new value" },
+];
+
+/** contexts are the values of @request.context. */
+export const contexts = ["default", "oauth2", "otp", "password", "realtime", "protectedFile", "batch", "expand"];
+
+/** requestItems are the names after @request. */
+const requestItems: Suggestion[] = [
+  { label: "auth.", insert: "auth.", detail: "the signed-in user" },
+  { label: "body.", insert: "body.", detail: "the values a create or update sends" },
+  { label: "query.", insert: "query.", detail: "the request's query parameters" },
+  { label: "headers.", insert: "headers.", detail: "the request's headers (x_token for X-Token)" },
+  { label: "method", insert: "method", detail: "GET, POST, PATCH, DELETE" },
+  { label: "context", insert: "context", detail: contexts.join(", ") },
+];
+
+/** headerItems are headers rules commonly read, as @request.headers names them. */
+const headerItems: Suggestion[] = ["authorization", "content_type", "origin", "referer", "user_agent", "x_forwarded_for"].map((h) => ({
+  label: h,
+  insert: h,
+  detail: "header",
+}));
+
+/** functions are the filter language's functions. */
+const functions: Suggestion[] = [
+  { label: "strftime(", insert: "strftime('%Y-%m-%d', ", detail: "strftime(format, date[, modifier…]): a date as text" },
+  { label: "geoDistance(", insert: "geoDistance(", detail: "geoDistance(lonA, latA, lonB, latB): kilometres" },
 ];
 
 /** authExtras are the @request.auth values every signed-in caller has besides its fields. */
@@ -35,7 +73,7 @@ const authExtras: Suggestion[] = [
   { label: "id", insert: "id", detail: "the user's id" },
   { label: "collectionId", insert: "collectionId", detail: "the user's collection id" },
   { label: "collectionName", insert: "collectionName", detail: "the user's collection name" },
-  { label: "roles", insert: "roles", detail: "the user's roles (use ?=)" },
+  { label: "roles", insert: "roles", detail: "the user's roles (use roles:each ?= 'x')" },
 ];
 
 const maxItems = 30;
@@ -123,6 +161,17 @@ export function authItems(all: Collection[], prefix = ""): Suggestion[] {
   return out.filter((s) => matches(s.label, prefix));
 }
 
+/** authStep follows a relation field of the signed-in user: the target of
+ * the first auth collection (but superusers) with a relation named seg. */
+function authStep(seg: string, all: Collection[]): Collection | undefined {
+  for (const c of all) {
+    if (c.type !== "auth" || c.name === "_superusers") continue;
+    const f = c.fields.find((x) => x.name === seg);
+    if (f?.type === "relation") return all.find((x) => x.id === f.collectionId);
+  }
+  return undefined;
+}
+
 /** tokenAt finds the identifier under the caret: its start and the text up to the caret. */
 export function tokenAt(text: string, caret: number): { start: number; token: string } {
   let start = caret;
@@ -147,7 +196,10 @@ export function suggest(text: string, caret: number, c: Collection, all: Collect
   const lastDot = token.lastIndexOf(".");
   if (colon > lastDot && !token.startsWith("@collection.")) {
     const mod = token.slice(colon + 1);
-    return done(start + colon + 1, modifiers.filter((m) => matches(m.insert, mod)));
+    const mods = [...modifiers];
+    if (token.startsWith("@request.")) mods.push(...requestModifiers);
+    if (token.startsWith("@request.body.") && token.split(".").length === 3) mods.push(...bodyModifiers);
+    return done(start + colon + 1, mods.filter((m) => matches(m.insert, mod)));
   }
 
   const head = token.slice(0, lastDot + 1);
@@ -157,7 +209,7 @@ export function suggest(text: string, caret: number, c: Collection, all: Collect
   if (token.startsWith("@")) {
     if (lastDot < 0) {
       const items: Suggestion[] = [
-        { label: "@request.auth.", insert: "@request.auth.", detail: "the signed-in user" },
+        ...requestItems.map((s) => ({ ...s, label: `@request.${s.label}`, insert: `@request.${s.insert}` })),
         { label: "@collection.", insert: "@collection.", detail: "rows of another collection" },
         ...macros.map((m) => ({ label: `@${m}`, insert: `@${m}`, detail: "macro" })),
       ];
@@ -165,9 +217,31 @@ export function suggest(text: string, caret: number, c: Collection, all: Collect
     }
     const parts = head.slice(0, -1).split(".");
     if (parts[0] === "@request") {
-      if (parts.length === 1) return done(from, [{ label: "auth.", insert: "auth.", detail: "the signed-in user" }].filter((s) => matches(s.label, last)));
-      if (parts.length === 2 && parts[1] === "auth") return done(from, authItems(all, last));
-      return null;
+      if (parts.length === 1) return done(from, requestItems.filter((s) => matches(s.label, last)));
+      let cur: Collection | undefined;
+      switch (parts[1]) {
+        case "auth":
+          if (parts.length === 2) return done(from, authItems(all, last));
+          cur = authStep(parts[2], all);
+          break;
+        case "body":
+          if (parts.length === 2) {
+            return done(
+              from,
+              filterFields(c)
+                .filter((f) => matches(f.name, last))
+                .map((f) => ({ label: f.name, insert: f.name, detail: `sent ${fieldDetail(f, all)}` })),
+            );
+          }
+          cur = step(c, parts[2], all);
+          break;
+        case "headers":
+          return parts.length === 2 ? done(from, headerItems.filter((s) => matches(s.label, last))) : null;
+        default:
+          return null;
+      }
+      for (const seg of parts.slice(3)) cur = cur && step(cur, seg, all);
+      return cur ? done(from, fieldItems(cur, all, last)) : null;
     }
     if (parts[0] === "@collection") {
       if (parts.length === 1) {
@@ -187,6 +261,7 @@ export function suggest(text: string, caret: number, c: Collection, all: Collect
   for (const seg of head ? head.slice(0, -1).split(".") : []) cur = cur && step(cur, seg, all);
   if (!cur) return null;
   const items = fieldItems(cur, all, last);
+  if (!head) items.push(...functions.filter((s) => matches(s.label, last)));
   if (!head && last === "") items.push({ label: "@request.auth.", insert: "@request.auth.", detail: "the signed-in user" });
   return done(from, items);
 }

@@ -46,6 +46,12 @@ describe("suggest", () => {
     expect(labels("at")).toEqual(["status", "created"]);
   });
 
+  test("functions where an operand starts, by prefix", () => {
+    expect(labels("str")).toEqual(["strftime("]);
+    expect(labels("title = 'x' && geo")).toEqual(["geoDistance("]);
+    expect(labels("ti")).toEqual(["title"]);
+  });
+
   test("relation paths after a dot", () => {
     expect(labels("author.")).toEqual(["author.id", "author.name", "author.age"]);
     expect(labels("author.na")).toEqual(["author.name"]);

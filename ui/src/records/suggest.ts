@@ -1,5 +1,5 @@
 // Autocomplete for the filter bar: field names, one-level relation paths,
-// operators and a few literals, depending on where the cursor is.
+// functions, operators and a few literals, depending on where the cursor is.
 
 import type { Collection, Field } from "../lib/api";
 
@@ -48,6 +48,12 @@ const operators: [string, string][] = [
 ];
 
 const macros = ["@now", "@todayStart", "@todayEnd", "@monthStart", "@monthEnd", "@yearStart", "@yearEnd", "@request.auth.id"];
+
+/** functions are the filter language's functions, offered where an operand starts. */
+const functions: Suggestion[] = [
+  { label: "strftime(", insert: "strftime('%Y-%m-%d', ", kind: "field", detail: "a date as text" },
+  { label: "geoDistance(", insert: "geoDistance(", kind: "field", detail: "kilometres between two points" },
+];
 
 function asFilterField(f: Field, all: Collection[]): FilterField {
   const out: FilterField = { name: f.name, type: f.type };
@@ -208,6 +214,8 @@ export function suggest(text: string, cursor: number, fields: FilterField[], lim
     case "left":
       if (partial?.kind === "op") return none;
       items = rank(fieldItems(fields, prefix), prefix, limit);
+      if (prefix && !prefix.includes(".")) items.push(...functions.filter((s) => s.label.startsWith(prefix)));
+      items = items.slice(0, limit);
       break;
     case "op":
       if (partial?.kind === "word") return none;
