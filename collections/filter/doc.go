@@ -124,15 +124,17 @@
 //     number (a Julian day, or seconds since 1970 after 'unixepoch') or
 //     omitted (now); modifiers '±N days|hours|minutes|seconds|months|
 //     years', 'start of day|month|year', 'weekday N', 'unixepoch' and 'utc'
-//     (the server's zone is UTC). A null or invalid time, or one outside
-//     the years 1 to 9999, gives ” (never null), as in PocketBase.
+//     (the server's zone is UTC). A null or invalid time, one outside the
+//     years 1 to 9999, or an unknown conversion (%J too) gives ” (never
+//     null), as in PocketBase.
 //   - geoDistance(lonA, latA, lonB, latB) is the great-circle distance in
 //     kilometres (haversine, radius 6371 km, as PocketBase) between points
 //     given as numbers, number fields, json values holding numbers (a
 //     geoPoint's lon and lat) or null (then the distance is null). Its
 //     cosine is clamped to [-1, 1], so that equal points are 0 km apart
-//     rather than null. Through a multi relation one combination of rows
-//     must satisfy the comparison, as in PocketBase.
+//     even where rounding takes it past 1 (SQLite's acos answers null
+//     there). Through a multi relation one combination of rows must
+//     satisfy the comparison, as in PocketBase.
 //
 // # Safety
 //

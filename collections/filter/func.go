@@ -149,10 +149,7 @@ func (r *resolver) strftime(c *Call) (*value, error) {
 	if !ok || lit.Kind != LitString {
 		return nil, r.invalid(c.Args[0].Pos(), "the first argument of strftime must be a format text")
 	}
-	format, ok := parseFormat(lit.Value.(string))
-	if !ok {
-		return nil, r.invalid(c.Args[0].Pos(), "the strftime format %s has an unsupported conversion (use %%d %%e %%f %%F %%G %%g %%H %%I %%j %%k %%l %%m %%M %%p %%P %%R %%s %%S %%T %%u %%U %%V %%w %%W %%Y %%%%)", lit)
-	}
+	format, known := parseFormat(lit.Value.(string))
 	fc := &call{fn: "strftime", format: format}
 	var tv *value
 	if len(c.Args) == 1 {
@@ -187,6 +184,10 @@ func (r *resolver) strftime(c *Call) (*value, error) {
 		fc.mods = append(fc.mods, mod)
 	}
 	switch {
+	case !known:
+		// A conversion SQLite does not know makes the result null: ''.
+		out.consts = []any{""}
+		return out, nil
 	case tv.isConst():
 		if tv.list {
 			return nil, r.invalid(tv.pos, "the time of strftime must be one value, %s is a list", tv.name)
@@ -354,7 +355,7 @@ func (m timeMod) apply(t time.Time) time.Time {
 }
 
 // parseFormat splits a strftime format into text and conversions; ok is
-// false for a conversion it does not know.
+// false for a conversion it does not know (%J among them).
 func parseFormat(f string) ([]fmtPiece, bool) {
 	var out []fmtPiece
 	var lit strings.Builder

@@ -38,7 +38,7 @@ var pbListFilters = []string{
 	`strftime('%Y', views, 'unixepoch') = '1970'`, `strftime('%F', score) = '-4713-11-24'`, `strftime('%Y', 2460000) = '2023'`,
 	`strftime('%F', '2024-02-29', '+1 year') = strftime('%F', due)`, `strftime('%Y') = '2025'`, `strftime('%F', @now) = '2025-06-15'`,
 	`strftime('%F', 'now') = '2025-06-15'`, `strftime('%F', 'garbage') = ''`, `strftime('%F', null) = ''`,
-	`strftime('100%%', due) = '100%'`, `strftime('x', due) = 'x'`, `strftime('%m', due) ?= '01'`,
+	`strftime('%Q', due) = ''`, `strftime('%J', due) != ''`, `strftime('100%', due) = ''`, `strftime('100%%', due) = '100%'`, `strftime('x', due) = 'x'`, `strftime('%m', due) ?= '01'`,
 	`geoDistance(score, views, 13.4, 52.5) < 5000`, `geoDistance(score, score, score, score) < 0.001`,
 	`geoDistance(views, 0, 0, 0) > 100`, `geoDistance(meta.a, meta.a, 0, 0) < 200`, `geoDistance(meta, 0, 0, 0) = null`,
 	`geoDistance(0, 0, 0, 0) = 0`, `geoDistance(13.4, 52.5, 2.35, 48.85) > 870`, `geoDistance(13.4, 52.5, 2.35, 48.85) < 880`,
