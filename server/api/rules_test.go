@@ -313,3 +313,66 @@ func TestContextRules(t *testing.T) {
 		{Name: "refresh in the default context", Method: "POST", URL: "/api/collections/agents/auth-refresh", Token: token, ExpectedStatus: 200},
 	})
 }
+
+// TestRealtimeRequestRules reads a subscription's query and headers and
+// the realtime context in the rules that decide its events.
+func TestRealtimeRequestRules(t *testing.T) {
+	t.Parallel()
+	e := MustEnv(t, func(c *server.Config) { c.HTTPAddr = "127.0.0.1:0" })
+	e.MustJSON("POST", "/api/collections", "", `{"name": "rooms", "fields": [{"name": "room", "type": "text"}],
+		"listRule": "room = @request.query.room && @request.headers.x_client = 'app' && @request.context = 'realtime' && @request.method = 'GET'",
+		"viewRule": "@request.context = 'realtime' && room = 'b'"}`, 200, nil)
+	addr := MustServe(t, e)
+	a := MustDial(t, addr, "")
+	a.call(map[string]any{"type": "subscribe", "id": "a", "topic": "rooms/*", "query": map[string]any{"room": "a"}, "headers": map[string]any{"X-Client": "app"}}, "ack")
+	b := MustDial(t, addr, "")
+	b.call(map[string]any{"type": "subscribe", "id": "b", "topic": "rooms/*", "query": map[string]any{"room": "b"}}, "ack")
+	for _, r := range []string{"a", "b", "a"} {
+		e.MustJSON("POST", "/api/collections/rooms/records", "", fmt.Sprintf(`{"room": %q}`, r), 200, nil)
+	}
+	var last struct{ ID string }
+	e.MustJSON("POST", "/api/collections/rooms/records", "", `{"room": "b"}`, 200, &last)
+	b.call(map[string]any{"type": "subscribe", "id": "one", "topic": "rooms/" + last.ID}, "ack")
+	e.MustJSON("PATCH", "/api/collections/rooms/records/"+last.ID, "", `{"room": "b"}`, 200, nil)
+	e.MustJSON("POST", "/api/collections/rooms/records", "", `{"room": "a"}`, 200, nil)
+	var got []string
+	for len(got) < 3 {
+		m := a.read()
+		rec, _ := m["record"].(map[string]any)
+		got = append(got, fmt.Sprintf("%s %s %s", m["sub"], m["action"], rec["room"]))
+	}
+	if strings.Join(got, ",") != "a create a,a create a,a create a" {
+		t.Fatalf("room a got %q", got)
+	}
+	// Room b's subscription lacks the header: only the single record's
+	// subscription (viewRule) delivers.
+	if m := b.read(); m["sub"] != "one" || m["action"] != "update" {
+		t.Fatalf("room b got %v", m)
+	}
+	e.Run(t, []scenario{
+		{Name: "the REST list is not the realtime context", Method: "GET", URL: "/api/collections/rooms/records?room=a", Token: "-", ExpectedStatus: 200,
+			ExpectedContent: []string{`"totalItems":0`}},
+	})
+}
+
+// TestRealtimeSSEOptions reads the query and headers of the SDK's
+// subscription options (SSE) in the rule of its events.
+func TestRealtimeSSEOptions(t *testing.T) {
+	t.Parallel()
+	e := MustEnv(t, func(c *server.Config) { c.HTTPAddr = "127.0.0.1:0" })
+	e.MustJSON("POST", "/api/collections", "", `{"name": "rooms", "fields": [{"name": "title", "type": "text"}],
+		"listRule": "title = @request.query.room && @request.headers.x_client = 'app'"}`, 200, nil)
+	addr := MustServe(t, e)
+	s := MustStream(t, addr)
+	opts := url.QueryEscape(`{"query": {"room": "a"}, "headers": {"x_client": "app"}}`)
+	if got := s.subscribe("", s.id, "rooms/*?options="+opts); got != 204 {
+		t.Fatalf("subscribe: %d", got)
+	}
+	var a struct{ ID string }
+	e.MustJSON("POST", "/api/collections/rooms/records", "", `{"title": "b"}`, 200, nil)
+	e.MustJSON("POST", "/api/collections/rooms/records", "", `{"title": "a"}`, 200, &a)
+	e.MustJSON("DELETE", "/api/collections/rooms/records/"+a.ID, "", "", 204, nil)
+	if got := strings.Join(s.until(a.ID), ","); got != "rooms/*?options="+opts+" create a,rooms/*?options="+opts+" delete a" {
+		t.Fatalf("events %s", got)
+	}
+}
