@@ -15,6 +15,8 @@ func TestCallerFree(t *testing.T) {
 		`@collection.members.user ?= @request.auth.id`: false,
 		`@collection.a.x = 1 && when < @todayStart`:    false,
 		`email ~ "@example.com"`:                       false, // a literal: compiled each time, still right
+		`strftime('%Y') = '2025'`:                      false, // now, when compiled
+		`strftime('%Y', created) = '2025'`:             false,
 	} {
 		if got := callerFree(src); got != want {
 			t.Errorf("callerFree(%s) = %v, want %v", src, got, want)
