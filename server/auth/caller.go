@@ -57,8 +57,8 @@ func (c *Caller) Access(col *collections.Collection, action string) collections.
 }
 
 // Auth implements collections.Caller: the signed-in record's fields (no
-// secrets), its collection and its roles, for @request.auth.* in rules; nil
-// for a guest.
+// secrets), its collection and its roles (unless the record has a roles
+// field of its own), for @request.auth.* in rules; nil for a guest.
 func (c *Caller) Auth() map[string]any {
 	if c.auth != nil || c.subject == "" {
 		return c.auth
@@ -76,7 +76,11 @@ func (c *Caller) Auth() map[string]any {
 	}
 	m["collectionId"] = rec.Collection.ID
 	m["collectionName"] = rec.Collection.Name
-	m["roles"] = c.decider.RolesOf(c.subject)
+	// A field of the record named roles keeps its meaning (PocketBase
+	// apps have such fields); otherwise roles are the caller's roles.
+	if _, own := rec.Collection.Field("roles"); !own {
+		m["roles"] = c.decider.RolesOf(c.subject)
+	}
 	for k, v := range m {
 		if t, ok := v.(time.Time); ok && t.IsZero() {
 			m[k] = nil
