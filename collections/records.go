@@ -142,8 +142,8 @@ func (r *Records) Create(ctx context.Context, c *Collection, input map[string]an
 			if err != nil {
 				return err
 			}
-			if !ok {
-				return Errorf(EFORBIDDEN, "You are not allowed to create this record.")
+			if !ok { // PocketBase's answer when a create rule does not hold
+				return Errorf(EINVALID, "Failed to create record.")
 			}
 		}
 		return tx.store.Insert(ctx, rec)

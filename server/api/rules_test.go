@@ -70,13 +70,13 @@ func TestRequestRules(t *testing.T) {
 	q := url.QueryEscape
 	e.Run(t, []scenario{
 		{Name: "create for another owner", Method: "POST", URL: "/api/collections/posts/records", Token: tokens[0],
-			Body: fmt.Sprintf(`{"title": "x", "owner": %q}`, m2), ExpectedStatus: 403},
+			Body: fmt.Sprintf(`{"title": "x", "owner": %q}`, m2), ExpectedStatus: 400},
 		{Name: "create as a guest", Method: "POST", URL: "/api/collections/posts/records", Token: "-",
-			Body: fmt.Sprintf(`{"title": "x", "owner": %q}`, m1), ExpectedStatus: 403},
+			Body: fmt.Sprintf(`{"title": "x", "owner": %q}`, m1), ExpectedStatus: 400},
 		{Name: "create with a status other than draft", Method: "POST", URL: "/api/collections/posts/records", Token: tokens[0],
-			Body: fmt.Sprintf(`{"title": "x", "owner": %q, "status": "published"}`, m1), ExpectedStatus: 403},
+			Body: fmt.Sprintf(`{"title": "x", "owner": %q, "status": "published"}`, m1), ExpectedStatus: 400},
 		{Name: "create with a forbidden tag", Method: "POST", URL: "/api/collections/posts/records", Token: tokens[0],
-			Body: fmt.Sprintf(`{"title": "x", "owner": %q, "tags": ["a", "c"]}`, m1), ExpectedStatus: 403},
+			Body: fmt.Sprintf(`{"title": "x", "owner": %q, "tags": ["a", "c"]}`, m1), ExpectedStatus: 400},
 		{Name: "create with allowed tags and status", Method: "POST", URL: "/api/collections/posts/records", Token: tokens[0],
 			Body: fmt.Sprintf(`{"title": "three", "owner": %q, "tags": ["a", "b"], "status": "draft"}`, m1), ExpectedStatus: 200,
 			ExpectedContent: []string{`"title":"three"`}},
@@ -96,12 +96,12 @@ func TestRequestRules(t *testing.T) {
 		{Name: "a filter reads the request too", Method: "GET", URL: "/api/collections/posts/records?preview=yes&filter=" + q("@request.query.preview = 'yes' && title = 'two'"),
 			Token: tokens[1], ExpectedStatus: 200, ExpectedContent: []string{`"totalItems":1`}},
 		{Name: "delete without the header", Method: "DELETE", URL: "/api/collections/posts/records/" + p1.ID, Token: tokens[0], ExpectedStatus: 404},
-		{Name: "REST create outside a batch", Method: "POST", URL: "/api/collections/logs/records", Token: "-", Body: `{"text": "batched"}`, ExpectedStatus: 403},
+		{Name: "REST create outside a batch", Method: "POST", URL: "/api/collections/logs/records", Token: "-", Body: `{"text": "batched"}`, ExpectedStatus: 400},
 		{Name: "batch create (context batch, body read)", Method: "POST", URL: "/api/batch", Token: "-",
 			Body: `{"requests": [{"method": "POST", "url": "/api/collections/logs/records", "body": {"text": "batched one"}}]}`, ExpectedStatus: 200},
 		{Name: "batch create whose body fails the rule", Method: "POST", URL: "/api/batch", Token: "-",
 			Body: `{"requests": [{"method": "POST", "url": "/api/collections/logs/records", "body": {"text": "plain"}}]}`, ExpectedStatus: 400,
-			ExpectedContent: []string{`"status":403`}},
+			ExpectedContent: []string{`"status":400`}},
 		{Name: "list in the default context", Method: "GET", URL: "/api/collections/logs/records", Token: "-", ExpectedStatus: 200,
 			ExpectedContent: []string{`"totalItems":1`, `batched one`}},
 	})
@@ -147,7 +147,7 @@ func TestBodyBeforeDefaults(t *testing.T) {
 		t.Fatalf("code %q not generated", rec.Code)
 	}
 	e.Run(t, []scenario{
-		{Name: "a sent code", Method: "POST", URL: "/api/collections/codes/records", Token: "-", Body: `{"code": "mine"}`, ExpectedStatus: 403},
+		{Name: "a sent code", Method: "POST", URL: "/api/collections/codes/records", Token: "-", Body: `{"code": "mine"}`, ExpectedStatus: 400},
 		{Name: "an update without the code", Method: "PATCH", URL: "/api/collections/codes/records/" + rec.ID, Token: "-", Body: `{}`, ExpectedStatus: 200},
 		{Name: "an update sending the code", Method: "PATCH", URL: "/api/collections/codes/records/" + rec.ID, Token: "-", Body: `{"code": "x"}`, ExpectedStatus: 404},
 	})
@@ -251,7 +251,7 @@ func TestCreateRuleBeforeInsert(t *testing.T) {
 	body := func(i int) string { return fmt.Sprintf(`{"owner": %q}`, ids[i]) }
 	e.Run(t, []scenario{
 		{Name: "first slot", Method: "POST", URL: "/api/collections/slots/records", Token: tokens[0], Body: body(0), ExpectedStatus: 200},
-		{Name: "second slot of the same member", Method: "POST", URL: "/api/collections/slots/records", Token: tokens[0], Body: body(0), ExpectedStatus: 403},
+		{Name: "second slot of the same member", Method: "POST", URL: "/api/collections/slots/records", Token: tokens[0], Body: body(0), ExpectedStatus: 400},
 		{Name: "first slot of another member", Method: "POST", URL: "/api/collections/slots/records", Token: tokens[1], Body: body(1), ExpectedStatus: 200},
 		{Name: "nothing else was stored", Method: "GET", URL: "/api/collections/slots/records", Token: "-", ExpectedStatus: 200,
 			ExpectedContent: []string{`"totalItems":2`}},
