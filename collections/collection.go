@@ -89,8 +89,11 @@ var identRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 var reservedNames = map[string]bool{
 	"null": true, "true": true, "false": true, "expand": true,
 	"collectionid": true, "collectionname": true,
-	"pg_catalog": true, "information_schema": true, "public": true,
 }
+
+// schemaNames cannot name collections: PostgreSQL's schemas. Fields may
+// take them (a "public" date is common).
+var schemaNames = map[string]bool{"pg_catalog": true, "information_schema": true, "public": true}
 
 // CheckName validates a collection or field name: an identifier of at most 63
 // characters, not a reserved word, and not starting with "_" unless system is

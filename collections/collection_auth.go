@@ -350,6 +350,14 @@ var authKeys = func() map[string]bool {
 // collection are merged over the current ones (defaults for a new one), so
 // a partial update changes only what it names.
 func (c *Collection) UnmarshalJSON(data []byte) error {
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(data, &keys); err == nil && legacyForm(keys) {
+		upgraded, err := upgradeLegacy(keys)
+		if err != nil {
+			return err
+		}
+		data = upgraded
+	}
 	type plain Collection
 	aux := struct {
 		*plain
@@ -488,13 +496,20 @@ func normalizeOAuth2(c *Collection, fail func(key, code, msg string)) {
 	if o.Providers == nil {
 		o.Providers = []OAuth2Provider{}
 	}
-	m := o.MappedFields
-	for key, name := range map[string]string{"id": m.ID, "name": m.Name, "username": m.Username, "avatarURL": m.AvatarURL} {
-		if name == "" {
+	m := &o.MappedFields
+	for key, name := range map[string]*string{"id": &m.ID, "name": &m.Name, "username": &m.Username, "avatarURL": &m.AvatarURL} {
+		if *name == "" {
 			continue
 		}
-		if f, ok := c.Field(name); !ok || f.System || (f.Type != "text" && f.Type != "url" && f.Type != "editor") {
-			fail("oauth2.mappedFields."+key, "validation_invalid_mapped_field", fmt.Sprintf("%q must be a text or url field of the collection.", name))
+		f, ok := c.Field(*name)
+		switch {
+		case !ok:
+			*name = "" // as PocketBase: a mapping to a field that is gone is dropped
+		case key == "avatarURL" && f.Type == "file" && !f.System:
+			// PocketBase downloads the avatar into a file field; without
+			// file storage Lumbung leaves it empty.
+		case f.System || (f.Type != "text" && f.Type != "url" && f.Type != "editor"):
+			fail("oauth2.mappedFields."+key, "validation_invalid_mapped_field", fmt.Sprintf("%q must be a text or url field of the collection.", *name))
 		}
 	}
 	names := map[string]bool{}

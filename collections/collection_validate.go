@@ -52,6 +52,8 @@ func Normalize(s Lookup, old, c *Collection) error {
 	}
 	if msg := CheckName(c.Name, c.System); msg != "" {
 		fail("name", "validation_invalid_name", msg)
+	} else if schemaNames[strings.ToLower(c.Name)] {
+		fail("name", "validation_invalid_name", "\""+c.Name+"\" is a reserved word.")
 	} else if strings.HasPrefix(strings.ToLower(c.Name), "pg_") && !c.System {
 		// PostgreSQL looks in pg_catalog first: such a name could mean
 		// one of its relations instead of the collection's table.
@@ -100,9 +102,11 @@ func normalizeFields(s Lookup, old, c *Collection, fail func(key, code, msg stri
 			}
 		}
 	}
+	_, hadID := c.Field("id")
 	ensureField(c, "id", "text", func(f *Field) {
 		// PocketBase's id field; its length, format and how ids are
-		// generated may be changed, as in PocketBase.
+		// generated may be changed, as in PocketBase (no autogenerate
+		// pattern: clients give the ids).
 		o := f.Options.(*TextOptions)
 		o.PrimaryKey = true
 		if o.Min == 0 && o.Max == 0 {
@@ -111,7 +115,7 @@ func normalizeFields(s Lookup, old, c *Collection, fail func(key, code, msg stri
 		if o.Pattern == "" {
 			o.Pattern = defaultIDFormat
 		}
-		if o.AutogeneratePattern == "" {
+		if !hadID {
 			o.AutogeneratePattern = defaultIDPattern
 		}
 		f.Required, f.Hidden = true, false

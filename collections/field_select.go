@@ -29,16 +29,18 @@ func (o *SelectOptions) Storage() Storage {
 
 // Check implements FieldOptions.
 func (o *SelectOptions) Check(Lookup, *Collection, *Field) *FieldError {
-	if len(o.Values) == 0 {
+	// As PocketBase accepts them: a value listed twice counts once, and
+	// a blank one is no choice (the empty value means none).
+	values := make([]string, 0, len(o.Values))
+	for _, v := range o.Values {
+		if v != "" && !slices.Contains(values, v) {
+			values = append(values, v)
+		}
+	}
+	if len(values) == 0 {
 		return &FieldError{Option: "values", Code: "validation_required", Message: "values must list at least one choice."}
 	}
-	seen := map[string]bool{}
-	for _, v := range o.Values {
-		if v == "" || seen[v] {
-			return &FieldError{Option: "values", Code: "validation_invalid_values", Message: "values must be distinct and not blank."}
-		}
-		seen[v] = true
-	}
+	o.Values = values
 	if o.MaxSelect < 1 {
 		o.MaxSelect = 1
 	}

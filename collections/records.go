@@ -303,8 +303,10 @@ func (r *Records) fill(ctx context.Context, c *Collection, rec *Record, old *Rec
 				rec.Data[f.Name] = o.Autogenerate()
 			}
 		}
-		if id, _ := rec.Data["id"].(string); id == "" {
-			rec.Data["id"] = NewID()
+		if _, failed := errs["id"]; !failed && IsEmpty(rec.Data["id"]) {
+			// An id field without an autogenerate pattern wants the
+			// client's id, as in PocketBase.
+			errs["id"] = FieldError{Code: "validation_required", Message: "Cannot be blank."}
 		}
 	}
 	if c.Type == TypeAuth {

@@ -59,7 +59,7 @@ func (s *Service) Import(ctx context.Context, defs []*Collection, deleteMissing 
 			view.set[it.def.ID] = it.def
 		}
 	}
-	if err := checkDropped(view, gone); err != nil {
+	if err := s.checkDropped(items, gone); err != nil {
 		return nil, err
 	}
 	var tables, views []*importItem
@@ -80,7 +80,7 @@ func (s *Service) Import(ctx context.Context, defs []*Collection, deleteMissing 
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // after Commit: nothing to undo
 	run := &importRun{ctx: ctx, tx: tx, dryRun: opts.DryRun}
-	if err := s.dropMissing(run, gone, opts); err != nil {
+	if err := s.dropMissing(run, items, gone, opts); err != nil {
 		return nil, err
 	}
 	if err := s.importTables(run, view, tables, opts); err != nil {
@@ -252,9 +252,11 @@ func keepExisting(old, def *Collection, deleteMissing bool) {
 	}
 }
 
-// checkDropped refuses to drop a collection that a relation of a kept or
-// imported collection still points at.
-func checkDropped(view *importView, gone []*Collection) error {
+// checkDropped refuses to drop a collection that a relation still points
+// at once the import is done: a relation of an imported definition, or of
+// a stored collection the import leaves as it is. (Relations the import
+// removes from kept collections go before the drop, see dropMissing.)
+func (s *Service) checkDropped(items []*importItem, gone []*Collection) error {
 	if len(gone) == 0 {
 		return nil
 	}
@@ -262,14 +264,23 @@ func checkDropped(view *importView, gone []*Collection) error {
 	for _, c := range gone {
 		dropped[c.ID] = c
 	}
-	for _, other := range view.all() {
+	final := map[string]*Collection{}
+	for _, c := range s.Collections() {
+		if dropped[c.ID] == nil {
+			final[c.ID] = c
+		}
+	}
+	for _, it := range items {
+		final[it.def.ID] = it.def
+	}
+	for _, other := range final {
 		for _, f := range other.Fields {
 			o, ok := f.Options.(*RelationOptions)
 			if !ok {
 				continue
 			}
-			if c := dropped[o.CollectionID]; c != nil {
-				return Errorf(EINVALID, "Collection %q cannot be deleted: it is referenced by %s.%s.", c.Name, other.Name, f.Name)
+			if t, ok := relationTarget(s, other, o.CollectionID); ok && dropped[t.ID] != nil {
+				return Errorf(EINVALID, "Collection %q cannot be deleted: it is referenced by %s.%s.", t.Name, other.Name, f.Name)
 			}
 		}
 	}
@@ -277,9 +288,10 @@ func checkDropped(view *importView, gone []*Collection) error {
 }
 
 // dropMissing drops the collections deleteMissing removes: views first
-// (those that read others before them), then the relations between the
-// tables that go, then the tables.
-func (s *Service) dropMissing(run *importRun, gone []*Collection, opts SaveOptions) error {
+// (those that read others before them), then the relations that point at
+// the tables that go (from each other, and from kept collections whose
+// imported definition leaves them out), then the tables.
+func (s *Service) dropMissing(run *importRun, items []*importItem, gone []*Collection, opts SaveOptions) error {
 	var views []*importItem
 	var tables []*Collection
 	dropped := map[string]bool{}
@@ -308,23 +320,34 @@ func (s *Service) dropMissing(run *importRun, gone []*Collection, opts SaveOptio
 			return err
 		}
 	}
-	for i, c := range tables {
+	// strip removes c's relations to the tables that go and returns what
+	// is left of c (c itself when nothing points there).
+	strip := func(c *Collection) (*Collection, error) {
 		kept := c.Clone()
 		kept.Fields = slices.DeleteFunc(kept.Fields, func(f *Field) bool {
 			o, ok := f.Options.(*RelationOptions)
 			return ok && o.CollectionID != c.ID && dropped[o.CollectionID]
 		})
 		if len(kept.Fields) == len(c.Fields) {
-			continue
+			return c, nil
 		}
 		plan, err := run.plan(Change{Old: c, New: kept, Schema: s, AllowDataLoss: true, Actor: opts.Actor})
 		if err != nil {
+			return nil, err
+		}
+		return kept, run.apply(plan)
+	}
+	for i, c := range tables {
+		if tables[i], err = strip(c); err != nil {
 			return err
 		}
-		if err := run.apply(plan); err != nil {
-			return err
+	}
+	for _, it := range items {
+		if it.old != nil && it.old.Type != TypeView {
+			if it.old, err = strip(it.old); err != nil {
+				return err
+			}
 		}
-		tables[i] = kept
 	}
 	for _, c := range tables {
 		if err := drop(c); err != nil {
@@ -364,7 +387,7 @@ func (s *Service) importTables(run *importRun, view *importView, items []*import
 			}
 			c.Fields = append(c.Fields, f)
 		}
-		c.Indexes = nil
+		c.Indexes = indexesOn(c, full.Indexes)
 		if err := Normalize(view, nil, c); err != nil {
 			return prefixed(err, full.Name)
 		}
@@ -437,6 +460,27 @@ func (s *Service) importTables(run *importRun, view *importView, items []*import
 		}
 	}
 	return nil
+}
+
+// indexesOn returns the indexes of list that name only fields c has (the
+// first pass of an import leaves out relations to collections not created
+// yet, and the indexes on them).
+func indexesOn(c *Collection, list []string) []string {
+	var out []string
+	for _, raw := range list {
+		ix, err := ParseIndex(raw)
+		if err != nil {
+			continue // the full definition reports it
+		}
+		names := append([]string(nil), ix.NotEmpty...)
+		for _, col := range ix.Columns {
+			names = append(names, col.Name)
+		}
+		if !slices.ContainsFunc(names, func(n string) bool { _, ok := c.Field(n); return !ok }) {
+			out = append(out, raw)
+		}
+	}
+	return out
 }
 
 // definitionChanged reports whether c says more than the first pass saved

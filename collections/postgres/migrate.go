@@ -3,8 +3,11 @@ package postgres
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/uptrace/bun/migrate"
 )
 
@@ -41,6 +44,25 @@ func (db *DB) Migrate(ctx context.Context) error {
 	}
 	if _, err := m.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
+	}
+	return ensureSQLiteCompat(ctx, conn.Conn())
+}
+
+//go:embed sqlite_compat.sql
+var sqliteCompatSQL string
+
+// ensureSQLiteCompat creates or updates the _sqlite schema that view
+// queries written for SQLite use (see sqlite_compat.sql), on every start.
+// A database user that may not create schemas goes without: such views
+// are then refused with PostgreSQL's reason.
+func ensureSQLiteCompat(ctx context.Context, conn *pgx.Conn) error {
+	_, err := conn.Exec(ctx, sqliteCompatSQL)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "42501" { // insufficient_privilege
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("migrate: SQLite functions for views: %w", err)
 	}
 	return nil
 }

@@ -281,20 +281,29 @@ func stepError(st collections.Step, err error) error {
 // refuses more than one statement. A query that reads a secret field of a
 // collection in schema, or an internal table, is refused (checkViewReads).
 func (s *SchemaStore) describeView(ctx context.Context, conn *pgx.Conn, schema collections.Lookup, c *collections.Collection) error {
-	q := strings.TrimSpace(strings.TrimRight(strings.TrimSpace(c.ViewQuery), ";"))
+	q := sqliteQuotes(strings.TrimSpace(strings.TrimRight(strings.TrimSpace(c.ViewQuery), ";")))
+	c.ViewQuery = q
+	return withViewFunctions(ctx, conn, func() error { return s.describeViewQuery(ctx, conn, schema, c, q) })
+}
+
+func (s *SchemaStore) describeViewQuery(ctx context.Context, conn *pgx.Conn, schema collections.Lookup, c *collections.Collection, q string) error {
+	q, err := sqliteNames(ctx, conn, q)
+	if err != nil {
+		return err
+	}
 	c.ViewQuery = q
 	if err := checkViewParams(ctx, conn, q); err != nil {
 		return err
 	}
 	rows, err := conn.Query(ctx, "SELECT * FROM ("+q+"\n) AS v LIMIT 0", pgx.QueryExecModeDescribeExec)
 	if err != nil {
-		return viewError(err)
+		return viewQueryError(q, err)
 	}
 	// A copy: the connection reuses the descriptions' memory.
 	fds := append([]pgconn.FieldDescription(nil), rows.FieldDescriptions()...)
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return viewError(err)
+		return viewQueryError(q, err)
 	}
 	sources, err := columnSources(ctx, conn, fds)
 	if err != nil {
@@ -337,8 +346,8 @@ const previewTimeout = 3 * time.Second
 // only if the query could be saved as a view of the stored schema: one that
 // reads a secret field or an internal table is refused (checkViewReads).
 func (s *SchemaStore) PreviewView(ctx context.Context, query string, limit int) ([]json.RawMessage, error) {
-	q := strings.TrimSpace(strings.TrimRight(strings.TrimSpace(query), ";"))
-	out, err := s.previewRows(ctx, q, limit)
+	q := sqliteQuotes(strings.TrimSpace(strings.TrimRight(strings.TrimSpace(query), ";")))
+	out, q, err := s.previewRows(ctx, q, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -351,42 +360,50 @@ func (s *SchemaStore) PreviewView(ctx context.Context, query string, limit int) 
 		return nil, err
 	}
 	defer conn.Release()
-	if err := checkViewQuery(ctx, conn.Conn(), staticLookup(schema), q); err != nil {
+	err = withViewFunctions(ctx, conn.Conn(), func() error { return checkViewQuery(ctx, conn.Conn(), staticLookup(schema), q) })
+	if err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-// previewRows runs the preview query of PreviewView.
-func (s *SchemaStore) previewRows(ctx context.Context, q string, limit int) ([]json.RawMessage, error) {
+// previewRows runs the preview query of PreviewView, and returns it as it
+// ran (see sqliteNames).
+func (s *SchemaStore) previewRows(ctx context.Context, q string, limit int) ([]json.RawMessage, string, error) {
 	tx, err := s.db.Pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // read-only: nothing to keep
 	if _, err := tx.Exec(ctx, "SELECT set_config('statement_timeout', $1, true)", strconv.Itoa(int(previewTimeout/time.Millisecond))); err != nil {
-		return nil, err
+		return nil, "", err
+	}
+	if _, err := tx.Exec(ctx, sqliteSearchPath); err != nil {
+		return nil, "", err
+	}
+	if q, err = sqliteNames(ctx, tx.Conn(), q); err != nil {
+		return nil, "", err
 	}
 	if err := checkViewParams(ctx, tx.Conn(), q); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	rows, err := tx.Query(ctx, "SELECT to_jsonb(v) FROM ("+q+"\n) AS v LIMIT "+strconv.Itoa(limit))
 	if err != nil {
-		return nil, viewError(err)
+		return nil, "", viewQueryError(q, err)
 	}
 	out := []json.RawMessage{}
 	for rows.Next() {
 		var b []byte
 		if err := rows.Scan(&b); err != nil {
 			rows.Close()
-			return nil, err
+			return nil, "", err
 		}
 		out = append(out, b)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, viewError(err)
+		return nil, "", viewQueryError(q, err)
 	}
-	return out, nil
+	return out, q, nil
 }
 
 // checkViewParams refuses a view query with parameters ($1, $2…): a view
@@ -395,21 +412,13 @@ func (s *SchemaStore) previewRows(ctx context.Context, q string, limit int) ([]j
 func checkViewParams(ctx context.Context, conn *pgx.Conn, q string) error {
 	sd, err := conn.PgConn().Prepare(ctx, "", "SELECT * FROM ("+q+"\n) AS v", nil)
 	if err != nil {
-		return viewError(err)
+		return viewQueryError(q, err)
 	}
 	if len(sd.ParamOIDs) > 0 {
 		return collections.Invalid("Invalid view query: it cannot have parameters ($1, $2, …).",
 			map[string]collections.FieldError{"viewQuery": {Code: "validation_invalid_view_query", Message: "A view query cannot have parameters ($1, $2, …)."}})
 	}
 	return nil
-}
-
-func viewError(err error) error {
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		return collections.Errorf(collections.EINVALID, "Invalid view query: %s.", pgErr.Message)
-	}
-	return err
 }
 
 // viewFieldType maps a result column type to a field type.

@@ -47,6 +47,11 @@ func (s *SchemaStore) begin(ctx context.Context) (*schemaTx, error) {
 		t.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // the lock failed: nothing to keep
 		return nil, translate(err, nil)
 	}
+	// Views created in this transaction may use SQLite's functions.
+	if _, err := tx.ExecContext(ctx, sqliteSearchPath); err != nil {
+		t.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // nothing done yet
+		return nil, translate(err, nil)
+	}
 	return t, nil
 }
 

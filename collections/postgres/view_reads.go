@@ -111,7 +111,7 @@ func probeViewReads(ctx context.Context, conn *pgx.Conn, query string) (reads []
 	}()
 	create := "CREATE TEMPORARY VIEW " + ident(probeView) + " AS SELECT * FROM (" + query + "\n) AS v"
 	if _, err := conn.PgConn().ExecParams(ctx, create, nil, nil, nil, nil).Close(); err != nil {
-		return nil, viewError(err)
+		return nil, viewQueryError(query, err)
 	}
 	return viewReads(ctx, conn, "pg_temp."+ident(probeView))
 }

@@ -161,6 +161,9 @@ func (h *handlers) createOAuth2Record(c *fiber.Ctx, col *collections.Collection,
 	}
 	m := authOptions(col).OAuth2.MappedFields
 	for field, value := range map[string]string{m.ID: user.ID, m.Name: user.Name, m.Username: user.Username, m.AvatarURL: user.AvatarURL} {
+		if f, ok := col.Field(field); ok && f.Type == "file" {
+			continue // no file storage yet: the avatar is not downloaded
+		}
 		if _, set := input[field]; field != "" && !set && value != "" {
 			input[field] = value
 		}
