@@ -48,7 +48,8 @@ func ParseExpand(s string) (expandTree, error) {
 
 // Expand loads the related records named by expand (PocketBase's syntax,
 // including back-relations "<collection>_via_<field>") into each record's
-// Expand map. Unknown paths are EINVALID.
+// Expand map. Names that are no relation are left out, as PocketBase does;
+// a malformed or too deep expand is EINVALID.
 func (r *Records) Expand(ctx context.Context, c *Collection, recs []*Record, expand string) error {
 	tree, err := ParseExpand(expand)
 	if err != nil || len(tree) == 0 || len(recs) == 0 {
@@ -112,7 +113,7 @@ func (r *Records) expandLevel(ctx context.Context, c *Collection, recs []*Record
 	for name, sub := range tree {
 		rel, err := r.relation(c, name)
 		if err != nil {
-			return err
+			continue // a name that is no relation is left out, as PocketBase does
 		}
 		related := rel.target
 		if related == nil {
