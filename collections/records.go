@@ -129,6 +129,7 @@ func (r *Records) Create(ctx context.Context, c *Collection, input map[string]an
 	if err != nil {
 		return nil, err
 	}
+	input = r.withoutHidden(c, input)
 	if err := r.checkWritable(c, acc.Fields, input, true); err != nil {
 		return nil, err
 	}
@@ -171,6 +172,7 @@ func (r *Records) Update(ctx context.Context, c *Collection, id string, input ma
 	if err != nil {
 		return nil, err
 	}
+	input = r.withoutHidden(c, input)
 	if err := r.checkWritable(c, acc.Fields, input, false); err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package collections
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -305,6 +306,32 @@ func (r *Record) hide(field string) {
 		}
 	}
 	delete(r.readable, field)
+}
+
+// withoutHidden leaves out of input the hidden fields of c (and their
+// modifiers) when the caller is not the system or a superuser: such values
+// are ignored, as PocketBase ignores them. An auth collection's password
+// is hidden but set by its users. input itself is not changed.
+func (r *Records) withoutHidden(c *Collection, input map[string]any) map[string]any {
+	if r.caller == nil {
+		return input
+	}
+	var out map[string]any
+	for k := range input {
+		name := strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(k, "+"), "+"), "-")
+		f, ok := c.Field(name)
+		if !ok || !f.Hidden || (c.Type == TypeAuth && name == "password") {
+			continue
+		}
+		if out == nil {
+			out = maps.Clone(input)
+		}
+		delete(out, k)
+	}
+	if out == nil {
+		return input
+	}
+	return out
 }
 
 // errVerified refuses a change of verified.

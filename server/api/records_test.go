@@ -322,3 +322,28 @@ func TestConcurrentModifiersLoseNothing(t *testing.T) {
 		t.Fatalf("views after 40 concurrent increments: %v", rec["views"])
 	}
 }
+
+// TestHiddenFieldsIgnored: a hidden field sent by a caller who is not a
+// superuser is ignored on create and update, as PocketBase ignores it; a
+// superuser sets it.
+func TestHiddenFieldsIgnored(t *testing.T) {
+	t.Parallel()
+	e := MustEnv(t)
+	e.MustJSON("POST", "/api/collections", "", `{"name": "tickets", "createRule": "", "updateRule": "", "viewRule": "",
+		"fields": [{"name": "title", "type": "text"}, {"name": "internal", "type": "text", "hidden": true}]}`, 200, nil)
+	var rec struct{ ID string }
+	e.MustJSON("POST", "/api/collections/tickets/records", "-", `{"title": "a", "internal": "forged"}`, 200, &rec)
+	internal := func() string {
+		var got struct{ Internal string }
+		e.MustJSON("GET", "/api/collections/tickets/records/"+rec.ID, "", "", 200, &got)
+		return got.Internal
+	}
+	if v := internal(); v != "" {
+		t.Errorf("a guest's create stored the hidden field: %q", v)
+	}
+	e.MustJSON("PATCH", "/api/collections/tickets/records/"+rec.ID, "", `{"internal": "note"}`, 200, nil)
+	e.MustJSON("PATCH", "/api/collections/tickets/records/"+rec.ID, "-", `{"title": "b", "internal": "forged"}`, 200, nil)
+	if v := internal(); v != "note" {
+		t.Errorf("after a guest's update the hidden field is %q, want the superuser's %q", v, "note")
+	}
+}
