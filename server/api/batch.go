@@ -1,17 +1,17 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/lumbunghq/lumbung/collections"
 )
-
-// MaxBatchRequests is how many sub-requests one batch may hold.
-const MaxBatchRequests = 50
 
 func (h *handlers) batchRoutes(r fiber.Router) {
 	r.Post("/batch", h.fresh(h.batch))
@@ -30,8 +30,23 @@ type batchResult struct {
 }
 
 // batch runs record creates, updates, upserts and deletes in one
-// transaction: all succeed or none is kept.
+// transaction: all succeed or none is kept. The batch settings bound it:
+// whether batches are allowed, how many sub-requests, how large a body
+// and how long the transaction may take.
 func (h *handlers) batch(c *fiber.Ctx) error {
+	limits := h.Settings.effective(c.UserContext()).Batch
+	if err := batchAllowed(limits, len(c.Body())); err != nil {
+		return err
+	}
+	timeout := time.Duration(limits.Timeout) * time.Second
+	if timeout <= 0 {
+		timeout = defaultBatchTimeout * time.Second
+	}
+	parent := c.UserContext()
+	ctx, cancel := context.WithTimeout(parent, timeout)
+	defer cancel()
+	c.SetUserContext(ctx)
+	defer c.SetUserContext(parent) // a retry by fresh starts with a new timeout
 	var in struct {
 		Requests []batchRequest `json:"requests"`
 	}
@@ -40,11 +55,10 @@ func (h *handlers) batch(c *fiber.Ctx) error {
 	}
 	switch {
 	case len(in.Requests) == 0:
-		return collections.Invalid("Invalid batch request.", map[string]collections.FieldError{
+		return collections.Invalid("Invalid batch request data.", map[string]collections.FieldError{
 			"requests": {Code: "validation_required", Message: "Cannot be blank."}})
-	case len(in.Requests) > MaxBatchRequests:
-		return collections.Invalid("Invalid batch request.", map[string]collections.FieldError{
-			"requests": {Code: "validation_length_too_long", Message: "The batch may hold at most 50 requests."}})
+	case len(in.Requests) > limits.MaxRequests:
+		return batchTooLong(limits.MaxRequests)
 	}
 	showHidden := identity(c).Superuser()
 	results := make([]batchResult, len(in.Requests))
@@ -76,6 +90,11 @@ func (h *handlers) batch(c *fiber.Ctx) error {
 		}
 		return nil
 	})
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) && parent.Err() == nil {
+		// PocketBase's answer to a batch past its timeout: a 400, not a
+		// 408 that browsers would retry.
+		return collections.Errorf(collections.EINVALID, "Something went wrong while processing your request.")
+	}
 	if err != nil {
 		return err
 	}

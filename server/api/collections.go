@@ -15,6 +15,8 @@ func (h *handlers) collectionRoutes(r fiber.Router) {
 	r.Post("/collections", superusersOnly, h.createCollection)
 	r.Put("/collections/import", superusersOnly, h.importCollections)
 	r.Post("/collections/view-preview", superusersOnly, h.previewView)
+	r.Get("/collections/meta/scaffolds", superusersOnly, h.collectionScaffolds)
+	r.Post("/collections/meta/dry-run-view", superusersOnly, h.dryRunView)
 	r.Get("/collections/:collection", superusersOnly, h.viewCollection)
 	r.Patch("/collections/:collection", superusersOnly, h.updateCollection)
 	r.Delete("/collections/:collection", superusersOnly, h.deleteCollection)
@@ -35,6 +37,53 @@ func (h *handlers) previewView(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(fiber.Map{"items": rows})
+}
+
+// collectionScaffolds answers the collections a new base, auth and view
+// collection start from, by type, as PocketBase's scaffolds.
+func (h *handlers) collectionScaffolds(c *fiber.Ctx) error {
+	out := map[string]*collections.Collection{}
+	for _, typ := range []string{collections.TypeBase, collections.TypeAuth, collections.TypeView} {
+		out[typ] = collections.Scaffold(typ)
+	}
+	return c.JSON(out)
+}
+
+// dryRunViewSample is how many rows dry-run-view returns, as PocketBase.
+const dryRunViewSample = 10
+
+// dryRunView answers PocketBase's view check: {"query"} in, the fields a
+// view of that query would have and its first rows out ({fields, sample}).
+// Nothing is saved; the query runs read-only.
+func (h *handlers) dryRunView(c *fiber.Ctx) error {
+	var in struct {
+		Query string `json:"query"`
+	}
+	if err := decodeJSON(c.Body(), &in); err != nil {
+		return err
+	}
+	switch n := len(strings.TrimSpace(in.Query)); {
+	case n == 0:
+		return collections.Invalid("An error occurred while validating the submitted data.", map[string]collections.FieldError{
+			"query": {Code: "validation_required", Message: "Cannot be blank."}})
+	case len(in.Query) > 5000:
+		return collections.Invalid("An error occurred while validating the submitted data.", map[string]collections.FieldError{
+			"query": {Code: "validation_length_out_of_range", Message: "The length must be between 0 and 5000."}})
+	}
+	view := collections.Collection{Name: "temp_view_" + strings.ToLower(collections.NewID()[:5]),
+		Type: collections.TypeView, ViewQuery: in.Query}
+	if _, err := h.Collections.CreateCollection(c.UserContext(), &view, collections.SaveOptions{DryRun: true}); err != nil {
+		return err
+	}
+	rows, err := h.Collections.PreviewView(c.UserContext(), in.Query)
+	if err != nil {
+		return err
+	}
+	fields := view.Fields
+	if fields == nil {
+		fields = []*collections.Field{}
+	}
+	return c.JSON(fiber.Map{"fields": fields, "sample": rows[:min(len(rows), dryRunViewSample)]})
 }
 
 // planResponse answers a dry run: the collection as it would be saved and

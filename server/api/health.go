@@ -6,7 +6,16 @@ func (h *handlers) healthRoutes(r fiber.Router) {
 	r.Get("/health", h.health)
 }
 
-// health reports whether the server can reach its database.
+// healthProxyHeaders are headers common proxies set, checked after the
+// configured one to hint that the server may be behind a proxy it does
+// not trust yet (PocketBase's list).
+var healthProxyHeaders = []string{"CF-Connecting-IP", "Fly-Client-IP", "X-Forwarded-For"}
+
+// health reports whether the server can reach its database. Superusers
+// also get PocketBase's details: canBackup (always false: no backups API),
+// realIP (the client address as
+// the trusted-proxy settings make it) and possibleProxyHeader (the first
+// proxy header the request carries, "" for none).
 func (h *handlers) health(c *fiber.Ctx) error {
 	if err := h.Ping(c.UserContext()); err != nil {
 		h.Logger.Error("health check failed", "requestId", requestID(c), "err", err)
@@ -14,5 +23,19 @@ func (h *handlers) health(c *fiber.Ctx) error {
 		return c.Status(fiber.StatusServiceUnavailable).JSON(errorBody{
 			Status: fiber.StatusServiceUnavailable, Message: unavailableMessage, Data: map[string]any{}})
 	}
-	return c.JSON(fiber.Map{"code": 200, "message": "API is healthy.", "data": fiber.Map{}})
+	data := fiber.Map{}
+	if identity(c).Superuser() {
+		proxyHeader := ""
+		configured := h.Settings.effective(c.UserContext()).TrustedProxy.Header
+		for _, name := range append([]string{configured}, healthProxyHeaders...) {
+			if name != "" && c.Get(name) != "" {
+				proxyHeader = name
+				break
+			}
+		}
+		// Lumbung makes no backups (the database's own tools do), so a
+		// backup can never be started from here.
+		data = fiber.Map{"canBackup": false, "realIP": h.clientIP(c), "possibleProxyHeader": proxyHeader}
+	}
+	return c.JSON(fiber.Map{"code": 200, "message": "API is healthy.", "data": data})
 }

@@ -117,6 +117,22 @@ func (l *RequestLog) Add(e LogEntry) {
 	l.mu.Unlock()
 }
 
+// entry returns the entry with request id id, if the log still holds it.
+// Ids are random per request, so at most one entry has a given id.
+func (l *RequestLog) entry(id string) (LogEntry, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if id == "" {
+		return LogEntry{}, false
+	}
+	for i := range l.entries {
+		if l.entries[i].ID == id {
+			return l.entries[i], true
+		}
+	}
+	return LogEntry{}, false
+}
+
 // matching returns the entries that pass filter src, oldest first.
 func (l *RequestLog) matching(src string) ([]LogEntry, error) {
 	var expr filter.Expr
@@ -195,6 +211,7 @@ func (l *RequestLog) sortEntries(entries []LogEntry, src string) error {
 func (h *handlers) logRoutes(r fiber.Router) {
 	r.Get("/logs", superusersOnly, h.listLogs)
 	r.Get("/logs/stats", superusersOnly, h.logStats)
+	r.Get("/logs/:id", superusersOnly, h.viewLog)
 }
 
 // logJSON is a log entry in PocketBase's shape.
@@ -204,6 +221,16 @@ type logJSON struct {
 	Level   string         `json:"level"`
 	Message string         `json:"message"`
 	Data    map[string]any `json:"data"`
+}
+
+// toJSON is the entry in PocketBase's shape.
+func (e *LogEntry) toJSON() logJSON {
+	return logJSON{
+		ID: e.ID, Created: e.Created.UTC().Format(collections.DateLayout), Level: e.level(),
+		Message: e.Method + " " + e.URL,
+		Data: map[string]any{"method": e.Method, "url": e.URL, "status": e.Status, "execTime": e.ExecTime,
+			"auth": e.Auth, "ip": e.IP, "requestId": e.ID},
+	}
 }
 
 func (h *handlers) listLogs(c *fiber.Ctx) error {
@@ -222,15 +249,20 @@ func (h *handlers) listLogs(c *fiber.Ctx) error {
 	from := min((q.Page-1)*q.PerPage, total)
 	items := make([]logJSON, 0, q.PerPage)
 	for _, e := range entries[from:min(from+q.PerPage, total)] {
-		items = append(items, logJSON{
-			ID: e.ID, Created: e.Created.UTC().Format(collections.DateLayout), Level: e.level(),
-			Message: e.Method + " " + e.URL,
-			Data: map[string]any{"method": e.Method, "url": e.URL, "status": e.Status, "execTime": e.ExecTime,
-				"auth": e.Auth, "ip": e.IP, "requestId": e.ID},
-		})
+		items = append(items, e.toJSON())
 	}
 	return c.JSON(fiber.Map{"page": q.Page, "perPage": q.PerPage, "totalItems": total,
 		"totalPages": (total + q.PerPage - 1) / q.PerPage, "items": items})
+}
+
+// viewLog answers one entry of the log by its id; 404 once it has left
+// the log, as PocketBase answers a log it no longer keeps.
+func (h *handlers) viewLog(c *fiber.Ctx) error {
+	e, ok := h.RequestLog.entry(c.Params("id"))
+	if !ok {
+		return collections.Errorf(collections.ENOTFOUND, "The requested resource wasn't found.")
+	}
+	return c.JSON(e.toJSON())
 }
 
 // logStats answers the requests per minute of the entries that pass the

@@ -58,3 +58,17 @@ func TestLogs(t *testing.T) {
 }
 
 func q(s string) string { return url.QueryEscape(s) }
+
+func TestLogView(t *testing.T) {
+	t.Parallel()
+	e := MustEnv(t)
+	res, _ := e.DoFull("GET", "/api/collections/nope/records", "-", "")
+	id := res.Header.Get("X-Request-Id")
+	e.Run(t, []scenario{
+		{Name: "guest", Method: "GET", URL: "/api/logs/" + id, Token: "-", ExpectedStatus: 401},
+		{Name: "entry", Method: "GET", URL: "/api/logs/" + id, ExpectedStatus: 200,
+			ExpectedContent: []string{`"id":"` + id + `"`, `"level":"warn"`, `"message":"GET /api/collections/nope/records"`, `"status":404`}},
+		{Name: "gone", Method: "GET", URL: "/api/logs/0123456789abcdef", ExpectedStatus: 404},
+		{Name: "stats still answers", Method: "GET", URL: "/api/logs/stats", ExpectedStatus: 200},
+	})
+}

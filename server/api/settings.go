@@ -35,6 +35,7 @@ type Settings struct {
 	RateLimits   RateLimitSettings    `json:"rateLimits"`
 	TrustedProxy TrustedProxySettings `json:"trustedProxy"`
 	CORS         CORSSettings         `json:"cors"`
+	Batch        BatchSettings        `json:"batch"`
 }
 
 // MetaSettings name the application in emails and links.
@@ -96,6 +97,7 @@ func DefaultSettings(appURL string) Settings {
 		}},
 		TrustedProxy: TrustedProxySettings{Proxies: []string{}, Header: DefaultProxyHeader},
 		CORS:         CORSSettings{Origins: []string{"*"}},
+		Batch:        DefaultBatchSettings(),
 	}
 }
 
@@ -353,6 +355,7 @@ type settingsView struct {
 	RateLimits   RateLimitSettings    `json:"rateLimits"`
 	TrustedProxy TrustedProxySettings `json:"trustedProxy"`
 	CORS         CORSSettings         `json:"cors"`
+	Batch        BatchSettings        `json:"batch"`
 	// Realtime is read-only: set per node with serve's flags.
 	Realtime realtimeView `json:"realtime"`
 	// NodeFlags name the settings the answering node's flags fix, and the
@@ -391,6 +394,7 @@ func (h *handlers) viewOf(s Settings) settingsView {
 			TLS: s.SMTP.TLSMode == lmail.TLSImplicit, TLSMode: s.SMTP.TLSMode,
 		},
 		RateLimits: s.RateLimits,
+		Batch:      s.Batch,
 	}
 }
 
@@ -506,6 +510,7 @@ func validateSettings(s *Settings) error {
 	} else if !headerNameRe.MatchString(tp.Header) {
 		fail("trustedProxy.header", "validation_invalid_header", `Must be a header name such as "X-Forwarded-For" or "X-Real-IP".`)
 	}
+	s.Batch.validate(fail)
 	seen := map[string]int{}
 	for i, r := range s.RateLimits.Rules {
 		key := fmt.Sprintf("rateLimits.rules.%d", i)
