@@ -52,6 +52,21 @@ type FieldOptions interface {
 	Prepare(v any) (any, *FieldError)
 }
 
+// Emptier is implemented by field options whose empty value is not one
+// IsEmpty recognizes, such as the point (0, 0) of a geoPoint field.
+type Emptier interface {
+	IsEmpty(v any) bool
+}
+
+// IsEmpty reports whether v is an empty value of f, the value a required
+// field refuses.
+func (f *Field) IsEmpty(v any) bool {
+	if e, ok := f.Options.(Emptier); ok {
+		return e.IsEmpty(v)
+	}
+	return IsEmpty(v)
+}
+
 var fieldTypes = map[string]func() FieldOptions{}
 
 // RegisterFieldType adds a field type. It is called from init functions only

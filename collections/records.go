@@ -326,7 +326,7 @@ func (r *Records) fill(ctx context.Context, c *Collection, rec *Record, old *Rec
 		if f.Type == "password" && old != nil {
 			continue
 		}
-		if IsEmpty(rec.Data[f.Name]) {
+		if f.IsEmpty(rec.Data[f.Name]) {
 			errs[f.Name] = FieldError{Code: "validation_required", Message: "Cannot be blank."}
 		}
 		if o, ok := f.Options.(*RelationOptions); ok && o.Multi() && len(IDs(rec.Data[f.Name])) < o.MinSelect {

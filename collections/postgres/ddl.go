@@ -15,7 +15,7 @@ func columnType(f *collections.Field) string {
 	if f.Name == "id" {
 		return "text PRIMARY KEY"
 	}
-	if def := columnDefault(f.Storage()); def != "" {
+	if def := columnDefault(f); def != "" {
 		return sqlType(f.Storage()) + " NOT NULL DEFAULT " + def
 	}
 	return sqlType(f.Storage())
@@ -38,9 +38,14 @@ func sqlType(s collections.Storage) string {
 	return "text"
 }
 
-// columnDefault is the DEFAULT clause of a storage, or "".
-func columnDefault(s collections.Storage) string {
-	switch s {
+// columnDefault is the DEFAULT clause of a field's column, or "": the empty
+// value of its storage, or of its type where that differs (a geoPoint is
+// {"lon":0,"lat":0}, so that rows from before the field read as that).
+func columnDefault(f *collections.Field) string {
+	if f.Type == "geoPoint" {
+		return `'{"lon":0,"lat":0}'::jsonb`
+	}
+	switch f.Storage() {
 	case collections.StorageText:
 		return "''"
 	case collections.StorageNumber:

@@ -143,7 +143,7 @@ func (p *planner) update(old, c *collections.Collection, s collections.Lookup, a
 			p.step("ALTER TABLE "+t+" RENAME COLUMN "+ident(of.Name)+" TO "+ident(f.Name),
 				fmt.Sprintf("Rename field %q to %q; values are kept.", of.Name, f.Name))
 		}
-		if of.Storage() != f.Storage() {
+		if of.Storage() != f.Storage() || columnDefault(of) != columnDefault(f) {
 			p.changeType(oldT, t, of, f, allowLoss)
 		}
 	}
@@ -178,7 +178,11 @@ func (p *planner) update(old, c *collections.Collection, s collections.Lookup, a
 func (p *planner) changeType(oldT, t string, of, f *collections.Field, allowLoss bool) {
 	col := ident(f.Name)
 	using, loss := convert(of.Storage(), f.Storage(), col)
-	if def := columnDefault(of.Storage()); def != "" {
+	if def := columnDefault(f); def != "" && f.Storage() == collections.StorageJSON {
+		// A json default (geoPoint) also fills the values converted to null.
+		using = "COALESCE(" + using + ", " + def + ")"
+	}
+	if def := columnDefault(of); def != "" {
 		p.step("ALTER TABLE "+t+" ALTER COLUMN "+col+" DROP DEFAULT", fmt.Sprintf("Drop the default of %q before converting it.", f.Name))
 	}
 	if strings.Contains(columnType(of), "NOT NULL") {
@@ -198,7 +202,7 @@ func (p *planner) changeType(oldT, t string, of, f *collections.Field, allowLoss
 			}
 		}
 	}
-	if def := columnDefault(f.Storage()); def != "" {
+	if def := columnDefault(f); def != "" {
 		p.step("ALTER TABLE "+t+" ALTER COLUMN "+col+" SET DEFAULT "+def, fmt.Sprintf("Default %q to the empty value.", f.Name))
 		p.step("ALTER TABLE "+t+" ALTER COLUMN "+col+" SET NOT NULL", fmt.Sprintf("Require a value in %q.", f.Name))
 	}

@@ -123,6 +123,9 @@ func (s *scanner) record() *collections.Record {
 				v = **d
 			}
 		}
+		if _, ok := f.Options.(*collections.GeoPointOptions); ok {
+			v = collections.StoredGeoPoint(v)
+		}
 		r.Data[f.Name] = v
 	}
 	return r

@@ -347,6 +347,9 @@ func decodeRow(c *collections.Collection, raw json.RawMessage) (map[string]any, 
 		if err != nil {
 			return nil, fmt.Errorf("decode %s.%s: %w", c.Name, f.Name, err)
 		}
+		if _, ok := f.Options.(*collections.GeoPointOptions); ok {
+			v = collections.StoredGeoPoint(v)
+		}
 		data[f.Name] = v
 	}
 	return data, nil

@@ -54,6 +54,8 @@ export function jsonType(f: Field): string {
       return "boolean";
     case "json":
       return "any JSON";
+    case "geoPoint":
+      return "{lon: number, lat: number}";
     case "select":
       return f.maxSelect > 1 ? "string[]" : "string";
     case "relation":

@@ -32,6 +32,8 @@ export function sampleValue(field: Field): unknown {
     }
     case "json":
       return { key: "value" };
+    case "geoPoint":
+      return { lon: 12.4964, lat: 41.9028 };
     case "relation":
       return field.maxSelect > 1 ? [placeholderId] : placeholderId;
     case "password":

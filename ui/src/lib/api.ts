@@ -96,7 +96,8 @@ export type FieldType =
   | "select"
   | "json"
   | "relation"
-  | "password";
+  | "password"
+  | "geoPoint";
 
 interface FieldCommon {
   id: string;
@@ -172,6 +173,17 @@ export interface PasswordField extends FieldCommon {
   cost: number;
 }
 
+/** GeoPointField holds a {lon, lat} point; it has no options. */
+export interface GeoPointField extends FieldCommon {
+  type: "geoPoint";
+}
+
+/** GeoPoint is the value of a geoPoint field. */
+export interface GeoPoint {
+  lon: number;
+  lat: number;
+}
+
 /** Field is one column of a collection, discriminated by `type`. */
 export type Field =
   | TextField
@@ -185,7 +197,8 @@ export type Field =
   | SelectField
   | JSONField
   | RelationField
-  | PasswordField;
+  | PasswordField
+  | GeoPointField;
 
 /** FieldOf picks the field interface of one type. */
 export type FieldOf<T extends FieldType> = Extract<Field, { type: T }>;

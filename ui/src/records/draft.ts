@@ -92,7 +92,7 @@ export function searchFilter(c: Collection, q: string): string {
   if (!t) return "";
   const names = c.fields
     .filter((f) => !f.hidden && (f.type === "text" || f.type === "email" || f.type === "url" || f.presentable) && f.type !== "password")
-    .filter((f) => f.type !== "json" && f.type !== "relation" && f.type !== "bool")
+    .filter((f) => f.type !== "json" && f.type !== "geoPoint" && f.type !== "relation" && f.type !== "bool")
     .map((f) => f.name);
   if (!names.includes("id")) names.unshift("id");
   return names.map((n) => `${n} ~ ${quote(t)}`).join(" || ");

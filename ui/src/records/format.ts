@@ -1,7 +1,7 @@
 // Record values per field type: display text for the grid, and the
 // conversions between the API's values and what the editors hold.
 
-import type { Field, RecordModel } from "../lib/api";
+import type { Field, GeoPoint, RecordModel } from "../lib/api";
 
 // ---------------------------------------------------------------- dates
 
@@ -92,6 +92,8 @@ export function cellText(field: Pick<Field, "type">, v: unknown, max = 60): stri
       return formatDate(v);
     case "json":
       return truncate(JSON.stringify(v) ?? "", max);
+    case "geoPoint":
+      return formatGeoPoint(v);
     case "editor":
       return truncate(stripHTML(String(v)), max);
     case "number":
@@ -148,6 +150,47 @@ export function parseJSON(s: string): { value: unknown; error?: string } {
   }
 }
 
+// ---------------------------------------------------------------- geo points
+
+/** asGeoPoint reads a geoPoint value as the API gives it (an object, or its
+ * JSON text); anything else is the zero point. */
+export function asGeoPoint(v: unknown): GeoPoint {
+  let x = v;
+  if (typeof x === "string") {
+    try {
+      x = JSON.parse(x);
+    } catch {
+      return { lon: 0, lat: 0 };
+    }
+  }
+  if (x === null || typeof x !== "object") return { lon: 0, lat: 0 };
+  const o = x as Record<string, unknown>;
+  const num = (n: unknown) => (typeof n === "number" && Number.isFinite(n) ? n : 0);
+  return { lon: num(o.lon), lat: num(o.lat) };
+}
+
+/** formatGeoPoint shows a point in a grid cell, "lon 12.4964, lat 41.9028";
+ * the zero point (unset) is "". */
+export function formatGeoPoint(v: unknown): string {
+  const p = asGeoPoint(v);
+  if (p.lon === 0 && p.lat === 0) return "";
+  return `lon ${p.lon}, lat ${p.lat}`;
+}
+
+/** parseCoordinate reads the lon or lat input of the point editor: "" is 0,
+ * and the value must be a number within ±180 (lon) or ±90 (lat) degrees. */
+export function parseCoordinate(axis: "lon" | "lat", s: string): { value: number; error?: string } {
+  const t = s.trim();
+  if (t === "") return { value: 0 };
+  const n = Number(t);
+  if (!Number.isFinite(n)) return { value: 0, error: `The ${axis === "lon" ? "longitude" : "latitude"} is not a number.` };
+  const limit = axis === "lon" ? 180 : 90;
+  if (n < -limit || n > limit) {
+    return { value: n, error: `${axis === "lon" ? "Longitude" : "Latitude"} must be between -${limit} and ${limit} degrees.` };
+  }
+  return { value: n };
+}
+
 /** toggleChoice adds or removes choice in a select/relation value: single (max ≤ 1)
  * values are a string, multiple ones a list of at most max. */
 export function toggleChoice(current: unknown, choice: string, max: number): string | string[] {
@@ -167,6 +210,8 @@ export function emptyValue(field: Field): unknown {
       return null;
     case "json":
       return null;
+    case "geoPoint":
+      return { lon: 0, lat: 0 };
     case "select":
     case "relation":
       return field.maxSelect > 1 ? [] : "";

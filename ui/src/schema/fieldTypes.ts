@@ -46,6 +46,13 @@ export const fieldTypes: Registry = {
     hint: "References to records of another collection.",
     options: () => ({ collectionId: "", cascadeDelete: false, minSelect: 0, maxSelect: 1 }),
   },
+  geoPoint: {
+    type: "geoPoint",
+    label: "Geo point",
+    icon: "⌖",
+    hint: "A longitude and latitude; a required point cannot be 0, 0.",
+    options: () => ({}),
+  },
   password: {
     type: "password",
     label: "Password",

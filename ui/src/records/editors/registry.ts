@@ -2,6 +2,7 @@ import type { Component } from "svelte";
 import type { FieldType } from "../../lib/api";
 import BoolInput from "./BoolInput.svelte";
 import DateInput from "./DateInput.svelte";
+import GeoPointInput from "./GeoPointInput.svelte";
 import JSONInput from "./JSONInput.svelte";
 import NumberInput from "./NumberInput.svelte";
 import PasswordInput from "./PasswordInput.svelte";
@@ -26,6 +27,7 @@ export const valueEditors: Record<FieldType, Component<any>> = {
   relation: RelationInput,
   editor: RichInput,
   password: PasswordInput,
+  geoPoint: GeoPointInput,
 };
 
 /** readonlyEditor shows a value that cannot be changed. */

@@ -4,6 +4,7 @@ import AutodateOptions, { inputs as autodateInputs } from "./AutodateOptions.sve
 import BoolOptions, { inputs as boolInputs } from "./BoolOptions.svelte";
 import DateOptions, { inputs as dateInputs } from "./DateOptions.svelte";
 import DomainOptions, { inputs as domainInputs } from "./DomainOptions.svelte";
+import GeoPointOptions, { inputs as geoPointInputs } from "./GeoPointOptions.svelte";
 import EditorOptions, { inputs as editorInputs } from "./EditorOptions.svelte";
 import JSONOptions, { inputs as jsonInputs } from "./JSONOptions.svelte";
 import NumberOptions, { inputs as numberInputs } from "./NumberOptions.svelte";
@@ -38,4 +39,5 @@ export const optionEditors: Record<FieldType, OptionsEditor> = {
   json: { component: JSONOptions, inputs: jsonInputs },
   relation: { component: RelationOptions, inputs: relationInputs },
   password: { component: PasswordOptions, inputs: passwordInputs },
+  geoPoint: { component: GeoPointOptions, inputs: geoPointInputs },
 };
