@@ -1,11 +1,7 @@
 package api_test
 
 import (
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"net/netip"
-	"strings"
 	"testing"
 	"time"
 
@@ -61,33 +57,6 @@ func TestProxiesClient(t *testing.T) {
 			t.Errorf("%q parsed", bad)
 		}
 	}
-}
-
-// DoFrom sends a request as DoFull does, with extra headers (such as a
-// proxy's X-Forwarded-For). In-process requests come from 0.0.0.0.
-func (e *env) DoFrom(method, url, token, body string, headers map[string]string) (*http.Response, string) {
-	e.tb.Helper()
-	req := httptest.NewRequest(method, url, strings.NewReader(body))
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	switch token {
-	case "":
-		req.Header.Set("Authorization", e.token)
-	case "-":
-	default:
-		req.Header.Set("Authorization", token)
-	}
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	res, err := e.srv.App().Test(req, -1)
-	if err != nil {
-		e.tb.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res, string(b)
 }
 
 // forwarded is the header a proxy adds for a client at addr.

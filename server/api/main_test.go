@@ -77,6 +77,13 @@ func (e *env) Do(method, url, token, body string) (int, string) {
 // none, or another token) and returns the whole response and its body.
 func (e *env) DoFull(method, url, token, body string) (*http.Response, string) {
 	e.tb.Helper()
+	return e.DoFrom(method, url, token, body, nil)
+}
+
+// DoFrom sends a request as DoFull does, with extra headers (such as a
+// proxy's X-Forwarded-For). In-process requests come from 0.0.0.0.
+func (e *env) DoFrom(method, url, token, body string, headers map[string]string) (*http.Response, string) {
+	e.tb.Helper()
 	req := httptest.NewRequest(method, url, strings.NewReader(body))
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
@@ -87,6 +94,9 @@ func (e *env) DoFull(method, url, token, body string) (*http.Response, string) {
 	case "-":
 	default:
 		req.Header.Set("Authorization", token)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
 	}
 	res, err := e.srv.App().Test(req, -1)
 	if err != nil {
