@@ -508,6 +508,19 @@ describe("data browser", () => {
     });
   });
 
+  test("6c. a field the dashboard has no editor for (a file field from a PocketBase import) is shown read-only", async () => {
+    const name = uniqueName("docs");
+    await createCollection({ name, fields: [{ name: "title", type: "text" }, { name: "attachment", type: "file", maxSelect: 1 }, ...autodates] });
+    const a = await createRecord(name, { title: "Alpha" });
+    await withPage({ signedIn: true }, async (page) => {
+      await open(page, `#/collections/${name}?record=${a.id}`);
+      const dialog = page.getByRole("dialog", { name: "Edit record" });
+      await visible(dialog);
+      await eventually(() => dialog.getByRole("textbox", { name: "title", exact: true }).inputValue(), "Alpha");
+      await visible(dialog.locator("output#rec-attachment"));
+    });
+  });
+
   test("6b. the open record is in the address: reload reopens it, Back closes it, a link opens it", async () => {
     const name = uniqueName("notes");
     await createCollection({ name, fields: [{ name: "title", type: "text" }, ...autodates] });
