@@ -213,7 +213,9 @@ func (r *Records) expandBack(ctx context.Context, name string, other *Collection
 		ids[i] = rec.ID()
 		byID[ids[i]] = rec
 	}
-	loaded, err := r.store.Referencing(ctx, r.svc, other, f, ids, maxBackRelations, scope)
+	// By creation only for a caller who may read it: the order of a field
+	// it may not read would tell it something.
+	loaded, err := r.store.Referencing(ctx, r.svc, other, f, ids, maxBackRelations, r.canRead(other, "created"), scope)
 	if err != nil {
 		return nil, err
 	}

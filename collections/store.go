@@ -118,8 +118,10 @@ type RecordStore interface {
 	Get(ctx context.Context, s Lookup, c *Collection, id string, scope *Scope) (*Record, error)
 	// GetMany returns the records with the given ids, in no particular order.
 	GetMany(ctx context.Context, s Lookup, c *Collection, ids []string, scope *Scope) ([]*Record, error)
-	// Referencing returns records of c whose field references any of ids.
-	Referencing(ctx context.Context, s Lookup, c *Collection, field *Field, ids []string, limit int, scope *Scope) ([]*Record, error)
+	// Referencing returns records of c whose field references any of ids,
+	// at most limit, ordered by creation when byCreated (and c has the
+	// created field), else by id.
+	Referencing(ctx context.Context, s Lookup, c *Collection, field *Field, ids []string, limit int, byCreated bool, scope *Scope) ([]*Record, error)
 	// Matching returns which of ids are records inside scope; with lock the
 	// rows stay locked until the transaction ends.
 	Matching(ctx context.Context, s Lookup, c *Collection, ids []string, scope *Scope, lock bool) ([]string, error)

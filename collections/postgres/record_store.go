@@ -363,7 +363,7 @@ func (s *RecordStore) GetMany(ctx context.Context, lookup collections.Lookup, c 
 }
 
 // Referencing implements collections.RecordStore.
-func (s *RecordStore) Referencing(ctx context.Context, lookup collections.Lookup, c *collections.Collection, f *collections.Field, ids []string, limit int, scope *collections.Scope) ([]*collections.Record, error) {
+func (s *RecordStore) Referencing(ctx context.Context, lookup collections.Lookup, c *collections.Collection, f *collections.Field, ids []string, limit int, byCreated bool, scope *collections.Scope) ([]*collections.Record, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -379,7 +379,7 @@ func (s *RecordStore) Referencing(ctx context.Context, lookup collections.Lookup
 		cond += " AND " + extra
 	}
 	order := " ORDER BY r.id"
-	if cf, ok := c.Field("created"); ok && cf.Type == "autodate" {
+	if cf, ok := c.Field("created"); ok && cf.Type == "autodate" && byCreated {
 		order = ` ORDER BY r."created", r.id`
 	}
 	rows, err := s.q.Query(ctx, "SELECT "+s.cols.list(c)+" FROM "+ident(c.Name)+" AS r WHERE "+cond+order+" LIMIT "+strconv.Itoa(limit), args...)

@@ -100,6 +100,12 @@ func (w *leakWorld) schema(tb testing.TB) {
 	e.MustJSON("POST", "/api/collections", "", `{"name": "orgs", "fields": [
 		{"name": "name", "type": "text"}, {"name": "secret", "type": "text"},
 		{"name": "owner", "type": "relation", "collectionId": "people"}]}`, 200, nil)
+	// people get a relation to orgs, so that filters can reach a caller's
+	// own org through @request.auth.org.
+	var people map[string]any
+	e.MustJSON("GET", "/api/collections/people", "", "", 200, &people)
+	people["fields"] = append(people["fields"].([]any), map[string]any{"name": "org", "type": "relation", "collectionId": "orgs"})
+	e.MustJSON("PATCH", "/api/collections/people", "", jsonBody(tb, map[string]any{"fields": people["fields"]}), 200, nil)
 	e.MustJSON("POST", "/api/collections", "", `{"name": "docs", "fields": [
 		{"name": "title", "type": "text"}, {"name": "secret", "type": "text"},
 		{"name": "status", "type": "select", "values": ["draft", "published"]},
@@ -154,6 +160,9 @@ func (w *leakWorld) data(tb testing.TB) {
 	people := w.ids["people"]
 	for i := 0; i < 4; i++ {
 		w.create(tb, "orgs", map[string]any{"name": w.pick("red", "blue", "green"), "secret": w.pick("s1", "s2", "s3"), "owner": w.orNone(people)})
+	}
+	for _, id := range people {
+		w.real.MustJSON("PATCH", "/api/collections/people/records/"+id, "", jsonBody(tb, map[string]any{"org": w.orNone(w.ids["orgs"])}), 200, nil)
 	}
 	for i := 0; i < 10; i++ {
 		var refs []string
@@ -376,7 +385,7 @@ func emptyOf(typ string) any {
 // relation paths (single, multi, two hops), back-relations, @collection,
 // modifiers, and fields some callers may not read.
 var leakPaths = map[string][]string{
-	"people": {"name", "team", "email", "email:lower", "docs_via_owner.title", "docs_via_owner.secret", "orgs_via_owner.name", "orgs_via_owner.secret", "id"},
+	"people": {"name", "team", "email", "email:lower", "org.secret", "org.name", "docs_via_owner.title", "docs_via_owner.secret", "orgs_via_owner.name", "orgs_via_owner.secret", "id"},
 	"orgs":   {"name", "secret", "owner", "owner.email", "owner.name", "owner.team", "docs_via_org.title", "docs_via_org.secret", "docs_via_org.status", "@collection.docs.secret", "@collection.people.email"},
 	"docs": {"title", "secret", "status", "score", "tags", "tags:each", "org", "org.id", "org.name", "org.secret", "org.owner.email", "org.owner.name", "owner.email",
 		"owner.team", "refs", "refs:length", "refs.title", "refs.secret", "refs.org.secret", "refs.refs.title", "notes_via_doc.text", "notes_via_docs.text",
@@ -386,14 +395,14 @@ var leakPaths = map[string][]string{
 
 // leakSorts are what generated sorts order by.
 var leakSorts = map[string][]string{
-	"people": {"name", "email", "team"},
+	"people": {"name", "email", "team", "org.secret"},
 	"orgs":   {"name", "secret", "owner.email", "owner.name"},
 	"docs":   {"title", "secret", "score", "org.name", "org.secret", "org.owner.email", "owner.email", "owner.name"},
 	"notes":  {"text", "doc.title", "doc.secret", "doc.org.secret", "doc.owner.email"},
 }
 
 var leakExpands = map[string][]string{
-	"people": {"docs_via_owner", "orgs_via_owner"},
+	"people": {"org", "docs_via_owner", "orgs_via_owner"},
 	"orgs":   {"owner", "docs_via_org"},
 	"docs":   {"org", "org.owner", "owner", "refs", "refs.org", "notes_via_doc", "docs_via_refs"},
 	"notes":  {"doc", "doc.org", "docs", "docs.owner"},
@@ -424,7 +433,7 @@ func (w *leakWorld) filter(coll string) string {
 		case strings.HasSuffix(path, ":length") || path == "score":
 			lit = fmt.Sprint(w.rng.IntN(8))
 		case w.rng.IntN(8) == 0:
-			lit = w.pick("@request.auth.id", "@request.auth.email", "@request.auth.team", "null")
+			lit = w.pick("@request.auth.id", "@request.auth.email", "@request.auth.team", "@request.auth.org.secret", "@request.auth.org.name", "null")
 		default:
 			lit = "'" + w.pick(w.texts...) + "'"
 		}
