@@ -38,6 +38,15 @@ var badInputs = []struct{ method, path, body string }{
 	{"GET", "/_/assets", ""},
 	{"GET", "/_/assets/", ""},
 	{"PATCH", "/api/settings", `{"meta": {"appName": "a\u0000"}}`},
+	{"PATCH", "/api/settings", `{"batch": {"enabled": true, "maxRequests": -1, "timeout": "x"}}`},
+	{"POST", "/api/collections/meta/dry-run-view", `{"query": "select id from posts where title = $1"}`},
+	{"POST", "/api/collections/meta/dry-run-view", `{"query": "select id from posts -- a comment"}`},
+	{"POST", "/api/collections/meta/dry-run-view", `{"query": "select 'a\u0000' as id"}`},
+	{"POST", "/api/collections/meta/dry-run-view", `{"query": 5}`},
+	{"GET", "/api/logs/%ff", ""},
+	{"GET", "/api/collections/meta/scaffolds?x=%00", ""},
+	{"GET", "/api/collections/posts/records?filter=@request.headers.x%3D%27%ff%27", ""},
+	{"GET", "/api/collections/posts/records?filter=strftime('%25Y',%20created)%3D@request.query.y&y=%00", ""},
 }
 
 // TestBadInputIs4xx: every input above is answered without a 5xx.
@@ -76,6 +85,8 @@ var fuzzRoutes = []struct{ method, path string }{
 	{"GET", "/_/%s"},
 	{"POST", "/api/realtime"},
 	{"PATCH", "/api/settings"},
+	{"POST", "/api/collections/meta/dry-run-view"},
+	{"GET", "/api/logs/%s"},
 }
 
 // FuzzHTTPInput drives the real handlers with generated paths, queries and
