@@ -10,7 +10,6 @@ import (
 
 	"github.com/lumbunghq/lumbung/collections"
 	"github.com/lumbunghq/lumbung/collections/postgres"
-	"github.com/lumbunghq/lumbung/server/localpg/pgtest"
 )
 
 // MustEvents returns a service with the "authors" collection, the event
@@ -18,19 +17,7 @@ import (
 func MustEvents(tb testing.TB) (*collections.Service, *postgres.Events, *postgres.DB) {
 	tb.Helper()
 	ctx := context.Background()
-	db, err := postgres.Open(ctx, pgtest.NewDB(tb), 8)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(db.Close)
-	svc := collections.NewService(collections.Config{
-		Schema:       postgres.NewSchemaStore(db),
-		Records:      postgres.NewRecordStore(db, nil),
-		HashPassword: func(p string) (string, error) { return "hash:" + p, nil },
-	})
-	if err := svc.Reload(ctx); err != nil {
-		tb.Fatal(err)
-	}
+	svc, _, db := MustDatabase(tb)
 	if _, err := svc.CreateCollection(ctx, mustCollection(tb, authorsJSON), collections.SaveOptions{}); err != nil {
 		tb.Fatal(err)
 	}

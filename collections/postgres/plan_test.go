@@ -31,7 +31,15 @@ func MustService(tb testing.TB) *collections.Service {
 // database.
 func MustStores(tb testing.TB) (*collections.Service, *postgres.SchemaStore) {
 	tb.Helper()
-	db, err := postgres.Open(context.Background(), pgtest.NewDB(tb), 4)
+	svc, schema, _ := MustDatabase(tb)
+	return svc, schema
+}
+
+// MustDatabase returns a collections service on a fresh database
+// (passwords "hashed" as "hash:<password>"), its schema store and its pool.
+func MustDatabase(tb testing.TB) (*collections.Service, *postgres.SchemaStore, *postgres.DB) {
+	tb.Helper()
+	db, err := postgres.Open(context.Background(), pgtest.NewDB(tb), 8)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -45,7 +53,7 @@ func MustStores(tb testing.TB) (*collections.Service, *postgres.SchemaStore) {
 	if err := svc.Reload(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
-	return svc, schema
+	return svc, schema, db
 }
 
 func mustCollection(tb testing.TB, js string) *collections.Collection {

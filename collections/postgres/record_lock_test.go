@@ -7,7 +7,6 @@ import (
 
 	"github.com/lumbunghq/lumbung/collections"
 	"github.com/lumbunghq/lumbung/collections/postgres"
-	"github.com/lumbunghq/lumbung/server/localpg/pgtest"
 )
 
 // MustSuperusers returns a service on a fresh database with a _superusers
@@ -15,19 +14,7 @@ import (
 func MustSuperusers(tb testing.TB, emails ...string) (*collections.Service, *collections.Collection, []string, *postgres.DB) {
 	tb.Helper()
 	ctx := context.Background()
-	db, err := postgres.Open(ctx, pgtest.NewDB(tb), 8)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(db.Close)
-	svc := collections.NewService(collections.Config{
-		Schema:       postgres.NewSchemaStore(db),
-		Records:      postgres.NewRecordStore(db, nil),
-		HashPassword: func(p string) (string, error) { return "hash:" + p, nil },
-	})
-	if err := svc.Reload(ctx); err != nil {
-		tb.Fatal(err)
-	}
+	svc, _, db := MustDatabase(tb)
 	su := &collections.Collection{Name: collections.SuperusersName, Type: collections.TypeAuth, System: true}
 	if _, err := svc.CreateCollection(ctx, su, collections.SaveOptions{}); err != nil {
 		tb.Fatal(err)
