@@ -30,6 +30,10 @@ type DB struct {
 	Pool *pgxpool.Pool
 	Bun  *bun.DB
 	sql  *sql.DB
+
+	announce chan struct{} // a commit wrote records; capacity 1
+	stop     context.CancelFunc
+	done     chan struct{}
 }
 
 // Open connects to the database at dsn and checks that it answers.
@@ -41,6 +45,12 @@ func Open(ctx context.Context, dsn string, maxConns int32) (*DB, error) {
 	if maxConns > 0 {
 		cfg.MaxConns = maxConns
 	}
+	// Lumbung's own writes do not NOTIFY from the capture trigger; the
+	// node announces its commits instead (see Announce).
+	cfg.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
+		_, err := conn.Exec(ctx, "SET lumbung.quiet = on")
+		return err
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
@@ -50,13 +60,50 @@ func Open(ctx context.Context, dsn string, maxConns int32) (*DB, error) {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
 	sqldb := stdlib.OpenDBFromPool(pool)
-	return &DB{Pool: pool, Bun: bun.NewDB(sqldb, pgdialect.New()), sql: sqldb}, nil
+	db := &DB{Pool: pool, Bun: bun.NewDB(sqldb, pgdialect.New()), sql: sqldb,
+		announce: make(chan struct{}, 1), done: make(chan struct{})}
+	actx, stop := context.WithCancel(context.Background())
+	db.stop = stop
+	go db.announcer(actx)
+	return db, nil
 }
 
-// Close closes every connection.
+// Close stops the announcer and closes every connection.
 func (db *DB) Close() {
+	db.stop()
+	<-db.done
 	db.sql.Close()
 	db.Pool.Close()
+}
+
+// Announce tells every node that a transaction of this node committed
+// record changes: it returns at once, and one NOTIFY on EventsChannel
+// follows, covering every commit announced before it is sent. Sent from
+// one goroutine, the notifications of a busy node cost one small
+// transaction at a time instead of a database-wide lock held through
+// every writer's commit.
+func (db *DB) Announce() {
+	select {
+	case db.announce <- struct{}{}:
+	default: // one is pending and will cover this commit
+	}
+}
+
+// announcer sends the notifications Announce asks for until ctx ends. The
+// NOTIFY does not wait for its own WAL flush: it carries no data, and a
+// node that misses it reads the log on its next poll.
+func (db *DB) announcer(ctx context.Context) {
+	defer close(db.done)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-db.announce:
+		}
+		// An error means the database is away: the tailers read the log
+		// once it is back, announced or not.
+		db.Pool.Exec(ctx, "SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, '')", EventsChannel) //nolint:errcheck
+	}
 }
 
 // Ping checks the database answers.

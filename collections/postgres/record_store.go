@@ -24,6 +24,7 @@ type RecordStore struct {
 	conds  *conditionCache // shared by the transaction-bound copies
 	cols   *columnCache    // shared too
 	totals *Totals         // nil: every list counts
+	wrote  *bool           // in a transaction: whether it changed records
 }
 
 var _ collections.RecordStore = (*RecordStore)(nil)
@@ -527,6 +528,7 @@ func (s *RecordStore) writeBack(ctx context.Context, r *collections.Record, sql 
 		return collections.Errorf(collections.ENOTFOUND, "The requested resource wasn't found.")
 	}
 	r.Data = items[0].Data
+	s.changed()
 	return nil
 }
 
@@ -546,6 +548,7 @@ func (s *RecordStore) Delete(ctx context.Context, c *collections.Collection, id 
 	if tag.RowsAffected() == 0 {
 		return collections.Errorf(collections.ENOTFOUND, "The requested resource wasn't found.")
 	}
+	s.changed()
 	return nil
 }
 
@@ -555,9 +558,24 @@ func (s *RecordStore) InTx(ctx context.Context, fn func(collections.RecordStore)
 	if _, inTx := s.q.(pgx.Tx); inTx {
 		return fn(s)
 	}
-	return pgx.BeginFunc(ctx, s.db.Pool, func(tx pgx.Tx) error {
-		return fn(&RecordStore{db: s.db, q: tx, conds: s.conds, cols: s.cols, totals: s.totals})
+	wrote := false
+	err := pgx.BeginFunc(ctx, s.db.Pool, func(tx pgx.Tx) error {
+		return fn(&RecordStore{db: s.db, q: tx, conds: s.conds, cols: s.cols, totals: s.totals, wrote: &wrote})
 	})
+	if err == nil && wrote {
+		s.db.Announce()
+	}
+	return err
+}
+
+// changed records that a write succeeded: announced at once outside a
+// transaction, after the commit inside one.
+func (s *RecordStore) changed() {
+	if s.wrote != nil {
+		*s.wrote = true
+		return
+	}
+	s.db.Announce()
 }
 
 // conditionCache keeps parsed access conditions, and the SQL of those

@@ -113,7 +113,11 @@ func (t *schemaTx) Commit(ctx context.Context) error {
 	}
 	t.done = true
 	defer t.conn.Close()
-	return translate(t.tx.Commit(), nil)
+	if err := t.tx.Commit(); err != nil {
+		return translate(err, nil)
+	}
+	t.s.db.Announce() // a plan may have deleted or changed records
+	return nil
 }
 
 // Rollback implements collections.SchemaTx; after Commit it does nothing.
