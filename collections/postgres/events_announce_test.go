@@ -53,7 +53,7 @@ func TestEventsAnnounced(t *testing.T) {
 	svc, _, db := MustEvents(t)
 	ctx := context.Background()
 	listener := mustListener(t, db)
-	other := mustListener(t, db) // a plain SQL client
+	other := mustListener(t, db)                  // a plain SQL client
 	notifications(listener, 500*time.Millisecond) // the announcement of the schema change, if not sent yet
 
 	// A quiet write that nothing announces, then a plain one: notifications
