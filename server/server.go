@@ -22,6 +22,7 @@ import (
 	"github.com/lumbunghq/lumbung/server/auth"
 	"github.com/lumbunghq/lumbung/server/localpg"
 	"github.com/lumbunghq/lumbung/server/realtime"
+	"github.com/lumbunghq/lumbung/server/settings"
 )
 
 // Config configures a server. Zero values take the defaults shown.
@@ -48,7 +49,7 @@ type Config struct {
 	Dashboard fs.FS
 	// Origins, when set, fix the origins whose pages may call the API from
 	// a browser on this node ("*", origins or patterns; see
-	// api.CORSSettings), whatever the settings say.
+	// settings.CORS), whatever the settings say.
 	Origins []string
 	// TrustedProxies, when set, fix the addresses or CIDR ranges of the
 	// proxies whose ProxyHeader names the client, whatever the settings
@@ -58,8 +59,8 @@ type Config struct {
 }
 
 // node returns the settings c fixes on this node.
-func (c *Config) node() api.NodeSettings {
-	return api.NodeSettings{Origins: c.Origins, TrustedProxies: c.TrustedProxies, ProxyHeader: c.ProxyHeader}
+func (c *Config) node() settings.Node {
+	return settings.Node{Origins: c.Origins, TrustedProxies: c.TrustedProxies, ProxyHeader: c.ProxyHeader}
 }
 
 func (c *Config) defaults() {
@@ -100,7 +101,7 @@ type Server struct {
 	hub      *realtime.Hub
 	totals   *postgres.Totals // list totals, kept while the tailer runs
 	throttle *auth.Throttle
-	settings *api.SettingsService
+	settings *settings.Service
 }
 
 // New connects to the database (starting the private PostgreSQL when no URL
@@ -116,7 +117,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.hub = realtime.NewHub(realtime.HubConfig{Records: s.svc, Logger: cfg.Logger, Log: postgres.NewEvents(s.db)})
 	s.throttle = auth.NewThrottle(auth.ThrottleConfig{Log: postgres.NewAuthFailures(s.db), Now: cfg.Clock})
-	s.settings = api.NewSettingsService(postgres.NewParamStore(s.db), api.DefaultSettings(appURL(cfg.HTTPAddr)), cfg.Clock, cfg.Logger)
+	s.settings = settings.New(postgres.NewParamStore(s.db), settings.Defaults(appURL(cfg.HTTPAddr)), cfg.Clock, cfg.Logger)
 	s.settings.Fix(cfg.node())
 	s.app = api.New(api.Deps{
 		Collections:       s.svc,

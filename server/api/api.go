@@ -14,6 +14,7 @@ import (
 	"github.com/lumbunghq/lumbung/collections"
 	"github.com/lumbunghq/lumbung/server/auth"
 	"github.com/lumbunghq/lumbung/server/realtime"
+	"github.com/lumbunghq/lumbung/server/settings"
 )
 
 // Deps are what the handlers need.
@@ -39,7 +40,7 @@ type Deps struct {
 	RequestTimeout time.Duration
 
 	// Settings are the application settings (memory-only defaults when nil).
-	Settings *SettingsService
+	Settings *settings.Service
 	// Throttle slows down password guessing. Required.
 	Throttle *auth.Throttle
 	// RateCounter keeps the request rate limit counts where every node
@@ -91,7 +92,7 @@ func New(d Deps) *fiber.App {
 		d.Now = time.Now
 	}
 	if d.Settings == nil {
-		d.Settings = NewSettingsService(nil, DefaultSettings(""), d.Now, d.Logger)
+		d.Settings = settings.New(nil, settings.Defaults(""), d.Now, d.Logger)
 	}
 	if d.RequestLog == nil {
 		d.RequestLog = NewRequestLog(DefaultRequestLogSize)
@@ -117,7 +118,7 @@ func New(d Deps) *fiber.App {
 	lingerRefused(app)
 	h := &handlers{Deps: d}
 	app.Use(requestContext(d.Logger, d.RequestTimeout, d.RequestLog, h.clientIP), recoverPanics(d.Logger),
-		CORS(CORSConfig{Origins: func(c *fiber.Ctx) *Origins { return h.Settings.origins(c.UserContext()) }}))
+		CORS(CORSConfig{Origins: func(c *fiber.Ctx) *settings.Origins { return h.Settings.Origins(c.UserContext()) }}))
 	a := h.rateLimited(app.Group("/api", h.identify))
 	h.healthRoutes(a)
 	h.authRoutes(a)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/lumbunghq/lumbung/collections"
 	lmail "github.com/lumbunghq/lumbung/server/mail"
+	"github.com/lumbunghq/lumbung/server/settings"
 )
 
 // mailTimeout bounds one background delivery.
@@ -17,7 +18,7 @@ const mailTimeout = time.Minute
 
 // mailer returns the SMTP mailer of the settings, or EINVALID when mail is
 // not set up.
-func (h *handlers) mailer(st Settings) (lmail.Mailer, error) {
+func (h *handlers) mailer(st settings.Settings) (lmail.Mailer, error) {
 	if !st.SMTP.Enabled {
 		return nil, collections.Errorf(collections.EINVALID, "Email delivery is not configured: enable SMTP in the settings.")
 	}
@@ -31,7 +32,7 @@ func (h *handlers) mailer(st Settings) (lmail.Mailer, error) {
 // placeholders are PocketBase's: {APP_NAME}, {APP_URL}, {TOKEN} and
 // {RECORD:<field>} for fields that are not secret. Values are escaped in
 // the HTML body.
-func composeMail(st Settings, tpl collections.EmailTemplate, rec *collections.Record, to, token string) *lmail.Message {
+func composeMail(st settings.Settings, tpl collections.EmailTemplate, rec *collections.Record, to, token string) *lmail.Message {
 	vars := []string{"{APP_NAME}", st.Meta.AppName, "{APP_URL}", st.Meta.AppURL, "{TOKEN}", token}
 	for _, f := range rec.Collection.Fields {
 		if f.Secret(rec.Collection) {

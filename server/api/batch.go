@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/lumbunghq/lumbung/collections"
+	"github.com/lumbunghq/lumbung/server/settings"
 )
 
 func (h *handlers) batchRoutes(r fiber.Router) {
@@ -34,13 +36,13 @@ type batchResult struct {
 // whether batches are allowed, how many sub-requests, how large a body
 // and how long the transaction may take.
 func (h *handlers) batch(c *fiber.Ctx) error {
-	limits := h.Settings.effective(c.UserContext()).Batch
-	if err := batchAllowed(limits, len(c.Body())); err != nil {
+	limits := h.Settings.Effective(c.UserContext()).Batch
+	if err := limits.Allow(len(c.Body())); err != nil {
 		return err
 	}
 	timeout := time.Duration(limits.Timeout) * time.Second
 	if timeout <= 0 {
-		timeout = defaultBatchTimeout * time.Second
+		timeout = settings.DefaultBatchTimeout
 	}
 	parent := c.UserContext()
 	ctx, cancel := context.WithTimeout(parent, timeout)
@@ -200,4 +202,11 @@ func (h *handlers) batchOutput(col *collections.Collection, rawURL string, showH
 	out.expand = values.Get("expand")
 	out.projection, err = collections.ParseProjection(values.Get("fields"))
 	return out, err
+}
+
+// batchTooLong is PocketBase's answer to a batch with more than max
+// sub-requests.
+func batchTooLong(max int) error {
+	return collections.Invalid("Invalid batch request data.", map[string]collections.FieldError{
+		"requests": {Code: "validation_length_too_long", Message: fmt.Sprintf("The length must be between 0 and %d.", max)}})
 }

@@ -26,7 +26,7 @@ func (h *handlers) health(c *fiber.Ctx) error {
 	data := fiber.Map{}
 	if identity(c).Superuser() {
 		proxyHeader := ""
-		configured := h.Settings.effective(c.UserContext()).TrustedProxy.Header
+		configured := h.Settings.Effective(c.UserContext()).TrustedProxy.Header
 		for _, name := range append([]string{configured}, healthProxyHeaders...) {
 			if name != "" && c.Get(name) != "" {
 				proxyHeader = name

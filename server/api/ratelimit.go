@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"log/slog"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/lumbunghq/lumbung/collections"
 	"github.com/lumbunghq/lumbung/server/auth"
+	"github.com/lumbunghq/lumbung/server/settings"
 )
 
 // rateLimited returns r with the rate limiter as the first handler of
@@ -24,7 +24,7 @@ import (
 // matched the route and judges the request by that route.
 func (h *handlers) rateLimited(r fiber.Router) fiber.Router {
 	return limitedRouter{Router: r, limit: RateLimit(RateLimitConfig{
-		Rules: func(c *fiber.Ctx) RateLimitSettings { return h.Settings.cached(c.UserContext()).RateLimits },
+		Rules: func(c *fiber.Ctx) settings.RateLimits { return h.Settings.Cached(c.UserContext()).RateLimits },
 		Collection: func(idOrName string) (string, bool) {
 			col, ok := h.Collections.Collection(idOrName)
 			if !ok {
@@ -131,18 +131,12 @@ func (r limitedRouter) Route(prefix string, fn func(router fiber.Router), name .
 	return g
 }
 
-// Audiences of a rate limit rule.
-const (
-	audienceGuest = "@guest"
-	audienceAuth  = "@auth"
-)
-
 // RateLimitConfig configures the RateLimit middleware.
 type RateLimitConfig struct {
 	// Next skips the limiter for a request when it returns true.
 	Next func(c *fiber.Ctx) bool
 	// Rules returns the rules in force (read on every request).
-	Rules func(c *fiber.Ctx) RateLimitSettings
+	Rules func(c *fiber.Ctx) settings.RateLimits
 	// Collection resolves a collection id or name in a path to its name,
 	// for tag rules such as "users:auth".
 	Collection func(idOrName string) (string, bool)
@@ -224,13 +218,13 @@ func RateLimit(cfg RateLimitConfig) fiber.Handler {
 		if cfg.Next != nil && cfg.Next(c) {
 			return c.Next()
 		}
-		settings := cfg.Rules(c)
-		if !settings.Enabled || len(settings.Rules) == 0 {
+		limits := cfg.Rules(c)
+		if !limits.Enabled || len(limits.Rules) == 0 {
 			return c.Next()
 		}
 		path := routePath(c, cfg.Collection)
 		collection, tags := requestTags(c.Method(), path)
-		rule, ok := matchRule(settings.Rules, c.Method(), path, collection, tags, identity(c) != nil)
+		rule, ok := matchRule(limits.Rules, c.Method(), path, collection, tags, identity(c) != nil)
 		if !ok {
 			return c.Next()
 		}
@@ -255,7 +249,7 @@ func RateLimit(cfg RateLimitConfig) fiber.Handler {
 
 // rateLimitKey names the counter of a rule and a client address: a hash,
 // so that the shared counters hold no address in clear.
-func rateLimitKey(rule RateLimitRule, ip string) string {
+func rateLimitKey(rule settings.RateLimitRule, ip string) string {
 	sum := sha256.Sum256([]byte(rule.Label + "\x00" + rule.Audience + "\x00" + strconv.FormatInt(rule.Duration, 10) + "\x00" +
 		strconv.Itoa(rule.MaxRequests) + "\x00" + ip))
 	return "rl:" + hex.EncodeToString(sum[:])
@@ -371,16 +365,6 @@ var requestActions = map[string][]string{
 	"confirm-email-change":   {"confirmEmailChange"},
 }
 
-var knownTags = func() map[string]bool {
-	m := map[string]bool{"list": true, "view": true, "create": true, "update": true, "delete": true, "file": true}
-	for _, tags := range requestActions {
-		for _, t := range tags {
-			m[t] = true
-		}
-	}
-	return m
-}()
-
 // requestTags returns the collection (id or name, as in the path) and the
 // tags of a request, most specific first.
 func requestTags(method, path string) (string, []string) {
@@ -421,7 +405,7 @@ func requestTags(method, path string) (string, []string) {
 // "*:<tag>", then an exact path (with the method first), then the longest
 // matching path prefix. Within a label a rule for the caller's audience
 // wins over one for everyone.
-func matchRule(rules []RateLimitRule, method, path, collection string, tags []string, authed bool) (RateLimitRule, bool) {
+func matchRule(rules []settings.RateLimitRule, method, path, collection string, tags []string, authed bool) (settings.RateLimitRule, bool) {
 	var labels []string
 	for _, t := range tags {
 		labels = append(labels, collection+":"+t)
@@ -435,7 +419,7 @@ func matchRule(rules []RateLimitRule, method, path, collection string, tags []st
 			return r, true
 		}
 	}
-	var prefixes []RateLimitRule
+	var prefixes []settings.RateLimitRule
 	for _, r := range rules {
 		m, p := splitPathLabel(r.Label)
 		if strings.HasSuffix(p, "/") && (m == "" || m == method) && strings.HasPrefix(path+"/", p) {
@@ -448,15 +432,15 @@ func matchRule(rules []RateLimitRule, method, path, collection string, tags []st
 			return best, true
 		}
 	}
-	return RateLimitRule{}, false
+	return settings.RateLimitRule{}, false
 }
 
-func ruleFor(rules []RateLimitRule, label string, authed bool) (RateLimitRule, bool) {
-	want := audienceGuest
+func ruleFor(rules []settings.RateLimitRule, label string, authed bool) (settings.RateLimitRule, bool) {
+	want := settings.AudienceGuest
 	if authed {
-		want = audienceAuth
+		want = settings.AudienceAuth
 	}
-	var general *RateLimitRule
+	var general *settings.RateLimitRule
 	for i, r := range rules {
 		if r.Label != label {
 			continue
@@ -473,7 +457,7 @@ func ruleFor(rules []RateLimitRule, label string, authed bool) (RateLimitRule, b
 	if general != nil {
 		return *general, true
 	}
-	return RateLimitRule{}, false
+	return settings.RateLimitRule{}, false
 }
 
 // splitPathLabel splits "POST /api/x" into method and path.
@@ -482,23 +466,4 @@ func splitPathLabel(label string) (string, string) {
 		return m, p
 	}
 	return "", label
-}
-
-var (
-	tagLabelRe  = regexp.MustCompile(`^(\*|[A-Za-z_][A-Za-z0-9_]*):([A-Za-z0-9]+)$`)
-	pathLabelRe = regexp.MustCompile(`^(?:(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) )?/[^\s]*$`)
-)
-
-// checkRateLimitLabel returns why a label is malformed, or "".
-func checkRateLimitLabel(label string) string {
-	if m := tagLabelRe.FindStringSubmatch(label); m != nil {
-		if !knownTags[m[2]] {
-			return "Unknown action \"" + m[2] + "\"."
-		}
-		return ""
-	}
-	if pathLabelRe.MatchString(label) {
-		return ""
-	}
-	return `Must be "<collection>:<action>", "*:<action>" or a path such as "/api/" or "POST /api/batch".`
 }

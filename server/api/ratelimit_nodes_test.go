@@ -14,6 +14,7 @@ import (
 
 	"github.com/lumbunghq/lumbung/server"
 	"github.com/lumbunghq/lumbung/server/api"
+	"github.com/lumbunghq/lumbung/server/settings"
 )
 
 // MustSecondNode starts another server on e's database, with e's clock.
@@ -91,8 +92,8 @@ func TestRateLimitCounter(t *testing.T) {
 	shared := &counter{}
 	app := fiber.New(fiber.Config{ErrorHandler: api.ErrorHandler(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})), nil)})
 	app.Get("/api/x", api.RateLimit(api.RateLimitConfig{
-		Rules: func(*fiber.Ctx) api.RateLimitSettings {
-			return api.RateLimitSettings{Enabled: true, Rules: []api.RateLimitRule{{Label: "/api/x", Duration: 10, MaxRequests: 2}}}
+		Rules: func(*fiber.Ctx) settings.RateLimits {
+			return settings.RateLimits{Enabled: true, Rules: []settings.RateLimitRule{{Label: "/api/x", Duration: 10, MaxRequests: 2}}}
 		},
 		Counter: shared,
 		Now:     func() time.Time { return now },

@@ -68,7 +68,7 @@ func TestSettingsSurviveRestartOfCache(t *testing.T) {
 	t.Parallel()
 	e := MustAuthEnv(t)
 	e.MustJSON("PATCH", "/api/settings", "", `{"meta": {"appName": "Granary"}}`, 200, nil)
-	// Another node (or this one after SettingsTTL) reads them from the database.
+	// Another node (or this one after settings.TTL) reads them from the database.
 	e.clock.Advance(10 * 60e9)
 	e.Run(t, []scenario{
 		{Name: "reloaded", Method: "GET", URL: "/api/settings", ExpectedStatus: 200, ExpectedContent: []string{`"appName":"Granary"`, `"appURL":"http://app.test"`}},
