@@ -23,14 +23,42 @@ type Access struct {
 	Fields []string
 }
 
-// Caller is who asks, as the records service sees it. A nil Caller is the
-// system itself (and superusers): everything is allowed.
+// Caller is who asks, as the records service sees it: a guest, a signed-in
+// record deciding by its policies and rules, or an Unrestricted caller.
 type Caller interface {
 	// Access decides an action on a collection.
 	Access(c *Collection, action string) Access
 	// Auth returns the @request.auth.* values of the caller, nil for a guest.
 	Auth() map[string]any
 }
+
+// Unrestricted is a caller every action is granted to, every field shown
+// and no rule checked: a signed-in superuser (AuthRecord holds its
+// @request.auth values), or the system itself (System).
+type Unrestricted struct {
+	AuthRecord map[string]any
+}
+
+// System is the caller the server acts as on its own account.
+var System = Unrestricted{}
+
+// Access implements Caller: everything.
+func (Unrestricted) Access(*Collection, string) Access { return Access{Allowed: true} }
+
+// Auth implements Caller.
+func (u Unrestricted) Auth() map[string]any { return u.AuthRecord }
+
+// IsUnrestricted reports whether c is an Unrestricted caller.
+func IsUnrestricted(c Caller) bool {
+	_, ok := c.(Unrestricted)
+	return ok
+}
+
+// nobody stands in for a missing caller: nothing is granted.
+type nobody struct{}
+
+func (nobody) Access(*Collection, string) Access { return Access{} }
+func (nobody) Auth() map[string]any              { return nil }
 
 // Scope narrows what the store reads and writes to the records a caller may
 // touch. The zero Scope is every record.

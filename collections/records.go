@@ -9,35 +9,63 @@ import (
 )
 
 // Records reads and writes records with validation, on behalf of one
-// caller (nil: the system, allowed everything). It is bound to one
-// RecordStore: the shared pool, or a transaction inside InTx.
+// caller. It is bound to one RecordStore: the shared pool, or a
+// transaction inside InTx.
 type Records struct {
 	svc    *Service
 	store  RecordStore
 	caller Caller
 	req    *RequestInfo // the @request values rules and filters read
+	inTx   bool         // store is bound to a transaction
+	queue  *afterCommit // work to run once the outermost transaction commits
 }
 
-// Records returns record operations for the system itself: no access checks.
-func (s *Service) Records() *Records { return &Records{svc: s, store: s.records} }
+// SystemRecords returns record operations of the system itself: every
+// access check passes. Use it only for what the server does on its own
+// account (sign-in flows, bootstrap, hooks), never for a caller's request.
+func (s *Service) SystemRecords() *Records {
+	return &Records{svc: s, store: s.records, caller: System}
+}
 
-// RecordsAs returns record operations on behalf of caller; nil is the system.
+// RecordsAs returns record operations on behalf of caller. A nil caller
+// is refused everything: the system acts as System.
 func (s *Service) RecordsAs(caller Caller) *Records {
+	if caller == nil {
+		caller = nobody{}
+	}
 	return &Records{svc: s, store: s.records, caller: caller}
 }
 
 // InTx runs fn with system record operations bound to one transaction,
 // committed when fn returns nil.
 func (s *Service) InTx(ctx context.Context, fn func(*Records) error) error {
-	return s.Records().InTx(ctx, fn)
+	return s.SystemRecords().InTx(ctx, fn)
 }
 
 // InTx runs fn with r's operations bound to one transaction, committed when
-// fn returns nil.
+// fn returns nil, and then runs the work the writes queued for after the
+// commit (after-hooks): once, after the outermost transaction. Inside a
+// transaction it runs fn in it.
 func (r *Records) InTx(ctx context.Context, fn func(*Records) error) error {
-	return r.store.InTx(ctx, func(tx RecordStore) error {
-		return fn(&Records{svc: r.svc, store: tx, caller: r.caller, req: r.req})
+	if r.inTx {
+		return fn(r)
+	}
+	q := r.queue
+	if q == nil {
+		q = &afterCommit{}
+	}
+	err := r.store.InTx(ctx, func(tx RecordStore) error {
+		out := *r
+		out.store, out.inTx, out.queue = tx, true, q
+		return fn(&out)
 	})
+	if err != nil {
+		return err
+	}
+	if r.queue == nil {
+		q.run()
+	}
+	return nil
 }
 
 // WithRequest returns r with the request the operations serve: rules and
@@ -137,7 +165,7 @@ func (r *Records) Create(ctx context.Context, c *Collection, input map[string]an
 	if err := r.fill(ctx, c, rec, nil, input, now); err != nil {
 		return nil, err
 	}
-	err = r.guarded(ctx, scope, func(tx *Records) error {
+	err = r.write(ctx, c, scope.Unlimited(), func(tx *Records) error {
 		if !scope.Unlimited() {
 			ok, err := tx.store.Admits(ctx, r.svc, rec, scope)
 			if err != nil {
@@ -147,13 +175,10 @@ func (r *Records) Create(ctx context.Context, c *Collection, input map[string]an
 				return Errorf(EINVALID, "Failed to create record.")
 			}
 		}
-		return tx.store.Insert(ctx, rec)
+		return tx.save(ctx, rec, nil)
 	})
 	if err != nil {
 		return nil, err
-	}
-	if r.svc.created != nil {
-		r.svc.created(ctx, c, rec.ID())
 	}
 	r.restrictForView(c, rec)
 	return rec, nil
@@ -191,14 +216,11 @@ func (r *Records) Update(ctx context.Context, c *Collection, id string, input ma
 		if err != nil {
 			return err
 		}
-		rec = NewRecord(c)
-		for k, v := range old.Data {
-			rec.Data[k] = v
-		}
+		rec = old.copy()
 		if err := tx.fill(ctx, c, rec, old, input, now); err != nil {
 			return err
 		}
-		if err := tx.store.Update(ctx, rec); err != nil {
+		if err := tx.save(ctx, rec, old); err != nil {
 			return err
 		}
 		after := scope
@@ -212,13 +234,13 @@ func (r *Records) Update(ctx context.Context, c *Collection, id string, input ma
 	if err != nil {
 		return nil, err
 	}
-	r.svc.notify(c, id, false)
 	r.restrictForView(c, rec)
 	return rec, nil
 }
 
-// Delete removes a record the caller may delete; relations are cascaded or
-// cleared by the database.
+// Delete removes a record the caller may delete, with the records that
+// reference it: those whose relation cascades are deleted, the others
+// lose the reference (see remove).
 func (r *Records) Delete(ctx context.Context, c *Collection, id string) error {
 	if c.Type == TypeView {
 		return Errorf(EINVALID, "View collections are read only.")
@@ -227,33 +249,18 @@ func (r *Records) Delete(ctx context.Context, c *Collection, id string) error {
 	if err != nil {
 		return err
 	}
-	del := func(tx *Records) error {
+	return r.InTx(ctx, func(tx *Records) error {
 		if err := tx.requireMatch(ctx, c, id, scope, ""); err != nil {
 			return err
 		}
 		if c.Name == SuperusersName {
+			// The count holds until the delete commits.
 			if err := tx.keepLastSuperuser(ctx, c, id); err != nil {
 				return err
 			}
 		}
-		return tx.store.Delete(ctx, c, id)
-	}
-	if c.Name == SuperusersName {
-		err = r.InTx(ctx, del) // the count holds until the delete commits
-	} else {
-		err = r.guarded(ctx, scope, del)
-	}
-	if err != nil {
-		return err
-	}
-	r.svc.notify(c, id, true)
-	return nil
-}
-
-func (s *Service) notify(c *Collection, id string, deleted bool) {
-	if s.changed != nil {
-		s.changed(c, id, deleted)
-	}
+		return tx.remove(ctx, c, id, nil)
+	})
 }
 
 // fill validates input into rec. old is nil on create.
@@ -393,7 +400,7 @@ func (r *Records) fillAuth(rec, old *Record, input map[string]any, errs map[stri
 		errs["passwordConfirm"] = FieldError{Code: "validation_values_mismatch", Message: "Values don't match."}
 		return nil
 	}
-	if old != nil && r.caller != nil {
+	if old != nil && !r.unrestricted() {
 		// A user changing its own password proves it knows the old one.
 		current, _ := old.Data["password"].(string)
 		given, _ := input["oldPassword"].(string)

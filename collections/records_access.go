@@ -15,7 +15,7 @@ import (
 // a create or update). Denied actions are EFORBIDDEN, as PocketBase answers
 // a missing rule.
 func (r *Records) decide(c *Collection, action string, now time.Time, body map[string]any) (Access, *Scope, error) {
-	if r.caller == nil {
+	if r.unrestricted() {
 		return Access{Allowed: true}, nil, nil
 	}
 	acc := r.caller.Access(c, action)
@@ -41,7 +41,7 @@ func (r *Records) request(body map[string]any) *RequestInfo {
 // filter expressions names them, else nil: building them costs, and most
 // filters and conditions do not use them.
 func (r *Records) authFor(exprs ...string) map[string]any {
-	if r.caller == nil {
+	if r.unrestricted() {
 		return nil
 	}
 	for _, e := range exprs {
@@ -61,7 +61,7 @@ func (r *Records) authFor(exprs ...string) map[string]any {
 func (r *Records) callerQuery(q *Query, root *Collection, action string) {
 	q.CanRead = r.canReadAs(root, action)
 	q.Request = r.req
-	if r.caller == nil {
+	if r.unrestricted() {
 		return
 	}
 	q.HideEmails = true
@@ -124,7 +124,7 @@ func (r *Records) readableAs(c *Collection, field, action string) bool {
 	if ok && f.Secret(c) {
 		return false
 	}
-	if r.caller == nil {
+	if r.unrestricted() {
 		return true
 	}
 	if ok && f.Hidden {
@@ -132,15 +132,6 @@ func (r *Records) readableAs(c *Collection, field, action string) bool {
 	}
 	acc := r.caller.Access(c, action)
 	return acc.Allowed && (acc.Fields == nil || slices.Contains(acc.Fields, field) || field == "id")
-}
-
-// guarded runs fn in a transaction when the scope has conditions to check
-// after writing; otherwise directly.
-func (r *Records) guarded(ctx context.Context, scope *Scope, fn func(*Records) error) error {
-	if scope.Unlimited() {
-		return fn(r)
-	}
-	return r.InTx(ctx, fn)
 }
 
 // requireMatch fails unless record id of c lies inside scope: ENOTFOUND
@@ -166,7 +157,7 @@ func (r *Records) requireMatch(ctx context.Context, c *Collection, id string, sc
 // restrictForView narrows a written record to the fields the caller may
 // view before it is returned.
 func (r *Records) restrictForView(c *Collection, rec *Record) {
-	if r.caller == nil {
+	if r.unrestricted() {
 		return
 	}
 	acc := r.caller.Access(c, ActionView)
@@ -182,7 +173,7 @@ func (r *Records) restrictForView(c *Collection, rec *Record) {
 // list (nil: all), modifiers included, and verified on a record created by
 // anyone but the system and superusers (on update, checkVerified).
 func (r *Records) checkWritable(c *Collection, fields []string, input map[string]any, creating bool) error {
-	if r.caller == nil {
+	if r.unrestricted() {
 		return nil
 	}
 	if _, set := input["verified"]; set && creating && c.Type == TypeAuth {
@@ -276,7 +267,7 @@ func (r *Records) Matching(ctx context.Context, c *Collection, ids []string, sco
 // unless their emailVisibility is set. The system and superusers see every
 // email.
 func (r *Records) hideEmails(recs []*Record) {
-	if r.caller == nil {
+	if r.unrestricted() {
 		return
 	}
 	var auth map[string]any // taken at the first auth record
@@ -297,6 +288,14 @@ func (r *Records) hideEmails(recs []*Record) {
 	}
 }
 
+// Hide leaves fields out of the record's JSON (an enrich hook's way to
+// keep a value from a caller).
+func (r *Record) Hide(fields ...string) {
+	for _, f := range fields {
+		r.hide(f)
+	}
+}
+
 // hide leaves one field out of the record's JSON.
 func (r *Record) hide(field string) {
 	if r.readable == nil {
@@ -313,7 +312,7 @@ func (r *Record) hide(field string) {
 // are ignored, as PocketBase ignores them. An auth collection's password
 // is hidden but set by its users. input itself is not changed.
 func (r *Records) withoutHidden(c *Collection, input map[string]any) map[string]any {
-	if r.caller == nil {
+	if r.unrestricted() {
 		return input
 	}
 	var out map[string]any
@@ -337,3 +336,6 @@ func (r *Records) withoutHidden(c *Collection, input map[string]any) map[string]
 // errVerified refuses a change of verified.
 var errVerified = &Error{Code: EFORBIDDEN, Message: "Only superusers and managers of the record can change verified.",
 	Data: map[string]FieldError{"verified": {Code: "validation_forbidden_field", Message: "Only superusers and managers of the record can change verified."}}}
+
+// unrestricted reports whether the caller is the system or a superuser.
+func (r *Records) unrestricted() bool { return IsUnrestricted(r.caller) }

@@ -41,7 +41,7 @@ func (r *Records) matchesSelf(ctx context.Context, c *Collection, rec *Record, r
 // missing or empty manageRule leaves managing to superusers, and a guest
 // manages nothing, as in PocketBase.
 func (r *Records) manages(ctx context.Context, c *Collection, id string, now time.Time) (bool, error) {
-	if r.caller == nil {
+	if r.unrestricted() {
 		return true, nil
 	}
 	if c.Auth == nil || c.Auth.ManageRule == nil {
@@ -73,7 +73,7 @@ func (r *Records) checkManaged(ctx context.Context, c *Collection, rec, old *Rec
 	if old == nil {
 		return nil
 	}
-	if _, set := input["verified"]; set && r.caller != nil {
+	if _, set := input["verified"]; set && !r.unrestricted() {
 		// As in PocketBase, managers of the record may set verified.
 		ok, err := r.manages(ctx, c, old.ID(), now)
 		if err != nil {
@@ -178,28 +178,16 @@ func (r *Records) updateAuth(ctx context.Context, c *Collection, id string, chan
 		return Errorf(EINVALID, "%q is not an auth collection.", c.Name)
 	}
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	err := r.InTx(ctx, func(tx *Records) error {
+	return r.InTx(ctx, func(tx *Records) error {
 		old, err := tx.store.Get(ctx, r.svc, c, id, nil)
 		if err != nil {
 			return err
 		}
-		rec := NewRecord(c)
-		for k, v := range old.Data {
-			rec.Data[k] = v
-		}
+		rec := old.copy()
 		if err := change(rec); err != nil {
 			return err
 		}
-		for _, f := range c.Fields {
-			if o, ok := f.Options.(*AutodateOptions); ok && o.OnUpdate {
-				rec.Data[f.Name] = now
-			}
-		}
-		return tx.store.Update(ctx, rec)
+		rec.touch(now)
+		return tx.save(ctx, rec, old)
 	})
-	if err != nil {
-		return err
-	}
-	r.svc.notify(c, id, false)
-	return nil
 }

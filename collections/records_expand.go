@@ -130,7 +130,7 @@ func (r *Records) expandLevel(ctx context.Context, c *Collection, recs []*Record
 			}
 			loaded, err = r.expandForward(ctx, rel.field, related, recs, scope)
 		} else {
-			if r.caller != nil && !r.canRead(related, rel.field.Name) {
+			if !r.unrestricted() && !r.canRead(related, rel.field.Name) {
 				continue
 			}
 			loaded, err = r.expandBack(ctx, name, related, rel.field, recs, scope)
@@ -138,7 +138,7 @@ func (r *Records) expandLevel(ctx context.Context, c *Collection, recs []*Record
 		if err != nil {
 			return err
 		}
-		if r.caller != nil {
+		if !r.unrestricted() {
 			acc := r.caller.Access(related, ActionView)
 			for _, l := range loaded {
 				l.Restrict(acc.Fields)

@@ -20,10 +20,9 @@ type Service struct {
 	log           *slog.Logger
 	hash          func(password string) (string, error)
 	checkPassword func(hash, password string) bool
-	changed       func(c *Collection, id string, deleted bool)
-	created       func(ctx context.Context, c *Collection, id string)
 	check         func(s Lookup, c *Collection, rule string) error
 	applied       func(ctx context.Context)
+	hooks         Hooks
 
 	loads  atomic.Uint64 // Loads started
 	mu     sync.RWMutex
@@ -42,13 +41,6 @@ type Config struct {
 	HashPassword func(password string) (string, error)
 	// CheckPassword compares a plain password with a stored hash.
 	CheckPassword func(hash, password string) bool
-	// Changed, if set, is told about every record updated or deleted through
-	// the service (e.g. to forget cached sign-ins of an auth record).
-	Changed func(c *Collection, id string, deleted bool)
-	// Created, if set, is told about every record created through the
-	// service, once its insert succeeded (inside a batch, before the
-	// batch commits).
-	Created func(ctx context.Context, c *Collection, id string)
 	// CheckRule, if set, validates an access rule of c (a filter expression)
 	// against the schema s the change will produce.
 	CheckRule func(s Lookup, c *Collection, rule string) error
@@ -63,7 +55,7 @@ func NewService(cfg Config) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{schema: cfg.Schema, records: cfg.Records, log: log, hash: cfg.HashPassword, checkPassword: cfg.CheckPassword, changed: cfg.Changed, created: cfg.Created, check: cfg.CheckRule, applied: cfg.Applied,
+	return &Service{schema: cfg.Schema, records: cfg.Records, log: log, hash: cfg.HashPassword, checkPassword: cfg.CheckPassword, check: cfg.CheckRule, applied: cfg.Applied,
 		byID: map[string]*Collection{}, byName: map[string]*Collection{}}
 }
 

@@ -142,7 +142,8 @@ type RecordStore interface {
 	Insert(ctx context.Context, r *Record) error
 	// Update writes every field of r.
 	Update(ctx context.Context, r *Record) error
-	Delete(ctx context.Context, c *Collection, id string) error
+	// Delete deletes record id of c and returns it as it was.
+	Delete(ctx context.Context, c *Collection, id string) (*Record, error)
 	// InTx runs fn with a RecordStore bound to one transaction, committed when
 	// fn returns nil and rolled back otherwise. Inside a transaction it runs
 	// fn on the same transaction.

@@ -184,35 +184,14 @@ func open(ctx context.Context, cfg Config, attach bool) (s *Server, err error) {
 		Logger:        cfg.Logger,
 		HashPassword:  auth.Hasher(cfg.PasswordCost),
 		CheckPassword: auth.CheckPassword,
-		Changed: func(c *collections.Collection, id string, deleted bool) {
-			if c.Type != collections.TypeAuth {
-				return
-			}
-			if s.auth != nil {
-				s.auth.Forget(c.ID, id)
-			}
-			if deleted { // its rules went with it (a trigger): enforce that here at once
-				if err := s.enforcer.Reload(context.Background()); err != nil {
-					cfg.Logger.Error("reload policies", "err", err)
-				}
-			}
-		},
-		Created: func(ctx context.Context, c *collections.Collection, id string) {
-			if c.Name != collections.SuperusersName {
-				return
-			}
-			// A superuser exists: the first-run link is spent.
-			if err := s.setup.burn(context.WithoutCancel(ctx)); err != nil {
-				cfg.Logger.Error("burn the setup link", "err", err)
-			}
-		},
-		CheckRule: api.CheckCondition,
+		CheckRule:     api.CheckCondition,
 		Applied: func(ctx context.Context) {
 			if err := s.enforcer.Reload(ctx); err != nil {
 				cfg.Logger.Error("reload policies", "err", err)
 			}
 		},
 	})
+	s.bindHooks()
 	now := cfg.Clock
 	if now == nil {
 		now = time.Now
@@ -226,6 +205,34 @@ func open(ctx context.Context, cfg Config, attach bool) (s *Server, err error) {
 	}
 	s.auth = auth.NewAuthenticator(s.svc, s.token, cfg.Clock)
 	return s, nil
+}
+
+// bindHooks binds what the server itself does after record writes.
+func (s *Server) bindHooks() {
+	h := s.svc.Hooks()
+	forget := func(e *collections.RecordEvent) error {
+		if e.Collection.Type == collections.TypeAuth && s.auth != nil {
+			s.auth.Forget(e.Collection.ID, e.Record.ID())
+		}
+		return e.Next()
+	}
+	h.OnRecordAfterUpdate().BindFunc(forget)
+	h.OnRecordAfterDelete().BindFunc(func(e *collections.RecordEvent) error {
+		if e.Collection.Type == collections.TypeAuth {
+			// Its rules went with it (a trigger): enforce that here at once.
+			if err := s.enforcer.Reload(e.Context); err != nil {
+				s.cfg.Logger.Error("reload policies", "err", err)
+			}
+		}
+		return forget(e)
+	})
+	h.OnRecordAfterCreate(collections.SuperusersName).BindFunc(func(e *collections.RecordEvent) error {
+		// A superuser exists: the first-run link is spent.
+		if err := s.setup.burn(e.Context); err != nil {
+			s.cfg.Logger.Error("burn the setup link", "err", err)
+		}
+		return e.Next()
+	})
 }
 
 // appURL is the default public URL of a server listening on addr, until

@@ -96,7 +96,7 @@ func TestShutdownKeepsAcknowledgedWrites(t *testing.T) {
 	wg.Wait()
 
 	// Every acknowledged id is stored.
-	recs := srv.Collections().Records()
+	recs := srv.Collections().SystemRecords()
 	notes, _ := srv.Collections().Collection("notes")
 	for _, id := range acked {
 		if _, err := recs.Get(context.Background(), notes, id); err != nil {

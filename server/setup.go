@@ -99,7 +99,7 @@ func (s *setup) anySuperuser(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	page, err := s.svc.Records().List(ctx, col, collections.Query{PerPage: 1, SkipTotal: true})
+	page, err := s.svc.SystemRecords().List(ctx, col, collections.Query{PerPage: 1, SkipTotal: true})
 	if err != nil {
 		return false, err
 	}
@@ -135,7 +135,7 @@ func (s *setup) CreateFirstSuperuser(ctx context.Context, token, email, password
 	} else if !taken {
 		return nil, errSetupLink()
 	}
-	rec, err := s.svc.Records().Create(ctx, col, map[string]any{"email": email, "password": password, "verified": true})
+	rec, err := s.svc.SystemRecords().Create(ctx, col, map[string]any{"email": email, "password": password, "verified": true})
 	if err != nil {
 		if collections.ErrorCode(err) == collections.EINVALID {
 			// A rejected email or password leaves the link to try again.

@@ -178,7 +178,7 @@ func TestSetupLinkBurns(t *testing.T) {
 		}},
 		{"the records service (API, batch, plugins)", func() error {
 			col, _ := w.srv.Collections().Collection("_superusers")
-			_, err := w.srv.Collections().Records().Create(context.Background(), col,
+			_, err := w.srv.Collections().SystemRecords().Create(context.Background(), col,
 				map[string]any{"email": "api@example.com", "password": "long enough password"})
 			return err
 		}},

@@ -22,7 +22,7 @@ func UpsertSuperuser(ctx context.Context, cfg Config, email, password string) (c
 	if err != nil {
 		return false, err
 	}
-	recs := s.svc.Records()
+	recs := s.svc.SystemRecords()
 	existing, err := recs.FindByEmail(ctx, col, email)
 	switch {
 	case err == nil:
@@ -47,12 +47,12 @@ func DeleteSuperuser(ctx context.Context, cfg Config, email string) error {
 	if err != nil {
 		return err
 	}
-	rec, err := s.svc.Records().FindByEmail(ctx, col, email)
+	rec, err := s.svc.SystemRecords().FindByEmail(ctx, col, email)
 	if err != nil {
 		if collections.ErrorCode(err) == collections.ENOTFOUND {
 			return fmt.Errorf("no superuser with email %q", email)
 		}
 		return err
 	}
-	return s.svc.Records().Delete(ctx, col, rec.ID())
+	return s.svc.SystemRecords().Delete(ctx, col, rec.ID())
 }

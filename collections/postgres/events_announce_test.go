@@ -73,7 +73,7 @@ func TestEventsAnnounced(t *testing.T) {
 	// once for a transaction, whatever it changed, and never for one rolled
 	// back.
 	authors, _ := svc.Collection("authors")
-	recs := svc.Records()
+	recs := svc.SystemRecords()
 	if _, err := recs.Create(ctx, authors, map[string]any{"name": "ann"}); err != nil {
 		t.Fatal(err)
 	}

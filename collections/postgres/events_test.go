@@ -48,7 +48,7 @@ func TestEventsCapture(t *testing.T) {
 	svc, events, db := MustEvents(t)
 	ctx := context.Background()
 	authors, _ := svc.Collection("authors")
-	recs := svc.Records()
+	recs := svc.SystemRecords()
 	a, err := recs.Create(ctx, authors, map[string]any{"name": "ann"})
 	if err != nil {
 		t.Fatal(err)
@@ -207,7 +207,7 @@ func TestEnsureCapture(t *testing.T) {
 		t.Fatalf("triggers added %v, want [1 0]", added)
 	}
 	col, _ := svc.Collection("authors")
-	if _, err := svc.Records().Create(ctx, col, map[string]any{"name": "after"}); err != nil {
+	if _, err := svc.SystemRecords().Create(ctx, col, map[string]any{"name": "after"}); err != nil {
 		t.Fatal(err)
 	}
 	evs, err := events.After(ctx, last, 10)

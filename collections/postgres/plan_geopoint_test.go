@@ -18,7 +18,7 @@ func TestPlanGeoPoint(t *testing.T) {
 	t.Parallel()
 	svc := MustService(t)
 	ctx := context.Background()
-	recs := svc.Records()
+	recs := svc.SystemRecords()
 	if _, err := svc.CreateCollection(ctx, mustCollection(t, `{"id": "pbc_spots00001", "name": "spots", "fields": [
 		{"id": "text_name", "name": "name", "type": "text"},
 		{"id": "json_spot", "name": "spot", "type": "json"}]}`), collections.SaveOptions{}); err != nil {

@@ -144,7 +144,7 @@ func TestPlanUpdate(t *testing.T) {
 	t.Parallel()
 	svc := MustService(t)
 	ctx := context.Background()
-	recs := svc.Records()
+	recs := svc.SystemRecords()
 	for _, js := range []string{authorsJSON, postsJSON} {
 		if _, err := svc.CreateCollection(ctx, mustCollection(t, js), collections.SaveOptions{}); err != nil {
 			t.Fatal(err)
@@ -229,11 +229,11 @@ func TestPlanDropAndTruncate(t *testing.T) {
 	// The multi-relation trigger left with the collection: deleting an
 	// author must still work.
 	authors, _ := svc.Collection("authors")
-	a, err := svc.Records().Create(ctx, authors, map[string]any{"name": "x"})
+	a, err := svc.SystemRecords().Create(ctx, authors, map[string]any{"name": "x"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.Records().Delete(ctx, authors, a.ID()); err != nil {
+	if err := svc.SystemRecords().Delete(ctx, authors, a.ID()); err != nil {
 		t.Fatalf("delete after the referencing collection was dropped: %v", err)
 	}
 }
@@ -250,7 +250,7 @@ func TestFailedChangeLeavesNothing(t *testing.T) {
 	}
 	authors, _ := svc.Collection("authors")
 	for i := 0; i < 2; i++ {
-		if _, err := svc.Records().Create(ctx, authors, map[string]any{"name": "same"}); err != nil {
+		if _, err := svc.SystemRecords().Create(ctx, authors, map[string]any{"name": "same"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -276,7 +276,7 @@ func TestFailedChangeLeavesNothing(t *testing.T) {
 	if _, ok := authors.Field("bio"); ok {
 		t.Fatal("the definition kept a field of a failed change")
 	}
-	if _, err := svc.Records().Create(ctx, authors, map[string]any{"name": "same"}); err != nil {
+	if _, err := svc.SystemRecords().Create(ctx, authors, map[string]any{"name": "same"}); err != nil {
 		t.Fatalf("table changed by a failed change: %v", err)
 	}
 }

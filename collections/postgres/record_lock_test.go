@@ -22,7 +22,7 @@ func MustSuperusers(tb testing.TB, emails ...string) (*collections.Service, *col
 	col, _ := svc.Collection(collections.SuperusersName)
 	var ids []string
 	for _, email := range emails {
-		rec, err := svc.Records().Create(ctx, col, map[string]any{"email": email, "password": "long enough password"})
+		rec, err := svc.SystemRecords().Create(ctx, col, map[string]any{"email": email, "password": "long enough password"})
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -33,7 +33,7 @@ func MustSuperusers(tb testing.TB, emails ...string) (*collections.Service, *col
 
 func countRecords(tb testing.TB, svc *collections.Service, c *collections.Collection) int {
 	tb.Helper()
-	page, err := svc.Records().List(context.Background(), c, collections.Query{})
+	page, err := svc.SystemRecords().List(context.Background(), c, collections.Query{})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -46,14 +46,14 @@ func TestLastSuperuserStays(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	svc, col, ids, _ := MustSuperusers(t, "a@example.com", "b@example.com")
-	if err := svc.Records().Delete(ctx, col, ids[0]); err != nil {
+	if err := svc.SystemRecords().Delete(ctx, col, ids[0]); err != nil {
 		t.Fatalf("deleting one of two: %v", err)
 	}
-	err := svc.Records().Delete(ctx, col, ids[1])
+	err := svc.SystemRecords().Delete(ctx, col, ids[1])
 	if collections.ErrorCode(err) != collections.EINVALID || collections.ErrorMessage(err) != onlySuperuser {
 		t.Fatalf("deleting the last: %v", err)
 	}
-	if err := svc.Records().Delete(ctx, col, ids[0]); collections.ErrorCode(err) != collections.ENOTFOUND {
+	if err := svc.SystemRecords().Delete(ctx, col, ids[0]); collections.ErrorCode(err) != collections.ENOTFOUND {
 		t.Fatalf("deleting a deleted one: %v", err)
 	}
 	if _, err := svc.TruncateCollection(ctx, col.Name, collections.SaveOptions{}); collections.ErrorCode(err) != collections.EINVALID {
@@ -88,7 +88,7 @@ func TestLastSuperusersDeletedConcurrently(t *testing.T) {
 		t.Fatalf("first delete: %v", err)
 	}
 	second := make(chan error, 1)
-	go func() { second <- svc.Records().Delete(ctx, col, ids[1]) }()
+	go func() { second <- svc.SystemRecords().Delete(ctx, col, ids[1]) }()
 	// The second delete must wait for the first transaction (or refuse
 	// at once); deleting while the first is open is the defect.
 	for waiting := false; !waiting; {

@@ -540,16 +540,10 @@ func (s *RecordStore) CountExisting(ctx context.Context, c *collections.Collecti
 }
 
 // Delete implements collections.RecordStore.
-func (s *RecordStore) Delete(ctx context.Context, c *collections.Collection, id string) error {
-	tag, err := s.q.Exec(ctx, "DELETE FROM "+ident(c.Name)+" WHERE id = $1", id)
-	if err != nil {
-		return translate(err, c)
-	}
-	if tag.RowsAffected() == 0 {
-		return collections.Errorf(collections.ENOTFOUND, "The requested resource wasn't found.")
-	}
-	s.changed()
-	return nil
+func (s *RecordStore) Delete(ctx context.Context, c *collections.Collection, id string) (*collections.Record, error) {
+	r := collections.NewRecord(c)
+	err := s.writeBack(ctx, r, "DELETE FROM "+ident(c.Name)+" AS r WHERE r.id = $1 RETURNING "+s.cols.list(c), []any{id})
+	return r, err
 }
 
 // InTx implements collections.RecordStore. Inside a transaction it runs fn

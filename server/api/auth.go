@@ -144,7 +144,7 @@ func (h *handlers) checkSignIn(c *fiber.Ctx, col *collections.Collection, rec *c
 	if err := h.checkAuthRule(c, col, rec); err != nil {
 		return err
 	}
-	return h.Collections.Records().CheckSecondFactor(c.UserContext(), col, rec)
+	return h.Collections.SystemRecords().CheckSecondFactor(c.UserContext(), col, rec)
 }
 
 // mfaDuration is the MFA duration auth-methods reports (0 when disabled).
@@ -157,7 +157,7 @@ func mfaDuration(opts *collections.AuthOptions) int64 {
 
 // checkAuthRule refuses records the collection's authRule keeps out.
 func (h *handlers) checkAuthRule(c *fiber.Ctx, col *collections.Collection, rec *collections.Record) error {
-	ok, err := h.Collections.Records().WithRequest(requestInfo(c)).AllowsSignIn(c.UserContext(), col, rec)
+	ok, err := h.Collections.SystemRecords().WithRequest(requestInfo(c)).AllowsSignIn(c.UserContext(), col, rec)
 	if err != nil {
 		return err
 	}
@@ -176,7 +176,7 @@ func tooManyAttempts(c *fiber.Ctx, wait time.Duration) error {
 // findByIdentity looks the identity up in each identity field in turn:
 // emails case-insensitively, other fields exactly.
 func (h *handlers) findByIdentity(c *fiber.Ctx, col *collections.Collection, fields []string, identity string) (*collections.Record, error) {
-	recs := h.Collections.Records()
+	recs := h.Collections.SystemRecords()
 	for _, name := range fields {
 		f, ok := col.Field(name)
 		if !ok {
@@ -263,7 +263,7 @@ func (h *handlers) impersonate(c *fiber.Ctx) error {
 	if ttl == 0 {
 		ttl = seconds(authOptions(col).AuthToken.Duration)
 	}
-	rec, err := h.Collections.Records().Get(c.UserContext(), col, c.Params("id"))
+	rec, err := h.Collections.SystemRecords().Get(c.UserContext(), col, c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -283,6 +283,9 @@ func (h *handlers) sendAuthMeta(c *fiber.Ctx, rec *collections.Record, claims au
 	showHidden := rec.Collection.Name == collections.SuperusersName || identity(c).Superuser()
 	token, err := h.Issuer.IssueClaims(rec, claims, ttl)
 	if err != nil {
+		return err
+	}
+	if err := h.records(c).Enrich(c.UserContext(), rec); err != nil {
 		return err
 	}
 	quoted, _ := json.Marshal(token)

@@ -67,7 +67,7 @@ func (h *handlers) tokenRecord(c *fiber.Ctx, col *collections.Collection, token,
 
 // findForEmail returns the record with the email, or nil when there is none.
 func (h *handlers) findForEmail(c *fiber.Ctx, col *collections.Collection, email string) (*collections.Record, error) {
-	rec, err := h.Collections.Records().FindByEmail(c.UserContext(), col, email)
+	rec, err := h.Collections.SystemRecords().FindByEmail(c.UserContext(), col, email)
 	if collections.ErrorCode(err) == collections.ENOTFOUND {
 		return nil, nil //nolint:nilnil // "no such record" is an answer here, not a failure
 	}
@@ -129,7 +129,7 @@ func (h *handlers) confirmVerification(c *fiber.Ctx) error {
 		return err
 	}
 	if verified, _ := rec.Data["verified"].(bool); !verified {
-		if err := h.Collections.Records().MarkVerified(c.UserContext(), col, rec.ID()); err != nil {
+		if err := h.Collections.SystemRecords().MarkVerified(c.UserContext(), col, rec.ID()); err != nil {
 			return err
 		}
 		h.Auth.Forget(col.ID, rec.ID())
@@ -198,7 +198,7 @@ func (h *handlers) confirmPasswordReset(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := h.Collections.Records().ResetPassword(c.UserContext(), col, rec.ID(), in.Password); err != nil {
+	if err := h.Collections.SystemRecords().ResetPassword(c.UserContext(), col, rec.ID(), in.Password); err != nil {
 		return err
 	}
 	h.Auth.Forget(col.ID, rec.ID())
@@ -297,7 +297,7 @@ func (h *handlers) confirmEmailChange(c *fiber.Ctx) error {
 			"token": {Code: "validation_email_exists", Message: "The new email address is already in use."},
 		})
 	}
-	if err := h.Collections.Records().ChangeEmail(c.UserContext(), col, rec.ID(), claims.NewEmail); err != nil {
+	if err := h.Collections.SystemRecords().ChangeEmail(c.UserContext(), col, rec.ID(), claims.NewEmail); err != nil {
 		return err
 	}
 	h.Auth.Forget(col.ID, rec.ID())

@@ -83,7 +83,7 @@ func (h *handlers) authWithOAuth2(c *fiber.Ctx) error {
 // oauth2Record finds, links or creates the record of a provider user.
 func (h *handlers) oauth2Record(c *fiber.Ctx, col *collections.Collection, provider string, user *auth.OAuth2User, createData map[string]any) (*collections.Record, bool, error) {
 	ctx := c.UserContext()
-	sys := h.Collections.Records()
+	sys := h.Collections.SystemRecords()
 	ext, err := h.Collections.MustCollection(ExternalAuthsCollection)
 	if err != nil {
 		return nil, false, err
@@ -173,7 +173,7 @@ func (h *handlers) createOAuth2Record(c *fiber.Ctx, col *collections.Collection,
 		return nil, err
 	}
 	// Created under the caller's rules; answered in full, as its own record.
-	return h.Collections.Records().Get(c.UserContext(), col, rec.ID())
+	return h.Collections.SystemRecords().Get(c.UserContext(), col, rec.ID())
 }
 
 // randomPassword is the password of records created through OAuth2: long,

@@ -80,6 +80,9 @@ func (h *handlers) batch(c *fiber.Ctx) error {
 			if err == nil {
 				err = recs.Expand(c.UserContext(), rec.Collection, []*collections.Record{rec}, out.expand)
 			}
+			if err == nil {
+				err = h.records(c).Enrich(c.UserContext(), rec)
+			}
 			var b []byte
 			if err == nil {
 				b, err = rec.AppendJSON(nil, out.projection, showHidden)

@@ -25,7 +25,7 @@ func TestViewsNeverReadSecrets(t *testing.T) {
 	var secrets []string
 	for _, c := range []string{"users", "_superusers"} {
 		col, _ := e.srv.Collections().Collection(c)
-		page, err := e.srv.Collections().Records().List(t.Context(), col, collections.Query{})
+		page, err := e.srv.Collections().SystemRecords().List(t.Context(), col, collections.Query{})
 		if err != nil {
 			t.Fatal(err)
 		}

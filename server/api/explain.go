@@ -79,7 +79,7 @@ func (h *handlers) explain(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		rec, err := h.Collections.Records().Get(ctx, ucol, in.User.ID)
+		rec, err := h.Collections.SystemRecords().Get(ctx, ucol, in.User.ID)
 		if err != nil {
 			return err
 		}
@@ -140,7 +140,7 @@ func (h *handlers) recordAllowed(ctx context.Context, caller collections.Caller,
 	if len(acc.Conditions) == 0 {
 		scope = nil
 	}
-	ids, err := h.Collections.Records().Matching(ctx, col, []string{id}, scope)
+	ids, err := h.Collections.SystemRecords().Matching(ctx, col, []string{id}, scope)
 	return len(ids) == 1, err
 }
 

@@ -54,7 +54,7 @@ func MustEnv(tb testing.TB, opts ...func(*server.Config)) *env {
 	}
 	tb.Cleanup(func() { srv.Close(context.Background()) })
 	col, _ := srv.Collections().Collection("_superusers")
-	if _, err := srv.Collections().Records().Create(ctx, col, map[string]any{"email": adminEmail, "password": adminPassword}); err != nil {
+	if _, err := srv.Collections().SystemRecords().Create(ctx, col, map[string]any{"email": adminEmail, "password": adminPassword}); err != nil {
 		tb.Fatalf("superuser: %v", err)
 	}
 	e := &env{tb: tb, srv: srv}

@@ -222,7 +222,7 @@ func (h *handlers) subject(ctx context.Context, in assignmentInput) (string, err
 	if col.Type != collections.TypeAuth {
 		return "", collections.Errorf(collections.EINVALID, "%q is not an auth collection.", col.Name)
 	}
-	rec, err := h.Collections.Records().Get(ctx, col, in.ID)
+	rec, err := h.Collections.SystemRecords().Get(ctx, col, in.ID)
 	if err != nil {
 		return "", err
 	}

@@ -93,6 +93,9 @@ func (h *handlers) listRecords(c *fiber.Ctx) error {
 	if err := recs.Expand(c.UserContext(), col, page.Items, out.expand); err != nil {
 		return err
 	}
+	if err := recs.Enrich(c.UserContext(), page.Items...); err != nil {
+		return err
+	}
 	b := make([]byte, 0, 256+len(page.Items)*256)
 	b = append(b, `{"page":`...)
 	b = strconv.AppendInt(b, int64(page.Page), 10)
@@ -118,6 +121,9 @@ func (h *handlers) listRecords(c *fiber.Ctx) error {
 
 func (h *handlers) sendRecord(c *fiber.Ctx, recs *collections.Records, col *collections.Collection, r *collections.Record, out output) error {
 	if err := recs.Expand(c.UserContext(), col, []*collections.Record{r}, out.expand); err != nil {
+		return err
+	}
+	if err := recs.Enrich(c.UserContext(), r); err != nil {
 		return err
 	}
 	b, err := r.AppendJSON(nil, out.projection, out.showHidden)

@@ -17,8 +17,8 @@ type Decider interface {
 func UserKey(rec *collections.Record) string { return rec.Collection.ID + ":" + rec.ID() }
 
 // Caller is the collections.Caller for one request: a guest (nil identity)
-// or a signed-in record, decided by the rbac enforcer. Superusers need no
-// Caller: the records service lets a nil Caller do everything.
+// or a signed-in record, decided by the rbac enforcer. Superusers are
+// collections.Unrestricted callers instead.
 type Caller struct {
 	id      *Identity
 	subject string // the rbac subject: UserKey of the record, a role, or "" for a guest
@@ -28,10 +28,11 @@ type Caller struct {
 
 var _ collections.Caller = (*Caller)(nil)
 
-// CallerFor returns the caller for an identity, or nil for superusers.
+// CallerFor returns the caller for an identity: an unrestricted one for
+// superusers.
 func CallerFor(id *Identity, d Decider) collections.Caller {
 	if id.Superuser() {
-		return nil
+		return collections.Unrestricted{AuthRecord: authValues(id.Record)}
 	}
 	c := &Caller{id: id, decider: d}
 	if id != nil {
@@ -68,24 +69,31 @@ func (c *Caller) Auth() map[string]any {
 		return c.auth
 	}
 	rec := c.id.Record
-	m := make(map[string]any, len(rec.Data)+3)
-	for _, f := range rec.Collection.Fields {
-		if !f.Secret(rec.Collection) {
-			m[f.Name] = rec.Data[f.Name]
-		}
-	}
-	m["collectionId"] = rec.Collection.ID
-	m["collectionName"] = rec.Collection.Name
+	m := authValues(rec)
 	// A field of the record named roles keeps its meaning (PocketBase
 	// apps have such fields); otherwise roles are the caller's roles.
 	if _, own := rec.Collection.Field("roles"); !own {
 		m["roles"] = c.decider.RolesOf(c.subject)
 	}
-	for k, v := range m {
-		if t, ok := v.(time.Time); ok && t.IsZero() {
-			m[k] = nil
-		}
-	}
 	c.auth = m
+	return m
+}
+
+// authValues returns the @request.auth.* values of a signed-in record: its
+// fields but secrets, and its collection.
+func authValues(rec *collections.Record) map[string]any {
+	m := make(map[string]any, len(rec.Data)+3)
+	for _, f := range rec.Collection.Fields {
+		if f.Secret(rec.Collection) {
+			continue
+		}
+		v := rec.Data[f.Name]
+		if t, ok := v.(time.Time); ok && t.IsZero() {
+			v = nil
+		}
+		m[f.Name] = v
+	}
+	m["collectionId"] = rec.Collection.ID
+	m["collectionName"] = rec.Collection.Name
 	return m
 }

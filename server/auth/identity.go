@@ -183,7 +183,7 @@ func (a *Authenticator) Resolve(ctx context.Context, token, typ string) (*collec
 	if !ok || c.Type != collections.TypeAuth || c.ID != peeked.CollectionID {
 		return nil, nil, ErrInvalidToken
 	}
-	rec, err := a.svc.Records().Get(ctx, c, peeked.ID)
+	rec, err := a.svc.SystemRecords().Get(ctx, c, peeked.ID)
 	if err != nil {
 		if collections.ErrorCode(err) == collections.ENOTFOUND {
 			return nil, nil, ErrInvalidToken

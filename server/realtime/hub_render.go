@@ -115,7 +115,7 @@ func classOf(caller collections.Caller, col *collections.Collection, acc collect
 	b.WriteByte(0)
 	b.WriteString(sh.expand)
 	b.WriteByte(0)
-	if caller == nil {
+	if collections.IsUnrestricted(caller) {
 		b.WriteString("superuser")
 		return b.String()
 	}
@@ -151,8 +151,11 @@ func classOf(caller collections.Caller, col *collections.Collection, acc collect
 
 // authKey names the auth record of caller ("" for guests).
 func authKey(caller collections.Caller) string {
-	if caller == nil {
+	if collections.IsUnrestricted(caller) {
 		return "superuser"
+	}
+	if caller == nil {
+		return ""
 	}
 	auth := caller.Auth()
 	if auth == nil {
@@ -161,11 +164,11 @@ func authKey(caller collections.Caller) string {
 	return fmt.Sprint(auth["collectionId"], ":", auth["id"])
 }
 
-// access returns the access of caller to col for action (everything for
-// nil).
+// access returns the access of caller to col for action (nothing for a
+// missing caller).
 func access(caller collections.Caller, col *collections.Collection, action string) collections.Access {
 	if caller == nil {
-		return collections.Access{Allowed: true}
+		return collections.Access{}
 	}
 	return caller.Access(col, action)
 }
@@ -248,7 +251,12 @@ func (h *Hub) appendRecord(ctx context.Context, caller collections.Caller, col *
 			return nil, err
 		}
 	}
-	return rec.AppendJSON(nil, sh.proj, caller == nil)
+	// Rendered once for every subscriber of the same class (same access
+	// and shape): enrich hooks see one caller of the class.
+	if err := h.cfg.Records.Enrich(ctx, caller, rec); err != nil {
+		return nil, err
+	}
+	return rec.AppendJSON(nil, sh.proj, collections.IsUnrestricted(caller))
 }
 
 // mayView decides in memory whether caller, with access acc, may see rec,
@@ -257,7 +265,7 @@ func (h *Hub) appendRecord(ctx context.Context, caller collections.Caller, col *
 // evaluated in memory (a relation path: the database answers it). The
 // conditions read req as @request.
 func (h *Hub) mayView(caller collections.Caller, acc collections.Access, c *collections.Collection, rec *collections.Record, req *collections.RequestInfo) (ok, needsDB bool, err error) {
-	if caller == nil {
+	if collections.IsUnrestricted(caller) {
 		return true, false, nil
 	}
 	auth := caller.Auth()

@@ -51,13 +51,13 @@ func next(tb testing.TB, c *realtime.Client) []realtime.Delivery {
 func TestHubSlowClientIsDisconnected(t *testing.T) {
 	h, svc := MustHub(t, 4)
 	col, _ := svc.Collection("items")
-	rec, err := svc.Records().Create(context.Background(), col, map[string]any{"name": "a", "n": 1})
+	rec, err := svc.SystemRecords().Create(context.Background(), col, map[string]any{"name": "a", "n": 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	slow := MustClient(t, h, nil, "items/*")
-	fast := MustClient(t, h, nil, "items/"+rec.ID())
-	other := MustClient(t, h, nil, "items/otherid")
+	slow := MustClient(t, h, collections.System, "items/*")
+	fast := MustClient(t, h, collections.System, "items/"+rec.ID())
+	other := MustClient(t, h, collections.System, "items/otherid")
 	for i := 1; i <= 10; i++ {
 		h.Publish(realtime.Event{Seq: int64(i), CollectionID: col.ID, Action: "update", RecordID: rec.ID(),
 			New: json.RawMessage(`{"id":"` + rec.ID() + `","name":"a","n":1}`)})

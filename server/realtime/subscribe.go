@@ -169,7 +169,7 @@ func (h *Hub) shapeOf(caller collections.Caller, col *collections.Collection, ac
 		if err != nil {
 			return sh, err
 		}
-		if err := recs.CheckProjection(col, action, p, caller == nil); err != nil {
+		if err := recs.CheckProjection(col, action, p, collections.IsUnrestricted(caller)); err != nil {
 			return sh, err
 		}
 		sh.proj = p
