@@ -8,21 +8,16 @@ import (
 
 // MFAOptions are PocketBase's multi-factor authentication options: with
 // Enabled, a sign-in needs two different methods within Duration seconds,
-// for the records Rule matches (every record when empty).
-//
-// Lumbung keeps them but cannot run the second step yet, so it fails
-// closed: a record they apply to is refused at sign-in (password or
-// OAuth2) instead of being let in with one factor. See
-// Records.CheckSecondFactor.
+// for the records Rule matches (every record when empty). See
+// Records.WantsMFA.
 type MFAOptions struct {
 	Enabled  bool   `json:"enabled"`
 	Duration int64  `json:"duration"`
 	Rule     string `json:"rule"`
 }
 
-// OTPOptions are PocketBase's one-time password options (sign-in with a
-// code sent by email). Kept as given; Lumbung does not offer the method
-// yet, so auth-methods reports it disabled.
+// OTPOptions are PocketBase's one-time password options: sign-in with a
+// code of Length digits sent by email, valid for Duration seconds.
 type OTPOptions struct {
 	Enabled       bool          `json:"enabled"`
 	Duration      int64         `json:"duration"`
@@ -30,9 +25,8 @@ type OTPOptions struct {
 	EmailTemplate EmailTemplate `json:"emailTemplate"`
 }
 
-// AuthAlertOptions are PocketBase's new-location sign-in alert options.
-// Kept as given (enabled by default, as in PocketBase); Lumbung does not
-// send the alerts yet.
+// AuthAlertOptions are PocketBase's new-location sign-in alert options
+// (enabled by default, as in PocketBase).
 type AuthAlertOptions struct {
 	Enabled       bool          `json:"enabled"`
 	EmailTemplate EmailTemplate `json:"emailTemplate"`
@@ -86,8 +80,7 @@ func (o *AuthOptions) fillFactorDefaults() {
 }
 
 // normalizeFactors checks the factor options as PocketBase does (MFA needs
-// two enabled sign-in methods), and refuses MFA for superusers: Lumbung
-// would refuse every superuser sign-in.
+// two enabled sign-in methods).
 func normalizeFactors(c *Collection, fail func(key, code, msg string)) {
 	o := c.Auth
 	o.MFA.Rule = strings.TrimSpace(o.MFA.Rule)
@@ -101,10 +94,7 @@ func normalizeFactors(c *Collection, fail func(key, code, msg string)) {
 				methods++
 			}
 		}
-		switch {
-		case c.Name == SuperusersName:
-			fail("mfa.enabled", "validation_mfa_unsupported", "Lumbung cannot run multi-factor sign-in yet; enabling it for superusers would refuse every superuser sign-in.")
-		case methods < 2:
+		if methods < 2 {
 			fail("mfa.enabled", "validation_mfa_not_enough_auths", "MFA requires at least 2 auth methods to be enabled.")
 		}
 	}
@@ -118,20 +108,15 @@ func normalizeFactors(c *Collection, fail func(key, code, msg string)) {
 	}
 }
 
-// CheckSecondFactor refuses a sign-in (by password or OAuth2) that
-// PocketBase would only complete after a second factor: the collection
-// has MFA enabled and its rule matches rec. Lumbung cannot run the second
-// step yet, so the sign-in fails closed (EFORBIDDEN) rather than letting a
-// single factor in. Token refreshes and impersonation are not sign-ins.
-func (r *Records) CheckSecondFactor(ctx context.Context, c *Collection, rec *Record) error {
+// WantsMFA reports whether a sign-in of rec needs a second method: the
+// collection has MFA enabled and its rule (every record when empty)
+// matches rec, with rec as @request.auth.
+func (r *Records) WantsMFA(ctx context.Context, c *Collection, rec *Record) (bool, error) {
 	if c.Auth == nil || !c.Auth.MFA.Enabled {
-		return nil
+		return false, nil
 	}
 	if rule := c.Auth.MFA.Rule; rule != "" {
-		ok, err := r.matchesSelf(ctx, c, rec, rule)
-		if err != nil || !ok {
-			return err
-		}
+		return r.matchesSelf(ctx, c, rec, rule)
 	}
-	return Errorf(EFORBIDDEN, "The %q collection requires multi-factor authentication (mfa.enabled), which this server does not support yet: sign-in is refused rather than completed with one factor.", c.Name)
+	return true, nil
 }

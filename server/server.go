@@ -132,6 +132,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		BodyLimit:         cfg.BodyLimit,
 		Settings:          s.settings,
 		Throttle:          s.throttle,
+		Sessions:          postgres.NewAuthSessions(s.db),
 		RateCounter:       postgres.NewRateLimits(s.db),
 		Now:               cfg.Clock,
 		Realtime:          s.hub,
@@ -264,6 +265,7 @@ func (s *Server) prune(ctx context.Context) {
 	events := postgres.NewEvents(s.db)
 	failures := postgres.NewAuthFailures(s.db)
 	limits := postgres.NewRateLimits(s.db)
+	sessions := postgres.NewAuthSessions(s.db)
 	now := time.Now
 	if s.cfg.Clock != nil {
 		now = s.cfg.Clock
@@ -279,6 +281,10 @@ func (s *Server) prune(ctx context.Context) {
 		}
 		if _, err := limits.Prune(ctx, now()); err != nil && ctx.Err() == nil {
 			s.cfg.Logger.Error("prune rate limits", "err", err)
+		}
+		// OTPs and MFA sessions last a day at most.
+		if _, err := sessions.Prune(ctx, now().Add(-24*time.Hour)); err != nil && ctx.Err() == nil {
+			s.cfg.Logger.Error("prune auth sessions", "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -43,6 +43,8 @@ type Deps struct {
 	Settings *settings.Service
 	// Throttle slows down password guessing. Required.
 	Throttle *auth.Throttle
+	// Sessions keeps OTPs, MFA sessions and sign-in origins. Required.
+	Sessions collections.AuthSessionStore
 	// RateCounter keeps the request rate limit counts where every node
 	// sees them (this node's memory when nil).
 	RateCounter RateCounter

@@ -17,6 +17,8 @@ func (h *handlers) authRoutes(r fiber.Router) {
 	r.Get("/collections/:collection/auth-methods", h.authMethods)
 	r.Post("/collections/:collection/auth-with-password", h.authWithPassword)
 	r.Post("/collections/:collection/auth-with-oauth2", h.authWithOAuth2)
+	r.Post("/collections/:collection/request-otp", h.requestOTP)
+	r.Post("/collections/:collection/auth-with-otp", h.authWithOTP)
 	r.Post("/collections/:collection/auth-refresh", h.authRefresh)
 	r.Post("/collections/:collection/request-verification", h.requestVerification)
 	r.Post("/collections/:collection/confirm-verification", h.confirmVerification)
@@ -67,10 +69,8 @@ func (h *handlers) authMethods(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{
 		"password": fiber.Map{"enabled": pa.Enabled, "identityFields": pa.IdentityFields},
 		"oauth2":   fiber.Map{"enabled": opts.OAuth2.Enabled && len(providers) > 0, "providers": providers},
-		// MFA as configured (sign-in is refused where it applies: Lumbung
-		// cannot run the second step yet); OTP is not offered yet.
 		"mfa": fiber.Map{"enabled": opts.MFA.Enabled, "duration": mfaDuration(opts)},
-		"otp": fiber.Map{"enabled": false, "duration": 0},
+		"otp": fiber.Map{"enabled": opts.OTP.Enabled, "duration": otpDuration(opts)},
 	})
 }
 
@@ -139,12 +139,20 @@ func (h *handlers) authWithPassword(c *fiber.Ctx) error {
 }
 
 // checkSignIn refuses a new sign-in the collection's authRule keeps out,
-// or one that needs a second factor Lumbung cannot ask for yet.
+// and runs the MFA step (an *mfaRequired after a first method); a sign-in
+// let through is recorded for new-location alerts.
 func (h *handlers) checkSignIn(c *fiber.Ctx, col *collections.Collection, rec *collections.Record) error {
 	if err := h.checkAuthRule(c, col, rec); err != nil {
 		return err
 	}
-	return h.Collections.SystemRecords().CheckSecondFactor(c.UserContext(), col, rec)
+	method := signInMethod(c)
+	if err := h.secondFactor(c, col, rec, method); err != nil {
+		return err
+	}
+	if method != "" {
+		h.alertNewOrigin(c, col, rec)
+	}
+	return nil
 }
 
 // mfaDuration is the MFA duration auth-methods reports (0 when disabled).
@@ -153,6 +161,14 @@ func mfaDuration(opts *collections.AuthOptions) int64 {
 		return 0
 	}
 	return opts.MFA.Duration
+}
+
+// otpDuration is the OTP duration auth-methods reports (0 when disabled).
+func otpDuration(opts *collections.AuthOptions) int64 {
+	if !opts.OTP.Enabled {
+		return 0
+	}
+	return opts.OTP.Duration
 }
 
 // checkAuthRule refuses records the collection's authRule keeps out.

@@ -30,10 +30,10 @@ func (h *handlers) mailer(st settings.Settings) (lmail.Mailer, error) {
 
 // composeMail fills a template for rec and addresses it to `to`. The
 // placeholders are PocketBase's: {APP_NAME}, {APP_URL}, {TOKEN} and
-// {RECORD:<field>} for fields that are not secret. Values are escaped in
-// the HTML body.
-func composeMail(st settings.Settings, tpl collections.EmailTemplate, rec *collections.Record, to, token string) *lmail.Message {
-	vars := []string{"{APP_NAME}", st.Meta.AppName, "{APP_URL}", st.Meta.AppURL, "{TOKEN}", token}
+// {RECORD:<field>} for fields that are not secret, and the pairs of
+// placeholder and value in extra. Values are escaped in the HTML body.
+func composeMail(st settings.Settings, tpl collections.EmailTemplate, rec *collections.Record, to, token string, extra ...string) *lmail.Message {
+	vars := append([]string{"{APP_NAME}", st.Meta.AppName, "{APP_URL}", st.Meta.AppURL, "{TOKEN}", token}, extra...)
 	for _, f := range rec.Collection.Fields {
 		if f.Secret(rec.Collection) {
 			continue
@@ -73,8 +73,8 @@ func placeholderValue(v any) string {
 // sendLater delivers a templated email in the background, so that the
 // request answers at once and in the same time whether or not the address
 // belongs to a record. Failures are logged without the token or any
-// credential.
-func (h *handlers) sendLater(ctx context.Context, kind string, tpl collections.EmailTemplate, rec *collections.Record, to, token string) {
+// credential. extra are more placeholders and their values.
+func (h *handlers) sendLater(ctx context.Context, kind string, tpl collections.EmailTemplate, rec *collections.Record, to, token string, extra ...string) {
 	collection, id := rec.Collection.Name, rec.ID()
 	st, err := h.Settings.Get(ctx)
 	var mailer lmail.Mailer
@@ -85,7 +85,7 @@ func (h *handlers) sendLater(ctx context.Context, kind string, tpl collections.E
 		h.Logger.Warn("email not sent", "kind", kind, "collection", collection, "record", id, "reason", err)
 		return
 	}
-	msg := composeMail(st, tpl, rec, to, token)
+	msg := composeMail(st, tpl, rec, to, token, extra...)
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), mailTimeout)
 		defer cancel()

@@ -276,9 +276,8 @@ func TestImportIDFieldOptions(t *testing.T) {
 }
 
 // TestImportAuthFactors: MFA, OTP and new-location alert options are kept
-// on import and in exports. Lumbung cannot ask for a second factor yet, so
-// a collection with MFA refuses password sign-in (where PocketBase would
-// ask for the second factor) instead of letting one factor in.
+// on import and in exports, and apply: a record the MFA rule matches is
+// asked for a second method.
 func TestImportAuthFactors(t *testing.T) {
 	t.Parallel()
 	e := MustEnv(t)
@@ -321,23 +320,23 @@ func TestImportAuthFactors(t *testing.T) {
 	}
 	var methods map[string]map[string]any
 	e.MustJSON("GET", "/api/collections/staff/auth-methods", "-", "", 200, &methods)
-	if methods["mfa"]["enabled"] != true || methods["mfa"]["duration"] != 900.0 || methods["otp"]["enabled"] != false {
+	if methods["mfa"]["enabled"] != true || methods["mfa"]["duration"] != 900.0 || methods["otp"]["enabled"] != true || methods["otp"]["duration"] != 300.0 {
 		t.Fatalf("auth-methods: %v", methods)
 	}
 	for _, email := range []string{"vera@example.com", "una@example.com"} {
 		e.MustJSON("POST", "/api/collections/staff/records", "", `{"email": "`+email+`", "password": "12345678", "passwordConfirm": "12345678", "verified": `+fmt.Sprint(email[0] == 'v')+`}`, 200, nil)
 	}
 	e.Run(t, []scenario{
-		{Name: "MFA applies: sign-in refused", Method: "POST", URL: "/api/collections/staff/auth-with-password", Token: "-",
-			Body: `{"identity": "vera@example.com", "password": "12345678"}`, ExpectedStatus: 403, ExpectedContent: []string{"multi-factor", "mfa.enabled"}, NotExpected: []string{"token"}},
+		{Name: "MFA applies: a second method is asked for", Method: "POST", URL: "/api/collections/staff/auth-with-password", Token: "-",
+			Body: `{"identity": "vera@example.com", "password": "12345678"}`, ExpectedStatus: 401, ExpectedContent: []string{`"mfaId":`}, NotExpected: []string{"token"}},
 		{Name: "the MFA rule does not match: one factor", Method: "POST", URL: "/api/collections/staff/auth-with-password", Token: "-",
 			Body: `{"identity": "una@example.com", "password": "12345678"}`, ExpectedStatus: 200, ExpectedContent: []string{`"token":`}},
 		{Name: "a wrong password is still just wrong", Method: "POST", URL: "/api/collections/staff/auth-with-password", Token: "-",
 			Body: `{"identity": "vera@example.com", "password": "wrong password"}`, ExpectedStatus: 400},
 		{Name: "MFA needs two methods", Method: "PATCH", URL: "/api/collections/staff", ExpectedStatus: 400,
 			Body: `{"otp": {"enabled": false}}`, ExpectedContent: []string{`"code":"validation_mfa_not_enough_auths"`}},
-		{Name: "not for superusers", Method: "PATCH", URL: "/api/collections/_superusers", ExpectedStatus: 400,
-			Body: `{"mfa": {"enabled": true}, "otp": {"enabled": true}}`, ExpectedContent: []string{`"code":"validation_mfa_unsupported"`}},
+		{Name: "superusers too", Method: "PATCH", URL: "/api/collections/_superusers", ExpectedStatus: 200,
+			Body: `{"mfa": {"enabled": true}, "otp": {"enabled": true}}`, ExpectedContent: []string{`"mfa":{"enabled":true,"duration":600,"rule":""}`}},
 		{Name: "an invalid MFA rule", Method: "PATCH", URL: "/api/collections/staff", ExpectedStatus: 400,
 			Body: `{"mfa": {"enabled": true, "rule": "nope = 1"}}`, ExpectedContent: []string{`"mfa":{"rule":{"code":"validation_invalid_rule"`}},
 	})

@@ -132,6 +132,9 @@ func fiberMessage(fe *fiber.Error) string {
 // database cannot be reached.
 func ErrorHandler(log *slog.Logger, unavailable func(error) bool) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
+		if mfa := (*mfaRequired)(nil); errors.As(err, &mfa) {
+			return c.Status(fiber.StatusUnauthorized).JSON(fiber.Map{"mfaId": mfa.id})
+		}
 		body := toBody(c, log, unavailable, err)
 		return c.Status(body.Status).JSON(body)
 	}

@@ -90,6 +90,7 @@ func Defaults(appURL string) Settings {
 			{Label: "*:requestVerification", Duration: 60, MaxRequests: 5},
 			{Label: "*:requestPasswordReset", Duration: 60, MaxRequests: 5},
 			{Label: "*:requestEmailChange", Duration: 60, MaxRequests: 5},
+			{Label: "*:requestOTP", Duration: 60, MaxRequests: 5},
 			{Label: "*:confirmEmailChange", Duration: 60, MaxRequests: 10},
 		}},
 		TrustedProxy: TrustedProxy{Proxies: []string{}, Header: DefaultProxyHeader},
