@@ -106,6 +106,10 @@ type AuthSessionStore interface {
 	// DeleteAuthOrigins deletes the origins with the ids.
 	DeleteAuthOrigins(ctx context.Context, ids []string) error
 
+	// Forget deletes the OTPs, MFA sessions and origins of a deleted
+	// record, or of every record of a deleted collection when recordID is
+	// "".
+	Forget(ctx context.Context, collectionID, recordID string) error
 	// Prune deletes the OTPs and MFA sessions made before the time before.
 	Prune(ctx context.Context, before time.Time) (int64, error)
 }

@@ -227,6 +227,25 @@ func (s *Server) bindHooks() {
 		}
 		return forget(e)
 	})
+	// OTPs, MFA sessions and sign-in origins go with their record or
+	// collection, as in PocketBase.
+	sessions := postgres.NewAuthSessions(s.db)
+	h.OnRecordAfterDelete().BindFunc(func(e *collections.RecordEvent) error {
+		if e.Collection.Type == collections.TypeAuth {
+			if err := sessions.Forget(e.Context, e.Collection.ID, e.Record.ID()); err != nil {
+				s.cfg.Logger.Error("forget auth sessions", "err", err)
+			}
+		}
+		return e.Next()
+	})
+	h.OnCollectionAfterDelete().BindFunc(func(e *collections.CollectionEvent) error {
+		if e.Collection.Type == collections.TypeAuth {
+			if err := sessions.Forget(e.Context, e.Collection.ID, ""); err != nil {
+				s.cfg.Logger.Error("forget auth sessions", "err", err)
+			}
+		}
+		return e.Next()
+	})
 	h.OnRecordAfterCreate(collections.SuperusersName).BindFunc(func(e *collections.RecordEvent) error {
 		// A superuser exists: the first-run link is spent.
 		if err := s.setup.burn(e.Context); err != nil {

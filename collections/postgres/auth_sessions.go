@@ -178,6 +178,18 @@ func (s *AuthSessions) DeleteAuthOrigins(ctx context.Context, ids []string) erro
 	return nil
 }
 
+// Forget deletes the OTPs, MFA sessions and origins of a deleted record,
+// or of every record of a deleted collection when recordID is "".
+func (s *AuthSessions) Forget(ctx context.Context, collectionID, recordID string) error {
+	for _, table := range []string{"_otps", "_mfas", `"_authOrigins"`} {
+		_, err := s.db.Pool.Exec(ctx, "DELETE FROM "+table+" WHERE collection_id = $1 AND ($2 = '' OR record_id = $2)", collectionID, recordID)
+		if err != nil {
+			return fmt.Errorf("forget auth sessions: %w", err)
+		}
+	}
+	return nil
+}
+
 // Prune deletes the OTPs and MFA sessions made before the time before and
 // returns how many went.
 func (s *AuthSessions) Prune(ctx context.Context, before time.Time) (int64, error) {

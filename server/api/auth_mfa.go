@@ -69,7 +69,7 @@ func (h *handlers) secondFactor(c *fiber.Ctx, col *collections.Collection, rec *
 		}
 		if len(c.Body()) > 0 {
 			if err := json.Unmarshal(c.Body(), &in); err != nil {
-				return collections.Errorf(collections.EINVALID, "Failed to read MFA Id")
+				return collections.Errorf(collections.EINVALID, "Failed to read MFA Id.")
 			}
 		}
 		mfaID = in.MFAID

@@ -29,7 +29,7 @@ const (
 	otpRecordWindow = 180 * time.Second
 )
 
-func invalidOTP() error { return collections.Errorf(collections.EINVALID, "Invalid or expired OTP") }
+func invalidOTP() error { return collections.Errorf(collections.EINVALID, "Invalid or expired OTP.") }
 
 func otpDisabled() error {
 	return collections.Errorf(collections.EFORBIDDEN, "The collection is not configured to allow OTP authentication.")

@@ -51,7 +51,7 @@ func wrongCode(code string) string {
 	return string(b)
 }
 
-const invalidOTPBody = `{"status":400,"message":"Invalid or expired OTP","data":{}}`
+const invalidOTPBody = `{"status":400,"message":"Invalid or expired OTP.","data":{}}`
 
 func TestOTPFlow(t *testing.T) {
 	t.Parallel()

@@ -89,7 +89,7 @@ describe("OTP", () => {
         assert.equal(pb.authStore.isValid, true);
 
         const again = await apiError(newClient(srv).collection(members).authWithOTP(otpId, code), 400);
-        assert.equal(again.response.message, "Invalid or expired OTP");
+        assert.equal(again.response.message, "Invalid or expired OTP.");
     });
 
     test("an unknown email gets an id too, which leads nowhere", async () => {
@@ -97,7 +97,7 @@ describe("OTP", () => {
         const { otpId } = await pb.collection(members).requestOTP(`nobody-${uniqueSuffix()}@example.com`);
         assert.match(otpId, RECORD_ID);
         const err = await apiError(pb.collection(members).authWithOTP(otpId, "123456"), 400);
-        assert.deepEqual(err.response, { status: 400, message: "Invalid or expired OTP", data: {} });
+        assert.deepEqual(err.response, { status: 400, message: "Invalid or expired OTP.", data: {} });
     });
 
     test("an OTP of one collection does not sign in to another", async () => {
