@@ -69,8 +69,8 @@ func (h *handlers) authMethods(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{
 		"password": fiber.Map{"enabled": pa.Enabled, "identityFields": pa.IdentityFields},
 		"oauth2":   fiber.Map{"enabled": opts.OAuth2.Enabled && len(providers) > 0, "providers": providers},
-		"mfa": fiber.Map{"enabled": opts.MFA.Enabled, "duration": mfaDuration(opts)},
-		"otp": fiber.Map{"enabled": opts.OTP.Enabled, "duration": otpDuration(opts)},
+		"mfa":      fiber.Map{"enabled": opts.MFA.Enabled, "duration": mfaDuration(opts)},
+		"otp":      fiber.Map{"enabled": opts.OTP.Enabled, "duration": otpDuration(opts)},
 	})
 }
 

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"testing"
 	"time"
+
+	"github.com/oauth2-proxy/mockoidc"
 )
 
 // mfaStep signs in and expects PocketBase's first-step answer: 401 with
@@ -150,4 +152,34 @@ func TestMFASuperusers(t *testing.T) {
 	otpID = MustRequestOTP(t, e.env, "_superusers", adminEmail)
 	e.Run(t, []scenario{{Name: "a users session on superusers", Method: "POST", URL: "/api/collections/_superusers/auth-with-otp", Token: "-",
 		Body: otpMFABody(otpID, otpCode(t, e.sink.Next(t)), userMFA), ExpectedStatus: 400, ExpectedContent: []string{`"message":"Invalid MFA session."`}}})
+}
+
+// TestMFAWithOAuth2: OAuth2 counts as a method: first, then a password
+// with its mfaId; and second, with the mfaId in the query.
+func TestMFAWithOAuth2(t *testing.T) {
+	t.Parallel()
+	e := MustEnv(t)
+	m := MustOIDC(t, e)
+	id := MustUser(t, e, "jane@example.com", "jane password")
+	e.MustJSON("PATCH", "/api/collections/users", "", `{"mfa": {"enabled": true}}`, 200, nil)
+	jane := func() {
+		m.QueueUser(&mockoidc.MockUser{Subject: "sub-jane", Email: "jane@example.com", EmailVerified: true})
+	}
+
+	jane()
+	code, verifier := oauth2Code(t, e, "oidc")
+	mfaID := mfaStep(t, e, "/api/collections/users/auth-with-oauth2", oauth2Body(code, verifier, nil))
+	var out struct{ Record map[string]any }
+	e.MustJSON("POST", "/api/collections/users/auth-with-password", "-", passwordBody("jane@example.com", "jane password", mfaID), 200, &out)
+	if out.Record["id"] != id {
+		t.Fatalf("signed in as %v", out.Record)
+	}
+
+	mfaID = mfaStep(t, e, "/api/collections/users/auth-with-password", `{"identity": "jane@example.com", "password": "jane password"}`)
+	jane()
+	code, verifier = oauth2Code(t, e, "oidc")
+	e.MustJSON("POST", "/api/collections/users/auth-with-oauth2?mfaId="+mfaID, "-", oauth2Body(code, verifier, nil), 200, &out)
+	if out.Record["id"] != id {
+		t.Fatalf("signed in as %v", out.Record)
+	}
 }
