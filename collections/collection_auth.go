@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"net/url"
 	"regexp"
 	"slices"
@@ -89,51 +88,6 @@ type OAuth2Provider struct {
 	// Scopes asked for (the preset's, else "openid email profile", when
 	// empty).
 	Scopes []string `json:"scopes,omitempty"`
-}
-
-// OAuth2Preset is a built-in provider: the display name, endpoints, scopes
-// and PKCE setting a provider of the same name gets for those it leaves
-// out.
-type OAuth2Preset struct {
-	Name        string
-	DisplayName string
-	AuthURL     string
-	TokenURL    string
-	UserInfoURL string
-	Scopes      []string
-	PKCE        bool
-}
-
-// oauth2Presets are the built-in providers, by name. GitHub's user info
-// URL also locates the account's email addresses (UserInfoURL + "/emails").
-var oauth2Presets = map[string]OAuth2Preset{
-	"github": {
-		Name: "github", DisplayName: "GitHub",
-		AuthURL:     "https://github.com/login/oauth/authorize",
-		TokenURL:    "https://github.com/login/oauth/access_token",
-		UserInfoURL: "https://api.github.com/user",
-		Scopes:      []string{"read:user", "user:email"},
-		PKCE:        true,
-	},
-	"google": {
-		Name: "google", DisplayName: "Google",
-		AuthURL:     "https://accounts.google.com/o/oauth2/v2/auth",
-		TokenURL:    "https://oauth2.googleapis.com/token",
-		UserInfoURL: "https://www.googleapis.com/oauth2/v3/userinfo",
-		Scopes:      []string{"openid", "email", "profile"},
-		PKCE:        true,
-	},
-}
-
-// OAuth2Presets returns the built-in providers, sorted by name.
-func OAuth2Presets() []OAuth2Preset {
-	out := make([]OAuth2Preset, 0, len(oauth2Presets))
-	for _, name := range slices.Sorted(maps.Keys(oauth2Presets)) {
-		p := oauth2Presets[name]
-		p.Scopes = slices.Clone(p.Scopes)
-		out = append(out, p)
-	}
-	return out
 }
 
 // WithPreset returns a copy of p in which the built-in provider of the same
@@ -526,10 +480,10 @@ func normalizeOAuth2(c *Collection, fail func(key, code, msg string)) {
 		if strings.TrimSpace(p.ClientID) == "" {
 			fail(key+".clientId", "validation_required", "Cannot be blank.")
 		}
-		_, preset := oauth2Presets[p.Name]
+		pre, preset := oauth2Presets[p.Name]
 		for field, v := range map[string]string{"authURL": p.AuthURL, "tokenURL": p.TokenURL, "userInfoURL": p.UserInfoURL} {
-			if v == "" && preset {
-				continue // the built-in endpoint
+			if v == "" && preset && pre.AuthURL != "" {
+				continue // the built-in endpoint (or none needed: Apple's user is in its ID token)
 			}
 			if u, err := url.Parse(v); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 				fail(key+"."+field, "validation_is_url", "Must be an http or https URL.")

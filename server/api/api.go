@@ -124,6 +124,7 @@ func New(d Deps) *fiber.App {
 	a := h.rateLimited(app.Group("/api", h.identify))
 	h.healthRoutes(a)
 	h.authRoutes(a)
+	h.oauth2Routes(a)
 	h.settingsRoutes(a)
 	h.collectionRoutes(a)
 	h.recordRoutes(a)

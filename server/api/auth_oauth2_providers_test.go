@@ -247,8 +247,13 @@ func TestOAuth2Presets(t *testing.T) {
 		{Name: "explicit endpoints must be URLs", Method: "PATCH", URL: "/api/collections/users",
 			Body: `{"oauth2": {"providers": [{"name": "github", "clientId": "c", "tokenURL": "nope"}]}}`, ExpectedStatus: 400,
 			ExpectedContent: []string{`"providers":{"0":{"tokenURL":{"code":"validation_is_url","message":"Must be an http or https URL."}}}`}},
+		{Name: "the oidc names need endpoints", Method: "PATCH", URL: "/api/collections/users",
+			Body: `{"oauth2": {"providers": [{"name": "oidc", "clientId": "c"}]}}`, ExpectedStatus: 400,
+			ExpectedContent: []string{`"providers":{"0":{"authURL":{"code":"validation_is_url"`, `"userInfoURL":{"code":"validation_is_url"`}},
+		{Name: "apple needs no user info endpoint", Method: "PATCH", URL: "/api/collections/users",
+			Body: `{"oauth2": {"providers": [{"name": "apple", "clientId": "c", "clientSecret": "jwt"}]}}`, ExpectedStatus: 200},
 		{Name: "other names need endpoints", Method: "PATCH", URL: "/api/collections/users",
-			Body: `{"oauth2": {"providers": [{"name": "gitlab", "clientId": "c"}]}}`, ExpectedStatus: 400,
+			Body: `{"oauth2": {"providers": [{"name": "acme", "clientId": "c"}]}}`, ExpectedStatus: 400,
 			ExpectedContent: []string{`"providers":{"0":{"authURL":{"code":"validation_is_url"`, `"userInfoURL":{"code":"validation_is_url"`}},
 	})
 }

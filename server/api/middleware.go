@@ -57,7 +57,7 @@ func requestContext(log *slog.Logger, timeout time.Duration, requests *RequestLo
 			who = caller.Record.Collection.Name + ":" + caller.Record.ID()
 		}
 		// Fiber's strings point into buffers it reuses: the log keeps copies.
-		requests.Add(LogEntry{ID: id, Created: start, Method: strings.Clone(c.Method()), URL: strings.Clone(c.OriginalURL()),
+		requests.Add(LogEntry{ID: id, Created: start, Method: strings.Clone(c.Method()), URL: loggedURL(c),
 			Status: status, ExecTime: float64(took.Microseconds()) / 1000, Auth: who, IP: clientIP(c)})
 		return nil
 	}

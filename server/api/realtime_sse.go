@@ -52,6 +52,10 @@ type sseClient struct {
 	unwatch func()
 	// registry is where the stream is listed by client id until it ends.
 	registry *sync.Map
+	// ip is the client address that opened the stream; messages is what
+	// the server sends it on message topics (realtime_messages.go).
+	ip       string
+	messages chan sseMessage
 }
 
 func sseAuthKey(id *auth.Identity) string {
@@ -68,7 +72,8 @@ func (h *handlers) realtimeSSE(c *fiber.Ctx) error {
 	if err != nil {
 		return fiber.NewError(fiber.StatusServiceUnavailable, "The server is shutting down.")
 	}
-	s := &sseClient{hub: h.Realtime, client: client, authKey: sseAuthKey(id), topics: map[string]bool{}, registry: &h.streams}
+	s := &sseClient{hub: h.Realtime, client: client, authKey: sseAuthKey(id), topics: map[string]bool{}, registry: &h.streams,
+		ip: h.clientIP(c), messages: make(chan sseMessage, sseMessageQueue)}
 	h.streams.Store(client.ID, s)
 
 	c.Set(fiber.HeaderContentType, "text/event-stream")
@@ -138,6 +143,10 @@ func (s *sseClient) stream(w *bufio.Writer, conn net.Conn) {
 			return
 		case <-tick.C:
 			if !write("", nil) {
+				return
+			}
+		case m := <-s.messages:
+			if !write(m.topic, m.data) {
 				return
 			}
 		case ds := <-deliveries:
@@ -230,6 +239,10 @@ func (h *handlers) realtimeSubscribe(c *fiber.Ctx) error {
 	for _, t := range body.Subscriptions {
 		if t == "" || len(t) > sseMaxTopicLen || strings.ContainsAny(t, "\r\n") {
 			// Not a valid SSE event name; PocketBase would never match it either.
+			continue
+		}
+		if isMessageTopic(t) {
+			topics[t] = true
 			continue
 		}
 		opts, err := sseSubscription(t)

@@ -48,10 +48,14 @@ type OAuth2User struct {
 // appends its own), and the state and code verifier to keep until the
 // provider sends the user back.
 type OAuth2Start struct {
-	Name                string `json:"name"`
-	DisplayName         string `json:"displayName"`
-	State               string `json:"state"`
-	AuthURL             string `json:"authURL"`
+	Name        string `json:"name"`
+	DisplayName string `json:"displayName"`
+	// Logo is the built-in provider's mark as SVG ("" for others).
+	Logo    string `json:"logo"`
+	State   string `json:"state"`
+	AuthURL string `json:"authURL"`
+	// AuthURLLegacy repeats AuthURL under the name older SDKs read.
+	AuthURLLegacy       string `json:"authUrl"`
 	CodeVerifier        string `json:"codeVerifier"`
 	CodeChallenge       string `json:"codeChallenge"`
 	CodeChallengeMethod string `json:"codeChallengeMethod"`
@@ -78,6 +82,11 @@ func StartOAuth2(provider *collections.OAuth2Provider) OAuth2Start {
 	}
 	q.Set("scope", strings.Join(scopes, " "))
 	q.Set("state", s.State)
+	pre, _ := collections.OAuth2PresetFor(p.Name)
+	s.Logo = pre.Logo
+	for k, v := range pre.AuthParams {
+		q.Set(k, v)
+	}
 	if s.PKCE {
 		s.CodeVerifier = randomURLSafe(43)
 		sum := sha256.Sum256([]byte(s.CodeVerifier))
@@ -91,6 +100,7 @@ func StartOAuth2(provider *collections.OAuth2Provider) OAuth2Start {
 		sep = "&"
 	}
 	s.AuthURL = p.AuthURL + sep + q.Encode() + "&redirect_uri="
+	s.AuthURLLegacy = s.AuthURL
 	return s
 }
 
@@ -151,11 +161,14 @@ type userFetcher func(ctx context.Context, client *http.Client, p *collections.O
 // token endpoint.
 func exchangeCode(ctx context.Context, client *http.Client, p *collections.OAuth2Provider, code, codeVerifier, redirectURL string) (*oauth2Token, error) {
 	form := url.Values{
-		"grant_type":    {"authorization_code"},
-		"code":          {code},
-		"redirect_uri":  {redirectURL},
-		"client_id":     {p.ClientID},
-		"client_secret": {p.ClientSecret},
+		"grant_type":   {"authorization_code"},
+		"code":         {code},
+		"redirect_uri": {redirectURL},
+	}
+	pre, _ := collections.OAuth2PresetFor(p.Name)
+	if !pre.BasicAuth {
+		form.Set("client_id", p.ClientID)
+		form.Set("client_secret", p.ClientSecret)
 	}
 	if codeVerifier != "" {
 		form.Set("code_verifier", codeVerifier)
@@ -163,6 +176,10 @@ func exchangeCode(ctx context.Context, client *http.Client, p *collections.OAuth
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.TokenURL, strings.NewReader(form.Encode()))
 	if err != nil {
 		return nil, fmt.Errorf("%w: token request: %v", ErrOAuth2, err)
+	}
+	if pre.BasicAuth {
+		// RFC 6749 2.3.1: the credentials form-encoded, then as Basic.
+		req.SetBasicAuth(url.QueryEscape(p.ClientID), url.QueryEscape(p.ClientSecret))
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json") // GitHub answers form-encoded without it

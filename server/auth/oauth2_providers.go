@@ -15,7 +15,13 @@ import (
 // Connect providers, by provider name (collections.OAuth2Presets). Google
 // answers OpenID Connect userinfo and needs none.
 var userFetchers = map[string]userFetcher{
-	"github": fetchGitHubUser,
+	"github":    fetchGitHubUser,
+	"apple":     fetchAppleUser,
+	"microsoft": fetchMicrosoftUser,
+	"discord":   fetchDiscordUser,
+	"gitlab":    fetchGitLabUser,
+	"facebook":  fetchFacebookUser,
+	"twitter":   fetchTwitterUser,
 }
 
 // githubHeader is what GitHub's REST API asks clients to send.

@@ -49,12 +49,16 @@ func TestOAuth2Presets(t *testing.T) {
 	}
 	names := []string{}
 	for _, p := range collections.OAuth2Presets() {
-		if p.DisplayName == "" || !strings.HasPrefix(p.AuthURL, "https://") || !strings.HasPrefix(p.TokenURL, "https://") || !strings.HasPrefix(p.UserInfoURL, "https://") {
+		endpoints := p.AuthURL != "" || p.TokenURL != "" || p.UserInfoURL != ""
+		// Apple's user is in its ID token; the oidc names bring no endpoints.
+		if p.DisplayName == "" || !strings.HasPrefix(p.Logo, "<svg") || (endpoints && (!strings.HasPrefix(p.AuthURL, "https://") ||
+			!strings.HasPrefix(p.TokenURL, "https://") || (p.Name != "apple" && !strings.HasPrefix(p.UserInfoURL, "https://")))) {
 			t.Errorf("preset %+v", p)
 		}
 		names = append(names, p.Name)
 	}
-	if strings.Join(names, ",") != "github,google" {
+	// PocketBase's order.
+	if strings.Join(names, ",") != "apple,google,microsoft,facebook,github,gitlab,discord,twitter,oidc,oidc2,oidc3" {
 		t.Fatalf("presets %v", names)
 	}
 }

@@ -30,7 +30,7 @@ func TestStartOAuth2(t *testing.T) {
 			t.Errorf("%s = %q, want %q", k, q.Get(k), want)
 		}
 	}
-	if len(s.CodeVerifier) < 43 || s.DisplayName != "oidc" || !s.PKCE || s.CodeChallenge != challenge {
+	if len(s.CodeVerifier) < 43 || s.DisplayName != "OIDC" || !s.PKCE || s.CodeChallenge != challenge {
 		t.Fatalf("start %+v", s)
 	}
 	if other := auth.StartOAuth2(p); other.State == s.State || other.CodeVerifier == s.CodeVerifier {
