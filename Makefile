@@ -14,7 +14,8 @@ UI       := ui
 # checkout both are empty and the binary says what Go recorded.
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null)
 COMMIT   ?= $(shell git rev-parse HEAD 2>/dev/null)
-LDFLAGS  := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+MODULE   := github.com/lumbunghq/lumbung
+LDFLAGS  := -X $(MODULE)/server/command.version=$(VERSION) -X $(MODULE)/server/command.commit=$(COMMIT)
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./server/cmd/lumbung

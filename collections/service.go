@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/lumbunghq/lumbung/plugins/hook"
 )
 
 // Service is the collections domain: it keeps the schema cache, validates
@@ -140,8 +142,25 @@ type SaveOptions struct {
 	Actor         string
 }
 
-// CreateCollection plans and (unless DryRun) creates a collection.
+// CreateCollection plans and (unless DryRun) creates a collection,
+// through the OnCollectionCreate hooks.
 func (s *Service) CreateCollection(ctx context.Context, c *Collection, opts SaveOptions) (*Plan, error) {
+	if opts.DryRun {
+		return s.createCollection(ctx, c, opts)
+	}
+	var plan *Plan
+	err := s.hooks.collectionCreate.Trigger(&CollectionEvent{Context: ctx, Collection: c}, func(e *CollectionEvent) (err error) {
+		plan, err = s.createCollection(ctx, e.Collection, opts)
+		return err
+	})
+	if err != nil {
+		return plan, err
+	}
+	s.collectionChanged(ctx, &s.hooks.collectionAfterCreate, c.ID, nil)
+	return plan, nil
+}
+
+func (s *Service) createCollection(ctx context.Context, c *Collection, opts SaveOptions) (*Plan, error) {
 	if c.ID != "" && s.collectionByID(c.ID) != nil {
 		return nil, Invalid("Failed to save the collection.", map[string]FieldError{
 			"id": {Code: "validation_invalid_or_existing_id", Message: "The model id is invalid or already exists."}})
@@ -203,22 +222,50 @@ func (s *Service) UpdateCollection(ctx context.Context, idOrName string, patch j
 		}
 	}
 	c.ID, c.Created, c.Updated = old.ID, old.Created, old.Updated
+	if opts.DryRun {
+		plan, err := s.updateCollection(ctx, old, c, opts)
+		return plan, c, err
+	}
+	var plan *Plan
+	err = s.hooks.collectionUpdate.Trigger(&CollectionEvent{Context: ctx, Collection: c, Old: old}, func(e *CollectionEvent) (err error) {
+		plan, err = s.updateCollection(ctx, old, e.Collection, opts)
+		return err
+	})
+	if err != nil {
+		return plan, nil, err
+	}
+	saved := s.collectionChanged(ctx, &s.hooks.collectionAfterUpdate, c.ID, old)
+	return plan, saved, nil
+}
+
+// updateCollection plans and (unless DryRun) applies the change of old
+// into c.
+func (s *Service) updateCollection(ctx context.Context, old, c *Collection, opts SaveOptions) (*Plan, error) {
 	renameIndexColumns(old, c)
 	if err := Normalize(s, old, c); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := s.checkRules(overlay{s, c}, c); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	plan, err := s.schema.Plan(ctx, Change{Old: old, New: c, Schema: overlay{s, c}, AllowDataLoss: opts.AllowDataLoss, Actor: opts.Actor})
 	if err != nil || opts.DryRun {
-		return plan, c, err
+		return plan, err
 	}
-	if err := s.apply(ctx, plan); err != nil {
-		return plan, nil, err
+	return plan, s.apply(ctx, plan)
+}
+
+// collectionChanged runs after-hooks for collection id as the cache now
+// holds it, and returns it.
+func (s *Service) collectionChanged(ctx context.Context, after *hook.Hook[*CollectionEvent], id string, old *Collection) *Collection {
+	saved, _ := s.Collection(id)
+	if saved == nil {
+		return nil
 	}
-	saved, _ := s.Collection(c.ID)
-	return plan, saved, nil
+	if err := after.Trigger(&CollectionEvent{Context: ctx, Collection: saved, Old: old}); err != nil {
+		s.log.Error("after-collection hook", "collection", saved.Name, "err", err)
+	}
+	return saved
 }
 
 // Rules returns the PocketBase rules of c by action name.
@@ -300,11 +347,23 @@ func (s *Service) DeleteCollection(ctx context.Context, idOrName string, opts Sa
 	if refs := s.referencing(old); len(refs) > 0 {
 		return nil, Errorf(EINVALID, "Collection %q cannot be deleted: it is referenced by %s.", old.Name, strings.Join(refs, ", "))
 	}
-	plan, err := s.schema.Plan(ctx, Change{Old: old, Schema: s, Actor: opts.Actor})
-	if err != nil || opts.DryRun {
+	if opts.DryRun {
+		return s.schema.Plan(ctx, Change{Old: old, Schema: s, Actor: opts.Actor})
+	}
+	var plan *Plan
+	err = s.hooks.collectionDelete.Trigger(&CollectionEvent{Context: ctx, Collection: old}, func(e *CollectionEvent) (err error) {
+		if plan, err = s.schema.Plan(ctx, Change{Old: old, Schema: s, Actor: opts.Actor}); err != nil {
+			return err
+		}
+		return s.apply(ctx, plan)
+	})
+	if err != nil {
 		return plan, err
 	}
-	return plan, s.apply(ctx, plan)
+	if err := s.hooks.collectionAfterDelete.Trigger(&CollectionEvent{Context: ctx, Collection: old}); err != nil {
+		s.log.Error("after-collection hook", "collection", old.Name, "err", err)
+	}
+	return plan, nil
 }
 
 // TruncateCollection deletes every record of a collection.

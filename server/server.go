@@ -16,11 +16,13 @@ import (
 
 	"github.com/lumbunghq/lumbung/collections"
 	"github.com/lumbunghq/lumbung/collections/postgres"
+	"github.com/lumbunghq/lumbung/plugins"
 	"github.com/lumbunghq/lumbung/rbac"
 	rbacpg "github.com/lumbunghq/lumbung/rbac/postgres"
 	"github.com/lumbunghq/lumbung/server/api"
 	"github.com/lumbunghq/lumbung/server/auth"
 	"github.com/lumbunghq/lumbung/server/localpg"
+	lmail "github.com/lumbunghq/lumbung/server/mail"
 	"github.com/lumbunghq/lumbung/server/realtime"
 	"github.com/lumbunghq/lumbung/server/settings"
 )
@@ -56,6 +58,14 @@ type Config struct {
 	// say; ProxyHeader likewise fixes that header.
 	TrustedProxies []string
 	ProxyHeader    string
+	// AsyncCommit commits without waiting for the disk (see
+	// postgres.Options): faster writes, and an operating-system crash may
+	// lose the last moments' commits. Off by default.
+	AsyncCommit bool
+	// Plugins are the plugins to start, those the settings do not
+	// disable (nil: every plugin registered in the binary, see
+	// plugins.Register).
+	Plugins []plugins.Plugin
 }
 
 // node returns the settings c fixes on this node.
@@ -102,6 +112,8 @@ type Server struct {
 	totals   *postgres.Totals // list totals, kept while the tailer runs
 	throttle *auth.Throttle
 	settings *settings.Service
+	hooks    *plugins.Hooks
+	plugins  []plugins.Plugin // started, cleaned up by Close
 }
 
 // New connects to the database (starting the private PostgreSQL when no URL
@@ -115,10 +127,26 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.hub = realtime.NewHub(realtime.HubConfig{Records: s.svc, Logger: cfg.Logger, Log: postgres.NewEvents(s.db)})
+	s.hub = realtime.NewHub(realtime.HubConfig{Records: s.svc, Logger: cfg.Logger, Log: postgres.NewEvents(s.db), Hooks: s.hooks.Realtime})
 	s.throttle = auth.NewThrottle(auth.ThrottleConfig{Log: postgres.NewAuthFailures(s.db), Now: cfg.Clock})
 	s.settings = settings.New(postgres.NewParamStore(s.db), settings.Defaults(appURL(cfg.HTTPAddr)), cfg.Clock, cfg.Logger)
 	s.settings.Fix(cfg.node())
+	st, err := s.settings.Get(ctx)
+	if err != nil {
+		s.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	s.settings.Forget() // requests read them afresh, as changed meanwhile
+	list := cfg.Plugins
+	if list == nil {
+		list = plugins.Registered()
+	}
+	routes, started, err := s.startPlugins(ctx, list, st)
+	if err != nil {
+		s.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	s.plugins = started
 	s.app = api.New(api.Deps{
 		Collections:       s.svc,
 		Auth:              s.auth,
@@ -139,6 +167,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		RealtimeRetention: cfg.EventRetention,
 		Dashboard:         cfg.Dashboard,
 		Setup:             s.setup,
+		Routes:            routes,
+		Hooks:             s.hooks.API,
+		MailHooks:         s.hooks.Mail,
 	})
 	return s, nil
 }
@@ -160,7 +191,7 @@ func open(ctx context.Context, cfg Config, attach bool) (s *Server, err error) {
 		}
 		dsn = s.pg.URL()
 	}
-	if s.db, err = postgres.Open(ctx, dsn, cfg.MaxConns); err != nil {
+	if s.db, err = postgres.OpenWith(ctx, dsn, postgres.Options{MaxConns: cfg.MaxConns, AsyncCommit: cfg.AsyncCommit}); err != nil {
 		return s, err
 	}
 	if err = s.db.Migrate(ctx); err != nil {
@@ -192,6 +223,7 @@ func open(ctx context.Context, cfg Config, attach bool) (s *Server, err error) {
 			}
 		},
 	})
+	s.hooks = &plugins.Hooks{Hooks: s.svc.Hooks(), API: &api.Hooks{}, Realtime: &realtime.Hooks{}, Mail: &lmail.Hooks{}}
 	s.bindHooks()
 	now := cfg.Clock
 	if now == nil {
@@ -341,6 +373,9 @@ func (s *Server) App() *fiber.App { return s.app }
 // Collections returns the collections service.
 func (s *Server) Collections() *collections.Service { return s.svc }
 
+// Hooks returns the server's hook points (see plugins.Hooks).
+func (s *Server) Hooks() *plugins.Hooks { return s.hooks }
+
 // Run serves HTTP until ctx is cancelled, then stops accepting connections,
 // lets in-flight requests finish (up to ShutdownTimeout) and closes the
 // database. ready, if not nil, receives the listening address.
@@ -400,6 +435,10 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 		}()
 		defer func() { stopWatching(); <-tailed }()
 	}
+	if err := s.hooks.OnServe().Trigger(&plugins.ServeEvent{Context: ctx, App: s.app, Addr: ln.Addr().String()}); err != nil {
+		ln.Close()
+		return err
+	}
 	s.cfg.Logger.Info("serving", "addr", "http://"+ln.Addr().String())
 	if ready != nil {
 		ready(ln.Addr().String())
@@ -418,12 +457,19 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 	if err := s.app.ShutdownWithTimeout(s.cfg.ShutdownTimeout); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		s.cfg.Logger.Error("shutdown", "err", err)
 	}
+	if err := s.hooks.OnTerminate().Trigger(&plugins.TerminateEvent{Context: context.WithoutCancel(ctx)}); err != nil {
+		s.cfg.Logger.Error("terminate hook", "err", err)
+	}
 	return nil
 }
 
 // Close releases the database and stops the private PostgreSQL if this
 // server started it.
 func (s *Server) Close(ctx context.Context) {
+	if err := cleanup(s.plugins); err != nil {
+		s.cfg.Logger.Error("plugins", "err", err)
+	}
+	s.plugins = nil
 	if s.db != nil {
 		s.db.Close()
 	}

@@ -36,19 +36,44 @@ type DB struct {
 	done     chan struct{}
 }
 
-// Open connects to the database at dsn and checks that it answers.
+// Options tune a connection pool.
+type Options struct {
+	// MaxConns is the pool size; 0 lets pgx choose.
+	MaxConns int32
+	// AsyncCommit makes the pool's transactions commit without waiting
+	// for their WAL to reach the disk (synchronous_commit off): a crash
+	// of the operating system or a power loss may lose the commits of the
+	// last moments (at most three times wal_writer_delay, 600 ms by
+	// default), a crash of Lumbung or PostgreSQL loses nothing, and
+	// nothing is ever corrupted. The durability of PocketBase's default
+	// (SQLite's WAL with synchronous=NORMAL).
+	AsyncCommit bool
+}
+
+// Open connects to the database at dsn with a pool of at most maxConns
+// (0: pgx's default) and checks that it answers.
 func Open(ctx context.Context, dsn string, maxConns int32) (*DB, error) {
+	return OpenWith(ctx, dsn, Options{MaxConns: maxConns})
+}
+
+// OpenWith connects to the database at dsn with opts and checks that it
+// answers.
+func OpenWith(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("database url: %w", err)
 	}
-	if maxConns > 0 {
-		cfg.MaxConns = maxConns
+	if opts.MaxConns > 0 {
+		cfg.MaxConns = opts.MaxConns
 	}
 	// Lumbung's own writes do not NOTIFY from the capture trigger; the
 	// node announces its commits instead (see Announce).
+	setup := "SET lumbung.quiet = on"
+	if opts.AsyncCommit {
+		setup += "; SET synchronous_commit = off"
+	}
 	cfg.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
-		_, err := conn.Exec(ctx, "SET lumbung.quiet = on")
+		_, err := conn.Exec(ctx, setup)
 		return err
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/lumbunghq/lumbung/collections"
 	"github.com/lumbunghq/lumbung/server/auth"
+	lmail "github.com/lumbunghq/lumbung/server/mail"
 	"github.com/lumbunghq/lumbung/server/realtime"
 	"github.com/lumbunghq/lumbung/server/settings"
 )
@@ -64,6 +65,13 @@ type Deps struct {
 	// RequestLog keeps this node's latest requests for GET /api/logs (a
 	// new one of DefaultRequestLogSize when nil).
 	RequestLog *RequestLog
+	// Routes are more routes under /api, such as plugins add (checked
+	// with CheckRoutes).
+	Routes []Route
+	// Hooks are the API's hook points (nil: none bound).
+	Hooks *Hooks
+	// MailHooks are the hook points of the mail the API sends.
+	MailHooks *lmail.Hooks
 }
 
 // Setup creates the first superuser through the dashboard's first-run
@@ -99,6 +107,12 @@ func New(d Deps) *fiber.App {
 	if d.RequestLog == nil {
 		d.RequestLog = NewRequestLog(DefaultRequestLogSize)
 	}
+	if d.Hooks == nil {
+		d.Hooks = &Hooks{}
+	}
+	if d.MailHooks == nil {
+		d.MailHooks = &lmail.Hooks{}
+	}
 	app := fiber.New(fiber.Config{
 		AppName:               "lumbung",
 		BodyLimit:             d.BodyLimit,
@@ -133,6 +147,7 @@ func New(d Deps) *fiber.App {
 	h.realtimeRoutes(a)
 	h.setupRoutes(a)
 	h.logRoutes(a)
+	h.addRoutes(a, d.Routes)
 	h.dashboardRoutes(app)
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	return app

@@ -296,6 +296,9 @@ func (h *handlers) sendAuth(c *fiber.Ctx, rec *collections.Record, claims auth.C
 // sendAuthMeta is sendAuth with a "meta" object beside token and record
 // (nil for none), as OAuth2 sign-ins answer.
 func (h *handlers) sendAuthMeta(c *fiber.Ctx, rec *collections.Record, claims auth.Claims, ttl time.Duration, meta any) error {
+	if err := h.Hooks.recordAuth.Trigger(&AuthEvent{Ctx: c, Collection: rec.Collection, Record: rec, Method: authMethod(c)}); err != nil {
+		return err
+	}
 	showHidden := rec.Collection.Name == collections.SuperusersName || identity(c).Superuser()
 	token, err := h.Issuer.IssueClaims(rec, claims, ttl)
 	if err != nil {

@@ -22,10 +22,10 @@ func (h *handlers) mailer(st settings.Settings) (lmail.Mailer, error) {
 	if !st.SMTP.Enabled {
 		return nil, collections.Errorf(collections.EINVALID, "Email delivery is not configured: enable SMTP in the settings.")
 	}
-	return &lmail.SMTP{Config: lmail.SMTPConfig{
+	return h.MailHooks.Mailer(&lmail.SMTP{Config: lmail.SMTPConfig{
 		Host: st.SMTP.Host, Port: st.SMTP.Port, TLS: st.SMTP.TLSMode,
 		Username: st.SMTP.Username, Password: st.SMTP.Password, AuthMethod: st.SMTP.AuthMethod,
-	}}, nil
+	}}), nil
 }
 
 // composeMail fills a template for rec and addresses it to `to`. The

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -28,9 +29,10 @@ const (
 
 // env is one test's server on its own database, with a superuser token.
 type env struct {
-	tb    testing.TB
-	srv   *server.Server
-	token string
+	tb     testing.TB
+	srv    *server.Server
+	token  string
+	events *hookEvents
 }
 
 // MustEnv starts a server on a fresh database and signs in a superuser.
@@ -57,7 +59,7 @@ func MustEnv(tb testing.TB, opts ...func(*server.Config)) *env {
 	if _, err := srv.Collections().SystemRecords().Create(ctx, col, map[string]any{"email": adminEmail, "password": adminPassword}); err != nil {
 		tb.Fatalf("superuser: %v", err)
 	}
-	e := &env{tb: tb, srv: srv}
+	e := &env{tb: tb, srv: srv, events: recordHooks(srv)}
 	var auth struct{ Token string }
 	e.MustJSON("POST", "/api/collections/_superusers/auth-with-password", "",
 		`{"identity":"`+adminEmail+`","password":"`+adminPassword+`"}`, 200, &auth)
@@ -130,13 +132,22 @@ type scenario struct {
 	ExpectedStatus  int
 	ExpectedContent []string // substrings the body must contain
 	NotExpected     []string // substrings it must not contain
+	// ExpectedEvents, when set, are the hooks the call must fire, by
+	// name, and how often (see recordHooks); no other hook may fire.
+	ExpectedEvents map[string]int
 }
 
 func (e *env) Run(t *testing.T, scenarios []scenario) {
 	t.Helper()
 	for _, s := range scenarios {
 		t.Run(s.Name, func(t *testing.T) {
+			e.events.take()
 			status, body := e.Do(s.Method, s.URL, s.Token, s.Body)
+			if s.ExpectedEvents != nil {
+				if got := e.events.take(); !maps.Equal(got, s.ExpectedEvents) {
+					t.Errorf("hooks fired %v, want %v", got, s.ExpectedEvents)
+				}
+			}
 			if status != s.ExpectedStatus {
 				t.Fatalf("status %d, want %d; body %s", status, s.ExpectedStatus, body)
 			}

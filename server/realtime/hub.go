@@ -37,6 +37,8 @@ type HubConfig struct {
 	// ReplayBatch is how many events one read of a resumed subscription
 	// takes from Log. Default 500.
 	ReplayBatch int
+	// Hooks are the realtime hook points (nil: none bound).
+	Hooks *Hooks
 }
 
 // Hub fans committed record changes out to the clients of one node.
@@ -65,13 +67,17 @@ func NewHub(cfg HubConfig) *Hub {
 	if cfg.ReplayBatch <= 0 {
 		cfg.ReplayBatch = 500
 	}
+	if cfg.Hooks == nil {
+		cfg.Hooks = &Hooks{}
+	}
 	return &Hub{cfg: cfg, clients: map[string]*Client{}}
 }
 
 // ErrClosed is returned by Connect after Close.
 var ErrClosed = errors.New("realtime: hub closed")
 
-// Connect registers a new client acting as caller (nil: a superuser).
+// Connect registers a new client acting as caller, once the
+// OnRealtimeConnect hooks let it.
 func (h *Hub) Connect(caller collections.Caller) (*Client, error) {
 	c := &Client{
 		ID:    newClientID(),
@@ -82,12 +88,18 @@ func (h *Hub) Connect(caller collections.Caller) (*Client, error) {
 		subs:  map[string]*subscription{},
 	}
 	c.caller = caller
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.closed {
-		return nil, ErrClosed
+	err := h.cfg.Hooks.connect.Trigger(&ConnectEvent{Client: c, Caller: caller}, func(*ConnectEvent) error {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if h.closed {
+			return ErrClosed
+		}
+		h.clients[c.ID] = c
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	h.clients[c.ID] = c
 	return c, nil
 }
 

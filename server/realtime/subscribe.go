@@ -105,6 +105,10 @@ func (c *Client) SubscribeWith(ctx context.Context, opts SubscribeOptions) (afte
 	c.mu.Lock()
 	caller := c.caller
 	c.mu.Unlock()
+	e := &SubscribeEvent{Context: ctx, Client: c, Caller: caller, Collection: col, Options: &opts}
+	if err := c.hub.cfg.Hooks.subscribe.Trigger(e); err != nil {
+		return 0, err
+	}
 	s := &subscription{collectionID: col.ID, record: rec}
 	// "*" follows the list access (PocketBase's listRule), one record the
 	// view access (viewRule).

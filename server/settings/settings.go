@@ -7,6 +7,7 @@ package settings
 
 import (
 	"encoding/json"
+	"maps"
 	"slices"
 
 	lmail "github.com/lumbunghq/lumbung/server/mail"
@@ -23,6 +24,8 @@ type Settings struct {
 	TrustedProxy TrustedProxy `json:"trustedProxy"`
 	CORS         CORS         `json:"cors"`
 	Batch        Batch        `json:"batch"`
+	// Plugins enable and configure the plugins of the binary by ID.
+	Plugins map[string]Plugin `json:"plugins"`
 }
 
 // Meta name the application in emails and links.
@@ -96,6 +99,7 @@ func Defaults(appURL string) Settings {
 		TrustedProxy: TrustedProxy{Proxies: []string{}, Header: DefaultProxyHeader},
 		CORS:         CORS{Origins: []string{"*"}},
 		Batch:        DefaultBatch(),
+		Plugins:      map[string]Plugin{},
 	}
 }
 
@@ -109,6 +113,7 @@ func Merge(base Settings, raw []byte) (Settings, error) {
 	// Decoding into a slice writes into its array: base keeps its own.
 	out.CORS.Origins = slices.Clone(base.CORS.Origins)
 	out.TrustedProxy.Proxies = slices.Clone(base.TrustedProxy.Proxies)
+	out.Plugins = maps.Clone(base.Plugins) // decoding into a map writes into it
 	var probe struct {
 		RateLimits *struct {
 			Rules json.RawMessage `json:"rules"`
@@ -131,6 +136,9 @@ func Merge(base Settings, raw []byte) (Settings, error) {
 	}
 	if out.CORS.Origins == nil {
 		out.CORS.Origins = []string{}
+	}
+	if out.Plugins == nil {
+		out.Plugins = map[string]Plugin{}
 	}
 	return out, nil
 }

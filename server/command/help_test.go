@@ -1,4 +1,4 @@
-package main
+package command
 
 import (
 	"bytes"
@@ -22,7 +22,7 @@ func TestHelp(t *testing.T) {
 		{"superuser", "upsert", "a@example.com", "password", "--help"},
 	} {
 		var stdout, stderr bytes.Buffer
-		if err := run(args, &stdout, &stderr); err != nil {
+		if err := Run(args, &stdout, &stderr); err != nil {
 			t.Errorf("%q: %v", args, err)
 		}
 		if !strings.Contains(stdout.String(), "lumbung serve [flags]") || !strings.Contains(stdout.String(), "LUMBUNG_HTTP") {
@@ -30,7 +30,7 @@ func TestHelp(t *testing.T) {
 		}
 	}
 	var stdout, stderr bytes.Buffer
-	if err := run([]string{"serve", "--no-such-flag"}, &stdout, &stderr); err == nil || stdout.Len() != 0 ||
+	if err := Run([]string{"serve", "--no-such-flag"}, &stdout, &stderr); err == nil || stdout.Len() != 0 ||
 		!strings.Contains(stderr.String(), "lumbung serve [flags]") {
 		t.Errorf("unknown flag: err %v, stdout %q, stderr %q", err, stdout.String(), stderr.String())
 	}
@@ -42,7 +42,7 @@ func TestVersionStamped(t *testing.T) {
 	defer func(v, c string) { version, commit = v, c }(version, commit)
 	version, commit = "v1.2.3-4-gabcdef0-dirty", "abcdef0123"
 	var stdout bytes.Buffer
-	if err := run([]string{"version"}, &stdout, &bytes.Buffer{}); err != nil {
+	if err := Run([]string{"version"}, &stdout, &bytes.Buffer{}); err != nil {
 		t.Fatal(err)
 	}
 	if got := stdout.String(); !strings.HasPrefix(got, "lumbung v1.2.3-4-gabcdef0-dirty (commit abcdef0123, go") {
@@ -56,7 +56,7 @@ func TestMakeBuild(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	root, err := filepath.Abs("../../..")
+	root, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)
 	}

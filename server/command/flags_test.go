@@ -1,4 +1,4 @@
-package main
+package command
 
 import (
 	"bytes"
@@ -28,7 +28,7 @@ func TestProxyAndCORSFlags(t *testing.T) {
 				t.Setenv(k, v)
 			}
 			var out, errs bytes.Buffer
-			err := run(append(c.args, "--dir", t.TempDir(), "--database-url", "postgres://nowhere.invalid/x"), &out, &errs)
+			err := Run(append(c.args, "--dir", t.TempDir(), "--database-url", "postgres://nowhere.invalid/x"), &out, &errs)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("error %v, want %q", err, c.want)
 			}

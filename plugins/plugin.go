@@ -1,0 +1,104 @@
+// Package plugins extends Lumbung with Go code compiled into the binary.
+//
+// A plugin is a Go package with a value implementing Plugin: an ID and a
+// Register method that binds hooks and adds routes through a Host. A
+// plugin package registers itself from an init function with Register;
+// a binary includes it by importing the package (first-party plugins are
+// bundled with blank imports in one file of the command). At start the
+// server registers every plugin the settings do not disable, in ID order,
+// then provisions those that implement Provisioner; at shutdown it cleans
+// up those that implement Cleaner.
+package plugins
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/lumbunghq/lumbung/collections"
+	"github.com/lumbunghq/lumbung/server/api"
+	"github.com/lumbunghq/lumbung/server/settings"
+)
+
+// Plugin is one extension of the server.
+type Plugin interface {
+	// ID names the plugin: lower-case letters, digits, '-' and '.', unique
+	// in a binary (such as "example" or "acme.audit"). The settings
+	// enable and configure plugins by it.
+	ID() string
+	// Register binds the plugin's hooks and routes. An error stops the
+	// server from starting.
+	Register(host Host) error
+}
+
+// Provisioner is a plugin with work to do once every plugin is
+// registered and before the server serves (Caddy's Provision).
+type Provisioner interface {
+	Provision(ctx context.Context) error
+}
+
+// Cleaner is a plugin with resources to release at shutdown.
+type Cleaner interface {
+	Cleanup() error
+}
+
+// Host is what a plugin sees of the server it extends.
+type Host interface {
+	// Hooks are the server's hook points.
+	Hooks() *Hooks
+	// Route adds a route under /api with Lumbung's authentication, rate
+	// limits and error answers; api.CallerOf tells the handler who asks.
+	Route(r api.Route)
+	// Records returns record operations on behalf of caller (from
+	// api.CallerOf), or as the system itself with collections.System.
+	Records(caller collections.Caller) *collections.Records
+	// Collection finds a collection by id or name.
+	Collection(idOrName string) (*collections.Collection, bool)
+	// Logger logs with the plugin's id.
+	Logger() *slog.Logger
+	// Config decodes the plugin's configuration from the settings
+	// ("plugins": {"<id>": {"config": {…}}}) into v; it leaves v as it is
+	// when there is none.
+	Config(v any) error
+}
+
+// registry holds the plugins of the binary. It is filled from init
+// functions, only ever added to, and read when a server starts: the one
+// package-level registry, as Caddy and database/sql keep theirs.
+var registry = struct {
+	sync.Mutex
+	byID map[string]Plugin
+}{byID: map[string]Plugin{}}
+
+// Register adds p to the plugins of the binary. It panics when the ID is
+// malformed or already registered: two plugins of one ID cannot both run.
+func Register(p Plugin) {
+	id := p.ID()
+	if err := CheckID(id); err != nil {
+		panic(err)
+	}
+	registry.Lock()
+	defer registry.Unlock()
+	if _, dup := registry.byID[id]; dup {
+		panic(fmt.Sprintf("plugins: %q is registered twice", id))
+	}
+	registry.byID[id] = p
+}
+
+// Registered returns the plugins of the binary in ID order.
+func Registered() []Plugin {
+	registry.Lock()
+	defer registry.Unlock()
+	out := make([]Plugin, 0, len(registry.byID))
+	for _, p := range registry.byID {
+		out = append(out, p)
+	}
+	slices.SortFunc(out, func(a, b Plugin) int { return strings.Compare(a.ID(), b.ID()) })
+	return out
+}
+
+// CheckID reports whether id is a well-formed plugin ID.
+func CheckID(id string) error { return settings.CheckPluginID(id) }
