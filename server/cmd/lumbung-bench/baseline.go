@@ -68,6 +68,13 @@ func startBaseline(ctx context.Context, dsn string, col *collectionInfo) (*basel
 	if err != nil {
 		return nil, fmt.Errorf("database url: %w", err)
 	}
+	// Writes cost what Lumbung's cost: the capture trigger without its
+	// NOTIFY, as on Lumbung's connections (the baseline has no realtime
+	// to announce them to).
+	cfg.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
+		_, err := conn.Exec(ctx, "SET lumbung.quiet = on")
+		return err
+	}
 	if b.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
 		return nil, err
 	}
