@@ -88,6 +88,8 @@ type handlers struct {
 	// streams are the open realtime event streams by client id
 	// (*sseClient), for the POST that sets their subscriptions.
 	streams sync.Map
+	// oauth2Names are the names Apple posted to the OAuth2 redirect.
+	oauth2Names oauth2Names
 }
 
 // New returns the Fiber app serving the API.

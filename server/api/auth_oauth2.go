@@ -62,6 +62,9 @@ func (h *handlers) authWithOAuth2(c *fiber.Ctx) error {
 		}
 		return err
 	}
+	if name := h.oauth2Names.take(in.Code, h.Now()); name != "" && user.Name == "" {
+		user.Name = name // Apple's, from the redirect
+	}
 	if strings.ContainsAny(user.ID, "\"\\") {
 		return collections.Errorf(collections.EINVALID, "The OAuth2 provider returned an unsupported user id.")
 	}

@@ -39,6 +39,8 @@ type oauth2RedirectData struct {
 	State string `json:"state"`
 	Code  string `json:"code"`
 	Error string `json:"error,omitempty"`
+	// AppleUser is the "user" Apple posts on a first sign-in.
+	AppleUser string `json:"-"`
 }
 
 // oauth2Redirect hands the provider's answer to the realtime client whose
@@ -54,6 +56,9 @@ func (h *handlers) oauth2Redirect(c *fiber.Ctx) error {
 		if err == nil {
 			sent = h.sendMessage(data.State, h.clientIP(c), oauth2Topic, msg)
 		}
+	}
+	if sent && data.Error == "" && data.Code != "" && data.AppleUser != "" {
+		h.oauth2Names.put(data.Code, data.AppleUser, h.Now())
 	}
 	if !sent || data.Error != "" || data.Code == "" {
 		return oauth2Page(c, "Failed to authenticate. You can close this window and go back to the app to try again.")
@@ -73,9 +78,14 @@ func (h *handlers) oauth2RedirectInput(c *fiber.Ctx) oauth2RedirectData {
 	ct, _, _ := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
 	switch ct {
 	case fiber.MIMEApplicationJSON:
-		if err := json.Unmarshal(c.Body(), &data); err != nil {
+		var in struct {
+			oauth2RedirectData
+			User string `json:"user"`
+		}
+		if err := json.Unmarshal(c.Body(), &in); err != nil {
 			return oauth2RedirectData{}
 		}
+		data, data.AppleUser = in.oauth2RedirectData, in.User
 	case fiber.MIMEMultipartForm:
 		form, err := c.MultipartForm()
 		if err != nil {
@@ -87,16 +97,17 @@ func (h *handlers) oauth2RedirectInput(c *fiber.Ctx) oauth2RedirectData {
 			}
 			return ""
 		}
-		data = oauth2RedirectData{State: first("state"), Code: first("code"), Error: first("error")}
+		data = oauth2RedirectData{State: first("state"), Code: first("code"), Error: first("error"), AppleUser: first("user")}
 	default:
 		q, err := url.ParseQuery(string(c.Body()))
 		if err != nil {
 			return data
 		}
-		data = oauth2RedirectData{State: q.Get("state"), Code: q.Get("code"), Error: q.Get("error")}
+		data = oauth2RedirectData{State: q.Get("state"), Code: q.Get("code"), Error: q.Get("error"), AppleUser: q.Get("user")}
 	}
 	// Fiber's strings live in its buffers; the message outlives the request.
-	return oauth2RedirectData{State: strings.Clone(data.State), Code: strings.Clone(data.Code), Error: strings.Clone(data.Error)}
+	return oauth2RedirectData{State: strings.Clone(data.State), Code: strings.Clone(data.Code), Error: strings.Clone(data.Error),
+		AppleUser: strings.Clone(data.AppleUser)}
 }
 
 // oauth2CloseScript closes the popup the SDK opened; its hash is the only
