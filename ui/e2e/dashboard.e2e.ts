@@ -29,6 +29,7 @@ import {
 } from "./harness";
 import type { Locator, Page } from "playwright-core";
 import { autodates, fieldRow, gridColumn, heading, screens, show, sortState, withPage } from "./pages";
+import { startSmtpSink } from "./smtp";
 
 beforeAll(launch, 90_000);
 afterAll(close, 90_000);
@@ -807,6 +808,48 @@ describe("settings", () => {
 
     const after = await api("GET", "/api/settings", undefined, await token());
     expect(after.meta.appName).toBe(before.meta.appName);
+  });
+});
+
+describe("multi-factor sign-in", () => {
+  test("7c. a superuser with MFA signs in with the password, then a code sent by email", async () => {
+    const su = await token();
+    const sink = await startSmtpSink();
+    const before = await api("GET", "/api/settings", undefined, su);
+    await api("PATCH", "/api/settings", { smtp: { enabled: true, host: "127.0.0.1", port: sink.port, tlsMode: "none" } }, su);
+    await api("PATCH", "/api/collections/_superusers", { otp: { enabled: true, length: 6 }, mfa: { enabled: true } }, su);
+    try {
+      // The password is the first method: 401 with an mfaId.
+      expectClientError(/^POST \/api\/collections\/_superusers\/auth-with-password: 401$/);
+      expectClientError(/^POST \/api\/collections\/_superusers\/auth-with-otp: 400$/);
+      await withPage({}, async (page) => {
+        await open(page, "#/");
+        await visible(page.getByRole("heading", { name: "Sign in as a superuser" }));
+        await page.getByLabel("Email").fill(superuser.email);
+        await page.getByLabel("Password").fill(superuser.password);
+        await page.getByRole("button", { name: "Sign in" }).click();
+        const codeInput = await visible(page.getByLabel("One-time password"));
+        await visible(page.getByText(`A one-time password was sent to ${superuser.email}.`));
+        const mail = await sink.next();
+        expect(mail.to).toEqual([superuser.email]);
+        const code = mail.text.match(/<strong>(\d{6})<\/strong>/)?.[1] ?? "";
+        expect(code).toMatch(/^\d{6}$/);
+
+        // A wrong code shows the server's message; the right one signs in.
+        await codeInput.fill(code === "000000" ? "111111" : "000000");
+        await page.getByRole("button", { name: "Sign in" }).click();
+        await visible(page.getByRole("alert").filter({ hasText: "Invalid or expired OTP." }));
+        await codeInput.fill(code);
+        await page.getByRole("button", { name: "Sign in" }).click();
+        await visible(page.getByRole("heading", { name: "Collections", level: 1 }));
+        await visible(page.getByText(superuser.email));
+      });
+    } finally {
+      await api("PATCH", "/api/collections/_superusers", { otp: { enabled: false }, mfa: { enabled: false } }, su);
+      const { enabled, host, port, tlsMode } = before.smtp;
+      await api("PATCH", "/api/settings", { smtp: { enabled, host, port, tlsMode } }, su);
+      await sink.close();
+    }
   });
 });
 

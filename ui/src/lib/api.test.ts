@@ -76,6 +76,25 @@ describe("client", () => {
     expect((calls[1].init?.headers as Record<string, string>).Authorization).toBe("T1");
   });
 
+  it("reads the mfaId of a first sign-in method and completes with a one-time password", async () => {
+    const store = localTokenStore(memoryStorage());
+    const first = createClient({ store, fetch: fakeFetch(401, { mfaId: "m1" }) });
+    const err = await first.auth.withPassword("a@b.c", "pw").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err).toMatchObject({ status: 401, mfaId: "m1" });
+    expect(store.token).toBe("");
+    const calls: { url: string; init?: RequestInit }[] = [];
+    const ok = { token: "T2", record: { id: "a", collectionId: "c", collectionName: "_superusers" } };
+    const second = createClient({ store, fetch: fakeFetch(200, ok, calls) });
+    await second.auth.requestOTP("a@b.c");
+    await second.auth.withOTP("o1", "123456", "m1");
+    expect(calls.map((c) => c.url)).toEqual(["/api/collections/_superusers/request-otp", "/api/collections/_superusers/auth-with-otp"]);
+    expect(JSON.parse(String(calls[0].init?.body))).toEqual({ email: "a@b.c" });
+    expect(JSON.parse(String(calls[1].init?.body))).toEqual({ otpId: "o1", password: "123456", mfaId: "m1" });
+    expect(store.token).toBe("T2");
+    expect(ApiError.fromBody(401, { status: 401, message: "x", data: {} }).mfaId).toBe("");
+  });
+
   it("sends the schema query parameters", async () => {
     const calls: { url: string; init?: RequestInit }[] = [];
     const api = createClient({ store: localTokenStore(memoryStorage()), fetch: fakeFetch(200, { dryRun: true, plans: [] }, calls) });

@@ -43,19 +43,28 @@ export class ApiError extends Error {
   readonly data: ErrorData;
   /** fields holds the validation problems by dotted path ("fields.3.name"). */
   readonly fields: Record<string, FieldError>;
+  /**
+   * mfaId is set when a first sign-in method succeeded and the server asks
+   * for a second one (401 {mfaId}): send it with the second method.
+   */
+  readonly mfaId: string;
 
-  constructor(status: number, message: string, data: ErrorData = {}) {
+  constructor(status: number, message: string, data: ErrorData = {}, mfaId = "") {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.data = data;
     this.fields = flattenErrors(data);
+    this.mfaId = mfaId;
   }
 
   /** fromBody reads an error response body (anything JSON, or nothing). */
   static fromBody(status: number, body: unknown): ApiError {
     if (typeof body === "object" && body !== null) {
-      const b = body as { message?: unknown; data?: unknown };
+      const b = body as { message?: unknown; data?: unknown; mfaId?: unknown };
+      if (status === 401 && typeof b.mfaId === "string" && b.mfaId) {
+        return new ApiError(status, "A second sign-in method is required.", {}, b.mfaId);
+      }
       const message = typeof b.message === "string" && b.message ? b.message : defaultMessage(status);
       const data = typeof b.data === "object" && b.data !== null ? (b.data as ErrorData) : {};
       return new ApiError(status, message, data);
@@ -731,12 +740,32 @@ export function createClient(opts: { baseUrl?: string; store?: TokenStore; fetch
 
   const auth = {
     store,
-    /** withPassword signs a superuser in and keeps the token. */
-    withPassword(identity: string, password: string) {
+    /**
+     * withPassword signs a superuser in and keeps the token. When MFA
+     * applies it fails with an ApiError carrying mfaId; mfaId (from an
+     * earlier first method) completes such a sign-in.
+     */
+    withPassword(identity: string, password: string, mfaId = "") {
       return signedIn(
         request<AuthResponse>(`/api/collections/${superusers}/auth-with-password`, {
           method: "POST",
-          body: { identity, password },
+          body: mfaId ? { identity, password, mfaId } : { identity, password },
+        }),
+      );
+    },
+    /** requestOTP emails a one-time password to the superuser with the email. */
+    requestOTP(email: string) {
+      return request<{ otpId: string }>(`/api/collections/${superusers}/request-otp`, {
+        method: "POST",
+        body: { email },
+      });
+    },
+    /** withOTP signs a superuser in with an emailed code (and mfaId, as withPassword). */
+    withOTP(otpId: string, code: string, mfaId = "") {
+      return signedIn(
+        request<AuthResponse>(`/api/collections/${superusers}/auth-with-otp`, {
+          method: "POST",
+          body: mfaId ? { otpId, password: code, mfaId } : { otpId, password: code },
         }),
       );
     },
