@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -23,6 +25,10 @@ func NewAuthSessions(db *DB) *AuthSessions { return &AuthSessions{db: db} }
 func notFound() error {
 	return collections.Errorf(collections.ENOTFOUND, "The requested resource wasn't found.")
 }
+
+// storable reports whether PostgreSQL can take id as text: an id with a
+// NUL or invalid UTF-8 (sent by a client) names nothing.
+func storable(id string) bool { return utf8.ValidString(id) && !strings.ContainsRune(id, 0) }
 
 // CreateOTP stores a new OTP.
 func (s *AuthSessions) CreateOTP(ctx context.Context, o *collections.OTP) error {
@@ -66,6 +72,9 @@ WHERE collection_id = $1 AND record_id = $2 AND created > $3 ORDER BY created DE
 
 // OTP returns OTP id of the collection.
 func (s *AuthSessions) OTP(ctx context.Context, collectionID, id string) (*collections.OTP, error) {
+	if !storable(id) {
+		return nil, notFound()
+	}
 	o, err := scanOTP(s.db.Pool.QueryRow(ctx, "SELECT "+otpColumns+" FROM _otps WHERE id = $1 AND collection_id = $2", id, collectionID))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, notFound()
@@ -79,6 +88,9 @@ func (s *AuthSessions) OTP(ctx context.Context, collectionID, id string) (*colle
 // AttemptOTP counts one attempt at OTP id and returns the attempts counted
 // before it.
 func (s *AuthSessions) AttemptOTP(ctx context.Context, id string) (int, error) {
+	if !storable(id) {
+		return 0, notFound()
+	}
 	var n int
 	err := s.db.Pool.QueryRow(ctx, "UPDATE _otps SET attempts = LEAST(attempts, 1000000) + 1 WHERE id = $1 RETURNING attempts - 1", id).Scan(&n)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -92,6 +104,9 @@ func (s *AuthSessions) AttemptOTP(ctx context.Context, id string) (int, error) {
 
 // UseOTP deletes OTP id and reports whether it was still there.
 func (s *AuthSessions) UseOTP(ctx context.Context, id string) (bool, error) {
+	if !storable(id) {
+		return false, nil
+	}
 	tag, err := s.db.Pool.Exec(ctx, "DELETE FROM _otps WHERE id = $1", id)
 	if err != nil {
 		return false, fmt.Errorf("use otp: %w", err)
@@ -111,6 +126,9 @@ VALUES ($1, $2, $3, $4, $5, $6)`, m.ID, m.CollectionID, m.RecordID, m.Method, m.
 
 // MFA returns MFA session id.
 func (s *AuthSessions) MFA(ctx context.Context, id string) (*collections.MFA, error) {
+	if !storable(id) {
+		return nil, notFound()
+	}
 	var m collections.MFA
 	err := s.db.Pool.QueryRow(ctx, "SELECT id, collection_id, record_id, method, key_sum, created FROM _mfas WHERE id = $1", id).
 		Scan(&m.ID, &m.CollectionID, &m.RecordID, &m.Method, &m.KeySum, &m.Created)
@@ -125,6 +143,9 @@ func (s *AuthSessions) MFA(ctx context.Context, id string) (*collections.MFA, er
 
 // DeleteMFA deletes MFA session id and reports whether it was there.
 func (s *AuthSessions) DeleteMFA(ctx context.Context, id string) (bool, error) {
+	if !storable(id) {
+		return false, nil
+	}
 	tag, err := s.db.Pool.Exec(ctx, "DELETE FROM _mfas WHERE id = $1", id)
 	if err != nil {
 		return false, fmt.Errorf("delete mfa: %w", err)

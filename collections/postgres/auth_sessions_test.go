@@ -115,6 +115,18 @@ func TestAuthSessionsMFAsAndOrigins(t *testing.T) {
 	if _, err := s.MFA(ctx, "nope"); collections.ErrorCode(err) != collections.ENOTFOUND {
 		t.Fatalf("unknown mfa: %v", err)
 	}
+	// Ids a client sends that PostgreSQL cannot store as text name nothing.
+	for _, id := range []string{"mfa\x00", "\xff\xfe"} {
+		if _, err := s.MFA(ctx, id); collections.ErrorCode(err) != collections.ENOTFOUND {
+			t.Fatalf("mfa %q: %v", id, err)
+		}
+		if _, err := s.OTP(ctx, "users", id); collections.ErrorCode(err) != collections.ENOTFOUND {
+			t.Fatalf("otp %q: %v", id, err)
+		}
+		if ok, err := s.DeleteMFA(ctx, id); ok || err != nil {
+			t.Fatalf("delete mfa %q: %v %v", id, ok, err)
+		}
+	}
 	if ok, _ := s.DeleteMFA(ctx, "mfa1"); !ok {
 		t.Fatal("delete mfa")
 	}

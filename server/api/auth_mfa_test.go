@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -182,4 +183,27 @@ func TestMFAWithOAuth2(t *testing.T) {
 	if out.Record["id"] != id {
 		t.Fatalf("signed in as %v", out.Record)
 	}
+}
+
+// TestMFAGarbage: whatever is sent as mfaId is a clear 400, never a 5xx.
+func TestMFAGarbage(t *testing.T) {
+	t.Parallel()
+	e := MustEnv(t)
+	MustUser(t, e, "ada@example.com", "ada password")
+	e.MustJSON("PATCH", "/api/collections/users", "", `{"otp": {"enabled": true}, "mfa": {"enabled": true}}`, 200, nil)
+	const pw = "/api/collections/users/auth-with-password"
+	creds := `"identity": "ada@example.com", "password": "ada password"`
+	e.Run(t, []scenario{
+		{Name: "a number", Method: "POST", URL: pw, Token: "-", Body: `{` + creds + `, "mfaId": 123}`,
+			ExpectedStatus: 400, ExpectedContent: []string{`"message":"Failed to read MFA Id."`}},
+		{Name: "an object", Method: "POST", URL: pw, Token: "-", Body: `{` + creds + `, "mfaId": {"$ne": ""}}`, ExpectedStatus: 400},
+		{Name: "SQL", Method: "POST", URL: pw, Token: "-", Body: `{` + creds + `, "mfaId": "' OR '1'='1"}`,
+			ExpectedStatus: 400, ExpectedContent: []string{`"message":"Invalid or expired MFA session."`}},
+		{Name: "long", Method: "POST", URL: pw, Token: "-", Body: `{` + creds + `, "mfaId": "` + strings.Repeat("x", 5000) + `"}`,
+			ExpectedStatus: 400, ExpectedContent: []string{`"message":"Invalid or expired MFA session."`}},
+		{Name: "in the query, percent-encoded", Method: "POST", URL: pw + "?mfaId=%00%27", Token: "-", Body: `{` + creds + `}`,
+			ExpectedStatus: 400, ExpectedContent: []string{`"message":"Invalid or expired MFA session."`}},
+		{Name: "an OTP id as mfaId", Method: "POST", URL: pw, Token: "-", Body: `{` + creds + `, "mfaId": "` + MustRequestOTP(t, e, "users", "ada@example.com") + `"}`,
+			ExpectedStatus: 400, ExpectedContent: []string{`"message":"Invalid or expired MFA session."`}},
+	})
 }

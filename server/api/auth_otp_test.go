@@ -176,6 +176,10 @@ func TestOTPAttacks(t *testing.T) {
 			Body: otpBody(otpID, code), ExpectedStatus: 404},
 		{Name: "an id that is no id", Method: "POST", URL: "/api/collections/users/auth-with-otp", Token: "-",
 			Body: otpBody(`' OR 1=1 --`, code), ExpectedStatus: 400, ExpectedContent: []string{invalidOTPBody}},
+		{Name: "an email with a NUL", Method: "POST", URL: "/api/collections/users/request-otp", Token: "-",
+			Body: `{"email": "ada@example.com\u0000"}`, ExpectedStatus: 400},
+		{Name: "an id with a NUL", Method: "POST", URL: "/api/collections/users/auth-with-otp", Token: "-",
+			Body: `{"otpId": "` + otpID + `\u0000", "password": "` + code + `"}`, ExpectedStatus: 400, ExpectedContent: []string{invalidOTPBody}},
 		{Name: "a code of other characters", Method: "POST", URL: "/api/collections/users/auth-with-otp", Token: "-",
 			Body: `{"otpId": "` + otpID + `", "password": "ü\u0000"}`, ExpectedStatus: 400, ExpectedContent: []string{invalidOTPBody}},
 	})
