@@ -1,12 +1,13 @@
 // Package postgres keeps access-control rules in PostgreSQL: Store reads
 // and writes roles, policies and assignments (in Casbin's _casbin_rule
-// layout, see rbac.Model), and Watcher tells a node when another one has
-// changed them. It is the only place in the rbac tree that holds SQL.
+// layout, see rbac.Model). It is the only place in the rbac tree that
+// holds SQL.
 //
 // The tables and triggers are created by the system migrations
 // (collections/postgres/migrations): deleting a role or a collection
 // deletes the rules that name it in the same transaction, and every
-// change NOTIFYs Channel.
+// change NOTIFYs Channel, which each node's listener
+// (collections/postgres.Listener) answers by reloading its rules.
 package postgres
 
 import (

@@ -12,8 +12,8 @@ import (
 	"github.com/fasthttp/websocket"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/lumbunghq/lumbung/collections/postgres"
 	"github.com/lumbunghq/lumbung/server"
-	"github.com/lumbunghq/lumbung/server/realtime"
 )
 
 // MustServe runs e's server on a real listener until the test ends and
@@ -403,7 +403,7 @@ func TestRealtimeResume(t *testing.T) {
 	}
 }
 
-// mustTailing waits until the server's tailer listens on dsn (it starts
+// mustTailing waits until the server listens on dsn (its tailer starts
 // after the events committed before) and returns a connection to dsn.
 func mustTailing(t *testing.T, dsn string) *pgx.Conn {
 	t.Helper()
@@ -414,14 +414,14 @@ func mustTailing(t *testing.T, dsn string) *pgx.Conn {
 	t.Cleanup(func() { conn.Close(context.Background()) })
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		var n int
-		if err := conn.QueryRow(context.Background(), "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", realtime.ApplicationName).Scan(&n); err != nil {
+		if err := conn.QueryRow(context.Background(), "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1", postgres.ListenerName).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		if n > 0 {
 			return conn
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("the tailer does not listen")
+			t.Fatal("the server does not listen")
 		}
 	}
 }

@@ -5,13 +5,10 @@ package realtime
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/lumbunghq/lumbung/collections"
 )
@@ -35,49 +32,35 @@ type Source interface {
 // StartAtLast makes a Tailer start after the events committed so far.
 const StartAtLast int64 = -1
 
-// ApplicationName names the Tailer's LISTEN connection in pg_stat_activity.
-const ApplicationName = "lumbung realtime"
-
 // Config configures a Tailer.
 type Config struct {
-	// DSN is the database the Tailer opens its own LISTEN connection to.
-	DSN string
 	// Events is the change log to read.
 	Events Source
-	// Channel is the NOTIFY channel that announces new events
-	// (postgres.EventsChannel).
-	Channel string
 	// Deliver receives every event once, in seq order, on the Tailer's
 	// goroutine. It must not block for long: the hub queues and returns.
 	Deliver func(Event)
 	// Start is the seq to deliver events after, or StartAtLast.
 	Start int64
-	// Poll is how often the log is read without a notification; the
-	// fallback when a NOTIFY was missed. Default 1s.
+	// Poll is how often the log is read without a Wake; the fallback when
+	// a notification was missed or the node is not listening. Default 1s.
 	Poll time.Duration
 	// Batch is how many events one read returns at most. Default 500.
 	Batch int
-	// MaxBackoff caps the wait between reconnection attempts. Default
-	// 250ms: a node back on the database reads what it missed within a
-	// second.
-	MaxBackoff time.Duration
-	// Logger receives connection errors. Default slog.Default().
+	// Logger receives read errors. Default slog.Default().
 	Logger *slog.Logger
 }
 
-// Tailer follows the change log of one database: it LISTENs for
-// Channel on a connection of its own, reads the log after
-// each notification, after every (re)connection and every Poll, and hands
+// Tailer follows the change log of one database: it reads the log when
+// woken (Wake: the node's listener calls it for each notification of new
+// events and after each of its reconnections) and every Poll, and hands
 // each event to Deliver exactly once in seq order. Its cursor lives in
-// memory; a lost connection costs nothing but a re-read.
+// memory; a missed wake costs nothing but a wait for the next poll.
 type Tailer struct {
 	cfg Config
 	// seq is the log position: every event numbered at or below it has
 	// been delivered or will never exist (a rolled back write).
-	seq atomic.Int64
-	// listening is the backend pid of the current LISTEN connection, 0
-	// while disconnected.
-	listening atomic.Uint32
+	seq  atomic.Int64
+	wake chan struct{} // capacity 1: a read is due
 }
 
 // NewTailer returns a Tailer with defaults filled in. Run starts it.
@@ -88,22 +71,24 @@ func NewTailer(cfg Config) *Tailer {
 	if cfg.Batch <= 0 {
 		cfg.Batch = 500
 	}
-	if cfg.MaxBackoff <= 0 {
-		cfg.MaxBackoff = 250 * time.Millisecond
-	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Tailer{cfg: cfg}
+	return &Tailer{cfg: cfg, wake: make(chan struct{}, 1)}
 }
 
 // Seq returns the log position: every event numbered at or below it has
 // been delivered or will never exist. It does not go back.
 func (t *Tailer) Seq() int64 { return t.seq.Load() }
 
-// ListenerPID returns the backend process id of the LISTEN connection, or
-// 0 while the Tailer is not connected.
-func (t *Tailer) ListenerPID() uint32 { return t.listening.Load() }
+// Wake makes the Tailer read the log now: new events may have committed.
+// It returns at once; wakes that come while a read is due make one read.
+func (t *Tailer) Wake() {
+	select {
+	case t.wake <- struct{}{}:
+	default:
+	}
+}
 
 // Run follows the log until ctx is cancelled, then returns nil. It returns
 // an error only when the starting position cannot be read.
@@ -119,78 +104,48 @@ func (t *Tailer) Run(ctx context.Context) error {
 		}
 	}
 	t.seq.Store(start)
-
-	backoff := 100 * time.Millisecond
-	for ctx.Err() == nil {
-		err := t.listen(ctx)
-		if ctx.Err() != nil {
-			break
-		}
-		if errors.Is(err, errConnected) {
-			backoff = 100 * time.Millisecond
-		}
-		t.cfg.Logger.Warn("realtime: listen connection lost", "error", err, "retry", backoff)
-		// Keep reading while disconnected: polling is the fallback.
-		t.drain(ctx)
-		if !sleep(ctx, backoff) {
-			break
-		}
-		backoff = min(2*backoff, t.cfg.MaxBackoff)
-	}
-	return nil
-}
-
-// errConnected marks a failure after the connection was established, so
-// the next attempt starts with a short wait.
-var errConnected = errors.New("connection was established")
-
-// listen connects, LISTENs and reads the log until the connection fails.
-func (t *Tailer) listen(ctx context.Context) error {
-	cfg, err := pgx.ParseConfig(t.cfg.DSN)
-	if err != nil {
-		return err
-	}
-	if _, ok := cfg.RuntimeParams["application_name"]; !ok {
-		cfg.RuntimeParams["application_name"] = ApplicationName
-	}
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		t.listening.Store(0)
-		conn.Close(context.WithoutCancel(ctx)) //nolint:errcheck // closing a dead or unneeded connection
-	}()
-	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{t.cfg.Channel}.Sanitize()); err != nil {
-		return err
-	}
-	t.listening.Store(conn.PgConn().PID())
+	poll := time.NewTimer(t.cfg.Poll)
+	defer poll.Stop()
+	failing := false
 	for {
-		// Read after LISTEN: whatever committed while disconnected is
-		// found here, whatever commits later also notifies.
-		t.drain(ctx)
-		wait, cancel := context.WithTimeout(ctx, t.cfg.Poll)
-		_, err := conn.WaitForNotification(wait)
-		cancel()
+		err := t.drain(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
-		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("%w: %w", errConnected, err)
+		wait := t.cfg.Poll
+		switch {
+		case err != nil:
+			if !failing {
+				t.cfg.Logger.Warn("realtime: read events", "error", err)
+			}
+			failing = true
+			// The database may be back before anyone says so: try again
+			// soon, so that a node reads what it missed within a second.
+			wait = min(wait, retryRead)
+		case failing:
+			failing = false
+			t.cfg.Logger.Info("realtime: reading events again")
+		}
+		poll.Reset(wait)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.wake:
+		case <-poll.C:
 		}
 	}
 }
 
-// drain delivers every event readable now. A read error is logged and
-// left for the next wake-up; the cursor only moves past delivered events.
-func (t *Tailer) drain(ctx context.Context) {
+// retryRead is the longest wait before reading again after a failed read.
+const retryRead = 250 * time.Millisecond
+
+// drain delivers every event readable now. It stops at a read error,
+// which the caller retries; the cursor only moves past delivered events.
+func (t *Tailer) drain(ctx context.Context) error {
 	for ctx.Err() == nil {
 		evs, horizon, err := t.cfg.Events.Read(ctx, t.seq.Load(), t.cfg.Batch)
 		if err != nil {
-			if ctx.Err() == nil {
-				t.cfg.Logger.Warn("realtime: read events", "error", err)
-			}
-			return
+			return err
 		}
 		for _, e := range evs {
 			t.cfg.Deliver(e)
@@ -202,9 +157,10 @@ func (t *Tailer) drain(ctx context.Context) {
 			if horizon > t.seq.Load() {
 				t.seq.Store(horizon)
 			}
-			return
+			return nil
 		}
 	}
+	return nil
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {

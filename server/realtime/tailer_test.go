@@ -70,25 +70,33 @@ func (r *recorder) snapshot() []realtime.Event {
 	return append([]realtime.Event(nil), r.evs...)
 }
 
-// MustStart runs a tailer until the test ends.
-func MustStart(tb testing.TB, dsn string, db *postgres.DB, start int64) (*realtime.Tailer, *recorder) {
+// MustStart runs a tailer that polls every poll, woken by a listener of
+// its own, until the test ends.
+func MustStart(tb testing.TB, dsn string, db *postgres.DB, start int64, poll time.Duration) (*realtime.Tailer, *postgres.Listener, *recorder) {
 	tb.Helper()
 	rec := &recorder{}
 	t := realtime.NewTailer(realtime.Config{
-		Channel: postgres.EventsChannel,
-		DSN:     dsn, Events: postgres.NewEvents(db), Deliver: rec.deliver,
-		Start: start, Poll: 50 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
+		Events: postgres.NewEvents(db), Deliver: rec.deliver,
+		Start: start, Poll: poll,
 	})
+	l, err := postgres.NewListener(postgres.ListenerConfig{DSN: dsn, MaxBackoff: 200 * time.Millisecond})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	l.Subscribe(func(context.Context) error { t.Wake(); return nil }, postgres.EventsChannel)
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
+	done := make(chan error, 2)
 	go func() { done <- t.Run(ctx) }()
+	go func() { done <- l.Run(ctx) }()
 	tb.Cleanup(func() {
 		cancel()
-		if err := <-done; err != nil {
-			tb.Error(err)
+		for range 2 {
+			if err := <-done; err != nil {
+				tb.Error(err)
+			}
 		}
 	})
-	return t, rec
+	return t, l, rec
 }
 
 // waitFor polls cond a bounded number of times.
@@ -150,7 +158,7 @@ func TestTailerConcurrentWriters(t *testing.T) {
 	t.Parallel()
 	dsn, db := MustDB(t)
 	ctx := context.Background()
-	tailer, rec := MustStart(t, dsn, db, 0)
+	tailer, _, rec := MustStart(t, dsn, db, 0, 50*time.Millisecond)
 
 	const writers, txPerWriter, shared = 32, 12, 6
 	for i := range shared {
@@ -247,6 +255,9 @@ func TestTailerConcurrentWriters(t *testing.T) {
 
 var errRollback = errors.New("rolled back on purpose")
 
+// TestTailerReconnect: a tailer that never polls is woken by its listener
+// for every announced commit and after each reconnection, when it reads
+// what was written while nobody listened.
 func TestTailerReconnect(t *testing.T) {
 	t.Parallel()
 	dsn, db := MustDB(t)
@@ -256,10 +267,12 @@ func TestTailerReconnect(t *testing.T) {
 		if _, err := db.Pool.Exec(ctx, `INSERT INTO items (id, name, n) VALUES ($1, 'x', 0)`, id); err != nil {
 			t.Fatal(err)
 		}
+		db.Announce()
 	}
 	insert("before000000000") // committed before the start: not delivered
-	tailer, rec := MustStart(t, dsn, db, realtime.StartAtLast)
-	waitFor(t, "the LISTEN connection", func() bool { return tailer.ListenerPID() != 0 })
+	// No polling: only the listener's wakes make the tailer read.
+	tailer, listener, rec := MustStart(t, dsn, db, realtime.StartAtLast, time.Hour)
+	waitFor(t, "the LISTEN connection", func() bool { return listener.PID() != 0 && tailer.Seq() > 0 })
 	want := map[string]int{}
 	for i := range 5 {
 		id := fmt.Sprintf("first%010d", i)
@@ -269,20 +282,22 @@ func TestTailerReconnect(t *testing.T) {
 	waitFor(t, "5 events", func() bool { return len(rec.snapshot()) >= 5 })
 
 	for round := range 3 {
-		pid := tailer.ListenerPID()
+		pid := listener.PID()
 		var ok bool
 		if err := db.Pool.QueryRow(ctx, "SELECT pg_terminate_backend($1)", pid).Scan(&ok); err != nil || !ok {
 			t.Fatalf("terminate %d: %v %v", pid, ok, err)
 		}
-		for i := range 5 { // written while the tailer is (re)connecting
+		for i := range 5 { // written while the listener is (re)connecting
 			id := fmt.Sprintf("r%dgap%09d", round, i)
 			insert(id)
 			want[id] = 0
 		}
 		waitFor(t, "a new LISTEN connection", func() bool {
-			p := tailer.ListenerPID()
+			p := listener.PID()
 			return p != 0 && p != pid
 		})
+		// Read on reconnecting, whether or not their notifications came.
+		waitFor(t, "the events written meanwhile", func() bool { return len(rec.snapshot()) >= len(want) })
 		for i := range 5 {
 			id := fmt.Sprintf("r%dnew%09d", round, i)
 			insert(id)
@@ -292,5 +307,4 @@ func TestTailerReconnect(t *testing.T) {
 	total := len(want)
 	waitFor(t, fmt.Sprintf("%d events", total), func() bool { return len(rec.snapshot()) >= total })
 	checkExactlyOnce(t, rec.snapshot(), want)
-
 }

@@ -3,9 +3,9 @@ package postgres_test
 import (
 	"context"
 	"log/slog"
+	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/uptrace/bun"
 
+	collpg "github.com/lumbunghq/lumbung/collections/postgres"
 	"github.com/lumbunghq/lumbung/rbac"
 	"github.com/lumbunghq/lumbung/rbac/postgres"
 )
@@ -34,12 +35,12 @@ func waitFor(tb testing.TB, what string, cond func() bool) {
 }
 
 // node is the access-control part of one server process: its own
-// connection pool, store, enforcer and watcher.
+// connection pool, store, enforcer and listener.
 type node struct {
 	db       *bun.DB
 	store    *postgres.Store
 	enforcer *rbac.Enforcer
-	reloads  atomic.Int64 // OnChange calls
+	reloads  atomic.Int64 // calls of the listener's subscriber
 	lost     atomic.Int64 // connections lost or refused, as logged
 }
 
@@ -56,45 +57,51 @@ func (h countingHandler) Handle(ctx context.Context, r slog.Record) error {
 	return h.Handler.Handle(ctx, r)
 }
 
-// MustNode starts a node on dsn whose watcher connection is called name.
-// poll < 0 leaves notifications as the only way to learn of changes. The
-// watcher is stopped when the test ends.
+// MustNode starts a node on dsn whose connections are called name (its
+// listener's "name listener"), reloading its rules on Channel. poll < 0
+// leaves notifications as the only way to learn of changes. The listener
+// is stopped when the test ends.
 func MustNode(tb testing.TB, dsn, name string, poll time.Duration) *node {
 	tb.Helper()
 	ctx := context.Background()
-	n := &node{db: MustOpen(tb, dsn)}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("application_name", name)
+	u.RawQuery = q.Encode()
+	n := &node{db: MustOpen(tb, u.String())}
 	n.store = postgres.NewStore(n.db)
-	var err error
 	if n.enforcer, err = rbac.NewEnforcer(ctx, n.store); err != nil {
 		tb.Fatal(err)
 	}
-	w, err := postgres.NewWatcher(postgres.WatcherConfig{
-		DSN: dsn,
-		OnChange: func(ctx context.Context) error {
-			n.reloads.Add(1)
-			return n.enforcer.Reload(ctx)
-		},
-		Poll:            poll,
-		MinBackoff:      10 * time.Millisecond,
-		MaxBackoff:      100 * time.Millisecond,
-		ApplicationName: name,
-		Logger:          slog.New(countingHandler{slog.NewTextHandler(tb.Output(), nil), &n.lost}),
+	l, err := collpg.NewListener(collpg.ListenerConfig{
+		DSN:        u.String(),
+		Poll:       poll,
+		MinBackoff: 10 * time.Millisecond,
+		MaxBackoff: 100 * time.Millisecond,
+		Logger:     slog.New(countingHandler{slog.NewTextHandler(tb.Output(), nil), &n.lost}),
 	})
 	if err != nil {
 		tb.Fatal(err)
 	}
+	l.Subscribe(func(ctx context.Context) error {
+		n.reloads.Add(1)
+		return n.enforcer.Reload(ctx)
+	}, postgres.Channel)
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- w.Run(runCtx) }()
+	go func() { done <- l.Run(runCtx) }()
 	tb.Cleanup(func() {
 		cancel()
 		select {
 		case err := <-done:
 			if err != nil {
-				tb.Errorf("watcher %s: %v", name, err)
+				tb.Errorf("listener %s: %v", name, err)
 			}
 		case <-time.After(deadline):
-			tb.Errorf("watcher %s did not stop", name)
+			tb.Errorf("listener %s did not stop", name)
 		}
 	})
 	return n
@@ -153,10 +160,10 @@ func TestTwoNodes(t *testing.T) {
 	}
 }
 
-// TestWatcherReconnects kills the watcher's connection, changes the rules
+// TestListenerReconnects kills the node's listening connection, changes the rules
 // while it cannot connect, and lets it back in: it catches up on the
 // change it was not told about, and is told about later ones again.
-func TestWatcherReconnects(t *testing.T) {
+func TestListenerReconnects(t *testing.T) {
 	ctx := context.Background()
 	dsn, db := MustDB(t)
 	MustCollection(t, db, "users", "auth")
@@ -169,7 +176,7 @@ func TestWatcherReconnects(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := MustNode(t, dsn, "node-b", -1)
-	waitFor(t, "the watcher to listen", func() bool { return n.reloads.Load() > 0 })
+	waitFor(t, "the listener to listen", func() bool { return n.reloads.Load() > 0 })
 
 	// The database is closed from another one: the server refuses to
 	// close the one a session is using.
@@ -184,9 +191,9 @@ func TestWatcherReconnects(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer admin.Close(ctx)
-	pid := watcherPID(t, admin, dbname, "node-b")
+	pid := listenerPID(t, admin, dbname, "node-b")
 	if pid == 0 {
-		t.Fatal("no watcher connection")
+		t.Fatal("no listening connection")
 	}
 	allowConnections := func(on bool) {
 		t.Helper()
@@ -206,7 +213,7 @@ func TestWatcherReconnects(t *testing.T) {
 	if _, err := admin.Exec(ctx, "SELECT pg_terminate_backend($1)", pid); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the watcher connection to end", func() bool { return watcherPID(t, admin, dbname, "node-b") == 0 })
+	waitFor(t, "the listening connection to end", func() bool { return listenerPID(t, admin, dbname, "node-b") == 0 })
 
 	// Let it fail to reconnect a few times.
 	lost := n.lost.Load()
@@ -220,9 +227,9 @@ func TestWatcherReconnects(t *testing.T) {
 		t.Fatal("the node learned of a change while it could not connect")
 	}
 	allowConnections(true)
-	waitFor(t, "the watcher to reconnect and catch up", func() bool { return n.allows(alice, "posts", "list") })
-	if got := watcherPID(t, admin, dbname, "node-b"); got == pid || got == 0 {
-		t.Errorf("watcher connection pid %d after reconnecting, was %d", got, pid)
+	waitFor(t, "the listener to reconnect and catch up", func() bool { return n.allows(alice, "posts", "list") })
+	if got := listenerPID(t, admin, dbname, "node-b"); got == pid || got == 0 {
+		t.Errorf("listening connection pid %d after reconnecting, was %d", got, pid)
 	}
 
 	// Notifications flow again.
@@ -232,9 +239,9 @@ func TestWatcherReconnects(t *testing.T) {
 	waitFor(t, "the change after reconnecting", func() bool { return n.allows(alice, "posts", "delete") })
 }
 
-// TestWatcherPolls changes the rules without a notification (the insert
+// TestListenerPolls changes the rules without a notification (the insert
 // notification trigger disabled): polling picks the change up.
-func TestWatcherPolls(t *testing.T) {
+func TestListenerPolls(t *testing.T) {
 	ctx := context.Background()
 	dsn, db := MustDB(t)
 	MustCollection(t, db, "posts", "base")
@@ -255,30 +262,19 @@ func TestWatcherPolls(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "a poll to load the change", func() bool { return n.allows("", "posts", "view") })
-	pid := watcherPID(t, conn, dbname, "node-poll")
+	pid := listenerPID(t, conn, dbname, "node-poll")
 	before := n.reloads.Load()
 	waitFor(t, "more polls", func() bool { return n.reloads.Load() > before+3 })
-	if got := watcherPID(t, conn, dbname, "node-poll"); got != pid {
+	if got := listenerPID(t, conn, dbname, "node-poll"); got != pid {
 		t.Errorf("polling replaced the connection: pid %d, was %d", got, pid)
 	}
 }
 
-func TestNewWatcherChecksConfig(t *testing.T) {
-	if _, err := postgres.NewWatcher(postgres.WatcherConfig{DSN: "postgres://localhost/x"}); err == nil {
-		t.Error("NewWatcher accepted no OnChange")
-	}
-	onChange := func(context.Context) error { return nil }
-	_, err := postgres.NewWatcher(postgres.WatcherConfig{DSN: "postgres://u:secret@host:notaport/x", OnChange: onChange})
-	if err == nil || strings.Contains(err.Error(), "secret") {
-		t.Errorf("NewWatcher with a bad url: %v", err)
-	}
-}
-
-// watcherPID returns the backend pid of the connection called name on
-// database dbname, or 0.
-func watcherPID(tb testing.TB, conn *pgx.Conn, dbname, name string) int {
+// listenerPID returns the backend pid of the listener of the node called
+// name on database dbname, or 0.
+func listenerPID(tb testing.TB, conn *pgx.Conn, dbname, name string) int {
 	tb.Helper()
-	rows, err := conn.Query(context.Background(), "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = $2", dbname, name)
+	rows, err := conn.Query(context.Background(), "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = $2", dbname, name+" listener")
 	if err != nil {
 		tb.Fatal(err)
 	}
