@@ -50,10 +50,9 @@ func (h *host) Config(v any) error {
 }
 
 // startPlugins registers the plugins the settings do not disable, in ID
-// order, and provisions them; it returns the routes they added and the
-// plugins to clean up at shutdown. Two plugins of one ID, a failing
-// Register or Provision, or routes that cannot be registered stop the
-// start.
+// order, and provisions them; it returns the routes they added (api.New
+// checks them) and the plugins to clean up at shutdown. Two plugins of one
+// ID, or a failing Register or Provision, stop the start.
 func (s *Server) startPlugins(ctx context.Context, list []plugins.Plugin, st settings.Settings) ([]api.Route, []plugins.Plugin, error) {
 	var routes []api.Route
 	var started []plugins.Plugin
@@ -77,9 +76,6 @@ func (s *Server) startPlugins(ctx context.Context, list []plugins.Plugin, st set
 			return nil, nil, fmt.Errorf("plugin %s: %w", id, err)
 		}
 		started = append(started, p)
-	}
-	if err := api.CheckRoutes(routes); err != nil {
-		return nil, nil, err
 	}
 	for _, p := range started {
 		if pv, ok := p.(plugins.Provisioner); ok {

@@ -126,6 +126,11 @@ func TestPluginStartFailures(t *testing.T) {
 			b.register = route(api.Route{Method: "GET", Path: "/x", Handler: ok})
 			return []plugins.Plugin{a, b}
 		}, "GET /x is declared twice"},
+		{"a built-in route", func(mk func(string) probe) []plugins.Plugin {
+			a := mk("a")
+			a.register = route(api.Route{Method: "GET", Path: "/health", Handler: ok})
+			return []plugins.Plugin{a}
+		}, "GET /health is declared twice"},
 		{"a route with /api", func(mk func(string) probe) []plugins.Plugin {
 			a := mk("a")
 			a.register = route(api.Route{Method: "GET", Path: "/api/x", Handler: ok})

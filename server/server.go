@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
-	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -148,7 +147,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.plugins = started
-	s.app = api.New(api.Deps{
+	s.app, err = api.New(api.Deps{
 		Collections:       s.svc,
 		Auth:              s.auth,
 		Issuer:            s.token,
@@ -172,6 +171,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Hooks:             s.hooks.API,
 		MailHooks:         s.hooks.Mail,
 	})
+	if err != nil {
+		s.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -385,14 +388,21 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 	if err != nil {
 		return err
 	}
-	// One connection listens for every change made by other nodes.
-	listener, err := postgres.NewListener(postgres.ListenerConfig{DSN: s.dsn, Logger: s.cfg.Logger})
+	// One connection watches schema and policy changes made by other nodes.
+	watcher, err := rbacpg.NewWatcher(rbacpg.WatcherConfig{
+		DSN:      s.dsn,
+		Channels: []string{rbacpg.Channel, postgres.SchemaChannel, postgres.ParamsChannel},
+		OnChange: s.reloadShared,
+		Logger:   s.cfg.Logger,
+	})
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	listener.Subscribe(s.reloadShared, rbacpg.Channel, postgres.SchemaChannel, postgres.ParamsChannel)
-	var tailer *realtime.Tailer
+	watchCtx, stopWatching := context.WithCancel(context.Background())
+	defer stopWatching()
+	go watcher.Run(watchCtx) //nolint:errcheck // returns nil when stopped
+	go s.prune(watchCtx)
 	if s.hub != nil {
 		// Every change committed once the server says it is serving reaches
 		// subscribers: the tailer starts after the log as it is now.
@@ -402,9 +412,11 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 			ln.Close()
 			return err
 		}
-		tailer = realtime.NewTailer(realtime.Config{
-			Events: events,
-			Start:  start,
+		tailer := realtime.NewTailer(realtime.Config{
+			DSN:     s.dsn,
+			Channel: postgres.EventsChannel,
+			Events:  events,
+			Start:   start,
 			Deliver: func(e realtime.Event) {
 				s.totals.Changed(e.CollectionID)
 				// A changed auth record (a new password or token key, made
@@ -416,22 +428,16 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 			},
 			Logger: s.cfg.Logger,
 		})
-		listener.Subscribe(func(context.Context) error { tailer.Wake(); return nil }, postgres.EventsChannel)
 		s.totals.Follow(tailer.Seq)
 		defer s.totals.Follow(nil)
-	}
-	// The background work stops, and is waited for, when Run returns.
-	bgCtx, stopBackground := context.WithCancel(context.Background())
-	var background sync.WaitGroup
-	defer func() { stopBackground(); background.Wait() }()
-	background.Go(func() { listener.Run(bgCtx) }) //nolint:errcheck // returns nil when stopped
-	background.Go(func() { s.prune(bgCtx) })
-	if tailer != nil {
-		background.Go(func() {
-			if err := tailer.Run(bgCtx); err != nil {
+		tailed := make(chan struct{})
+		go func() {
+			defer close(tailed)
+			if err := tailer.Run(watchCtx); err != nil {
 				s.cfg.Logger.Error("realtime", "err", err)
 			}
-		})
+		}()
+		defer func() { stopWatching(); <-tailed }()
 	}
 	if err := s.hooks.OnServe().Trigger(&plugins.ServeEvent{Context: ctx, App: s.app, Addr: ln.Addr().String()}); err != nil {
 		ln.Close()

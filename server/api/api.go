@@ -6,6 +6,7 @@ import (
 	"context"
 	"io/fs"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -85,6 +86,9 @@ type Setup interface {
 // handlers holds the dependencies of every route.
 type handlers struct {
 	Deps
+	// routes is the route table: every route under /api, the built-in
+	// ones and Deps.Routes.
+	routes []Route
 	// streams are the open realtime event streams by client id
 	// (*sseClient), for the POST that sets their subscriptions.
 	streams sync.Map
@@ -92,8 +96,10 @@ type handlers struct {
 	oauth2Names oauth2Names
 }
 
-// New returns the Fiber app serving the API.
-func New(d Deps) *fiber.App {
+// New returns the Fiber app serving the API. It fails when d.Routes
+// cannot join the route table (see CheckRoutes): a malformed route, or a
+// method and path the table has already.
+func New(d Deps) (*fiber.App, error) {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
@@ -138,21 +144,18 @@ func New(d Deps) *fiber.App {
 	app.Use(requestContext(d.Logger, d.RequestTimeout, d.RequestLog, h.clientIP), recoverPanics(d.Logger),
 		CORS(CORSConfig{Origins: func(c *fiber.Ctx) *settings.Origins { return h.Settings.Origins(c.UserContext()) }}))
 	a := h.rateLimited(app.Group("/api", h.identify))
-	h.healthRoutes(a)
-	h.authRoutes(a)
-	h.oauth2Routes(a)
-	h.settingsRoutes(a)
-	h.collectionRoutes(a)
-	h.recordRoutes(a)
-	h.batchRoutes(a)
-	h.rbacRoutes(a)
-	h.realtimeRoutes(a)
-	h.setupRoutes(a)
-	h.logRoutes(a)
-	h.addRoutes(a, d.Routes)
+	h.routes = slices.Concat(h.healthRoutes(), h.authRoutes(), h.oauth2Routes(), h.settingsRoutes(),
+		h.collectionRoutes(), h.recordRoutes(), h.batchRoutes(), h.rbacRoutes(), h.realtimeRoutes(),
+		h.setupRoutes(), h.logRoutes())
+	if err := CheckRoutes(append(slices.Clone(h.routes), d.Routes...)); err != nil {
+		return nil, err
+	}
+	h.addRoutes(a, h.routes, false)
+	h.addRoutes(a, d.Routes, true)
+	h.routes = append(h.routes, d.Routes...)
 	h.dashboardRoutes(app)
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
-	return app
+	return app, nil
 }
 
 const identityKey = "identity"

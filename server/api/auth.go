@@ -13,20 +13,23 @@ import (
 	"github.com/lumbunghq/lumbung/server/auth"
 )
 
-func (h *handlers) authRoutes(r fiber.Router) {
-	r.Get("/collections/:collection/auth-methods", h.authMethods)
-	r.Post("/collections/:collection/auth-with-password", h.authWithPassword)
-	r.Post("/collections/:collection/auth-with-oauth2", h.authWithOAuth2)
-	r.Post("/collections/:collection/request-otp", h.requestOTP)
-	r.Post("/collections/:collection/auth-with-otp", h.authWithOTP)
-	r.Post("/collections/:collection/auth-refresh", h.authRefresh)
-	r.Post("/collections/:collection/request-verification", h.requestVerification)
-	r.Post("/collections/:collection/confirm-verification", h.confirmVerification)
-	r.Post("/collections/:collection/request-password-reset", h.requestPasswordReset)
-	r.Post("/collections/:collection/confirm-password-reset", h.confirmPasswordReset)
-	r.Post("/collections/:collection/request-email-change", h.requestEmailChange)
-	r.Post("/collections/:collection/confirm-email-change", h.confirmEmailChange)
-	r.Post("/collections/:collection/impersonate/:id", superusersOnly, h.impersonate)
+func (h *handlers) authRoutes() []Route {
+	const c = "/collections/:collection"
+	return []Route{
+		{"GET", c + "/auth-methods", Public, h.authMethods, "List the sign-in methods of an auth collection."},
+		{"POST", c + "/auth-with-password", Public, h.authWithPassword, "Sign in with an identity and a password."},
+		{"POST", c + "/auth-with-oauth2", Public, h.authWithOAuth2, "Sign in (or up) with an OAuth2 provider's code."},
+		{"POST", c + "/request-otp", Public, h.requestOTP, "Email a one-time password."},
+		{"POST", c + "/auth-with-otp", Public, h.authWithOTP, "Sign in with a one-time password."},
+		{"POST", c + "/auth-refresh", Authenticated, h.authRefresh, "Issue a new token to the signed-in record."},
+		{"POST", c + "/request-verification", Public, h.requestVerification, "Email a verification link."},
+		{"POST", c + "/confirm-verification", Public, h.confirmVerification, "Verify an email with the link's token."},
+		{"POST", c + "/request-password-reset", Public, h.requestPasswordReset, "Email a password reset link."},
+		{"POST", c + "/confirm-password-reset", Public, h.confirmPasswordReset, "Set a new password with the link's token."},
+		{"POST", c + "/request-email-change", Authenticated, h.requestEmailChange, "Email a link confirming a new address."},
+		{"POST", c + "/confirm-email-change", Public, h.confirmEmailChange, "Change the email with the link's token."},
+		{"POST", c + "/impersonate/:id", Superusers, h.impersonate, "Issue a token for a record, as a superuser."},
+	}
 }
 
 func (h *handlers) authCollection(c *fiber.Ctx) (*collections.Collection, error) {

@@ -15,8 +15,10 @@ import (
 	"github.com/lumbunghq/lumbung/server/settings"
 )
 
-func (h *handlers) batchRoutes(r fiber.Router) {
-	r.Post("/batch", h.fresh(h.batch))
+func (h *handlers) batchRoutes() []Route {
+	return []Route{
+		{"POST", "/batch", Public, h.fresh(h.batch), "Run record writes in one transaction."},
+	}
 }
 
 type batchRequest struct {

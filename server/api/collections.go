@@ -10,17 +10,19 @@ import (
 	"github.com/lumbunghq/lumbung/collections"
 )
 
-func (h *handlers) collectionRoutes(r fiber.Router) {
-	r.Get("/collections", superusersOnly, h.listCollections)
-	r.Post("/collections", superusersOnly, h.createCollection)
-	r.Put("/collections/import", superusersOnly, h.importCollections)
-	r.Post("/collections/view-preview", superusersOnly, h.previewView)
-	r.Get("/collections/meta/scaffolds", superusersOnly, h.collectionScaffolds)
-	r.Post("/collections/meta/dry-run-view", superusersOnly, h.dryRunView)
-	r.Get("/collections/:collection", superusersOnly, h.viewCollection)
-	r.Patch("/collections/:collection", superusersOnly, h.updateCollection)
-	r.Delete("/collections/:collection", superusersOnly, h.deleteCollection)
-	r.Delete("/collections/:collection/truncate", superusersOnly, h.truncateCollection)
+func (h *handlers) collectionRoutes() []Route {
+	return []Route{
+		{"GET", "/collections", Superusers, h.listCollections, "List the collections."},
+		{"POST", "/collections", Superusers, h.createCollection, "Create a collection (or plan it, with dryRun)."},
+		{"PUT", "/collections/import", Superusers, h.importCollections, "Import collections in one transaction."},
+		{"POST", "/collections/view-preview", Superusers, h.previewView, "Run a view query read-only and return its first rows."},
+		{"GET", "/collections/meta/scaffolds", Superusers, h.collectionScaffolds, "Return a new collection of each type."},
+		{"POST", "/collections/meta/dry-run-view", Superusers, h.dryRunView, "Return the fields a view query would give."},
+		{"GET", "/collections/:collection", Superusers, h.viewCollection, "Return a collection."},
+		{"PATCH", "/collections/:collection", Superusers, h.updateCollection, "Change a collection (or plan it, with dryRun)."},
+		{"DELETE", "/collections/:collection", Superusers, h.deleteCollection, "Delete a collection and its records."},
+		{"DELETE", "/collections/:collection/truncate", Superusers, h.truncateCollection, "Delete every record of a collection."},
+	}
 }
 
 // previewView answers {"viewQuery"} with the query's first rows, as the

@@ -2,8 +2,10 @@ package api
 
 import "github.com/gofiber/fiber/v2"
 
-func (h *handlers) healthRoutes(r fiber.Router) {
-	r.Get("/health", h.health)
+func (h *handlers) healthRoutes() []Route {
+	return []Route{
+		{"GET", "/health", Public, h.health, "Report whether the server and its database answer."},
+	}
 }
 
 // healthProxyHeaders are headers common proxies set, checked after the

@@ -208,10 +208,12 @@ func (l *RequestLog) sortEntries(entries []LogEntry, src string) error {
 	return nil
 }
 
-func (h *handlers) logRoutes(r fiber.Router) {
-	r.Get("/logs", superusersOnly, h.listLogs)
-	r.Get("/logs/stats", superusersOnly, h.logStats)
-	r.Get("/logs/:id", superusersOnly, h.viewLog)
+func (h *handlers) logRoutes() []Route {
+	return []Route{
+		{"GET", "/logs", Superusers, h.listLogs, "List the recent requests."},
+		{"GET", "/logs/stats", Superusers, h.logStats, "Count the recent requests by time."},
+		{"GET", "/logs/:id", Superusers, h.viewLog, "Return one logged request."},
+	}
 }
 
 // logJSON is a log entry in PocketBase's shape.

@@ -19,12 +19,14 @@ import (
 // goes to the stream named by the state, and the client completes the
 // sign-in with auth-with-oauth2.
 
-func (h *handlers) oauth2Routes(r fiber.Router) {
-	r.Get(oauth2RedirectPath, h.oauth2Redirect)
-	// Providers answering with response_mode=form_post (Apple) POST here.
-	r.Post(oauth2RedirectPath, h.oauth2Redirect)
-	r.Get("/collections/meta/oauth2-providers", superusersOnly, h.oauth2Providers)
-	r.Post("/settings/apple/generate-client-secret", superusersOnly, h.appleClientSecret)
+func (h *handlers) oauth2Routes() []Route {
+	return []Route{
+		{"GET", oauth2RedirectPath, Public, h.oauth2Redirect, "Pass an OAuth2 provider's answer to the realtime client that asked."},
+		// Providers answering with response_mode=form_post (Apple) POST here.
+		{"POST", oauth2RedirectPath, Public, h.oauth2Redirect, "Pass an OAuth2 provider's form_post answer to the realtime client."},
+		{"GET", "/collections/meta/oauth2-providers", Superusers, h.oauth2Providers, "List the OAuth2 provider presets."},
+		{"POST", "/settings/apple/generate-client-secret", Superusers, h.appleClientSecret, "Make an Apple client secret from a signing key."},
+	}
 }
 
 const (

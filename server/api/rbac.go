@@ -30,18 +30,20 @@ type AccessControl interface {
 	Unassign(ctx context.Context, subject, role string) error
 }
 
-func (h *handlers) rbacRoutes(r fiber.Router) {
-	r.Get("/rbac/roles", superusersOnly, h.listRoles)
-	r.Post("/rbac/roles", superusersOnly, h.createRole)
-	r.Patch("/rbac/roles/:role", superusersOnly, h.updateRole)
-	r.Delete("/rbac/roles/:role", superusersOnly, h.deleteRole)
-	r.Get("/rbac/policies", superusersOnly, h.listPolicies)
-	r.Get("/rbac/collections/:collection/policies", superusersOnly, h.collectionPolicies)
-	r.Put("/rbac/collections/:collection/policies", superusersOnly, h.setCollectionPolicies)
-	r.Get("/rbac/assignments", superusersOnly, h.listAssignments)
-	r.Post("/rbac/assignments", superusersOnly, h.assign)
-	r.Delete("/rbac/assignments", superusersOnly, h.unassign)
-	r.Post("/rbac/explain", superusersOnly, h.explain)
+func (h *handlers) rbacRoutes() []Route {
+	return []Route{
+		{"GET", "/rbac/roles", Superusers, h.listRoles, "List the roles."},
+		{"POST", "/rbac/roles", Superusers, h.createRole, "Create a role."},
+		{"PATCH", "/rbac/roles/:role", Superusers, h.updateRole, "Rename a role or change what it inherits."},
+		{"DELETE", "/rbac/roles/:role", Superusers, h.deleteRole, "Delete a role."},
+		{"GET", "/rbac/policies", Superusers, h.listPolicies, "List every policy."},
+		{"GET", "/rbac/collections/:collection/policies", Superusers, h.collectionPolicies, "List a collection's policies."},
+		{"PUT", "/rbac/collections/:collection/policies", Superusers, h.setCollectionPolicies, "Replace a collection's policies."},
+		{"GET", "/rbac/assignments", Superusers, h.listAssignments, "List who has which role."},
+		{"POST", "/rbac/assignments", Superusers, h.assign, "Give a record a role."},
+		{"DELETE", "/rbac/assignments", Superusers, h.unassign, "Take a role from a record."},
+		{"POST", "/rbac/explain", Superusers, h.explain, "Explain a decision: which policies grant or deny an action."},
+	}
 }
 
 func (h *handlers) listRoles(c *fiber.Ctx) error {

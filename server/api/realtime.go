@@ -17,12 +17,20 @@ import (
 	"github.com/lumbunghq/lumbung/server/realtime"
 )
 
-func (h *handlers) realtimeRoutes(r fiber.Router) {
+func (h *handlers) realtimeRoutes() []Route {
 	// Idle connections hold no write buffer (it is taken from the pool for
 	// each message) and a small read buffer: client messages are short.
 	pool := &sync.Pool{}
-	r.Get("/realtime", h.realtimeUpgrade, websocket.New(h.realtimeConn, websocket.Config{ReadBufferSize: 256, WriteBufferPool: pool}))
-	r.Post("/realtime", h.realtimeSubscribe)
+	upgrade := websocket.New(h.realtimeConn, websocket.Config{ReadBufferSize: 256, WriteBufferPool: pool})
+	return []Route{
+		{"GET", "/realtime", Public, func(c *fiber.Ctx) error {
+			if err := h.realtimeUpgrade(c); err != nil || c.Locals(tokenKey) == nil {
+				return err
+			}
+			return upgrade(c)
+		}, "Open a realtime connection: a WebSocket, or PocketBase's event stream."},
+		{"POST", "/realtime", Public, h.realtimeSubscribe, "Set the subscriptions of an event stream."},
+	}
 }
 
 // realtimeWriteTimeout bounds one write to a realtime client.
@@ -86,7 +94,7 @@ func (h *handlers) realtimeUpgrade(c *fiber.Ctx) error {
 		return h.realtimeSSE(c)
 	}
 	c.Locals(tokenKey, strings.Clone(c.Get(fiber.HeaderAuthorization)))
-	return c.Next()
+	return nil
 }
 
 // tokenKey holds the Authorization header of a WebSocket upgrade.

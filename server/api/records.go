@@ -12,12 +12,15 @@ import (
 	"github.com/lumbunghq/lumbung/server/auth"
 )
 
-func (h *handlers) recordRoutes(r fiber.Router) {
-	r.Get("/collections/:collection/records", h.fresh(h.listRecords))
-	r.Post("/collections/:collection/records", h.fresh(h.createRecord))
-	r.Get("/collections/:collection/records/:id", h.fresh(h.viewRecord))
-	r.Patch("/collections/:collection/records/:id", h.fresh(h.updateRecord))
-	r.Delete("/collections/:collection/records/:id", h.fresh(h.deleteRecord))
+func (h *handlers) recordRoutes() []Route {
+	const c = "/collections/:collection/records"
+	return []Route{
+		{"GET", c, Public, h.fresh(h.listRecords), "List the records the caller may see."},
+		{"POST", c, Public, h.fresh(h.createRecord), "Create a record."},
+		{"GET", c + "/:id", Public, h.fresh(h.viewRecord), "Return a record."},
+		{"PATCH", c + "/:id", Public, h.fresh(h.updateRecord), "Change a record."},
+		{"DELETE", c + "/:id", Public, h.fresh(h.deleteRecord), "Delete a record."},
+	}
 }
 
 // pageQuery reads page and perPage; perPage above the maximum is clamped.

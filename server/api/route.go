@@ -65,21 +65,24 @@ func CheckRoutes(routes []Route) error {
 	return nil
 }
 
-// addRoutes registers routes on the /api group a.
-func (h *handlers) addRoutes(a fiber.Router, routes []Route) {
+// addRoutes registers routes on the /api group a, behind the check of
+// their access; withCaller also gives their handlers CallerOf.
+func (h *handlers) addRoutes(a fiber.Router, routes []Route, withCaller bool) {
 	for _, r := range routes {
-		guard := func(c *fiber.Ctx) error {
-			c.Locals(callerKey, auth.CallerFor(identity(c), h.Decider))
-			return c.Next()
+		chain := []fiber.Handler{r.Handler}
+		if withCaller {
+			chain = append([]fiber.Handler{func(c *fiber.Ctx) error {
+				c.Locals(callerKey, auth.CallerFor(identity(c), h.Decider))
+				return c.Next()
+			}}, chain...)
 		}
 		switch r.Access {
 		case Authenticated:
-			a.Add(r.Method, r.Path, signedIn, guard, r.Handler)
+			chain = append([]fiber.Handler{signedIn}, chain...)
 		case Superusers:
-			a.Add(r.Method, r.Path, superusersOnly, guard, r.Handler)
-		default:
-			a.Add(r.Method, r.Path, guard, r.Handler)
+			chain = append([]fiber.Handler{superusersOnly}, chain...)
 		}
+		a.Add(r.Method, r.Path, chain...)
 	}
 }
 

@@ -12,10 +12,12 @@ import (
 	"github.com/lumbunghq/lumbung/server/settings"
 )
 
-func (h *handlers) settingsRoutes(r fiber.Router) {
-	r.Get("/settings", superusersOnly, h.getSettings)
-	r.Patch("/settings", superusersOnly, h.patchSettings)
-	r.Post("/settings/test/email", superusersOnly, h.testEmail)
+func (h *handlers) settingsRoutes() []Route {
+	return []Route{
+		{"GET", "/settings", Superusers, h.getSettings, "Return the settings (secrets left out)."},
+		{"PATCH", "/settings", Superusers, h.patchSettings, "Change the settings."},
+		{"POST", "/settings/test/email", Superusers, h.testEmail, "Send a test email."},
+	}
 }
 
 // settingsView is what clients see: the SMTP password only as set or not,

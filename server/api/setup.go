@@ -6,9 +6,12 @@ import (
 	"github.com/lumbunghq/lumbung/server/auth"
 )
 
-func (h *handlers) setupRoutes(r fiber.Router) {
-	if h.Setup != nil {
-		r.Post("/setup", h.createFirstSuperuser)
+func (h *handlers) setupRoutes() []Route {
+	if h.Setup == nil {
+		return nil
+	}
+	return []Route{
+		{"POST", "/setup", Public, h.createFirstSuperuser, "Create the first superuser with the first-run link."},
 	}
 }
 
