@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -388,21 +389,14 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 	if err != nil {
 		return err
 	}
-	// One connection watches schema and policy changes made by other nodes.
-	watcher, err := rbacpg.NewWatcher(rbacpg.WatcherConfig{
-		DSN:      s.dsn,
-		Channels: []string{rbacpg.Channel, postgres.SchemaChannel, postgres.ParamsChannel},
-		OnChange: s.reloadShared,
-		Logger:   s.cfg.Logger,
-	})
+	// One connection listens for every change made by other nodes.
+	listener, err := postgres.NewListener(postgres.ListenerConfig{DSN: s.dsn, Logger: s.cfg.Logger})
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	watchCtx, stopWatching := context.WithCancel(context.Background())
-	defer stopWatching()
-	go watcher.Run(watchCtx) //nolint:errcheck // returns nil when stopped
-	go s.prune(watchCtx)
+	listener.Subscribe(s.reloadShared, rbacpg.Channel, postgres.SchemaChannel, postgres.ParamsChannel)
+	var tailer *realtime.Tailer
 	if s.hub != nil {
 		// Every change committed once the server says it is serving reaches
 		// subscribers: the tailer starts after the log as it is now.
@@ -412,11 +406,9 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 			ln.Close()
 			return err
 		}
-		tailer := realtime.NewTailer(realtime.Config{
-			DSN:     s.dsn,
-			Channel: postgres.EventsChannel,
-			Events:  events,
-			Start:   start,
+		tailer = realtime.NewTailer(realtime.Config{
+			Events: events,
+			Start:  start,
 			Deliver: func(e realtime.Event) {
 				s.totals.Changed(e.CollectionID)
 				// A changed auth record (a new password or token key, made
@@ -428,16 +420,22 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 			},
 			Logger: s.cfg.Logger,
 		})
+		listener.Subscribe(func(context.Context) error { tailer.Wake(); return nil }, postgres.EventsChannel)
 		s.totals.Follow(tailer.Seq)
 		defer s.totals.Follow(nil)
-		tailed := make(chan struct{})
-		go func() {
-			defer close(tailed)
-			if err := tailer.Run(watchCtx); err != nil {
+	}
+	// The background work stops, and is waited for, when Run returns.
+	bgCtx, stopBackground := context.WithCancel(context.Background())
+	var background sync.WaitGroup
+	defer func() { stopBackground(); background.Wait() }()
+	background.Go(func() { listener.Run(bgCtx) }) //nolint:errcheck // returns nil when stopped
+	background.Go(func() { s.prune(bgCtx) })
+	if tailer != nil {
+		background.Go(func() {
+			if err := tailer.Run(bgCtx); err != nil {
 				s.cfg.Logger.Error("realtime", "err", err)
 			}
-		}()
-		defer func() { stopWatching(); <-tailed }()
+		})
 	}
 	if err := s.hooks.OnServe().Trigger(&plugins.ServeEvent{Context: ctx, App: s.app, Addr: ln.Addr().String()}); err != nil {
 		ln.Close()
