@@ -19,7 +19,7 @@ import (
 
 func init() { plugins.Register(hello{}) }
 
-func main() { command.Main() }
+func main() { command.Main() } // serve, superuser, migrate, ... as lumbung
 
 // hello is the example plugin.
 type hello struct{}
@@ -27,8 +27,8 @@ type hello struct{}
 func (hello) ID() string { return "example" }
 
 func (hello) Register(host plugins.Host) error {
-	host.Route(api.Route{Method: "GET", Path: "/example/hello", Access: api.Public, Summary: "Greet the caller.",
-		Handler: func(c *fiber.Ctx) error {
+	host.Route(api.Route{Method: "GET", Path: "/example/hello", Access: api.Public,
+		Summary: "Greet the caller.", Handler: func(c *fiber.Ctx) error {
 			name := "guest"
 			if rec := api.AuthRecordOf(c); rec != nil {
 				name, _ = rec.Data["email"].(string)
@@ -36,8 +36,7 @@ func (hello) Register(host plugins.Host) error {
 			return c.JSON(fiber.Map{"message": "hello " + name})
 		}})
 	host.Hooks().OnRecordCreate().BindFunc(func(e *collections.RecordEvent) error {
-		title, _ := e.Record.Data["title"].(string)
-		if strings.Contains(strings.ToLower(title), "spam") {
+		if title, _ := e.Record.Data["title"].(string); strings.Contains(strings.ToLower(title), "spam") {
 			return collections.Invalid("Failed to create record.", map[string]collections.FieldError{
 				"title": {Code: "validation_spam", Message: "Titles cannot contain spam."}})
 		}
