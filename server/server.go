@@ -356,6 +356,11 @@ func (s *Server) reloadShared(ctx context.Context) error {
 	if s.settings != nil {
 		s.settings.Forget()
 	}
+	return s.reloadRules(ctx)
+}
+
+// reloadRules reloads the schema cache and the policies.
+func (s *Server) reloadRules(ctx context.Context) error {
 	// Both are read before either is used: a request never sees a new
 	// collection without its policies, or policies without their
 	// collection, for longer than two pointer swaps.
@@ -395,7 +400,8 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 		ln.Close()
 		return err
 	}
-	listener.Subscribe(s.reloadShared, rbacpg.Channel, postgres.SchemaChannel, postgres.ParamsChannel)
+	listener.Subscribe(s.reloadRules, rbacpg.Channel, postgres.SchemaChannel)
+	listener.Subscribe(func(context.Context) error { s.settings.Forget(); return nil }, postgres.ParamsChannel)
 	var tailer *realtime.Tailer
 	if s.hub != nil {
 		// Every change committed once the server says it is serving reaches

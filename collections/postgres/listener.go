@@ -246,6 +246,10 @@ func (l *Listener) listen(ctx context.Context) (listened bool, err error) {
 // dispatch wakes the subscribers of channel and of every notification
 // already received with it, each once.
 func (l *Listener) dispatch(conn *pgx.Conn, channel string) {
+	// With a cancelled context pgx returns buffered notifications and
+	// does not read from the connection.
+	buffered, cancel := context.WithCancel(context.Background())
+	cancel()
 	seen := map[string]bool{}
 	for {
 		if !seen[channel] {
@@ -254,22 +258,13 @@ func (l *Listener) dispatch(conn *pgx.Conn, channel string) {
 				s.poke()
 			}
 		}
-		// With a cancelled context pgx returns buffered notifications
-		// and does not read from the connection.
-		n, err := conn.WaitForNotification(cancelled)
+		n, err := conn.WaitForNotification(buffered)
 		if err != nil {
 			return
 		}
 		channel = n.Channel
 	}
 }
-
-// cancelled is a context that is already done.
-var cancelled = func() context.Context {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	return ctx
-}()
 
 func (l *Listener) wakeAll() {
 	for _, s := range l.subs {
