@@ -23,7 +23,6 @@ type Service struct {
 	hash          func(password string) (string, error)
 	checkPassword func(hash, password string) bool
 	check         func(s Lookup, c *Collection, rule string) error
-	applied       func(ctx context.Context)
 	hooks         Hooks
 
 	loads  atomic.Uint64 // Loads started
@@ -46,9 +45,6 @@ type Config struct {
 	// CheckRule, if set, validates an access rule of c (a filter expression)
 	// against the schema s the change will produce.
 	CheckRule func(s Lookup, c *Collection, rule string) error
-	// Applied, if set, runs after every applied schema change, once the
-	// cache holds the new schema.
-	Applied func(ctx context.Context)
 }
 
 // NewService returns a Service with an empty schema cache; call Reload.
@@ -57,7 +53,7 @@ func NewService(cfg Config) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{schema: cfg.Schema, records: cfg.Records, log: log, hash: cfg.HashPassword, checkPassword: cfg.CheckPassword, check: cfg.CheckRule, applied: cfg.Applied,
+	return &Service{schema: cfg.Schema, records: cfg.Records, log: log, hash: cfg.HashPassword, checkPassword: cfg.CheckPassword, check: cfg.CheckRule,
 		byID: map[string]*Collection{}, byName: map[string]*Collection{}}
 }
 
@@ -406,13 +402,7 @@ func (s *Service) apply(ctx context.Context, plans ...*Plan) error {
 	if err := s.schema.Apply(ctx, plans...); err != nil {
 		return err
 	}
-	if err := s.Reload(ctx); err != nil {
-		return err
-	}
-	if s.applied != nil {
-		s.applied(ctx)
-	}
-	return nil
+	return s.Reload(ctx)
 }
 
 func prefixed(err error, name string) error {

@@ -33,9 +33,16 @@ type importItem struct {
 //     collections cannot change (the same rule written with other quotes
 //     or spacing is the same rule).
 //
-// A dry run runs the same steps in a transaction that is rolled back, and
-// stops at the first plan that is blocked (the plans returned show why).
+// An empty defs is refused. A dry run runs the same steps in a
+// transaction that is rolled back, and stops at the first plan that is
+// blocked (the plans returned show why).
 func (s *Service) Import(ctx context.Context, defs []*Collection, deleteMissing bool, opts SaveOptions) ([]*Plan, error) {
+	if len(defs) == 0 {
+		// As PocketBase: an empty import with deleteMissing would drop
+		// every collection.
+		return nil, Invalid("Failed to import the collections.", map[string]FieldError{
+			"collections": {Code: "validation_required", Message: "Cannot be blank."}})
+	}
 	items, err := s.matchImport(defs, deleteMissing)
 	if err != nil {
 		return nil, err
@@ -116,10 +123,42 @@ func (s *Service) Import(ctx context.Context, defs []*Collection, deleteMissing 
 	if err := s.Reload(ctx); err != nil {
 		return nil, err
 	}
-	if s.applied != nil {
-		s.applied(ctx)
-	}
+	s.importedHooks(ctx, run.plans)
 	return run.plans, nil
+}
+
+// importedHooks runs the collection after-hooks for what an import
+// changed: each collection once, as it ended.
+func (s *Service) importedHooks(ctx context.Context, plans []*Plan) {
+	type change struct{ old, new *Collection }
+	var order []string
+	changes := map[string]*change{}
+	for _, p := range plans {
+		c := p.New
+		if c == nil {
+			c = p.Old
+		}
+		ch, seen := changes[c.ID]
+		if !seen {
+			ch = &change{old: p.Old}
+			changes[c.ID] = ch
+			order = append(order, c.ID)
+		}
+		ch.new = p.New
+	}
+	for _, id := range order {
+		ch := changes[id]
+		switch {
+		case ch.new == nil:
+			if err := s.hooks.collectionAfterDelete.Trigger(&CollectionEvent{Context: ctx, Collection: ch.old}); err != nil {
+				s.log.Error("after-collection hook", "collection", ch.old.Name, "err", err)
+			}
+		case ch.old == nil:
+			s.collectionChanged(ctx, &s.hooks.collectionAfterCreate, id, nil)
+		default:
+			s.collectionChanged(ctx, &s.hooks.collectionAfterUpdate, id, ch.old)
+		}
+	}
 }
 
 // importRun plans and applies the steps of an import in its transaction.
@@ -392,7 +431,8 @@ func (s *Service) importTables(run *importRun, view *importView, items []*import
 			return prefixed(err, full.Name)
 		}
 		// The full definition keeps the system fields the first pass added
-		// (id in front, autodates behind) around the imported fields.
+		// (id in front, autodates behind) around the imported fields, also
+		// when the first pass left every imported field out.
 		orig := map[*Field]bool{}
 		for _, f := range full.Fields {
 			orig[f] = true
@@ -403,7 +443,7 @@ func (s *Service) importTables(run *importRun, view *importView, items []*import
 			switch {
 			case orig[f]:
 				seenOrig = true
-			case seenOrig:
+			case seenOrig || f.Type == "autodate":
 				suffix = append(suffix, f)
 			default:
 				prefix = append(prefix, f)

@@ -222,11 +222,6 @@ func open(ctx context.Context, cfg Config, attach bool) (s *Server, err error) {
 		HashPassword:  auth.Hasher(cfg.PasswordCost),
 		CheckPassword: auth.CheckPassword,
 		CheckRule:     api.CheckCondition,
-		Applied: func(ctx context.Context) {
-			if err := s.enforcer.Reload(ctx); err != nil {
-				cfg.Logger.Error("reload policies", "err", err)
-			}
-		},
 	})
 	s.hooks = &plugins.Hooks{Hooks: s.svc.Hooks(), API: &api.Hooks{}, Realtime: &realtime.Hooks{}, Mail: &lmail.Hooks{}}
 	s.bindHooks()
@@ -283,6 +278,17 @@ func (s *Server) bindHooks() {
 		}
 		return e.Next()
 	})
+	// A schema change replaced the guest policies of its rules in its
+	// transaction: enforce them here at once.
+	reload := func(e *collections.CollectionEvent) error {
+		if err := s.enforcer.Reload(e.Context); err != nil {
+			s.cfg.Logger.Error("reload policies", "err", err)
+		}
+		return e.Next()
+	}
+	h.OnCollectionAfterCreate().BindFunc(reload)
+	h.OnCollectionAfterUpdate().BindFunc(reload)
+	h.OnCollectionAfterDelete().BindFunc(reload)
 	h.OnRecordAfterCreate(collections.SuperusersName).BindFunc(func(e *collections.RecordEvent) error {
 		// A superuser exists: the first-run link is spent.
 		if err := s.setup.burn(e.Context); err != nil {

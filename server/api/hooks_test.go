@@ -104,6 +104,9 @@ func TestHookEvents(t *testing.T) {
 		{Name: "a failed sign-in", Method: "POST", URL: "/api/collections/_superusers/auth-with-password", Token: "-", ExpectedStatus: 400,
 			Body:           `{"identity": "` + adminEmail + `", "password": "wrong"}`,
 			ExpectedEvents: map[string]int{}},
+		{Name: "an import", Method: "PUT", URL: "/api/collections/import", ExpectedStatus: 204,
+			Body:           `{"collections": [{"name": "tags", "type": "base", "fields": [{"name": "label", "type": "text"}]}]}`,
+			ExpectedEvents: map[string]int{"OnCollectionAfterCreate": 1}},
 		{Name: "delete a collection", Method: "DELETE", URL: "/api/collections/posts", ExpectedStatus: 204,
 			ExpectedEvents: map[string]int{"OnCollectionDelete": 1, "OnCollectionAfterDelete": 1}},
 	})
