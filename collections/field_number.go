@@ -36,6 +36,9 @@ func (o *NumberOptions) Prepare(v any) (any, *FieldError) {
 	if ferr != nil {
 		return nil, ferr
 	}
+	if n == 0 {
+		return n, nil // the empty value, as PocketBase: only required refuses it
+	}
 	if o.OnlyInt && n != math.Trunc(n) {
 		return nil, &FieldError{Code: "validation_not_int_constraint", Message: "Must be an integer."}
 	}

@@ -45,7 +45,7 @@ func (o *PasswordOptions) Prepare(v any) (any, *FieldError) {
 	if s == "" {
 		return s, nil
 	}
-	if n := utf8.RuneCountInString(s); n < o.Min || len(s) > 71 {
+	if n := utf8.RuneCountInString(s); n < o.Min || (o.Max > 0 && n > o.Max) || len(s) > 71 {
 		return nil, &FieldError{Code: "validation_length_out_of_range", Message: fmt.Sprintf("Must be between %d and %d characters.", o.Min, o.Max)}
 	}
 	return s, nil

@@ -56,15 +56,15 @@ func (o *RelationOptions) Prepare(v any) (any, *FieldError) {
 	if ferr != nil {
 		return nil, ferr
 	}
+	if !o.Multi() && len(list) > 1 {
+		list = list[len(list)-1:] // the last one given counts, as in PocketBase
+	}
 	for _, id := range list {
 		if len(id) > 100 {
 			return nil, &FieldError{Code: "validation_invalid_value", Message: "Invalid record id."}
 		}
 	}
 	if !o.Multi() {
-		if len(list) > 1 {
-			return nil, &FieldError{Code: "validation_too_many_values", Message: "Only one record can be related."}
-		}
 		if len(list) == 0 {
 			return "", nil
 		}

@@ -53,15 +53,15 @@ func (o *SelectOptions) Prepare(v any) (any, *FieldError) {
 	if ferr != nil {
 		return nil, ferr
 	}
+	if !o.Multi() && len(list) > 1 {
+		list = list[len(list)-1:] // the last one given counts, as in PocketBase
+	}
 	for _, s := range list {
 		if !slices.Contains(o.Values, s) {
 			return nil, &FieldError{Code: "validation_invalid_value", Message: fmt.Sprintf("Invalid value %q.", s)}
 		}
 	}
 	if !o.Multi() {
-		if len(list) > 1 {
-			return nil, &FieldError{Code: "validation_too_many_values", Message: "Only one value is allowed."}
-		}
 		if len(list) == 0 {
 			return "", nil
 		}

@@ -335,8 +335,7 @@ func (r *Records) fill(ctx context.Context, c *Collection, rec *Record, old *Rec
 		}
 		if f.IsEmpty(rec.Data[f.Name]) {
 			errs[f.Name] = FieldError{Code: "validation_required", Message: "Cannot be blank."}
-		}
-		if o, ok := f.Options.(*RelationOptions); ok && o.Multi() && len(IDs(rec.Data[f.Name])) < o.MinSelect {
+		} else if o, ok := f.Options.(*RelationOptions); ok && o.Multi() && len(IDs(rec.Data[f.Name])) < o.MinSelect {
 			errs[f.Name] = FieldError{Code: "validation_not_enough_values", Message: fmt.Sprintf("Select at least %d.", o.MinSelect)}
 		}
 	}
@@ -424,14 +423,19 @@ func (r *Records) fillAuth(rec, old *Record, input map[string]any, errs map[stri
 }
 
 // applyModifiers applies "field+" / "+field" (add, append, prepend) and
-// "field-" (subtract, remove) to the value in rec.
+// "field-" (subtract, remove) to the value in rec. On a single select or
+// relation the list they make keeps its last value, as in PocketBase.
 func applyModifiers(f *Field, rec *Record, input map[string]any) *FieldError {
 	for _, mod := range []string{f.Name + "+", "+" + f.Name, f.Name + "-"} {
 		raw, ok := input[mod]
 		if !ok {
 			continue
 		}
-		switch f.Storage() {
+		storage := f.Storage()
+		if f.Type == "select" || f.Type == "relation" {
+			storage = StorageTextArray
+		}
+		switch storage {
 		case StorageNumber:
 			n, ferr := toNumber(raw)
 			if ferr != nil {
