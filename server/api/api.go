@@ -141,7 +141,7 @@ func New(d Deps) (*fiber.App, error) {
 	})
 	lingerRefused(app)
 	h := &handlers{Deps: d}
-	app.Use(requestContext(d.Logger, d.RequestTimeout, d.RequestLog, h.clientIP), recoverPanics(d.Logger),
+	app.Use(requestContext(d.Logger, d.RequestTimeout, d.RequestLog, h.clientIP, d.Now, h.logsSettings), recoverPanics(d.Logger),
 		CORS(CORSConfig{Origins: func(c *fiber.Ctx) *settings.Origins { return h.Settings.Origins(c.UserContext()) }}))
 	a := h.rateLimited(app.Group("/api", h.identify))
 	h.routes = slices.Concat(h.healthRoutes(), h.authRoutes(), h.oauth2Routes(), h.settingsRoutes(),

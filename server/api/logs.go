@@ -3,6 +3,7 @@ package api
 import (
 	"cmp"
 	"encoding/json"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/lumbunghq/lumbung/collections"
 	"github.com/lumbunghq/lumbung/collections/filter"
+	"github.com/lumbunghq/lumbung/server/settings"
 )
 
 // DefaultRequestLogSize is how many requests a node keeps for the logs
@@ -26,8 +28,14 @@ type LogEntry struct {
 	URL      string
 	Status   int
 	ExecTime float64 // milliseconds
-	Auth     string  // "<collection>:<id>", "" for guests
-	IP       string
+	// Auth is the collection of the signed-in record, "" for guests.
+	Auth string
+	// AuthID is the id of the signed-in record when the logs settings keep
+	// it (logAuthId), else "".
+	AuthID string
+	// IP is the client's address when the logs settings keep it (logIP),
+	// else "".
+	IP string
 }
 
 // level names the class of a response status.
@@ -41,10 +49,22 @@ func (e *LogEntry) level() string {
 	return "info"
 }
 
+// slogLevel is the entry's level on the scale of the logs settings'
+// minLevel (slog's, as in PocketBase): info 0, warn 4, error 8.
+func (e *LogEntry) slogLevel() slog.Level {
+	switch e.level() {
+	case "error":
+		return slog.LevelError
+	case "warn":
+		return slog.LevelWarn
+	}
+	return slog.LevelInfo
+}
+
 // logFields are the fields of a log entry that filters and sorts name.
 var logFields = []struct{ name, typ string }{
 	{"method", "text"}, {"url", "text"}, {"status", "number"}, {"execTime", "number"},
-	{"auth", "text"}, {"ip", "text"}, {"level", "text"}, {"created", "date"},
+	{"auth", "text"}, {"authId", "text"}, {"ip", "text"}, {"level", "text"}, {"created", "date"},
 }
 
 // value returns field name of the entry as the filter language sees it.
@@ -60,6 +80,8 @@ func (e *LogEntry) value(name string) any {
 		return e.ExecTime
 	case "auth":
 		return e.Auth
+	case "authId":
+		return e.AuthID
 	case "ip":
 		return e.IP
 	case "level":
@@ -81,12 +103,16 @@ func (e *LogEntry) data() map[string]any {
 
 // RequestLog keeps the latest requests of one node in memory for the
 // dashboard's logs screen: a ring of fixed size, so it costs the same
-// whatever the traffic. Each node shows its own requests.
+// whatever the traffic. Each node shows its own requests. The logs
+// settings decide what it keeps: entries they no longer keep (too old, or
+// below the minimum level) are dropped, as PocketBase deletes them, and
+// do not come back when the settings change again.
 type RequestLog struct {
 	mu      sync.Mutex
-	entries []LogEntry
-	next    int // where the next entry goes
+	entries []LogEntry // ID "" for a free or dropped slot
+	next    int        // where the next entry goes
 	full    bool
+	applied settings.Logs           // the settings the entries were last pruned with
 	schema  *collections.Collection // the fields filters may name
 }
 
@@ -106,9 +132,19 @@ func NewRequestLog(size int) *RequestLog {
 	return &RequestLog{entries: make([]LogEntry, size), schema: schema}
 }
 
-// Add records a request, replacing the oldest when the log is full.
-func (l *RequestLog) Add(e LogEntry) {
+// Add records a request, replacing the oldest when the log is full, if
+// cfg keeps it at now (see settings.Logs.Keeps); the caller has left out
+// what cfg does not keep (IP, AuthID). When cfg differs from the settings
+// of the last call, the entries they no longer keep are dropped first.
+func (l *RequestLog) Add(e LogEntry, cfg settings.Logs, now time.Time) {
 	l.mu.Lock()
+	if cfg != l.applied {
+		l.prune(cfg, now)
+	}
+	if !cfg.Keeps(e.slogLevel(), e.Created, now) {
+		l.mu.Unlock()
+		return
+	}
 	l.entries[l.next] = e
 	l.next++
 	if l.next == len(l.entries) {
@@ -117,14 +153,26 @@ func (l *RequestLog) Add(e LogEntry) {
 	l.mu.Unlock()
 }
 
-// entry returns the entry with request id id, if the log still holds it.
-// Ids are random per request, so at most one entry has a given id.
-func (l *RequestLog) entry(id string) (LogEntry, bool) {
+// prune drops the entries cfg does not keep at now. l.mu is held.
+func (l *RequestLog) prune(cfg settings.Logs, now time.Time) {
+	l.applied = cfg
+	for i := range l.entries {
+		if e := &l.entries[i]; e.ID != "" && !cfg.Keeps(e.slogLevel(), e.Created, now) {
+			*e = LogEntry{}
+		}
+	}
+}
+
+// entry returns the entry with request id id, if the log still holds it
+// under cfg at now. Ids are random per request, so at most one entry has
+// a given id.
+func (l *RequestLog) entry(id string, cfg settings.Logs, now time.Time) (LogEntry, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if id == "" {
 		return LogEntry{}, false
 	}
+	l.prune(cfg, now)
 	for i := range l.entries {
 		if l.entries[i].ID == id {
 			return l.entries[i], true
@@ -133,8 +181,9 @@ func (l *RequestLog) entry(id string) (LogEntry, bool) {
 	return LogEntry{}, false
 }
 
-// matching returns the entries that pass filter src, oldest first.
-func (l *RequestLog) matching(src string) ([]LogEntry, error) {
+// matching returns the entries kept under cfg at now that pass filter
+// src, oldest first.
+func (l *RequestLog) matching(src string, cfg settings.Logs, now time.Time) ([]LogEntry, error) {
 	var expr filter.Expr
 	if strings.TrimSpace(src) != "" {
 		var err error
@@ -143,16 +192,24 @@ func (l *RequestLog) matching(src string) ([]LogEntry, error) {
 		}
 	}
 	l.mu.Lock()
+	l.prune(cfg, now)
 	all := make([]LogEntry, 0, len(l.entries))
-	if l.full {
-		all = append(all, l.entries[l.next:]...)
+	keep := func(entries []LogEntry) {
+		for _, e := range entries {
+			if e.ID != "" {
+				all = append(all, e)
+			}
+		}
 	}
-	all = append(all, l.entries[:l.next]...)
+	if l.full {
+		keep(l.entries[l.next:])
+	}
+	keep(l.entries[:l.next])
 	l.mu.Unlock()
 	if expr == nil {
 		return all, nil
 	}
-	env := filter.Env{Root: l.schema, Now: time.Now().UTC()}
+	env := filter.Env{Root: l.schema, Now: now.UTC()}
 	out := all[:0]
 	for _, e := range all {
 		ok, err := filter.Eval(expr, env, e.data())
@@ -226,13 +283,28 @@ type logJSON struct {
 }
 
 // toJSON is the entry in PocketBase's shape.
+// As in PocketBase, data holds authId and ip only when the logs settings
+// kept them.
 func (e *LogEntry) toJSON() logJSON {
-	return logJSON{
+	j := logJSON{
 		ID: e.ID, Created: e.Created.UTC().Format(collections.DateLayout), Level: e.level(),
 		Message: e.Method + " " + e.URL,
 		Data: map[string]any{"method": e.Method, "url": e.URL, "status": e.Status, "execTime": e.ExecTime,
-			"auth": e.Auth, "ip": e.IP, "requestId": e.ID},
+			"auth": e.Auth, "requestId": e.ID},
 	}
+	if e.AuthID != "" {
+		j.Data["authId"] = e.AuthID
+	}
+	if e.IP != "" {
+		j.Data["ip"] = e.IP
+	}
+	return j
+}
+
+// logsSettings are the logs settings in force on this node: each node
+// reads the shared settings (and hears of their changes) itself.
+func (h *handlers) logsSettings(c *fiber.Ctx) settings.Logs {
+	return h.Settings.Cached(c.UserContext()).Logs
 }
 
 func (h *handlers) listLogs(c *fiber.Ctx) error {
@@ -240,7 +312,8 @@ func (h *handlers) listLogs(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	entries, err := h.RequestLog.matching(c.Query("filter"))
+	cfg, now := h.logsSettings(c), h.Now()
+	entries, err := h.RequestLog.matching(c.Query("filter"), cfg, now)
 	if err != nil {
 		return err
 	}
@@ -260,7 +333,8 @@ func (h *handlers) listLogs(c *fiber.Ctx) error {
 // viewLog answers one entry of the log by its id; 404 once it has left
 // the log, as PocketBase answers a log it no longer keeps.
 func (h *handlers) viewLog(c *fiber.Ctx) error {
-	e, ok := h.RequestLog.entry(c.Params("id"))
+	cfg, now := h.logsSettings(c), h.Now()
+	e, ok := h.RequestLog.entry(c.Params("id"), cfg, now)
 	if !ok {
 		return collections.Errorf(collections.ENOTFOUND, "The requested resource wasn't found.")
 	}
@@ -270,7 +344,8 @@ func (h *handlers) viewLog(c *fiber.Ctx) error {
 // logStats answers the requests per minute of the entries that pass the
 // filter, oldest first, minutes without requests left out.
 func (h *handlers) logStats(c *fiber.Ctx) error {
-	entries, err := h.RequestLog.matching(c.Query("filter"))
+	cfg, now := h.logsSettings(c), h.Now()
+	entries, err := h.RequestLog.matching(c.Query("filter"), cfg, now)
 	if err != nil {
 		return err
 	}

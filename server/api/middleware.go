@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/lumbunghq/lumbung/server/settings"
 )
 
 const requestIDKey = "requestId"
@@ -23,8 +25,11 @@ func requestID(c *fiber.Ctx) string {
 
 // requestContext gives each request an id (echoed as X-Request-Id), a
 // context with a deadline for the database, and a log line and an entry in
-// requests when done, with the client's address as clientIP says.
-func requestContext(log *slog.Logger, timeout time.Duration, requests *RequestLog, clientIP func(*fiber.Ctx) string) fiber.Handler {
+// requests when done, with the client's address as clientIP says. The
+// line is written for every request; the entry is kept as the logs
+// settings say (logs), at times read from now.
+func requestContext(log *slog.Logger, timeout time.Duration, requests *RequestLog, clientIP func(*fiber.Ctx) string,
+	now func() time.Time, logs func(*fiber.Ctx) settings.Logs) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		id := newRequestID()
 		c.Locals(requestIDKey, id)
@@ -32,7 +37,7 @@ func requestContext(log *slog.Logger, timeout time.Duration, requests *RequestLo
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
 		c.SetUserContext(ctx)
-		start := time.Now()
+		start, created := time.Now(), now()
 		err := c.Next()
 		if err != nil {
 			if herr := c.App().ErrorHandler(c, err); herr != nil {
@@ -52,13 +57,20 @@ func requestContext(log *slog.Logger, timeout time.Duration, requests *RequestLo
 		if strings.HasPrefix(c.Path(), "/api/logs") || c.Method() == fiber.MethodOptions {
 			return nil // reading the log does not fill it, nor do CORS preflights
 		}
-		who := ""
-		if caller := identity(c); caller != nil {
-			who = caller.Record.Collection.Name + ":" + caller.Record.ID()
-		}
+		cfg := logs(c)
 		// Fiber's strings point into buffers it reuses: the log keeps copies.
-		requests.Add(LogEntry{ID: id, Created: start, Method: strings.Clone(c.Method()), URL: loggedURL(c),
-			Status: status, ExecTime: float64(took.Microseconds()) / 1000, Auth: who, IP: clientIP(c)})
+		entry := LogEntry{ID: id, Created: created, Method: strings.Clone(c.Method()), URL: loggedURL(c),
+			Status: status, ExecTime: float64(took.Microseconds()) / 1000}
+		if caller := identity(c); caller != nil {
+			entry.Auth = caller.Record.Collection.Name
+			if cfg.LogAuthID {
+				entry.AuthID = caller.Record.ID()
+			}
+		}
+		if cfg.LogIP {
+			entry.IP = clientIP(c)
+		}
+		requests.Add(entry, cfg, now())
 		return nil
 	}
 }

@@ -30,6 +30,7 @@ type settingsView struct {
 	TrustedProxy settings.TrustedProxy `json:"trustedProxy"`
 	CORS         settings.CORS         `json:"cors"`
 	Batch        settings.Batch        `json:"batch"`
+	Logs         settings.Logs         `json:"logs"`
 	// Realtime is read-only: set per node with serve's flags.
 	Realtime realtimeView `json:"realtime"`
 	// NodeFlags name the settings the answering node's flags fix, and the
@@ -69,6 +70,7 @@ func (h *handlers) viewOf(s settings.Settings) settingsView {
 		},
 		RateLimits: s.RateLimits,
 		Batch:      s.Batch,
+		Logs:       s.Logs,
 	}
 }
 

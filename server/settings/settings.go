@@ -14,9 +14,9 @@ import (
 )
 
 // Settings are the application settings, in PocketBase's shape (a subset:
-// meta, smtp, rateLimits, trustedProxy — with the proxies' addresses —
-// and cors, which PocketBase sets with a flag only). The SMTP password is
-// stored but never sent back.
+// meta, smtp, rateLimits, trustedProxy — with the proxies' addresses —,
+// batch, logs, and cors, which PocketBase sets with a flag only). The SMTP
+// password is stored but never sent back.
 type Settings struct {
 	Meta         Meta         `json:"meta"`
 	SMTP         SMTP         `json:"smtp"`
@@ -24,6 +24,7 @@ type Settings struct {
 	TrustedProxy TrustedProxy `json:"trustedProxy"`
 	CORS         CORS         `json:"cors"`
 	Batch        Batch        `json:"batch"`
+	Logs         Logs         `json:"logs"`
 	// Plugins enable and configure the plugins of the binary by ID.
 	Plugins map[string]Plugin `json:"plugins"`
 }
@@ -99,6 +100,7 @@ func Defaults(appURL string) Settings {
 		TrustedProxy: TrustedProxy{Proxies: []string{}, Header: DefaultProxyHeader},
 		CORS:         CORS{Origins: []string{"*"}},
 		Batch:        DefaultBatch(),
+		Logs:         DefaultLogs(),
 		Plugins:      map[string]Plugin{},
 	}
 }
