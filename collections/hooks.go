@@ -51,8 +51,9 @@ func (e *EnrichEvent) Tags() []string {
 }
 
 // CollectionEvent is a schema change of one collection. The before-hooks
-// run before the change is planned and may change the collection or veto
-// the change; the after-hooks run once it has committed.
+// run in the change's transaction before it is planned, and may change
+// the collection, veto the change, or write records in the same
+// transaction; the after-hooks run once it has committed.
 type CollectionEvent struct {
 	hook.Event
 	Context context.Context
@@ -61,6 +62,11 @@ type CollectionEvent struct {
 	Collection *Collection
 	// Old is the collection before an update; nil otherwise.
 	Old *Collection
+	// Records are record operations, as the system, inside the schema
+	// change's transaction: what a before-hook writes commits with the
+	// change or not at all (after Next, a created collection's table
+	// exists). Nil in after-hooks.
+	Records *Records
 }
 
 // Tags implements hook.Tagger: the collection's id and name.

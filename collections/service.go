@@ -138,16 +138,48 @@ type SaveOptions struct {
 	Actor         string
 }
 
+// planner plans a schema change: SchemaStore.Plan for a dry run,
+// SchemaTx.Plan inside a change.
+type planner func(ctx context.Context, ch Change) (*Plan, error)
+
+// inSchemaTx runs fn in one schema transaction: the before-hooks of a
+// collection change, its plan, DDL and policies, and the records the
+// hooks write through recs all commit together or not at all. Then the
+// cache is reloaded and the records' after-commit work runs.
+func (s *Service) inSchemaTx(ctx context.Context, fn func(tx SchemaTx, recs *Records) error) error {
+	tx, err := s.schema.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // after Commit: nothing to undo
+	q := &afterCommit{}
+	if err := fn(tx, &Records{svc: s, store: tx.Records(), caller: System, inTx: true, queue: q}); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return err
+	}
+	if err := s.Reload(ctx); err != nil {
+		return err
+	}
+	q.run()
+	return nil
+}
+
 // CreateCollection plans and (unless DryRun) creates a collection,
-// through the OnCollectionCreate hooks.
+// through the OnCollectionCreate hooks, in one transaction with them.
 func (s *Service) CreateCollection(ctx context.Context, c *Collection, opts SaveOptions) (*Plan, error) {
 	if opts.DryRun {
-		return s.createCollection(ctx, c, opts)
+		return s.createCollection(ctx, s.schema.Plan, c, opts)
 	}
 	var plan *Plan
-	err := s.hooks.collectionCreate.Trigger(&CollectionEvent{Context: ctx, Collection: c}, func(e *CollectionEvent) (err error) {
-		plan, err = s.createCollection(ctx, e.Collection, opts)
-		return err
+	err := s.inSchemaTx(ctx, func(tx SchemaTx, recs *Records) error {
+		return s.hooks.collectionCreate.Trigger(&CollectionEvent{Context: ctx, Collection: c, Records: recs}, func(e *CollectionEvent) (err error) {
+			if plan, err = s.createCollection(ctx, tx.Plan, e.Collection, opts); err != nil {
+				return err
+			}
+			return tx.Apply(ctx, plan)
+		})
 	})
 	if err != nil {
 		return plan, err
@@ -156,7 +188,8 @@ func (s *Service) CreateCollection(ctx context.Context, c *Collection, opts Save
 	return plan, nil
 }
 
-func (s *Service) createCollection(ctx context.Context, c *Collection, opts SaveOptions) (*Plan, error) {
+// createCollection checks c and plans its creation.
+func (s *Service) createCollection(ctx context.Context, plan planner, c *Collection, opts SaveOptions) (*Plan, error) {
 	if c.ID != "" && s.collectionByID(c.ID) != nil {
 		return nil, Invalid("Failed to save the collection.", map[string]FieldError{
 			"id": {Code: "validation_invalid_or_existing_id", Message: "The model id is invalid or already exists."}})
@@ -169,7 +202,7 @@ func (s *Service) createCollection(ctx context.Context, c *Collection, opts Save
 			return nil, err
 		}
 	}
-	plan, err := s.schema.Plan(ctx, Change{New: c, Schema: overlay{s, c}, AllowDataLoss: opts.AllowDataLoss, Actor: opts.Actor})
+	p, err := plan(ctx, Change{New: c, Schema: overlay{s, c}, AllowDataLoss: opts.AllowDataLoss, Actor: opts.Actor})
 	if err != nil {
 		return nil, err
 	}
@@ -179,10 +212,7 @@ func (s *Service) createCollection(ctx context.Context, c *Collection, opts Save
 			return nil, err
 		}
 	}
-	if opts.DryRun {
-		return plan, nil
-	}
-	return plan, s.apply(ctx, plan)
+	return p, nil
 }
 
 // collectionByID returns the stored collection with the given id, or nil
@@ -219,13 +249,17 @@ func (s *Service) UpdateCollection(ctx context.Context, idOrName string, patch j
 	}
 	c.ID, c.Created, c.Updated = old.ID, old.Created, old.Updated
 	if opts.DryRun {
-		plan, err := s.updateCollection(ctx, old, c, opts)
+		plan, err := s.updateCollection(ctx, s.schema.Plan, old, c, opts)
 		return plan, c, err
 	}
 	var plan *Plan
-	err = s.hooks.collectionUpdate.Trigger(&CollectionEvent{Context: ctx, Collection: c, Old: old}, func(e *CollectionEvent) (err error) {
-		plan, err = s.updateCollection(ctx, old, e.Collection, opts)
-		return err
+	err = s.inSchemaTx(ctx, func(tx SchemaTx, recs *Records) error {
+		return s.hooks.collectionUpdate.Trigger(&CollectionEvent{Context: ctx, Collection: c, Old: old, Records: recs}, func(e *CollectionEvent) (err error) {
+			if plan, err = s.updateCollection(ctx, tx.Plan, old, e.Collection, opts); err != nil {
+				return err
+			}
+			return tx.Apply(ctx, plan)
+		})
 	})
 	if err != nil {
 		return plan, nil, err
@@ -234,9 +268,8 @@ func (s *Service) UpdateCollection(ctx context.Context, idOrName string, patch j
 	return plan, saved, nil
 }
 
-// updateCollection plans and (unless DryRun) applies the change of old
-// into c.
-func (s *Service) updateCollection(ctx context.Context, old, c *Collection, opts SaveOptions) (*Plan, error) {
+// updateCollection checks c and plans the change of old into it.
+func (s *Service) updateCollection(ctx context.Context, plan planner, old, c *Collection, opts SaveOptions) (*Plan, error) {
 	renameIndexColumns(old, c)
 	if err := Normalize(s, old, c); err != nil {
 		return nil, err
@@ -244,11 +277,7 @@ func (s *Service) updateCollection(ctx context.Context, old, c *Collection, opts
 	if err := s.checkRules(overlay{s, c}, c); err != nil {
 		return nil, err
 	}
-	plan, err := s.schema.Plan(ctx, Change{Old: old, New: c, Schema: overlay{s, c}, AllowDataLoss: opts.AllowDataLoss, Actor: opts.Actor})
-	if err != nil || opts.DryRun {
-		return plan, err
-	}
-	return plan, s.apply(ctx, plan)
+	return plan(ctx, Change{Old: old, New: c, Schema: overlay{s, c}, AllowDataLoss: opts.AllowDataLoss, Actor: opts.Actor})
 }
 
 // collectionChanged runs after-hooks for collection id as the cache now
@@ -347,11 +376,13 @@ func (s *Service) DeleteCollection(ctx context.Context, idOrName string, opts Sa
 		return s.schema.Plan(ctx, Change{Old: old, Schema: s, Actor: opts.Actor})
 	}
 	var plan *Plan
-	err = s.hooks.collectionDelete.Trigger(&CollectionEvent{Context: ctx, Collection: old}, func(e *CollectionEvent) (err error) {
-		if plan, err = s.schema.Plan(ctx, Change{Old: old, Schema: s, Actor: opts.Actor}); err != nil {
-			return err
-		}
-		return s.apply(ctx, plan)
+	err = s.inSchemaTx(ctx, func(tx SchemaTx, recs *Records) error {
+		return s.hooks.collectionDelete.Trigger(&CollectionEvent{Context: ctx, Collection: old, Records: recs}, func(e *CollectionEvent) (err error) {
+			if plan, err = tx.Plan(ctx, Change{Old: old, Schema: s, Actor: opts.Actor}); err != nil {
+				return err
+			}
+			return tx.Apply(ctx, plan)
+		})
 	})
 	if err != nil {
 		return plan, err

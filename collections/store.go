@@ -36,6 +36,9 @@ type SchemaTx interface {
 	// Apply runs the plans as SchemaStore.Apply does, inside the
 	// transaction; a failure leaves it to be rolled back.
 	Apply(ctx context.Context, plans ...*Plan) error
+	// Records returns a record store whose reads and writes join the
+	// transaction (a collection hook's seed records, say).
+	Records() RecordStore
 	Commit(ctx context.Context) error
 	Rollback(ctx context.Context) error
 }

@@ -24,6 +24,7 @@ type RecordStore struct {
 	conds  *conditionCache // shared by the transaction-bound copies
 	cols   *columnCache    // shared too
 	totals *Totals         // nil: every list counts
+	inTx   bool            // q is a transaction's (or a schema transaction's connection)
 	wrote  *bool           // in a transaction: whether it changed records
 }
 
@@ -92,7 +93,7 @@ func (s *RecordStore) List(ctx context.Context, lookup collections.Lookup, c *co
 
 	t := listTotal{store: s, count: "SELECT count(*)" + from + where, args: args}
 	t.key, t.keep = s.totals.key(c, where, args)
-	if _, inTx := s.q.(pgx.Tx); inTx {
+	if s.inTx {
 		t.keep = false
 	}
 	if t.keep {
@@ -549,12 +550,12 @@ func (s *RecordStore) Delete(ctx context.Context, c *collections.Collection, id 
 // InTx implements collections.RecordStore. Inside a transaction it runs fn
 // on the same transaction.
 func (s *RecordStore) InTx(ctx context.Context, fn func(collections.RecordStore) error) error {
-	if _, inTx := s.q.(pgx.Tx); inTx {
+	if s.inTx {
 		return fn(s)
 	}
 	wrote := false
 	err := pgx.BeginFunc(ctx, s.db.Pool, func(tx pgx.Tx) error {
-		return fn(&RecordStore{db: s.db, q: tx, conds: s.conds, cols: s.cols, totals: s.totals, wrote: &wrote})
+		return fn(&RecordStore{db: s.db, q: tx, conds: s.conds, cols: s.cols, totals: s.totals, inTx: true, wrote: &wrote})
 	})
 	if err == nil && wrote {
 		s.db.Announce()

@@ -18,10 +18,11 @@ import (
 // created). Nothing is visible to others until Commit; it holds the schema
 // lock from Begin on.
 type schemaTx struct {
-	s    *SchemaStore
-	conn bun.Conn
-	tx   bun.Tx
-	done bool
+	s     *SchemaStore
+	conn  bun.Conn
+	tx    bun.Tx
+	done  bool
+	wrote bool // records were written through Records
 }
 
 var _ collections.SchemaTx = (*schemaTx)(nil)
@@ -104,6 +105,18 @@ func (t *schemaTx) Apply(ctx context.Context, plans ...*collections.Plan) error 
 		}
 	}
 	return nil
+}
+
+// Records implements collections.SchemaTx: a record store whose
+// statements run on the transaction's connection, so they join it. The
+// connection is this transaction's alone from Begin to Commit or Rollback,
+// and is used from one goroutine at a time, so its pgx side may be used
+// between Bun's statements; it is not used after the transaction ends.
+func (t *schemaTx) Records() collections.RecordStore {
+	var conn *pgx.Conn
+	t.withConn(func(c *pgx.Conn) error { conn = c; return nil }) //nolint:errcheck // only fails once ended
+	return &RecordStore{db: t.s.db, q: conn, conds: newConditionCache(), cols: &columnCache{lists: map[*collections.Collection]string{}},
+		inTx: true, wrote: &t.wrote}
 }
 
 // Commit implements collections.SchemaTx.

@@ -329,3 +329,58 @@ func TestWritePathSeesEveryChange(t *testing.T) {
 		}
 	}
 }
+
+// A collection hook acts in the schema change's transaction: records it
+// writes commit with the change, and a veto after them leaves neither.
+func TestCollectionHooksShareTheTransaction(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	svc, _ := MustBlog(t)
+	authors, _ := svc.Collection("authors")
+	h := svc.Hooks()
+	h.OnCollectionCreate().BindFunc(func(e *collections.CollectionEvent) error {
+		if _, err := e.Records.Create(e.Context, authors, map[string]any{"name": "made with " + e.Collection.Name}); err != nil {
+			return err
+		}
+		if err := e.Next(); err != nil {
+			return err
+		}
+		// The new table exists inside the transaction.
+		if _, err := e.Records.Create(e.Context, e.Collection, map[string]any{"label": "seed"}); err != nil {
+			return err
+		}
+		if e.Collection.Name == "vetoed" {
+			return collections.Errorf(collections.EINVALID, "No.")
+		}
+		return nil
+	})
+	if _, err := svc.CreateCollection(ctx, mustCollection(t, `{"name": "tags", "fields": [{"name": "label", "type": "text"}]}`), collections.SaveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := svc.CreateCollection(ctx, mustCollection(t, `{"name": "vetoed", "fields": [{"name": "label", "type": "text"}]}`), collections.SaveOptions{})
+	if collections.ErrorCode(err) != collections.EINVALID {
+		t.Fatalf("veto: %v", err)
+	}
+	if _, ok := svc.Collection("vetoed"); ok {
+		t.Fatal("a vetoed collection was created")
+	}
+	tags, _ := svc.Collection("tags")
+	recs := svc.SystemRecords()
+	for c, want := range map[*collections.Collection]string{authors: "made with tags", tags: "seed"} {
+		page, err := recs.List(ctx, c, collections.Query{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range page.Items {
+			for _, f := range []string{"name", "label"} {
+				if v, _ := r.Data[f].(string); v != "" {
+					got = append(got, v)
+				}
+			}
+		}
+		if strings.Join(got, ", ") != want {
+			t.Errorf("%s: %v, want %s", c.Name, got, want)
+		}
+	}
+}
