@@ -403,6 +403,19 @@ export interface Settings {
     tlsMode: "none" | "starttls" | "tls";
   };
   rateLimits: { enabled: boolean; rules: RateLimitRule[] };
+  logs: LogsSettings;
+}
+
+/**
+ * LogsSettings decide what the request log keeps, as PocketBase's: requests
+ * of minLevel and up (-4 debug, 0 info, 4 warn, 8 error) for maxDays days
+ * (0: none), the client address with logIP, the record id with logAuthId.
+ */
+export interface LogsSettings {
+  maxDays: number;
+  minLevel: number;
+  logIP: boolean;
+  logAuthId: boolean;
 }
 
 /** SettingsPatch changes settings; smtp.password: a string sets it, null clears it. */
@@ -410,6 +423,7 @@ export interface SettingsPatch {
   meta?: Partial<Settings["meta"]>;
   smtp?: Partial<Omit<Settings["smtp"], "passwordSet" | "tls">> & { password?: string | null };
   rateLimits?: Partial<Settings["rateLimits"]>;
+  logs?: Partial<LogsSettings>;
 }
 
 /** TestEmailTemplate names the emails `POST /api/settings/test/email` can send. */
@@ -432,9 +446,12 @@ export interface LogEntry {
     status: number;
     /** execTime is in milliseconds. */
     execTime: number;
-    /** auth is "" for guests, else "<collectionName>:<recordId>". */
+    /** auth is "" for guests, else the collection of the signed-in record. */
     auth: string;
-    ip: string;
+    /** authId is the signed-in record's id, when the logs settings keep it (logAuthId). */
+    authId?: string;
+    /** ip is the client's address, when the logs settings keep it (logIP). */
+    ip?: string;
     requestId: string;
     [key: string]: unknown;
   };

@@ -8,7 +8,7 @@ import {
   logsFilter,
   niceMax,
   parseLogDate,
-  splitAuth,
+  logUser,
   statusTone,
   windowStart,
 } from "./logsData";
@@ -99,7 +99,8 @@ describe("formatting", () => {
     expect(displayUrl("/x?bad=%E0%A4%A")).toBe("/x?bad=%E0%A4%A");
   });
   it("reads auth", () => {
-    expect(splitAuth("")).toBeNull();
-    expect(splitAuth("users:abc123")).toEqual({ collection: "users", id: "abc123" });
+    expect(logUser({ auth: "" })).toBeNull();
+    expect(logUser({ auth: "users", authId: "abc123" })).toEqual({ collection: "users", id: "abc123" });
+    expect(logUser({ auth: "users" })).toEqual({ collection: "users", id: "" });
   });
 });

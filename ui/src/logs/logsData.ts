@@ -87,11 +87,14 @@ export function formatExecTime(ms: number): string {
   return `${ms.toFixed(2)} ms`;
 }
 
-/** splitAuth reads "<collectionName>:<recordId>"; null for guests. */
-export function splitAuth(auth: string): { collection: string; id: string } | null {
-  if (!auth) return null;
-  const i = auth.indexOf(":");
-  return i < 0 ? { collection: "", id: auth } : { collection: auth.slice(0, i), id: auth.slice(i + 1) };
+/**
+ * logUser reads who sent a logged request: the collection (data.auth) and
+ * the record id (data.authId, "" when the logs settings do not keep it);
+ * null for guests.
+ */
+export function logUser(data: { auth: string; authId?: string }): { collection: string; id: string } | null {
+  if (!data.auth) return null;
+  return { collection: data.auth, id: data.authId ?? "" };
 }
 
 /** formatTime shows a log time: the time for today, else the date and time, local. */

@@ -13,6 +13,7 @@ function settings(): Settings {
         { label: "*:requestVerification", audience: "", duration: 60, maxRequests: 5 },
       ],
     },
+    logs: { maxDays: 5, minLevel: 0, logIP: true, logAuthId: false },
   };
 }
 
@@ -70,6 +71,20 @@ describe("diffSettings", () => {
     expect(diffSettings(s, h)).toEqual({
       rateLimits: { enabled: false, rules: [{ label: "*:requestVerification", audience: "", duration: 60, maxRequests: 5 }] },
     });
+  });
+
+  it("sends the changed logs settings", () => {
+    const s = settings();
+    const f = toForm(s);
+    f.logs.minLevel = 4;
+    f.logs.logAuthId = true;
+    expect(diffSettings(s, f)).toEqual({ logs: { minLevel: 4, logAuthId: true } });
+    expect(changedSections(diffSettings(s, f))).toEqual(["logs"]);
+    f.logs.maxDays = null;
+    expect(diffSettings(s, f).logs?.maxDays).toBe(0);
+    f.logs = { ...s.logs };
+    expect(isEmptyPatch(diffSettings(s, f))).toBe(true);
+    expect(s.logs.minLevel).toBe(0);
   });
 
   it("sends emptied number inputs as 0 so the server explains them", () => {

@@ -1,4 +1,4 @@
-import type { RateLimitRule, Settings, SettingsPatch } from "../lib/api";
+import type { LogsSettings, RateLimitRule, Settings, SettingsPatch } from "../lib/api";
 
 /** SmtpForm is the SMTP part of the form: the password is only ever typed, never read back. */
 export interface SmtpForm {
@@ -22,12 +22,29 @@ export interface RuleForm {
   maxRequests: number | null;
 }
 
+/** LogsForm is the logs part of the form; the days input may be empty. */
+export interface LogsForm {
+  maxDays: number | null;
+  minLevel: number;
+  logIP: boolean;
+  logAuthId: boolean;
+}
+
 /** SettingsForm is what the settings screen edits. */
 export interface SettingsForm {
   meta: Settings["meta"];
   smtp: SmtpForm;
   rateLimits: { enabled: boolean; rules: RuleForm[] };
+  logs: LogsForm;
 }
+
+/** logLevels are the levels a logs setting names, on PocketBase's scale. */
+export const logLevels = [
+  { value: -4, label: "Debug" },
+  { value: 0, label: "Info" },
+  { value: 4, label: "Warn (4xx)" },
+  { value: 8, label: "Error (5xx)" },
+] as const;
 
 /** toForm copies settings into a form. */
 export function toForm(s: Settings): SettingsForm {
@@ -44,6 +61,7 @@ export function toForm(s: Settings): SettingsForm {
       clearPassword: false,
     },
     rateLimits: { enabled: s.rateLimits.enabled, rules: (s.rateLimits.rules ?? []).map((r) => ({ ...r })) },
+    logs: { ...s.logs },
   };
 }
 
@@ -97,12 +115,19 @@ export function diffSettings(original: Settings, form: SettingsForm): SettingsPa
   }
   if (Object.keys(rateLimits).length) patch.rateLimits = rateLimits;
 
+  const logs: Partial<LogsSettings> = {};
+  if (num(form.logs.maxDays) !== original.logs.maxDays) logs.maxDays = num(form.logs.maxDays);
+  if (Number(form.logs.minLevel) !== original.logs.minLevel) logs.minLevel = Number(form.logs.minLevel);
+  if (form.logs.logIP !== original.logs.logIP) logs.logIP = form.logs.logIP;
+  if (form.logs.logAuthId !== original.logs.logAuthId) logs.logAuthId = form.logs.logAuthId;
+  if (Object.keys(logs).length) patch.logs = logs;
+
   return patch;
 }
 
 /** isEmptyPatch tells whether a patch changes nothing. */
 export function isEmptyPatch(p: SettingsPatch): boolean {
-  return !p.meta && !p.smtp && !p.rateLimits;
+  return !p.meta && !p.smtp && !p.rateLimits && !p.logs;
 }
 
 /** changedSections names the sections a patch touches, for the save bar. */
@@ -111,6 +136,7 @@ export function changedSections(p: SettingsPatch): string[] {
   if (p.meta) out.push("application");
   if (p.smtp) out.push("mail");
   if (p.rateLimits) out.push("rate limits");
+  if (p.logs) out.push("logs");
   return out;
 }
 
