@@ -40,7 +40,7 @@ func (o *NumberOptions) Prepare(v any) (any, *FieldError) {
 		return n, nil // the empty value, as PocketBase: only required refuses it
 	}
 	if o.OnlyInt && n != math.Trunc(n) {
-		return nil, &FieldError{Code: "validation_not_int_constraint", Message: "Must be an integer."}
+		return nil, &FieldError{Code: "validation_only_int_constraint", Message: "Decimal numbers are not allowed"}
 	}
 	if o.Min != nil && n < *o.Min {
 		return nil, &FieldError{Code: "validation_min_number_constraint", Message: fmt.Sprintf("Must be larger than %v.", *o.Min)}

@@ -45,8 +45,16 @@ func (o *PasswordOptions) Prepare(v any) (any, *FieldError) {
 	if s == "" {
 		return s, nil
 	}
-	if n := utf8.RuneCountInString(s); n < o.Min || (o.Max > 0 && n > o.Max) || len(s) > 71 {
-		return nil, &FieldError{Code: "validation_length_out_of_range", Message: fmt.Sprintf("Must be between %d and %d characters.", o.Min, o.Max)}
+	// PocketBase's codes and messages; bcrypt reads 72 bytes at most.
+	maxLen := o.Max
+	if maxLen <= 0 || maxLen > 71 {
+		maxLen = 71
+	}
+	switch n := utf8.RuneCountInString(s); {
+	case n < o.Min:
+		return nil, &FieldError{Code: "validation_min_text_constraint", Message: fmt.Sprintf("Must be at least %d character(s)", o.Min)}
+	case n > maxLen || len(s) > 71:
+		return nil, &FieldError{Code: "validation_max_text_constraint", Message: fmt.Sprintf("Must be less than %d character(s)", maxLen)}
 	}
 	return s, nil
 }

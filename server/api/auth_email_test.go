@@ -78,7 +78,7 @@ func TestPasswordResetFlow(t *testing.T) {
 		{Name: "mismatched confirmation", Method: "POST", URL: "/api/collections/users/confirm-password-reset", Token: "-",
 			Body: reset("new password", "other password"), ExpectedStatus: 400, ExpectedContent: []string{`"passwordConfirm":{"code":"validation_values_mismatch"`}},
 		{Name: "too short", Method: "POST", URL: "/api/collections/users/confirm-password-reset", Token: "-",
-			Body: reset("short", "short"), ExpectedStatus: 400, ExpectedContent: []string{`"password":{"code":"validation_length_out_of_range"`}},
+			Body: reset("short", "short"), ExpectedStatus: 400, ExpectedContent: []string{`"password":{"code":"validation_min_text_constraint"`}},
 		{Name: "reset", Method: "POST", URL: "/api/collections/users/confirm-password-reset", Token: "-",
 			Body: reset("new password", "new password"), ExpectedStatus: 204},
 		{Name: "old session ends at once", Method: "POST", URL: "/api/collections/users/auth-refresh", Token: oldToken, ExpectedStatus: 401},

@@ -174,7 +174,7 @@ func TestAuthCollectionOptions(t *testing.T) {
 	e.MustJSON("POST", "/api/collections/members/records", "", `{"email": "m@example.com", "handle": "mm", "password": "12345678"}`, 200, nil)
 	e.Run(t, []scenario{
 		{Name: "short password refused by the password field's min", Method: "POST", URL: "/api/collections/members/records",
-			Body: `{"email": "x@example.com", "password": "1234567"}`, ExpectedStatus: 400, ExpectedContent: []string{`"password":{"code":"validation_length_out_of_range"`}},
+			Body: `{"email": "x@example.com", "password": "1234567"}`, ExpectedStatus: 400, ExpectedContent: []string{`"password":{"code":"validation_min_text_constraint"`}},
 		{Name: "duplicate email refused", Method: "POST", URL: "/api/collections/members/records",
 			Body: `{"email": "M@example.com", "password": "12345678"}`, ExpectedStatus: 400, ExpectedContent: []string{`"email":{"code":"validation_not_unique"`}},
 		{Name: "duration out of range", Method: "PATCH", URL: "/api/collections/members", Body: `{"authToken": {"duration": 5}}`,

@@ -131,7 +131,7 @@ func TestRecordsCRUD(t *testing.T) {
 			ExpectedContent: []string{fmt.Sprintf(`"editors":[%q]`, b.authors["grace"])}},
 		{Name: "validation errors per field", Method: "POST", URL: "/api/collections/posts/records",
 			Body: `{"views": 1.5, "status": "nope", "tags": ["zzz"], "when": "yesterday"}`, ExpectedStatus: 400,
-			ExpectedContent: []string{`"title":{"code":"validation_required"`, `"views":{"code":"validation_not_int_constraint"`,
+			ExpectedContent: []string{`"title":{"code":"validation_required"`, `"views":{"code":"validation_only_int_constraint"`,
 				`"status":{"code":"validation_invalid_value"`, `"tags":{"code":"validation_invalid_value"`, `"when":{"code":"validation_invalid_date"`}},
 		{Name: "wrong value type", Method: "POST", URL: "/api/collections/posts/records",
 			Body: `{"title": {"a": 1}, "views": "many"}`, ExpectedStatus: 400,
