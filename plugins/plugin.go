@@ -6,8 +6,9 @@
 // a binary includes it by importing the package (first-party plugins are
 // bundled with blank imports in one file of the command). At start the
 // server registers every plugin the settings do not disable, in ID order,
-// then provisions those that implement Provisioner; at shutdown it cleans
-// up those that implement Cleaner.
+// validates those that implement Validator, then provisions those that
+// implement Provisioner; at shutdown it cleans up those that implement
+// Cleaner.
 package plugins
 
 import (
@@ -32,6 +33,13 @@ type Plugin interface {
 	// Register binds the plugin's hooks and routes. An error stops the
 	// server from starting.
 	Register(host Host) error
+}
+
+// Validator is a plugin that checks its configuration once it is
+// registered, before any plugin is provisioned (Caddy's Validate): an
+// error stops the start before anything was set up.
+type Validator interface {
+	Validate() error
 }
 
 // Provisioner is a plugin with work to do once every plugin is

@@ -50,9 +50,9 @@ func (h *host) Config(v any) error {
 }
 
 // startPlugins registers the plugins the settings do not disable, in ID
-// order, and provisions them; it returns the routes they added (api.New
+// order, validates and provisions them; it returns the routes they added (api.New
 // checks them) and the plugins to clean up at shutdown. Two plugins of one
-// ID, or a failing Register or Provision, stop the start.
+// ID, or a failing Register, Validate or Provision, stop the start.
 func (s *Server) startPlugins(ctx context.Context, list []plugins.Plugin, st settings.Settings) ([]api.Route, []plugins.Plugin, error) {
 	var routes []api.Route
 	var started []plugins.Plugin
@@ -76,6 +76,13 @@ func (s *Server) startPlugins(ctx context.Context, list []plugins.Plugin, st set
 			return nil, nil, fmt.Errorf("plugin %s: %w", id, err)
 		}
 		started = append(started, p)
+	}
+	for _, p := range started {
+		if v, ok := p.(plugins.Validator); ok {
+			if err := v.Validate(); err != nil {
+				return nil, nil, fmt.Errorf("plugin %s: %w", p.ID(), err)
+			}
+		}
 	}
 	for _, p := range started {
 		if pv, ok := p.(plugins.Provisioner); ok {

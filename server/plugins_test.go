@@ -25,6 +25,7 @@ type probe struct {
 	mu       *sync.Mutex
 	register func(plugins.Host) error
 	failProv bool
+	invalid  bool
 }
 
 func (p probe) ID() string { return p.id }
@@ -47,6 +48,14 @@ func (p probe) Register(h plugins.Host) error {
 	})
 	if p.register != nil {
 		return p.register(h)
+	}
+	return nil
+}
+
+func (p probe) Validate() error {
+	p.note("validate " + p.id)
+	if p.invalid {
+		return errors.New("bad config")
 	}
 	return nil
 }
@@ -90,7 +99,7 @@ func TestPluginLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.Close(context.Background())
-	want := "register a, register b, provision a, provision b, serve a, serve b, terminate a, terminate b, cleanup b, cleanup a"
+	want := "register a, register b, validate a, validate b, provision a, provision b, serve a, serve b, terminate a, terminate b, cleanup b, cleanup a"
 	if got := strings.Join(log, ", "); got != want {
 		t.Errorf("lifecycle\n got %s\nwant %s", got, want)
 	}
@@ -115,6 +124,11 @@ func TestPluginStartFailures(t *testing.T) {
 			p.register = func(plugins.Host) error { return errors.New("broken") }
 			return []plugins.Plugin{p}
 		}, "plugin a: broken"},
+		{"validate fails", func(mk func(string) probe) []plugins.Plugin {
+			p := mk("b")
+			p.invalid = true
+			return []plugins.Plugin{mk("a"), p}
+		}, "plugin b: bad config"},
 		{"provision fails", func(mk func(string) probe) []plugins.Plugin {
 			p := mk("b")
 			p.failProv = true
