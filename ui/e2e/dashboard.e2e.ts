@@ -364,6 +364,67 @@ describe("schema designer", () => {
   });
 });
 
+describe("auth options", () => {
+  test("5d. a superuser enables OTP with 6 digits on users; auth-methods then offers it; rules complete @request", async () => {
+    const su = await token();
+    const before = await api("GET", "/api/collections/users", undefined, su);
+    try {
+      await withPage({ signedIn: true }, async (page) => {
+        await open(page, "#/collections/users/schema");
+        const otp = await visible(page.getByRole("group", { name: "One-time password (OTP)" }));
+        const mfa = page.getByRole("group", { name: "Multi-factor authentication (MFA)" });
+        await visible(page.getByRole("group", { name: "Login alerts" }));
+
+        // MFA alone is refused before the server is asked: one method only.
+        await mfa.getByRole("checkbox", { name: "Enabled" }).check();
+        await visible(mfa.getByText(/MFA needs at least two sign-in methods/));
+        await mfa.getByRole("checkbox", { name: "Enabled" }).uncheck();
+
+        await otp.getByRole("checkbox", { name: "Enabled" }).check();
+        const length = otp.getByRole("spinbutton", { name: "Code length (digits)" });
+        await length.fill("6");
+        await expect(otp.getByRole("spinbutton", { name: "Code valid for (seconds)" }).inputValue()).resolves.toBe("180");
+        await visible(otp.getByText("3 minutes"));
+        await otp.scrollIntoViewIfNeeded();
+        await screenshot(page, "auth-options-otp");
+
+        // A rule's filter completes the request values.
+        const mode = page.getByRole("combobox", { name: "List", exact: true });
+        await mode.selectOption({ label: "Matching a filter" });
+        const filter = await visible(page.getByRole("combobox", { name: "Filter (List)" }));
+        await filter.fill("");
+        await filter.pressSequentially("@request.");
+        const options = page.getByRole("listbox", { name: "Suggestions" }).getByRole("option");
+        await visible(options.filter({ hasText: "body." }));
+        await visible(options.filter({ hasText: "context" }));
+        await screenshot(page, "rule-autocomplete");
+        await filter.press("Escape");
+        await filter.fill("");
+        await mode.selectOption({ label: before.listRule === null ? "Superusers only" : before.listRule === "" ? "Everyone" : "Matching a filter" });
+        if (before.listRule) await filter.fill(before.listRule);
+
+        await page.getByRole("button", { name: "Review and save" }).click();
+        const dialog = await visible(page.getByRole("dialog", { name: "Apply the schema change" }));
+        await dialog.getByRole("button", { name: /^Apply/ }).click();
+        await gone(dialog);
+        await visible(page.getByRole("status").filter({ hasText: "Saved “users”" }));
+        await visible(page.getByText("No changes"));
+        await expect(length.inputValue()).resolves.toBe("6");
+
+        // What an app sees: the public auth-methods of users, read by the page.
+        const methods = await page.evaluate(async () => (await fetch("/api/collections/users/auth-methods")).json());
+        expect(methods.otp).toEqual({ enabled: true, duration: 180 });
+        expect(methods.mfa.enabled).toBe(false);
+      });
+      const after = await api("GET", "/api/collections/users", undefined, su);
+      expect(after.otp).toMatchObject({ enabled: true, length: 6, duration: 180 });
+      expect(after.listRule).toBe(before.listRule);
+    } finally {
+      await api("PATCH", "/api/collections/users", { otp: before.otp, mfa: before.mfa }, su);
+    }
+  });
+});
+
 describe("view collections", () => {
   test("5b. a view's query shows its fields and first rows before it is saved", async () => {
     const source = uniqueName("scores");

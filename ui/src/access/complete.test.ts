@@ -30,7 +30,7 @@ const posts = {
   id: "pbc_posts",
   name: "posts",
   type: "base",
-  fields: [field("id", "text"), field("title", "text"), field("owner", "relation", { collectionId: "pbc_users" }), field("team", "text")],
+  fields: [field("id", "text"), field("title", "text"), field("owner", "relation", { collectionId: "pbc_users", maxSelect: 1 }), field("team", "text")],
 } as unknown as Collection;
 const comments = {
   id: "pbc_comments",
@@ -39,6 +39,26 @@ const comments = {
   fields: [field("id", "text"), field("post", "relation", { collectionId: "pbc_posts" }), field("text", "text")],
 } as unknown as Collection;
 const all = [users, superusers, posts, comments];
+const tasks = {
+  id: "pbc_tasks",
+  name: "tasks",
+  type: "base",
+  fields: [
+    field("id", "text"),
+    field("title", "text"),
+    field("owner", "relation", { collectionId: "pbc_users", maxSelect: 1 }),
+    field("views", "number"),
+    field("tags", "select", { values: ["a", "b"], maxSelect: 3 }),
+    field("status", "select", { values: ["draft", "live"], maxSelect: 1 }),
+    field("published", "bool"),
+    field("editors", "relation", { collectionId: "pbc_users", maxSelect: 5 }),
+    field("place", "geoPoint"),
+    field("meta", "json"),
+  ],
+} as unknown as Collection;
+const withTasks = [...all, tasks];
+/** typed completes in tasks, a collection with a field of each kind. */
+const typed = (text: string, caret = text.length) => suggest(text, caret, tasks, withTasks)?.items.map((s) => s.label) ?? [];
 
 const labels = (text: string, caret = text.length, force = false) => suggest(text, caret, posts, all, force)?.items.map((s) => s.label) ?? [];
 
@@ -82,10 +102,62 @@ describe("suggest", () => {
   });
 
   it("completes request modifiers", () => {
-    expect(labels("@request.body.title:")).toEqual([":lower", ":length", ":each", ":isset", ":changed"]);
+    expect(labels("@request.body.title:")).toEqual([":lower", ":isset", ":changed"]);
     expect(labels("@request.query.page:i")).toEqual([":isset"]);
-    expect(labels("@request.auth.teamRef.title:")).toEqual([":lower", ":length", ":each", ":isset"]);
-    expect(labels("title:")).toEqual([":lower", ":length", ":each"]);
+    expect(labels("@request.query.page:")).toEqual([":lower", ":isset"]);
+    expect(labels("@request.headers.x_token:")).toEqual([":lower", ":isset"]);
+    expect(labels("@request.method:")).toEqual([":lower", ":isset"]);
+    expect(labels("@request.auth.name:")).toEqual([":lower", ":isset"]);
+    expect(labels("@request.auth.roles:")).toEqual([":length", ":each", ":isset"]);
+    // Paths through a relation take no :isset or :changed (the server refuses them).
+    expect(labels("@request.auth.teamRef.title:")).toEqual([":lower"]);
+    expect(labels("@request.body.owner.name:")).toEqual([":lower"]);
+    // A key that is no field of the collection is read as sent.
+    expect(labels("@request.body.other:")).toEqual([":lower", ":isset"]);
+  });
+
+  it("offers the modifiers the field's type takes, as PocketBase does", () => {
+    expect(typed("title:")).toEqual([":lower"]);
+    expect(typed("tags:")).toEqual([":length", ":each"]);
+    expect(typed("tags:e")).toEqual([":each"]);
+    expect(typed("editors:")).toEqual([":length", ":each"]);
+    expect(typed("editors.name:")).toEqual([":lower"]);
+    expect(typed("@request.body.tags:")).toEqual([":length", ":each", ":isset", ":changed"]);
+    expect(typed("views:")).toEqual([]);
+    expect(typed("owner:")).toEqual([]);
+    expect(typed("@collection.comments.text:")).toEqual([":lower"]);
+    // Unknown paths (json keys) get every modifier.
+    expect(typed("meta.a:")).toEqual([":lower", ":length", ":each"]);
+  });
+
+  it("completes a geoPoint's lon and lat", () => {
+    expect(typed("place.")).toEqual(["lon", "lat"]);
+    expect(typed("place.l")).toEqual(["lon", "lat"]);
+    expect(typed("@request.body.place.la")).toEqual(["lat"]);
+    expect(typed("geoDistance(place.lo")).toEqual(["lon"]);
+  });
+
+  it("completes @request.auth through any number of relations", () => {
+    expect(typed("@request.auth.teamRef.owner.teamRef.ti")).toEqual(["title"]);
+    expect(typed("@request.auth.coll")).toEqual(["collectionId", "collectionName"]);
+  });
+
+  it("completes the values of @request.context, @request.method, selects and booleans after an operator", () => {
+    expect(typed("@request.context = ")).toEqual(["'default'", "'oauth2'", "'otp'", "'password'", "'realtime'", "'protectedFile'", "'batch'", "'expand'"]);
+    expect(typed("@request.context != 'o")).toEqual(["'oauth2'", "'otp'"]);
+    expect(typed("@request.method = ")).toEqual(["'GET'", "'POST'", "'PATCH'", "'DELETE'"]);
+    expect(typed('@request.method = "P')).toEqual(['"POST"', '"PATCH"']);
+    expect(typed("status = ")).toEqual(["'draft'", "'live'"]);
+    expect(typed("@request.body.status = 'd")).toEqual(["'draft'"]);
+    expect(typed("published = ")).toEqual(["true", "false"]);
+    expect(typed("title = tr")).toEqual(["true"]);
+    expect(typed("title = nu")).toEqual(["null"]);
+    const text = "@request.context = 'oa";
+    const c = suggest(text, text.length, tasks, withTasks)!;
+    expect(applySuggestion(text, c, c.items[0])).toEqual({ text: "@request.context = 'oauth2'", caret: 27 });
+    // Nothing after a comparison is done, nor inside other strings.
+    expect(typed("title = 'x'")).toEqual([]);
+    expect(typed("title = 'x")).toEqual([]);
   });
 
   it("completes functions where an operand starts", () => {
@@ -103,8 +175,10 @@ describe("suggest", () => {
     expect(labels("created > @to")).toEqual(["@todayStart", "@todayEnd"]);
   });
 
-  it("completes modifiers", () => {
-    expect(labels("title:l")).toEqual([":lower", ":length"]);
+  it("completes modifiers by prefix", () => {
+    expect(labels("title:l")).toEqual([":lower"]);
+    expect(typed("tags:l")).toEqual([":length"]);
+    expect(typed("meta.a:l")).toEqual([":lower", ":length"]);
   });
 
   it("stays quiet inside strings, numbers and on an empty word unless asked", () => {

@@ -252,6 +252,24 @@ export interface OAuth2Provider {
   pkce: boolean | null;
   scopes?: string[];
 }
+/** MFAOptions: with enabled, a sign-in needs two different methods within duration seconds, for the records rule matches (every record when empty). */
+export interface MFAOptions {
+  enabled: boolean;
+  duration: number;
+  rule: string;
+}
+/** OTPOptions: sign-in with a code of length digits sent by email, valid for duration seconds. */
+export interface OTPOptions {
+  enabled: boolean;
+  duration: number;
+  length: number;
+  emailTemplate: EmailTemplate;
+}
+/** AuthAlertOptions: an email to a user who signs in from a new location. */
+export interface AuthAlertOptions {
+  enabled: boolean;
+  emailTemplate: EmailTemplate;
+}
 export interface AuthOptions {
   authRule: Rule;
   manageRule: Rule;
@@ -261,6 +279,9 @@ export interface AuthOptions {
     mappedFields: { id: string; name: string; username: string; avatarURL: string };
     providers: OAuth2Provider[] | null;
   };
+  mfa: MFAOptions;
+  otp: OTPOptions;
+  authAlert: AuthAlertOptions;
   authToken: TokenOptions;
   passwordResetToken: TokenOptions;
   emailChangeToken: TokenOptions;
