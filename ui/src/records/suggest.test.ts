@@ -18,6 +18,8 @@ const posts = {
     f("status", "select", { values: ["draft", "live"], maxSelect: 1 }),
     f("author", "relation", { collectionId: "c_authors", maxSelect: 1 }),
     f("created", "autodate"),
+    f("tags", "select", { values: ["go", "js"], maxSelect: 3 }),
+    f("place", "geoPoint"),
   ],
 } as unknown as Collection;
 
@@ -101,6 +103,28 @@ describe("suggest", () => {
     const o = suggest("views ", 6, fields);
     const gt = o.items.find((x) => x.label === ">")!;
     expect(applySuggestion("views ", o, gt)).toEqual({ text: "views > ", cursor: 8 });
+  });
+});
+
+describe("modifiers and geoPoints", () => {
+  test("a field's modifiers after a colon, by its type", () => {
+    expect(labels("title:")).toEqual(["title:lower"]);
+    expect(labels("status:")).toEqual(["status:lower"]);
+    expect(labels("tags:")).toEqual(["tags:each", "tags:length"]);
+    expect(labels("tags:l")).toEqual(["tags:length"]);
+    expect(labels("author.name:")).toEqual(["author.name:lower"]);
+    expect(labels("views:")).toEqual([]);
+  });
+
+  test("a modifier keeps the field's values and operators", () => {
+    expect(labels("tags:each ?= ")).toContain("'go'");
+    expect(labels("title:lower ")[0]).toBe("=");
+  });
+
+  test("a geoPoint's lon and lat after a dot", () => {
+    expect(labels("place.")).toEqual(["place.lon", "place.lat"]);
+    expect(labels("pla")).toEqual(["place"]);
+    expect(labels("geoDistance(place.l")).toEqual(["place.lon", "place.lat"]);
   });
 });
 

@@ -1,5 +1,6 @@
 // Autocomplete for the filter bar: field names, one-level relation paths,
-// functions, operators and a few literals, depending on where the cursor is.
+// a geoPoint's lon and lat, the modifiers a field takes, functions,
+// operators and a few literals, depending on where the cursor is.
 
 import type { Collection, Field } from "../lib/api";
 
@@ -26,6 +27,8 @@ export interface FilterField {
   values?: string[];
   /** target names the collection of a relation. */
   target?: string;
+  /** multi is set for a field holding a list (:each, :length). */
+  multi?: boolean;
 }
 
 const operators: [string, string][] = [
@@ -57,6 +60,7 @@ const functions: Suggestion[] = [
 
 function asFilterField(f: Field, all: Collection[]): FilterField {
   const out: FilterField = { name: f.name, type: f.type };
+  if (Number((f as { maxSelect?: number }).maxSelect ?? 1) > 1) out.multi = true;
   if (f.type === "select") out.values = f.values ?? [];
   if (f.type === "relation") out.target = all.find((c) => c.id === f.collectionId || c.name === f.collectionId)?.name;
   return out;
@@ -71,6 +75,9 @@ export function filterFields(c: Collection, all: Collection[]): FilterField[] {
   for (const f of c.fields) {
     if (f.type === "password") continue;
     out.push(asFilterField(f, all));
+    if (f.type === "geoPoint") {
+      out.push({ name: `${f.name}.lon`, type: "number" }, { name: `${f.name}.lat`, type: "number" });
+    }
     if (f.type === "relation") {
       const target = all.find((t) => t.id === f.collectionId || t.name === f.collectionId);
       for (const tf of target?.fields ?? []) {
@@ -163,6 +170,22 @@ function fieldItems(fields: FilterField[], prefix: string): Suggestion[] {
     }));
 }
 
+/** modifierItems are the modifiers the field before the colon in prefix takes, as the server accepts them. */
+function modifierItems(fields: FilterField[], prefix: string): Suggestion[] {
+  const name = prefix.slice(0, prefix.indexOf(":"));
+  const f = fields.find((x) => x.name === name);
+  if (!f) return [];
+  const mods: [string, string][] = f.multi
+    ? [
+        ["each", "compare each item"],
+        ["length", "number of items"],
+      ]
+    : ["text", "editor", "email", "url", "select"].includes(f.type)
+      ? [["lower", "lowercase text"]]
+      : [];
+  return mods.map(([m, detail]) => ({ label: `${name}:${m}`, insert: `${name}:${m}`, kind: "field" as const, detail }));
+}
+
 function valueItems(left: FilterField | undefined): Suggestion[] {
   if (!left) return [];
   const out: Suggestion[] = [];
@@ -202,7 +225,7 @@ export function suggest(text: string, cursor: number, fields: FilterField[], lim
     if (expect === "left" && t.kind === "word") leftName = t.text;
     expect = advance(expect, t);
   }
-  const left = fields.find((f) => f.name === leftName);
+  const left = fields.find((f) => f.name === leftName.split(":")[0]);
 
   let to = cursor;
   while (to < text.length && partial?.kind === "word" && wordChar.test(text[to])) to++;
@@ -213,6 +236,10 @@ export function suggest(text: string, cursor: number, fields: FilterField[], lim
   switch (expect) {
     case "left":
       if (partial?.kind === "op") return none;
+      if (prefix.includes(":")) {
+        items = rank(modifierItems(fields, prefix), prefix, limit, false);
+        break;
+      }
       items = rank(fieldItems(fields, prefix), prefix, limit);
       if (prefix && !prefix.includes(".")) items.push(...functions.filter((s) => s.label.startsWith(prefix)));
       items = items.slice(0, limit);
