@@ -6,6 +6,8 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/lumbunghq/lumbung/collections"
 )
@@ -39,6 +41,10 @@ type HubConfig struct {
 	ReplayBatch int
 	// Hooks are the realtime hook points (nil: none bound).
 	Hooks *Hooks
+	// DeliveryLag, when set, is told for each live event handed to a
+	// client's transport how long ago its write transaction began (see
+	// Stats for the counts). It must not block.
+	DeliveryLag func(time.Duration)
 }
 
 // Hub fans committed record changes out to the clients of one node.
@@ -54,6 +60,11 @@ type Hub struct {
 
 	// conditions caches parsed access conditions by source (filter.Expr).
 	conditions sync.Map
+
+	// delivered and slow count deliveries and clients disconnected with
+	// ReasonSlow (see Stats).
+	delivered atomic.Int64
+	slow      atomic.Int64
 }
 
 // NewHub returns an empty Hub.
@@ -130,6 +141,7 @@ func (h *Hub) Publish(e Event) {
 		}
 	}
 	h.mu.RUnlock()
+	h.slow.Add(int64(len(slow)))
 	for _, c := range slow {
 		c.Close(ReasonSlow)
 	}

@@ -371,6 +371,7 @@ func (c *Client) next(ctx context.Context, block bool) ([]Delivery, error) {
 			return nil, err
 		}
 		if len(out) > 0 {
+			c.hub.handedOver(len(out), e.Created)
 			return out, nil
 		}
 	}
@@ -427,6 +428,7 @@ func (c *Client) replayPage(ctx context.Context, id string, s *subscription) ([]
 	if len(evs) < batch {
 		s.replaying = false
 	}
+	c.hub.handedOver(len(out), time.Time{}) // replayed: no lag to tell
 	return out, nil
 }
 
