@@ -15,8 +15,9 @@ import (
 
 // Settings are the application settings, in PocketBase's shape (a subset:
 // meta, smtp, rateLimits, trustedProxy — with the proxies' addresses —,
-// batch, logs, and cors, which PocketBase sets with a flag only). The SMTP
-// password is stored but never sent back.
+// batch, logs, and cors, which PocketBase sets with a flag only), and
+// Lumbung's metrics. The SMTP password and the metrics token are stored
+// but never sent back.
 type Settings struct {
 	Meta         Meta         `json:"meta"`
 	SMTP         SMTP         `json:"smtp"`
@@ -25,6 +26,7 @@ type Settings struct {
 	CORS         CORS         `json:"cors"`
 	Batch        Batch        `json:"batch"`
 	Logs         Logs         `json:"logs"`
+	Metrics      Metrics      `json:"metrics"`
 	// Plugins enable and configure the plugins of the binary by ID.
 	Plugins map[string]Plugin `json:"plugins"`
 }
@@ -101,6 +103,7 @@ func Defaults(appURL string) Settings {
 		CORS:         CORS{Origins: []string{"*"}},
 		Batch:        DefaultBatch(),
 		Logs:         DefaultLogs(),
+		Metrics:      DefaultMetrics(),
 		Plugins:      map[string]Plugin{},
 	}
 }
@@ -115,6 +118,7 @@ func Merge(base Settings, raw []byte) (Settings, error) {
 	// Decoding into a slice writes into its array: base keeps its own.
 	out.CORS.Origins = slices.Clone(base.CORS.Origins)
 	out.TrustedProxy.Proxies = slices.Clone(base.TrustedProxy.Proxies)
+	out.Metrics.AllowedAddresses = slices.Clone(base.Metrics.AllowedAddresses)
 	out.Plugins = maps.Clone(base.Plugins) // decoding into a map writes into it
 	var probe struct {
 		RateLimits *struct {
@@ -138,6 +142,9 @@ func Merge(base Settings, raw []byte) (Settings, error) {
 	}
 	if out.CORS.Origins == nil {
 		out.CORS.Origins = []string{}
+	}
+	if out.Metrics.AllowedAddresses == nil {
+		out.Metrics.AllowedAddresses = []string{}
 	}
 	if out.Plugins == nil {
 		out.Plugins = map[string]Plugin{}
