@@ -94,6 +94,9 @@ type handlers struct {
 	streams sync.Map
 	// oauth2Names are the names Apple posted to the OAuth2 redirect.
 	oauth2Names oauth2Names
+	// wsMessages are the message-topic subscriptions of WebSocket
+	// connections by client id (*wsMessages).
+	wsMessages sync.Map
 }
 
 // New returns the Fiber app serving the API. It fails when d.Routes

@@ -94,6 +94,7 @@ func (h *handlers) realtimeUpgrade(c *fiber.Ctx) error {
 		return h.realtimeSSE(c)
 	}
 	c.Locals(tokenKey, strings.Clone(c.Get(fiber.HeaderAuthorization)))
+	h.clientIP(c) // kept in the locals the connection carries
 	return nil
 }
 
@@ -114,7 +115,9 @@ func (h *handlers) realtimeConn(conn *websocket.Conn) {
 	ws := &wsConn{conn: conn}
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &wsWriter{ws: ws, client: client, ctx: ctx}
-	who := &wsIdentity{h: h, client: client, ws: ws}
+	ip, _ := conn.Locals(clientIPKey).(string)
+	who := &wsIdentity{h: h, client: client, ws: ws, ip: ip}
+	defer h.realtimeMessagesClosed(client.ID)
 	// The connection is recycled when this function returns, so the
 	// writer and the token checks must have finished by then (deferred
 	// calls run last registered first).
@@ -205,6 +208,9 @@ func (h *handlers) realtimeReply(ctx context.Context, who *wsIdentity, m *realti
 		who.set(m.Token, id)
 		return realtimeAck{Type: "ack", ID: m.ID}
 	case "subscribe":
+		if isMessageTopic(m.Topic) {
+			return h.realtimeMessageSubscribe(who, m.ID, m.Topic)
+		}
 		opts := realtime.SubscribeOptions{ID: m.ID, Topic: m.Topic, Query: optionValues(m.Query), Headers: optionValues(m.Headers)}
 		for _, p := range []struct {
 			name string
@@ -235,7 +241,7 @@ func (h *handlers) realtimeReply(ctx context.Context, who *wsIdentity, m *realti
 		}
 		return realtimeAck{Type: "ack", ID: m.ID, Seq: &after}
 	case "unsubscribe":
-		if !client.Unsubscribe(m.ID) {
+		if !client.Unsubscribe(m.ID) && !h.realtimeMessageUnsubscribe(who, m.ID) {
 			return fail("not_found", "No subscription with that id.")
 		}
 		return realtimeAck{Type: "ack", ID: m.ID}

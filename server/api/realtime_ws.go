@@ -156,6 +156,7 @@ type wsIdentity struct {
 	h      *handlers
 	client *realtime.Client
 	ws     *wsConn
+	ip     string // the client address of the upgrade
 
 	mu      sync.Mutex
 	token   string // "" for a guest or once stopped
