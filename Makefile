@@ -23,7 +23,7 @@ build:
 run: postgres build
 	./$(BIN) serve
 
-test: postgres build node-deps test-go test-sdk test-ui
+test: postgres build node-deps test-go test-sdk test-ui test-cluster
 
 test-go:
 	$(GO) vet ./...
@@ -32,6 +32,14 @@ test-go:
 # The SDK suite, with the cross-origin (CORS) test in Chromium.
 test-sdk: chromium
 	cd $(SDKTEST) && LUMBUNG_BIN=$(CURDIR)/$(BIN) npm test
+
+# The cluster suite: three `lumbung serve` processes of the binary above on
+# one private PostgreSQL, one of them killed and PostgreSQL restarted under
+# load (server/cluster, build tag "cluster"; a few tens of seconds).
+.PHONY: test-cluster
+test-cluster: postgres build
+	$(GO) vet -tags cluster ./server/cluster
+	LUMBUNG_BIN=$(CURDIR)/$(BIN) $(GO) test -tags cluster -count=1 -timeout 10m -v ./server/cluster
 
 # The dashboard's bundle in ui/dist is committed, so that a plain go build
 # embeds it without Node; `make ui` rebuilds it from the sources.
