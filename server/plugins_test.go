@@ -2,10 +2,13 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -195,5 +198,42 @@ func TestPluginRoutes(t *testing.T) {
 		if res.StatusCode != want {
 			t.Errorf("%s: %d, want %d", path, res.StatusCode, want)
 		}
+	}
+}
+
+// A plugin's routes join the OpenAPI document: its path parameters in
+// OpenAPI's form, its summary and its access as the security.
+func TestPluginRoutesOpenAPI(t *testing.T) {
+	p := probe{id: "documented", log: &[]string{}, mu: &sync.Mutex{}, register: func(h plugins.Host) error {
+		h.Route(api.Route{Method: "PUT", Path: "/shelves/:shelf/books/:book", Access: api.Authenticated,
+			Handler: func(c *fiber.Ctx) error { return c.SendStatus(204) }, Summary: "Put a book on a shelf."})
+		return nil
+	}}
+	srv, err := newServer(t, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close(context.Background()) })
+	res, err := srv.App().Test(httptest.NewRequest("GET", "/api/openapi.json", nil), -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Summary    string
+			Security   []map[string][]string
+			Parameters []struct{ Name, In string }
+		}
+	}
+	if err := json.NewDecoder(res.Body).Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	op, ok := doc.Paths["/api/shelves/{shelf}/books/{book}"]["put"]
+	if !ok {
+		t.Fatalf("no PUT /api/shelves/{shelf}/books/{book} in %v", slices.Collect(maps.Keys(doc.Paths)))
+	}
+	if op.Summary != "Put a book on a shelf." || len(op.Security) != 1 || op.Security[0]["recordToken"] == nil ||
+		len(op.Parameters) != 2 || op.Parameters[0].Name != "shelf" || op.Parameters[1].In != "path" {
+		t.Errorf("operation %+v", op)
 	}
 }

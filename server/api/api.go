@@ -149,7 +149,7 @@ func New(d Deps) (*fiber.App, error) {
 	a := h.rateLimited(app.Group("/api", h.identify))
 	h.routes = slices.Concat(h.healthRoutes(), h.authRoutes(), h.oauth2Routes(), h.settingsRoutes(),
 		h.collectionRoutes(), h.recordRoutes(), h.batchRoutes(), h.rbacRoutes(), h.realtimeRoutes(),
-		h.setupRoutes(), h.logRoutes())
+		h.setupRoutes(), h.logRoutes(), h.openapiRoutes())
 	if err := CheckRoutes(append(slices.Clone(h.routes), d.Routes...)); err != nil {
 		return nil, err
 	}
