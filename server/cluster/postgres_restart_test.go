@@ -63,10 +63,10 @@ func TestClusterSurvivesPostgresRestart(t *testing.T) {
 
 		mu       sync.Mutex
 		acked    []string
-		ackedBy  [5]int                    // acknowledged writes per phase
+		ackedBy  [5]int                     // acknowledged writes per phase
 		statuses = map[string]map[int]int{} // phase/node → status → answers
 		failures []string
-		slowest  time.Duration // the longest answer while PostgreSQL was down
+		slowest  time.Duration            // the longest answer while PostgreSQL was down
 		back     = map[string]time.Time{} // node → its first 200 since PostgreSQL began to start
 	)
 	// note records an answer to a request sent in phase p that took took;
