@@ -69,11 +69,27 @@ func (h *handlers) authMethods(c *fiber.Ctx) error {
 			providers = append(providers, auth.StartOAuth2(&opts.OAuth2.Providers[i]))
 		}
 	}
+	identityFields := []string{}
+	if pa.Enabled {
+		identityFields = pa.IdentityFields
+	}
+	// PocketBase still answers the fields of its 0.22 API beside them.
+	var legacyProviders []auth.OAuth2Start // null while OAuth2 is off
+	if opts.OAuth2.Enabled {
+		legacyProviders = make([]auth.OAuth2Start, len(providers))
+		for i, p := range providers {
+			p.Logo = ""
+			legacyProviders[i] = p
+		}
+	}
 	return c.JSON(fiber.Map{
-		"password": fiber.Map{"enabled": pa.Enabled, "identityFields": pa.IdentityFields},
-		"oauth2":   fiber.Map{"enabled": opts.OAuth2.Enabled && len(providers) > 0, "providers": providers},
-		"mfa":      fiber.Map{"enabled": opts.MFA.Enabled, "duration": mfaDuration(opts)},
-		"otp":      fiber.Map{"enabled": opts.OTP.Enabled, "duration": otpDuration(opts)},
+		"password":         fiber.Map{"enabled": pa.Enabled, "identityFields": identityFields},
+		"oauth2":           fiber.Map{"enabled": opts.OAuth2.Enabled, "providers": providers},
+		"mfa":              fiber.Map{"enabled": opts.MFA.Enabled, "duration": mfaDuration(opts)},
+		"otp":              fiber.Map{"enabled": opts.OTP.Enabled, "duration": otpDuration(opts)},
+		"authProviders":    legacyProviders,
+		"usernamePassword": pa.Enabled && slices.Contains(identityFields, "username"),
+		"emailPassword":    pa.Enabled && slices.Contains(identityFields, "email"),
 	})
 }
 

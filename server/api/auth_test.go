@@ -188,7 +188,9 @@ func TestAuthCollectionOptions(t *testing.T) {
 			Body:           `{"authToken": {"duration": 100}, "passwordAuth": {"identityFields": ["handle", "email"]}, "manageRule": "@request.auth.id != ''"}`,
 			ExpectedStatus: 200, ExpectedContent: []string{`"authToken":{"duration":100}`, `"passwordResetToken":{"duration":1800}`, `"manageRule":"@request.auth.id != ''"`}},
 		{Name: "auth methods", Method: "GET", URL: "/api/collections/members/auth-methods", Token: "-", ExpectedStatus: 200,
-			ExpectedContent: []string{`"password":{"enabled":true,"identityFields":["handle","email"]}`}},
+			ExpectedContent: []string{`"password":{"enabled":true,"identityFields":["handle","email"]}`,
+				// PocketBase's fields of its 0.22 API, still answered.
+				`"authProviders":null`, `"emailPassword":true`, `"usernamePassword":false`}},
 		{Name: "not an auth collection", Method: "POST", URL: "/api/collections/nope/auth-with-password", Token: "-",
 			Body: `{"identity": "a", "password": "b"}`, ExpectedStatus: 404},
 	})

@@ -318,9 +318,9 @@ func TestImportAuthFactors(t *testing.T) {
 	if !users.AuthAlert.Enabled || users.MFA.Duration != 600 {
 		t.Fatalf("PocketBase's defaults for an auth collection: %+v", users)
 	}
-	var methods map[string]map[string]any
+	var methods struct{ MFA, OTP map[string]any }
 	e.MustJSON("GET", "/api/collections/staff/auth-methods", "-", "", 200, &methods)
-	if methods["mfa"]["enabled"] != true || methods["mfa"]["duration"] != 900.0 || methods["otp"]["enabled"] != true || methods["otp"]["duration"] != 300.0 {
+	if methods.MFA["enabled"] != true || methods.MFA["duration"] != 900.0 || methods.OTP["enabled"] != true || methods.OTP["duration"] != 300.0 {
 		t.Fatalf("auth-methods: %v", methods)
 	}
 	for _, email := range []string{"vera@example.com", "una@example.com"} {
