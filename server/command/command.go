@@ -5,6 +5,7 @@
 //	lumbung superuser upsert EMAIL PASSWORD
 //	lumbung superuser delete EMAIL
 //	lumbung migrate
+//	lumbung typegen [--out FILE]
 //	lumbung version
 //
 // Every flag has an environment variable: LUMBUNG_HTTP, LUMBUNG_DIR,
@@ -54,6 +55,7 @@ Usage:
   lumbung superuser upsert EMAIL PASSWORD   create a superuser or set its password
   lumbung superuser delete EMAIL            delete a superuser
   lumbung migrate                           bring the system schema up to date
+  lumbung typegen [--out FILE]              write TypeScript types of the collections for the pocketbase SDK
   lumbung version                           print the version and commit
   lumbung help                              print this help
 
@@ -70,12 +72,12 @@ func Main() {
 }
 
 // Run runs the command args name ("serve", "superuser", "migrate",
-// "version", "help") with the plugins registered in the binary.
+// "typegen", "version", "help") with the plugins registered in the binary.
 func Run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("lumbung", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg := server.Config{Dashboard: ui.Dist()}
-	var logFormat, origins, proxies string
+	var logFormat, origins, proxies, typesOut string
 	fs.StringVar(&cfg.HTTPAddr, "http", env("LUMBUNG_HTTP", "127.0.0.1:8090"), "listen address (LUMBUNG_HTTP)")
 	fs.StringVar(&cfg.Dir, "dir", env("LUMBUNG_DIR", "lb_data"), "data directory; the private PostgreSQL lives in DIR/pg (LUMBUNG_DIR)")
 	fs.StringVar(&cfg.DatabaseURL, "database-url", env("DATABASE_URL", ""), "external PostgreSQL URL instead of the private one (DATABASE_URL)")
@@ -84,6 +86,7 @@ func Run(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&logFormat, "log-format", env("LUMBUNG_LOG_FORMAT", "text"), "log format: text or json (LUMBUNG_LOG_FORMAT)")
 	fs.StringVar(&origins, "origins", env("LUMBUNG_ORIGINS", ""), "comma-separated origins whose pages may call the API from a browser (CORS), such as\nhttps://app.example.com,https://*.example.org; overrides the settings' cors.origins,\nwhich allow any origin (*) until changed (LUMBUNG_ORIGINS)")
 	fs.StringVar(&proxies, "trusted-proxies", env("LUMBUNG_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDR ranges of the load balancers or reverse proxies in front;\ntheir --proxy-header names the client (LUMBUNG_TRUSTED_PROXIES)")
+	fs.StringVar(&typesOut, "out", "", "typegen: the file to write the types to (default: standard output)")
 	fs.StringVar(&cfg.ProxyHeader, "proxy-header", env("LUMBUNG_PROXY_HEADER", ""), "header in which trusted proxies name the client: X-Forwarded-For (default) or X-Real-IP\n(LUMBUNG_PROXY_HEADER)")
 	// Help that was asked for goes to stdout and succeeds; after a mistake
 	// it goes to stderr with the error.
@@ -146,6 +149,10 @@ func Run(args []string, stdout, stderr io.Writer) error {
 		srv.Close(context.WithoutCancel(ctx))
 		fmt.Fprintln(stdout, "system schema is up to date")
 		return nil
+	case "typegen":
+		// The schema is read from the database, as a superuser sees it,
+		// attached to the private PostgreSQL of a server running on --dir.
+		return typegen(ctx, cfg, typesOut, stdout)
 	case "version":
 		fmt.Fprintln(stdout, versionString())
 		return nil
