@@ -11,9 +11,11 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/lumbunghq/lumbung/collections"
 	"github.com/lumbunghq/lumbung/collections/postgres"
@@ -24,6 +26,7 @@ import (
 	"github.com/lumbunghq/lumbung/server/auth"
 	"github.com/lumbunghq/lumbung/server/localpg"
 	lmail "github.com/lumbunghq/lumbung/server/mail"
+	"github.com/lumbunghq/lumbung/server/metrics"
 	"github.com/lumbunghq/lumbung/server/realtime"
 	"github.com/lumbunghq/lumbung/server/settings"
 )
@@ -115,6 +118,10 @@ type Server struct {
 	settings *settings.Service
 	hooks    *plugins.Hooks
 	plugins  []plugins.Plugin // started, cleaned up by Close
+	// registry holds the node's metrics, served at GET /metrics.
+	registry *prometheus.Registry
+	// tailer follows the change log while Run runs (nil otherwise).
+	tailer atomic.Pointer[realtime.Tailer]
 }
 
 // New connects to the database (starting the private PostgreSQL when no URL
@@ -128,7 +135,17 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.hub = realtime.NewHub(realtime.HubConfig{Records: s.svc, Logger: cfg.Logger, Log: postgres.NewEvents(s.db), Hooks: s.hooks.Realtime})
+	m, err := s.newMetrics()
+	if err != nil {
+		s.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	s.hub = realtime.NewHub(realtime.HubConfig{Records: s.svc, Logger: cfg.Logger, Log: postgres.NewEvents(s.db), Hooks: s.hooks.Realtime,
+		DeliveryLag: m.DeliveryLag})
+	if err := m.Register(metrics.NewHubCollector(s.hub)); err != nil {
+		s.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
 	s.throttle = auth.NewThrottle(auth.ThrottleConfig{Log: postgres.NewAuthFailures(s.db), Now: cfg.Clock})
 	s.settings = settings.New(postgres.NewParamStore(s.db), settings.Defaults(appURL(cfg.HTTPAddr)), cfg.Clock, cfg.Logger)
 	s.settings.Fix(cfg.node())
@@ -171,6 +188,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Routes:            routes,
 		Hooks:             s.hooks.API,
 		MailHooks:         s.hooks.Mail,
+		Metrics:           m,
 	})
 	if err != nil {
 		s.Close(context.WithoutCancel(ctx))
@@ -383,6 +401,31 @@ func (s *Server) reloadRules(ctx context.Context) error {
 	return nil
 }
 
+// newMetrics builds the node's registry with the request metrics and the
+// collectors of the database pool and of the change log.
+func (s *Server) newMetrics() (*metrics.Metrics, error) {
+	s.registry = prometheus.NewRegistry()
+	m, err := metrics.New(s.registry, s.cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	err = m.Register(metrics.NewPoolCollector(s.db.Pool), metrics.NewChangeLogCollector(metrics.ChangeLog{
+		Last: postgres.NewEvents(s.db).Last,
+		Consumers: map[string]func() (int64, bool){"realtime": func() (int64, bool) {
+			if t := s.tailer.Load(); t != nil {
+				return t.Seq(), true
+			}
+			return 0, false
+		}},
+		Logger: s.cfg.Logger,
+	}))
+	return m, err
+}
+
+// Registry returns the registry of the node's metrics, served at GET
+// /metrics; an embedding program may register its own collectors on it.
+func (s *Server) Registry() *prometheus.Registry { return s.registry }
+
 // App returns the HTTP handler, for in-process tests.
 func (s *Server) App() *fiber.App { return s.app }
 
@@ -433,6 +476,8 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 			Logger: s.cfg.Logger,
 		})
 		listener.Subscribe(func(context.Context) error { tailer.Wake(); return nil }, postgres.EventsChannel)
+		s.tailer.Store(tailer)
+		defer s.tailer.Store(nil)
 		s.totals.Follow(tailer.Seq)
 		defer s.totals.Follow(nil)
 	}

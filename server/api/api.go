@@ -73,6 +73,10 @@ type Deps struct {
 	Hooks *Hooks
 	// MailHooks are the hook points of the mail the API sends.
 	MailHooks *lmail.Hooks
+	// Metrics record every request and are served at GET /metrics as the
+	// metrics settings allow (nil: nothing is recorded, and GET /metrics
+	// is a 404).
+	Metrics Metrics
 }
 
 // Setup creates the first superuser through the dashboard's first-run
@@ -144,6 +148,9 @@ func New(d Deps) (*fiber.App, error) {
 	})
 	lingerRefused(app)
 	h := &handlers{Deps: d}
+	if d.Metrics != nil {
+		app.Use(observeRequests(d.Metrics))
+	}
 	app.Use(requestContext(d.Logger, d.RequestTimeout, d.RequestLog, h.clientIP, d.Now, h.logsSettings), recoverPanics(d.Logger),
 		CORS(CORSConfig{Origins: func(c *fiber.Ctx) *settings.Origins { return h.Settings.Origins(c.UserContext()) }}))
 	a := h.rateLimited(app.Group("/api", h.identify))
@@ -156,6 +163,7 @@ func New(d Deps) (*fiber.App, error) {
 	h.addRoutes(a, h.routes, false)
 	h.addRoutes(a, d.Routes, true)
 	h.routes = append(h.routes, d.Routes...)
+	h.metricsRoutes(app)
 	h.dashboardRoutes(app)
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	return app, nil

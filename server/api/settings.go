@@ -31,11 +31,20 @@ type settingsView struct {
 	CORS         settings.CORS         `json:"cors"`
 	Batch        settings.Batch        `json:"batch"`
 	Logs         settings.Logs         `json:"logs"`
+	Metrics      metricsView           `json:"metrics"`
 	// Realtime is read-only: set per node with serve's flags.
 	Realtime realtimeView `json:"realtime"`
 	// NodeFlags name the settings the answering node's flags fix, and the
 	// flags: there, saved values of them do not apply.
 	NodeFlags map[string]string `json:"nodeFlags"`
+}
+
+// metricsView shows the metrics token only as set or not, as the SMTP
+// password.
+type metricsView struct {
+	Enabled          bool     `json:"enabled"`
+	TokenSet         bool     `json:"tokenSet"`
+	AllowedAddresses []string `json:"allowedAddresses"`
 }
 
 type realtimeView struct {
@@ -71,6 +80,8 @@ func (h *handlers) viewOf(s settings.Settings) settingsView {
 		RateLimits: s.RateLimits,
 		Batch:      s.Batch,
 		Logs:       s.Logs,
+		Metrics: metricsView{Enabled: s.Metrics.Enabled, TokenSet: s.Metrics.Token != "",
+			AllowedAddresses: s.Metrics.AllowedAddresses},
 	}
 }
 
@@ -86,7 +97,8 @@ func (h *handlers) getSettings(c *fiber.Ctx) error {
 // smtp.password: a non-empty string sets it, null clears it, and "" or no
 // key keeps it (so a form that never saw the password can be sent back).
 // Without smtp.tlsMode, PocketBase's smtp.tls picks "tls" (true) or
-// "starttls" (false).
+// "starttls" (false). metrics.token is kept, set or cleared as
+// smtp.password is.
 func (h *handlers) patchSettings(c *fiber.Ctx) error {
 	cur, err := h.Settings.Get(c.UserContext())
 	if err != nil {
@@ -94,7 +106,8 @@ func (h *handlers) patchSettings(c *fiber.Ctx) error {
 	}
 	body := c.Body()
 	var probe struct {
-		SMTP map[string]json.RawMessage `json:"smtp"`
+		SMTP    map[string]json.RawMessage `json:"smtp"`
+		Metrics map[string]json.RawMessage `json:"metrics"`
 	}
 	if err := decodeJSON(body, &probe); err != nil {
 		return err
@@ -107,6 +120,11 @@ func (h *handlers) patchSettings(c *fiber.Ctx) error {
 		next.SMTP.Password = cur.SMTP.Password
 	} else if string(pw) == "null" {
 		next.SMTP.Password = ""
+	}
+	if tok, ok := probe.Metrics["token"]; !ok || string(tok) == `""` {
+		next.Metrics.Token = cur.Metrics.Token
+	} else if string(tok) == "null" {
+		next.Metrics.Token = ""
 	}
 	if _, ok := probe.SMTP["tlsMode"]; !ok {
 		if raw, ok := probe.SMTP["tls"]; ok {

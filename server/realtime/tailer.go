@@ -74,7 +74,11 @@ func NewTailer(cfg Config) *Tailer {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Tailer{cfg: cfg, wake: make(chan struct{}, 1)}
+	t := &Tailer{cfg: cfg, wake: make(chan struct{}, 1)}
+	if cfg.Start != StartAtLast {
+		t.seq.Store(cfg.Start) // Seq tells the position before Run starts too
+	}
+	return t
 }
 
 // Seq returns the log position: every event numbered at or below it has
