@@ -23,7 +23,7 @@ build:
 run: postgres build
 	./$(BIN) serve
 
-test: postgres build node-deps test-go test-sdk test-ui test-cluster
+test: postgres build node-deps test-go test-sdk test-ui test-cluster test-deploy
 
 test-go:
 	$(GO) vet ./...
@@ -40,6 +40,21 @@ test-sdk: chromium
 test-cluster: postgres build
 	$(GO) vet -tags cluster ./server/cluster
 	LUMBUNG_BIN=$(CURDIR)/$(BIN) $(GO) test -tags cluster -count=1 -timeout 10m -v ./server/cluster
+	sh deploy/smoke.sh
+
+# The deployment files (deploy/, build tag "deploy"): each Kubernetes
+# manifest decoded strictly into its API type (k8s.io/api), compose.yaml
+# and the Dockerfile's stages, the static binary the Dockerfile builds
+# (no dynamic loader), the systemd unit through systemd-analyze verify.
+.PHONY: test-deploy test-cluster-compose
+test-deploy:
+	$(GO) vet -tags deploy ./deploy
+	$(GO) test -tags deploy -count=1 ./deploy
+
+# deploy/compose.yaml started, checked and removed (deploy/smoke.sh, also
+# run by test-cluster); skipped with the reason where Docker is missing.
+test-cluster-compose:
+	sh deploy/smoke.sh
 
 # The dashboard's bundle in ui/dist is committed, so that a plain go build
 # embeds it without Node; `make ui` rebuilds it from the sources.
