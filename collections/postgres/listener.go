@@ -79,6 +79,13 @@ func NewListener(cfg ListenerConfig) (*Listener, error) {
 	if err != nil {
 		return nil, errors.New("listener: invalid database url") // the error would echo the password
 	}
+	// The pool's settings in the URL (pool_max_conns, ...) are the pool's:
+	// pgx would send them to the server, which refuses unknown parameters.
+	for k := range conn.RuntimeParams {
+		if strings.HasPrefix(k, "pool_") {
+			delete(conn.RuntimeParams, k)
+		}
+	}
 	if app := conn.RuntimeParams["application_name"]; app != "" {
 		conn.RuntimeParams["application_name"] = app + " listener"
 	} else {

@@ -262,3 +262,29 @@ func TestNewListenerChecksConfig(t *testing.T) {
 	}()
 	l.Subscribe(func(context.Context) error { return nil })
 }
+
+// TestListenerPoolSettings: the pool's settings in the database URL
+// (pool_max_conns, ...) size the node's pool and are not sent to the server
+// by the listener, which would refuse them as unknown parameters.
+func TestListenerPoolSettings(t *testing.T) {
+	t.Parallel()
+	_, _, db := MustDatabase(t)
+	u, err := url.Parse(db.Pool.Config().ConnString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("pool_max_conns", "3")
+	q.Set("pool_max_conn_idle_time", "1m")
+	u.RawQuery = q.Encode()
+	l, err := postgres.NewListener(postgres.ListenerConfig{DSN: u.String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a counter
+	l.Subscribe(a.call, "test_a")
+	MustRunListener(t, l)
+	waitUntil(t, "the connection", func() bool { return a.calls.Load() == 1 })
+	notify(t, db, "test_a")
+	waitUntil(t, "the notification", func() bool { return a.calls.Load() == 2 })
+}
