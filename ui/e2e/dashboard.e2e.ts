@@ -35,10 +35,6 @@ beforeAll(launch, 90_000);
 afterAll(close, 90_000);
 beforeEach((ctx) => setCurrentTest(ctx.task.name));
 
-// The API preview asks for the optional OpenAPI document and says when the
-// server has none.
-expectClientError(/^GET \/api\/openapi\.json: 404$/, "*");
-
 describe("first run", () => {
   test("1. setup creates the superuser; sign out; sign in", async () => {
     const { setupLink } = server();

@@ -93,6 +93,8 @@ export const screens: Screen[] = [
     ready: async (p) => {
       await heading(p, "Endpoints", 2);
       await heading(p, "Examples", 2);
+      // The server's OpenAPI document, as the superuser gets it.
+      await visible(p.getByRole("link", { name: "OpenAPI document" }));
     },
   },
   {
