@@ -294,6 +294,10 @@ func (d *openapiDoc) genericSchemas() {
 			"codeVerifier": obj{"type": "string"}, "codeChallenge": obj{"type": "string"}, "codeChallengeMethod": obj{"type": "string"}}}}}},
 		"mfa": obj{"type": "object", "properties": obj{"enabled": obj{"type": "boolean"}, "duration": obj{"type": "integer"}}},
 		"otp": obj{"type": "object", "properties": obj{"enabled": obj{"type": "boolean"}, "duration": obj{"type": "integer"}}},
+		"authProviders": obj{"type": []any{"array", "null"}, "items": obj{"type": "object", "additionalProperties": true},
+			"description": "PocketBase 0.22's list of the OAuth2 providers (null while OAuth2 is off)."},
+		"usernamePassword": obj{"type": "boolean", "description": "PocketBase 0.22's: sign-in with a username and a password."},
+		"emailPassword":    obj{"type": "boolean", "description": "PocketBase 0.22's: sign-in with an email and a password."},
 	}}
 }
 
