@@ -280,7 +280,7 @@ func (d *openapiDoc) genericSchemas() {
 		"description": "A record of any collection: its fields by name.",
 		"properties": obj{
 			"id": obj{"type": "string"}, "collectionId": obj{"type": "string"}, "collectionName": obj{"type": "string"},
-			"expand": obj{"type": "object", "additionalProperties": ref("Record")},
+			"expand": expandedSchema(nil),
 		},
 		"additionalProperties": true,
 	}
@@ -299,6 +299,17 @@ func (d *openapiDoc) genericSchemas() {
 		"usernamePassword": obj{"type": "boolean", "description": "PocketBase 0.22's: sign-in with a username and a password."},
 		"emailPassword":    obj{"type": "boolean", "description": "PocketBase 0.22's: sign-in with an email and a password."},
 	}}
+}
+
+// expandedSchema is a record's "expand": the related records by relation
+// (or back-relation) name, known ones in props.
+func expandedSchema(props obj) obj {
+	s := obj{"type": "object", "description": "The related records the expand parameter asked for, by relation (or back-relation) name.",
+		"additionalProperties": obj{"anyOf": []any{ref("Record"), obj{"type": "array", "items": ref("Record")}}}}
+	if len(props) > 0 {
+		s["properties"] = props
+	}
+	return s
 }
 
 func listSchema(item obj) obj {

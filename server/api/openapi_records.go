@@ -203,20 +203,27 @@ func (d *openapiDoc) collectionSchemas(c *collections.Collection) schemaRefs {
 	view := d.recordSchema(c, collections.ActionView)
 	d.schemas[name+"record"] = view
 	r := schemaRefs{record: ref(name + "record")}
-	item := r.record
-	if list := d.recordSchema(c, collections.ActionList); !reflect.DeepEqual(list, view) {
-		d.schemas[name+"listItem"] = list
-		item = ref(name + "listItem")
+	if d.superuser || d.caller.Access(c, collections.ActionList).Allowed {
+		item := r.record
+		if list := d.recordSchema(c, collections.ActionList); !reflect.DeepEqual(list, view) {
+			d.schemas[name+"listItem"] = list
+			item = ref(name + "listItem")
+		}
+		d.schemas[name+"list"] = listSchema(item)
+		r.list = ref(name + "list")
 	}
-	d.schemas[name+"list"] = listSchema(item)
-	r.list = ref(name + "list")
 	if c.Type != collections.TypeView {
 		for _, action := range []string{collections.ActionCreate, collections.ActionUpdate} {
 			if s, ok := d.inputSchema(c, action); ok {
 				d.schemas[name+action] = s
 			}
 		}
-		r.create, r.update = ref(name+collections.ActionCreate), ref(name+collections.ActionUpdate)
+		if d.schemas[name+collections.ActionCreate] != nil {
+			r.create = ref(name + collections.ActionCreate)
+		}
+		if d.schemas[name+collections.ActionUpdate] != nil {
+			r.update = ref(name + collections.ActionUpdate)
+		}
 	}
 	if c.Type == collections.TypeAuth {
 		d.schemas[name+"auth"] = authSchema(r.record)
@@ -252,8 +259,7 @@ func (d *openapiDoc) recordSchema(c *collections.Collection, action string) obj 
 			expand[f.Name] = target
 		}
 	}
-	props["expand"] = obj{"type": "object", "properties": expand, "additionalProperties": ref("Record"),
-		"description": "The related records the expand parameter asked for, by relation (or back-relation) name."}
+	props["expand"] = expandedSchema(expand)
 	return obj{"type": "object", "required": required, "properties": props}
 }
 

@@ -197,6 +197,7 @@ func TestOpenAPISuperuser(t *testing.T) {
 		{"GET", "/api/collections/things/records/" + thing.ID + "?expand=author", "/api/collections/things/records/{id}", 200, ""},
 		{"PATCH", "/api/collections/things/records/" + thing.ID, "/api/collections/things/records/{id}", 200, `{"kind": "b", "n+": 2}`},
 		{"GET", "/api/collections/posts/records?expand=author,editors", "/api/collections/posts/records", 200, ""},
+		{"GET", "/api/collections/authors/records?expand=posts_via_author", "/api/collections/authors/records", 200, ""},
 		{"GET", "/api/collections/things/records/nothere", "/api/collections/things/records/{id}", 404, ""},
 		{"POST", "/api/collections/things/records", "/api/collections/things/records", 400, `{"n": "x"}`},
 		{"GET", "/api/collections/fans/records", "/api/collections/fans/records", 200, ""},
@@ -210,6 +211,9 @@ func TestOpenAPISuperuser(t *testing.T) {
 			t.Fatalf("%s %s: %d, want %d: %s", c.method, c.url, status, c.status, body)
 		}
 		MustMatch(t, doc, c.method, c.path, c.status, body)
+	}
+	if _, body := e.Do("GET", "/api/collections/authors/records?expand=posts_via_author", "", ""); !strings.Contains(body, `"posts_via_author":[`) {
+		t.Errorf("no back-relation expanded: %s", body)
 	}
 	// and what differs from it does not.
 	_, body := e.Do("GET", "/api/collections/things/records/"+thing.ID, "", "")
@@ -276,4 +280,43 @@ func TestOpenAPIAccess(t *testing.T) {
 		t.Fatalf("alice view: %d %s", status, body)
 	}
 	MustMatch(t, alice, "GET", "/api/collections/docs/records/{id}", 200, body)
+}
+
+// For every caller and collection: the document has a collection's list
+// exactly when the API lists it for that caller, and every field of the
+// records the API answers is one the document names.
+func TestOpenAPIMatchesAccess(t *testing.T) {
+	w := MustAccessWorld(t)
+	callers := map[string]string{"superuser": ""}
+	for name, token := range w.tokens {
+		callers[name] = token
+	}
+	for who, token := range callers {
+		doc, _ := MustOpenAPI(t, w.env, token)
+		for _, c := range w.srv.Collections().Collections() {
+			path := "/api/collections/" + c.Name + "/records"
+			documented := doc.Paths.Value(path) != nil && doc.Paths.Value(path).Get != nil
+			status, body := w.Do("GET", path+"?perPage=50", token, "")
+			if documented != (status == 200) {
+				t.Errorf("%s, %s: documented %t, the API answers %d", who, c.Name, documented, status)
+				continue
+			}
+			if !documented {
+				continue
+			}
+			MustMatch(t, doc, "GET", path, 200, body)
+			var page struct{ Items []map[string]any }
+			if err := json.Unmarshal([]byte(body), &page); err != nil {
+				t.Fatal(err)
+			}
+			schema := doc.Paths.Value(path).Get.Responses.Status(200).Value.Content.Get("application/json").Schema.Value.Properties["items"].Value.Items.Value
+			for _, item := range page.Items {
+				for k := range item {
+					if schema.Properties[k] == nil {
+						t.Errorf("%s, %s: the API answers %q, which the document does not name", who, c.Name, k)
+					}
+				}
+			}
+		}
+	}
 }
