@@ -40,7 +40,7 @@ func TestClusterActsAsOneServer(t *testing.T) {
 			}
 			time.Sleep(2 * time.Millisecond)
 		}
-		t.Logf("%s took a record of the new collection %v after it was created through %s (%d 404s before)",
+		t.Logf("%s took a record of the new collection %v after it was created through %s (404 answers before: %d)",
 			nd.name, time.Since(created).Round(time.Millisecond/10), a.name, tries-1)
 	}
 
