@@ -45,11 +45,21 @@ test-cluster: postgres build
 # The deployment files (deploy/, build tag "deploy"): each Kubernetes
 # manifest decoded strictly into its API type (k8s.io/api), compose.yaml
 # and the Dockerfile's stages, the static binary the Dockerfile builds
-# (no dynamic loader), the systemd unit through systemd-analyze verify.
-.PHONY: test-deploy test-cluster-compose
-test-deploy:
+# (no dynamic loader), the systemd unit through systemd-analyze verify, and
+# deploy/Caddyfile in Caddy in front of three nodes on loopback.
+.PHONY: test-deploy test-cluster-compose caddy
+test-deploy: postgres caddy
 	$(GO) vet -tags deploy ./deploy
-	$(GO) test -tags deploy -count=1 ./deploy
+	$(GO) test -tags deploy -count=1 -v ./deploy
+
+# Caddy for the balancer test: Debian's package unpacked into bin/ (not
+# installed, so no service starts).
+caddy: bin/caddy
+bin/caddy:
+	@mkdir -p bin && tmp=$$(mktemp -d) && trap 'rm -rf $$tmp' EXIT && chmod 755 $$tmp && cd $$tmp && \
+	{ apt-get download caddy >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update >/dev/null && apt-get download caddy; }; } && \
+	dpkg-deb -x caddy_*.deb x && cp x/usr/bin/caddy $(CURDIR)/bin/caddy || \
+	{ echo "could not fetch Debian's caddy package for the balancer test (apt-get download caddy)" >&2; exit 1; }
 
 # deploy/compose.yaml started, checked and removed (deploy/smoke.sh, also
 # run by test-cluster); skipped with the reason where Docker is missing.

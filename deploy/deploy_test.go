@@ -290,16 +290,14 @@ var static struct {
 }
 
 // mustBuildStatic builds ./server/cmd/lumbung as the Dockerfile does
-// (CGO_ENABLED=0), once per test process.
+// (CGO_ENABLED=0) into bin/lumbung-static, once per test process.
 func mustBuildStatic(t *testing.T) string {
 	t.Helper()
 	static.once.Do(func() {
-		dir, err := os.MkdirTemp("", "lumbung-static-")
-		if err != nil {
-			static.err = err
+		static.path, static.err = filepath.Abs("../bin/lumbung-static")
+		if static.err != nil {
 			return
 		}
-		static.path = filepath.Join(dir, "lumbung")
 		cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", static.path, "./server/cmd/lumbung")
 		cmd.Dir = ".."
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
@@ -309,15 +307,6 @@ func mustBuildStatic(t *testing.T) string {
 		t.Fatalf("CGO_ENABLED=0 go build: %v\n%s", static.err, static.out)
 	}
 	return static.path
-}
-
-// TestMain removes the static binary's folder after the tests.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if static.path != "" {
-		os.RemoveAll(filepath.Dir(static.path))
-	}
-	os.Exit(code)
 }
 
 // TestStaticBinary builds the binary the Dockerfile builds and checks it
