@@ -94,14 +94,14 @@ func mustReadManifests(t *testing.T) manifests {
 		if err := decodeStrict(data, obj); err != nil {
 			t.Fatalf("%s: %v", file, err)
 		}
-		meta := objectMeta(obj)
-		if errs := validation.IsDNS1123Subdomain(meta.Name); len(errs) > 0 {
-			t.Errorf("%s: name %q: %s", file, meta.Name, strings.Join(errs, "; "))
+		meta := obj.(metav1.Object) // each type embeds ObjectMeta
+		if errs := validation.IsDNS1123Subdomain(meta.GetName()); len(errs) > 0 {
+			t.Errorf("%s: name %q: %s", file, meta.GetName(), strings.Join(errs, "; "))
 		}
-		if meta.Namespace != "" {
-			t.Errorf("%s: names namespace %q; apply with kubectl -n instead", file, meta.Namespace)
+		if ns := meta.GetNamespace(); ns != "" {
+			t.Errorf("%s: names namespace %q; apply with kubectl -n instead", file, ns)
 		}
-		for k, v := range meta.Labels {
+		for k, v := range meta.GetLabels() {
 			if errs := validation.IsQualifiedName(k); len(errs) > 0 {
 				t.Errorf("%s: label key %q: %s", file, k, strings.Join(errs, "; "))
 			}
@@ -123,28 +123,6 @@ func mustReadManifests(t *testing.T) manifests {
 		t.FailNow()
 	}
 	return m
-}
-
-func objectMeta(obj any) metav1.ObjectMeta {
-	switch o := obj.(type) {
-	case *appsv1.Deployment:
-		return o.ObjectMeta
-	case *corev1.Service:
-		return o.ObjectMeta
-	case *corev1.ConfigMap:
-		return o.ObjectMeta
-	case *corev1.Secret:
-		return o.ObjectMeta
-	case *autoscalingv2.HorizontalPodAutoscaler:
-		return o.ObjectMeta
-	case *policyv1.PodDisruptionBudget:
-		return o.ObjectMeta
-	case *networkingv1.Ingress:
-		return o.ObjectMeta
-	case *cnpgCluster:
-		return o.ObjectMeta
-	}
-	panic(fmt.Sprintf("objectMeta: %T", obj))
 }
 
 // TestStrictDecodingRejectsTypos proves the validator is strict: the
