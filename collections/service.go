@@ -25,12 +25,13 @@ type Service struct {
 	check         func(s Lookup, c *Collection, rule string) error
 	hooks         Hooks
 
-	loads  atomic.Uint64 // Loads started
-	mu     sync.RWMutex
-	cached uint64 // the number of the Load in the cache
-	byID   map[string]*Collection
-	byName map[string]*Collection // lower-cased names
-	list   []*Collection
+	loads   atomic.Uint64 // Loads started
+	mu      sync.RWMutex
+	cached  uint64 // the number of the Load in the cache
+	version int64  // the schema version the cache was loaded at
+	byID    map[string]*Collection
+	byName  map[string]*Collection // lower-cased names
+	list    []*Collection
 }
 
 // Config holds what a Service needs.
@@ -72,6 +73,10 @@ func (s *Service) Reload(ctx context.Context) error {
 // it, so concurrent reloads end on the newest schema.
 func (s *Service) Load(ctx context.Context) (apply func(), err error) {
 	n := s.loads.Add(1)
+	version, err := s.schema.Version(ctx)
+	if err != nil {
+		return nil, err
+	}
 	list, err := s.schema.Load(ctx)
 	if err != nil {
 		return nil, err
@@ -86,7 +91,7 @@ func (s *Service) Load(ctx context.Context) (apply func(), err error) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if n > s.cached {
-			s.cached = n
+			s.cached, s.version = n, version
 			s.byID, s.byName, s.list = byID, byName, list
 		}
 	}, nil
@@ -104,12 +109,29 @@ func (s *Service) Collection(idOrName string) (*Collection, bool) {
 	return c, ok
 }
 
-// MustCollection returns the collection or an ENOTFOUND error.
+// ErrMissingCollection is MustCollection's answer for a collection the
+// cache does not hold.
+var ErrMissingCollection = &Error{Code: ENOTFOUND, Message: "Missing collection context."}
+
+// MustCollection returns the collection or ErrMissingCollection.
 func (s *Service) MustCollection(idOrName string) (*Collection, error) {
 	if c, ok := s.Collection(idOrName); ok {
 		return c, nil
 	}
-	return nil, Errorf(ENOTFOUND, "Missing collection context.")
+	return nil, ErrMissingCollection
+}
+
+// Behind reports whether the database holds schema changes the cache has
+// not loaded yet: made on another node, their notification still on its
+// way.
+func (s *Service) Behind(ctx context.Context) (bool, error) {
+	v, err := s.schema.Version(ctx)
+	if err != nil {
+		return false, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return v > s.version, nil
 }
 
 // Collections returns every collection in creation order.

@@ -10,6 +10,10 @@ import (
 type SchemaStore interface {
 	// Load returns every collection.
 	Load(ctx context.Context) ([]*Collection, error)
+	// Version returns a number that grows with every applied schema
+	// change (on any node), read before Load it tells whether a cache
+	// loaded then is behind the database.
+	Version(ctx context.Context) (int64, error)
 	// Plan computes the SQL steps and their data impact for changing old into
 	// new (old nil: create; new nil: drop), without changing anything.
 	Plan(ctx context.Context, change Change) (*Plan, error)

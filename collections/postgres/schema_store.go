@@ -60,6 +60,14 @@ type historyRow struct {
 	Actor          string          `bun:"actor,notnull"`
 }
 
+// Version implements collections.SchemaStore: the id of the newest
+// schema-history row, which every applied change writes.
+func (s *SchemaStore) Version(ctx context.Context) (int64, error) {
+	var v int64
+	err := s.db.Pool.QueryRow(ctx, "SELECT coalesce(max(id), 0) FROM _schema_history").Scan(&v)
+	return v, translate(err, nil)
+}
+
 // Load implements collections.SchemaStore.
 func (s *SchemaStore) Load(ctx context.Context) ([]*collections.Collection, error) {
 	var rows []collectionRow

@@ -231,6 +231,13 @@ const freshTries = 3
 func (h *handlers) fresh(next fiber.Handler) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		err := next(c)
+		if errors.Is(err, collections.ErrMissingCollection) {
+			// A collection another node has just created is known here
+			// once its notification arrives; the database knows it now.
+			if behind, berr := h.Collections.Behind(c.UserContext()); berr == nil && behind {
+				err = collections.ErrSchemaChanged
+			}
+		}
 		for try := 1; try < freshTries && errors.Is(err, collections.ErrSchemaChanged); try++ {
 			refresh := h.Collections.Reload
 			if h.Refresh != nil {
