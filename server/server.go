@@ -117,6 +117,7 @@ type Server struct {
 	throttle *auth.Throttle
 	settings *settings.Service
 	hooks    *plugins.Hooks
+	relay    *relay           // realtime requests for clients on other nodes
 	plugins  []plugins.Plugin // started, cleaned up by Close
 	// registry holds the node's metrics, served at GET /metrics.
 	registry *prometheus.Registry
@@ -165,6 +166,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.plugins = started
+	s.relay = newRelay(s.db)
 	s.app, err = api.New(api.Deps{
 		Collections:       s.svc,
 		Auth:              s.auth,
@@ -183,6 +185,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Now:               cfg.Clock,
 		Realtime:          s.hub,
 		RealtimeRetention: cfg.EventRetention,
+		RealtimeRelay:     s.relay,
 		Dashboard:         cfg.Dashboard,
 		Setup:             s.setup,
 		Routes:            routes,
@@ -345,6 +348,7 @@ func (s *Server) prune(ctx context.Context) {
 	events := postgres.NewEvents(s.db)
 	failures := postgres.NewAuthFailures(s.db)
 	limits := postgres.NewRateLimits(s.db)
+	relayed := postgres.NewRealtimeRequests(s.db)
 	sessions := postgres.NewAuthSessions(s.db)
 	now := time.Now
 	if s.cfg.Clock != nil {
@@ -363,6 +367,9 @@ func (s *Server) prune(ctx context.Context) {
 			s.cfg.Logger.Error("prune rate limits", "err", err)
 		}
 		// OTPs and MFA sessions last a day at most.
+		if _, err := relayed.Prune(ctx, now().Add(-time.Minute)); err != nil && ctx.Err() == nil {
+			s.cfg.Logger.Error("prune relayed realtime requests", "err", err)
+		}
 		if _, err := sessions.Prune(ctx, now().Add(-24*time.Hour)); err != nil && ctx.Err() == nil {
 			s.cfg.Logger.Error("prune auth sessions", "err", err)
 		}
@@ -450,6 +457,8 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 		return err
 	}
 	listener.Subscribe(s.reloadRules, rbacpg.Channel, postgres.SchemaChannel)
+	listener.Subscribe(s.relay.serve, postgres.RealtimeChannel)
+	listener.Subscribe(s.relay.answered, postgres.RealtimeAnswersChannel)
 	listener.Subscribe(func(context.Context) error { s.settings.Forget(); return nil }, postgres.ParamsChannel)
 	var tailer *realtime.Tailer
 	if s.hub != nil {

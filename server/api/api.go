@@ -71,6 +71,9 @@ type Deps struct {
 	Routes []Route
 	// Hooks are the API's hook points (nil: none bound).
 	Hooks *Hooks
+	// RealtimeRelay carries realtime requests to the node holding the
+	// client (nil: a single node; requests for unknown clients are 404s).
+	RealtimeRelay RealtimeRelay
 	// MailHooks are the hook points of the mail the API sends.
 	MailHooks *lmail.Hooks
 	// Metrics record every request and are served at GET /metrics as the
@@ -148,6 +151,9 @@ func New(d Deps) (*fiber.App, error) {
 	})
 	lingerRefused(app)
 	h := &handlers{Deps: d}
+	if d.RealtimeRelay != nil {
+		d.RealtimeRelay.Serve(h.holdsClient, h.handleRelayed)
+	}
 	if d.Metrics != nil {
 		app.Use(observeRequests(d.Metrics))
 	}

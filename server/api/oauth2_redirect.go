@@ -56,7 +56,12 @@ func (h *handlers) oauth2Redirect(c *fiber.Ctx) error {
 	if data.State != "" && h.Realtime != nil {
 		msg, err := json.Marshal(data)
 		if err == nil {
-			sent = h.sendMessage(data.State, h.clientIP(c), oauth2Topic, msg)
+			ip := h.clientIP(c)
+			sent = h.sendMessage(data.State, ip, oauth2Topic, msg)
+			if !sent && !h.holdsClient(data.State) {
+				// Behind a load balancer the client may be on another node.
+				sent = h.relay(c.UserContext(), data.State, relayMessage, relayedMessage{IP: ip, Topic: oauth2Topic, Data: msg}) == nil
+			}
 		}
 	}
 	if sent && data.Error == "" && data.Code != "" && data.AppleUser != "" {

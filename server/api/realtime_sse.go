@@ -216,14 +216,36 @@ func (h *handlers) realtimeSubscribe(c *fiber.Ctx) error {
 	if len(body.Subscriptions) > sseMaxSubscriptions {
 		return collections.Errorf(collections.EINVALID, "At most %d subscriptions are allowed.", sseMaxSubscriptions)
 	}
-	v, ok := h.streams.Load(body.ClientID)
+	authorization := strings.Clone(c.Get(fiber.HeaderAuthorization))
+	s := h.stream(body.ClientID)
+	if s == nil {
+		// Behind a load balancer the stream may be on another node.
+		err := h.relay(c.UserContext(), body.ClientID, relaySubscribe, relayedSubscribe{Authorization: authorization, Subscriptions: body.Subscriptions})
+		if err != nil {
+			return err
+		}
+		return c.SendStatus(fiber.StatusNoContent)
+	}
+	if err := h.setSubscriptions(c.UserContext(), s, identity(c), authorization, body.Subscriptions); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// stream returns the event stream of client id on this node, or nil.
+func (h *handlers) stream(clientID string) *sseClient {
+	v, ok := h.streams.Load(clientID)
 	s, _ := v.(*sseClient)
 	if !ok || s.hub != h.Realtime {
-		return collections.Errorf(collections.ENOTFOUND, "Missing or invalid client id.")
+		return nil
 	}
-	id := identity(c)
-	key := sseAuthKey(id)
+	return s
+}
 
+// setSubscriptions replaces the subscriptions of stream s with topics and
+// makes it act as id, who sent authorization.
+func (h *handlers) setSubscriptions(ctx context.Context, s *sseClient, id *auth.Identity, authorization string, subscriptions []string) error {
+	key := sseAuthKey(id)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.authKey != "" && s.authKey != key {
@@ -231,12 +253,12 @@ func (h *handlers) realtimeSubscribe(c *fiber.Ctx) error {
 	}
 	s.authKey = key
 	s.client.SetCaller(auth.CallerFor(id, h.Decider))
-	s.watch(h, strings.Clone(c.Get(fiber.HeaderAuthorization)), id)
+	s.watch(h, authorization, id)
 
 	// Subscribe the new topics first, then drop the old ones, so a topic
 	// kept across calls never misses an event.
 	topics := map[string]bool{}
-	for _, t := range body.Subscriptions {
+	for _, t := range subscriptions {
 		if t == "" || len(t) > sseMaxTopicLen || strings.ContainsAny(t, "\r\n") {
 			// Not a valid SSE event name; PocketBase would never match it either.
 			continue
@@ -248,7 +270,7 @@ func (h *handlers) realtimeSubscribe(c *fiber.Ctx) error {
 		opts, err := sseSubscription(t)
 		withOptions := err != nil || opts.HasOptions()
 		if err == nil {
-			_, err = s.client.SubscribeWith(c.UserContext(), opts)
+			_, err = s.client.SubscribeWith(ctx, opts)
 		}
 		var e *collections.Error
 		switch {
@@ -278,7 +300,7 @@ func (h *handlers) realtimeSubscribe(c *fiber.Ctx) error {
 		}
 	}
 	s.topics = topics
-	return c.SendStatus(fiber.StatusNoContent)
+	return nil
 }
 
 // sseSubscription reads a topic of the pocketbase SDK:
