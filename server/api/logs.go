@@ -38,25 +38,12 @@ type LogEntry struct {
 	IP string
 }
 
-// level names the class of a response status.
-func (e *LogEntry) level() string {
-	switch {
-	case e.Status >= 500:
-		return "error"
-	case e.Status >= 400:
-		return "warn"
-	}
-	return "info"
-}
-
-// slogLevel is the entry's level on the scale of the logs settings'
-// minLevel (slog's, as in PocketBase): info 0, warn 4, error 8.
+// slogLevel is the entry's level as PocketBase gives a request (slog's
+// scale, the logs settings' minLevel): error (8) when it failed, 4xx
+// included, else info (0).
 func (e *LogEntry) slogLevel() slog.Level {
-	switch e.level() {
-	case "error":
+	if e.Status >= 400 {
 		return slog.LevelError
-	case "warn":
-		return slog.LevelWarn
 	}
 	return slog.LevelInfo
 }
@@ -64,7 +51,7 @@ func (e *LogEntry) slogLevel() slog.Level {
 // logFields are the fields of a log entry that filters and sorts name.
 var logFields = []struct{ name, typ string }{
 	{"method", "text"}, {"url", "text"}, {"status", "number"}, {"execTime", "number"},
-	{"auth", "text"}, {"authId", "text"}, {"ip", "text"}, {"level", "text"}, {"created", "date"},
+	{"auth", "text"}, {"authId", "text"}, {"ip", "text"}, {"level", "number"}, {"created", "date"},
 }
 
 // value returns field name of the entry as the filter language sees it.
@@ -85,7 +72,7 @@ func (e *LogEntry) value(name string) any {
 	case "ip":
 		return e.IP
 	case "level":
-		return e.level()
+		return float64(e.slogLevel())
 	case "created":
 		return e.Created
 	}
@@ -277,7 +264,7 @@ func (h *handlers) logRoutes() []Route {
 type logJSON struct {
 	ID      string         `json:"id"`
 	Created string         `json:"created"`
-	Level   string         `json:"level"`
+	Level   int            `json:"level"`
 	Message string         `json:"message"`
 	Data    map[string]any `json:"data"`
 }
@@ -287,7 +274,7 @@ type logJSON struct {
 // kept them.
 func (e *LogEntry) toJSON() logJSON {
 	j := logJSON{
-		ID: e.ID, Created: e.Created.UTC().Format(collections.DateLayout), Level: e.level(),
+		ID: e.ID, Created: e.Created.UTC().Format(collections.DateLayout), Level: int(e.slogLevel()),
 		Message: e.Method + " " + e.URL,
 		Data: map[string]any{"method": e.Method, "url": e.URL, "status": e.Status, "execTime": e.ExecTime,
 			"auth": e.Auth, "requestId": e.ID},

@@ -11,8 +11,9 @@ import (
 
 // logItem is an entry of GET /api/logs.
 type logItem struct {
-	ID, Level string
-	Data      map[string]any
+	ID    string
+	Level int
+	Data  map[string]any
 }
 
 // mustLogs lists the request log entries that pass filter (all when ""),
@@ -125,8 +126,9 @@ func TestLogsSettings(t *testing.T) {
 		t.Errorf("without an address: %q, want b", got)
 	}
 
-	// minLevel 4 (warn): the 4xx stay, the rest are dropped, and new
-	// requests below it are not kept.
+	// minLevel 4: the failed requests (error, 8, 4xx included, as in
+	// PocketBase) stay, the rest are dropped, and new requests below it
+	// are not kept.
 	patch(`{"logIP": true}`)
 	send("c", 404)
 	send("d", 200)
@@ -134,16 +136,16 @@ func TestLogsSettings(t *testing.T) {
 	send("e", 200)
 	notFound := send("f", 404)
 	if got := markers(t, e, ""); got != "c f" {
-		t.Errorf("from warn: %q, want c f", got)
+		t.Errorf("from 4: %q, want c f", got)
 	}
-	if info := mustLogs(t, e, "level = 'info'"); len(info) != 0 {
-		t.Errorf("info entries from warn: %+v", info)
+	if info := mustLogs(t, e, "level = 0"); len(info) != 0 {
+		t.Errorf("info entries from 4: %+v", info)
 	}
-	// minLevel 8 (error): 4xx are warnings; then back to 0: what was
+	// minLevel 9, above error: nothing stays; then back to 0: what was
 	// dropped stays dropped.
-	patch(`{"minLevel": 8}`)
+	patch(`{"minLevel": 9}`)
 	if got := mustLogs(t, e, ""); len(got) != 0 {
-		t.Errorf("from error: %+v", got)
+		t.Errorf("from 9: %+v", got)
 	}
 	e.MustJSON("GET", "/api/logs/"+notFound, "", "", 404, nil)
 	patch(`{"minLevel": 0}`)

@@ -452,8 +452,9 @@ export type TestEmailTemplate = "verification" | "password-reset" | "email-chang
 
 // ---------------------------------------------------------------- logs
 
-/** LogLevel is "info" (2xx/3xx), "warn" (4xx) or "error" (5xx). */
-export type LogLevel = "info" | "warn" | "error";
+/** LogLevel is PocketBase's: 0 (info) for a request that succeeded, 8
+ * (error) for one that failed, 4xx included. */
+export type LogLevel = number;
 
 /** LogEntry is one request from the request log. */
 export interface LogEntry {
