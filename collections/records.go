@@ -165,7 +165,7 @@ func (r *Records) Create(ctx context.Context, c *Collection, input map[string]an
 	if err := r.fill(ctx, c, rec, nil, input, now); err != nil {
 		return nil, err
 	}
-	err = r.write(ctx, c, scope.Unlimited(), func(tx *Records) error {
+	err = r.create(ctx, scope.Unlimited(), func(tx *Records) error {
 		if !scope.Unlimited() {
 			ok, err := tx.store.Admits(ctx, r.svc, rec, scope)
 			if err != nil {

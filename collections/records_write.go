@@ -16,7 +16,7 @@ import (
 // afterCommit is the work queued by the writes of one transaction.
 type afterCommit struct{ fns []func() }
 
-// run runs the queued work in order; a failing after-hook is logged.
+// run runs the queued work in order.
 func (q *afterCommit) run() {
 	for _, fn := range q.fns {
 		fn()
@@ -24,14 +24,13 @@ func (q *afterCommit) run() {
 	q.fns = nil
 }
 
-// write runs fn, a write of a record of c, in a transaction, then the
-// after-commit work it queued. A write whose access needs no check after
-// the store write (single) and that no before-hook of c may extend is one
-// statement, run as its own transaction: the same guarantees without a
-// BEGIN and COMMIT of their own.
-func (r *Records) write(ctx context.Context, c *Collection, single bool, fn func(*Records) error) error {
-	h := &r.svc.hooks
-	if r.inTx || !single || h.recordCreate.Length() > 0 || h.recordUpdate.Length() > 0 || h.recordDelete.Length() > 0 {
+// create runs fn, a create, in a transaction, then the after-commit work
+// it queued. A create whose access needs no check against the database
+// (unlimited) and that no before-hook may extend is one statement, run as
+// its own transaction: the same guarantees without a BEGIN and COMMIT of
+// their own.
+func (r *Records) create(ctx context.Context, unlimited bool, fn func(*Records) error) error {
+	if r.inTx || !unlimited || r.svc.hooks.recordCreate.Length() > 0 {
 		return r.InTx(ctx, fn)
 	}
 	q := &afterCommit{}
@@ -46,7 +45,7 @@ func (r *Records) write(ctx context.Context, c *Collection, single bool, fn func
 
 // save writes rec through the record hooks: an insert when old is nil,
 // else an update of old. r must be bound to a transaction (or be the one
-// statement of write).
+// statement of create).
 func (r *Records) save(ctx context.Context, rec, old *Record) error {
 	h := &r.svc.hooks
 	e := &RecordEvent{Context: ctx, Collection: rec.Collection, Record: rec, Old: old, Records: r.system(), Caller: r.caller}
