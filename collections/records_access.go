@@ -41,9 +41,6 @@ func (r *Records) request(body map[string]any) *RequestInfo {
 // filter expressions names them, else nil: building them costs, and most
 // filters and conditions do not use them.
 func (r *Records) authFor(exprs ...string) map[string]any {
-	if r.unrestricted() {
-		return nil
-	}
 	for _, e := range exprs {
 		if strings.Contains(e, "@request") {
 			return r.caller.Auth()
@@ -61,12 +58,14 @@ func (r *Records) authFor(exprs ...string) map[string]any {
 func (r *Records) callerQuery(q *Query, root *Collection, action string) {
 	q.CanRead = r.canReadAs(root, action)
 	q.Request = r.req
+	// A superuser's filter reads its own record as @request.auth, as in
+	// PocketBase; the system has none.
+	q.Auth = r.authFor(q.Filter)
 	if r.unrestricted() {
 		return
 	}
 	q.HideEmails = true
 	q.Visible = r.viewAccess
-	q.Auth = r.authFor(q.Filter)
 	// A path through a relation applies that collection's view
 	// conditions, which may name @request.auth.
 	if q.Auth == nil && strings.ContainsRune(q.Filter+q.Sort, '.') {

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"net/url"
 	"testing"
 )
 
@@ -40,5 +41,23 @@ func TestLastSuperuserCannotBeDeleted(t *testing.T) {
 			ExpectedStatus: 400, ExpectedContent: []string{only}},
 		{Name: "one is left", Method: "GET", URL: "/api/collections/_superusers/records", ExpectedStatus: 200,
 			ExpectedContent: []string{`"totalItems":1`}},
+	})
+}
+
+// A superuser's filter reads its own record as @request.auth, as in
+// PocketBase.
+func TestSuperuserFilterReadsItsAuth(t *testing.T) {
+	e := MustEnv(t)
+	var me struct{ Record struct{ ID string } }
+	e.MustJSON("POST", "/api/collections/_superusers/auth-with-password", "-",
+		`{"identity":"`+adminEmail+`","password":"`+adminPassword+`"}`, 200, &me)
+	e.MustJSON("POST", "/api/collections", "", `{"name": "notes", "fields": [{"name": "owner", "type": "text"}]}`, 200, nil)
+	e.MustJSON("POST", "/api/collections/notes/records", "", `{"owner": "`+me.Record.ID+`"}`, 200, nil)
+	e.MustJSON("POST", "/api/collections/notes/records", "", `{"owner": "someone else"}`, 200, nil)
+	e.Run(t, []scenario{
+		{Name: "own", Method: "GET", URL: "/api/collections/notes/records?filter=" + url.QueryEscape("owner = @request.auth.id"),
+			ExpectedStatus: 200, ExpectedContent: []string{`"totalItems":1`, me.Record.ID}},
+		{Name: "collection", Method: "GET", URL: "/api/collections/notes/records?filter=" + url.QueryEscape("@request.auth.collectionName = '_superusers'"),
+			ExpectedStatus: 200, ExpectedContent: []string{`"totalItems":2`}},
 	})
 }
