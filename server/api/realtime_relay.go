@@ -57,7 +57,7 @@ type relayAnswer struct {
 // that does; a client no node holds is PocketBase's 404.
 func (h *handlers) relay(ctx context.Context, clientID, kind string, request any) error {
 	missing := collections.Errorf(collections.ENOTFOUND, "Missing or invalid client id.")
-	if h.RealtimeRelay == nil {
+	if h.RealtimeRelay == nil || !plausibleClientID(clientID) {
 		return missing
 	}
 	b, err := json.Marshal(request)
@@ -135,4 +135,19 @@ func (h *handlers) relayedSubscribe(ctx context.Context, clientID string, reques
 		return err
 	}
 	return h.setSubscriptions(ctx, s, id, r.Authorization, r.Subscriptions)
+}
+
+// plausibleClientID reports whether id could name a realtime client
+// (random letters and digits): anything else names none anywhere, and is
+// not worth a relay.
+func plausibleClientID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
 }

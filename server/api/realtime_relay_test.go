@@ -85,3 +85,12 @@ func TestRealtimeRelayAcrossNodes(t *testing.T) {
 		t.Fatalf("oauth2 message %+v", ev)
 	}
 }
+
+// Client ids that cannot name a client anywhere are a 404 at once.
+func TestRealtimeRelayBadClientIDs(t *testing.T) {
+	e := MustEnv(t)
+	e.Run(t, []scenario{
+		{Name: "NUL", Method: "POST", URL: "/api/realtime", Token: "-", Body: `{"clientId": "a\u0000b", "subscriptions": []}`, ExpectedStatus: 404},
+		{Name: "long", Method: "POST", URL: "/api/realtime", Token: "-", Body: `{"clientId": "` + strings.Repeat("x", 5000) + `", "subscriptions": []}`, ExpectedStatus: 404},
+	})
+}
