@@ -1,0 +1,306 @@
+// Package backup keeps backups of the Lumbung database in a folder of the
+// data directory, as PocketBase keeps its backups in pb_data/backups:
+// create, list, delete, download, upload and restore, one backup or
+// restore at a time across every node.
+//
+// A backup is a zip archive named like PocketBase's ([a-z0-9_-]+.zip)
+// holding one entry, lumbung.dump: the database in pg_dump's custom
+// format (already compressed, so stored as is). The zip keeps PocketBase's
+// names, so code written for `pb.backups.*` works unchanged, and leaves
+// room for the file storage beside the dump. File storage is not backed
+// up yet.
+package backup
+
+import (
+	"archive/zip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"time"
+
+	"github.com/lumbunghq/lumbung/collections"
+)
+
+// DumpEntry is the name of the database dump inside a backup archive.
+const DumpEntry = "lumbung.dump"
+
+// namePattern is PocketBase's backup name rule.
+var namePattern = regexp.MustCompile(`^[a-z0-9_-]+\.zip$`)
+
+// Database is what backups need of the database (see server/backup/postgres).
+type Database interface {
+	// Lock takes the lock that lets one backup or restore run at a time
+	// on every node; an error when another holds it.
+	Lock(ctx context.Context) (release func(), err error)
+	// Dump writes the database to w in pg_dump's custom format.
+	Dump(ctx context.Context, w io.Writer) error
+	// Check says whether the dump at path can be restored (EINVALID if not).
+	Check(ctx context.Context, path string) error
+	// Restore replaces the database's contents with the dump at path, in
+	// one transaction, and tells every node to reload.
+	Restore(ctx context.Context, path string) error
+}
+
+// Config configures a Manager.
+type Config struct {
+	// Dir is the folder the backups are kept in, such as <data dir>/backups.
+	Dir string
+	// Database is what is backed up and restored.
+	Database Database
+	// AfterRestore runs on this node after a restore (nil: nothing).
+	AfterRestore func(ctx context.Context) error
+	// Now names backups created without a name (time.Now when nil).
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Manager creates, lists, deletes and restores backups.
+type Manager struct{ cfg Config }
+
+// New returns a Manager for cfg.
+func New(cfg Config) *Manager {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Manager{cfg: cfg}
+}
+
+// Info describes a backup, as PocketBase lists it.
+type Info struct {
+	Key      string    `json:"key"`
+	Size     int64     `json:"size"`
+	Modified time.Time `json:"modified"`
+}
+
+// CheckName returns EINVALID unless name is a backup name: lowercase
+// letters, digits, _ and - ending in .zip, at most 150 characters.
+func CheckName(name string) error {
+	if len(name) > 150 || !namePattern.MatchString(name) {
+		return collections.Invalid("Invalid backup name.", map[string]collections.FieldError{
+			"name": {Code: "validation_match_invalid", Message: "Must be in a valid format (lowercase letters, digits, _ and -, ending in .zip)."}})
+	}
+	return nil
+}
+
+func (m *Manager) path(name string) string { return filepath.Join(m.cfg.Dir, name) }
+
+// Create backs the database up into name (a name from the time when
+// empty) and returns the name.
+func (m *Manager) Create(ctx context.Context, name string) (string, error) {
+	if name == "" {
+		name = "lb_backup_" + m.cfg.Now().UTC().Format("20060102150405") + ".zip"
+	}
+	if err := CheckName(name); err != nil {
+		return "", err
+	}
+	if _, err := os.Stat(m.path(name)); err == nil {
+		return "", collections.Invalid("The backup name is already used.", map[string]collections.FieldError{
+			"name": {Code: "validation_backup_name_exists", Message: "The backup file name is already used."}})
+	}
+	release, err := m.cfg.Database.Lock(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	err = m.write(name, func(f *os.File) error {
+		zw := zip.NewWriter(f)
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: DumpEntry, Method: zip.Store, Modified: m.cfg.Now()})
+		if err != nil {
+			return err
+		}
+		if err := m.cfg.Database.Dump(ctx, w); err != nil {
+			return err
+		}
+		return zw.Close()
+	})
+	if err != nil {
+		return "", err
+	}
+	m.cfg.Logger.Info("backup created", "name", name)
+	return name, nil
+}
+
+// write writes a backup through a temporary file renamed into place once
+// complete and synced, so a crash never leaves half a backup under name.
+func (m *Manager) write(name string, fill func(*os.File) error) error {
+	if err := os.MkdirAll(m.cfg.Dir, 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(m.cfg.Dir, ".tmp-"+name+"-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name()) // gone after the rename
+	err = fill(f)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(m.path(name)); err == nil {
+		return collections.Errorf(collections.EINVALID, "The backup name is already used.")
+	}
+	return os.Rename(f.Name(), m.path(name))
+}
+
+// List returns the backups, newest first.
+func (m *Manager) List(ctx context.Context) ([]Info, error) {
+	entries, err := os.ReadDir(m.cfg.Dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return []Info{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := []Info{}
+	for _, e := range entries {
+		if !e.Type().IsRegular() || CheckName(e.Name()) != nil {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil {
+			continue // deleted meanwhile
+		}
+		out = append(out, Info{Key: e.Name(), Size: fi.Size(), Modified: fi.ModTime().UTC()})
+	}
+	slices.SortFunc(out, func(a, b Info) int { return b.Modified.Compare(a.Modified) })
+	return out, nil
+}
+
+// Open opens a backup for download (ENOTFOUND when there is none).
+func (m *Manager) Open(name string) (*os.File, Info, error) {
+	if CheckName(name) != nil {
+		return nil, Info{}, collections.Errorf(collections.ENOTFOUND, "The requested resource wasn't found.")
+	}
+	f, err := os.Open(m.path(name))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, Info{}, collections.Errorf(collections.ENOTFOUND, "The requested resource wasn't found.")
+	}
+	if err != nil {
+		return nil, Info{}, err
+	}
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, Info{}, collections.Errorf(collections.ENOTFOUND, "The requested resource wasn't found.")
+	}
+	return f, Info{Key: name, Size: fi.Size(), Modified: fi.ModTime().UTC()}, nil
+}
+
+// Delete deletes a backup (EINVALID when there is none, as PocketBase).
+func (m *Manager) Delete(ctx context.Context, name string) error {
+	if CheckName(name) != nil {
+		return collections.Errorf(collections.EINVALID, "Invalid or already deleted backup file.")
+	}
+	if err := os.Remove(m.path(name)); errors.Is(err, os.ErrNotExist) {
+		return collections.Errorf(collections.EINVALID, "Invalid or already deleted backup file.")
+	} else if err != nil {
+		return err
+	}
+	m.cfg.Logger.Info("backup deleted", "name", name)
+	return nil
+}
+
+// Upload stores r as the backup name after checking it is one: a zip
+// archive holding a dump this server's pg_restore reads.
+func (m *Manager) Upload(ctx context.Context, name string, r io.Reader) error {
+	if err := CheckName(name); err != nil {
+		return err
+	}
+	if _, err := os.Stat(m.path(name)); err == nil {
+		return collections.Errorf(collections.EINVALID, "The backup name is already used.")
+	}
+	return m.write(name, func(f *os.File) error {
+		if _, err := io.Copy(f, r); err != nil {
+			return err
+		}
+		dump, err := m.extract(f.Name())
+		if err != nil {
+			return err
+		}
+		defer os.Remove(dump)
+		return m.cfg.Database.Check(ctx, dump)
+	})
+}
+
+// extract copies the dump out of the archive at path into a temporary
+// file (pg_restore reads a file out of order); EINVALID when path is not
+// a backup.
+func (m *Manager) extract(path string) (string, error) {
+	notBackup := collections.Errorf(collections.EINVALID, "The file is not a Lumbung backup (a zip archive holding %s).", DumpEntry)
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		return "", notBackup
+	}
+	defer zr.Close()
+	i := slices.IndexFunc(zr.File, func(f *zip.File) bool { return f.Name == DumpEntry })
+	if i < 0 {
+		return "", notBackup
+	}
+	src, err := zr.File[i].Open()
+	if err != nil {
+		return "", notBackup
+	}
+	defer src.Close()
+	dst, err := os.CreateTemp(m.cfg.Dir, ".restore-*")
+	if err != nil {
+		return "", err
+	}
+	_, err = io.Copy(dst, src)
+	if cerr := dst.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(dst.Name())
+		if errors.Is(err, zip.ErrChecksum) || errors.Is(err, zip.ErrFormat) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return "", notBackup
+		}
+		return "", err
+	}
+	return dst.Name(), nil
+}
+
+// Restore replaces the database's contents with the backup name's, then
+// runs AfterRestore. The backup is checked before anything changes.
+func (m *Manager) Restore(ctx context.Context, name string) error {
+	if CheckName(name) != nil {
+		return collections.Errorf(collections.EINVALID, "Missing or invalid backup file.")
+	}
+	if _, err := os.Stat(m.path(name)); err != nil {
+		return collections.Errorf(collections.EINVALID, "Missing or invalid backup file.")
+	}
+	release, err := m.cfg.Database.Lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	dump, err := m.extract(m.path(name))
+	if err != nil {
+		return err
+	}
+	defer os.Remove(dump)
+	if err := m.cfg.Database.Check(ctx, dump); err != nil {
+		return err
+	}
+	if err := m.cfg.Database.Restore(ctx, dump); err != nil {
+		return fmt.Errorf("restore %s: %w", name, err)
+	}
+	m.cfg.Logger.Info("backup restored", "name", name)
+	if m.cfg.AfterRestore != nil {
+		return m.cfg.AfterRestore(ctx)
+	}
+	return nil
+}
