@@ -24,6 +24,7 @@ import (
 	rbacpg "github.com/lumbunghq/lumbung/rbac/postgres"
 	"github.com/lumbunghq/lumbung/server/api"
 	"github.com/lumbunghq/lumbung/server/auth"
+	"github.com/lumbunghq/lumbung/server/backup"
 	"github.com/lumbunghq/lumbung/server/localpg"
 	lmail "github.com/lumbunghq/lumbung/server/mail"
 	"github.com/lumbunghq/lumbung/server/metrics"
@@ -121,6 +122,8 @@ type Server struct {
 	plugins  []plugins.Plugin // started, cleaned up by Close
 	// registry holds the node's metrics, served at GET /metrics.
 	registry *prometheus.Registry
+	// backups keeps the database's backups in <Dir>/backups.
+	backups *backup.Manager
 	// tailer follows the change log while Run runs (nil otherwise).
 	tailer atomic.Pointer[realtime.Tailer]
 }
@@ -167,6 +170,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.plugins = started
 	s.relay = newRelay(s.db)
+	if s.backups, err = s.newBackups(); err != nil {
+		s.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
 	s.app, err = api.New(api.Deps{
 		Collections:       s.svc,
 		Auth:              s.auth,
@@ -192,6 +199,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Hooks:             s.hooks.API,
 		MailHooks:         s.hooks.Mail,
 		Metrics:           m,
+		Backups:           s.backups,
 	})
 	if err != nil {
 		s.Close(context.WithoutCancel(ctx))

@@ -80,6 +80,9 @@ type Deps struct {
 	// metrics settings allow (nil: nothing is recorded, and GET /metrics
 	// is a 404).
 	Metrics Metrics
+	// Backups keeps the database's backups for /api/backups (nil: those
+	// routes answer 404).
+	Backups Backups
 }
 
 // Setup creates the first superuser through the dashboard's first-run
@@ -162,7 +165,8 @@ func New(d Deps) (*fiber.App, error) {
 	a := h.rateLimited(app.Group("/api", h.identify))
 	h.routes = slices.Concat(h.healthRoutes(), h.authRoutes(), h.oauth2Routes(), h.settingsRoutes(),
 		h.collectionRoutes(), h.recordRoutes(), h.batchRoutes(), h.rbacRoutes(), h.realtimeRoutes(),
-		h.setupRoutes(), h.logRoutes(), h.openapiRoutes())
+		h.setupRoutes(), h.logRoutes(), h.openapiRoutes(),
+		h.backupRoutes(), h.fileTokenRoutes())
 	if err := CheckRoutes(append(slices.Clone(h.routes), d.Routes...)); err != nil {
 		return nil, err
 	}

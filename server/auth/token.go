@@ -18,6 +18,9 @@ const (
 	TypeVerification  = "verification"
 	TypePasswordReset = "passwordReset"
 	TypeEmailChange   = "emailChange"
+	// TypeFile tokens are short-lived and let their holder download
+	// protected files (and, for superusers, backups) by a ?token= link.
+	TypeFile = "file"
 )
 
 // Claims are the JWT claims of a token, as PocketBase writes them.
