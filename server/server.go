@@ -67,6 +67,9 @@ type Config struct {
 	// postgres.Options): faster writes, and an operating-system crash may
 	// lose the last moments' commits. Off by default.
 	AsyncCommit bool
+	// RequestLogQueue bounds the request log entries waiting to be
+	// written (api.DefaultRequestLogQueue); more are dropped and counted.
+	RequestLogQueue int
 	// Plugins are the plugins to start, those the settings do not
 	// disable (nil: every plugin registered in the binary, see
 	// plugins.Register).
@@ -118,7 +121,9 @@ type Server struct {
 	throttle *auth.Throttle
 	settings *settings.Service
 	hooks    *plugins.Hooks
-	relay    *relay           // realtime requests for clients on other nodes
+	relay    *relay // realtime requests for clients on other nodes
+	// requests writes the request log, from Run's background work.
+	requests *api.RequestLog
 	plugins  []plugins.Plugin // started, cleaned up by Close
 	// registry holds the node's metrics, served at GET /metrics.
 	registry *prometheus.Registry
@@ -170,6 +175,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.plugins = started
 	s.relay = newRelay(s.db)
+	s.requests = api.NewRequestLog(api.RequestLogConfig{Store: postgres.NewRequestLogs(s.db), Queue: cfg.RequestLogQueue, Logger: cfg.Logger})
+	if err := m.Register(metrics.NewRequestLogCollector(s.requests.Dropped)); err != nil {
+		s.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
 	if s.backups, err = s.newBackups(); err != nil {
 		s.Close(context.WithoutCancel(ctx))
 		return nil, err
@@ -193,6 +203,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Realtime:          s.hub,
 		RealtimeRetention: cfg.EventRetention,
 		RealtimeRelay:     s.relay,
+		RequestLog:        s.requests,
 		Dashboard:         cfg.Dashboard,
 		Setup:             s.setup,
 		Routes:            routes,
@@ -347,9 +358,10 @@ func randomHex(n int) string {
 }
 
 // prune deletes captured changes older than the retention window,
-// failed sign-ins older than the throttle's window and rate limit counters
-// whose window ended, now and then at a tenth of the retention (at most
-// every 10 minutes), until ctx ends. Every node prunes; the deletes are
+// failed sign-ins older than the throttle's window, rate limit counters
+// whose window ended and requests the logs settings no longer keep, now
+// and then at a tenth of the retention (at most every 10 minutes), until
+// ctx ends. Every node prunes; the deletes are
 // idempotent.
 func (s *Server) prune(ctx context.Context) {
 	every := min(s.cfg.EventRetention/10, 10*time.Minute)
@@ -380,6 +392,14 @@ func (s *Server) prune(ctx context.Context) {
 		}
 		if _, err := sessions.Prune(ctx, now().Add(-24*time.Hour)); err != nil && ctx.Err() == nil {
 			s.cfg.Logger.Error("prune auth sessions", "err", err)
+		}
+		// Requests older than the logs settings' maxDays.
+		if st, err := s.settings.Get(ctx); err != nil && ctx.Err() == nil {
+			s.cfg.Logger.Error("prune request log", "err", err)
+		} else if err == nil {
+			if err := s.requests.Prune(ctx, st.Logs, now()); err != nil && ctx.Err() == nil {
+				s.cfg.Logger.Error("prune request log", "err", err)
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -504,6 +524,9 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 	defer func() { stopBackground(); background.Wait() }()
 	background.Go(func() { listener.Run(bgCtx) }) //nolint:errcheck // returns nil when stopped
 	background.Go(func() { s.prune(bgCtx) })
+	// Stopped when Run returns, after in-flight requests finished: its
+	// last write holds their entries.
+	background.Go(func() { s.requests.Run(bgCtx) })
 	if tailer != nil {
 		background.Go(func() {
 			if err := tailer.Run(bgCtx); err != nil {

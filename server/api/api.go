@@ -4,6 +4,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"io/fs"
 	"log/slog"
 	"slices"
@@ -63,8 +64,8 @@ type Deps struct {
 	// Setup creates the first superuser through the first-run link (no
 	// POST /api/setup when nil).
 	Setup Setup
-	// RequestLog keeps this node's latest requests for GET /api/logs (a
-	// new one of DefaultRequestLogSize when nil).
+	// RequestLog writes the requests the logs settings keep to the log
+	// GET /api/logs reads, shared by every node. Required.
 	RequestLog *RequestLog
 	// Routes are more routes under /api, such as plugins add (checked
 	// with CheckRoutes).
@@ -126,7 +127,7 @@ func New(d Deps) (*fiber.App, error) {
 		d.Settings = settings.New(nil, settings.Defaults(""), d.Now, d.Logger)
 	}
 	if d.RequestLog == nil {
-		d.RequestLog = NewRequestLog(DefaultRequestLogSize)
+		return nil, errors.New("api: no request log")
 	}
 	if d.Hooks == nil {
 		d.Hooks = &Hooks{}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/lumbunghq/lumbung/collections"
 	"github.com/lumbunghq/lumbung/server/settings"
 )
 
@@ -24,10 +25,10 @@ func requestID(c *fiber.Ctx) string {
 }
 
 // requestContext gives each request an id (echoed as X-Request-Id), a
-// context with a deadline for the database, and a log line and an entry in
-// requests when done, with the client's address as clientIP says. The
-// line is written for every request; the entry is kept as the logs
-// settings say (logs), at times read from now.
+// context with a deadline for the database, and a log line and an entry
+// queued to requests when done, with the client's address as clientIP
+// says. The line is written for every request; the entry is kept as the
+// logs settings say (logs), at times read from now.
 func requestContext(log *slog.Logger, timeout time.Duration, requests *RequestLog, clientIP func(*fiber.Ctx) string,
 	now func() time.Time, logs func(*fiber.Ctx) settings.Logs) fiber.Handler {
 	return func(c *fiber.Ctx) error {
@@ -59,7 +60,7 @@ func requestContext(log *slog.Logger, timeout time.Duration, requests *RequestLo
 		}
 		cfg := logs(c)
 		// Fiber's strings point into buffers it reuses: the log keeps copies.
-		entry := LogEntry{ID: id, Created: created, Method: strings.Clone(c.Method()), URL: loggedURL(c),
+		entry := collections.LogEntry{ID: id, Created: created, Method: strings.Clone(c.Method()), URL: loggedURL(c),
 			Status: status, ExecTime: float64(took.Microseconds()) / 1000}
 		if caller := identity(c); caller != nil {
 			entry.Auth = caller.Record.Collection.Name

@@ -1,0 +1,216 @@
+package api
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/lumbunghq/lumbung/collections"
+	"github.com/lumbunghq/lumbung/server/settings"
+)
+
+// Defaults of RequestLogConfig.
+const (
+	// DefaultRequestLogQueue is how many entries may wait to be written.
+	DefaultRequestLogQueue = 10000
+	// DefaultRequestLogBatch is how many entries one insert writes.
+	DefaultRequestLogBatch = 500
+	// DefaultRequestLogInterval is how often the waiting entries are
+	// written.
+	DefaultRequestLogInterval = 200 * time.Millisecond
+)
+
+// RequestLogConfig configures a RequestLog.
+type RequestLogConfig struct {
+	// Store keeps the entries of every node. Required.
+	Store collections.LogStore
+	// Queue bounds the entries waiting to be written
+	// (DefaultRequestLogQueue); more are dropped and counted.
+	Queue int
+	// Batch is how many entries one insert writes, and how many waiting
+	// wake the writer before its interval (DefaultRequestLogBatch).
+	Batch int
+	// Interval is how often Run writes the waiting entries
+	// (DefaultRequestLogInterval).
+	Interval time.Duration
+	// Logger reports failed writes (slog.Default when nil).
+	Logger *slog.Logger
+}
+
+// RequestLog writes the requests the logs settings keep to the shared
+// request log (the store), in batches, from one goroutine per node (Run):
+// a request only appends its entry to a bounded queue, and when the queue
+// is full the entry is dropped and counted (Dropped), so that a slow or
+// unreachable database never holds a request up. Reads of the log write
+// this node's waiting entries first (Flush), so that a node lists its own
+// requests at once, and every node's within an interval.
+//
+// When the logs settings a node sees change, the entries they no longer
+// keep are deleted (with the next write), as PocketBase deletes them: they
+// do not come back when the settings change again.
+type RequestLog struct {
+	cfg  RequestLogConfig
+	wake chan struct{} // a batch is waiting; capacity 1
+
+	mu      sync.Mutex
+	queue   []collections.LogEntry
+	dropped uint64
+	applied settings.Logs             // the settings seen last
+	seen    bool                      // applied holds settings seen
+	prune   *collections.LogRetention // what to prune to with the next write
+
+	flush sync.Mutex // one write at a time, in the queue's order
+}
+
+// NewRequestLog returns a RequestLog writing to cfg.Store.
+func NewRequestLog(cfg RequestLogConfig) *RequestLog {
+	if cfg.Queue <= 0 {
+		cfg.Queue = DefaultRequestLogQueue
+	}
+	if cfg.Batch <= 0 {
+		cfg.Batch = DefaultRequestLogBatch
+	}
+	if cfg.Interval <= 0 {
+		cfg.Interval = DefaultRequestLogInterval
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &RequestLog{cfg: cfg, wake: make(chan struct{}, 1)}
+}
+
+// retention is what the log keeps under cfg at now (see
+// settings.Logs.Keeps).
+func retention(cfg settings.Logs, now time.Time) collections.LogRetention {
+	if cfg.MaxDays <= 0 {
+		return collections.LogRetention{None: true}
+	}
+	return collections.LogRetention{MinLevel: cfg.MinLevel, After: now.AddDate(0, 0, -cfg.MaxDays)}
+}
+
+// observe notes the settings in force at now: when they differ from the
+// last seen, the next write prunes to them. l.mu is held.
+func (l *RequestLog) observe(cfg settings.Logs, now time.Time) {
+	if l.seen && cfg == l.applied {
+		return
+	}
+	l.applied, l.seen = cfg, true
+	keep := retention(cfg, now)
+	l.prune = &keep
+}
+
+// Add queues a request to be written, if cfg keeps it at now (see
+// settings.Logs.Keeps); the caller has left out what cfg does not keep
+// (IP, AuthID). It never blocks: with the queue full the entry is dropped
+// and counted.
+func (l *RequestLog) Add(e collections.LogEntry, cfg settings.Logs, now time.Time) {
+	l.mu.Lock()
+	l.observe(cfg, now)
+	if !cfg.Keeps(e.Level(), e.Created, now) {
+		l.mu.Unlock()
+		return
+	}
+	if len(l.queue) >= l.cfg.Queue {
+		l.dropped++
+		l.mu.Unlock()
+		return
+	}
+	l.queue = append(l.queue, e)
+	full := len(l.queue) >= l.cfg.Batch
+	l.mu.Unlock()
+	if full {
+		select {
+		case l.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Dropped returns how many entries were not written: those that found
+// the queue full, and those of writes that failed.
+func (l *RequestLog) Dropped() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.dropped
+}
+
+// Flush writes the waiting entries, then deletes those the settings last
+// seen no longer keep when they changed.
+func (l *RequestLog) Flush(ctx context.Context) error {
+	l.flush.Lock()
+	defer l.flush.Unlock()
+	l.mu.Lock()
+	queue, prune := l.queue, l.prune
+	l.queue, l.prune = nil, nil
+	l.mu.Unlock()
+	var first error
+	for len(queue) > 0 {
+		n := min(len(queue), l.cfg.Batch)
+		if err := l.cfg.Store.AddLogs(ctx, queue[:n]); err != nil {
+			l.mu.Lock()
+			l.dropped += uint64(len(queue))
+			l.mu.Unlock()
+			first = err
+			break
+		}
+		queue = queue[n:]
+	}
+	if prune != nil {
+		if _, err := l.cfg.Store.PruneLogs(ctx, *prune); err != nil {
+			l.mu.Lock()
+			if l.prune == nil {
+				l.prune = prune // tried again with the next write
+			}
+			l.mu.Unlock()
+			if first == nil {
+				first = err
+			}
+		}
+	}
+	return first
+}
+
+// sync notes the settings in force (cfg at now) and writes what waits:
+// a read of the log sees this node's requests and the settings' effect.
+func (l *RequestLog) sync(ctx context.Context, cfg settings.Logs, now time.Time) error {
+	l.mu.Lock()
+	l.observe(cfg, now)
+	l.mu.Unlock()
+	return l.Flush(ctx)
+}
+
+// Prune deletes the entries cfg does not keep at now, for the periodic
+// prune of every node.
+func (l *RequestLog) Prune(ctx context.Context, cfg settings.Logs, now time.Time) error {
+	_, err := l.cfg.Store.PruneLogs(ctx, retention(cfg, now))
+	return err
+}
+
+// Run writes the waiting entries every interval, or sooner when a batch
+// is waiting, until ctx ends; then it writes what is left (for up to
+// 10 seconds) and returns.
+func (l *RequestLog) Run(ctx context.Context) {
+	tick := time.NewTicker(l.cfg.Interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			final, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			if err := l.Flush(final); err != nil {
+				l.cfg.Logger.Error("request log", "err", err)
+			}
+			return
+		case <-tick.C:
+		case <-l.wake:
+		}
+		// A write under way finishes even when ctx ends meanwhile: its
+		// entries are not lost to a shutdown.
+		write, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		if err := l.Flush(write); err != nil {
+			l.cfg.Logger.Error("request log", "err", err)
+		}
+		cancel()
+	}
+}
