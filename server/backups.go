@@ -33,3 +33,21 @@ func (s *Server) afterRestore(ctx context.Context) error {
 
 // Backups returns the node's backups.
 func (s *Server) Backups() *backup.Manager { return s.backups }
+
+// OpenBackups returns the backups of the database cfg names, kept in
+// <Dir>/backups, for commands: it attaches to the private PostgreSQL of
+// a server running on the same data directory (or starts it until close
+// is called). A restore made through it reaches running servers through
+// the notifications the restore sends.
+func OpenBackups(ctx context.Context, cfg Config) (m *backup.Manager, close func(), err error) {
+	cfg.defaults()
+	s, err := open(ctx, cfg, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	if m, err = s.newBackups(); err != nil {
+		s.Close(context.WithoutCancel(ctx))
+		return nil, nil, err
+	}
+	return m, func() { s.Close(context.WithoutCancel(ctx)) }, nil
+}

@@ -6,6 +6,7 @@
 //	lumbung superuser delete EMAIL
 //	lumbung migrate
 //	lumbung typegen [--out FILE]
+//	lumbung backup create [NAME] | list | delete NAME | restore NAME
 //	lumbung version
 //
 // Every flag has an environment variable: LUMBUNG_HTTP, LUMBUNG_DIR,
@@ -56,6 +57,10 @@ Usage:
   lumbung superuser delete EMAIL            delete a superuser
   lumbung migrate                           bring the system schema up to date
   lumbung typegen [--out FILE]              write TypeScript types of the collections for the pocketbase SDK
+  lumbung backup create [NAME]              back the database up into DIR/backups/NAME (NAME.zip: lowercase, digits, _ -)
+  lumbung backup list                       list the backups
+  lumbung backup delete NAME                delete a backup
+  lumbung backup restore NAME               replace the database's contents with a backup's
   lumbung version                           print the version and commit
   lumbung help                              print this help
 
@@ -72,7 +77,7 @@ func Main() {
 }
 
 // Run runs the command args name ("serve", "superuser", "migrate",
-// "typegen", "version", "help") with the plugins registered in the binary.
+// "typegen", "backup", "version", "help") with the plugins registered in the binary.
 func Run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("lumbung", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -153,6 +158,8 @@ func Run(args []string, stdout, stderr io.Writer) error {
 		// The schema is read from the database, as a superuser sees it,
 		// attached to the private PostgreSQL of a server running on --dir.
 		return typegen(ctx, cfg, typesOut, stdout)
+	case "backup":
+		return backup(ctx, cfg, pos, stdout)
 	case "version":
 		fmt.Fprintln(stdout, versionString())
 		return nil
