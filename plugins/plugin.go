@@ -21,6 +21,7 @@ import (
 
 	"github.com/lumbunghq/lumbung/collections"
 	"github.com/lumbunghq/lumbung/server/api"
+	"github.com/lumbunghq/lumbung/server/cron"
 	"github.com/lumbunghq/lumbung/server/settings"
 )
 
@@ -67,6 +68,10 @@ type Host interface {
 	Collection(idOrName string) (*collections.Collection, bool)
 	// Logger logs with the plugin's id.
 	Logger() *slog.Logger
+	// Cron schedules the plugin's jobs: Cron().Add(id, "*/5 * * * *",
+	// fn) runs fn at those minutes (UTC), once across every node of the
+	// database. Ids are shared by every plugin; a taken id is refused.
+	Cron() *cron.Scheduler
 	// Config decodes the plugin's configuration from the settings
 	// ("plugins": {"<id>": {"config": {…}}}) into v; it leaves v as it is
 	// when there is none.

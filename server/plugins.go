@@ -10,6 +10,7 @@ import (
 	"github.com/lumbunghq/lumbung/collections"
 	"github.com/lumbunghq/lumbung/plugins"
 	"github.com/lumbunghq/lumbung/server/api"
+	"github.com/lumbunghq/lumbung/server/cron"
 	"github.com/lumbunghq/lumbung/server/settings"
 )
 
@@ -21,6 +22,7 @@ type host struct {
 	log    *slog.Logger
 	config []byte
 	routes *[]api.Route
+	cron   *cron.Scheduler
 }
 
 var _ plugins.Host = (*host)(nil)
@@ -38,6 +40,8 @@ func (h *host) Collection(idOrName string) (*collections.Collection, bool) {
 }
 
 func (h *host) Logger() *slog.Logger { return h.log }
+
+func (h *host) Cron() *cron.Scheduler { return h.cron }
 
 func (h *host) Config(v any) error {
 	if len(h.config) == 0 {
@@ -71,7 +75,7 @@ func (s *Server) startPlugins(ctx context.Context, list []plugins.Plugin, st set
 			s.cfg.Logger.Info("plugin disabled by the settings", "plugin", id)
 			continue
 		}
-		h := &host{id: id, hooks: s.hooks, svc: s.svc, log: s.cfg.Logger.With("plugin", id), config: entry.Config, routes: &routes}
+		h := &host{id: id, hooks: s.hooks, svc: s.svc, log: s.cfg.Logger.With("plugin", id), config: entry.Config, routes: &routes, cron: s.cron}
 		if err := p.Register(h); err != nil {
 			return nil, nil, fmt.Errorf("plugin %s: %w", id, err)
 		}

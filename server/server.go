@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,6 +26,8 @@ import (
 	"github.com/lumbunghq/lumbung/server/api"
 	"github.com/lumbunghq/lumbung/server/auth"
 	"github.com/lumbunghq/lumbung/server/backup"
+	"github.com/lumbunghq/lumbung/server/cron"
+	cronpg "github.com/lumbunghq/lumbung/server/cron/postgres"
 	"github.com/lumbunghq/lumbung/server/localpg"
 	lmail "github.com/lumbunghq/lumbung/server/mail"
 	"github.com/lumbunghq/lumbung/server/metrics"
@@ -129,6 +132,8 @@ type Server struct {
 	registry *prometheus.Registry
 	// backups keeps the database's backups in <Dir>/backups.
 	backups *backup.Manager
+	// cron runs the plugins' cron jobs, from Run's background work.
+	cron *cron.Scheduler
 	// tailer follows the change log while Run runs (nil otherwise).
 	tailer atomic.Pointer[realtime.Tailer]
 }
@@ -164,6 +169,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.settings.Forget() // requests read them afresh, as changed meanwhile
+	s.cron = cron.New(cron.Config{Runs: cronpg.NewRuns(s.db.Pool), Node: cronNode(), Now: cfg.Clock, Logger: cfg.Logger})
 	list := cfg.Plugins
 	if list == nil {
 		list = plugins.Registered()
@@ -211,6 +217,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		MailHooks:         s.hooks.Mail,
 		Metrics:           m,
 		Backups:           s.backups,
+		Crons:             s.cron,
 	})
 	if err != nil {
 		s.Close(context.WithoutCancel(ctx))
@@ -524,6 +531,7 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 	defer func() { stopBackground(); background.Wait() }()
 	background.Go(func() { listener.Run(bgCtx) }) //nolint:errcheck // returns nil when stopped
 	background.Go(func() { s.prune(bgCtx) })
+	background.Go(func() { s.cron.Run(bgCtx) }) //nolint:errcheck // returns nil when stopped
 	// Stopped when Run returns, after in-flight requests finished: its
 	// last write holds their entries.
 	background.Go(func() { s.requests.Run(bgCtx) })
@@ -562,9 +570,22 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 	return nil
 }
 
+// cronNode names this node in the cron runs it records: the host name
+// and a random suffix, as several nodes may share a host.
+func cronNode() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "node"
+	}
+	return host + "-" + randomHex(4)
+}
+
 // Close releases the database and stops the private PostgreSQL if this
 // server started it.
 func (s *Server) Close(ctx context.Context) {
+	if s.cron != nil {
+		s.cron.Stop() // manual runs started outside Run
+	}
 	if err := cleanup(s.plugins); err != nil {
 		s.cfg.Logger.Error("plugins", "err", err)
 	}

@@ -84,6 +84,9 @@ type Deps struct {
 	// Backups keeps the database's backups for /api/backups (nil: those
 	// routes answer 404).
 	Backups Backups
+	// Crons are the cron jobs for /api/crons (nil: those routes answer
+	// 404).
+	Crons Crons
 }
 
 // Setup creates the first superuser through the dashboard's first-run
@@ -167,7 +170,7 @@ func New(d Deps) (*fiber.App, error) {
 	h.routes = slices.Concat(h.healthRoutes(), h.authRoutes(), h.oauth2Routes(), h.settingsRoutes(),
 		h.collectionRoutes(), h.recordRoutes(), h.batchRoutes(), h.rbacRoutes(), h.realtimeRoutes(),
 		h.setupRoutes(), h.logRoutes(), h.openapiRoutes(),
-		h.backupRoutes(), h.fileTokenRoutes())
+		h.backupRoutes(), h.fileTokenRoutes(), h.cronRoutes())
 	if err := CheckRoutes(append(slices.Clone(h.routes), d.Routes...)); err != nil {
 		return nil, err
 	}
