@@ -1,0 +1,88 @@
+package local_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lumbunghq/lumbung/server/storage"
+	"github.com/lumbunghq/lumbung/server/storage/local"
+	"github.com/lumbunghq/lumbung/server/storage/storagetest"
+)
+
+func MustLocal(tb testing.TB) *local.Storage {
+	tb.Helper()
+	s, err := local.New(filepath.Join(tb.TempDir(), "storage"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	storagetest.Run(t, func(t *testing.T) storage.Storage { return MustLocal(t) })
+}
+
+func TestPlainFilesUnderTheRoot(t *testing.T) {
+	t.Parallel()
+	s := MustLocal(t)
+	storagetest.MustPut(t, s, "c1/r1/avatar_x1.png", "png bytes", "image/png")
+	b, err := os.ReadFile(filepath.Join(s.Root(), "c1", "r1", "avatar_x1.png"))
+	if err != nil || string(b) != "png bytes" {
+		t.Fatalf("file on disk: %q %v", b, err)
+	}
+	// No temporary file is left behind, failed puts included.
+	_ = s.Put(t.Context(), "c1/r1/broken", strings.NewReader("short"), 99, "text/plain")
+	tmp, _ := os.ReadDir(filepath.Join(s.Root(), ".lumbung", "tmp"))
+	if len(tmp) != 0 {
+		t.Fatalf("temporary files left: %v", tmp)
+	}
+	// The reserved folder is not a key, and is not listed.
+	if err := s.Put(t.Context(), ".lumbung/meta/x", strings.NewReader("x"), 1, ""); !errors.Is(err, storage.ErrInvalidKey) {
+		t.Fatalf("reserved key: %v", err)
+	}
+	var listed []string
+	for info, err := range s.List(t.Context(), "") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		listed = append(listed, info.Key)
+	}
+	if len(listed) != 1 || listed[0] != "c1/r1/avatar_x1.png" {
+		t.Fatalf("listed %v", listed)
+	}
+	// A file written there by hand is served with its extension's type.
+	if err := os.WriteFile(filepath.Join(s.Root(), "c1", "r1", "by_hand.json"), []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if info, err := s.Stat(t.Context(), "c1/r1/by_hand.json"); err != nil || info.ContentType != "application/json" {
+		t.Fatalf("by hand: %+v %v", info, err)
+	}
+}
+
+func TestKeysStayUnderTheRoot(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s, err := local.New(filepath.Join(dir, "storage"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := filepath.Join(dir, "secret.txt")
+	if err := os.WriteFile(secret, []byte("do not read"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"../secret.txt", "a/../../secret.txt", secret, "a\\..\\..\\secret.txt"} {
+		if _, err := s.Open(t.Context(), key); !errors.Is(err, storage.ErrInvalidKey) {
+			t.Fatalf("open %q: %v", key, err)
+		}
+		if err := s.Delete(t.Context(), key); !errors.Is(err, storage.ErrInvalidKey) {
+			t.Fatalf("delete %q: %v", key, err)
+		}
+	}
+	if _, err := os.Stat(secret); err != nil {
+		t.Fatal(err)
+	}
+}
