@@ -170,6 +170,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.settings.Forget() // requests read them afresh, as changed meanwhile
 	s.cron = cron.New(cron.Config{Runs: cronpg.NewRuns(s.db.Pool), Node: cronNode(), Now: cfg.Clock, Logger: cfg.Logger})
+	if err := s.cron.Add(cron.CleanupJob, "@hourly", s.cron.Cleanup); err != nil {
+		s.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
 	list := cfg.Plugins
 	if list == nil {
 		list = plugins.Registered()

@@ -94,7 +94,18 @@ type Scheduler struct {
 	ctx    context.Context // the jobs' context, ended by Stop
 	stop   context.CancelFunc
 	runs   sync.WaitGroup // runs under way
-	pruned time.Time
+}
+
+// CleanupJob is the id of the server's own job that runs Cleanup
+// hourly. Ids starting with "__" are the server's, listed after the
+// others, as PocketBase lists its own.
+const CleanupJob = "__lumbungCronRunsCleanup__"
+
+// Cleanup deletes the runs older than Config.Keep, except the latest of
+// each job.
+func (s *Scheduler) Cleanup(ctx context.Context) error {
+	_, err := s.cfg.Runs.Prune(ctx, s.cfg.Now().Add(-s.cfg.Keep))
+	return err
 }
 
 // New returns a scheduler without jobs.
@@ -146,7 +157,8 @@ func (s *Scheduler) Remove(id string) bool {
 	return ok
 }
 
-// Jobs returns the jobs in id order, with their latest runs.
+// Jobs returns the jobs in id order, the server's own ("__…") last, with
+// their latest runs.
 func (s *Scheduler) Jobs(ctx context.Context) ([]Job, error) {
 	last, err := s.cfg.Runs.Last(ctx)
 	if err != nil {
@@ -162,7 +174,15 @@ func (s *Scheduler) Jobs(ctx context.Context) ([]Job, error) {
 		out = append(out, item)
 	}
 	s.mu.Unlock()
-	slices.SortFunc(out, func(a, b Job) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortFunc(out, func(a, b Job) int {
+		if sa, sb := strings.HasPrefix(a.ID, "__"), strings.HasPrefix(b.ID, "__"); sa != sb {
+			if sa {
+				return 1
+			}
+			return -1
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
 	return out, nil
 }
 
@@ -197,19 +217,10 @@ func (s *Scheduler) Tick(t time.Time) {
 			due = append(due, j)
 		}
 	}
-	prune := minute.Sub(s.pruned) >= time.Hour
-	if prune {
-		s.pruned = minute
-	}
 	s.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, j := range due {
 		wg.Go(func() { s.run(s.ctx, j, minute, false) })
-	}
-	if prune {
-		if _, err := s.cfg.Runs.Prune(s.ctx, s.cfg.Now().Add(-s.cfg.Keep)); err != nil && s.ctx.Err() == nil {
-			s.cfg.Logger.Error("prune cron runs", "err", err)
-		}
 	}
 	wg.Wait()
 }

@@ -201,3 +201,36 @@ func TestPrune(t *testing.T) {
 		t.Errorf("left %+v %v", last, err)
 	}
 }
+
+// TestCleanupJob runs the server's own job, listed after the others.
+func TestCleanupJob(t *testing.T) {
+	pool := MustPool(t)
+	clk := &clock{t: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)}
+	s := cron.New(cron.Config{Runs: postgres.NewRuns(pool), Node: "a", Now: clk.Now, Keep: time.Hour})
+	for _, id := range []string{cron.CleanupJob, "zeta", "alpha"} {
+		fn := s.Cleanup
+		if id != cron.CleanupJob {
+			fn = func(context.Context) error { return nil }
+		}
+		if err := s.Add(id, "@hourly", fn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Tick(clk.Now()) // 10:00: all three run
+	clk.Add(2 * time.Hour)
+	s.Tick(clk.Now()) // 12:00: the 10:00 runs are older than Keep and no longer their jobs' latest
+	if err := s.Cleanup(context.Background()); err != nil { // whatever the order the jobs ran in
+		t.Fatal(err)
+	}
+	var left int
+	if err := pool.QueryRow(context.Background(), "SELECT count(*) FROM _cron_runs WHERE scheduled < $1", clk.Now()).Scan(&left); err != nil {
+		t.Fatal(err)
+	}
+	if left != 0 {
+		t.Errorf("%d old runs left after the cleanup", left)
+	}
+	jobs, err := s.Jobs(context.Background())
+	if err != nil || len(jobs) != 3 || jobs[0].ID != "alpha" || jobs[1].ID != "zeta" || jobs[2].ID != cron.CleanupJob {
+		t.Errorf("order %+v %v", jobs, err)
+	}
+}
