@@ -1,12 +1,14 @@
 // Command example is Lumbung with a plugin of its own: the lumbung
 // command (serve, superuser, migrate, ...) plus a route that greets the
-// caller, GET /api/example/hello, and a hook that refuses records whose
-// title contains "spam" in any collection with a title field.
+// caller, GET /api/example/hello, a hook that refuses records whose
+// title contains "spam" in any collection with a title field, and a
+// daily cron job.
 //
 //	go run ./plugins/example serve
 package main
 
 import (
+	"context"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -42,5 +44,9 @@ func (hello) Register(host plugins.Host) error {
 		}
 		return e.Next()
 	})
-	return nil
+	// Daily at midnight UTC, once across the nodes (GET /api/crons lists it).
+	return host.Cron().Add("example.daily", "@daily", func(ctx context.Context) error {
+		host.Logger().InfoContext(ctx, "a day went by")
+		return nil
+	})
 }

@@ -168,3 +168,21 @@ func TestExampleBinary(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+func TestExampleCron(t *testing.T) {
+	srv := mustServer(t, "")
+	svc := srv.Collections()
+	su, _ := svc.Collection("_superusers")
+	if _, err := svc.SystemRecords().Create(context.Background(), su, map[string]any{"email": "root@example.com", "password": "long enough password"}); err != nil {
+		t.Fatal(err)
+	}
+	_, body := call(t, srv, "POST", "/api/collections/_superusers/auth-with-password", "", `{"identity":"root@example.com","password":"long enough password"}`)
+	var auth struct{ Token string }
+	if err := json.Unmarshal([]byte(body), &auth); err != nil {
+		t.Fatal(err)
+	}
+	status, body := call(t, srv, "GET", "/api/crons", auth.Token, "")
+	if status != 200 || !strings.HasPrefix(body, `[{"id":"example.daily","expression":"@daily","lastRun":null},`) {
+		t.Errorf("GET /api/crons: %d %s", status, body)
+	}
+}

@@ -88,12 +88,12 @@ type job struct {
 // Scheduler runs jobs at the minutes their schedules say, each scheduled
 // minute of a job once across every node sharing its Runs.
 type Scheduler struct {
-	cfg    Config
-	mu     sync.Mutex
-	jobs   map[string]*job
-	ctx    context.Context // the jobs' context, ended by Stop
-	stop   context.CancelFunc
-	runs   sync.WaitGroup // runs under way
+	cfg  Config
+	mu   sync.Mutex
+	jobs map[string]*job
+	ctx  context.Context // the jobs' context, ended by Stop
+	stop context.CancelFunc
+	runs sync.WaitGroup // runs under way
 }
 
 // CleanupJob is the id of the server's own job that runs Cleanup
