@@ -17,6 +17,7 @@ func (h *handlers) settingsRoutes() []Route {
 		{"GET", "/settings", Superusers, h.getSettings, "Return the settings (secrets left out)."},
 		{"PATCH", "/settings", Superusers, h.patchSettings, "Change the settings."},
 		{"POST", "/settings/test/email", Superusers, h.testEmail, "Send a test email."},
+		{"POST", "/settings/test/s3", Superusers, h.testS3, "Write, read and delete a test file with the saved S3 settings."},
 	}
 }
 
@@ -32,6 +33,7 @@ type settingsView struct {
 	Batch        settings.Batch        `json:"batch"`
 	Logs         settings.Logs         `json:"logs"`
 	Metrics      metricsView           `json:"metrics"`
+	S3           s3View                `json:"s3"`
 	// Realtime is read-only: set per node with serve's flags.
 	Realtime realtimeView `json:"realtime"`
 	// NodeFlags name the settings the answering node's flags fix, and the
@@ -82,6 +84,7 @@ func (h *handlers) viewOf(s settings.Settings) settingsView {
 		Logs:       s.Logs,
 		Metrics: metricsView{Enabled: s.Metrics.Enabled, TokenSet: s.Metrics.Token != "",
 			AllowedAddresses: s.Metrics.AllowedAddresses},
+		S3: viewS3(s.S3),
 	}
 }
 
@@ -97,8 +100,8 @@ func (h *handlers) getSettings(c *fiber.Ctx) error {
 // smtp.password: a non-empty string sets it, null clears it, and "" or no
 // key keeps it (so a form that never saw the password can be sent back).
 // Without smtp.tlsMode, PocketBase's smtp.tls picks "tls" (true) or
-// "starttls" (false). metrics.token is kept, set or cleared as
-// smtp.password is.
+// "starttls" (false). metrics.token and s3.secret are kept, set or
+// cleared as smtp.password is.
 func (h *handlers) patchSettings(c *fiber.Ctx) error {
 	cur, err := h.Settings.Get(c.UserContext())
 	if err != nil {
@@ -108,6 +111,7 @@ func (h *handlers) patchSettings(c *fiber.Ctx) error {
 	var probe struct {
 		SMTP    map[string]json.RawMessage `json:"smtp"`
 		Metrics map[string]json.RawMessage `json:"metrics"`
+		S3      map[string]json.RawMessage `json:"s3"`
 	}
 	if err := decodeJSON(body, &probe); err != nil {
 		return err
@@ -126,6 +130,7 @@ func (h *handlers) patchSettings(c *fiber.Ctx) error {
 	} else if string(tok) == "null" {
 		next.Metrics.Token = ""
 	}
+	next.S3.Secret = keptSecret(probe.S3, "secret", cur.S3.Secret, next.S3.Secret)
 	if _, ok := probe.SMTP["tlsMode"]; !ok {
 		if raw, ok := probe.SMTP["tls"]; ok {
 			switch string(raw) {

@@ -16,8 +16,8 @@ import (
 // Settings are the application settings, in PocketBase's shape (a subset:
 // meta, smtp, rateLimits, trustedProxy — with the proxies' addresses —,
 // batch, logs, and cors, which PocketBase sets with a flag only), and
-// Lumbung's metrics. The SMTP password and the metrics token are stored
-// but never sent back.
+// Lumbung's metrics, and s3. The SMTP password, the metrics token and the
+// S3 secret are stored but never sent back.
 type Settings struct {
 	Meta         Meta         `json:"meta"`
 	SMTP         SMTP         `json:"smtp"`
@@ -27,6 +27,7 @@ type Settings struct {
 	Batch        Batch        `json:"batch"`
 	Logs         Logs         `json:"logs"`
 	Metrics      Metrics      `json:"metrics"`
+	S3           S3           `json:"s3"`
 	// Plugins enable and configure the plugins of the binary by ID.
 	Plugins map[string]Plugin `json:"plugins"`
 }

@@ -78,6 +78,7 @@ func (s *Settings) Validate() error {
 	s.Batch.validate(fail)
 	s.Logs.validate(fail)
 	s.Metrics.validate(fail)
+	s.S3.validate(fail)
 	validatePlugins(s.Plugins, fail)
 	seen := map[string]int{}
 	for i, r := range s.RateLimits.Rules {
