@@ -2,10 +2,17 @@ package server
 
 import (
 	"context"
+	"html"
+	"net/mail"
 	"path/filepath"
+	"strings"
 
+	"github.com/lumbunghq/lumbung/collections"
+	"github.com/lumbunghq/lumbung/server/auth"
 	"github.com/lumbunghq/lumbung/server/backup"
 	backuppg "github.com/lumbunghq/lumbung/server/backup/postgres"
+	lmail "github.com/lumbunghq/lumbung/server/mail"
+	"github.com/lumbunghq/lumbung/server/settings"
 )
 
 // newBackups returns the backups of the node's database, kept in
@@ -50,4 +57,78 @@ func OpenBackups(ctx context.Context, cfg Config) (m *backup.Manager, close func
 		return nil, nil, err
 	}
 	return m, func() { s.Close(context.WithoutCancel(ctx)) }, nil
+}
+
+// autoBackupJob is the cron job of automatic backups, PocketBase's id.
+const autoBackupJob = "__pbAutoBackup__"
+
+// scheduleBackups follows the backups settings: the automatic backup job
+// runs at their cron, or not at all without one. Run calls it on start
+// and whenever the settings change on any node.
+func (s *Server) scheduleBackups(ctx context.Context) error {
+	s.settings.Forget()
+	st, err := s.settings.Get(ctx)
+	if err != nil {
+		return err
+	}
+	expr := st.Backups.Cron
+	if expr == s.backupCron {
+		return nil
+	}
+	s.cron.Remove(autoBackupJob)
+	s.backupCron = ""
+	if expr == "" {
+		return nil
+	}
+	if err := s.cron.Add(autoBackupJob, expr, s.autoBackup); err != nil {
+		return err
+	}
+	s.backupCron = expr
+	return nil
+}
+
+// autoBackup makes an automatic backup and keeps the settings' number of
+// them; when it fails, the superusers are told by mail (when SMTP is
+// enabled), as PocketBase tells them.
+func (s *Server) autoBackup(ctx context.Context) error {
+	st, err := s.settings.Get(ctx)
+	if err != nil {
+		return err
+	}
+	name, err := s.backups.CreateAuto(ctx, st.Backups.CronMaxKeep)
+	if err == nil {
+		return nil
+	}
+	s.cfg.Logger.Error("automatic backup failed", "name", name, "err", err)
+	if alertErr := s.alertSuperusers(ctx, st, "Automatic backup failed",
+		"The automatic backup of "+st.Meta.AppName+" failed:\n\n"+err.Error()); alertErr != nil {
+		s.cfg.Logger.Error("backup failure alert", "err", alertErr)
+	}
+	return err
+}
+
+// alertSuperusers mails every superuser (nothing when SMTP is off).
+func (s *Server) alertSuperusers(ctx context.Context, st settings.Settings, subject, text string) error {
+	if !st.SMTP.Enabled {
+		return nil
+	}
+	col, err := s.svc.MustCollection(auth.SuperusersCollection)
+	if err != nil {
+		return err
+	}
+	page, err := s.svc.SystemRecords().List(ctx, col, collections.Query{PerPage: 1000, SkipTotal: true, Sort: "created"})
+	if err != nil {
+		return err
+	}
+	msg := &lmail.Message{From: mail.Address{Name: st.Meta.SenderName, Address: st.Meta.SenderAddress}, Subject: subject, Text: text,
+		HTML: "<p>" + strings.ReplaceAll(html.EscapeString(text), "\n", "<br>") + "</p>"}
+	for _, r := range page.Items {
+		if email, _ := r.Get("email").(string); email != "" {
+			msg.To = append(msg.To, mail.Address{Address: email})
+		}
+	}
+	if len(msg.To) == 0 {
+		return nil
+	}
+	return s.hooks.Mail.Mailer(&lmail.SMTP{Config: st.SMTP.Config(), Now: s.cfg.Clock}).Send(ctx, msg)
 }

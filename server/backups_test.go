@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,13 +11,17 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/lumbunghq/lumbung/server"
 	"github.com/lumbunghq/lumbung/server/localpg/pgtest"
+	"github.com/lumbunghq/lumbung/server/mail/mailtest"
 )
 
 // withDir keeps a node's data directory (and so its backups) in dir.
@@ -331,5 +334,101 @@ func TestBackupRoutesRefuse(t *testing.T) {
 	if len(list) != 3 || !strings.HasPrefix(list[0].Key, "lb_backup_") {
 		t.Errorf("backups: %+v", list)
 	}
-	_ = json.Valid
+}
+
+// TestBackupSchedule: the backups settings schedule PocketBase's
+// automatic backup job on every node; each run makes an @auto_ backup and
+// keeps cronMaxKeep of them (backups made by hand stay); a failed run
+// mails the superusers; without a cron the job goes; a bad cron or keep
+// is a 400.
+func TestBackupSchedule(t *testing.T) {
+	dsn := pgtest.NewDB(t)
+	if _, err := server.UpsertSuperuser(context.Background(), server.Config{DatabaseURL: dsn, PasswordCost: 4,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, "admin@example.com", "long enough password"); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	// Each reading of the clock is a second later: automatic backups are
+	// named by the second.
+	start := time.Now()
+	var tick atomic.Int64
+	clock := func() time.Time { return start.Add(time.Duration(tick.Add(1)) * time.Second) }
+	base := startNode(t, dsn, withDir(dir), func(c *server.Config) { c.Clock = clock })
+	other := startNode(t, dsn, withDir(t.TempDir()))
+	token := signIn(t, base)
+	sink := mailtest.Start(t)
+
+	for body, want := range map[string]string{
+		`{"backups": {"cron": "not a cron"}}`:                  `"backups":{"cron":{"code":"validation_invalid_cron"`,
+		`{"backups": {"cron": "0 3 * * *", "cronMaxKeep": 0}}`: `"backups":{"cronMaxKeep":{"code":"validation_min_greater_equal_than_required"`,
+	} {
+		if b := mustStatus(t, base, token, "PATCH", "/api/settings", body, 400); !strings.Contains(b, want) {
+			t.Errorf("%s: %s", body, b)
+		}
+	}
+	mustStatus(t, base, token, "POST", "/api/backups", `{"name": "by_hand.zip"}`, 204)
+	call(t, base, token, "PATCH", "/api/settings", fmt.Sprintf(`{"backups": {"cron": "0 3 * * *", "cronMaxKeep": 2},
+		"meta": {"appName": "Granary", "senderAddress": "lumbung@example.com"},
+		"smtp": {"enabled": true, "host": %q, "port": %d, "tlsMode": "none"}}`, sink.Host(), sink.Port()))
+	jobs := func(node string) string { return call(t, node, signIn(t, node), "GET", "/api/crons", "") }
+	waitFor(t, func() bool {
+		return strings.Contains(jobs(base), `"0 3 * * *"`) && strings.Contains(jobs(other), `"0 3 * * *"`)
+	})
+
+	autos := func() []string {
+		var list []struct{ Key string }
+		mustDecode(t, call(t, base, token, "GET", "/api/backups", ""), &list)
+		var out []string
+		for _, b := range list {
+			if strings.HasPrefix(b.Key, "@auto_lb_backup_") {
+				out = append(out, b.Key)
+			}
+		}
+		return out
+	}
+	var seen []string
+	for range 3 {
+		mustStatus(t, base, token, "POST", "/api/crons/__pbAutoBackup__", "", 204)
+		waitFor(t, func() bool { a := autos(); return len(a) > 0 && !slices.Contains(seen, a[0]) })
+		seen = append(seen, autos()[0])
+	}
+	if got := autos(); !slices.Equal(got, []string{seen[2], seen[1]}) {
+		t.Errorf("automatic backups %v, want the last two of %v", got, seen)
+	}
+	var token2 struct{ Token string }
+	mustDecode(t, call(t, base, token, "POST", "/api/files/token", ""), &token2)
+	mustStatus(t, base, "", "GET", "/api/backups/"+seen[2]+"?token="+token2.Token, "", 200)
+	mustStatus(t, base, token, "GET", "/api/backups/by_hand.zip?token="+token2.Token, "", 200)
+
+	// A failed run mails the superusers.
+	if err := os.Rename(filepath.Join(dir, "backups"), filepath.Join(dir, "moved")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "backups"), nil, 0o600); err != nil { // no folder can be made there
+		t.Fatal(err)
+	}
+	mustStatus(t, base, token, "POST", "/api/crons/__pbAutoBackup__", "", 204)
+	m := sink.Next(t)
+	if m.Subject != "Automatic backup failed" || !slices.Contains(m.To, "admin@example.com") || !strings.Contains(m.Text, "Granary") {
+		t.Errorf("alert: %q to %v: %s", m.Subject, m.To, m.Text)
+	}
+
+	// Without a cron, the job goes from every node.
+	call(t, base, token, "PATCH", "/api/settings", `{"backups": {"cron": ""}}`)
+	waitFor(t, func() bool {
+		return !strings.Contains(jobs(base), "__pbAutoBackup__") && !strings.Contains(jobs(other), "__pbAutoBackup__")
+	})
+}
+
+// waitFor polls cond until it holds. The deadline only guards against a
+// hang; how fast it happens is not asserted.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("the condition never held")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -132,6 +132,9 @@ type Server struct {
 	registry *prometheus.Registry
 	// backups keeps the database's backups in <Dir>/backups.
 	backups *backup.Manager
+	// backupCron is the schedule of automatic backups in the cron
+	// (empty: none); only scheduleBackups uses it.
+	backupCron string
 	// cron runs the plugins' cron jobs, from Run's background work.
 	cron *cron.Scheduler
 	// tailer follows the change log while Run runs (nil otherwise).
@@ -499,6 +502,7 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 	listener.Subscribe(s.relay.serve, postgres.RealtimeChannel)
 	listener.Subscribe(s.relay.answered, postgres.RealtimeAnswersChannel)
 	listener.Subscribe(func(context.Context) error { s.settings.Forget(); return nil }, postgres.ParamsChannel)
+	listener.Subscribe(s.scheduleBackups, postgres.ParamsChannel)
 	var tailer *realtime.Tailer
 	if s.hub != nil {
 		// Every change committed once the server says it is serving reaches

@@ -22,10 +22,7 @@ func (h *handlers) mailer(st settings.Settings) (lmail.Mailer, error) {
 	if !st.SMTP.Enabled {
 		return nil, collections.Errorf(collections.EINVALID, "Email delivery is not configured: enable SMTP in the settings.")
 	}
-	return h.MailHooks.Mailer(&lmail.SMTP{Config: lmail.SMTPConfig{
-		Host: st.SMTP.Host, Port: st.SMTP.Port, TLS: st.SMTP.TLSMode,
-		Username: st.SMTP.Username, Password: st.SMTP.Password, AuthMethod: st.SMTP.AuthMethod,
-	}}), nil
+	return h.MailHooks.Mailer(&lmail.SMTP{Config: st.SMTP.Config()}), nil
 }
 
 // composeMail fills a template for rec and addresses it to `to`. The

@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/lumbunghq/lumbung/collections"
@@ -32,6 +33,17 @@ const DumpEntry = "lumbung.dump"
 
 // namePattern is PocketBase's backup name rule.
 var namePattern = regexp.MustCompile(`^[a-z0-9_-]+\.zip$`)
+
+// AutoPrefix starts the names of the backups the schedule makes (see
+// CreateAuto), as PocketBase's "@auto_pb_backup_": no name a caller
+// gives can take it, and retention deletes only those.
+const AutoPrefix = "@auto_lb_backup_"
+
+// isKey reports whether name is a backup's: a name CheckName allows, or
+// one CreateAuto makes.
+func isKey(name string) bool {
+	return CheckName(strings.TrimPrefix(name, "@auto_")) == nil
+}
 
 // Database is what backups need of the database (see server/backup/postgres).
 type Database interface {
@@ -102,6 +114,38 @@ func (m *Manager) Create(ctx context.Context, name string) (string, error) {
 	if err := CheckName(name); err != nil {
 		return "", err
 	}
+	return m.create(ctx, name)
+}
+
+// CreateAuto makes a backup named AutoPrefix and the time, as the
+// schedule does, and deletes the oldest of those beyond keep (none when
+// keep is 0). It returns the name.
+func (m *Manager) CreateAuto(ctx context.Context, keep int) (string, error) {
+	name, err := m.create(ctx, AutoPrefix+m.cfg.Now().UTC().Format("20060102150405")+".zip")
+	if err != nil || keep <= 0 {
+		return name, err
+	}
+	list, err := m.List(ctx)
+	if err != nil {
+		return name, err
+	}
+	for _, b := range list { // newest first
+		if !strings.HasPrefix(b.Key, AutoPrefix) {
+			continue
+		}
+		if keep > 0 {
+			keep--
+			continue
+		}
+		if err := m.Delete(ctx, b.Key); err != nil {
+			return name, err
+		}
+	}
+	return name, nil
+}
+
+// create backs the database up into name, which was checked.
+func (m *Manager) create(ctx context.Context, name string) (string, error) {
 	if _, err := os.Stat(m.path(name)); err == nil {
 		return "", collections.Invalid("The backup name is already used.", map[string]collections.FieldError{
 			"name": {Code: "validation_backup_name_exists", Message: "The backup file name is already used."}})
@@ -167,7 +211,7 @@ func (m *Manager) List(ctx context.Context) ([]Info, error) {
 	}
 	out := []Info{}
 	for _, e := range entries {
-		if !e.Type().IsRegular() || CheckName(e.Name()) != nil {
+		if !e.Type().IsRegular() || !isKey(e.Name()) {
 			continue
 		}
 		fi, err := e.Info()
@@ -182,7 +226,7 @@ func (m *Manager) List(ctx context.Context) ([]Info, error) {
 
 // Open opens a backup for download (ENOTFOUND when there is none).
 func (m *Manager) Open(name string) (*os.File, Info, error) {
-	if CheckName(name) != nil {
+	if !isKey(name) {
 		return nil, Info{}, collections.Errorf(collections.ENOTFOUND, "The requested resource wasn't found.")
 	}
 	f, err := os.Open(m.path(name))
@@ -202,7 +246,7 @@ func (m *Manager) Open(name string) (*os.File, Info, error) {
 
 // Delete deletes a backup (EINVALID when there is none, as PocketBase).
 func (m *Manager) Delete(ctx context.Context, name string) error {
-	if CheckName(name) != nil {
+	if !isKey(name) {
 		return collections.Errorf(collections.EINVALID, "Invalid or already deleted backup file.")
 	}
 	if err := os.Remove(m.path(name)); errors.Is(err, os.ErrNotExist) {
@@ -276,7 +320,7 @@ func (m *Manager) extract(path string) (string, error) {
 // Restore replaces the database's contents with the backup name's, then
 // runs AfterRestore. The backup is checked before anything changes.
 func (m *Manager) Restore(ctx context.Context, name string) error {
-	if CheckName(name) != nil {
+	if !isKey(name) {
 		return collections.Errorf(collections.EINVALID, "Missing or invalid backup file.")
 	}
 	if _, err := os.Stat(m.path(name)); err != nil {

@@ -21,6 +21,7 @@ import (
 type Settings struct {
 	Meta         Meta         `json:"meta"`
 	SMTP         SMTP         `json:"smtp"`
+	Backups      Backups      `json:"backups"`
 	RateLimits   RateLimits   `json:"rateLimits"`
 	TrustedProxy TrustedProxy `json:"trustedProxy"`
 	CORS         CORS         `json:"cors"`
@@ -103,6 +104,7 @@ func Defaults(appURL string) Settings {
 		TrustedProxy: TrustedProxy{Proxies: []string{}, Header: DefaultProxyHeader},
 		CORS:         CORS{Origins: []string{"*"}},
 		Batch:        DefaultBatch(),
+		Backups:      DefaultBackups(),
 		Logs:         DefaultLogs(),
 		Metrics:      DefaultMetrics(),
 		Plugins:      map[string]Plugin{},

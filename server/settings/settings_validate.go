@@ -76,6 +76,7 @@ func (s *Settings) Validate() error {
 		fail("trustedProxy.header", "validation_invalid_header", `Must be a header name such as "X-Forwarded-For" or "X-Real-IP".`)
 	}
 	s.Batch.validate(fail)
+	s.Backups.validate(fail)
 	s.Logs.validate(fail)
 	s.Metrics.validate(fail)
 	s.S3.validate(fail)
