@@ -56,9 +56,11 @@ type RequestLog struct {
 	mu      sync.Mutex
 	queue   []collections.LogEntry
 	dropped uint64
-	applied settings.Logs             // the settings seen last
-	seen    bool                      // applied holds settings seen
-	prune   *collections.LogRetention // what to prune to with the next write
+	applied settings.Logs // the settings seen last
+	seen    bool          // applied holds settings seen
+	// marks are the prunes to make, in the queue's order: each where the
+	// settings changed, before the entries queued after the change.
+	marks []pruneMark
 
 	flush sync.Mutex // one write at a time, in the queue's order
 }
@@ -89,15 +91,46 @@ func retention(cfg settings.Logs, now time.Time) collections.LogRetention {
 	return collections.LogRetention{MinLevel: cfg.MinLevel, After: now.AddDate(0, 0, -cfg.MaxDays)}
 }
 
+// pruneMark is a prune to make once the entries of the queue before at
+// are written.
+type pruneMark struct {
+	at   int
+	keep collections.LogRetention
+}
+
+// both keeps what a and b both keep: pruning to a then to b is pruning
+// to both(a, b).
+func both(a, b collections.LogRetention) collections.LogRetention {
+	if a.None || b.None {
+		return collections.LogRetention{None: true}
+	}
+	if b.After.Before(a.After) {
+		b.After = a.After
+	}
+	b.MinLevel = max(a.MinLevel, b.MinLevel)
+	return b
+}
+
+// mark queues a prune to keep after the entries queued so far; one right
+// after another joins it, so there are never more marks than entries
+// plus one. l.mu is held.
+func (l *RequestLog) mark(keep collections.LogRetention) {
+	if n := len(l.marks); n > 0 && l.marks[n-1].at == len(l.queue) {
+		l.marks[n-1].keep = both(l.marks[n-1].keep, keep)
+		return
+	}
+	l.marks = append(l.marks, pruneMark{at: len(l.queue), keep: keep})
+}
+
 // observe notes the settings in force at now: when they differ from the
-// last seen, the next write prunes to them. l.mu is held.
+// last seen, what they no longer keep is pruned once the entries queued
+// before are written. l.mu is held.
 func (l *RequestLog) observe(cfg settings.Logs, now time.Time) {
 	if l.seen && cfg == l.applied {
 		return
 	}
 	l.applied, l.seen = cfg, true
-	keep := retention(cfg, now)
-	l.prune = &keep
+	l.mark(retention(cfg, now))
 }
 
 // Add queues a request to be written, if cfg keeps it at now (see
@@ -135,40 +168,59 @@ func (l *RequestLog) Dropped() uint64 {
 	return l.dropped
 }
 
-// Flush writes the waiting entries, then deletes those the settings last
-// seen no longer keep when they changed.
+// Flush writes the waiting entries, and makes the prunes of the settings
+// changes seen meanwhile, in the order they came.
 func (l *RequestLog) Flush(ctx context.Context) error {
 	l.flush.Lock()
 	defer l.flush.Unlock()
 	l.mu.Lock()
-	queue, prune := l.queue, l.prune
-	l.queue, l.prune = nil, nil
+	queue, marks := l.queue, l.marks
+	l.queue, l.marks = nil, nil
 	l.mu.Unlock()
-	var first error
-	for len(queue) > 0 {
-		n := min(len(queue), l.cfg.Batch)
-		if err := l.cfg.Store.AddLogs(ctx, queue[:n]); err != nil {
-			l.mu.Lock()
-			l.dropped += uint64(len(queue))
-			l.mu.Unlock()
-			first = err
-			break
+	done := 0 // entries of queue written
+	for len(marks) > 0 || done < len(queue) {
+		end := len(queue)
+		if len(marks) > 0 {
+			end = marks[0].at
 		}
-		queue = queue[n:]
-	}
-	if prune != nil {
-		if _, err := l.cfg.Store.PruneLogs(ctx, *prune); err != nil {
-			l.mu.Lock()
-			if l.prune == nil {
-				l.prune = prune // tried again with the next write
+		for done < end {
+			n := min(end-done, l.cfg.Batch)
+			if err := l.cfg.Store.AddLogs(ctx, queue[done:done+n]); err != nil {
+				l.failed(len(queue)-done, marks)
+				return err
 			}
-			l.mu.Unlock()
-			if first == nil {
-				first = err
+			done += n
+		}
+		if len(marks) > 0 {
+			if _, err := l.cfg.Store.PruneLogs(ctx, marks[0].keep); err != nil {
+				l.failed(len(queue)-done, marks)
+				return err
 			}
+			marks = marks[1:]
 		}
 	}
-	return first
+	return nil
+}
+
+// failed counts the lost entries of a write that failed, and keeps its
+// prunes for the next write, before the entries queued since.
+func (l *RequestLog) failed(lost int, marks []pruneMark) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.dropped += uint64(lost)
+	if len(marks) == 0 {
+		return
+	}
+	keep := marks[0].keep
+	for _, m := range marks[1:] {
+		keep = both(keep, m.keep)
+	}
+	l.marks = append([]pruneMark{{keep: keep}}, l.marks...)
+	// A mark joined to the kept one, or one right behind it, stays in order.
+	if len(l.marks) > 1 && l.marks[1].at == 0 {
+		l.marks[0].keep = both(l.marks[0].keep, l.marks[1].keep)
+		l.marks = append(l.marks[:1], l.marks[2:]...)
+	}
 }
 
 // sync notes the settings in force (cfg at now) and writes what waits:
