@@ -71,8 +71,7 @@ func (h *handlers) testS3(c *fiber.Ctx) error {
 	if !st.S3.Enabled {
 		return collections.Errorf(collections.EINVALID, "Failed to test the S3 filesystem: S3 storage is not enabled.")
 	}
-	fs, err := s3.New(s3.Config{Endpoint: st.S3.Endpoint, Bucket: st.S3.Bucket, Region: st.S3.Region,
-		AccessKey: st.S3.AccessKey, Secret: st.S3.Secret, ForcePathStyle: st.S3.ForcePathStyle})
+	fs, err := s3.New(st.S3.Config())
 	if err == nil {
 		ctx, cancel := context.WithTimeout(c.UserContext(), s3TestTimeout)
 		err = storage.Probe(ctx, fs)

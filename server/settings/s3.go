@@ -3,6 +3,8 @@ package settings
 import (
 	"net/url"
 	"strings"
+
+	"github.com/lumbunghq/lumbung/server/storage/s3"
 )
 
 // S3 are PocketBase's s3 settings: where the files of records are kept
@@ -46,4 +48,10 @@ func (s *S3) validate(fail func(key, code, msg string)) {
 			fail(key, "validation_required", "Cannot be blank.")
 		}
 	}
+}
+
+// Config returns how to reach the bucket the settings name.
+func (s S3) Config() s3.Config {
+	return s3.Config{Endpoint: s.Endpoint, Bucket: s.Bucket, Region: s.Region,
+		AccessKey: s.AccessKey, Secret: s.Secret, ForcePathStyle: s.ForcePathStyle}
 }
