@@ -245,13 +245,14 @@ func (l *RequestLog) Prune(ctx context.Context, cfg settings.Logs, now time.Time
 func (l *RequestLog) Run(ctx context.Context) {
 	tick := time.NewTicker(l.cfg.Interval)
 	defer tick.Stop()
+	var reported time.Time // when a failed write was last logged
 	for {
 		select {
 		case <-ctx.Done():
 			final, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			defer cancel()
 			if err := l.Flush(final); err != nil {
-				l.cfg.Logger.Error("request log", "err", err)
+				l.cfg.Logger.Error("request log: entries not written", "err", err, "dropped", l.Dropped())
 			}
 			return
 		case <-tick.C:
@@ -260,8 +261,11 @@ func (l *RequestLog) Run(ctx context.Context) {
 		// A write under way finishes even when ctx ends meanwhile: its
 		// entries are not lost to a shutdown.
 		write, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		if err := l.Flush(write); err != nil {
-			l.cfg.Logger.Error("request log", "err", err)
+		// While the database is away, one line a minute says so, with
+		// the entries lost meanwhile.
+		if err := l.Flush(write); err != nil && time.Since(reported) >= time.Minute {
+			reported = time.Now()
+			l.cfg.Logger.Error("request log: entries not written", "err", err, "dropped", l.Dropped())
 		}
 		cancel()
 	}
