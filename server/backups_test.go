@@ -323,10 +323,16 @@ func TestBackupRoutesRefuse(t *testing.T) {
 	if _, err := conn.Exec(context.Background(), "SELECT pg_advisory_lock(x'6c756d62756e67'::bigint)"); err != nil {
 		t.Fatal(err)
 	}
+	if h := call(t, base, token, "GET", "/api/health", ""); !strings.Contains(h, `"canBackup":false`) {
+		t.Errorf("health while another holds the lock: %s", h)
+	}
 	mustStatus(t, base, token, "POST", "/api/backups", `{"name": "busy.zip"}`, 400)
 	mustStatus(t, base, token, "POST", "/api/backups/good.zip/restore", "", 400)
 	if _, err := conn.Exec(context.Background(), "SELECT pg_advisory_unlock(x'6c756d62756e67'::bigint)"); err != nil {
 		t.Fatal(err)
+	}
+	if h := call(t, base, token, "GET", "/api/health", ""); !strings.Contains(h, `"canBackup":true`) {
+		t.Errorf("health: %s", h)
 	}
 	mustStatus(t, base, token, "POST", "/api/backups", "", 204) // a name from the time
 	mustStatus(t, base, token, "DELETE", "/api/backups/copy.zip", "", 204)

@@ -24,6 +24,7 @@ type Backups interface {
 	Delete(ctx context.Context, name string) error
 	Upload(ctx context.Context, name string, r io.Reader) error
 	Restore(ctx context.Context, name string) error
+	Busy(ctx context.Context) (bool, error)
 }
 
 var _ Backups = (*backup.Manager)(nil)

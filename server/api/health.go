@@ -14,8 +14,8 @@ func (h *handlers) healthRoutes() []Route {
 var healthProxyHeaders = []string{"CF-Connecting-IP", "Fly-Client-IP", "X-Forwarded-For"}
 
 // health reports whether the server can reach its database. Superusers
-// also get PocketBase's details: canBackup (always false: no backups API),
-// realIP (the client address as
+// also get PocketBase's details: canBackup (no backup or restore runs on
+// any node), realIP (the client address as
 // the trusted-proxy settings make it) and possibleProxyHeader (the first
 // proxy header the request carries, "" for none).
 func (h *handlers) health(c *fiber.Ctx) error {
@@ -35,9 +35,15 @@ func (h *handlers) health(c *fiber.Ctx) error {
 				break
 			}
 		}
-		// Lumbung makes no backups (the database's own tools do), so a
-		// backup can never be started from here.
-		data = fiber.Map{"canBackup": false, "realIP": h.clientIP(c), "possibleProxyHeader": proxyHeader}
+		canBackup := false
+		if h.Backups != nil {
+			busy, err := h.Backups.Busy(c.UserContext())
+			if err != nil {
+				return err
+			}
+			canBackup = !busy
+		}
+		data = fiber.Map{"canBackup": canBackup, "realIP": h.clientIP(c), "possibleProxyHeader": proxyHeader}
 	}
 	return c.JSON(fiber.Map{"code": 200, "message": "API is healthy.", "data": data})
 }

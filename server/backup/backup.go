@@ -50,6 +50,8 @@ type Database interface {
 	// Lock takes the lock that lets one backup or restore run at a time
 	// on every node; an error when another holds it.
 	Lock(ctx context.Context) (release func(), err error)
+	// Busy reports whether another holds the lock.
+	Busy(ctx context.Context) (bool, error)
 	// Dump writes the database to w in pg_dump's custom format.
 	Dump(ctx context.Context, w io.Writer) error
 	// Check says whether the dump at path can be restored (EINVALID if not).
@@ -85,6 +87,9 @@ func New(cfg Config) *Manager {
 	}
 	return &Manager{cfg: cfg}
 }
+
+// Busy reports whether a backup or a restore runs on any node.
+func (m *Manager) Busy(ctx context.Context) (bool, error) { return m.cfg.Database.Busy(ctx) }
 
 // Info describes a backup, as PocketBase lists it.
 type Info struct {

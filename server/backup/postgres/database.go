@@ -90,6 +90,15 @@ func (d *Database) Lock(ctx context.Context) (release func(), err error) {
 	}, nil
 }
 
+// Busy reports whether a backup or a restore runs on any node.
+func (d *Database) Busy(ctx context.Context) (bool, error) {
+	var busy bool
+	err := d.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
+		AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+		AND classid = ($1::bigint >> 32)::oid AND objid = ($1::bigint & 4294967295)::oid AND objsubid = 1)`, lockKey).Scan(&busy)
+	return busy, err
+}
+
 // command runs a client program with the password in its environment.
 func (d *Database) command(ctx context.Context, path string, args ...string) (*exec.Cmd, *bytes.Buffer) {
 	cmd := exec.CommandContext(ctx, path, args...)
