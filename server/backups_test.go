@@ -438,3 +438,22 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestBackupWithPoolSettings: pgx's pool settings in DATABASE_URL, which
+// pg_dump and psql refuse, do not reach them.
+func TestBackupWithPoolSettings(t *testing.T) {
+	dsn := pgtest.NewDB(t)
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	dsn += sep + "pool_max_conns=4&pool_max_conn_idle_time=1m"
+	if _, err := server.UpsertSuperuser(context.Background(), server.Config{DatabaseURL: dsn, PasswordCost: 4,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, "admin@example.com", "long enough password"); err != nil {
+		t.Fatal(err)
+	}
+	base := startNode(t, dsn, withDir(t.TempDir()))
+	token := signIn(t, base)
+	mustStatus(t, base, token, "POST", "/api/backups", `{"name": "pooled.zip"}`, 204)
+	mustStatus(t, base, token, "POST", "/api/backups/pooled.zip/restore", "", 204)
+}
