@@ -2,7 +2,9 @@ package local_test
 
 import (
 	"errors"
+	"io"
 	"os"
+	"runtime"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -86,3 +88,22 @@ func TestKeysStayUnderTheRoot(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPutStreams: a big Put allocates a copy buffer, not the object.
+func TestPutStreams(t *testing.T) {
+	s := MustLocal(t)
+	body := io.LimitReader(zeros{}, storagetest.BigSize)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	if err := s.Put(t.Context(), "big", struct{ io.Reader }{body}, -1, "application/octet-stream"); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+		t.Fatalf("a %d MiB put allocated %d bytes", storagetest.BigSize>>20, n)
+	}
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }

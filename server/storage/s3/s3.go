@@ -26,9 +26,10 @@ import (
 
 var _ storage.Storage = (*Storage)(nil)
 
-// DefaultPartSize is the size of the parts of an upload of unknown size:
-// the memory one such upload holds (S3's minimum is 5 MiB).
-const DefaultPartSize = 16 << 20
+// DefaultPartSize is the size of the parts of a multipart upload: the
+// memory one such upload holds (S3's minimum is 5 MiB). An upload of
+// unknown size may then reach 10,000 parts, about 78 GiB.
+const DefaultPartSize = 8 << 20
 
 // Config locates a bucket, as PocketBase's s3 settings do.
 type Config struct {
@@ -118,6 +119,9 @@ func (s *Storage) Put(ctx context.Context, key string, r io.Reader, size int64, 
 	var n int64
 	var cr io.Reader = &countReader{r: r, n: &n}
 	opts := minio.PutObjectOptions{ContentType: contentType, PartSize: s.partSize}
+	if size > int64(s.partSize)*10000 {
+		opts.PartSize = 0 // too big for 10,000 parts of that size: let the client choose
+	}
 	if size == 0 {
 		// An empty body would go as an aws-chunked stream of unknown
 		// length, which S3 refuses: send it plainly, "Content-Length: 0".

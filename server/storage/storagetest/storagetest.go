@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Storage) {
 		{"delete", testDelete},
 		{"invalid keys", testInvalidKeys},
 		{"failed put leaves the old object", testFailedPut},
+		{"readers never see a part of an overwrite", testAtomicOverwrite},
 		{"big object streamed, known size", func(t *testing.T, ctx context.Context, s storage.Storage) { testBig(t, ctx, s, BigSize) }},
 		{"big object streamed, unknown size", func(t *testing.T, ctx context.Context, s storage.Storage) { testBig(t, ctx, s, -1) }},
 	}
@@ -305,6 +306,36 @@ func testFailedPut(t *testing.T, ctx context.Context, s storage.Storage) {
 	}
 	if got := keys(t, ctx, s, "f/"); len(got) != 1 {
 		t.Fatalf("listing after failed puts: %v", got)
+	}
+}
+
+func testAtomicOverwrite(t *testing.T, ctx context.Context, s storage.Storage) {
+	const size = 256 << 10
+	bodies := []string{strings.Repeat("a", size), strings.Repeat("b", size)}
+	MustPut(t, s, "atomic/x", bodies[0], "text/plain")
+	done := make(chan error, 1)
+	go func() {
+		for i := range 20 {
+			if err := s.Put(ctx, "atomic/x", strings.NewReader(bodies[i%2]), -1, "text/plain"); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	for reads := 0; ; reads++ {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			return
+		default:
+		}
+		body, info := MustRead(t, s, "atomic/x")
+		if len(body) != size || info.Size != size || strings.Trim(body, body[:1]) != "" {
+			t.Fatalf("read %d: a part of an object (%d bytes, info %d)", reads, len(body), info.Size)
+		}
 	}
 }
 
