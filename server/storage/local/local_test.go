@@ -4,8 +4,8 @@ import (
 	"errors"
 	"io"
 	"os"
-	"runtime"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
