@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/lumbunghq/lumbung/server/storage"
 )
@@ -47,8 +48,21 @@ func New(root string) (*Storage, error) {
 			return nil, fmt.Errorf("local storage: %w", err)
 		}
 	}
+	// Temporary files of a process that stopped mid-write.
+	tmp := filepath.Join(abs, reserved, "tmp")
+	if entries, err := os.ReadDir(tmp); err == nil {
+		for _, e := range entries {
+			if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > staleTemp {
+				os.Remove(filepath.Join(tmp, e.Name()))
+			}
+		}
+	}
 	return &Storage{root: abs}, nil
 }
+
+// staleTemp is the age past which New removes a temporary file: one not
+// written to for that long is left by a process that stopped.
+const staleTemp = 24 * time.Hour
 
 // Root is the folder the objects are kept in.
 func (s *Storage) Root() string { return s.root }
@@ -65,24 +79,35 @@ func (s *Storage) paths(key string) (data, meta string, err error) {
 	return filepath.Join(s.root, rel), filepath.Join(s.root, reserved, "meta", rel), nil
 }
 
-// Put writes r to a temporary file, syncs it and renames it over key's
-// file.
+// Put writes r to a temporary file and syncs it, then renames the content
+// type's file and the object's file into place (a failed write changes
+// neither).
 func (s *Storage) Put(ctx context.Context, key string, r io.Reader, size int64, contentType string) error {
 	data, meta, err := s.paths(key)
 	if err != nil {
 		return err
 	}
-	if err := s.write(ctx, meta, strings.NewReader(contentType), int64(len(contentType))); err != nil {
+	dataTmp, err := s.writeTemp(ctx, r, size)
+	if err != nil {
 		return err
 	}
-	return s.write(ctx, data, r, size)
+	defer os.Remove(dataTmp) // gone after a rename
+	metaTmp, err := s.writeTemp(ctx, strings.NewReader(contentType), int64(len(contentType)))
+	if err != nil {
+		return err
+	}
+	defer os.Remove(metaTmp)
+	if err := s.rename(metaTmp, meta); err != nil {
+		return err
+	}
+	return s.rename(dataTmp, data)
 }
 
-// write copies r to dst through a temporary file and a rename.
-func (s *Storage) write(ctx context.Context, dst string, r io.Reader, size int64) (err error) {
+// writeTemp copies r to a new synced temporary file and returns its path.
+func (s *Storage) writeTemp(ctx context.Context, r io.Reader, size int64) (_ string, err error) {
 	tmp, err := os.CreateTemp(filepath.Join(s.root, reserved, "tmp"), "put-*")
 	if err != nil {
-		return fmt.Errorf("local storage: %w", err)
+		return "", fmt.Errorf("local storage: %w", err)
 	}
 	defer func() {
 		if err != nil {
@@ -92,24 +117,29 @@ func (s *Storage) write(ctx context.Context, dst string, r io.Reader, size int64
 	}()
 	n, err := io.Copy(tmp, ctxReader{ctx, r})
 	if err != nil {
-		return fmt.Errorf("local storage: writing: %w", err)
+		return "", fmt.Errorf("local storage: writing: %w", err)
 	}
 	if size >= 0 && n != size {
-		return fmt.Errorf("local storage: got %d bytes, want %d: %w", n, size, io.ErrUnexpectedEOF)
+		return "", fmt.Errorf("local storage: got %d bytes, want %d: %w", n, size, io.ErrUnexpectedEOF)
 	}
 	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("local storage: %w", err)
+		return "", fmt.Errorf("local storage: %w", err)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("local storage: %w", err)
+		return "", fmt.Errorf("local storage: %w", err)
 	}
-	// A concurrent Delete may remove an emptied parent between MkdirAll
-	// and Rename: try again a few times.
+	return tmp.Name(), nil
+}
+
+// rename moves a temporary file to dst, creating dst's folder. A
+// concurrent Delete may remove an emptied folder between the two: it tries
+// again a few times.
+func (s *Storage) rename(tmp, dst string) (err error) {
 	for range 5 {
 		if err = os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
-			return fmt.Errorf("local storage: %w", err)
+			break
 		}
-		if err = os.Rename(tmp.Name(), dst); err == nil || !errors.Is(err, fs.ErrNotExist) {
+		if err = os.Rename(tmp, dst); err == nil || !errors.Is(err, fs.ErrNotExist) {
 			break
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lumbunghq/lumbung/server/storage"
 	"github.com/lumbunghq/lumbung/server/storage/local"
@@ -107,3 +108,27 @@ func TestPutStreams(t *testing.T) {
 type zeros struct{}
 
 func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+func TestStaleTemporaryFiles(t *testing.T) {
+	t.Parallel()
+	s := MustLocal(t)
+	tmp := filepath.Join(s.Root(), ".lumbung", "tmp")
+	old, fresh := filepath.Join(tmp, "put-old"), filepath.Join(tmp, "put-fresh")
+	for _, p := range []string{old, fresh} {
+		if err := os.WriteFile(p, []byte("part"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chtimes(old, time.Now().Add(-48*time.Hour), time.Now().Add(-48*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := local.New(s.Root()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(old); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("stale temporary file: %v", err)
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Fatalf("a file being written was removed: %v", err)
+	}
+}

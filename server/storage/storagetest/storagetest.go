@@ -286,13 +286,13 @@ func (f *failingReader) Read(p []byte) (int, error) {
 
 func testFailedPut(t *testing.T, ctx context.Context, s storage.Storage) {
 	MustPut(t, s, "f/keep", "the old object", "text/plain")
-	if err := s.Put(ctx, "f/keep", &failingReader{n: 1 << 20}, 4<<20, "text/plain"); err == nil {
+	if err := s.Put(ctx, "f/keep", &failingReader{n: 1 << 20}, 4<<20, "image/png"); err == nil {
 		t.Fatal("a failing reader stored an object")
 	}
 	if err := s.Put(ctx, "f/keep", &failingReader{n: 1 << 20}, -1, "text/plain"); err == nil {
 		t.Fatal("a failing reader of unknown size stored an object")
 	}
-	if err := s.Put(ctx, "f/keep", strings.NewReader("short"), 10, "text/plain"); err == nil {
+	if err := s.Put(ctx, "f/keep", strings.NewReader("short"), 10, "application/json"); err == nil {
 		t.Fatal("a short body stored an object")
 	}
 	if err := s.Put(ctx, "f/new", &failingReader{n: 1 << 20}, -1, "text/plain"); err == nil {
