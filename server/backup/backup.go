@@ -134,15 +134,17 @@ func (m *Manager) CreateAuto(ctx context.Context, keep int) (string, error) {
 	if err != nil {
 		return name, err
 	}
-	for _, b := range list { // newest first
-		if !strings.HasPrefix(b.Key, AutoPrefix) {
-			continue
+	var autos []string
+	for _, b := range list {
+		if strings.HasPrefix(b.Key, AutoPrefix) {
+			autos = append(autos, b.Key)
 		}
-		if keep > 0 {
-			keep--
-			continue
-		}
-		if err := m.Delete(ctx, b.Key); err != nil {
+	}
+	// Newest first by the time in their names, whatever the file
+	// system's clock resolution.
+	slices.SortFunc(autos, func(a, b string) int { return strings.Compare(b, a) })
+	for _, key := range autos[min(keep, len(autos)):] {
+		if err := m.Delete(ctx, key); err != nil {
 			return name, err
 		}
 	}
@@ -188,7 +190,7 @@ func (m *Manager) write(name string, fill func(*os.File) error) error {
 	if err != nil {
 		return err
 	}
-	defer os.Remove(f.Name()) // gone after the rename
+	defer os.Remove(f.Name()) // once linked (or renamed) into place
 	err = fill(f)
 	if err == nil {
 		err = f.Sync()
@@ -199,10 +201,19 @@ func (m *Manager) write(name string, fill func(*os.File) error) error {
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(m.path(name)); err == nil {
+	// A link never replaces a backup that another request or node wrote
+	// under the same name meanwhile; a rename would.
+	err = os.Link(f.Name(), m.path(name))
+	if errors.Is(err, os.ErrExist) {
 		return collections.Errorf(collections.EINVALID, "The backup name is already used.")
 	}
-	return os.Rename(f.Name(), m.path(name))
+	if err != nil { // a file system without hard links
+		if _, err := os.Stat(m.path(name)); err == nil {
+			return collections.Errorf(collections.EINVALID, "The backup name is already used.")
+		}
+		return os.Rename(f.Name(), m.path(name))
+	}
+	return nil
 }
 
 // List returns the backups, newest first.
