@@ -1,11 +1,14 @@
 // Package local is the Storage on the local filesystem: each object is a
 // plain file under the root (by default <data dir>/storage), written to a
 // temporary file and renamed into place so that no reader ever sees a
-// part of it.
+// part of it. Every file operation goes through an os.Root, so not even a
+// symbolic link placed under the root leads outside it.
 package local
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -24,50 +27,65 @@ import (
 
 var _ storage.Storage = (*Storage)(nil)
 
-// reserved is the root's folder of temporary files and content types;
-// keys under it are refused and List skips it.
-const reserved = ".lumbung"
-
-// Storage keeps objects as files under a root folder. Content types are
-// kept beside, under <root>/.lumbung/meta/<key>.
-type Storage struct {
-	root string
-}
-
-// New returns the Storage under root, creating the folder when missing.
-func New(root string) (*Storage, error) {
-	if root == "" {
-		return nil, errors.New("local storage: no root folder")
-	}
-	abs, err := filepath.Abs(root)
-	if err != nil {
-		return nil, err
-	}
-	for _, d := range []string{abs, filepath.Join(abs, reserved, "tmp"), filepath.Join(abs, reserved, "meta")} {
-		if err := os.MkdirAll(d, 0o750); err != nil {
-			return nil, fmt.Errorf("local storage: %w", err)
-		}
-	}
-	// Temporary files of a process that stopped mid-write.
-	tmp := filepath.Join(abs, reserved, "tmp")
-	if entries, err := os.ReadDir(tmp); err == nil {
-		for _, e := range entries {
-			if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > staleTemp {
-				os.Remove(filepath.Join(tmp, e.Name()))
-			}
-		}
-	}
-	return &Storage{root: abs}, nil
-}
+// Folders of the root that hold no objects: keys under reserved are
+// refused, and List skips it.
+const (
+	reserved = ".lumbung"
+	tmpDir   = reserved + "/tmp"
+	metaDir  = reserved + "/meta"
+)
 
 // staleTemp is the age past which New removes a temporary file: one not
 // written to for that long is left by a process that stopped.
 const staleTemp = 24 * time.Hour
 
-// Root is the folder the objects are kept in.
-func (s *Storage) Root() string { return s.root }
+// Storage keeps objects as files under a root folder. Content types are
+// kept beside, under <root>/.lumbung/meta/<key>.
+type Storage struct {
+	dir  string
+	root *os.Root
+}
 
-// paths returns the file of key and the file of its content type.
+// New returns the Storage under dir, creating the folder when missing,
+// and removes the temporary files a stopped process left there.
+func New(dir string) (*Storage, error) {
+	if dir == "" {
+		return nil, errors.New("local storage: no root folder")
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(abs, 0o750); err != nil {
+		return nil, fmt.Errorf("local storage: %w", err)
+	}
+	root, err := os.OpenRoot(abs)
+	if err != nil {
+		return nil, fmt.Errorf("local storage: %w", err)
+	}
+	for _, d := range []string{tmpDir, metaDir} {
+		if err := root.MkdirAll(d, 0o750); err != nil {
+			root.Close()
+			return nil, fmt.Errorf("local storage: %w", err)
+		}
+	}
+	if entries, err := fs.ReadDir(root.FS(), tmpDir); err == nil {
+		for _, e := range entries {
+			if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > staleTemp {
+				root.Remove(tmpDir + "/" + e.Name())
+			}
+		}
+	}
+	return &Storage{dir: abs, root: root}, nil
+}
+
+// Root is the folder the objects are kept in.
+func (s *Storage) Root() string { return s.dir }
+
+// Close releases the root folder.
+func (s *Storage) Close() error { return s.root.Close() }
+
+// paths returns the root-relative files of key and of its content type.
 func (s *Storage) paths(key string) (data, meta string, err error) {
 	if err := storage.ValidKey(key); err != nil {
 		return "", "", err
@@ -75,8 +93,7 @@ func (s *Storage) paths(key string) (data, meta string, err error) {
 	if key == reserved || strings.HasPrefix(key, reserved+"/") {
 		return "", "", fmt.Errorf("%w: %q is reserved", storage.ErrInvalidKey, reserved)
 	}
-	rel := filepath.FromSlash(key)
-	return filepath.Join(s.root, rel), filepath.Join(s.root, reserved, "meta", rel), nil
+	return key, metaDir + "/" + key, nil
 }
 
 // Put writes r to a temporary file and syncs it, then renames the content
@@ -91,12 +108,12 @@ func (s *Storage) Put(ctx context.Context, key string, r io.Reader, size int64, 
 	if err != nil {
 		return err
 	}
-	defer os.Remove(dataTmp) // gone after a rename
+	defer s.root.Remove(dataTmp) // gone after a rename
 	metaTmp, err := s.writeTemp(ctx, strings.NewReader(contentType), int64(len(contentType)))
 	if err != nil {
 		return err
 	}
-	defer os.Remove(metaTmp)
+	defer s.root.Remove(metaTmp)
 	if err := s.rename(metaTmp, meta); err != nil {
 		return err
 	}
@@ -105,14 +122,17 @@ func (s *Storage) Put(ctx context.Context, key string, r io.Reader, size int64, 
 
 // writeTemp copies r to a new synced temporary file and returns its path.
 func (s *Storage) writeTemp(ctx context.Context, r io.Reader, size int64) (_ string, err error) {
-	tmp, err := os.CreateTemp(filepath.Join(s.root, reserved, "tmp"), "put-*")
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	name := tmpDir + "/put-" + hex.EncodeToString(b[:])
+	tmp, err := s.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
 	if err != nil {
 		return "", fmt.Errorf("local storage: %w", err)
 	}
 	defer func() {
 		if err != nil {
 			tmp.Close()
-			os.Remove(tmp.Name())
+			s.root.Remove(name)
 		}
 	}()
 	n, err := io.Copy(tmp, ctxReader{ctx, r})
@@ -128,7 +148,7 @@ func (s *Storage) writeTemp(ctx context.Context, r io.Reader, size int64) (_ str
 	if err := tmp.Close(); err != nil {
 		return "", fmt.Errorf("local storage: %w", err)
 	}
-	return tmp.Name(), nil
+	return name, nil
 }
 
 // rename moves a temporary file to dst, creating dst's folder. A
@@ -136,10 +156,10 @@ func (s *Storage) writeTemp(ctx context.Context, r io.Reader, size int64) (_ str
 // again a few times.
 func (s *Storage) rename(tmp, dst string) (err error) {
 	for range 5 {
-		if err = os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
+		if err = s.root.MkdirAll(path.Dir(dst), 0o750); err != nil {
 			break
 		}
-		if err = os.Rename(tmp, dst); err == nil || !errors.Is(err, fs.ErrNotExist) {
+		if err = s.root.Rename(tmp, dst); err == nil || !errors.Is(err, fs.ErrNotExist) {
 			break
 		}
 	}
@@ -176,7 +196,7 @@ func (s *Storage) Open(_ context.Context, key string) (storage.Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(data)
+	f, err := s.root.Open(data)
 	if err != nil {
 		return nil, notFound(key, err)
 	}
@@ -194,7 +214,7 @@ func (s *Storage) Stat(_ context.Context, key string) (storage.Info, error) {
 	if err != nil {
 		return storage.Info{}, err
 	}
-	st, err := os.Stat(data)
+	st, err := s.root.Stat(data)
 	if err != nil || !st.Mode().IsRegular() {
 		return storage.Info{}, notFound(key, err)
 	}
@@ -205,7 +225,7 @@ func (s *Storage) Stat(_ context.Context, key string) (storage.Info, error) {
 // kept none, the one of the key's extension).
 func (s *Storage) info(key, meta string, st fs.FileInfo) storage.Info {
 	ct := ""
-	if b, err := os.ReadFile(meta); err == nil && len(b) <= 255 {
+	if b, err := s.root.ReadFile(meta); err == nil && len(b) <= 255 {
 		ct = string(b)
 	}
 	if ct == "" {
@@ -232,45 +252,45 @@ func (s *Storage) Delete(_ context.Context, key string) error {
 		return err
 	}
 	for _, p := range []string{data, meta} {
-		if st, err := os.Lstat(p); err != nil || st.IsDir() {
+		if st, err := s.root.Lstat(p); err != nil || st.IsDir() {
 			continue // missing, or a folder of other keys
 		}
-		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := s.root.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("local storage: %w", err)
 		}
 	}
-	s.prune(filepath.Dir(data), s.root)
-	s.prune(filepath.Dir(meta), filepath.Join(s.root, reserved, "meta"))
+	s.prune(path.Dir(data), ".")
+	s.prune(path.Dir(meta), metaDir)
 	return nil
 }
 
 // prune removes dir and its parents up to (not including) top while they
 // are empty.
 func (s *Storage) prune(dir, top string) {
-	for dir != top && strings.HasPrefix(dir, top+string(filepath.Separator)) {
-		if os.Remove(dir) != nil {
+	for dir != top && dir != "." && dir != "/" {
+		if s.root.Remove(dir) != nil {
 			return
 		}
-		dir = filepath.Dir(dir)
+		dir = path.Dir(dir)
 	}
 }
 
 // List walks the folder of prefix's last complete segment and yields the
-// files whose keys start with prefix.
+// files whose keys start with prefix. Symbolic links are not followed.
 func (s *Storage) List(ctx context.Context, prefix string) iter.Seq2[storage.Info, error] {
 	return func(yield func(storage.Info, error) bool) {
 		if err := storage.ValidPrefix(prefix); err != nil {
 			yield(storage.Info{}, err)
 			return
 		}
-		start := s.root
+		start := "."
 		if i := strings.LastIndex(prefix, "/"); i >= 0 {
-			start = filepath.Join(s.root, filepath.FromSlash(prefix[:i]))
+			start = prefix[:i]
 		}
 		stop := errors.New("stop")
-		err := filepath.WalkDir(start, func(p string, d fs.DirEntry, err error) error {
+		err := fs.WalkDir(s.root.FS(), start, func(key string, d fs.DirEntry, err error) error {
 			if err != nil {
-				if p == start && errors.Is(err, fs.ErrNotExist) {
+				if key == start && (errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)) {
 					return nil
 				}
 				return err
@@ -278,11 +298,9 @@ func (s *Storage) List(ctx context.Context, prefix string) iter.Seq2[storage.Inf
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			rel, _ := filepath.Rel(s.root, p)
-			key := filepath.ToSlash(rel)
 			if d.IsDir() {
 				if key == reserved || (key != "." && !strings.HasPrefix(key+"/", prefix) && !strings.HasPrefix(prefix, key+"/")) {
-					return filepath.SkipDir
+					return fs.SkipDir
 				}
 				return nil
 			}

@@ -77,6 +77,22 @@ func TestKeysStayUnderTheRoot(t *testing.T) {
 	if err := os.WriteFile(secret, []byte("do not read"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// A symbolic link placed under the root does not lead out of it.
+	if err := os.Symlink(dir, filepath.Join(s.Root(), "out")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Open(t.Context(), "out/secret.txt"); err == nil || errors.Is(err, storage.ErrInvalidKey) {
+		t.Fatalf("open through a link: %v", err)
+	}
+	if err := s.Put(t.Context(), "out/written.txt", strings.NewReader("x"), 1, "text/plain"); err == nil {
+		t.Fatal("put through a link outside the root")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "written.txt")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a put wrote outside the root: %v", err)
+	}
+	for info, err := range s.List(t.Context(), "") {
+		t.Fatalf("listed through a link: %+v %v", info, err)
+	}
 	for _, key := range []string{"../secret.txt", "a/../../secret.txt", secret, "a\\..\\..\\secret.txt"} {
 		if _, err := s.Open(t.Context(), key); !errors.Is(err, storage.ErrInvalidKey) {
 			t.Fatalf("open %q: %v", key, err)
