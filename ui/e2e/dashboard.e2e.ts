@@ -910,6 +910,21 @@ describe("multi-factor sign-in", () => {
   });
 });
 
+describe("crons", () => {
+  test("7d. a job's Run now shows its run and result", async () => {
+    await withPage({ signedIn: true }, async (page) => {
+      await show(page, screens[0]);
+      await page.getByRole("navigation", { name: "Dashboard" }).getByRole("link", { name: "Crons" }).click();
+      await heading(page, "Crons", 1);
+      const row = page.getByRole("row", { name: /__lumbungCronRunsCleanup__/ });
+      await visible(row.getByText("@hourly", { exact: true }));
+      await row.getByRole("button", { name: "Run __lumbungCronRunsCleanup__ now" }).click();
+      await visible(row.getByText("Succeeded", { exact: true }));
+      await visible(row.getByText("(run now)"));
+    });
+  });
+});
+
 // --- every main screen ------------------------------------------------------
 
 describe("every main screen", () => {

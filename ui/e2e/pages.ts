@@ -128,6 +128,14 @@ export const screens: Screen[] = [
     },
   },
   { name: "import-export", hash: () => "#/import-export", ready: (p) => heading(p, "Import / export", 1) },
+  {
+    name: "crons",
+    hash: () => "#/crons",
+    ready: async (p) => {
+      await heading(p, "Crons", 1);
+      await visible(p.getByRole("cell", { name: "__lumbungCronRunsCleanup__", exact: true }));
+    },
+  },
 ];
 
 let showcaseName = "";

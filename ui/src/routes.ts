@@ -8,6 +8,7 @@ import { recordKey } from "./records/recordLink";
 import SchemaScreen from "./schema/SchemaScreen.svelte";
 import ApiPreview from "./apipreview/ApiPreview.svelte";
 import LogsScreen from "./logs/LogsScreen.svelte";
+import CronsScreen from "./crons/CronsScreen.svelte";
 import SettingsScreen from "./settings/SettingsScreen.svelte";
 import Placeholder from "./shell/Placeholder.svelte";
 import Setup from "./shell/Setup.svelte";
@@ -44,4 +45,5 @@ export const routes: Route<View>[] = [
   { pattern: "/access/*", view: { component: AccessScreen, props: (p) => ({ path: p["*"] }) } },
   { pattern: "/settings", view: { component: SettingsScreen } },
   { pattern: "/logs", view: { component: LogsScreen } },
+  { pattern: "/crons", view: { component: CronsScreen } },
 ];

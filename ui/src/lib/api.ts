@@ -493,6 +493,30 @@ export interface LogListOptions {
   filter?: string;
 }
 
+// ---------------------------------------------------------------- crons
+
+/** CronRun is a job's latest run, as GET /api/crons answers it. */
+export interface CronRun {
+  scheduled: string;
+  started: string;
+  /** finished is "" while the run goes on. */
+  finished: string;
+  /** duration is in milliseconds (0 while the run goes on). */
+  duration: number;
+  /** error is "" when the run succeeded. */
+  error: string;
+  /** manual runs were asked for with "Run now". */
+  manual: boolean;
+  node: string;
+}
+
+/** CronJob is a scheduled job: PocketBase's id and expression, and Lumbung's latest run. */
+export interface CronJob {
+  id: string;
+  expression: string;
+  lastRun: CronRun | null;
+}
+
 // ---------------------------------------------------------------- rbac
 
 export type Action = "list" | "view" | "create" | "update" | "delete" | "*";
@@ -847,6 +871,16 @@ export function createClient(opts: { baseUrl?: string; store?: TokenStore; fetch
     },
   };
 
+  const crons = {
+    list(signal?: AbortSignal) {
+      return request<CronJob[]>("/api/crons", { signal });
+    },
+    /** run starts a job now, in the background. */
+    run(id: string) {
+      return request<undefined>(`/api/crons/${enc(id)}`, { method: "POST" });
+    },
+  };
+
   const rbac = {
     roles() {
       return request<{ items: Role[] }>("/api/rbac/roles").then((r) => r.items);
@@ -906,6 +940,7 @@ export function createClient(opts: { baseUrl?: string; store?: TokenStore; fetch
     records,
     settings,
     logs,
+    crons,
     /** openapi reads the server's OpenAPI document. */
     openapi: () => request<unknown>("/api/openapi.json"),
     rbac,
