@@ -172,7 +172,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.settings.Forget() // requests read them afresh, as changed meanwhile
-	s.cron = cron.New(cron.Config{Runs: cronpg.NewRuns(s.db.Pool), Node: cronNode(), Now: cfg.Clock, Logger: cfg.Logger})
+	cronRuns := metrics.NewCronRuns()
+	if err := m.Register(cronRuns); err != nil {
+		s.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	s.cron = cron.New(cron.Config{Runs: cronpg.NewRuns(s.db.Pool), Node: cronNode(), Now: cfg.Clock, Logger: cfg.Logger,
+		Observe: func(r cron.Run) { cronRuns.Observe(r.Job, r.Error != "", r.Duration()) }})
 	if err := s.cron.Add(cron.CleanupJob, "@hourly", s.cron.Cleanup); err != nil {
 		s.Close(context.WithoutCancel(ctx))
 		return nil, err

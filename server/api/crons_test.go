@@ -80,4 +80,40 @@ func TestCrons(t *testing.T) {
 	if jobs[0].LastRun != nil {
 		t.Errorf("cleanup ran: %+v", jobs[0].LastRun)
 	}
+	// The node counts its runs (told once the run is recorded).
+	var runs float64
+	for range 200 {
+		if runs = cronRunsMetric(t, e, "report", "error"); runs == 1 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if runs != 1 {
+		t.Errorf("lumbung_cron_runs_total{job=report,result=error} = %v, want 1", runs)
+	}
+}
+
+// cronRunsMetric reads lumbung_cron_runs_total of job and result from
+// e's registry (0 when there is none).
+func cronRunsMetric(tb testing.TB, e *env, job, result string) float64 {
+	tb.Helper()
+	families, err := e.srv.Registry().Gather()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != "lumbung_cron_runs_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["job"] == job && labels["result"] == result {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
 }

@@ -69,6 +69,9 @@ type Config struct {
 	// Keep is how long runs other than each job's latest are kept
 	// (7 days when 0).
 	Keep time.Duration
+	// Observe, when set, is told of each run this node made once it
+	// ended (for metrics).
+	Observe func(r Run)
 }
 
 // Job is a job as the scheduler lists it.
@@ -282,6 +285,9 @@ func (s *Scheduler) run(ctx context.Context, j *job, at time.Time, manual bool) 
 	}
 	if err := s.cfg.Runs.Finish(context.WithoutCancel(ctx), r); err != nil {
 		log.Error("cron: record run", "err", err)
+	}
+	if s.cfg.Observe != nil {
+		s.cfg.Observe(r)
 	}
 }
 
