@@ -64,7 +64,9 @@ type Config struct {
 	Runs Runs   // required
 	Node string // this node's id, recorded with its runs
 	// Now is the clock (time.Now when nil).
-	Now    func() time.Time
+	Now func() time.Time
+	// After waits on the clock, as time.After (the default) does.
+	After  func(d time.Duration) <-chan time.Time
 	Logger *slog.Logger // slog.Default() when nil
 	// Keep is how long runs other than each job's latest are kept
 	// (7 days when 0).
@@ -115,6 +117,9 @@ func (s *Scheduler) Cleanup(ctx context.Context) error {
 func New(cfg Config) *Scheduler {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.After == nil {
+		cfg.After = time.After
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -235,12 +240,10 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	for {
 		now := s.cfg.Now()
 		next := now.Truncate(time.Minute).Add(time.Minute)
-		timer := time.NewTimer(next.Sub(now))
 		select {
 		case <-ctx.Done():
-			timer.Stop()
 			return nil
-		case <-timer.C:
+		case <-s.cfg.After(next.Sub(now)):
 		}
 		s.runs.Go(func() { s.Tick(next) })
 	}

@@ -236,3 +236,50 @@ func TestCleanupJob(t *testing.T) {
 		t.Errorf("order %+v %v", jobs, err)
 	}
 }
+
+// TestRun drives Run's minute ticks through the clock: a job due at the
+// next minute runs when the clock's wait ends, and a job under way when
+// Run's context ends has its context ended, and is waited for.
+func TestRun(t *testing.T) {
+	pool := MustPool(t)
+	clk := &clock{t: time.Date(2026, 12, 6, 10, 0, 30, 0, time.UTC)}
+	waits := make(chan time.Duration)
+	fire := make(chan time.Time)
+	s := cron.New(cron.Config{Runs: postgres.NewRuns(pool), Node: "a", Now: clk.Now,
+		After: func(d time.Duration) <-chan time.Time { waits <- d; return fire }})
+	started := make(chan time.Time, 1)
+	var ended atomic.Bool
+	if err := s.Add("long", "1 10 * * *", func(ctx context.Context) error {
+		started <- clk.Now()
+		<-ctx.Done()
+		ended.Store(true)
+		return ctx.Err()
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- s.Run(ctx) }()
+	if d := <-waits; d != 30*time.Second {
+		t.Errorf("first wait %s, want 30s (to the next whole minute)", d)
+	}
+	clk.Add(30 * time.Second)
+	fire <- clk.Now()
+	if at := <-started; !at.Equal(time.Date(2026, 12, 6, 10, 1, 0, 0, time.UTC)) {
+		t.Errorf("ran at %s", at)
+	}
+	if d := <-waits; d != time.Minute {
+		t.Errorf("next wait %s, want 1m", d)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !ended.Load() {
+		t.Error("Run returned before the job under way ended")
+	}
+	last, err := postgres.NewRuns(pool).Last(context.Background())
+	if err != nil || last["long"].Error != "context canceled" || last["long"].Manual {
+		t.Errorf("recorded %+v %v", last["long"], err)
+	}
+}
