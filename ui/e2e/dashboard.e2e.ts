@@ -868,6 +868,59 @@ describe("settings", () => {
   });
 });
 
+describe("backups", () => {
+  test("7e. a backup made in the dashboard is downloaded, uploaded again and restored; a bad name is refused before sending", async () => {
+    const su = await token();
+    const name = uniqueName("kept");
+    await createCollection({ name, type: "base", fields: [{ name: "title", type: "text" }] });
+    const rec = await createRecord(name, { title: "before the backup" });
+    const backupName = `${name}.zip`;
+
+    await withPage({ signedIn: true }, async (page) => {
+      await open(page, "#/");
+      await heading(page, "Collections", 1);
+      await page.getByRole("navigation", { name: "Dashboard" }).getByRole("link", { name: "Backups" }).click();
+      await heading(page, "Backups", 1);
+
+      const input = page.getByLabel("Name", { exact: true });
+      await input.fill("Not Valid.zip");
+      await visible(page.getByText("Lowercase letters, digits, _ and -, ending in .zip."));
+      expect(await page.getByRole("button", { name: "New backup" }).isDisabled()).toBe(true);
+      await input.fill(backupName);
+      await page.getByRole("button", { name: "New backup" }).click();
+      await visible(page.getByRole("status").filter({ hasText: `Backup “${backupName}” created.` }));
+      await visible(page.getByRole("cell", { name: backupName, exact: true }));
+
+      // Download it, then upload it under another name.
+      const downloading = page.waitForEvent("download");
+      await page.getByRole("button", { name: `Download ${backupName}` }).click();
+      const download = await downloading;
+      expect(download.suggestedFilename()).toBe(backupName);
+      const file = await download.path();
+      const copy = `${name}_copy.zip`;
+      const { readFile } = await import("node:fs/promises");
+      await page.getByLabel("Upload a backup").setInputFiles({ name: copy, mimeType: "application/zip", buffer: await readFile(file) });
+      await visible(page.getByRole("status").filter({ hasText: `Backup “${copy}” uploaded.` }));
+      await visible(page.getByRole("cell", { name: copy, exact: true }));
+
+      // What changes after the backup goes with the restore of the copy.
+      await api("DELETE", `/api/collections/${name}/records/${rec.id}`, undefined, su, 204);
+      await createRecord(name, { title: "after the backup" });
+      await page.getByRole("button", { name: `Restore ${copy}` }).click();
+      const dialog = await visible(page.getByRole("dialog"));
+      await dialog.getByRole("button", { name: "Restore", exact: true }).click();
+      await visible(page.getByRole("status").filter({ hasText: `Backup “${copy}” restored.` }));
+      await eventually(async () => (await listRecords(name)).map((r) => r.title), ["before the backup"]);
+
+      for (const key of [backupName, copy]) {
+        await page.getByRole("button", { name: `Delete ${key}` }).click();
+        await (await visible(page.getByRole("dialog"))).getByRole("button", { name: "Delete", exact: true }).click();
+        await gone(page.getByRole("cell", { name: key, exact: true }));
+      }
+    });
+  });
+});
+
 describe("multi-factor sign-in", () => {
   test("7c. a superuser with MFA signs in with the password, then a code sent by email", async () => {
     const su = await token();

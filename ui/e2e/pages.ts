@@ -129,6 +129,14 @@ export const screens: Screen[] = [
   },
   { name: "import-export", hash: () => "#/import-export", ready: (p) => heading(p, "Import / export", 1) },
   {
+    name: "backups",
+    hash: () => "#/backups",
+    ready: async (p) => {
+      await heading(p, "Backups", 1);
+      await visible(p.getByRole("button", { name: "New backup" }));
+    },
+  },
+  {
     name: "crons",
     hash: () => "#/crons",
     ready: async (p) => {

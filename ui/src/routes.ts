@@ -10,6 +10,7 @@ import ApiPreview from "./apipreview/ApiPreview.svelte";
 import LogsScreen from "./logs/LogsScreen.svelte";
 import CronsScreen from "./crons/CronsScreen.svelte";
 import SettingsScreen from "./settings/SettingsScreen.svelte";
+import BackupsScreen from "./backups/BackupsScreen.svelte";
 import Placeholder from "./shell/Placeholder.svelte";
 import Setup from "./shell/Setup.svelte";
 
@@ -44,6 +45,7 @@ export const routes: Route<View>[] = [
   { pattern: "/access", view: { component: AccessScreen } },
   { pattern: "/access/*", view: { component: AccessScreen, props: (p) => ({ path: p["*"] }) } },
   { pattern: "/settings", view: { component: SettingsScreen } },
+  { pattern: "/backups", view: { component: BackupsScreen } },
   { pattern: "/logs", view: { component: LogsScreen } },
   { pattern: "/crons", view: { component: CronsScreen } },
 ];

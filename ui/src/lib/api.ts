@@ -517,6 +517,16 @@ export interface CronJob {
   lastRun: CronRun | null;
 }
 
+// ---------------------------------------------------------------- backups
+
+/** BackupInfo is a backup as GET /api/backups lists it. */
+export interface BackupInfo {
+  key: string;
+  size: number;
+  /** modified is in the server's date format, UTC. */
+  modified: string;
+}
+
 // ---------------------------------------------------------------- rbac
 
 export type Action = "list" | "view" | "create" | "update" | "delete" | "*";
@@ -667,7 +677,9 @@ export function createClient(opts: { baseUrl?: string; store?: TokenStore; fetch
     const headers: Record<string, string> = { Accept: "application/json" };
     if (store.token) headers.Authorization = store.token;
     let body: BodyInit | undefined;
-    if (o.body !== undefined) {
+    if (o.body instanceof FormData) {
+      body = o.body; // multipart: the browser sets the type and its boundary
+    } else if (o.body !== undefined) {
       headers["Content-Type"] = "application/json";
       body = JSON.stringify(o.body);
     }
@@ -881,6 +893,38 @@ export function createClient(opts: { baseUrl?: string; store?: TokenStore; fetch
     },
   };
 
+  const backups = {
+    list(signal?: AbortSignal) {
+      return request<BackupInfo[]>("/api/backups", { signal });
+    },
+    /** create backs the database up; an empty name lets the server pick one. */
+    create(name: string) {
+      return request<undefined>("/api/backups", { method: "POST", body: name ? { name } : {} });
+    },
+    upload(file: File) {
+      const form = new FormData();
+      form.append("file", file);
+      return request<undefined>("/api/backups/upload", { method: "POST", body: form });
+    },
+    restore(key: string) {
+      return request<undefined>(`/api/backups/${enc(key)}/restore`, { method: "POST" });
+    },
+    remove(key: string) {
+      return request<undefined>(`/api/backups/${enc(key)}`, { method: "DELETE" });
+    },
+    /** downloadURL links a backup for a superuser's file token (files.token). */
+    downloadURL(key: string, token: string) {
+      return `${baseUrl}/api/backups/${enc(key)}${queryString({ token })}`;
+    },
+  };
+
+  const files = {
+    /** token returns a short-lived file token of the signed-in record. */
+    token() {
+      return request<{ token: string }>("/api/files/token", { method: "POST" }).then((r) => r.token);
+    },
+  };
+
   const rbac = {
     roles() {
       return request<{ items: Role[] }>("/api/rbac/roles").then((r) => r.items);
@@ -941,6 +985,8 @@ export function createClient(opts: { baseUrl?: string; store?: TokenStore; fetch
     settings,
     logs,
     crons,
+    backups,
+    files,
     /** openapi reads the server's OpenAPI document. */
     openapi: () => request<unknown>("/api/openapi.json"),
     rbac,
