@@ -31,10 +31,15 @@ func (s *Server) newBackups() (*backup.Manager, error) {
 	}), nil
 }
 
-// afterRestore reads everything a restore replaced at once on this node
-// (the other nodes hear of it through the notifications the restore
-// sends): the settings, the schema and the policies.
+// afterRestore brings a backup made by an older version up to date (its
+// system schema migrated, as when a server starts) and reads everything
+// the restore replaced at once on this node (the other nodes hear of it
+// through the notifications the restore sends): the settings, the schema
+// and the policies.
 func (s *Server) afterRestore(ctx context.Context) error {
+	if err := s.db.Migrate(ctx); err != nil {
+		return err
+	}
 	return s.reloadShared(ctx)
 }
 
