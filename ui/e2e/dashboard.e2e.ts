@@ -1017,6 +1017,21 @@ describe("every main screen", () => {
     });
     expect(found).toEqual([]);
   });
+
+  test("9d. at 1280×800 the collection list scrolls within the sidebar, above its links", async () => {
+    await withPage({ signedIn: true }, async (page) => {
+      await show(page, screens[0]);
+      // Either the list fits its box or the box scrolls it: its links never
+      // spill over the dashboard's links below.
+      const spills = await page.getByRole("navigation", { name: "Collections" }).evaluate(
+        (el) => el.scrollHeight > el.clientHeight + 1 && getComputedStyle(el).overflowY === "visible",
+      );
+      expect(spills).toBe(false);
+      const list = await page.getByRole("navigation", { name: "Collections" }).boundingBox();
+      const links = await page.getByRole("navigation", { name: "Dashboard" }).boundingBox();
+      expect(list!.y + list!.height).toBeLessThanOrEqual(links!.y + 0.5);
+    });
+  });
 });
 
 describe("the whole run", () => {
