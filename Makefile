@@ -47,8 +47,8 @@ test-cluster: postgres build
 # and the Dockerfile's stages, the static binary the Dockerfile builds
 # (no dynamic loader), the systemd unit through systemd-analyze verify, and
 # deploy/Caddyfile in Caddy in front of three nodes on loopback.
-.PHONY: test-deploy test-cluster-compose caddy
-test-deploy: postgres caddy
+.PHONY: test-deploy test-cluster-compose caddy systemd-analyze
+test-deploy: postgres caddy systemd-analyze
 	$(GO) vet -tags deploy ./deploy
 	$(GO) test -tags deploy -count=1 -v ./deploy
 
@@ -60,6 +60,19 @@ bin/caddy:
 	{ apt-get download caddy >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update >/dev/null && apt-get download caddy; }; } && \
 	dpkg-deb -x caddy_*.deb x && cp x/usr/bin/caddy $(CURDIR)/bin/caddy || \
 	{ echo "could not fetch Debian's caddy package for the balancer test (apt-get download caddy)" >&2; exit 1; }
+
+# systemd-analyze for the unit's check (Debian's systemd package; installing
+# it starts nothing in a container).
+systemd-analyze:
+	@if command -v systemd-analyze >/dev/null 2>&1; then \
+		exit 0; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "installing systemd (for systemd-analyze)"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y systemd; \
+	else \
+		echo "systemd-analyze is needed for the unit's check: run 'sudo apt-get install -y systemd'" >&2; \
+		exit 1; \
+	fi
 
 # deploy/compose.yaml started, checked and removed (deploy/smoke.sh, also
 # run by test-cluster); skipped with the reason where Docker is missing.
