@@ -72,6 +72,9 @@ type Host interface {
 	// fn) runs fn at those minutes (UTC), once across every node of the
 	// database. Ids are shared by every plugin; a taken id is refused.
 	Cron() *cron.Scheduler
+	// DataDir is the server's data directory (the --dir flag): a plugin
+	// keeps its files under it, as the JS hooks in DataDir/hooks.
+	DataDir() string
 	// Config decodes the plugin's configuration from the settings
 	// ("plugins": {"<id>": {"config": {…}}}) into v; it leaves v as it is
 	// when there is none.

@@ -23,6 +23,7 @@ type host struct {
 	config []byte
 	routes *[]api.Route
 	cron   *cron.Scheduler
+	dir    string
 }
 
 var _ plugins.Host = (*host)(nil)
@@ -42,6 +43,8 @@ func (h *host) Collection(idOrName string) (*collections.Collection, bool) {
 func (h *host) Logger() *slog.Logger { return h.log }
 
 func (h *host) Cron() *cron.Scheduler { return h.cron }
+
+func (h *host) DataDir() string { return h.dir }
 
 func (h *host) Config(v any) error {
 	if len(h.config) == 0 {
@@ -75,7 +78,7 @@ func (s *Server) startPlugins(ctx context.Context, list []plugins.Plugin, st set
 			s.cfg.Logger.Info("plugin disabled by the settings", "plugin", id)
 			continue
 		}
-		h := &host{id: id, hooks: s.hooks, svc: s.svc, log: s.cfg.Logger.With("plugin", id), config: entry.Config, routes: &routes, cron: s.cron}
+		h := &host{id: id, hooks: s.hooks, svc: s.svc, log: s.cfg.Logger.With("plugin", id), config: entry.Config, routes: &routes, cron: s.cron, dir: s.cfg.Dir}
 		if err := p.Register(h); err != nil {
 			return nil, nil, fmt.Errorf("plugin %s: %w", id, err)
 		}
