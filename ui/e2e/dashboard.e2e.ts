@@ -29,6 +29,7 @@ import {
 } from "./harness";
 import type { Locator, Page } from "playwright-core";
 import { autodates, fieldRow, gridColumn, heading, screens, show, sortState, withPage } from "./pages";
+import { solidPNG } from "./png";
 import { startSmtpSink } from "./smtp";
 
 beforeAll(launch, 90_000);
@@ -288,6 +289,54 @@ describe("schema designer", () => {
     const byName = Object.fromEntries(c.fields.map((f: any) => [f.name, f]));
     expect(byName.views).toMatchObject({ min: 0, max: 1 });
     expect(byName.status).toMatchObject({ values: ["draft", "live"] });
+  });
+
+  test("5e. the designer adds file fields with their options", async () => {
+    const name = uniqueName("media");
+    await withPage({ signedIn: true }, async (page) => {
+      await open(page, "#/new-collection");
+      await page.getByLabel("Name", { exact: true }).fill(name);
+      const addField = async (type: string, fieldName: string) => {
+        await page.getByRole("button", { name: "+ Add field" }).click();
+        await page.getByRole("group", { name: "Field types" }).getByRole("button", { name: type, exact: true }).click();
+        await fieldRow(page, "field").getByRole("textbox", { name: /^Name of field/ }).fill(fieldName);
+        return visible(fieldRow(page, fieldName));
+      };
+      const photos = await addField("File", "photos");
+      await photos.getByRole("checkbox", { name: "Multiple files" }).check();
+      await photos.getByRole("spinbutton", { name: "Max files", exact: true }).fill("4");
+      await photos.getByRole("group", { name: "MIME type presets" }).getByRole("button", { name: "Images", exact: true }).click();
+      const thumbs = photos.getByRole("textbox", { name: "Thumb sizes", exact: true });
+      // A size PocketBase would refuse is pointed out before saving.
+      await thumbs.fill("50x50, 12xx");
+      await thumbs.press("Tab");
+      await visible(photos.getByText(/^Not a thumb size: 12xx/));
+      await eventually(() => thumbs.getAttribute("aria-invalid"), "true");
+      await thumbs.fill("50x50, 0x80f");
+      await thumbs.press("Tab");
+      await gone(photos.getByText(/^Not a thumb size/));
+
+      const doc = await addField("File", "doc");
+      await doc.getByRole("spinbutton", { name: "Max size (bytes)", exact: true }).fill("1048576");
+      await doc.getByRole("checkbox", { name: /^Protected/ }).check();
+
+      await page.getByRole("button", { name: "Review and create" }).click();
+      const dialog = await visible(page.getByRole("dialog", { name: "Create the collection" }));
+      await dialog.getByRole("button", { name: /^Create \d+ steps?$/ }).click();
+      await gone(dialog);
+      await visible(page.getByRole("status").filter({ hasText: `Saved “${name}”` }));
+    });
+
+    const c = await api("GET", `/api/collections/${name}`, undefined, await token());
+    const byName = Object.fromEntries(c.fields.map((f: any) => [f.name, f]));
+    expect(byName.photos).toMatchObject({
+      type: "file",
+      maxSelect: 4,
+      mimeTypes: ["image/jpeg", "image/png", "image/svg+xml", "image/gif", "image/webp"],
+      thumbs: ["50x50", "0x80f"],
+      protected: false,
+    });
+    expect(byName.doc).toMatchObject({ type: "file", maxSelect: 1, maxSize: 1048576, protected: true });
   });
 
   test("5c. unsaved schema edits hold a move to another collection until discarded", async () => {
@@ -566,17 +615,114 @@ describe("data browser", () => {
     });
   });
 
-  test("6c. a field the dashboard has no editor for (a file field from a PocketBase import) is shown read-only", async () => {
-    const name = uniqueName("docs");
-    await createCollection({ name, fields: [{ name: "title", type: "text" }, { name: "attachment", type: "file", maxSelect: 1 }, ...autodates] });
-    const a = await createRecord(name, { title: "Alpha" });
-    await withPage({ signedIn: true }, async (page) => {
-      await open(page, `#/collections/${name}?record=${a.id}`);
-      const dialog = page.getByRole("dialog", { name: "Edit record" });
-      await visible(dialog);
-      await eventually(() => dialog.getByRole("textbox", { name: "title", exact: true }).inputValue(), "Alpha");
-      await visible(dialog.locator("output#rec-attachment"));
+  test("6c. file fields: images picked and dropped show thumbnails, a refused file shows the server's error, files reorder and are removed", async () => {
+    const name = uniqueName("albums");
+    await createCollection({
+      name,
+      fields: [
+        { name: "title", type: "text" },
+        { name: "photos", type: "file", maxSelect: 3, mimeTypes: ["image/png"] },
+        { name: "doc", type: "file", maxSelect: 1, maxSize: 64, protected: true },
+        ...autodates,
+      ],
     });
+    const red = solidPNG(120, 80, [220, 30, 30]);
+    const blue = solidPNG(64, 64, [30, 60, 220]);
+    // The first save sends a document over the field's 64 bytes.
+    expectClientError(new RegExp(`^POST /api/collections/${name}/records: 400$`));
+
+    /** loadedImage waits until the image named alt inside scope has loaded, and returns its address. */
+    const loadedImage = async (scope: Locator, alt: string) => {
+      const img = scope.locator(`img[alt="${alt}"]`);
+      await visible(img);
+      await eventually(() => img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth > 0), true, `image ${alt} loads`);
+      return (await img.getAttribute("src")) ?? "";
+    };
+
+    let id = "";
+    await withPage({ signedIn: true }, async (page) => {
+      await open(page, `#/collections/${name}`);
+      await visible(page.getByText("No records yet"));
+      await page.getByRole("button", { name: "New record" }).first().click();
+      const dialog = await visible(page.getByRole("dialog", { name: `New ${name} record` }));
+      await dialog.getByRole("textbox", { name: "title", exact: true }).fill("Trip");
+
+      // One image through the picker, one dropped on the field.
+      await dialog.locator("#rec-photos").setInputFiles({ name: "red.png", mimeType: "image/png", buffer: red });
+      await loadedImage(dialog, "red.png");
+      await page.evaluate(
+        ({ bytes }) => {
+          const zone = document.getElementById("rec-photos-group")!;
+          const dt = new DataTransfer();
+          dt.items.add(new File([new Uint8Array(bytes)], "blue.png", { type: "image/png" }));
+          for (const type of ["dragenter", "dragover", "drop"]) {
+            zone.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: dt }));
+          }
+        },
+        { bytes: [...blue] },
+      );
+      await loadedImage(dialog, "blue.png");
+      await visible(dialog.getByText("2 of at most 3"));
+
+      // The new files count as unsaved changes.
+      await dialog.getByRole("button", { name: "Close", exact: true }).click();
+      await visible(dialog.getByText("Discard unsaved changes?"));
+      await dialog.getByRole("button", { name: "Keep editing" }).click();
+
+      // A document over the limit: noted at once, refused by the server, whose message shows under the field.
+      await dialog.locator("#rec-doc").setInputFiles({ name: "big.txt", mimeType: "text/plain", buffer: Buffer.alloc(200, "a") });
+      await visible(dialog.getByText("Larger than the limit of 64 B."));
+      await dialog.getByRole("button", { name: "Create", exact: true }).click();
+      const docError = await visible(dialog.locator("#rec-doc-error"));
+      expect((await docError.textContent())?.trim()).not.toBe("");
+      await eventually(() => dialog.locator("#rec-doc-group").getAttribute("aria-describedby"), "rec-doc-error");
+      // Replaced by a small one, the record is created.
+      await dialog.getByRole("button", { name: "Remove big.txt" }).click();
+      await gone(docError);
+      await dialog.locator("#rec-doc").setInputFiles({ name: "note.txt", mimeType: "text/plain", buffer: Buffer.from("a short note") });
+      await dialog.getByRole("button", { name: "Create", exact: true }).click();
+      await gone(dialog);
+
+      const [created] = await listRecords(name);
+      id = created.id;
+      expect(created.photos).toHaveLength(2);
+      expect(created.photos[0]).toMatch(/^red\w*\.png$/);
+      expect(created.photos[1]).toMatch(/^blue\w*\.png$/);
+      expect(created.doc).toMatch(/^note\w*\.txt$/);
+      const [redName, blueName] = created.photos as string[];
+
+      // The grid shows the images' 100x100 thumbnails.
+      const row = page.getByRole("row").filter({ has: page.getByRole("button", { name: `Open ${id}` }) });
+      for (const n of [redName, blueName]) expect(await loadedImage(row, n)).toContain("thumb=100x100");
+
+      // In the editor: thumbnails of the stored images, a link to the protected document.
+      await page.getByRole("button", { name: `Open ${id}` }).click();
+      const editor = await visible(page.getByRole("dialog", { name: "Edit record" }));
+      for (const n of [redName, blueName]) expect(await loadedImage(editor, n)).toContain("thumb=100x100");
+      await visible(editor.getByRole("link", { name: created.doc, exact: true }));
+
+      // Reordered with a button.
+      await editor.getByRole("button", { name: `Move ${blueName} up` }).click();
+      await editor.getByRole("button", { name: "Save", exact: true }).click();
+      await gone(editor);
+      await eventually(async () => (await listRecords(name))[0].photos, [blueName, redName]);
+
+      // Every file removed: marked first, gone once saved.
+      await page.getByRole("button", { name: `Open ${id}` }).click();
+      const again = await visible(page.getByRole("dialog", { name: "Edit record" }));
+      await loadedImage(again, blueName);
+      for (const n of [blueName, redName, created.doc]) await again.getByRole("button", { name: `Remove ${n}` }).click();
+      expect(await again.getByText("removed on save").count()).toBe(3);
+      await again.getByRole("button", { name: `Restore ${redName}` }).click();
+      expect(await again.getByText("removed on save").count()).toBe(2);
+      await again.getByRole("button", { name: `Remove ${redName}` }).click();
+      await again.getByRole("button", { name: "Save", exact: true }).click();
+      await gone(again);
+    });
+
+    const saved = await api("GET", `/api/collections/${name}/records/${id}`, undefined, await token());
+    expect(saved.photos).toEqual([]);
+    expect(saved.doc).toBe("");
   });
 
   test("6b. the open record is in the address: reload reopens it, Back closes it, a link opens it", async () => {

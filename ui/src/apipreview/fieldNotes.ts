@@ -36,6 +36,12 @@ export function fieldNotes(f: Field, all: Collection[]): string[] {
     case "password":
       notes.push(`length ${f.min}–${f.max}; send with ${f.name}Confirm`);
       break;
+    case "file":
+      notes.push(f.maxSelect > 1 ? `up to ${f.maxSelect} files, sent as multipart/form-data` : "one file, sent as multipart/form-data");
+      if (f.maxSize) notes.push(`at most ${f.maxSize} bytes each`);
+      if (f.mimeTypes?.length) notes.push(`types ${f.mimeTypes.join(", ")}`);
+      if (f.protected) notes.push("protected: read with a file token");
+      break;
     case "email":
     case "url":
       if (f.onlyDomains?.length) notes.push(`only ${f.onlyDomains.join(", ")}`);
@@ -60,6 +66,8 @@ export function jsonType(f: Field): string {
       return f.maxSelect > 1 ? "string[]" : "string";
     case "relation":
       return f.maxSelect > 1 ? "string[]" : "string";
+    case "file":
+      return f.maxSelect > 1 ? "string[] (file names)" : "string (a file name)";
     default:
       return "string";
   }

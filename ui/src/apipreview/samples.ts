@@ -38,6 +38,8 @@ export function sampleValue(field: Field): unknown {
       return field.maxSelect > 1 ? [placeholderId] : placeholderId;
     case "password":
       return fit("secret-password", Math.max(field.min, 8), field.max);
+    case "file":
+      return field.maxSelect > 1 ? ["photo_4hd7s0vq2m.png"] : "photo_4hd7s0vq2m.png";
   }
 }
 
@@ -65,10 +67,13 @@ export function writableFields(c: Collection): Field[] {
   });
 }
 
-/** sampleBody is a create request body with a sample value for every writable field. */
+/** sampleBody is a create request body with a sample value for every
+ * writable field but files, which a JSON body cannot carry (they are sent
+ * as multipart/form-data). */
 export function sampleBody(c: Collection): Record<string, unknown> {
   const body: Record<string, unknown> = {};
   for (const f of writableFields(c)) {
+    if (f.type === "file") continue;
     body[f.name] = sampleValue(f);
     if (f.type === "password") body[`${f.name}Confirm`] = body[f.name];
   }
@@ -77,7 +82,7 @@ export function sampleBody(c: Collection): Record<string, unknown> {
 
 /** sampleUpdate is an update body: the first writable own field, else a writable system field that is not a credential. */
 export function sampleUpdate(c: Collection): Record<string, unknown> {
-  const fields = writableFields(c).filter((x) => x.type !== "password" && !(c.type === "auth" && x.name === "email"));
+  const fields = writableFields(c).filter((x) => x.type !== "password" && x.type !== "file" && !(c.type === "auth" && x.name === "email"));
   const f = fields.find((x) => !x.system) ?? fields[0];
   return f ? { [f.name]: sampleValue(f) } : {};
 }

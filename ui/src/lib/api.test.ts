@@ -132,6 +132,122 @@ describe("client", () => {
   });
 });
 
+/** FakeXHR stands in for XMLHttpRequest: it reports the upload in two steps, then answers. */
+class FakeXHR {
+  static last: FakeXHR | null = null;
+  method = "";
+  url = "";
+  headers: Record<string, string> = {};
+  body: unknown = null;
+  status = 0;
+  responseText = "";
+  upload: { onprogress: ((e: { loaded: number; total: number; lengthComputable: boolean }) => void) | null } = { onprogress: null };
+  onload: (() => void) | null = null;
+  onerror: (() => void) | null = null;
+  onabort: (() => void) | null = null;
+  constructor(private answer: { status: number; body: unknown }) {
+    FakeXHR.last = this;
+  }
+  open(method: string, url: string) {
+    this.method = method;
+    this.url = url;
+  }
+  setRequestHeader(k: string, v: string) {
+    this.headers[k] = v;
+  }
+  send(body: unknown) {
+    this.body = body;
+    queueMicrotask(() => {
+      this.upload.onprogress?.({ loaded: 50, total: 100, lengthComputable: true });
+      this.upload.onprogress?.({ loaded: 100, total: 100, lengthComputable: true });
+      this.status = this.answer.status;
+      this.responseText = JSON.stringify(this.answer.body);
+      this.onload?.();
+    });
+  }
+  abort() {
+    this.onabort?.();
+  }
+}
+
+describe("files", () => {
+  const record = { id: "r1", collectionId: "c_1", collectionName: "posts" };
+
+  it("builds file addresses: thumbnails, downloads, tokens", () => {
+    const api = createClient({ baseUrl: "http://127.0.0.1:8090/", store: localTokenStore(memoryStorage()), fetch: fakeFetch(200, {}) });
+    expect(api.files.url(record, "a b.png")).toBe("http://127.0.0.1:8090/api/files/c_1/r1/a%20b.png");
+    expect(api.files.url(record, "a.png", { thumb: "100x100" })).toBe("http://127.0.0.1:8090/api/files/c_1/r1/a.png?thumb=100x100");
+    expect(api.files.url(record, "a.png", { thumb: "100x100", token: "T" })).toBe(
+      "http://127.0.0.1:8090/api/files/c_1/r1/a.png?thumb=100x100&token=T",
+    );
+    expect(api.files.url(record, "a.pdf", { download: true, token: "" })).toBe("http://127.0.0.1:8090/api/files/c_1/r1/a.pdf?download=1");
+  });
+
+  it("asks for a file token once while it lasts, and again after a sign-out", async () => {
+    const store = localTokenStore(memoryStorage());
+    store.save("S", null);
+    const calls: { url: string; init?: RequestInit }[] = [];
+    const exp = Math.floor(Date.now() / 1000) + 120;
+    const token = `h.${btoa(JSON.stringify({ exp })).replace(/=+$/, "")}.s`;
+    const api = createClient({ store, fetch: fakeFetch(200, { token }, calls) });
+    expect(await api.files.cachedToken()).toBe(token);
+    expect(await api.files.cachedToken()).toBe(token);
+    expect(calls.map((c) => [c.url, c.init?.method])).toEqual([["/api/files/token", "POST"]]);
+    expect((calls[0].init?.headers as Record<string, string>).Authorization).toBe("S");
+    store.clear();
+    store.save("S2", null);
+    await api.files.cachedToken();
+    expect(calls).toHaveLength(2);
+  });
+
+  it("sends a multipart record through fetch without a JSON content type", async () => {
+    const calls: { url: string; init?: RequestInit }[] = [];
+    const api = createClient({ store: localTokenStore(memoryStorage()), fetch: fakeFetch(200, record, calls) });
+    const form = new FormData();
+    form.append("docs", new File(["x"], "x.txt"));
+    await api.records.update("posts", "r1", form);
+    expect(calls[0].init?.body).toBe(form);
+    expect((calls[0].init?.headers as Record<string, string>)["Content-Type"]).toBeUndefined();
+  });
+
+  it("follows an upload's progress through XMLHttpRequest and reads its answer", async () => {
+    const store = localTokenStore(memoryStorage());
+    store.save("S", null);
+    const api = createClient({
+      store,
+      fetch: fakeFetch(500, {}),
+      xhr: () => new FakeXHR({ status: 200, body: record }) as unknown as XMLHttpRequest,
+    });
+    const form = new FormData();
+    form.append("docs", new File(["x"], "x.txt"));
+    const seen: number[] = [];
+    const saved = await api.records.create("posts", form, { expand: "author" }, (p) => seen.push(p.loaded / p.total));
+    expect(saved).toEqual(record);
+    expect(seen).toEqual([0.5, 1]);
+    const xhr = FakeXHR.last!;
+    expect([xhr.method, xhr.url]).toEqual(["POST", "/api/collections/posts/records?expand=author"]);
+    expect(xhr.body).toBe(form);
+    expect(xhr.headers.Authorization).toBe("S");
+    expect(xhr.headers["Content-Type"]).toBeUndefined();
+  });
+
+  it("turns a refused upload into an ApiError with the field's problem", async () => {
+    const refused = {
+      status: 400,
+      message: "Failed to update record.",
+      data: { docs: { code: "validation_file_size_limit", message: "Failed to upload x.txt - the maximum allowed file size is 10 bytes." } },
+    };
+    const api = createClient({
+      store: localTokenStore(memoryStorage()),
+      xhr: () => new FakeXHR({ status: 400, body: refused }) as unknown as XMLHttpRequest,
+    });
+    const err = await api.records.update("posts", "r1", new FormData(), {}, () => {}).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err).toMatchObject({ status: 400, message: "Failed to update record." });
+    expect((err as ApiError).fields.docs.code).toBe("validation_file_size_limit");
+  });
+});
+
 describe("localTokenStore", () => {
   it("persists and survives malformed data", () => {
     const s = memoryStorage();

@@ -1,5 +1,7 @@
 // The dashboard's HTTP client: every request to the server goes through here.
 
+import { FileTokenCache } from "./fileToken";
+
 // ---------------------------------------------------------------- errors
 
 /** FieldError is one validation problem, as the server reports it. */
@@ -106,7 +108,8 @@ export type FieldType =
   | "json"
   | "relation"
   | "password"
-  | "geoPoint";
+  | "geoPoint"
+  | "file";
 
 interface FieldCommon {
   id: string;
@@ -187,6 +190,21 @@ export interface GeoPointField extends FieldCommon {
   type: "geoPoint";
 }
 
+/**
+ * FileField holds the names of files stored with the record: one, or up
+ * to maxSelect. maxSize is in bytes (0: the server's default), mimeTypes
+ * limits the types (empty: any), thumbs lists the extra thumbnail sizes
+ * ("100x50", "0x50f", …), and a protected file is read with a file token.
+ */
+export interface FileField extends FieldCommon {
+  type: "file";
+  maxSelect: number;
+  maxSize: number;
+  mimeTypes: string[] | null;
+  thumbs: string[] | null;
+  protected: boolean;
+}
+
 /** GeoPoint is the value of a geoPoint field. */
 export interface GeoPoint {
   lon: number;
@@ -207,7 +225,8 @@ export type Field =
   | JSONField
   | RelationField
   | PasswordField
-  | GeoPointField;
+  | GeoPointField
+  | FileField;
 
 /** FieldOf picks the field interface of one type. */
 export type FieldOf<T extends FieldType> = Extract<Field, { type: T }>;
@@ -641,12 +660,76 @@ export function localTokenStore(storage: Storage | null = globalThis.localStorag
 
 type Query = Record<string, string | number | boolean | undefined | null>;
 
+/** UploadProgress tells how much of a request's body was sent, in bytes. */
+export interface UploadProgress {
+  loaded: number;
+  total: number;
+}
+
 /** RequestOptions describe one call. */
 export interface RequestOptions {
   method?: "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
   query?: Query;
   body?: unknown;
   signal?: AbortSignal;
+  /**
+   * onprogress follows the upload of a multipart body. fetch cannot report
+   * it, so such a request goes through XMLHttpRequest.
+   */
+  onprogress?: (p: UploadProgress) => void;
+}
+
+/** FileURLOptions choose what a file's address asks for. */
+export interface FileURLOptions {
+  /** thumb is a thumbnail size ("100x100"); the server falls back to the file itself for sizes the field does not list. */
+  thumb?: string;
+  /** token is a file token, needed for protected files. */
+  token?: string;
+  /** download asks for the file as an attachment. */
+  download?: boolean;
+}
+
+/** Answer is a response's status and text, whichever way it came. */
+interface Answer {
+  status: number;
+  text: string;
+}
+
+/** sendWithProgress sends body through XMLHttpRequest, reporting the upload's progress. */
+function sendWithProgress(
+  xhr: XMLHttpRequest,
+  method: string,
+  url: string,
+  headers: Record<string, string>,
+  body: FormData,
+  signal: AbortSignal | undefined,
+  onprogress: (p: UploadProgress) => void,
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new DOMException("The request was aborted.", "AbortError"));
+      return;
+    }
+    const abort = () => xhr.abort();
+    signal?.addEventListener("abort", abort, { once: true });
+    const done = () => signal?.removeEventListener("abort", abort);
+    xhr.open(method, url);
+    for (const [k, v] of Object.entries(headers)) xhr.setRequestHeader(k, v);
+    xhr.upload.onprogress = (e) => onprogress({ loaded: e.loaded, total: e.lengthComputable ? e.total : 0 });
+    xhr.onload = () => {
+      done();
+      resolve({ status: xhr.status, text: xhr.responseText });
+    };
+    xhr.onerror = () => {
+      done();
+      reject(new ApiError(0, "The server cannot be reached."));
+    };
+    xhr.onabort = () => {
+      done();
+      reject(new DOMException("The request was aborted.", "AbortError"));
+    };
+    xhr.send(body);
+  });
 }
 
 /** queryString encodes parameters, leaving out empty ones; booleans become 1. */
@@ -668,10 +751,13 @@ function saveQuery(o: SaveOptions = {}): Query {
 }
 
 /** createClient returns the API bound to a base URL, token store and fetch. */
-export function createClient(opts: { baseUrl?: string; store?: TokenStore; fetch?: typeof fetch } = {}) {
+export function createClient(
+  opts: { baseUrl?: string; store?: TokenStore; fetch?: typeof fetch; xhr?: () => XMLHttpRequest } = {},
+) {
   const baseUrl = (opts.baseUrl ?? "").replace(/\/$/, "");
   const store = opts.store ?? localTokenStore();
   const doFetch = opts.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
+  const newXHR = opts.xhr ?? (() => new XMLHttpRequest());
 
   async function request<T>(path: string, o: RequestOptions = {}): Promise<T> {
     const headers: Record<string, string> = { Accept: "application/json" };
@@ -683,19 +769,21 @@ export function createClient(opts: { baseUrl?: string; store?: TokenStore; fetch
       headers["Content-Type"] = "application/json";
       body = JSON.stringify(o.body);
     }
-    let res: Response;
-    try {
-      res = await doFetch(baseUrl + path + queryString(o.query), {
-        method: o.method ?? "GET",
-        headers,
-        body,
-        signal: o.signal,
-      });
-    } catch (err) {
-      if (err instanceof DOMException && err.name === "AbortError") throw err;
-      throw new ApiError(0, "The server cannot be reached.");
+    const url = baseUrl + path + queryString(o.query);
+    const method = o.method ?? "GET";
+    let res: Answer;
+    if (o.onprogress && body instanceof FormData) {
+      res = await sendWithProgress(newXHR(), method, url, headers, body, o.signal, o.onprogress);
+    } else {
+      try {
+        const r = await doFetch(url, { method, headers, body, signal: o.signal });
+        res = { status: r.status, text: await r.text() };
+      } catch (err) {
+        if (err instanceof DOMException && err.name === "AbortError") throw err;
+        throw new ApiError(0, "The server cannot be reached.");
+      }
     }
-    const text = await res.text();
+    const text = res.text;
     let parsed: unknown = undefined;
     if (text) {
       try {
@@ -704,7 +792,7 @@ export function createClient(opts: { baseUrl?: string; store?: TokenStore; fetch
         parsed = undefined;
       }
     }
-    if (!res.ok) {
+    if (res.status < 200 || res.status > 299) {
       const err = ApiError.fromBody(res.status, parsed);
       if (res.status === 401 && store.token) store.clear();
       throw err;
@@ -786,18 +874,28 @@ export function createClient(opts: { baseUrl?: string; store?: TokenStore; fetch
     get(collection: string, id: string, q: ViewOptions = {}) {
       return request<RecordModel>(`/api/collections/${enc(collection)}/records/${enc(id)}`, { query: { ...q } });
     },
-    create(collection: string, body: Record<string, unknown>, q: ViewOptions = {}) {
+    /** create saves a new record; a FormData body carries files (onprogress follows its upload). */
+    create(collection: string, body: Record<string, unknown> | FormData, q: ViewOptions = {}, onprogress?: (p: UploadProgress) => void) {
       return request<RecordModel>(`/api/collections/${enc(collection)}/records`, {
         method: "POST",
         body,
         query: { ...q },
+        onprogress,
       });
     },
-    update(collection: string, id: string, body: Record<string, unknown>, q: ViewOptions = {}) {
+    /** update changes a record; a FormData body carries files (onprogress follows its upload). */
+    update(
+      collection: string,
+      id: string,
+      body: Record<string, unknown> | FormData,
+      q: ViewOptions = {},
+      onprogress?: (p: UploadProgress) => void,
+    ) {
       return request<RecordModel>(`/api/collections/${enc(collection)}/records/${enc(id)}`, {
         method: "PATCH",
         body,
         query: { ...q },
+        onprogress,
       });
     },
     delete(collection: string, id: string) {
@@ -918,10 +1016,22 @@ export function createClient(opts: { baseUrl?: string; store?: TokenStore; fetch
     },
   };
 
+  const fileTokens = new FileTokenCache(() => files.token());
+  store.onChange(() => fileTokens.clear());
+
   const files = {
     /** token returns a short-lived file token of the signed-in record. */
     token() {
       return request<{ token: string }>("/api/files/token", { method: "POST" }).then((r) => r.token);
+    },
+    /** cachedToken returns a file token, reusing one until shortly before it expires. */
+    cachedToken() {
+      return fileTokens.get();
+    },
+    /** url is the address of a record's file. */
+    url(record: { collectionId: string; id: string }, filename: string, o: FileURLOptions = {}) {
+      const q = queryString({ thumb: o.thumb, token: o.token, download: o.download });
+      return `${baseUrl}/api/files/${enc(record.collectionId)}/${enc(record.id)}/${enc(filename)}${q}`;
     },
   };
 

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
 import type { Collection, Field, RecordModel } from "../lib/api";
-import { draftOf, editorFields, isDirty, localErrors, newDraft, payload, searchFilter } from "./draft";
+import { draftOf, editorFields, isDirty, localErrors, newDraft, payload, searchFilter, uploads } from "./draft";
+import { addFiles, moveStored, removeStored, type FileValue } from "./files";
 
 const f = (name: string, type: string, extra: Record<string, unknown> = {}) =>
   ({ id: name, name, type, system: false, hidden: false, presentable: false, required: false, ...extra }) as unknown as Field;
@@ -80,5 +81,52 @@ describe("searchFilter", () => {
   test("matches id and text-like fields, quoted", () => {
     expect(searchFilter(users, "o'k")).toBe("id ~ 'o\\'k' || email ~ 'o\\'k' || name ~ 'o\\'k'");
     expect(searchFilter(users, "  ")).toBe("");
+  });
+});
+
+describe("file fields", () => {
+  const albums = {
+    id: "c_a",
+    name: "albums",
+    type: "base",
+    fields: [f("id", "text", { system: true }), f("title", "text"), f("cover", "file", { maxSelect: 1 }), f("photos", "file", { maxSelect: 5 })],
+  } as unknown as Collection;
+  const stored = rec({ collectionId: "c_a", title: "Trip", cover: "c.png", photos: ["p1.png", "p2.png"] });
+  const png = (name: string) => new File(["x"], name, { type: "image/png" });
+  let n = 0;
+  const key = () => `k${++n}`;
+
+  test("a stored record's files start unchanged and nothing is sent for them", () => {
+    const d = draftOf(albums, stored);
+    expect(d.photos).toEqual({ names: ["p1.png", "p2.png"], removed: [], added: [] });
+    expect(payload(albums, d, stored)).toEqual({});
+    expect(uploads(albums, d)).toEqual({});
+    expect(isDirty(albums, d, stored)).toBe(false);
+  });
+
+  test("a removal or a new order is sent as JSON: the names to keep", () => {
+    const d = draftOf(albums, stored);
+    d.photos = moveStored(d.photos as FileValue, 1, 0);
+    d.cover = removeStored(d.cover as FileValue, "c.png");
+    expect(isDirty(albums, d, stored)).toBe(true);
+    expect(payload(albums, d, stored)).toEqual({ cover: "", photos: ["p2.png", "p1.png"] });
+    expect(uploads(albums, d)).toEqual({});
+  });
+
+  test("new files go in uploads, beside the names kept", () => {
+    const d = draftOf(albums, stored);
+    d.photos = addFiles({ maxSelect: 5 }, removeStored(d.photos as FileValue, "p1.png"), [png("n.png")], key).value;
+    expect(payload(albums, d, stored)).toEqual({ photos: ["p2.png"] });
+    expect(uploads(albums, d).photos.map((x) => x.name)).toEqual(["n.png"]);
+  });
+
+  test("a new record is dirty once it has a file, and sends it", () => {
+    const d = newDraft(albums);
+    expect(isDirty(albums, d, null)).toBe(false);
+    expect(payload(albums, d, null)).toEqual({ title: "" });
+    d.cover = addFiles({ maxSelect: 1 }, d.cover as FileValue, [png("c.png")], key).value;
+    expect(isDirty(albums, d, null)).toBe(true);
+    expect(payload(albums, d, null)).toEqual({ title: "", cover: "" });
+    expect(uploads(albums, d).cover.map((x) => x.name)).toEqual(["c.png"]);
   });
 });

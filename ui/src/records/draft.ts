@@ -1,9 +1,11 @@
 // The record editor's model: which fields it edits and what it sends.
 
 import type { Collection, Field, RecordModel } from "../lib/api";
+import { fileChanged, fileJSON, fileValueOf, isFileValue } from "./files";
 import { emptyValue, quote } from "./format";
 
-/** Draft holds the editor's values by field name (plus passwordConfirm). */
+/** Draft holds the editor's values by field name (plus passwordConfirm); a
+ * file field's value is a FileValue (files.ts). */
 export type Draft = Record<string, unknown>;
 
 /** editable tells whether the editor may change field (else it is shown read-only or not at all). */
@@ -28,7 +30,7 @@ export function editorFields(c: Collection, isNew: boolean): Field[] {
 /** newDraft is the starting point of a new record. */
 export function newDraft(c: Collection): Draft {
   const d: Draft = {};
-  for (const f of editorFields(c, true)) d[f.name] = f.name === "id" ? "" : emptyValue(f);
+  for (const f of editorFields(c, true)) d[f.name] = f.name === "id" ? "" : f.type === "file" ? fileValueOf(null) : emptyValue(f);
   if (c.type === "auth") d.passwordConfirm = "";
   return d;
 }
@@ -37,7 +39,8 @@ export function newDraft(c: Collection): Draft {
 export function draftOf(c: Collection, r: RecordModel): Draft {
   const d: Draft = {};
   for (const f of editorFields(c, false)) {
-    d[f.name] = f.type === "password" ? "" : structuredClone(r[f.name] ?? emptyValue(f));
+    if (f.type === "file") d[f.name] = fileValueOf(r[f.name]);
+    else d[f.name] = f.type === "password" ? "" : structuredClone(r[f.name] ?? emptyValue(f));
   }
   if (c.type === "auth") d.passwordConfirm = "";
   return d;
@@ -46,9 +49,11 @@ export function draftOf(c: Collection, r: RecordModel): Draft {
 const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 
 /**
- * payload is what a save sends: for a new record every editable value
- * (an empty id left to the server), for an existing one only the changed
- * values. Passwords go only when typed, with their confirmation.
+ * payload is what a save sends as JSON: for a new record every editable
+ * value (an empty id left to the server), for an existing one only the
+ * changed values. Passwords go only when typed, with their confirmation.
+ * A file field gives the stored files to keep; its new files are in
+ * uploads.
  */
 export function payload(c: Collection, draft: Draft, original: RecordModel | null): Record<string, unknown> {
   const isNew = original === null;
@@ -63,8 +68,23 @@ export function payload(c: Collection, draft: Draft, original: RecordModel | nul
       }
       continue;
     }
+    if (f.type === "file") {
+      if (!isFileValue(v)) continue;
+      if (isNew ? v.added.length > 0 || v.names.length > 0 : fileChanged(original[f.name], v)) out[f.name] = fileJSON(f, v);
+      continue;
+    }
     if (f.name === "id" && (v === "" || v === undefined)) continue;
     if (isNew || !same(v, original[f.name] ?? emptyValue(f))) out[f.name] = v;
+  }
+  return out;
+}
+
+/** uploads are the new files a save sends, by field. */
+export function uploads(c: Collection, draft: Draft): Record<string, File[]> {
+  const out: Record<string, File[]> = {};
+  for (const f of c.fields) {
+    const v = draft[f.name];
+    if (f.type === "file" && isFileValue(v) && v.added.length > 0) out[f.name] = v.added.map((a) => a.file);
   }
   return out;
 }
@@ -82,7 +102,10 @@ export function localErrors(c: Collection, draft: Draft, jsonErrors: Record<stri
 
 /** isDirty tells whether the draft differs from the record it started from. */
 export function isDirty(c: Collection, draft: Draft, original: RecordModel | null): boolean {
-  if (original === null) return !same(draft, newDraft(c));
+  if (original === null) {
+    const fresh = newDraft(c);
+    return Object.keys(draft).some((k) => (isFileValue(draft[k]) ? fileChanged(null, draft[k]) : !same(draft[k], fresh[k])));
+  }
   return Object.keys(payload(c, draft, original)).length > 0;
 }
 

@@ -53,6 +53,13 @@ export const fieldTypes: Registry = {
     hint: "A longitude and latitude; a required point cannot be 0, 0.",
     options: () => ({}),
   },
+  file: {
+    type: "file",
+    label: "File",
+    icon: "▤",
+    hint: "Uploaded files; images get thumbnails.",
+    options: () => ({ maxSelect: 1, maxSize: 0, mimeTypes: [], thumbs: [], protected: false }),
+  },
   password: {
     type: "password",
     label: "Password",

@@ -2,6 +2,7 @@ import type { Component } from "svelte";
 import type { FieldType } from "../../lib/api";
 import BoolInput from "./BoolInput.svelte";
 import DateInput from "./DateInput.svelte";
+import FileInput from "./FileInput.svelte";
 import GeoPointInput from "./GeoPointInput.svelte";
 import JSONInput from "./JSONInput.svelte";
 import NumberInput from "./NumberInput.svelte";
@@ -28,6 +29,7 @@ export const valueEditors: Record<FieldType, Component<any>> = {
   editor: RichInput,
   password: PasswordInput,
   geoPoint: GeoPointInput,
+  file: FileInput,
 };
 
 /** readonlyEditor shows a value that cannot be changed. */

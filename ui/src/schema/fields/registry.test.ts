@@ -20,6 +20,7 @@ describe("option editors", () => {
     ["select", ["values"]],
     ["relation", ["collectionId"]],
     ["autodate", ["onCreate"]],
+    ["file", ["maxSize", "mimeTypes", "thumbs"]],
   ];
   it.each(named)("%s shows the server's options under their inputs", (type, options) => {
     const inputs = optionEditors[type].inputs(field(type));
@@ -30,6 +31,8 @@ describe("option editors", () => {
     expect(optionEditors.relation.inputs(field("relation", { maxSelect: 1 }))).not.toContain("minSelect");
     expect(optionEditors.relation.inputs(field("relation", { maxSelect: 5 }))).toContain("minSelect");
     expect(optionEditors.select.inputs(field("select", { maxSelect: 1 }))).not.toContain("maxSelect");
+    expect(optionEditors.file.inputs(field("file", { maxSelect: 1 }))).not.toContain("maxSelect");
+    expect(optionEditors.file.inputs(field("file", { maxSelect: 4 }))).toContain("maxSelect");
     // The primary key has no input: its error stays with the options.
     expect(optionEditors.text.inputs(field("text"))).not.toContain("primaryKey");
     expect(optionEditors.bool.inputs(field("bool"))).toEqual([]);

@@ -4,6 +4,7 @@ import AutodateOptions, { inputs as autodateInputs } from "./AutodateOptions.sve
 import BoolOptions, { inputs as boolInputs } from "./BoolOptions.svelte";
 import DateOptions, { inputs as dateInputs } from "./DateOptions.svelte";
 import DomainOptions, { inputs as domainInputs } from "./DomainOptions.svelte";
+import FileOptions, { inputs as fileInputs } from "./FileOptions.svelte";
 import GeoPointOptions, { inputs as geoPointInputs } from "./GeoPointOptions.svelte";
 import EditorOptions, { inputs as editorInputs } from "./EditorOptions.svelte";
 import JSONOptions, { inputs as jsonInputs } from "./JSONOptions.svelte";
@@ -40,4 +41,5 @@ export const optionEditors: Record<FieldType, OptionsEditor> = {
   relation: { component: RelationOptions, inputs: relationInputs },
   password: { component: PasswordOptions, inputs: passwordInputs },
   geoPoint: { component: GeoPointOptions, inputs: geoPointInputs },
+  file: { component: FileOptions, inputs: fileInputs },
 };
