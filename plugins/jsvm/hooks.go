@@ -1,0 +1,212 @@
+package jsvm
+
+import (
+	"context"
+	"slices"
+
+	"github.com/dop251/goja"
+
+	"github.com/lumbunghq/lumbung/collections"
+	"github.com/lumbunghq/lumbung/plugins"
+	"github.com/lumbunghq/lumbung/plugins/hook"
+	"github.com/lumbunghq/lumbung/server/api"
+)
+
+// binder binds the dispatcher of one JS hook name on the server's hooks
+// and returns its unbinding.
+type binder func(r *runner, name string) (unbind func())
+
+// hookBinders are the PocketBase hooks scripts may bind, by their JS
+// name, onto Lumbung's hook points. PocketBase's *Execute hooks run
+// right before the write, as Lumbung's before-hooks do: both names bind
+// there.
+var hookBinders = map[string]binder{
+	"onRecordCreate":             recordHook(func(h *plugins.Hooks) *hook.TaggedHook[*collections.RecordEvent] { return h.OnRecordCreate() }),
+	"onRecordCreateExecute":      recordHook(func(h *plugins.Hooks) *hook.TaggedHook[*collections.RecordEvent] { return h.OnRecordCreate() }),
+	"onRecordUpdate":             recordHook(func(h *plugins.Hooks) *hook.TaggedHook[*collections.RecordEvent] { return h.OnRecordUpdate() }),
+	"onRecordUpdateExecute":      recordHook(func(h *plugins.Hooks) *hook.TaggedHook[*collections.RecordEvent] { return h.OnRecordUpdate() }),
+	"onRecordDelete":             recordHook(func(h *plugins.Hooks) *hook.TaggedHook[*collections.RecordEvent] { return h.OnRecordDelete() }),
+	"onRecordDeleteExecute":      recordHook(func(h *plugins.Hooks) *hook.TaggedHook[*collections.RecordEvent] { return h.OnRecordDelete() }),
+	"onRecordAfterCreateSuccess": recordHook(func(h *plugins.Hooks) *hook.TaggedHook[*collections.RecordEvent] { return h.OnRecordAfterCreate() }),
+	"onRecordAfterUpdateSuccess": recordHook(func(h *plugins.Hooks) *hook.TaggedHook[*collections.RecordEvent] { return h.OnRecordAfterUpdate() }),
+	"onRecordAfterDeleteSuccess": recordHook(func(h *plugins.Hooks) *hook.TaggedHook[*collections.RecordEvent] { return h.OnRecordAfterDelete() }),
+	"onRecordEnrich":             enrichHook,
+	"onRecordAuthRequest":        authHook,
+}
+
+// hookNames are the names of hookBinders (which refer to the code that
+// declares them).
+var hookNames = []string{
+	"onRecordCreate", "onRecordCreateExecute", "onRecordUpdate", "onRecordUpdateExecute",
+	"onRecordDelete", "onRecordDeleteExecute", "onRecordAfterCreateSuccess", "onRecordAfterUpdateSuccess",
+	"onRecordAfterDeleteSuccess", "onRecordEnrich", "onRecordAuthRequest",
+}
+
+// unsupportedHooks are PocketBase hooks Lumbung has no point for: a
+// script binding one loads, with a warning, and the handler never runs.
+var unsupportedHooks = []string{
+	"onBootstrap", "onServe", "onTerminate", "onBackupCreate", "onBackupRestore",
+	"onModelValidate", "onModelCreate", "onModelCreateExecute", "onModelAfterCreateSuccess", "onModelAfterCreateError",
+	"onModelUpdate", "onModelUpdateExecute", "onModelAfterUpdateSuccess", "onModelAfterUpdateError",
+	"onModelDelete", "onModelDeleteExecute", "onModelAfterDeleteSuccess", "onModelAfterDeleteError",
+	"onRecordValidate", "onRecordAfterCreateError", "onRecordAfterUpdateError", "onRecordAfterDeleteError",
+	"onCollectionValidate", "onCollectionCreate", "onCollectionCreateExecute", "onCollectionAfterCreateSuccess", "onCollectionAfterCreateError",
+	"onCollectionUpdate", "onCollectionUpdateExecute", "onCollectionAfterUpdateSuccess", "onCollectionAfterUpdateError",
+	"onCollectionDelete", "onCollectionDeleteExecute", "onCollectionAfterDeleteSuccess", "onCollectionAfterDeleteError",
+	"onMailerSend", "onMailerRecordAuthAlertSend", "onMailerRecordPasswordResetSend", "onMailerRecordVerificationSend",
+	"onMailerRecordEmailChangeSend", "onMailerRecordOTPSend",
+	"onRealtimeConnectRequest", "onRealtimeSubscribeRequest", "onRealtimeMessageSend",
+	"onRecordsListRequest", "onRecordViewRequest", "onRecordCreateRequest", "onRecordUpdateRequest", "onRecordDeleteRequest",
+	"onRecordAuthWithPasswordRequest", "onRecordAuthWithOAuth2Request", "onRecordAuthRefreshRequest", "onRecordAuthWithOTPRequest",
+	"onRecordRequestPasswordResetRequest", "onRecordConfirmPasswordResetRequest", "onRecordRequestVerificationRequest",
+	"onRecordConfirmVerificationRequest", "onRecordRequestEmailChangeRequest", "onRecordConfirmEmailChangeRequest",
+	"onRecordRequestOTPRequest", "onCollectionsListRequest", "onCollectionViewRequest", "onCollectionCreateRequest",
+	"onCollectionUpdateRequest", "onCollectionDeleteRequest", "onCollectionsImportRequest", "onSettingsListRequest",
+	"onSettingsUpdateRequest", "onSettingsReload", "onFileDownloadRequest", "onFileTokenRequest", "onBatchRequest",
+}
+
+// bindHook binds the dispatcher of hook name.
+func bindHook(r *runner, name string) func() { return hookBinders[name](r, name) }
+
+// bindHooks adds on<Hook>(handler, ...tags) for every hook: a handler of
+// a supported one is declared (tags are collection names or ids), one of
+// an unsupported one is ignored with a warning.
+func (st *vmState) bindHooks() {
+	for _, name := range hookNames {
+		st.vm.Set(name, func(call goja.FunctionCall) goja.Value {
+			st.declaring(name)
+			fn, ok := goja.AssertFunction(call.Argument(0))
+			if !ok {
+				panic(st.vm.NewTypeError("%s: the handler must be a function", name))
+			}
+			var tags []string
+			for _, a := range call.Arguments[1:] {
+				tags = append(tags, a.String())
+			}
+			st.regs.hooks = append(st.regs.hooks, jsHook{name: name, tags: tags, fn: fn})
+			return goja.Undefined()
+		})
+	}
+	for _, name := range unsupportedHooks {
+		if slices.Contains(hookNames, name) {
+			continue
+		}
+		st.vm.Set(name, func(call goja.FunctionCall) goja.Value {
+			st.warn(name, "JS hook not supported by Lumbung: its handler never runs", "hook", name, "at", st.caller())
+			return goja.Undefined()
+		})
+	}
+}
+
+func recordHook(get func(*plugins.Hooks) *hook.TaggedHook[*collections.RecordEvent]) binder {
+	return func(r *runner, name string) func() {
+		th := get(r.host.Hooks())
+		id := th.BindFunc(func(e *collections.RecordEvent) error { return r.onRecord(name, e) })
+		return func() { th.Unbind(id) }
+	}
+}
+
+func enrichHook(r *runner, name string) func() {
+	th := r.host.Hooks().OnRecordEnrich()
+	id := th.BindFunc(func(e *collections.EnrichEvent) error {
+		return r.dispatch(name, e.Tags(), e.Context, nil, e.Next, func(st *vmState, ev *goja.Object) {
+			ev.Set("record", st.recordObject(newRef(e.Record)))
+		})
+	})
+	return func() { th.Unbind(id) }
+}
+
+func authHook(r *runner, name string) func() {
+	th := r.host.Hooks().API.OnRecordAuth()
+	id := th.BindFunc(func(e *api.AuthEvent) error {
+		return r.dispatch(name, e.Tags(), e.Ctx.UserContext(), nil, e.Next, func(st *vmState, ev *goja.Object) {
+			ev.Set("record", st.recordObject(newRef(e.Record)))
+			ev.Set("collection", st.collectionObject(e.Collection))
+			ev.Set("authMethod", e.Method)
+			st.requestFields(ev, e.Ctx, "")
+		})
+	})
+	return func() { th.Unbind(id) }
+}
+
+// onRecord runs the handlers of a record hook for e.
+func (r *runner) onRecord(name string, e *collections.RecordEvent) error {
+	return r.dispatch(name, e.Tags(), e.Context, e.Records, e.Next, func(st *vmState, ev *goja.Object) {
+		ref := &recordRef{rec: e.Record, original: e.Old}
+		switch name {
+		case "onRecordCreate", "onRecordCreateExecute":
+			ref.isNew = true
+		default:
+			if ref.original == nil {
+				ref.original = copyRecord(e.Record)
+			}
+		}
+		ev.Set("record", st.recordObject(ref))
+		ev.Set("collection", st.collectionObject(e.Collection))
+	})
+}
+
+// dispatch runs the JS handlers of hook name that match tags, as one
+// chain ending with next, on a VM of the current generation; build fills
+// the event. records are the hook's record operations ($app and e.app),
+// nil for the system's outside a transaction.
+func (r *runner) dispatch(name string, tags []string, ctx context.Context, records *collections.Records, next func() error, build func(st *vmState, ev *goja.Object)) error {
+	g := r.current()
+	if len(g.shape.matching(name, tags)) == 0 {
+		return next()
+	}
+	if records == nil {
+		records = r.host.Records(collections.System)
+	}
+	return g.run(ctx, func(st *vmState) error {
+		app := st.app(records)
+		ev := st.vm.NewObject()
+		ev.Set("app", app)
+		build(st, ev)
+		var steps []step
+		for _, h := range st.regs.matching(name, tags) {
+			steps = append(steps, st.jsStep(h.fn))
+		}
+		return st.withApp(app, func() error { return st.chain(ev, steps, next) })
+	})
+}
+
+// step is one handler of a chain: it calls next to go on.
+type step func(e *goja.Object, next func() error) error
+
+// jsStep is a script handler as a step: e.next() inside it runs the
+// rest of the chain, and throws what the rest failed with.
+func (st *vmState) jsStep(fn goja.Callable) step {
+	return func(e *goja.Object, next func() error) error {
+		done := false
+		var res error
+		prev := e.Get("next")
+		e.Set("next", func(goja.FunctionCall) goja.Value {
+			if !done {
+				done, res = true, next()
+			}
+			if res != nil {
+				st.rethrow(res)
+			}
+			return goja.Undefined()
+		})
+		defer e.Set("next", prev)
+		_, err := fn(goja.Undefined(), e)
+		return err
+	}
+}
+
+// chain runs steps in order, each going on by its next, then last (with
+// the time limit paused: it is the server's work, not the script's).
+func (st *vmState) chain(e *goja.Object, steps []step, last func() error) error {
+	var at func(i int) error
+	at = func(i int) error {
+		if i == len(steps) {
+			st.budget.pause()
+			defer st.budget.resume()
+			return last()
+		}
+		return steps[i](e, func() error { return at(i + 1) })
+	}
+	return at(0)
+}

@@ -1,0 +1,347 @@
+package jsvm_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lumbunghq/lumbung/collections"
+	"github.com/lumbunghq/lumbung/collections/postgres"
+	"github.com/lumbunghq/lumbung/plugins"
+	"github.com/lumbunghq/lumbung/plugins/jsvm"
+	"github.com/lumbunghq/lumbung/server"
+	"github.com/lumbunghq/lumbung/server/localpg/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m, postgres.MigrateURL) }
+
+// logBuffer collects a server's logs.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// env is a server running the hooks of testdata/hooks (copied to a data
+// folder of its own), with "posts" anyone may create in and "logs" only
+// the system writes, and a user ann.
+type env struct {
+	srv   *server.Server
+	dir   string // the hooks folder
+	logs  *logBuffer
+	token string // ann's
+}
+
+func mustEnv(t *testing.T, cfg jsvm.Config) *env {
+	t.Helper()
+	data := t.TempDir()
+	hooks := filepath.Join(data, "hooks")
+	if err := os.CopyFS(hooks, os.DirFS("testdata/hooks")); err != nil {
+		t.Fatal(err)
+	}
+	logs := &logBuffer{}
+	srv, err := server.New(context.Background(), server.Config{
+		DatabaseURL: pgtest.NewDB(t), Dir: data, PasswordCost: 4, MaxConns: 8,
+		Logger:  slog.New(slog.NewTextHandler(logs, nil)),
+		Plugins: []plugins.Plugin{&jsvm.Plugin{Config: cfg}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close(context.Background()) })
+	e := &env{srv: srv, dir: hooks, logs: logs}
+	for _, c := range []string{
+		`{"name": "posts", "createRule": "", "viewRule": "", "listRule": "", "fields": [{"name": "title", "type": "text"}, {"name": "slug", "type": "text"}]}`,
+		`{"name": "logs", "fields": [{"name": "message", "type": "text"}, {"name": "created", "type": "autodate", "onCreate": true}]}`,
+	} {
+		var col *collections.Collection
+		if err := json.Unmarshal([]byte(c), &col); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := srv.Collections().CreateCollection(context.Background(), col, collections.SaveOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	svc := srv.Collections()
+	users, _ := svc.Collection("users")
+	if _, err := svc.SystemRecords().Create(context.Background(), users, map[string]any{"email": "ann@example.com", "password": "12345678"}); err != nil {
+		t.Fatal(err)
+	}
+	_, body := e.call(t, "POST", "/api/collections/users/auth-with-password", "", `{"identity":"ann@example.com","password":"12345678"}`)
+	var auth struct{ Token string }
+	if err := json.Unmarshal([]byte(body), &auth); err != nil || auth.Token == "" {
+		t.Fatalf("sign-in: %s", body)
+	}
+	e.token = auth.Token
+	return e
+}
+
+func (e *env) call(t *testing.T, method, url, token, body string) (int, string) {
+	t.Helper()
+	req := httptest.NewRequest(method, url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", token)
+	}
+	res, err := e.srv.App().Test(req, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+// logMessages returns the messages of the logs collection.
+func (e *env) logMessages(t *testing.T) []string {
+	t.Helper()
+	svc := e.srv.Collections()
+	logs, _ := svc.Collection("logs")
+	page, err := svc.SystemRecords().List(context.Background(), logs, collections.Query{Sort: "created"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, r := range page.Items {
+		out = append(out, r.Data["message"].(string))
+	}
+	return out
+}
+
+// waitFor polls cond until it holds, failing after a minute.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestRecordHooks(t *testing.T) {
+	e := mustEnv(t, jsvm.Config{})
+	for _, c := range []struct {
+		name, body string
+		status     int
+		want       []string
+		not        []string
+	}{
+		{"a throw of BadRequestError vetoes the create with its message", `{"title":"buy spam now"}`, 400,
+			[]string{`"status":400`, `"message":"No spam, please."`}, nil},
+		{"a hook changes the record before it is stored", `{"title":"Hello World"}`, 200,
+			[]string{`"title":"Hello World"`, `"slug":"hello-world"`}, nil},
+		{"another throw is a 400 with a generic message and no stack", `{"title":"crash"}`, 400,
+			[]string{`"message":"Something went wrong while processing your request."`}, []string{"TypeError", "main.pb.js", "at "}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			status, body := e.call(t, "POST", "/api/collections/posts/records", "", c.body)
+			if status != c.status {
+				t.Fatalf("%d %s, want %d", status, body, c.status)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(body, w) {
+					t.Errorf("%s lacks %s", body, w)
+				}
+			}
+			for _, n := range c.not {
+				if strings.Contains(body, n) {
+					t.Errorf("%s has %s", body, n)
+				}
+			}
+		})
+	}
+	// The script's error is logged with its place.
+	if logs := e.logs.String(); !strings.Contains(logs, "main.pb.js:17") || !strings.Contains(logs, "TypeError") {
+		t.Errorf("the crash is not logged with file and line:\n%s", logs)
+	}
+	// The after-create hook wrote a log entry with $app.save, once, for
+	// the one post stored.
+	svc := e.srv.Collections()
+	posts, _ := svc.Collection("posts")
+	page, err := svc.SystemRecords().List(context.Background(), posts, collections.Query{})
+	if err != nil || page.TotalItems != 1 {
+		t.Fatalf("posts: %+v %v", page, err)
+	}
+	want := "created " + page.Items[0].ID() + " hello-world"
+	if got := e.logMessages(t); len(got) != 1 || got[0] != want {
+		t.Errorf("logs %q, want [%q]", got, want)
+	}
+}
+
+func TestRoutes(t *testing.T) {
+	e := mustEnv(t, jsvm.Config{})
+	for _, c := range []struct {
+		name, method, url, token, body string
+		status                         int
+		want                           string
+	}{
+		{"$apis.requireAuth refuses a guest", "GET", "/api/hello/bob", "", "", 401, `"message":"The request requires valid record authorization token."`},
+		{"a signed-in user is answered with the path value", "GET", "/api/hello/bob", e.token, "", 200, `{"message":"Hello bob","user":"ann@example.com"}`},
+		{"a throw in runInTransaction rolls its writes back", "POST", "/api/tx", "", `{"message":"kept?"}`, 200, `{"count":0,"reason":"roll back"}`},
+		{"require() reads modules of the hooks folder only", "GET", "/api/modules", "", "", 200, `"greeting":"Hi ann","same":true,"refused":"GoError: require(\"../../etc/passwd\"): the module is outside the hooks folder"`},
+		{"a route of a method not added is not found", "DELETE", "/api/hello/bob", e.token, "", 404, ``},
+		{"a route outside the scripts is not found", "GET", "/api/nothing", "", "", 404, ``},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			status, body := e.call(t, c.method, c.url, c.token, c.body)
+			if status != c.status || !strings.Contains(body, c.want) {
+				t.Fatalf("%d %s, want %d %s", status, body, c.status, c.want)
+			}
+		})
+	}
+	if got := e.logMessages(t); len(got) != 0 {
+		t.Errorf("the rolled back transaction left %q", got)
+	}
+}
+
+func TestHTTPSend(t *testing.T) {
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"pong":true}`)
+	}))
+	defer target.Close()
+	url := "/api/fetch?url=" + target.URL + "/ping"
+
+	t.Run("loopback is refused by default", func(t *testing.T) {
+		e := mustEnv(t, jsvm.Config{})
+		status, body := e.call(t, "GET", url, "", "")
+		if status != 200 || !strings.Contains(body, "127.0.0.1 is a loopback address, which the JS hooks may not reach") {
+			t.Fatalf("%d %s", status, body)
+		}
+	})
+	t.Run("httpAllow lets it through", func(t *testing.T) {
+		e := mustEnv(t, jsvm.Config{HTTPAllow: []string{"127.0.0.0/8"}})
+		status, body := e.call(t, "GET", url, "", "")
+		if status != 200 || body != `{"status":200,"body":{"pong":true}}` {
+			t.Fatalf("%d %s", status, body)
+		}
+	})
+}
+
+// A handler in an endless loop is interrupted at the time limit and its
+// request fails with a clear error, while the server answers other
+// requests meanwhile (on the other VMs of the pool).
+func TestEndlessLoop(t *testing.T) {
+	e := mustEnv(t, jsvm.Config{Timeout: jsvm.Duration(2 * time.Second)})
+	type answer struct {
+		status int
+		body   string
+	}
+	spun := make(chan answer, 1)
+	go func() {
+		req := httptest.NewRequest("GET", "/api/spin", nil)
+		res, err := e.srv.App().Test(req, -1)
+		if err != nil {
+			spun <- answer{0, err.Error()}
+			return
+		}
+		b, _ := io.ReadAll(res.Body)
+		spun <- answer{res.StatusCode, string(b)}
+	}()
+	waitFor(t, "the loop to start", func() bool { return strings.Contains(e.logs.String(), "spinning") })
+	if status, body := e.call(t, "GET", "/api/hello/bob", e.token, ""); status != 200 {
+		t.Errorf("during the loop: %d %s", status, body)
+	}
+	if status, body := e.call(t, "GET", "/api/collections/posts/records", "", ""); status != 200 {
+		t.Errorf("during the loop: %d %s", status, body)
+	}
+	got := <-spun
+	if got.status != 400 || !strings.Contains(got.body, `"message":"The hook script ran longer than 2s and was stopped."`) {
+		t.Fatalf("the loop's request: %d %s", got.status, got.body)
+	}
+	// A hook in a loop fails its write, and nothing is stored.
+	status, body := e.call(t, "POST", "/api/collections/posts/records", "", `{"title":"loop"}`)
+	if status != 400 || !strings.Contains(body, "ran longer than 2s") {
+		t.Fatalf("%d %s", status, body)
+	}
+	// The VMs that were interrupted serve again.
+	for range 6 {
+		if status, body := e.call(t, "GET", "/api/hello/bob", e.token, ""); status != 200 {
+			t.Fatalf("after the loop: %d %s", status, body)
+		}
+	}
+	if logs := e.logs.String(); !strings.Contains(logs, "main.pb.js:") || !strings.Contains(logs, "interrupted") {
+		t.Errorf("the interrupt is not logged with its place:\n%s", logs)
+	}
+}
+
+func TestHotReload(t *testing.T) {
+	e := mustEnv(t, jsvm.Config{Watch: jsvm.Duration(20 * time.Millisecond)})
+	if _, body := e.call(t, "GET", "/api/version", "", ""); body != "v1" {
+		t.Fatalf("before: %s", body)
+	}
+	file := filepath.Join(e.dir, "main.pb.js")
+	src, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(src), `e.string(200, "v1")`, `e.string(200, "v2")`, 1)
+	edited = strings.Replace(edited, `throw new BadRequestError("No spam, please.")`, `throw new ForbiddenError("Spam is forbidden.")`, 1)
+	// A file that does not load leaves the hooks as they were.
+	if err := os.WriteFile(filepath.Join(e.dir, "broken.pb.js"), []byte("routerAdd(\"GET\", "), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the broken file to be refused", func() bool { return strings.Contains(e.logs.String(), "JS hooks not reloaded") })
+	if _, body := e.call(t, "GET", "/api/version", "", ""); body != "v1" {
+		t.Fatalf("after a broken file: %s", body)
+	}
+	os.Remove(filepath.Join(e.dir, "broken.pb.js"))
+	if err := os.WriteFile(file, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the edit to be served", func() bool {
+		_, body := e.call(t, "GET", "/api/version", "", "")
+		return body == "v2"
+	})
+	status, body := e.call(t, "POST", "/api/collections/posts/records", "", `{"title":"spam"}`)
+	if status != 403 || !strings.Contains(body, `"message":"Spam is forbidden."`) {
+		t.Fatalf("the edited hook: %d %s", status, body)
+	}
+}
+
+func TestCron(t *testing.T) {
+	e := mustEnv(t, jsvm.Config{})
+	svc := e.srv.Collections()
+	su, _ := svc.Collection("_superusers")
+	if _, err := svc.SystemRecords().Create(context.Background(), su, map[string]any{"email": "root@example.com", "password": "long enough password"}); err != nil {
+		t.Fatal(err)
+	}
+	_, body := e.call(t, "POST", "/api/collections/_superusers/auth-with-password", "", `{"identity":"root@example.com","password":"long enough password"}`)
+	var auth struct{ Token string }
+	if err := json.Unmarshal([]byte(body), &auth); err != nil {
+		t.Fatal(err)
+	}
+	status, body := e.call(t, "GET", "/api/crons", auth.Token, "")
+	if status != 200 || !strings.Contains(body, `{"id":"jsjob","expression":"0 3 * * *"`) {
+		t.Fatalf("GET /api/crons: %d %s", status, body)
+	}
+	if status, body := e.call(t, "POST", "/api/crons/jsjob", auth.Token, ""); status != 204 && status != 200 {
+		t.Fatalf("run now: %d %s", status, body)
+	}
+	waitFor(t, "the job to write", func() bool {
+		got := e.logMessages(t)
+		return len(got) == 1 && got[0] == "cron 8"
+	})
+}

@@ -1,0 +1,5 @@
+const prefix = "Hi "
+
+module.exports = {
+    greet: (name) => prefix + name,
+}

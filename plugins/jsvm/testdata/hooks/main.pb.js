@@ -1,0 +1,90 @@
+/// <reference path="../pb_data/types.d.ts" />
+
+// Records: refuse spam, fill a slug, log every new post.
+onRecordCreate((e) => {
+    const title = e.record.getString("title")
+    if (title.indexOf("spam") >= 0) {
+        throw new BadRequestError("No spam, please.")
+    }
+    e.record.set("slug", title.toLowerCase().split(" ").join("-"))
+    e.next()
+}, "posts")
+
+onRecordCreate((e) => {
+    const title = e.record.getString("title")
+    if (title === "crash") {
+        const missing = null
+        missing.boom()
+    }
+    if (title === "loop") {
+        while (true) {}
+    }
+    e.next()
+}, "posts")
+
+onRecordAfterCreateSuccess((e) => {
+    const logs = $app.findCollectionByNameOrId("logs")
+    const entry = new Record(logs)
+    entry.set("message", "created " + e.record.id + " " + e.record.getString("slug"))
+    $app.save(entry)
+    e.next()
+}, "posts")
+
+routerAdd("GET", "/api/hello/{name}", (e) => {
+    return e.json(200, { message: "Hello " + e.request.pathValue("name"), user: e.auth.email() })
+}, $apis.requireAuth())
+
+routerAdd("POST", "/api/tx", (e) => {
+    const message = e.requestInfo().body.message
+    let reason = ""
+    try {
+        $app.runInTransaction((txApp) => {
+            const entry = new Record(txApp.findCollectionByNameOrId("logs"))
+            entry.set("message", message)
+            txApp.save(entry)
+            const again = txApp.findFirstRecordByFilter("logs", "message = {:m}", { m: message })
+            if (again.id !== entry.id) {
+                throw new Error("not found in the transaction")
+            }
+            throw new Error("roll back")
+        })
+    } catch (err) {
+        reason = err.message
+    }
+    const found = $app.findRecordsByFilter("logs", "message = {:m}", "-created", 10, 0, { m: message })
+    return e.json(200, { count: found.length, reason: reason })
+})
+
+routerAdd("GET", "/api/modules", (e) => {
+    const greet = require(`${__hooks}/lib/greet.js`)
+    const again = require("./lib/greet")
+    let refused = ""
+    try {
+        require("../../etc/passwd")
+    } catch (err) {
+        refused = String(err)
+    }
+    return e.json(200, { greeting: greet.greet("ann"), same: greet === again, refused: refused })
+})
+
+routerAdd("GET", "/api/fetch", (e) => {
+    try {
+        const res = $http.send({ url: e.request.url.query().get("url"), timeout: 5 })
+        return e.json(200, { status: res.statusCode, body: res.json })
+    } catch (err) {
+        return e.json(200, { error: String(err) })
+    }
+})
+
+routerAdd("GET", "/api/spin", (e) => {
+    console.log("spinning")
+    while (true) {}
+})
+
+routerAdd("GET", "/api/version", (e) => e.string(200, "v1"))
+
+cronAdd("jsjob", "0 3 * * *", () => {
+    const entry = new Record($app.findCollectionByNameOrId("logs"))
+    entry.set("message", "cron " + $security.randomString(8).length)
+    $app.save(entry)
+})
