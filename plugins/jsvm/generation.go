@@ -84,10 +84,10 @@ type jsHook struct {
 
 // jsRoute is a route added with routerAdd.
 type jsRoute struct {
-	key     string // method and Fiber path
-	method  string
-	path    string // Fiber pattern under /api
-	access  api.Access
+	key      string // method and Fiber path
+	method   string
+	path     string // Fiber pattern under /api
+	access   api.Access
 	steps    []routeStep // middlewares, in order
 	handler  goja.Callable
 	wildcard string // the name of its {name...} parameter

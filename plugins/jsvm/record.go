@@ -132,12 +132,18 @@ func (st *vmState) bindRecord() {
 		}
 		return st.recordObject(newRef(copyRecord(ref.original)))
 	})
-	p.Set("email", func(call goja.FunctionCall) goja.Value { _, v := getField(self(call), "email"); return vm.ToValue(toString(v)) })
+	p.Set("email", func(call goja.FunctionCall) goja.Value {
+		_, v := getField(self(call), "email")
+		return vm.ToValue(toString(v))
+	})
 	p.Set("setEmail", func(call goja.FunctionCall) goja.Value {
 		st.setField(self(call), "email", call.Argument(0))
 		return goja.Undefined()
 	})
-	p.Set("verified", func(call goja.FunctionCall) goja.Value { _, v := getField(self(call), "verified"); return vm.ToValue(toBool(v)) })
+	p.Set("verified", func(call goja.FunctionCall) goja.Value {
+		_, v := getField(self(call), "verified")
+		return vm.ToValue(toBool(v))
+	})
 	p.Set("setVerified", func(call goja.FunctionCall) goja.Value {
 		st.setField(self(call), "verified", call.Argument(0))
 		return goja.Undefined()

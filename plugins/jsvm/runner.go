@@ -15,10 +15,10 @@ import (
 // runner is the plugin at work for one server: the current generation of
 // loaded scripts, and what it bound on the server.
 type runner struct {
-	host  plugins.Host
-	log   *slog.Logger
-	cfg   Config
-	dir   string
+	host   plugins.Host
+	log    *slog.Logger
+	cfg    Config
+	dir    string
 	allow  []netip.Prefix // $http.send may reach these private ranges
 	client *http.Client   // $http.send's
 

@@ -26,8 +26,8 @@ type vmState struct {
 	budget  budget
 	modules map[string]*goja.Object // require() cache: module objects by path
 
-	recordProto *goja.Object  // the prototype of records
-	holder      *goja.Symbol  // the key of the Go value behind records and collections
+	recordProto *goja.Object // the prototype of records
+	holder      *goja.Symbol // the key of the Go value behind records and collections
 	warned      map[string]bool
 }
 
