@@ -1,0 +1,7 @@
+package command
+
+// The first-party plugins bundled with the lumbung command; the settings
+// enable and configure them by ID ("plugins": {"<id>": {...}}).
+import (
+	_ "github.com/lumbunghq/lumbung/plugins/jsvm" // JavaScript hooks: DataDir/hooks/*.pb.js
+)
