@@ -72,7 +72,7 @@ func mustEnv(t *testing.T, cfg jsvm.Config) *env {
 	t.Cleanup(func() { srv.Close(context.Background()) })
 	e := &env{srv: srv, dir: hooks, logs: logs}
 	for _, c := range []string{
-		`{"name": "posts", "createRule": "", "viewRule": "", "listRule": "", "fields": [{"name": "title", "type": "text"}, {"name": "slug", "type": "text"}]}`,
+		`{"name": "posts", "createRule": "", "viewRule": "", "listRule": "", "fields": [{"name": "title", "type": "text"}, {"name": "slug", "type": "text"}, {"name": "secret", "type": "text"}]}`,
 		`{"name": "logs", "fields": [{"name": "message", "type": "text"}, {"name": "created", "type": "autodate", "onCreate": true}]}`,
 	} {
 		var col *collections.Collection
@@ -321,8 +321,9 @@ func TestHotReload(t *testing.T) {
 	}
 }
 
-func TestCron(t *testing.T) {
-	e := mustEnv(t, jsvm.Config{})
+// mustSuperuser returns a superuser's token.
+func (e *env) mustSuperuser(t *testing.T) string {
+	t.Helper()
 	svc := e.srv.Collections()
 	su, _ := svc.Collection("_superusers")
 	if _, err := svc.SystemRecords().Create(context.Background(), su, map[string]any{"email": "root@example.com", "password": "long enough password"}); err != nil {
@@ -330,14 +331,63 @@ func TestCron(t *testing.T) {
 	}
 	_, body := e.call(t, "POST", "/api/collections/_superusers/auth-with-password", "", `{"identity":"root@example.com","password":"long enough password"}`)
 	var auth struct{ Token string }
-	if err := json.Unmarshal([]byte(body), &auth); err != nil {
-		t.Fatal(err)
+	if err := json.Unmarshal([]byte(body), &auth); err != nil || auth.Token == "" {
+		t.Fatalf("superuser sign-in: %s", body)
 	}
-	status, body := e.call(t, "GET", "/api/crons", auth.Token, "")
+	return auth.Token
+}
+
+// Updates and deletes through the API and through $app pass the hooks.
+func TestUpdateAndDelete(t *testing.T) {
+	e := mustEnv(t, jsvm.Config{})
+	root := e.mustSuperuser(t)
+	create := func(title string) string {
+		t.Helper()
+		status, body := e.call(t, "POST", "/api/collections/posts/records", "", `{"title":"`+title+`","secret":"s3"}`)
+		if status != 200 || strings.Contains(body, "s3") {
+			t.Fatalf("create %s: %d %s (the enrich hook hides secret)", title, status, body)
+		}
+		var rec struct{ ID string }
+		json.Unmarshal([]byte(body), &rec)
+		return rec.ID
+	}
+	first, kept := create("First Post"), create("keep")
+	for _, c := range []struct {
+		name, method, url, token, body string
+		status                         int
+		want                           string
+	}{
+		{"an update through the API passes onRecordUpdate", "PATCH", "/api/collections/posts/records/" + first, root, `{"title":"Second Title"}`, 200, `"slug":"second-title"`},
+		{"requireSuperuserAuth refuses a user", "POST", "/api/posts/" + first + "/rename", e.token, `{"title":"x"}`, 403, `"message":"The authorized record is not allowed to perform this action."`},
+		{"$app.save updates through the hooks", "POST", "/api/posts/" + first + "/rename", root, `{"title":"Third Title"}`, 200,
+			`"title":"Third Title","slug":"third-title"`},
+		{"a record of $app holds every field", "POST", "/api/posts/" + first + "/rename", root, `{"title":"Third Title"}`, 200, `"collection":"posts","secret":"s3"}`},
+		{"$app.findRecordById of a missing record is a 404", "POST", "/api/posts/nothere12345678/rename", root, `{"title":"x"}`, 404, `"message":"The requested resource wasn't found."`},
+		{"onRecordDelete refuses with a ForbiddenError", "DELETE", "/api/collections/posts/records/" + kept, root, ``, 403, `"message":"This post is kept."`},
+		{"$app.delete passes the hooks too", "DELETE", "/api/posts/" + kept, root, ``, 403, `"message":"This post is kept."`},
+		{"$app.delete deletes", "DELETE", "/api/posts/" + first, root, ``, 204, ``},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			status, body := e.call(t, c.method, c.url, c.token, c.body)
+			if status != c.status || !strings.Contains(body, c.want) {
+				t.Fatalf("%d %s, want %d %s", status, body, c.status, c.want)
+			}
+		})
+	}
+	logs := e.logMessages(t)
+	if len(logs) != 3 || logs[2] != "deleted "+first {
+		t.Errorf("logs %q, want the two creates and the delete of %s", logs, first)
+	}
+}
+
+func TestCron(t *testing.T) {
+	e := mustEnv(t, jsvm.Config{})
+	token := e.mustSuperuser(t)
+	status, body := e.call(t, "GET", "/api/crons", token, "")
 	if status != 200 || !strings.Contains(body, `{"id":"jsjob","expression":"0 3 * * *"`) {
 		t.Fatalf("GET /api/crons: %d %s", status, body)
 	}
-	if status, body := e.call(t, "POST", "/api/crons/jsjob", auth.Token, ""); status != 204 && status != 200 {
+	if status, body := e.call(t, "POST", "/api/crons/jsjob", token, ""); status != 204 && status != 200 {
 		t.Fatalf("run now: %d %s", status, body)
 	}
 	waitFor(t, "the job to write", func() bool {

@@ -88,3 +88,43 @@ cronAdd("jsjob", "0 3 * * *", () => {
     entry.set("message", "cron " + $security.randomString(8).length)
     $app.save(entry)
 })
+
+// Updates keep the slug in step with the title; some posts cannot be
+// deleted; deletions are logged; the secret field never leaves.
+onRecordUpdate((e) => {
+    if (e.record.getString("title") !== e.record.original().getString("title")) {
+        e.record.set("slug", e.record.getString("title").toLowerCase().split(" ").join("-"))
+    }
+    e.next()
+}, "posts")
+
+onRecordDelete((e) => {
+    if (e.record.getString("title") === "keep") {
+        throw new ForbiddenError("This post is kept.")
+    }
+    e.next()
+}, "posts")
+
+onRecordAfterDeleteSuccess((e) => {
+    const entry = new Record($app.findCollectionByNameOrId("logs"), { message: "deleted " + e.record.id })
+    $app.save(entry)
+    e.next()
+}, "posts")
+
+onRecordEnrich((e) => {
+    e.record.hide("secret")
+    e.next()
+}, "posts")
+
+routerAdd("POST", "/api/posts/{id}/rename", (e) => {
+    const post = $app.findRecordById("posts", e.request.pathValue("id"))
+    post.set("title", e.requestInfo().body.title)
+    $app.save(post)
+    return e.json(200, { post: post, collection: post.collection().name, secret: post.getString("secret") })
+}, $apis.requireSuperuserAuth())
+
+routerAdd("DELETE", "/api/posts/{id}", (e) => {
+    const post = $app.findRecordById("posts", e.request.pathValue("id"))
+    $app.delete(post)
+    return e.noContent(204)
+}, $apis.requireSuperuserAuth())
