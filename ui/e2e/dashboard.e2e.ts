@@ -29,7 +29,7 @@ import {
 } from "./harness";
 import type { Locator, Page } from "playwright-core";
 import { autodates, fieldRow, gridColumn, heading, screens, show, sortState, withPage } from "./pages";
-import { solidPNG } from "./png";
+import { noisePNG, solidPNG } from "./png";
 import { startSmtpSink } from "./smtp";
 
 beforeAll(launch, 90_000);
@@ -615,7 +615,7 @@ describe("data browser", () => {
     });
   });
 
-  test("6c. file fields: images picked and dropped show thumbnails, a refused file shows the server's error, files reorder and are removed", async () => {
+  test("6c. file fields: images picked and dropped show thumbnails, uploads show progress, a refused file shows the server's error, files reorder and are removed", async () => {
     const name = uniqueName("albums");
     await createCollection({
       name,
@@ -623,10 +623,12 @@ describe("data browser", () => {
         { name: "title", type: "text" },
         { name: "photos", type: "file", maxSelect: 3, mimeTypes: ["image/png"] },
         { name: "doc", type: "file", maxSelect: 1, maxSize: 64, protected: true },
+        { name: "cover", type: "file", maxSelect: 1, protected: true },
         ...autodates,
       ],
     });
-    const red = solidPNG(120, 80, [220, 30, 30]);
+    // Random pixels, so that it weighs about 200 KB and its upload takes a while when throttled.
+    const red = noisePNG(256, 256);
     const blue = solidPNG(64, 64, [30, 60, 220]);
     // The first save sends a document over the field's 64 bytes.
     expectClientError(new RegExp(`^POST /api/collections/${name}/records: 400$`));
@@ -650,6 +652,8 @@ describe("data browser", () => {
       // One image through the picker, one dropped on the field.
       await dialog.locator("#rec-photos").setInputFiles({ name: "red.png", mimeType: "image/png", buffer: red });
       await loadedImage(dialog, "red.png");
+      await dialog.locator("#rec-cover").setInputFiles({ name: "cover.png", mimeType: "image/png", buffer: solidPNG(40, 30, [20, 160, 60]) });
+      await loadedImage(dialog, "cover.png");
       await page.evaluate(
         ({ bytes }) => {
           const zone = document.getElementById("rec-photos-group")!;
@@ -672,8 +676,17 @@ describe("data browser", () => {
       // A document over the limit: noted at once, refused by the server, whose message shows under the field.
       await dialog.locator("#rec-doc").setInputFiles({ name: "big.txt", mimeType: "text/plain", buffer: Buffer.alloc(200, "a") });
       await visible(dialog.getByText("Larger than the limit of 64 B."));
+      // Uploads slowed down to about 100 KB/s, the save shows its progress.
+      const cdp = await page.context().newCDPSession(page);
+      await cdp.send("Network.enable");
+      await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 100 * 1024 });
       await dialog.getByRole("button", { name: "Create", exact: true }).click();
+      const progress = await visible(dialog.getByRole("progressbar", { name: "Upload progress" }));
+      await eventually(async () => Number(await progress.getAttribute("value")) > 0, true, "upload progress moves");
+      await screenshot(page, "record-files-uploading");
       const docError = await visible(dialog.locator("#rec-doc-error"));
+      await gone(progress);
+      await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
       expect((await docError.textContent())?.trim()).not.toBe("");
       await eventually(() => dialog.locator("#rec-doc-group").getAttribute("aria-describedby"), "rec-doc-error");
       // Replaced by a small one, the record is created.
@@ -689,17 +702,22 @@ describe("data browser", () => {
       expect(created.photos[0]).toMatch(/^red\w*\.png$/);
       expect(created.photos[1]).toMatch(/^blue\w*\.png$/);
       expect(created.doc).toMatch(/^note\w*\.txt$/);
+      expect(created.cover).toMatch(/^cover\w*\.png$/);
       const [redName, blueName] = created.photos as string[];
 
       // The grid shows the images' 100x100 thumbnails.
       const row = page.getByRole("row").filter({ has: page.getByRole("button", { name: `Open ${id}` }) });
       for (const n of [redName, blueName]) expect(await loadedImage(row, n)).toContain("thumb=100x100");
+      // A protected image is read with a file token.
+      expect(await loadedImage(row, created.cover)).toMatch(/[?&]thumb=100x100&token=[\w.-]+$/);
 
       // In the editor: thumbnails of the stored images, a link to the protected document.
       await page.getByRole("button", { name: `Open ${id}` }).click();
       const editor = await visible(page.getByRole("dialog", { name: "Edit record" }));
       for (const n of [redName, blueName]) expect(await loadedImage(editor, n)).toContain("thumb=100x100");
       await visible(editor.getByRole("link", { name: created.doc, exact: true }));
+      expect(await loadedImage(editor, created.cover)).toMatch(/&token=/);
+      await screenshot(page, "record-files");
 
       // Reordered with a button.
       await editor.getByRole("button", { name: `Move ${blueName} up` }).click();
@@ -711,10 +729,10 @@ describe("data browser", () => {
       await page.getByRole("button", { name: `Open ${id}` }).click();
       const again = await visible(page.getByRole("dialog", { name: "Edit record" }));
       await loadedImage(again, blueName);
-      for (const n of [blueName, redName, created.doc]) await again.getByRole("button", { name: `Remove ${n}` }).click();
-      expect(await again.getByText("removed on save").count()).toBe(3);
+      for (const n of [blueName, redName, created.doc, created.cover]) await again.getByRole("button", { name: `Remove ${n}` }).click();
+      expect(await again.getByText("removed on save").count()).toBe(4);
       await again.getByRole("button", { name: `Restore ${redName}` }).click();
-      expect(await again.getByText("removed on save").count()).toBe(2);
+      expect(await again.getByText("removed on save").count()).toBe(3);
       await again.getByRole("button", { name: `Remove ${redName}` }).click();
       await again.getByRole("button", { name: "Save", exact: true }).click();
       await gone(again);
@@ -723,6 +741,7 @@ describe("data browser", () => {
     const saved = await api("GET", `/api/collections/${name}/records/${id}`, undefined, await token());
     expect(saved.photos).toEqual([]);
     expect(saved.doc).toBe("");
+    expect(saved.cover).toBe("");
   });
 
   test("6b. the open record is in the address: reload reopens it, Back closes it, a link opens it", async () => {

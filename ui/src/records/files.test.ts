@@ -3,6 +3,7 @@ import type { FileField } from "../lib/api";
 import {
   addFiles,
   badThumbs,
+  extensionLabel,
   dropNew,
   fileChanged,
   fileCount,
@@ -169,6 +170,13 @@ describe("kinds and sizes", () => {
     expect(fileKind("report.pdf")).toBe("document");
     expect(fileKind("x.zip")).toBe("archive");
     expect(fileKind("noext")).toBe("file");
+  });
+  it("labels files by extension", () => {
+    expect(extensionLabel("report_x1.pdf")).toBe("PDF");
+    expect(extensionLabel("a.tar.gz")).toBe("GZ");
+    expect(extensionLabel("noext")).toBe("FILE");
+    expect(extensionLabel(".env")).toBe("FILE");
+    expect(extensionLabel("x.verylong")).toBe("FILE");
   });
   it("writes sizes for people", () => {
     expect(formatBytes(0)).toBe("0 B");

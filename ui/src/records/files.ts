@@ -171,15 +171,12 @@ export function fileKind(name: string): FileKind {
   return kinds.find(([, exts]) => exts.some((e) => n.endsWith(e)))?.[0] ?? "file";
 }
 
-/** kindIcons mark each kind of file where there is no preview. */
-export const kindIcons: Record<FileKind, string> = {
-  image: "🖼",
-  video: "🎞",
-  audio: "♫",
-  document: "📄",
-  archive: "🗜",
-  file: "📄",
-};
+/** extensionLabel marks a file without a preview: its extension in capitals (at most 4 letters), else "FILE". */
+export function extensionLabel(name: string): string {
+  const dot = name.lastIndexOf(".");
+  const ext = dot > 0 ? name.slice(dot + 1) : "";
+  return /^[a-z0-9]{1,4}$/i.test(ext) ? ext.toUpperCase() : "FILE";
+}
 
 /** PREVIEW_THUMB is the thumbnail size the dashboard shows, which the server makes for every image. */
 export const PREVIEW_THUMB = "100x100";
