@@ -231,6 +231,14 @@ func TestHTTPSend(t *testing.T) {
 			t.Fatalf("%d %s", status, body)
 		}
 	})
+	t.Run("a name is checked by the address it resolves to", func(t *testing.T) {
+		e := mustEnv(t, jsvm.Config{})
+		local := strings.Replace(url, "127.0.0.1", "localhost", 1)
+		status, body := e.call(t, "GET", local, "", "")
+		if status != 200 || !strings.Contains(body, "is a loopback address, which the JS hooks may not reach") {
+			t.Fatalf("%d %s", status, body)
+		}
+	})
 	t.Run("httpAllow lets it through", func(t *testing.T) {
 		e := mustEnv(t, jsvm.Config{HTTPAllow: []string{"127.0.0.0/8"}})
 		status, body := e.call(t, "GET", url, "", "")
@@ -261,6 +269,9 @@ func TestEndlessLoop(t *testing.T) {
 		spun <- answer{res.StatusCode, string(b)}
 	}()
 	waitFor(t, "the loop to start", func() bool { return strings.Contains(e.logs.String(), "spinning") })
+	if logs := e.logs.String(); !strings.Contains(logs, `msg=spinning plugin=jsvm at=main.pb.js:`) {
+		t.Errorf("console.log is not logged with its place:\n%s", logs)
+	}
 	if status, body := e.call(t, "GET", "/api/hello/bob", e.token, ""); status != 200 {
 		t.Errorf("during the loop: %d %s", status, body)
 	}
@@ -394,4 +405,24 @@ func TestCron(t *testing.T) {
 		got := e.logMessages(t)
 		return len(got) == 1 && got[0] == "cron 8"
 	})
+}
+
+// A hook file that does not load stops the start, naming its file and
+// line.
+func TestBrokenFileStopsTheStart(t *testing.T) {
+	data := t.TempDir()
+	hooks := filepath.Join(data, "pb_hooks") // PocketBase's name is read too
+	os.MkdirAll(hooks, 0o755)
+	src := "onRecordCreate((e) => {\n    e.next()\n})\n\nundefinedFunction()\n"
+	if err := os.WriteFile(filepath.Join(hooks, "main.pb.js"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := server.New(context.Background(), server.Config{
+		DatabaseURL: pgtest.NewDB(t), Dir: data, PasswordCost: 4, MaxConns: 2,
+		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Plugins: []plugins.Plugin{&jsvm.Plugin{}},
+	})
+	if err == nil || !strings.Contains(err.Error(), "main.pb.js:5") || !strings.Contains(err.Error(), "undefinedFunction is not defined") {
+		t.Fatalf("start: %v", err)
+	}
 }

@@ -1,0 +1,111 @@
+package jsvm
+
+import (
+	"maps"
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestFiberPath(t *testing.T) {
+	for _, c := range []struct{ in, want, err string }{
+		{"/api/hello/{name}", "/hello/:name", ""},
+		{"/api/files/{collection}/{path...}", "/files/:collection/*", ""},
+		{"/api/exact/{$}", "/exact/", ""},
+		{"/api/plain", "/plain", ""},
+		{"/hello", "", "outside /api"},
+		{"/api", "", "outside /api"},
+		{"/api/bad/{1x}", "", "parameter"},
+	} {
+		got, err := fiberPath(c.in)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("fiberPath(%q): %q %v, want an error with %q", c.in, got, err, c.err)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("fiberPath(%q) = %q %v, want %q", c.in, got, err, c.want)
+		}
+	}
+	if got := wildcardName("/api/files/{collection}/{path...}"); got != "path" {
+		t.Errorf("wildcardName: %q", got)
+	}
+}
+
+func TestGuarded(t *testing.T) {
+	allow, err := parseAllow([]string{"10.1.0.0/16", "::1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		ip, want string
+		allow    bool
+	}{
+		{"127.0.0.1", "loopback", false},
+		{"::1", "loopback", false},
+		{"::ffff:127.0.0.1", "loopback", false},
+		{"0.0.0.0", "unspecified", false},
+		{"::", "unspecified", false},
+		{"169.254.169.254", "link-local", false},
+		{"fe80::1", "link-local", false},
+		{"10.0.0.1", "private", false},
+		{"172.16.5.4", "private", false},
+		{"192.168.1.1", "private", false},
+		{"fd00::1", "private", false},
+		{"100.64.0.1", "private", false},
+		{"224.0.0.1", "link-local", false},
+		{"93.184.216.34", "", false},
+		{"2606:4700::1111", "", false},
+		{"10.1.2.3", "", true},
+		{"::1", "", true},
+		{"10.2.0.1", "private", true},
+	} {
+		var a []netip.Prefix
+		if c.allow {
+			a = allow
+		}
+		if got := guarded(netip.MustParseAddr(c.ip), a); got != c.want {
+			t.Errorf("guarded(%s, allow=%v) = %q, want %q", c.ip, c.allow, got, c.want)
+		}
+	}
+	if _, err := parseAllow([]string{"nonsense"}); err == nil {
+		t.Error("parseAllow took nonsense")
+	}
+}
+
+func TestLiteral(t *testing.T) {
+	for _, c := range []struct {
+		in   any
+		want string
+		err  bool
+	}{
+		{"plain", "'plain'", false},
+		{"it's", `'it\'s'`, false},
+		{`a\b`, `'a\b'`, false},
+		{`ends\`, "", true},
+		{12.5, "12.5", false},
+		{true, "true", false},
+		{nil, "null", false},
+		{map[string]any{}, "", true},
+	} {
+		got, err := literal(c.in)
+		if (err != nil) != c.err || got != c.want {
+			t.Errorf("literal(%#v) = %q %v, want %q (error %v)", c.in, got, err, c.want, c.err)
+		}
+	}
+}
+
+// Every hook name a script may bind has its binder, and no supported
+// hook is also listed as unsupported.
+func TestHookNames(t *testing.T) {
+	if !slices.Equal(slices.Sorted(maps.Keys(hookBinders)), slices.Sorted(slices.Values(hookNames))) {
+		t.Errorf("hookNames %v and hookBinders disagree", hookNames)
+	}
+	for _, n := range unsupportedHooks {
+		if _, ok := hookBinders[n]; ok {
+			t.Errorf("%s is both supported and not", n)
+		}
+	}
+}
