@@ -128,3 +128,10 @@ routerAdd("DELETE", "/api/posts/{id}", (e) => {
     $app.delete(post)
     return e.noContent(204)
 }, $apis.requireSuperuserAuth())
+
+onRecordAuthRequest((e) => {
+    if (e.record.email().startsWith("blocked")) {
+        throw new ForbiddenError("This account is blocked.")
+    }
+    e.next()
+}, "users")
