@@ -649,24 +649,37 @@ describe("data browser", () => {
       const dialog = await visible(page.getByRole("dialog", { name: `New ${name} record` }));
       await dialog.getByRole("textbox", { name: "title", exact: true }).fill("Trip");
 
-      // One image through the picker, one dropped on the field.
+      /** drop drops files on the field named field, as a drag from the desktop would. */
+      const drop = (field: string, files: { name: string; bytes: Buffer }[]) =>
+        page.evaluate(
+          ({ field, files }) => {
+            const zone = document.getElementById(`rec-${field}-group`)!;
+            const dt = new DataTransfer();
+            for (const f of files) dt.items.add(new File([new Uint8Array(f.bytes)], f.name, { type: "image/png" }));
+            for (const type of ["dragenter", "dragover", "drop"]) {
+              zone.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: dt }));
+            }
+          },
+          { field, files: files.map((f) => ({ name: f.name, bytes: [...f.bytes] })) },
+        );
+
+      // One image through the picker, two dropped on the field.
       await dialog.locator("#rec-photos").setInputFiles({ name: "red.png", mimeType: "image/png", buffer: red });
       await loadedImage(dialog, "red.png");
       await dialog.locator("#rec-cover").setInputFiles({ name: "cover.png", mimeType: "image/png", buffer: solidPNG(40, 30, [20, 160, 60]) });
       await loadedImage(dialog, "cover.png");
-      await page.evaluate(
-        ({ bytes }) => {
-          const zone = document.getElementById("rec-photos-group")!;
-          const dt = new DataTransfer();
-          dt.items.add(new File([new Uint8Array(bytes)], "blue.png", { type: "image/png" }));
-          for (const type of ["dragenter", "dragover", "drop"]) {
-            zone.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: dt }));
-          }
-        },
-        { bytes: [...blue] },
-      );
+      await drop("photos", [
+        { name: "blue.png", bytes: blue },
+        { name: "green.png", bytes: solidPNG(32, 48, [40, 200, 90]) },
+      ]);
       await loadedImage(dialog, "blue.png");
-      await visible(dialog.getByText("2 of at most 3"));
+      await loadedImage(dialog, "green.png");
+      // Full at maxSelect: the picker is off, and a file dropped beyond it is left out.
+      await visible(dialog.getByText("3 of at most 3"));
+      await eventually(() => dialog.getByRole("button", { name: "Add files" }).isDisabled(), true);
+      await drop("photos", [{ name: "extra.png", bytes: blue }]);
+      await visible(dialog.getByText("At most 3 files: 1 was left out."));
+      expect(await dialog.locator('img[alt="extra.png"]').count()).toBe(0);
 
       // The new files count as unsaved changes.
       await dialog.getByRole("button", { name: "Close", exact: true }).click();
@@ -698,16 +711,19 @@ describe("data browser", () => {
 
       const [created] = await listRecords(name);
       id = created.id;
-      expect(created.photos).toHaveLength(2);
+      expect(created.photos).toHaveLength(3);
       expect(created.photos[0]).toMatch(/^red\w*\.png$/);
       expect(created.photos[1]).toMatch(/^blue\w*\.png$/);
+      expect(created.photos[2]).toMatch(/^green\w*\.png$/);
       expect(created.doc).toMatch(/^note\w*\.txt$/);
       expect(created.cover).toMatch(/^cover\w*\.png$/);
-      const [redName, blueName] = created.photos as string[];
+      const [redName, blueName, greenName] = created.photos as string[];
+      const photoOrder = (scope: Locator) =>
+        scope.locator("#rec-photos-group li img").evaluateAll((imgs) => imgs.map((i) => i.getAttribute("alt")));
 
       // The grid shows the images' 100x100 thumbnails.
       const row = page.getByRole("row").filter({ has: page.getByRole("button", { name: `Open ${id}` }) });
-      for (const n of [redName, blueName]) expect(await loadedImage(row, n)).toContain("thumb=100x100");
+      for (const n of [redName, blueName, greenName]) expect(await loadedImage(row, n)).toContain("thumb=100x100");
       // A protected image is read with a file token.
       expect(await loadedImage(row, created.cover)).toMatch(/[?&]thumb=100x100&token=[\w.-]+$/);
 
@@ -719,20 +735,34 @@ describe("data browser", () => {
       expect(await loadedImage(editor, created.cover)).toMatch(/&token=/);
       await screenshot(page, "record-files");
 
-      // Reordered with a button.
-      await editor.getByRole("button", { name: `Move ${blueName} up` }).click();
+      // Reordered by dragging the last image onto the first.
+      const item = (n: string) => editor.getByRole("listitem").filter({ has: page.locator(`img[alt="${n}"]`) });
+      await item(greenName).dragTo(item(redName), { sourcePosition: { x: 8, y: 8 }, targetPosition: { x: 8, y: 8 } });
+      await eventually(() => photoOrder(editor), [greenName, redName, blueName]);
       await editor.getByRole("button", { name: "Save", exact: true }).click();
       await gone(editor);
-      await eventually(async () => (await listRecords(name))[0].photos, [blueName, redName]);
+      await eventually(async () => (await listRecords(name))[0].photos, [greenName, redName, blueName]);
+
+      // And with a button.
+      await page.getByRole("button", { name: `Open ${id}` }).click();
+      const next = await visible(page.getByRole("dialog", { name: "Edit record" }));
+      await loadedImage(next, blueName);
+      await next.getByRole("button", { name: `Move ${blueName} up` }).click();
+      await eventually(() => photoOrder(next), [greenName, blueName, redName]);
+      await next.getByRole("button", { name: "Save", exact: true }).click();
+      await gone(next);
+      await eventually(async () => (await listRecords(name))[0].photos, [greenName, blueName, redName]);
 
       // Every file removed: marked first, gone once saved.
       await page.getByRole("button", { name: `Open ${id}` }).click();
       const again = await visible(page.getByRole("dialog", { name: "Edit record" }));
       await loadedImage(again, blueName);
-      for (const n of [blueName, redName, created.doc, created.cover]) await again.getByRole("button", { name: `Remove ${n}` }).click();
-      expect(await again.getByText("removed on save").count()).toBe(4);
+      for (const n of [blueName, redName, greenName, created.doc, created.cover]) {
+        await again.getByRole("button", { name: `Remove ${n}` }).click();
+      }
+      expect(await again.getByText("removed on save").count()).toBe(5);
       await again.getByRole("button", { name: `Restore ${redName}` }).click();
-      expect(await again.getByText("removed on save").count()).toBe(3);
+      expect(await again.getByText("removed on save").count()).toBe(4);
       await again.getByRole("button", { name: `Remove ${redName}` }).click();
       await again.getByRole("button", { name: "Save", exact: true }).click();
       await gone(again);
