@@ -231,13 +231,33 @@ func (g *generation) run(ctx context.Context, fn func(st *vmState) error) error 
 	}
 	st.ctx = ctx
 	st.budget.start(time.Duration(g.r.cfg.Timeout))
-	err := fn(st)
+	err := guard(st, fn)
 	st.budget.stop()
 	st.ctx = nil
 	if pooled {
 		g.idle <- st
 	}
 	return fail(g.r, err)
+}
+
+// guard runs fn, turning a panic of the Go side (a value thrown while no
+// script runs, to the script that is not there) into an error.
+func guard(st *vmState, fn func(st *vmState) error) (err error) {
+	defer func() {
+		switch p := recover().(type) {
+		case nil:
+		case goja.Value:
+			err = fmt.Errorf("JS hooks: %s", valueText(p))
+			if obj, ok := p.(*goja.Object); ok && obj.Get("value") != nil {
+				if ge, ok := obj.Get("value").Export().(error); ok && domain(ge) {
+					err = ge
+				}
+			}
+		default:
+			panic(p)
+		}
+	}()
+	return fn(st)
 }
 
 // module returns the compiled module at rel (relative to the hooks

@@ -109,8 +109,9 @@ func recordHook(get func(*plugins.Hooks) *hook.TaggedHook[*collections.RecordEve
 func enrichHook(r *runner, name string) func() {
 	th := r.host.Hooks().OnRecordEnrich()
 	id := th.BindFunc(func(e *collections.EnrichEvent) error {
-		return r.dispatch(name, e.Tags(), e.Context, nil, e.Next, func(st *vmState, ev *goja.Object) {
+		return r.dispatch(name, e.Tags(), e.Context, nil, e.Next, func(st *vmState, ev *goja.Object) error {
 			ev.Set("record", st.recordObject(newRef(e.Record)))
+			return nil
 		})
 	})
 	return func() { th.Unbind(id) }
@@ -119,11 +120,12 @@ func enrichHook(r *runner, name string) func() {
 func authHook(r *runner, name string) func() {
 	th := r.host.Hooks().API.OnRecordAuth()
 	id := th.BindFunc(func(e *api.AuthEvent) error {
-		return r.dispatch(name, e.Tags(), e.Ctx.UserContext(), nil, e.Next, func(st *vmState, ev *goja.Object) {
+		return r.dispatch(name, e.Tags(), e.Ctx.UserContext(), nil, e.Next, func(st *vmState, ev *goja.Object) error {
 			ev.Set("record", st.recordObject(newRef(e.Record)))
 			ev.Set("collection", st.collectionObject(e.Collection))
 			ev.Set("authMethod", e.Method)
 			st.requestFields(ev, e.Ctx, "")
+			return nil
 		})
 	})
 	return func() { th.Unbind(id) }
@@ -131,7 +133,7 @@ func authHook(r *runner, name string) func() {
 
 // onRecord runs the handlers of a record hook for e.
 func (r *runner) onRecord(name string, e *collections.RecordEvent) error {
-	return r.dispatch(name, e.Tags(), e.Context, e.Records, e.Next, func(st *vmState, ev *goja.Object) {
+	return r.dispatch(name, e.Tags(), e.Context, e.Records, e.Next, func(st *vmState, ev *goja.Object) error {
 		ref := &recordRef{rec: e.Record, original: e.Old}
 		switch name {
 		case "onRecordCreate", "onRecordCreateExecute":
@@ -143,6 +145,7 @@ func (r *runner) onRecord(name string, e *collections.RecordEvent) error {
 		}
 		ev.Set("record", st.recordObject(ref))
 		ev.Set("collection", st.collectionObject(e.Collection))
+		return nil
 	})
 }
 
@@ -150,7 +153,7 @@ func (r *runner) onRecord(name string, e *collections.RecordEvent) error {
 // chain ending with next, on a VM of the current generation; build fills
 // the event. records are the hook's record operations ($app and e.app),
 // nil for the system's outside a transaction.
-func (r *runner) dispatch(name string, tags []string, ctx context.Context, records *collections.Records, next func() error, build func(st *vmState, ev *goja.Object)) error {
+func (r *runner) dispatch(name string, tags []string, ctx context.Context, records *collections.Records, next func() error, build func(st *vmState, ev *goja.Object) error) error {
 	g := r.current()
 	if len(g.shape.matching(name, tags)) == 0 {
 		return next()
@@ -162,7 +165,9 @@ func (r *runner) dispatch(name string, tags []string, ctx context.Context, recor
 		app := st.app(records)
 		ev := st.vm.NewObject()
 		ev.Set("app", app)
-		build(st, ev)
+		if err := build(st, ev); err != nil {
+			return err
+		}
 		var steps []step
 		for _, h := range st.regs.matching(name, tags) {
 			steps = append(steps, st.jsStep(h.fn))
