@@ -53,6 +53,7 @@ describe("ApiError.fromBody", () => {
   it("falls back to a message by status", () => {
     expect(ApiError.fromBody(500, undefined).message).toMatch(/went wrong/);
     expect(ApiError.fromBody(404, { message: "" }).message).toMatch(/wasn't found/);
+    expect(ApiError.fromBody(413, undefined).message).toMatch(/larger than the server accepts/);
   });
 });
 

@@ -80,6 +80,7 @@ function defaultMessage(status: number): string {
   if (status === 401) return "Please sign in again.";
   if (status === 403) return "You are not allowed to do this.";
   if (status === 404) return "The requested resource wasn't found.";
+  if (status === 413) return "The request is larger than the server accepts (too large a file?).";
   if (status === 429) return "Too many requests; try again shortly.";
   if (status >= 500) return "Something went wrong while processing your request.";
   return `The request failed (${status}).`;
