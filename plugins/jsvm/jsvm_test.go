@@ -201,6 +201,7 @@ func TestRoutes(t *testing.T) {
 		{"a signed-in user is answered with the path value", "GET", "/api/hello/bob", e.token, "", 200, `{"message":"Hello bob","user":"ann@example.com"}`},
 		{"a throw in runInTransaction rolls its writes back", "POST", "/api/tx", "", `{"message":"kept?"}`, 200, `{"count":0,"reason":"roll back"}`},
 		{"require() reads modules of the hooks folder only", "GET", "/api/modules", "", "", 200, `"greeting":"Hi ann","same":true,"refused":"GoError: require(\"../../etc/passwd\"): the module is outside the hooks folder"`},
+		{"e.bindBody fills a DynamicModel's keys", "POST", "/api/echo", "", `{"name":"x","count":3,"secret":"no"}`, 201, `{"name":"x","count":3,"secret":true}`},
 		{"a route of a method not added is not found", "DELETE", "/api/hello/bob", e.token, "", 404, ``},
 		{"a route outside the scripts is not found", "GET", "/api/nothing", "", "", 404, ``},
 	} {

@@ -198,7 +198,8 @@ func (r *runner) serveRoute(key string, c *fiber.Ctx) error {
 }
 
 // requestFields adds PocketBase's request side of an event: e.request,
-// e.auth, e.requestInfo(), e.realIP(), e.hasSuperuserAuth(); wildcard
+// e.auth, e.requestInfo(), e.bindBody(target) (the body's values of the
+// target's keys, or all of them), e.realIP(), e.hasSuperuserAuth(); wildcard
 // names the route's {name...} parameter.
 func (st *vmState) requestFields(ev *goja.Object, c *fiber.Ctx, wildcard string) {
 	vm := st.vm
@@ -239,6 +240,20 @@ func (st *vmState) requestFields(ev *goja.Object, c *fiber.Ctx, wildcard string)
 	ev.Set("hasSuperuserAuth", func(goja.FunctionCall) goja.Value {
 		rec := api.AuthRecordOf(c)
 		return vm.ToValue(rec != nil && rec.Collection.Name == collections.SuperusersName)
+	})
+	ev.Set("bindBody", func(call goja.FunctionCall) goja.Value {
+		target, ok := call.Argument(0).(*goja.Object)
+		if !ok {
+			panic(vm.NewTypeError("bindBody: the target must be an object"))
+		}
+		body := requestBody(c)
+		keys := target.Keys()
+		for k, v := range body {
+			if len(keys) == 0 || slices.Contains(keys, k) {
+				target.Set(k, st.toJSValue(v))
+			}
+		}
+		return goja.Undefined()
 	})
 	ev.Set("requestInfo", func(goja.FunctionCall) goja.Value {
 		info := vm.NewObject()

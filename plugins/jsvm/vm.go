@@ -48,6 +48,15 @@ func newVMState(g *generation, first bool) *vmState {
 	osObj.Set("getenv", os.Getenv)
 	vm.Set("$os", osObj)
 	vm.Set("require", st.requireFrom(""))
+	vm.Set("DynamicModel", func(call goja.ConstructorCall) *goja.Object {
+		out := vm.NewObject()
+		if shape, ok := call.Argument(0).(*goja.Object); ok {
+			for _, k := range shape.Keys() {
+				out.Set(k, shape.Get(k))
+			}
+		}
+		return out
+	})
 	st.bindRecord()
 	st.bindHooks()
 	st.bindRoutes()

@@ -83,6 +83,12 @@ routerAdd("GET", "/api/spin", (e) => {
 
 routerAdd("GET", "/api/version", (e) => e.string(200, "v1"))
 
+routerAdd("POST", "/api/echo", (e) => {
+    const data = new DynamicModel({ name: "", count: 0 })
+    e.bindBody(data)
+    return e.json(201, { name: data.name, count: data.count, secret: data.secret === undefined })
+})
+
 cronAdd("jsjob", "0 3 * * *", () => {
     const entry = new Record($app.findCollectionByNameOrId("logs"))
     entry.set("message", "cron " + $security.randomString(8).length)
