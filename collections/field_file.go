@@ -1,18 +1,19 @@
 package collections
 
-import "fmt"
+import (
+	"regexp"
+	"strconv"
+)
 
 func init() {
 	RegisterFieldType("file", func() FieldOptions { return &FileOptions{} })
 }
 
 // FileOptions are PocketBase's options of a file field: the names of files
-// kept with the record (one, or up to MaxSelect).
-//
-// Lumbung keeps the field, its options and its column (file names, as
-// PocketBase stores them), so that schemas with file fields import and
-// their records can be written, but it does not store files yet: a write
-// may only leave the field empty (see Prepare).
+// kept with the record (one, or up to MaxSelect), each at most MaxSize
+// bytes (DefaultFileMaxSize when 0) and, when MimeTypes lists any, of one
+// of those types. Thumbs lists the thumbnail sizes served for images;
+// Protected files are served only to callers who may view the record.
 type FileOptions struct {
 	MaxSelect int      `json:"maxSelect"`
 	MaxSize   int64    `json:"maxSize"`
@@ -21,8 +22,20 @@ type FileOptions struct {
 	Protected bool     `json:"protected"`
 }
 
+// DefaultFileMaxSize is the size limit of a file field whose MaxSize is 0,
+// PocketBase's 5 MiB.
+const DefaultFileMaxSize int64 = 5 << 20
+
 // Multi reports whether the field holds several files.
 func (o *FileOptions) Multi() bool { return o.MaxSelect > 1 }
+
+// SizeLimit is the largest file the field accepts, in bytes.
+func (o *FileOptions) SizeLimit() int64 {
+	if o.MaxSize <= 0 {
+		return DefaultFileMaxSize
+	}
+	return o.MaxSize
+}
 
 // Storage implements FieldOptions: a file name, or a list of them.
 func (o *FileOptions) Storage() Storage {
@@ -46,22 +59,43 @@ func (o *FileOptions) Check(Lookup, *Collection, *Field) *FieldError {
 	if o.Thumbs == nil {
 		o.Thumbs = []string{}
 	}
+	for _, t := range o.Thumbs {
+		if !validThumbSize(t) {
+			return &FieldError{Option: "thumbs", Code: "validation_invalid_thumb_size",
+				Message: "Each thumb size must be WxH, WxHt, WxHb, WxHf, 0xH or Wx0 (not 0x0), such as 100x100."}
+		}
+	}
 	return nil
 }
 
-// Prepare implements FieldOptions. Without file storage the only value a
-// write may give is an empty one; anything else is refused, so that no
-// record claims a file that was never stored.
+// Prepare implements FieldOptions: the value is a file name, uploads, or
+// a list of them; names of files kept from the record's value, uploads by
+// the name they will be stored under. A single-file field keeps the last
+// one given, as PocketBase does.
 func (o *FileOptions) Prepare(v any) (any, *FieldError) {
-	list, ferr := toStringList(v)
-	if ferr != nil {
+	if !validFileValue(v) {
 		return nil, &FieldError{Code: "validation_invalid_value", Message: "Must be a file name or a list of them."}
 	}
-	if len(list) > 0 {
-		return nil, &FieldError{Code: "validation_file_unsupported", Message: fmt.Sprintf("File uploads are not supported yet: %q can only be left empty.", list[0])}
+	names := fileNames(v)
+	if !o.Multi() {
+		if len(names) == 0 {
+			return "", nil
+		}
+		return names[len(names)-1], nil
 	}
-	if o.Multi() {
-		return []string{}, nil
+	if len(names) > o.MaxSelect {
+		return nil, &FieldError{Code: "validation_too_many_files", Message: "The maximum allowed files is " + strconv.Itoa(o.MaxSelect)}
 	}
-	return "", nil
+	if names == nil {
+		names = []string{}
+	}
+	return names, nil
+}
+
+var thumbSize = regexp.MustCompile(`^(\d+)x(\d+)(t|b|f)?$`)
+
+// validThumbSize reports whether s is a thumbnail size PocketBase accepts.
+func validThumbSize(s string) bool {
+	m := thumbSize.FindStringSubmatch(s)
+	return m != nil && !(m[1] == "0" && m[2] == "0") && len(m[1]) <= 5 && len(m[2]) <= 5
 }

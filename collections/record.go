@@ -15,7 +15,8 @@ type Record struct {
 	Data       map[string]any
 	Expand     map[string]any // *Record or []*Record
 
-	readable map[string]bool // nil: every field; see Restrict
+	readable map[string]bool    // nil: every field; see Restrict
+	uploads  map[string]*Upload // files a write adds, by stored name, until it stores them
 }
 
 // NewRecord returns an empty record of c.

@@ -60,6 +60,9 @@ func (r *Records) InTx(ctx context.Context, fn func(*Records) error) error {
 		return fn(&out)
 	})
 	if err != nil {
+		if r.queue == nil {
+			q.rollback()
+		}
 		return err
 	}
 	if r.queue == nil {
@@ -283,6 +286,11 @@ func (r *Records) fill(ctx context.Context, c *Collection, rec *Record, old *Rec
 			continue // only the server sets it (fillAuth)
 		}
 		raw, set := input[f.Name]
+		if f.Type == "file" {
+			for _, k := range []string{f.Name, f.Name + "+", "+" + f.Name} {
+				rec.collectUploads(input[k])
+			}
+		}
 		if !set {
 			if old == nil {
 				v, _ := f.Prepare(nil)
@@ -339,6 +347,7 @@ func (r *Records) fill(ctx context.Context, c *Collection, rec *Record, old *Rec
 			errs[f.Name] = FieldError{Code: "validation_not_enough_values", Message: fmt.Sprintf("Select at least %d.", o.MinSelect)}
 		}
 	}
+	checkFiles(c, rec, old, errs)
 	if err := r.checkRelations(ctx, c, rec, old, errs); err != nil {
 		return err
 	}
@@ -432,6 +441,28 @@ func applyModifiers(f *Field, rec *Record, input map[string]any) *FieldError {
 			continue
 		}
 		storage := f.Storage()
+		if f.Type == "file" {
+			cur := fileNames(rec.Data[f.Name])
+			items := fileNames(raw)
+			if !validFileValue(raw) {
+				return &FieldError{Code: "validation_invalid_value", Message: "Must be a file name or a list of them."}
+			}
+			next := cur
+			switch {
+			case strings.HasPrefix(mod, "+"):
+				next = append(slices.Clone(items), cur...)
+			case strings.HasSuffix(mod, "+"):
+				next = append(slices.Clone(cur), items...)
+			default:
+				next = slices.DeleteFunc(slices.Clone(cur), func(n string) bool { return slices.Contains(items, n) })
+			}
+			v, ferr := f.Prepare(next)
+			if ferr != nil {
+				return ferr
+			}
+			rec.Data[f.Name] = v
+			continue
+		}
 		if f.Type == "select" || f.Type == "relation" {
 			storage = StorageTextArray
 		}

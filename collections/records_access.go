@@ -34,7 +34,42 @@ func (r *Records) request(body map[string]any) *RequestInfo {
 	if body == nil {
 		return r.req
 	}
-	return r.req.WithBody(body)
+	return r.req.WithBody(uploadsAsNames(body))
+}
+
+// uploadsAsNames returns body with each upload replaced by the name it
+// will be stored under: what rules read of an uploaded file, as of a kept
+// one. body itself is not changed.
+func uploadsAsNames(body map[string]any) map[string]any {
+	var out map[string]any
+	for k, v := range body {
+		switch x := v.(type) {
+		case *Upload, []*Upload:
+		case []any:
+			if !slices.ContainsFunc(x, func(item any) bool { _, ok := item.(*Upload); return ok }) {
+				continue
+			}
+		default:
+			continue
+		}
+		if out == nil {
+			out = maps.Clone(body)
+		}
+		names := fileNames(v)
+		if _, single := v.(*Upload); single && len(names) == 1 {
+			out[k] = names[0]
+			continue
+		}
+		list := make([]any, len(names))
+		for i, n := range names {
+			list[i] = n
+		}
+		out[k] = list
+	}
+	if out == nil {
+		return body
+	}
+	return out
 }
 
 // authFor returns the caller's @request.auth.* values when one of the

@@ -13,15 +13,24 @@ import (
 // step of their chain, and the after-hooks are queued and run once the
 // outermost transaction has committed (never for one rolled back).
 
-// afterCommit is the work queued by the writes of one transaction.
-type afterCommit struct{ fns []func() }
+// afterCommit is the work queued by the writes of one transaction: fns
+// to run once it commits, undo once it does not (files stored for it).
+type afterCommit struct{ fns, undo []func() }
 
 // run runs the queued work in order.
 func (q *afterCommit) run() {
 	for _, fn := range q.fns {
 		fn()
 	}
-	q.fns = nil
+	q.fns, q.undo = nil, nil
+}
+
+// rollback runs the undo work, in reverse order.
+func (q *afterCommit) rollback() {
+	for i := len(q.undo) - 1; i >= 0; i-- {
+		q.undo[i]()
+	}
+	q.fns, q.undo = nil, nil
 }
 
 // create runs fn, a create, in a transaction, then the after-commit work
@@ -37,6 +46,7 @@ func (r *Records) create(ctx context.Context, unlimited bool, fn func(*Records) 
 	w := *r
 	w.queue = q
 	if err := fn(&w); err != nil {
+		q.rollback()
 		return err
 	}
 	q.run()
@@ -54,7 +64,13 @@ func (r *Records) save(ctx context.Context, rec, old *Record) error {
 	if old != nil {
 		before, after, store = &h.recordUpdate, &h.recordAfterUpdate, r.store.Update
 	}
-	if err := before.Trigger(e, func(e *RecordEvent) error { return store(ctx, e.Record) }); err != nil {
+	err := before.Trigger(e, func(e *RecordEvent) error {
+		if err := r.putUploads(ctx, e.Record); err != nil {
+			return err
+		}
+		return store(ctx, e.Record)
+	})
+	if err != nil {
 		return err
 	}
 	r.later(func() {
@@ -163,6 +179,14 @@ func (r *Records) later(fn func()) {
 		panic("collections: a record write outside the write path")
 	}
 	r.queue.fns = append(r.queue.fns, fn)
+}
+
+// undo queues fn to run if the outermost transaction does not commit.
+func (r *Records) undo(fn func()) {
+	if r.queue == nil { // not reached: writes run inside InTx or write
+		panic("collections: a record write outside the write path")
+	}
+	r.queue.undo = append(r.queue.undo, fn)
 }
 
 // system returns r's transaction and queue acting as the system: what a

@@ -24,6 +24,7 @@ type Service struct {
 	checkPassword func(hash, password string) bool
 	check         func(s Lookup, c *Collection, rule string) error
 	hooks         Hooks
+	files         Files
 
 	loads   atomic.Uint64 // Loads started
 	mu      sync.RWMutex
@@ -46,6 +47,8 @@ type Config struct {
 	// CheckRule, if set, validates an access rule of c (a filter expression)
 	// against the schema s the change will produce.
 	CheckRule func(s Lookup, c *Collection, rule string) error
+	// Files keeps the files of records; without it, uploads are refused.
+	Files Files
 }
 
 // NewService returns a Service with an empty schema cache; call Reload.
@@ -54,7 +57,7 @@ func NewService(cfg Config) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{schema: cfg.Schema, records: cfg.Records, log: log, hash: cfg.HashPassword, checkPassword: cfg.CheckPassword, check: cfg.CheckRule,
+	return &Service{schema: cfg.Schema, records: cfg.Records, log: log, hash: cfg.HashPassword, checkPassword: cfg.CheckPassword, check: cfg.CheckRule, files: cfg.Files,
 		byID: map[string]*Collection{}, byName: map[string]*Collection{}}
 }
 

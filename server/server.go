@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -139,6 +140,8 @@ type Server struct {
 	cron *cron.Scheduler
 	// tailer follows the change log while Run runs (nil otherwise).
 	tailer atomic.Pointer[realtime.Tailer]
+	// files keeps the files of records.
+	files *recordFiles
 }
 
 // New connects to the database (starting the private PostgreSQL when no URL
@@ -172,6 +175,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.settings.Forget() // requests read them afresh, as changed meanwhile
+	s.files.settings = s.settings
 	cronRuns := metrics.NewCronRuns()
 	if err := m.Register(cronRuns); err != nil {
 		s.Close(context.WithoutCancel(ctx))
@@ -180,6 +184,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.cron = cron.New(cron.Config{Runs: cronpg.NewRuns(s.db.Pool), Node: cronNode(), Now: cfg.Clock, Logger: cfg.Logger,
 		Observe: func(r cron.Run) { cronRuns.Observe(r.Job, r.Error != "", r.Duration()) }})
 	if err := s.cron.Add(cron.CleanupJob, "@hourly", s.cron.Cleanup); err != nil {
+		s.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	if err := s.cron.Add(filesSweepJob, "@hourly", s.sweepFiles); err != nil {
 		s.Close(context.WithoutCancel(ctx))
 		return nil, err
 	}
@@ -214,6 +222,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Refresh:           s.reloadShared,
 		Logger:            cfg.Logger,
 		BodyLimit:         cfg.BodyLimit,
+		UploadDir:         filepath.Join(cfg.Dir, "uploads"),
+		Files:             s.files,
 		Settings:          s.settings,
 		Throttle:          s.throttle,
 		Sessions:          postgres.NewAuthSessions(s.db),
@@ -275,6 +285,7 @@ func open(ctx context.Context, cfg Config, attach bool) (s *Server, err error) {
 	s.access = &accessControl{db: s.db.Bun, store: rbacStore, enforcer: s.enforcer}
 	schema := postgres.NewSchemaStore(s.db)
 	schema.OnApply(s.access.syncRules)
+	s.files = newRecordFiles(cfg.Dir, cfg.Logger)
 	s.svc = collections.NewService(collections.Config{
 		Schema:        schema,
 		Records:       postgres.NewRecordStore(s.db, s.totals),
@@ -282,6 +293,7 @@ func open(ctx context.Context, cfg Config, attach bool) (s *Server, err error) {
 		HashPassword:  auth.Hasher(cfg.PasswordCost),
 		CheckPassword: auth.CheckPassword,
 		CheckRule:     api.CheckCondition,
+		Files:         s.files,
 	})
 	s.hooks = &plugins.Hooks{Hooks: s.svc.Hooks(), API: &api.Hooks{}, Realtime: &realtime.Hooks{}, Mail: &lmail.Hooks{}}
 	s.bindHooks()
@@ -310,6 +322,13 @@ func (s *Server) bindHooks() {
 		return e.Next()
 	}
 	h.OnRecordAfterUpdate().BindFunc(forget)
+	// A dropped collection's files go with it.
+	h.OnCollectionAfterDelete().BindFunc(func(e *collections.CollectionEvent) error {
+		if e.Collection.Type != collections.TypeView {
+			s.files.forget(e.Collection.ID + "/")
+		}
+		return e.Next()
+	})
 	h.OnRecordAfterDelete().BindFunc(func(e *collections.RecordEvent) error {
 		if e.Collection.Type == collections.TypeAuth {
 			// Its rules went with it (a trigger): enforce that here at once.
@@ -526,8 +545,12 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 				s.totals.Changed(e.CollectionID)
 				// A changed auth record (a new password or token key, made
 				// on any node) is not trusted from the token cache again.
-				if c, ok := s.svc.Collection(e.CollectionID); ok && c.Type == collections.TypeAuth && e.Action != "create" {
+				c, ok := s.svc.Collection(e.CollectionID)
+				if ok && c.Type == collections.TypeAuth && e.Action != "create" {
 					s.auth.Forget(e.CollectionID, e.RecordID)
+				}
+				if ok {
+					s.files.changed(c, e)
 				}
 				s.hub.Publish(e)
 			},
@@ -545,6 +568,7 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 	defer func() { stopBackground(); background.Wait() }()
 	background.Go(func() { listener.Run(bgCtx) }) //nolint:errcheck // returns nil when stopped
 	background.Go(func() { s.prune(bgCtx) })
+	background.Go(func() { s.files.deleteGone(bgCtx) })
 	background.Go(func() { s.cron.Run(bgCtx) }) //nolint:errcheck // returns nil when stopped
 	// Stopped when Run returns, after in-flight requests finished: its
 	// last write holds their entries.

@@ -39,6 +39,12 @@ type Deps struct {
 	Logger  *slog.Logger
 	// BodyLimit is the largest request body in bytes.
 	BodyLimit int
+	// UploadDir holds uploaded files until their write stores them (the
+	// system's temporary folder when empty).
+	UploadDir string
+	// Files serves the files of records (GET /api/files/...); without it
+	// they are not found.
+	Files FileServer
 	// RequestTimeout bounds the database work of one request.
 	RequestTimeout time.Duration
 
@@ -139,13 +145,17 @@ func New(d Deps) (*fiber.App, error) {
 		d.MailHooks = &lmail.Hooks{}
 	}
 	app := fiber.New(fiber.Config{
-		AppName:               "lumbung",
-		BodyLimit:             d.BodyLimit,
-		ErrorHandler:          ErrorHandler(d.Logger, d.Unavailable),
-		DisableStartupMessage: true,
-		ReadTimeout:           time.Minute,
-		WriteTimeout:          time.Minute,
-		IdleTimeout:           2 * time.Minute,
+		AppName:   "lumbung",
+		BodyLimit: d.BodyLimit,
+		// Bodies stream: the bodies middleware reads them, so that uploads
+		// reach their files without passing through memory.
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		ErrorHandler:                 ErrorHandler(d.Logger, d.Unavailable),
+		DisableStartupMessage:        true,
+		ReadTimeout:                  time.Minute,
+		WriteTimeout:                 time.Minute,
+		IdleTimeout:                  2 * time.Minute,
 		// Buffers go back to their pools between requests, and idle realtime
 		// connections do not keep the 4 KiB request reader.
 		ReduceMemoryUsage: true,
@@ -164,13 +174,13 @@ func New(d Deps) (*fiber.App, error) {
 	if d.Metrics != nil {
 		app.Use(observeRequests(d.Metrics))
 	}
-	app.Use(requestContext(d.Logger, d.RequestTimeout, d.RequestLog, h.clientIP, d.Now, h.logsSettings), recoverPanics(d.Logger),
+	app.Use(requestContext(d.Logger, d.RequestTimeout, d.RequestLog, h.clientIP, d.Now, h.logsSettings), recoverPanics(d.Logger), h.bodies,
 		CORS(CORSConfig{Origins: func(c *fiber.Ctx) *settings.Origins { return h.Settings.Origins(c.UserContext()) }}))
 	a := h.rateLimited(app.Group("/api", h.identify))
 	h.routes = slices.Concat(h.healthRoutes(), h.authRoutes(), h.oauth2Routes(), h.settingsRoutes(),
 		h.collectionRoutes(), h.recordRoutes(), h.batchRoutes(), h.rbacRoutes(), h.realtimeRoutes(),
 		h.setupRoutes(), h.logRoutes(), h.openapiRoutes(),
-		h.backupRoutes(), h.fileTokenRoutes(), h.cronRoutes())
+		h.backupRoutes(), h.fileRoutes(), h.cronRoutes())
 	if err := CheckRoutes(append(slices.Clone(h.routes), d.Routes...)); err != nil {
 		return nil, err
 	}

@@ -33,9 +33,6 @@ var _ Backups = (*backup.Manager)(nil)
 // the request timeout of ordinary requests.
 const backupTimeout = 30 * time.Minute
 
-// fileTokenTTL is how long a file token lasts, as PocketBase's default.
-const fileTokenTTL = 3 * time.Minute
-
 func (h *handlers) backupRoutes() []Route {
 	if h.Backups == nil {
 		return nil
@@ -48,22 +45,6 @@ func (h *handlers) backupRoutes() []Route {
 		{Method: fiber.MethodDelete, Path: "/backups/:key", Access: Superusers, Handler: h.deleteBackup, Summary: "Delete a backup"},
 		{Method: fiber.MethodPost, Path: "/backups/:key/restore", Access: Superusers, Handler: h.restoreBackup, Summary: "Restore the database from a backup"},
 	}
-}
-
-func (h *handlers) fileTokenRoutes() []Route {
-	return []Route{
-		{Method: fiber.MethodPost, Path: "/files/token", Access: Authenticated, Handler: h.fileToken, Summary: "Issue a short-lived file token"},
-	}
-}
-
-// fileToken answers {"token"}: a token of the caller's record for
-// downloading protected files, valid for a few minutes.
-func (h *handlers) fileToken(c *fiber.Ctx) error {
-	token, err := h.Issuer.Issue(identity(c).Record, auth.TypeFile, fileTokenTTL)
-	if err != nil {
-		return err
-	}
-	return c.JSON(fiber.Map{"token": token})
 }
 
 type backupInfo struct {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,22 +40,31 @@ type batchResult struct {
 // and how long the transaction may take.
 func (h *handlers) batch(c *fiber.Ctx) error {
 	limits := h.Settings.Effective(c.UserContext()).Batch
-	if err := limits.Allow(len(c.Body())); err != nil {
+	payload, form, err := h.batchPayload(c, limits)
+	if err != nil {
 		return err
 	}
 	timeout := time.Duration(limits.Timeout) * time.Second
 	if timeout <= 0 {
 		timeout = settings.DefaultBatchTimeout
 	}
-	parent := c.UserContext()
+	orig := c.UserContext()
+	parent := orig
+	if form != nil {
+		// The body may have taken long to arrive: the work gets its own
+		// time from now.
+		var cancelRead context.CancelFunc
+		parent, cancelRead = context.WithTimeout(context.WithoutCancel(parent), h.RequestTimeout)
+		defer cancelRead()
+	}
 	ctx, cancel := context.WithTimeout(parent, timeout)
 	defer cancel()
 	c.SetUserContext(ctx)
-	defer c.SetUserContext(parent) // a retry by fresh starts with a new timeout
+	defer c.SetUserContext(orig) // a retry by fresh starts with a new timeout
 	var in struct {
 		Requests []batchRequest `json:"requests"`
 	}
-	if err := decodeJSON(batchPayload(c), &in); err != nil {
+	if err := decodeJSON(payload, &in); err != nil {
 		return err
 	}
 	switch {
@@ -64,9 +74,17 @@ func (h *handlers) batch(c *fiber.Ctx) error {
 	case len(in.Requests) > limits.MaxRequests:
 		return batchTooLong(limits.MaxRequests)
 	}
+	if form != nil {
+		for i := range in.Requests {
+			if in.Requests[i].Body == nil {
+				in.Requests[i].Body = map[string]any{}
+			}
+			withUploads(in.Requests[i].Body, form.files, "requests."+strconv.Itoa(i)+".")
+		}
+	}
 	showHidden := identity(c).Superuser()
 	results := make([]batchResult, len(in.Requests))
-	err := h.records(c).InTx(c.UserContext(), func(recs *collections.Records) error {
+	err = h.records(c).InTx(c.UserContext(), func(recs *collections.Records) error {
 		for i, req := range in.Requests {
 			status, rec, err := h.runBatchItem(c, recs, req)
 			if err != nil {
@@ -109,17 +127,38 @@ func (h *handlers) batch(c *fiber.Ctx) error {
 }
 
 // batchPayload returns the JSON of a batch: the body, or the "@jsonPayload"
-// part of a multipart body as the SDK sends it.
-func batchPayload(c *fiber.Ctx) []byte {
-	if strings.HasPrefix(strings.ToLower(c.Get(fiber.HeaderContentType)), fiber.MIMEMultipartForm) {
-		if form, err := c.MultipartForm(); err == nil {
-			if v := form.Value["@jsonPayload"]; len(v) == 1 {
-				return []byte(v[0])
+// part of a multipart body as the SDK sends it, whose files (named
+// "requests.<index>.<field>") are the uploads of the sub-requests.
+func (h *handlers) batchPayload(c *fiber.Ctx, limits settings.Batch) ([]byte, *form, error) {
+	if !strings.HasPrefix(strings.ToLower(c.Get(fiber.HeaderContentType)), fiber.MIMEMultipartForm) {
+		return c.Body(), nil, limits.Allow(len(c.Body()))
+	}
+	if err := limits.Allow(0); err != nil {
+		return nil, nil, err
+	}
+	cols := h.Collections.Collections()
+	total := limits.MaxBodySize
+	if total <= 0 {
+		total = uploadBound(h.BodyLimit, cols...)
+	}
+	var largest int64
+	for _, col := range cols {
+		for _, f := range col.Fields {
+			if o, ok := f.Options.(*collections.FileOptions); ok {
+				largest = max(largest, o.SizeLimit())
 			}
 		}
-		return nil
 	}
-	return c.Body()
+	form, err := h.readForm(c, func(name string) (int64, bool) {
+		return largest, largest > 0 && strings.HasPrefix(name, "requests.")
+	}, total)
+	if err != nil {
+		return nil, nil, err
+	}
+	if v := form.values["@jsonPayload"]; len(v) == 1 {
+		return []byte(v[0]), form, nil
+	}
+	return nil, form, nil
 }
 
 func (h *handlers) runBatchItem(c *fiber.Ctx, recs *collections.Records, req batchRequest) (int, *collections.Record, error) {

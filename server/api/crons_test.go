@@ -44,7 +44,7 @@ func TestCrons(t *testing.T) {
 		{Name: "guest run", Method: "POST", URL: "/api/crons/report", Token: "-", ExpectedStatus: 401},
 		{Name: "user run", Method: "POST", URL: "/api/crons/report", Token: user, ExpectedStatus: 403},
 		{Name: "list", Method: "GET", URL: "/api/crons", ExpectedStatus: 200, ExpectedContent: []string{
-			`[{"id":"cleanup","expression":"@hourly","lastRun":null},{"id":"report","expression":"0 3 * * MON","lastRun":null},{"id":"__lumbungCronRunsCleanup__","expression":"@hourly","lastRun":null}]`}},
+			`[{"id":"cleanup","expression":"@hourly","lastRun":null},{"id":"report","expression":"0 3 * * MON","lastRun":null},{"id":"__lumbungCronRunsCleanup__","expression":"@hourly","lastRun":null},{"id":"__lumbungFilesSweep__","expression":"@hourly","lastRun":null}]`}},
 		{Name: "unknown", Method: "POST", URL: "/api/crons/nope", ExpectedStatus: 404, ExpectedContent: []string{`"message":"Missing or invalid cron job."`}},
 	})
 	select {

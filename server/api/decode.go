@@ -57,39 +57,44 @@ func jsonError(err error) error {
 	return collections.Errorf(collections.EINVALID, "Invalid JSON body.")
 }
 
-// recordInput reads a record body: JSON, or form fields (urlencoded or
-// multipart, where "@jsonPayload" may carry JSON as the SDK sends it).
-func recordInput(c *fiber.Ctx) (map[string]any, error) {
+// recordInput reads a record body of collection col: JSON, or form fields
+// (urlencoded or multipart, where "@jsonPayload" may carry JSON as the SDK
+// sends it, and files of col's file fields are uploads). The caller closes
+// the form, when there is one, once the write is done.
+func (h *handlers) recordInput(c *fiber.Ctx, col *collections.Collection) (map[string]any, *form, error) {
 	ct := strings.ToLower(c.Get(fiber.HeaderContentType))
 	switch {
 	case strings.HasPrefix(ct, fiber.MIMEMultipartForm):
-		form, err := c.MultipartForm()
+		f, err := h.readForm(c, recordFileLimit(col, ""), uploadBound(h.BodyLimit, col))
 		if err != nil {
-			return nil, collections.Errorf(collections.EINVALID, "Invalid multipart body.")
+			return nil, nil, err
 		}
-		if len(form.File) > 0 {
-			return nil, collections.Errorf(collections.EINVALID, "File uploads are not supported yet.")
+		in, err := formInput(f.values)
+		if err != nil {
+			return nil, nil, err
 		}
-		return formInput(form.Value)
+		withUploads(in, f.files, "")
+		return in, f, nil
 	case strings.HasPrefix(ct, fiber.MIMEApplicationForm):
 		values := map[string][]string{}
 		c.Request().PostArgs().VisitAll(func(k, v []byte) {
 			values[string(k)] = append(values[string(k)], string(v))
 		})
-		return formInput(values)
+		in, err := formInput(values)
+		return in, nil, err
 	}
 	body := c.Body()
 	if len(bytes.TrimSpace(body)) == 0 {
-		return map[string]any{}, nil
+		return map[string]any{}, nil, nil
 	}
 	var in map[string]any
 	if err := decodeJSON(body, &in); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if in == nil {
-		return nil, collections.Errorf(collections.EINVALID, "Invalid JSON body: expected an object.")
+		return nil, nil, collections.Errorf(collections.EINVALID, "Invalid JSON body: expected an object.")
 	}
-	return in, nil
+	return in, nil, nil
 }
 
 func formInput(values map[string][]string) (map[string]any, error) {

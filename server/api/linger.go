@@ -157,3 +157,12 @@ func lingerRefused(app *fiber.App) {
 		answer(ctx, err)
 	}
 }
+
+// lingerClose closes the connection of c after its answer, with a
+// lingering close: used when a body is refused or left unread.
+func lingerClose(c *fiber.Ctx) {
+	c.Context().SetConnectionClose()
+	if lc, ok := c.Context().Conn().(*lingeringConn); ok {
+		lc.linger.Store(true)
+	}
+}

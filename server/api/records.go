@@ -179,9 +179,18 @@ func (h *handlers) writeRecord(c *fiber.Ctx, write func(context.Context, *collec
 	if err != nil {
 		return err
 	}
-	in, err := recordInput(c)
+	in, form, err := h.recordInput(c, col)
 	if err != nil {
 		return err
+	}
+	if form != nil {
+		// The body may have taken long to arrive: the database work gets
+		// its own time from now.
+		orig := c.UserContext()
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(orig), h.RequestTimeout)
+		defer cancel()
+		c.SetUserContext(ctx)
+		defer c.SetUserContext(orig)
 	}
 	r, err := write(c.UserContext(), recs, col, in)
 	if err != nil {

@@ -229,15 +229,15 @@ func TestBodyLimit(t *testing.T) {
 	}
 	go e.srv.App().Listener(ln) //nolint:errcheck // ends with the test
 	t.Cleanup(func() { ln.Close() })
-	// The declared length is refused before the body is read, so the body is
-	// never sent: the answer does not race with the upload.
+	// The declared length is refused once the first bytes arrive, before
+	// the rest is read: the client sends 16 KiB of 2 MiB and waits.
 	conn, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
 	fmt.Fprintf(conn, "POST /api/collections/posts/records HTTP/1.1\r\nHost: lumbung\r\nAuthorization: %s\r\n"+
-		"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n", e.token, 2<<20)
+		"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", e.token, 2<<20, strings.Repeat(" ", 16<<10))
 	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
 		t.Fatal(err)
