@@ -102,21 +102,41 @@ func (h *handlers) serveFile(c *fiber.Ctx) error {
 		}
 	}
 	key := collections.FileKey(col, id, name)
-	obj, err := h.Files.Open(ctx, key)
+	// The body is sent after the handler returns, when the request's
+	// context has ended: the object is read under a context of its own,
+	// ended when it is closed.
+	readCtx, endRead := context.WithTimeout(context.WithoutCancel(ctx), fileReadLimit)
+	obj, err := h.Files.Open(readCtx, key)
 	if err != nil {
+		endRead()
 		return orNotFound(err, notFound)
 	}
 	served := name
 	if size := c.Query("thumb"); size != "" && (slices.Contains(defaultThumbs, size) || slices.Contains(opts.Thumbs, size)) &&
 		slices.Contains(thumbTypes, baseType(obj.Info().ContentType)) {
-		if thumb, err := h.Files.Thumb(ctx, key, size); err == nil {
+		if thumb, err := h.Files.Thumb(readCtx, key, size); err == nil {
 			_ = obj.Close()
 			obj, served = thumb, size+"_"+name
 		} else {
 			h.Logger.Warn("serving the original: the thumbnail failed", "key", key, "thumb", size, "err", err)
 		}
 	}
-	return sendObject(c, obj, served, protected)
+	return sendObject(c, &endingObject{Object: obj, end: endRead}, served, protected)
+}
+
+// fileReadLimit bounds how long one file may take to be sent.
+const fileReadLimit = 6 * time.Hour
+
+// endingObject ends its read context when closed.
+type endingObject struct {
+	storage.Object
+	end context.CancelFunc
+}
+
+func (o *endingObject) Close() error {
+	err := o.Object.Close()
+	o.end()
+	return err
 }
 
 // mayViewFile reports whether the record of the request's file token may

@@ -27,6 +27,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/lumbunghq/lumbung/server"
+	"github.com/lumbunghq/lumbung/server/storage/s3"
+	"github.com/lumbunghq/lumbung/server/storage/s3/s3test"
 )
 
 // part is one part of a multipart body: a file when filename is set,
@@ -669,4 +671,58 @@ func TestFilesFollowTheirRecords(t *testing.T) {
 			t.Fatalf("held or recent files removed: %q", keys)
 		}
 	})
+}
+
+// TestFilesInS3 runs the lifecycle of a record's files with the s3
+// settings on, against an S3 server on loopback: upload, serve, thumb,
+// range, and deletion when the record goes.
+func TestFilesInS3(t *testing.T) {
+	t.Parallel()
+	f := mustFilesEnv(t)
+	srv := s3test.MustServer(t)
+	srv.MustBucket(t, "files", true)
+	f.MustJSON("PATCH", "/api/settings", "", fmt.Sprintf(`{"s3": {"enabled": true, "bucket": "files", "region": "us-east-1",
+		"endpoint": %q, "accessKey": "access", "secret": "s3-secret", "forcePathStyle": true}}`, srv.URL), 200, nil)
+	bucket, err := s3.New(srv.Config("files", true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inBucket := func(prefix string) []string {
+		var keys []string
+		for info, err := range bucket.List(t.Context(), prefix) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			keys = append(keys, info.Key)
+		}
+		return keys
+	}
+	img := pngBytes(t, 30, 30)
+	code, body := f.send("POST", "/api/collections/docs/records", "", part{"avatar", "face.png", img}, part{"attachments", "a.txt", []byte("abcdef")})
+	if code != 200 {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	d := decodeDoc(t, body)
+	if keys := inBucket(f.docs + "/" + d.ID + "/"); len(keys) != 2 {
+		t.Fatalf("in the bucket: %q", keys)
+	}
+	if len(f.stored(f.docs)) != 0 {
+		t.Fatal("a file went to the folder, not the bucket")
+	}
+	url := "/api/files/docs/" + d.ID + "/"
+	if res, b := f.get(url + d.Avatar); res.StatusCode != 200 || !bytes.Equal(b, img) || res.Header.Get("Content-Type") != "image/png" {
+		t.Fatalf("served: %d %v", res.StatusCode, res.Header)
+	}
+	if res, b := f.get(url+d.Attachments[0], "Range", "bytes=1-2"); res.StatusCode != 206 || string(b) != "bc" {
+		t.Fatalf("range: %d %q", res.StatusCode, b)
+	}
+	res, b := f.get(url + d.Avatar + "?thumb=20x10")
+	if cfg, _, err := image.DecodeConfig(bytes.NewReader(b)); res.StatusCode != 200 || err != nil || cfg.Width != 20 || cfg.Height != 10 {
+		t.Fatalf("thumb: %d %v", res.StatusCode, err)
+	}
+	if keys := inBucket(f.docs + "/" + d.ID + "/thumbs_" + d.Avatar + "/"); len(keys) != 1 {
+		t.Fatalf("thumb in the bucket: %q", keys)
+	}
+	f.MustJSON("DELETE", "/api/collections/docs/records/"+d.ID, "", "", 204, nil)
+	eventually(t, "the record's files leave the bucket", func() bool { return len(inBucket(f.docs+"/"+d.ID+"/")) == 0 })
 }
