@@ -711,6 +711,8 @@ describe("data browser", () => {
 
       const [created] = await listRecords(name);
       id = created.id;
+      // The other values went beside the files, as @jsonPayload.
+      expect(created.title).toBe("Trip");
       expect(created.photos).toHaveLength(3);
       expect(created.photos[0]).toMatch(/^red\w*\.png$/);
       expect(created.photos[1]).toMatch(/^blue\w*\.png$/);
