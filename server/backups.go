@@ -26,6 +26,7 @@ func (s *Server) newBackups() (*backup.Manager, error) {
 		Dir:          filepath.Join(s.cfg.Dir, "backups"),
 		Database:     db,
 		AfterRestore: s.afterRestore,
+		Files:        s.files.storage,
 		Now:          s.cfg.Clock,
 		Logger:       s.cfg.Logger,
 	}), nil

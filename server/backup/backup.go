@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/lumbunghq/lumbung/collections"
+	"github.com/lumbunghq/lumbung/server/storage"
 )
 
 // DumpEntry is the name of the database dump inside a backup archive.
@@ -69,6 +70,9 @@ type Config struct {
 	Database Database
 	// AfterRestore runs on this node after a restore (nil: nothing).
 	AfterRestore func(ctx context.Context) error
+	// Files returns the file storage, backed up beside the database (nil:
+	// the database alone).
+	Files func(ctx context.Context) (storage.Storage, error)
 	// Now names backups created without a name (time.Now when nil).
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -162,6 +166,7 @@ func (m *Manager) create(ctx context.Context, name string) (string, error) {
 		return "", err
 	}
 	defer release()
+	files := 0
 	err = m.write(name, func(f *os.File) error {
 		zw := zip.NewWriter(f)
 		w, err := zw.CreateHeader(&zip.FileHeader{Name: DumpEntry, Method: zip.Store, Modified: m.cfg.Now()})
@@ -171,12 +176,15 @@ func (m *Manager) create(ctx context.Context, name string) (string, error) {
 		if err := m.cfg.Database.Dump(ctx, w); err != nil {
 			return err
 		}
+		if files, err = m.addFiles(ctx, zw); err != nil {
+			return err
+		}
 		return zw.Close()
 	})
 	if err != nil {
 		return "", err
 	}
-	m.cfg.Logger.Info("backup created", "name", name)
+	m.cfg.Logger.Info("backup created", "name", name, "files", files)
 	return name, nil
 }
 
@@ -355,12 +363,27 @@ func (m *Manager) Restore(ctx context.Context, name string) error {
 	if err := m.cfg.Database.Check(ctx, dump); err != nil {
 		return err
 	}
+	zr, err := zip.OpenReader(m.path(name))
+	if err != nil {
+		return collections.Errorf(collections.EINVALID, "Missing or invalid backup file.")
+	}
+	defer zr.Close()
+	entries, err := storageEntries(&zr.Reader)
+	if err != nil {
+		return err
+	}
 	if err := m.cfg.Database.Restore(ctx, dump); err != nil {
 		return fmt.Errorf("restore %s: %w", name, err)
 	}
-	m.cfg.Logger.Info("backup restored", "name", name)
 	if m.cfg.AfterRestore != nil {
-		return m.cfg.AfterRestore(ctx)
+		if err := m.cfg.AfterRestore(ctx); err != nil {
+			return err
+		}
 	}
+	files, err := m.restoreFiles(ctx, entries)
+	if err != nil {
+		return fmt.Errorf("restore %s: the database is restored, %d files are; the rest failed: %w", name, files, err)
+	}
+	m.cfg.Logger.Info("backup restored", "name", name, "files", files)
 	return nil
 }
