@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lumbunghq/lumbung/server/localpg/pgtest"
 	"github.com/lumbunghq/lumbung/server"
+	"github.com/lumbunghq/lumbung/server/localpg/pgtest"
 )
 
 // uploadRecord creates a record of collection with files (field → name →
