@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"regexp"
 	"slices"
 	"strings"
@@ -46,22 +45,16 @@ type Upload struct {
 	Open         func() (io.ReadCloser, error)
 }
 
-// NewUpload returns an upload of the file the client named originalName,
-// stored under a name made from it as PocketBase makes one: the base name
-// in snake case (at most 100 characters), a random part, and the cleaned
-// extension (or one for contentType when the name has none), such as
-// "my_photo_k3j2h1g9f8.jpg".
-func NewUpload(originalName string, size int64, contentType string, open func() (io.ReadCloser, error)) *Upload {
-	return &Upload{Name: storedName(originalName, contentType), OriginalName: originalName, Size: size, ContentType: contentType, Open: open}
-}
-
 var (
 	extInvalid = regexp.MustCompile(`[^\w.*\-+=#]+`)
 	wordSplit  = regexp.MustCompile(`[\W_]+`)
 )
 
-// storedName is PocketBase's normalization of an uploaded file's name.
-func storedName(name, contentType string) string {
+// StoredName is the name a file the client named name is stored under, as
+// PocketBase makes one: the base name in snake case (at most 100
+// characters), a random part, and the cleaned extension (or ext, such as
+// ".txt", when the name has none): "My Photo.jpg" → "my_photo_k3j2h1g9f8.jpg".
+func StoredName(name, ext string) string {
 	name = strings.ToValidUTF8(name, "")
 	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
 		name = name[i+1:]
@@ -69,21 +62,18 @@ func storedName(name, contentType string) string {
 	if len(name) > 300 {
 		name = name[len(name)-300:]
 	}
-	ext := ""
+	given := ""
 	if i := strings.LastIndex(name, "."); i >= 0 {
-		ext = name[i:]
+		given = name[i:]
 	}
-	clean := "." + strings.Trim(extInvalid.ReplaceAllString(ext, ""), ".")
+	clean := "." + strings.Trim(extInvalid.ReplaceAllString(given, ""), ".")
 	if clean == "." {
-		clean = ""
-		if exts, _ := mime.ExtensionsByType(baseMIME(contentType)); len(exts) > 0 {
-			clean = exts[0]
-		}
+		clean = ext
 	}
 	if len(clean) > 20 {
 		clean = "." + strings.Trim(clean[len(clean)-20:], ".")
 	}
-	base := snakeCase(strings.Trim(strings.TrimSuffix(name, ext), "."))
+	base := snakeCase(strings.Trim(strings.TrimSuffix(name, given), "."))
 	if len(base) < 3 {
 		base += randomString(10)
 	} else if len(base) > 100 {

@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/png"
@@ -177,6 +179,20 @@ func pngBytes(tb testing.TB, w, h int) []byte {
 		tb.Fatal(err)
 	}
 	return b.Bytes()
+}
+
+// pngHeader is the start of a PNG whose header claims w×h pixels.
+func pngHeader(w, h uint32) []byte {
+	ihdr := make([]byte, 17)
+	copy(ihdr, "IHDR")
+	binary.BigEndian.PutUint32(ihdr[4:], w)
+	binary.BigEndian.PutUint32(ihdr[8:], h)
+	copy(ihdr[12:], []byte{8, 6, 0, 0, 0})
+	out := []byte("\x89PNG\r\n\x1a\n")
+	out = binary.BigEndian.AppendUint32(out, 13)
+	out = append(out, ihdr...)
+	out = binary.BigEndian.AppendUint32(out, crc32.ChecksumIEEE(ihdr))
+	return append(out, make([]byte, 64)...)
 }
 
 type docRecord struct {
@@ -368,6 +384,7 @@ func TestFileUploadsRefused(t *testing.T) {
 		{"too many", []part{{"attachments", "1.txt", []byte("1")}, {"attachments", "2.txt", []byte("2")},
 			{"attachments", "3.txt", []byte("3")}, {"attachments", "4.txt", []byte("4")}}, "validation_too_many_files"},
 		{"a name instead of a file", []part{{"avatar", "", []byte("x_1234567890.png")}}, "validation_invalid_file"},
+		{"an image claiming 50,000×50,000 pixels", []part{{"attachments", "bomb.png", pngHeader(50000, 50000)}}, "validation_image_too_large"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			code, body := f.send("POST", "/api/collections/docs/records", "", c.parts...)
@@ -406,6 +423,21 @@ func TestFileUploadsRefused(t *testing.T) {
 	if keys := f.stored(f.docs); len(keys) != 0 {
 		t.Fatalf("refused writes left files: %q", keys)
 	}
+	t.Run("hostile file names are made safe", func(t *testing.T) {
+		for _, name := range []string{"/etc/passwd", `..\..\windows\win.ini`, "a\x00b.txt", "../../", ".hidden", strings.Repeat("é", 400) + ".txt", "x.php%00.png"} {
+			code, body := f.send("POST", "/api/collections/docs/records", "", part{"attachments", name, []byte("content")})
+			if code == 400 {
+				continue // a name the multipart reader refuses is a 400, never a 500
+			}
+			if code != 200 {
+				t.Fatalf("%q: %d %s", name, code, body)
+			}
+			d := decodeDoc(t, body)
+			if len(d.Attachments) != 1 || !storedName.MatchString(d.Attachments[0]) || len(d.Attachments[0]) > 150 {
+				t.Fatalf("%q stored as %q", name, d.Attachments)
+			}
+		}
+	})
 }
 
 // TestUploadRefusedBeforeReadClosesConnection sends an upload that is

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"image"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -16,6 +18,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/lumbunghq/lumbung/collections"
+	"github.com/lumbunghq/lumbung/server/thumb"
 )
 
 // Request bodies. The server streams them (fasthttp's StreamRequestBody):
@@ -222,8 +225,41 @@ func (h *handlers) saveUpload(f *form, part *multipart.Part, max int64) (*collec
 		return nil, formError(err)
 	}
 	path := tmp.Name()
-	open := func() (io.ReadCloser, error) { return os.Open(path) }
-	return collections.NewUpload(filepath.Base(part.FileName()), size, mimetype.Detect(head.b).String(), open), nil
+	kind := mimetype.Detect(head.b)
+	if err := checkImage(path, kind.String(), part.FormName()); err != nil {
+		return nil, err
+	}
+	name := filepath.Base(part.FileName())
+	return &collections.Upload{Name: collections.StoredName(name, kind.Extension()), OriginalName: name, Size: size, ContentType: kind.String(),
+		Open: func() (io.ReadCloser, error) { return os.Open(path) }}, nil
+}
+
+// maxImagePixels bounds the images an upload may hold: no camera makes
+// more, so a header that claims more is a decompression bomb, refused
+// without decoding anything. (Thumbnails have a lower bound of their own:
+// images above it are served without.)
+const maxImagePixels = 200_000_000
+
+// checkImage refuses an image whose header claims more than
+// maxImagePixels. Anything it cannot read is left alone: the upload is
+// kept as a file, as PocketBase keeps it.
+func checkImage(path, contentType, formName string) error {
+	if !thumb.Thumbable(contentType) {
+		return nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	cfg, _, err := image.DecodeConfig(io.LimitReader(f, 1<<20))
+	if err != nil || int64(cfg.Width)*int64(cfg.Height) <= maxImagePixels {
+		return nil
+	}
+	field := formName[strings.LastIndex(formName, ".")+1:]
+	field = strings.TrimSuffix(strings.TrimPrefix(field, "+"), "+")
+	return collections.Invalid("Failed to upload the file.", map[string]collections.FieldError{field: {Code: "validation_image_too_large",
+		Message: fmt.Sprintf("The image is %d×%d pixels; at most %d million pixels are accepted.", cfg.Width, cfg.Height, maxImagePixels/1_000_000)}})
 }
 
 // headBuffer keeps the first max bytes written to it.
