@@ -29,7 +29,10 @@ type target struct {
 	// postgres reports whether it uses the shared PostgreSQL.
 	serverPID int
 	postgres  bool
-	client    *fasthttp.HostClient
+	// files is the target's files collection, nil where it stores no
+	// files (the baseline) or no file scenario runs.
+	files  *fileSet
+	client *fasthttp.HostClient
 }
 
 func newTarget(name, addr, auth string, env *scenarioEnv, concurrency int) *target {
@@ -42,7 +45,12 @@ func newTarget(name, addr, auth string, env *scenarioEnv, concurrency int) *targ
 }
 
 // supports reports whether t serves s's requests.
-func (t *target) supports(s scenario) bool { return s.roleOf == "" || t.roles }
+func (t *target) supports(s scenario) bool {
+	if s.files {
+		return t.files != nil
+	}
+	return s.roleOf == "" || t.roles
+}
 
 // authFor returns the Authorization header of s's requests to t.
 func (t *target) authFor(s scenario) string {
@@ -64,6 +72,30 @@ type scenario struct {
 	path func(env *scenarioEnv, rnd *rand.Rand) string
 	// body, if set, appends the JSON body of one request to buf.
 	body func(rnd *rand.Rand, buf []byte) []byte
+
+	// files marks the scenarios of the files collection: they run against
+	// the targets that store files (target.files), not the baseline, and
+	// are not compared before the runs.
+	files bool
+	// request, if set, writes the i-th request (from 0) of a run to t in
+	// place of path and body: the method, URI, content type and body.
+	request func(t *target, i int, req *fasthttp.Request)
+	// bounds, if set, returns the bounds of the warm-up and of the run
+	// against t in place of -warmup, -duration and -requests; a warm-up
+	// of no time or no requests is skipped.
+	bounds func(t *target, cfg config) (warm, run runBounds)
+	// run, if set, measures the scenario against t in place of load (no
+	// warm-up), and may report the server's memory.
+	run func(ctx context.Context, t *target, cfg config) (*loadResult, *memoryReport)
+	// payload, if set, returns the file bytes one request carries: the
+	// report adds MB/s.
+	payload func(cfg config) int64
+}
+
+// runBounds bound one warm-up or run: whichever comes first.
+type runBounds struct {
+	duration time.Duration
+	requests int
 }
 
 // scenarioEnv is what requests are built from.
@@ -104,6 +136,12 @@ var scenarios = []scenario{
 		buf = strconv.AppendBool(buf, n%2 == 0)
 		return append(buf, '}')
 	}},
+	// The file scenarios (scenario_files.go) use their own collection and
+	// run after the others.
+	uploadScenario,
+	thumbColdScenario,
+	thumbCachedScenario,
+	uploadMemoryScenario,
 }
 
 func listPath(e *scenarioEnv, _ *rand.Rand) string { return e.records + "?perPage=30" }
@@ -174,10 +212,18 @@ func load(ctx context.Context, t *target, s scenario, concurrency int, duration 
 			sent, ok := 0, 0
 			statuses := map[int]int{}
 			firstErr := ""
-			for ctx.Err() == nil && time.Now().Before(deadline) && issued.Add(1) <= int64(limit) {
+			for ctx.Err() == nil && time.Now().Before(deadline) {
+				i := issued.Add(1)
+				if i > int64(limit) {
+					break
+				}
 				req.Reset()
-				req.Header.SetMethod(s.method)
-				req.SetRequestURI(s.path(t.env, rnd))
+				if s.request != nil {
+					s.request(t, int(i-1), req)
+				} else {
+					req.Header.SetMethod(s.method)
+					req.SetRequestURI(s.path(t.env, rnd))
+				}
 				req.Header.SetHost(t.addr)
 				if auth != "" {
 					req.Header.Set(fasthttp.HeaderAuthorization, auth)

@@ -7,6 +7,7 @@
 //	              [-durable] [-create-modes durable,async-commit,no-fsync]
 //	              [-pocketbase=false] [-pocketbase-bin path]
 //	              [-realtime-clients 1000] [-realtime-rate 50] [-realtime-duration 5s]
+//	              [-thumb-records 200] [-upload-memory-mb 50]
 //
 // It starts one private PostgreSQL (or uses DATABASE_URL), a Lumbung server
 // on 127.0.0.1 with a superuser, and a "bench" collection seeded with 10,000
@@ -37,6 +38,17 @@
 // superuser's. Beside the table their condition cost is shown: Lumbung's
 // req/s as that user over its req/s as the superuser. PocketBase has no
 // roles: its cells there are n/a.
+//
+// The file scenarios run after create, against Lumbung and PocketBase
+// (the baseline stores no files: n/a), in a collection of their own,
+// bench_files, made in both as the bench collection is: upload creates
+// records with a 1 MB file each (at most 400 per run; req/s and MB/s),
+// once, in the first of -create-modes; thumb-cold asks once for the
+// 100x100 thumbnail of each of -thumb-records seeded 800x600 PNGs (every
+// request makes one), thumb-cached for the same thumbnails again; and
+// upload-memory has -concurrency clients send one -upload-memory-mb file
+// each, all at once, and prints the server's VmRSS before, its peak
+// (sampled) and VmHWM while they do: it reports, it does not judge.
 //
 // The realtime scenario runs last, against Lumbung alone: it opens
 // -realtime-clients WebSocket connections as the superuser subscribed to
@@ -79,6 +91,10 @@ type config struct {
 	pbBin       string // a PocketBase binary to use instead of building one
 	out         string
 	realtime    realtimeConfig
+	// The file scenarios: images seeded for the thumbnail scenarios, and
+	// the size of each upload-memory file in MB.
+	thumbRecords   int
+	uploadMemoryMB int
 }
 
 func main() {
@@ -114,6 +130,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&cfg.realtime.clients, "realtime-clients", 1000, "WebSocket clients of the realtime scenario (0 skips it)")
 	fs.IntVar(&cfg.realtime.rate, "realtime-rate", 50, "records written per second in the realtime scenario")
 	fs.DurationVar(&cfg.realtime.duration, "realtime-duration", 5*time.Second, "how long the realtime scenario writes")
+	fs.IntVar(&cfg.thumbRecords, "thumb-records", 200, "records with an 800x600 PNG each for thumb-cold and thumb-cached (one cold thumbnail each)")
+	fs.IntVar(&cfg.uploadMemoryMB, "upload-memory-mb", 50, "size in MB of the file each client of upload-memory sends")
 	fs.StringVar(&cfg.out, "out", "", "also write the results as JSON to this file")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -132,6 +150,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return cfg, errors.New("-requests must be at least 1")
 	case cfg.records < 1:
 		return cfg, errors.New("-records must be at least 1")
+	case cfg.thumbRecords < 1:
+		return cfg, errors.New("-thumb-records must be at least 1")
+	case cfg.uploadMemoryMB < 1:
+		return cfg, errors.New("-upload-memory-mb must be at least 1")
 	case cfg.realtime.clients < 0:
 		return cfg, errors.New("-realtime-clients must not be negative")
 	case cfg.realtime.clients > 0 && cfg.realtime.rate < 1:
@@ -150,7 +172,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		}
 		picked[name] = true
 	}
-	for _, name := range scenarioNames() { // create stays last
+	for _, name := range scenarioNames() { // create stays last but for the file scenarios
 		if picked[name] {
 			cfg.scenarios = append(cfg.scenarios, name)
 		}

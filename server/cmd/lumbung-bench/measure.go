@@ -25,6 +25,10 @@ func planSteps(scenarioNames []string, readMode string, createModes []string) []
 			out = append(out, step{name, readMode})
 			continue
 		}
+		if s.files { // uploads: once, in the first create mode
+			out = append(out, step{name, createModes[0]})
+			continue
+		}
 		for _, m := range createModes {
 			out = append(out, step{name, m})
 		}
@@ -69,12 +73,7 @@ func (m *measurer) measure(ctx context.Context, steps []step) ([]scenarioReport,
 		reps := map[string]*targetReport{}
 		for _, t := range order {
 			m.say("%s (%s): %s", st.scenario, st.mode, t.name)
-			if m.cfg.warmup > 0 {
-				load(ctx, t, s, m.cfg.concurrency, m.cfg.warmup, m.cfg.requests)
-			}
-			before := m.sample(t)
-			res := load(ctx, t, s, m.cfg.concurrency, m.cfg.duration, m.cfg.requests)
-			tr := newTargetReport(res, before, m.sample(t))
+			tr := m.measureOne(ctx, t, s)
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
@@ -83,6 +82,31 @@ func (m *measurer) measure(ctx context.Context, steps []step) ([]scenarioReport,
 		out = append(out, newScenarioReport(st.scenario, st.mode, reps["lumbung"], reps["baseline"], reps["pocketbase"]))
 	}
 	return out, nil
+}
+
+// measureOne warms t up and measures one run of s against it.
+func (m *measurer) measureOne(ctx context.Context, t *target, s scenario) *targetReport {
+	if s.run != nil {
+		before := m.sample(t)
+		res, mem := s.run(ctx, t, m.cfg)
+		tr := newTargetReport(res, before, m.sample(t))
+		tr.Memory = mem
+		tr.addPayload(s, m.cfg)
+		return tr
+	}
+	warm := runBounds{m.cfg.warmup, m.cfg.requests}
+	bounds := runBounds{m.cfg.duration, m.cfg.requests}
+	if s.bounds != nil {
+		warm, bounds = s.bounds(t, m.cfg)
+	}
+	if warm.duration > 0 && warm.requests > 0 {
+		load(ctx, t, s, m.cfg.concurrency, warm.duration, warm.requests)
+	}
+	before := m.sample(t)
+	res := load(ctx, t, s, m.cfg.concurrency, bounds.duration, bounds.requests)
+	tr := newTargetReport(res, before, m.sample(t))
+	tr.addPayload(s, m.cfg)
+	return tr
 }
 
 // sample reads the CPU used so far by t's processes.

@@ -8,13 +8,20 @@ import (
 )
 
 // processRSS reads VmRSS in KiB from /proc/<pid>/status, or -1.
-func processRSS(pid int) int64 {
+func processRSS(pid int) int64 { return procStatusKiB(pid, "VmRSS") }
+
+// procStatusKiB reads a size in KiB from /proc/<pid>/status (VmRSS,
+// VmHWM: the peak RSS since the process started), or -1.
+func procStatusKiB(pid int, key string) int64 {
+	if pid <= 0 {
+		return -1
+	}
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
 		return -1
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(line, key+":"); ok {
 			f := strings.Fields(v)
 			if len(f) > 0 {
 				n, err := strconv.ParseInt(f[0], 10, 64)

@@ -116,6 +116,20 @@ type targetReport struct {
 	// OtherCPUs how many of them ran processes outside the benchmark.
 	BusyCPUs  *float64 `json:"busyCPUs,omitempty"`
 	OtherCPUs *float64 `json:"otherCPUs,omitempty"`
+	// MBPerSec is the file bytes the 200 answers took in, in MB (2^20
+	// bytes) per second, for the scenarios that upload.
+	MBPerSec *float64 `json:"mbPerSec,omitempty"`
+	// Memory is the server's memory around the run, where measured.
+	Memory *memoryReport `json:"memory,omitempty"`
+}
+
+// addPayload sets MBPerSec for a scenario whose requests carry files.
+func (t *targetReport) addPayload(s scenario, cfg config) {
+	if s.payload == nil || t.Seconds <= 0 {
+		return
+	}
+	v := float64(t.OK) * float64(s.payload(cfg)) / (1 << 20) / t.Seconds
+	t.MBPerSec = &v
 }
 
 // minCPUWall is the shortest run whose CPU use is reported.

@@ -40,7 +40,11 @@ func (r *benchReport) writeTable(w io.Writer) {
 		if s.PocketBaseRatio != nil {
 			pbRatio = fmt.Sprintf("%.2f", *s.PocketBaseRatio)
 		}
-		ratios := fmt.Sprintf("%5.2f %5s", s.Ratio, pbRatio)
+		baseRatio := "n/a"
+		if s.Baseline != nil {
+			baseRatio = fmt.Sprintf("%.2f", s.Ratio)
+		}
+		ratios := fmt.Sprintf("%5s %5s", baseRatio, pbRatio)
 		for _, t := range []struct {
 			name string
 			rep  *targetReport
@@ -56,8 +60,9 @@ func (r *benchReport) writeTable(w io.Writer) {
 		fmt.Fprintf(w, "%-19s | %-12s | %s | %s | %s | %s\n", s.Name, s.Mode, cells(s.Lumbung), cells(s.Baseline), cells(s.PocketBase), ratios)
 	}
 	fmt.Fprintln(w, "\nlumbung / base, / pb = lumbung req/s over the baseline's, over PocketBase's (higher is better, 1.00 = as fast);")
-	fmt.Fprintln(w, "n/a = the target does not serve the scenario (PocketBase has no roles) or did not run")
+	fmt.Fprintln(w, "n/a = the target does not serve the scenario (PocketBase has no roles, the baseline no files) or did not run")
 	r.writeCreates(w)
+	r.writeFiles(w)
 	r.writeConditionCosts(w)
 	r.writeCPU(w, bar)
 
@@ -128,9 +133,12 @@ func (r *benchReport) writeCPU(w io.Writer, bar func(...int) string) {
 	var disturbed []string
 	for _, s := range r.Scenarios {
 		l, b, p := s.Lumbung, s.Baseline, s.PocketBase
-		pbRatio := num(s.PocketBaseCPURatio, 2)
+		pbRatio, baseRatio := num(s.PocketBaseCPURatio, 2), num(s.CPURatio, 2)
 		if p == nil {
 			pbRatio = "n/a"
+		}
+		if b == nil {
+			baseRatio = "n/a"
 		}
 		fmt.Fprintf(w, "%-19s | %-12s | %s | %s | %s | %5s %5s\n", s.Name, s.Mode,
 			cpuCells(l, 5, func(t *targetReport) []string {
@@ -142,7 +150,7 @@ func (r *benchReport) writeCPU(w io.Writer, bar func(...int) string) {
 			cpuCells(p, 4, func(t *targetReport) []string {
 				return []string{num(t.CPUServerUs, 0), num(t.CPUBenchUs, 0), num(t.BusyCPUs, 2), num(t.OtherCPUs, 2)}
 			}),
-			num(s.CPURatio, 2), pbRatio)
+			baseRatio, pbRatio)
 		for _, t := range []*targetReport{l, b, p} {
 			if t != nil && t.OtherCPUs != nil && *t.OtherCPUs > disturbedAt {
 				disturbed = append(disturbed, s.Name+" ("+s.Mode+")")

@@ -180,10 +180,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		rep.Database = "external (DATABASE_URL)"
 	}
 
+	var (
+		pbT   *target
+		pbAPI *apiClient
+	)
 	if cfg.pocketbase {
 		say("starting PocketBase %s (%s)", pocketbaseVersion, pbBin)
 		var pb *serverProcess
-		var pbAPI *apiClient
 		pb, pbAPI, err = setUpPocketBase(ctx, pbBin, api, col.Name, ids, say)
 		if pb != nil {
 			defer func() {
@@ -198,12 +201,34 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		if err != nil {
 			return fmt.Errorf("PocketBase: %w", err)
 		}
-		pbT := newTarget("pocketbase", pb.addr, pbAPI.token, env, cfg.concurrency)
+		pbT = newTarget("pocketbase", pb.addr, pbAPI.token, env, cfg.concurrency)
 		pbT.serverPID = pb.pid()
 		targets = append(targets, pbT)
 		rep.PocketBase = pocketbaseVersion
 	}
 	rep.Notes = notes(cfg, db, rep)
+
+	var fileWarnings []string
+	if filesSelected(cfg.scenarios) {
+		say("creating the %s collection and %d records with a %dx%d PNG each", filesCollection, cfg.thumbRecords, thumbWidth, thumbHeight)
+		if db.external() {
+			defer func() {
+				dctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				defer cancel()
+				if derr := api.deleteCollection(dctx, filesCollection); derr != nil {
+					say("delete collection %s: %v", filesCollection, derr)
+				}
+			}()
+		}
+		var lbFiles, pbFiles *fileSet
+		if lbFiles, pbFiles, fileWarnings, err = setUpFiles(ctx, api, pbAPI, cfg.thumbRecords, cfg.uploadMemoryMB); err != nil {
+			return fmt.Errorf("files: %w", err)
+		}
+		lbT.files = lbFiles
+		if pbT != nil {
+			pbT.files = pbFiles
+		}
+	}
 
 	// PocketBase first: each comparison's create adds a record to lumbung's
 	// table, and the lists of the next would count one too many.
@@ -211,6 +236,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		rep.Warnings = compareWithPeer(lbT, targets[2], cfg.scenarios)
 	}
 	rep.Warnings = append(rep.Warnings, compareTargets(lbT, baseT, cfg.scenarios)...)
+	rep.Warnings = append(rep.Warnings, fileWarnings...)
 	for _, w := range rep.Warnings {
 		say("warning: %s", w)
 	}
@@ -257,7 +283,7 @@ func notes(cfg config, db *database, rep *benchReport) []string {
 			"and logs one line per request to a file; the baseline has no auth and no request log.",
 		"lumbung and the baseline run the same SQL on the same database with pools of the same size; " +
 			"the baseline runs inside the load generator's process, lumbung in its own.",
-		"scenarios rotate which target runs first; create runs last because it grows the table.",
+		"scenarios rotate which target runs first; create runs last of the bench collection's scenarios because it grows the table.",
 		"lumbung keeps list totals until a collection they count changes (exact: a write committed anywhere is counted by the next list); " +
 			"nothing is written while the list scenarios run, so list, list-role and list-filter answer from kept totals, " +
 			"while the baseline counts every time. list-count's filter differs on every request: both count, as after every write.",
@@ -270,6 +296,14 @@ func notes(cfg config, db *database, rep *benchReport) []string {
 			"with its superuser's token, which it verifies reading the superuser's row on every request (no cache). "+
 			"A list without sort is in its rowid order, Lumbung's by created and id.",
 			pocketbaseModule, pocketbaseVersion))
+	}
+	if filesSelected(cfg.scenarios) {
+		n = append(n, fmt.Sprintf("files: lumbung and pocketbase store them on local disk in their data directories "+
+			"(lumbung streams a multipart body part by part into temporary files; pocketbase parses it with Go's ParseMultipartForm "+
+			"with its 16 MB memory limit, beyond which parts go to temporary files); the collection %s has a file field of at most 5 MB (upload, thumbnails) and one of "+
+			"at most %d MB (upload-memory); the baseline stores no files. Thumbnails are %s of %dx%d PNGs, kept once made "+
+			"by both servers: thumb-cold makes each (no warm-up), thumb-cached asks again after a pass over all of them.",
+			filesCollection, cfg.uploadMemoryMB+1, thumbSize, thumbWidth, thumbHeight))
 	}
 	if roleScenarios(cfg.scenarios) {
 		n = append(n, fmt.Sprintf("the -role scenarios send the same requests as the superuser's as a member of the role %s, "+
