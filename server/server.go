@@ -52,6 +52,11 @@ type Config struct {
 	// EventRetention is how long captured record changes are kept for
 	// realtime resume (24h).
 	EventRetention time.Duration
+	// EventHold is how long captured changes a durable consumer of the
+	// change log (a webhook) has not handled yet are kept past
+	// EventRetention (7 days); older ones go anyway and the consumer is
+	// marked lagged.
+	EventHold time.Duration
 	// Clock drives rate limits, sign-in throttling, the age of cached
 	// tokens and the expiry of the first-run link (time.Now when nil).
 	Clock func() time.Time
@@ -97,6 +102,9 @@ func (c *Config) defaults() {
 	}
 	if c.EventRetention == 0 {
 		c.EventRetention = 24 * time.Hour
+	}
+	if c.EventHold == 0 {
+		c.EventHold = 7 * 24 * time.Hour
 	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 30 * time.Second
@@ -396,7 +404,8 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// prune deletes captured changes older than the retention window,
+// prune deletes captured changes older than the retention window (those
+// a durable consumer still needs up to EventHold),
 // failed sign-ins older than the throttle's window, rate limit counters
 // whose window ended and requests the logs settings no longer keep, now
 // and then at a tenth of the retention (at most every 10 minutes), until
@@ -414,7 +423,7 @@ func (s *Server) prune(ctx context.Context) {
 		now = s.cfg.Clock
 	}
 	for {
-		if n, err := events.Prune(ctx, s.cfg.EventRetention); err != nil && ctx.Err() == nil {
+		if n, err := events.Prune(ctx, s.cfg.EventRetention, s.cfg.EventHold); err != nil && ctx.Err() == nil {
 			s.cfg.Logger.Error("prune events", "err", err)
 		} else if n > 0 {
 			s.cfg.Logger.Info("pruned events", "count", n)

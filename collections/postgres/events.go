@@ -92,11 +92,22 @@ func (s *Events) Last(ctx context.Context) (int64, error) {
 }
 
 // Prune deletes the events created more than olderThan ago and returns how
-// many went.
-func (s *Events) Prune(ctx context.Context, olderThan time.Duration) (int64, error) {
-	tag, err := s.db.Pool.Exec(ctx, "DELETE FROM _events WHERE created < now() - $1::interval", olderThan)
+// many went. Events a durable consumer (a row of _event_consumers) has not
+// handled yet are kept until they are older than hold; the consumers that
+// lose events so are marked lagged.
+func (s *Events) Prune(ctx context.Context, olderThan, hold time.Duration) (int64, error) {
+	var n int64
+	err := s.db.Pool.QueryRow(ctx, `WITH gone AS (
+			DELETE FROM _events WHERE created < now() - $1::interval
+			   AND (created < now() - $2::interval
+			        OR seq <= coalesce((SELECT min(seq) FROM _event_consumers), 9223372036854775807))
+			RETURNING seq),
+		lagged AS (
+			UPDATE _event_consumers SET lagged = now(), lagged_seq = (SELECT max(seq) FROM gone)
+			 WHERE seq < (SELECT max(seq) FROM gone))
+		SELECT count(*) FROM gone`, olderThan, max(hold, olderThan)).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("prune events: %w", err)
 	}
-	return tag.RowsAffected(), nil
+	return n, nil
 }

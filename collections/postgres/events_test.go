@@ -166,7 +166,7 @@ func TestEventsPrune(t *testing.T) {
 	if _, err := db.Pool.Exec(ctx, `UPDATE _events SET created = created - interval '2 days' WHERE record_id <> 'prune0000000000c'`); err != nil {
 		t.Fatal(err)
 	}
-	n, err := events.Prune(ctx, 24*time.Hour)
+	n, err := events.Prune(ctx, 24*time.Hour, 7*24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,6 +179,48 @@ func TestEventsPrune(t *testing.T) {
 	}
 	if len(evs) != 1 || evs[0].RecordID != "prune0000000000c" {
 		t.Fatalf("left: %s", summary(t, evs))
+	}
+}
+
+// TestEventsPruneKeepsConsumers: events a durable consumer has not handled
+// outlive the retention, up to the hold limit; past it they go, and the
+// consumer is marked lagged.
+func TestEventsPruneKeepsConsumers(t *testing.T) {
+	t.Parallel()
+	_, events, db := MustEvents(t)
+	ctx := context.Background()
+	var seqs []int64
+	for _, n := range []string{"a", "b", "c"} {
+		if _, err := db.Pool.Exec(ctx, `INSERT INTO authors (id, name) VALUES ($1, $1)`, "hold00000000000"+n); err != nil {
+			t.Fatal(err)
+		}
+		var seq int64
+		if err := db.Pool.QueryRow(ctx, `SELECT max(seq) FROM _events`).Scan(&seq); err != nil {
+			t.Fatal(err)
+		}
+		seqs = append(seqs, seq)
+	}
+	// The consumer handled a; b and c are two days old, a too.
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO _event_consumers (id, seq) VALUES ('test', $1)`, seqs[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Pool.Exec(ctx, `UPDATE _events SET created = created - interval '2 days'`); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := events.Prune(ctx, 24*time.Hour, 7*24*time.Hour); err != nil || n != 1 {
+		t.Fatalf("pruned %d (%v), want 1: the event the consumer handled", n, err)
+	}
+	var lagged bool
+	if err := db.Pool.QueryRow(ctx, `SELECT lagged IS NOT NULL FROM _event_consumers`).Scan(&lagged); err != nil || lagged {
+		t.Fatalf("lagged %v (%v) within the hold limit", lagged, err)
+	}
+	// Past the hold limit b and c go as well, and the consumer lagged.
+	if n, err := events.Prune(ctx, 24*time.Hour, 36*time.Hour); err != nil || n != 2 {
+		t.Fatalf("pruned %d (%v) past the hold, want 2", n, err)
+	}
+	var lagSeq int64
+	if err := db.Pool.QueryRow(ctx, `SELECT lagged_seq FROM _event_consumers WHERE lagged IS NOT NULL`).Scan(&lagSeq); err != nil || lagSeq != seqs[2] {
+		t.Fatalf("lagged up to %d (%v), want %d", lagSeq, err, seqs[2])
 	}
 }
 
