@@ -19,6 +19,9 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/lumbunghq/lumbung/collections"
 	"github.com/lumbunghq/lumbung/server/api"
 	"github.com/lumbunghq/lumbung/server/cron"
@@ -75,6 +78,14 @@ type Host interface {
 	// DataDir is the server's data directory (the --dir flag): a plugin
 	// keeps its files under it, as the JS hooks in DataDir/hooks.
 	DataDir() string
+	// Pool is the server's PostgreSQL connection pool: a plugin keeps its
+	// state in tables of its own (named _<id>…, created in Provision) or
+	// reads the system tables it is documented to read (such as the
+	// change log, _events, and _event_consumers for its position in it).
+	Pool() *pgxpool.Pool
+	// Metrics registers the plugin's collectors with the node's metrics
+	// (GET /metrics).
+	Metrics() prometheus.Registerer
 	// Config decodes the plugin's configuration from the settings
 	// ("plugins": {"<id>": {"config": {…}}}) into v; it leaves v as it is
 	// when there is none.

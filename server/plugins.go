@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/lumbunghq/lumbung/collections"
 	"github.com/lumbunghq/lumbung/plugins"
 	"github.com/lumbunghq/lumbung/server/api"
@@ -24,6 +27,8 @@ type host struct {
 	routes *[]api.Route
 	cron   *cron.Scheduler
 	dir    string
+	pool   *pgxpool.Pool
+	reg    prometheus.Registerer
 }
 
 var _ plugins.Host = (*host)(nil)
@@ -45,6 +50,10 @@ func (h *host) Logger() *slog.Logger { return h.log }
 func (h *host) Cron() *cron.Scheduler { return h.cron }
 
 func (h *host) DataDir() string { return h.dir }
+
+func (h *host) Pool() *pgxpool.Pool { return h.pool }
+
+func (h *host) Metrics() prometheus.Registerer { return h.reg }
 
 func (h *host) Config(v any) error {
 	if len(h.config) == 0 {
@@ -78,7 +87,8 @@ func (s *Server) startPlugins(ctx context.Context, list []plugins.Plugin, st set
 			s.cfg.Logger.Info("plugin disabled by the settings", "plugin", id)
 			continue
 		}
-		h := &host{id: id, hooks: s.hooks, svc: s.svc, log: s.cfg.Logger.With("plugin", id), config: entry.Config, routes: &routes, cron: s.cron, dir: s.cfg.Dir}
+		h := &host{id: id, hooks: s.hooks, svc: s.svc, log: s.cfg.Logger.With("plugin", id), config: entry.Config, routes: &routes, cron: s.cron, dir: s.cfg.Dir,
+			pool: s.db.Pool, reg: s.registry}
 		if err := p.Register(h); err != nil {
 			return nil, nil, fmt.Errorf("plugin %s: %w", id, err)
 		}
