@@ -42,7 +42,7 @@
 // The file scenarios run after create, against Lumbung and PocketBase
 // (the baseline stores no files: n/a), in a collection of their own,
 // bench_files, made in both as the bench collection is: upload creates
-// records with a 1 MB file each (at most 400 per run; req/s and MB/s),
+// records with a 1 MB file each (at most 1,000 per run; req/s and MB/s),
 // once, in the first of -create-modes; thumb-cold asks once for the
 // 100x100 thumbnail of each of -thumb-records seeded 800x600 PNGs (every
 // request makes one), thumb-cached for the same thumbnails again; and

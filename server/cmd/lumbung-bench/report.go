@@ -51,7 +51,8 @@ type scenarioReport struct {
 	Lumbung    *targetReport `json:"lumbung"`
 	Baseline   *targetReport `json:"baseline"`
 	PocketBase *targetReport `json:"pocketbase"`
-	// Ratio is Lumbung's req/s over the baseline's.
+	// Ratio is Lumbung's req/s over the baseline's; 0 where the baseline
+	// does not serve the scenario (Baseline is null: the file scenarios).
 	Ratio float64 `json:"ratio"`
 	// CPURatio is the baseline's CPU per request over Lumbung's, counting
 	// server, PostgreSQL and load generator on both sides: the throughput
