@@ -32,6 +32,11 @@ var hookBinders = map[string]binder{
 	"onRecordAfterDeleteSuccess": recordHook(func(h *plugins.Hooks) *hook.TaggedHook[*collections.RecordEvent] { return h.OnRecordAfterDelete() }),
 	"onRecordEnrich":             enrichHook,
 	"onRecordAuthRequest":        authHook,
+	"onRecordsListRequest":       requestHook(func(h *plugins.Hooks) *hook.TaggedHook[*api.RecordRequestEvent] { return h.API.OnRecordsListRequest() }),
+	"onRecordViewRequest":        requestHook(func(h *plugins.Hooks) *hook.TaggedHook[*api.RecordRequestEvent] { return h.API.OnRecordViewRequest() }),
+	"onRecordCreateRequest":      requestHook(func(h *plugins.Hooks) *hook.TaggedHook[*api.RecordRequestEvent] { return h.API.OnRecordCreateRequest() }),
+	"onRecordUpdateRequest":      requestHook(func(h *plugins.Hooks) *hook.TaggedHook[*api.RecordRequestEvent] { return h.API.OnRecordUpdateRequest() }),
+	"onRecordDeleteRequest":      requestHook(func(h *plugins.Hooks) *hook.TaggedHook[*api.RecordRequestEvent] { return h.API.OnRecordDeleteRequest() }),
 }
 
 // hookNames are the names of hookBinders (which refer to the code that
@@ -40,6 +45,7 @@ var hookNames = []string{
 	"onRecordCreate", "onRecordCreateExecute", "onRecordUpdate", "onRecordUpdateExecute",
 	"onRecordDelete", "onRecordDeleteExecute", "onRecordAfterCreateSuccess", "onRecordAfterUpdateSuccess",
 	"onRecordAfterDeleteSuccess", "onRecordEnrich", "onRecordAuthRequest",
+	"onRecordsListRequest", "onRecordViewRequest", "onRecordCreateRequest", "onRecordUpdateRequest", "onRecordDeleteRequest",
 }
 
 // unsupportedHooks are PocketBase hooks Lumbung has no point for: a
@@ -56,7 +62,6 @@ var unsupportedHooks = []string{
 	"onMailerSend", "onMailerRecordAuthAlertSend", "onMailerRecordPasswordResetSend", "onMailerRecordVerificationSend",
 	"onMailerRecordEmailChangeSend", "onMailerRecordOTPSend",
 	"onRealtimeConnectRequest", "onRealtimeSubscribeRequest", "onRealtimeMessageSend",
-	"onRecordsListRequest", "onRecordViewRequest", "onRecordCreateRequest", "onRecordUpdateRequest", "onRecordDeleteRequest",
 	"onRecordAuthWithPasswordRequest", "onRecordAuthWithOAuth2Request", "onRecordAuthRefreshRequest", "onRecordAuthWithOTPRequest",
 	"onRecordRequestPasswordResetRequest", "onRecordConfirmPasswordResetRequest", "onRecordRequestVerificationRequest",
 	"onRecordConfirmVerificationRequest", "onRecordRequestEmailChangeRequest", "onRecordConfirmEmailChangeRequest",

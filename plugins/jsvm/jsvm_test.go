@@ -444,3 +444,48 @@ func TestAuthHook(t *testing.T) {
 		t.Fatalf("refresh: %d %s", status, body)
 	}
 }
+
+func TestRequestHooks(t *testing.T) {
+	e := mustEnv(t, jsvm.Config{})
+	root := e.mustSuperuser(t)
+	ids := map[string]string{}
+	for _, title := range []string{"shown", "hidden"} {
+		status, body := e.call(t, "POST", "/api/collections/posts/records", "", `{"title":"`+title+`"}`)
+		var rec struct{ ID string }
+		if status != 200 || json.Unmarshal([]byte(body), &rec) != nil {
+			t.Fatalf("create %s: %d %s", title, status, body)
+		}
+		ids[title] = rec.ID
+	}
+	status, body := e.call(t, "POST", "/api/collections/posts/records", e.token, `{"title":"by me"}`)
+	var mine struct{ ID, Title, Slug string }
+	if status != 200 || json.Unmarshal([]byte(body), &mine) != nil || mine.Title != "by ann@example.com" || mine.Slug != "by-ann@example.com" {
+		t.Fatalf("onRecordCreateRequest changing the record: %d %s", status, body)
+	}
+	if logs := e.logs.String(); !strings.Contains(logs, "request saved "+mine.ID) {
+		t.Errorf("after e.next() the record is the one saved: %s", logs)
+	}
+	for _, c := range []struct {
+		name, method, url, token, body string
+		status                         int
+		want, not                      string
+	}{
+		{"onRecordsListRequest drops records from the answer", "GET", "/api/collections/posts/records?sort=created", "", "", 200, `"title":"shown"`, `"title":"hidden"`},
+		{"onRecordViewRequest answers a NotFoundError", "GET", "/api/collections/posts/records/" + ids["hidden"], "", "", 404, `"message":"The requested resource wasn't found."`, ``},
+		{"onRecordViewRequest lets others through", "GET", "/api/collections/posts/records/" + ids["shown"], "", "", 200, `"title":"shown"`, ``},
+		{"onRecordUpdateRequest sees the body applied", "PATCH", "/api/collections/posts/records/" + ids["shown"], root, `{"title":""}`, 400,
+			`"message":"A title is needed.","data":{"title":{"code":"validation_required","message":"Cannot be blank."}}`, ``},
+		{"an update the hook lets through", "PATCH", "/api/collections/posts/records/" + ids["shown"], root, `{"title":"Shown Again"}`, 200, `"slug":"shown-again"`, ``},
+		{"a guest may not delete: refused before the hook", "DELETE", "/api/collections/posts/records/" + ids["shown"] + "?soft=1", "", "", 403, `"message":"Only superusers can perform this action."`, ``},
+		{"onRecordDeleteRequest answers itself instead of deleting", "DELETE", "/api/collections/posts/records/" + ids["shown"] + "?soft=1", root, "", 200, `{"soft":true,"title":"deleted"}`, ``},
+		{"the soft-deleted record is there", "GET", "/api/collections/posts/records/" + ids["shown"], "", "", 200, `"title":"deleted"`, ``},
+		{"a delete the hook lets through", "DELETE", "/api/collections/posts/records/" + ids["shown"], root, "", 204, ``, ``},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			status, body := e.call(t, c.method, c.url, c.token, c.body)
+			if status != c.status || !strings.Contains(body, c.want) || (c.not != "" && strings.Contains(body, c.not)) {
+				t.Fatalf("%d %s, want %d %s", status, body, c.status, c.want)
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/lumbunghq/lumbung/collections"
 	"github.com/lumbunghq/lumbung/plugins/hook"
+	"github.com/lumbunghq/lumbung/server/auth"
 )
 
 // AuthEvent is a record about to receive an auth token: a sign-in (with
@@ -26,6 +27,9 @@ func (e *AuthEvent) Tags() []string { return []string{e.Collection.ID, e.Collect
 // Hooks are the hook points of the HTTP API.
 type Hooks struct {
 	recordAuth hook.Hook[*AuthEvent]
+
+	recordsListRequest, recordViewRequest                         hook.Hook[*RecordRequestEvent]
+	recordCreateRequest, recordUpdateRequest, recordDeleteRequest hook.Hook[*RecordRequestEvent]
 }
 
 // OnRecordAuth runs before a token is issued to a record; returning an
@@ -42,4 +46,71 @@ func authMethod(c *fiber.Ctx) string {
 		return ctx
 	}
 	return ""
+}
+
+// RecordRequestEvent is a request of the records API before Lumbung acts
+// on it: a list, a view, a create, an update or a delete. A handler may
+// change the event, refuse the request by returning an error, or answer
+// it itself instead of calling Next; Next does the rest (the read's
+// answer, or the write and its answer), after which the event holds
+// what was answered.
+type RecordRequestEvent struct {
+	hook.Event
+	Ctx        *fiber.Ctx
+	Collection *collections.Collection
+	// ID is the record's id of a view, an update or a delete.
+	ID string
+	// Record is the record a view answers with (a handler may replace
+	// it), and after Next the record a create or update saved.
+	Record *collections.Record
+	// Records are the records of a list's page (a handler may change or
+	// drop some).
+	Records []*collections.Record
+	// Input is the decoded body of a create or update (a handler may
+	// change it before Next).
+	Input map[string]any
+	// Caller is who asks: the access a handler reads the record of a
+	// view, update or delete with.
+	Caller collections.Caller
+}
+
+// Tags implements hook.Tagger: the collection's id and name.
+func (e *RecordRequestEvent) Tags() []string { return []string{e.Collection.ID, e.Collection.Name} }
+
+// OnRecordsListRequest runs when a list of records was read, before it
+// is answered.
+func (h *Hooks) OnRecordsListRequest(tags ...string) *hook.TaggedHook[*RecordRequestEvent] {
+	return hook.NewTaggedHook(&h.recordsListRequest, tags...)
+}
+
+// OnRecordViewRequest runs when a record was read, before it is answered.
+func (h *Hooks) OnRecordViewRequest(tags ...string) *hook.TaggedHook[*RecordRequestEvent] {
+	return hook.NewTaggedHook(&h.recordViewRequest, tags...)
+}
+
+// OnRecordCreateRequest runs when a create's body was read, before the
+// record is validated and saved.
+func (h *Hooks) OnRecordCreateRequest(tags ...string) *hook.TaggedHook[*RecordRequestEvent] {
+	return hook.NewTaggedHook(&h.recordCreateRequest, tags...)
+}
+
+// OnRecordUpdateRequest runs when an update's body was read, before the
+// record is validated and saved.
+func (h *Hooks) OnRecordUpdateRequest(tags ...string) *hook.TaggedHook[*RecordRequestEvent] {
+	return hook.NewTaggedHook(&h.recordUpdateRequest, tags...)
+}
+
+// OnRecordDeleteRequest runs before a record is deleted by a request.
+func (h *Hooks) OnRecordDeleteRequest(tags ...string) *hook.TaggedHook[*RecordRequestEvent] {
+	return hook.NewTaggedHook(&h.recordDeleteRequest, tags...)
+}
+
+// recordRequest runs the hook of a records request with next, the
+// request's work, as its last step; without handlers, next alone.
+func (h *handlers) recordRequest(hk *hook.Hook[*RecordRequestEvent], e *RecordRequestEvent, next func(*RecordRequestEvent) error) error {
+	if hk.Length() == 0 {
+		return next(e)
+	}
+	e.Caller = auth.CallerFor(identity(e.Ctx), h.Decider)
+	return hk.Trigger(e, next)
 }

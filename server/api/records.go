@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/lumbunghq/lumbung/collections"
+	"github.com/lumbunghq/lumbung/plugins/hook"
 	"github.com/lumbunghq/lumbung/server/auth"
 )
 
@@ -93,6 +94,14 @@ func (h *handlers) listRecords(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	return h.recordRequest(&h.Hooks.recordsListRequest, &RecordRequestEvent{Ctx: c, Collection: col, Records: page.Items}, func(e *RecordRequestEvent) error {
+		page.Items = e.Records
+		return h.sendPage(c, recs, col, page, out)
+	})
+}
+
+// sendPage answers with a page of records.
+func (h *handlers) sendPage(c *fiber.Ctx, recs *collections.Records, col *collections.Collection, page *collections.Page, out output) (err error) {
 	if err := recs.Expand(c.UserContext(), col, page.Items, out.expand); err != nil {
 		return err
 	}
@@ -151,25 +160,27 @@ func (h *handlers) viewRecord(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.sendRecord(c, recs, col, r, out)
+	return h.recordRequest(&h.Hooks.recordViewRequest, &RecordRequestEvent{Ctx: c, Collection: col, ID: r.ID(), Record: r}, func(e *RecordRequestEvent) error {
+		return h.sendRecord(c, recs, col, e.Record, out)
+	})
 }
 
 func (h *handlers) createRecord(c *fiber.Ctx) error {
-	return h.writeRecord(c, func(ctx context.Context, recs *collections.Records, col *collections.Collection, in map[string]any) (*collections.Record, error) {
+	return h.writeRecord(c, &h.Hooks.recordCreateRequest, "", func(ctx context.Context, recs *collections.Records, col *collections.Collection, in map[string]any) (*collections.Record, error) {
 		return recs.Create(ctx, col, in)
 	})
 }
 
 func (h *handlers) updateRecord(c *fiber.Ctx) error {
 	id := c.Params("id")
-	return h.writeRecord(c, func(ctx context.Context, recs *collections.Records, col *collections.Collection, in map[string]any) (*collections.Record, error) {
+	return h.writeRecord(c, &h.Hooks.recordUpdateRequest, id, func(ctx context.Context, recs *collections.Records, col *collections.Collection, in map[string]any) (*collections.Record, error) {
 		return recs.Update(ctx, col, id, in)
 	})
 }
 
-// writeRecord reads the body of a create or update, runs write and answers
-// with the saved record.
-func (h *handlers) writeRecord(c *fiber.Ctx, write func(context.Context, *collections.Records, *collections.Collection, map[string]any) (*collections.Record, error)) error {
+// writeRecord reads the body of a create or update, runs write (after the
+// request hook hk) and answers with the saved record.
+func (h *handlers) writeRecord(c *fiber.Ctx, hk *hook.Hook[*RecordRequestEvent], id string, write func(context.Context, *collections.Records, *collections.Collection, map[string]any) (*collections.Record, error)) error {
 	col, err := h.Collections.MustCollection(c.Params("collection"))
 	if err != nil {
 		return err
@@ -192,11 +203,14 @@ func (h *handlers) writeRecord(c *fiber.Ctx, write func(context.Context, *collec
 		c.SetUserContext(ctx)
 		defer c.SetUserContext(orig)
 	}
-	r, err := write(c.UserContext(), recs, col, in)
-	if err != nil {
-		return err
-	}
-	return h.sendRecord(c, recs, col, r, out)
+	return h.recordRequest(hk, &RecordRequestEvent{Ctx: c, Collection: col, ID: id, Input: in}, func(e *RecordRequestEvent) error {
+		r, err := write(c.UserContext(), recs, col, e.Input)
+		if err != nil {
+			return err
+		}
+		e.Record = r
+		return h.sendRecord(c, recs, col, r, out)
+	})
 }
 
 func (h *handlers) deleteRecord(c *fiber.Ctx) error {
@@ -204,10 +218,12 @@ func (h *handlers) deleteRecord(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := h.records(c).Delete(c.UserContext(), col, c.Params("id")); err != nil {
-		return err
-	}
-	return c.SendStatus(fiber.StatusNoContent)
+	return h.recordRequest(&h.Hooks.recordDeleteRequest, &RecordRequestEvent{Ctx: c, Collection: col, ID: c.Params("id")}, func(e *RecordRequestEvent) error {
+		if err := h.records(c).Delete(c.UserContext(), col, e.ID); err != nil {
+			return err
+		}
+		return c.SendStatus(fiber.StatusNoContent)
+	})
 }
 
 // splitPath returns the collection and record id of a records URL path, for

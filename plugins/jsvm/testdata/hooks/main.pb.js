@@ -141,3 +141,42 @@ onRecordAuthRequest((e) => {
     }
     e.next()
 }, "users")
+
+// Request hooks.
+onRecordCreateRequest((e) => {
+    if (e.record.getString("title") === "by me") {
+        e.record.set("title", "by " + (e.auth ? e.auth.email() : "a guest"))
+    }
+    e.next()
+    if (e.record.getString("title").startsWith("by ")) {
+        console.log("request saved " + e.record.id)
+    }
+}, "posts")
+
+onRecordsListRequest((e) => {
+    e.records = e.records.filter((r) => r.getString("title") !== "hidden")
+    e.next()
+}, "posts")
+
+onRecordViewRequest((e) => {
+    if (e.record.getString("title") === "hidden") {
+        throw new NotFoundError()
+    }
+    e.next()
+}, "posts")
+
+onRecordUpdateRequest((e) => {
+    if (e.record.getString("title") === "") {
+        throw new BadRequestError("A title is needed.", { title: { code: "validation_required", message: "Cannot be blank." } })
+    }
+    e.next()
+}, "posts")
+
+onRecordDeleteRequest((e) => {
+    if (e.requestInfo().query.soft === "1") {
+        e.record.set("title", "deleted")
+        $app.save(e.record)
+        return e.json(200, { soft: true, title: e.record.getString("title") })
+    }
+    e.next()
+}, "posts")
