@@ -76,7 +76,7 @@ func (o *FileOptions) Prepare(v any) (any, *FieldError) {
 	if !validFileValue(v) {
 		return nil, &FieldError{Code: "validation_invalid_value", Message: "Must be a file name or a list of them."}
 	}
-	names := fileNames(v)
+	names := FileNames(v)
 	if !o.Multi() {
 		if len(names) == 0 {
 			return "", nil

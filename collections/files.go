@@ -129,9 +129,9 @@ func mimeAllowed(contentType string, allowed []string) bool {
 	return false
 }
 
-// fileNames returns the file names of a file field's value: a name, a
+// FileNames returns the file names of a file field's value: a name, a
 // list of names, uploads, or a list mixing them.
-func fileNames(v any) []string {
+func FileNames(v any) []string {
 	var out []string
 	add := func(name string) {
 		if name != "" && !slices.Contains(out, name) {
@@ -153,7 +153,7 @@ func fileNames(v any) []string {
 		}
 	case []any:
 		for _, item := range x {
-			for _, n := range fileNames(item) {
+			for _, n := range FileNames(item) {
 				add(n)
 			}
 		}
@@ -221,10 +221,10 @@ func checkFiles(c *Collection, rec, old *Record, errs map[string]FieldError) {
 		}
 		var kept []string
 		if old != nil {
-			kept = fileNames(old.Data[f.Name])
+			kept = FileNames(old.Data[f.Name])
 		}
 		var invalid []string
-		for _, name := range fileNames(rec.Data[f.Name]) {
+		for _, name := range FileNames(rec.Data[f.Name]) {
 			if slices.Contains(kept, name) {
 				continue
 			}
@@ -266,7 +266,7 @@ func (r *Records) putUploads(ctx context.Context, rec *Record) error {
 		if f.Type != "file" {
 			continue
 		}
-		for _, name := range fileNames(rec.Data[f.Name]) {
+		for _, name := range FileNames(rec.Data[f.Name]) {
 			u := rec.uploads[name]
 			if u == nil {
 				continue

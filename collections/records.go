@@ -442,8 +442,8 @@ func applyModifiers(f *Field, rec *Record, input map[string]any) *FieldError {
 		}
 		storage := f.Storage()
 		if f.Type == "file" {
-			cur := fileNames(rec.Data[f.Name])
-			items := fileNames(raw)
+			cur := FileNames(rec.Data[f.Name])
+			items := FileNames(raw)
 			if !validFileValue(raw) {
 				return &FieldError{Code: "validation_invalid_value", Message: "Must be a file name or a list of them."}
 			}

@@ -55,7 +55,7 @@ func uploadsAsNames(body map[string]any) map[string]any {
 		if out == nil {
 			out = maps.Clone(body)
 		}
-		names := fileNames(v)
+		names := FileNames(v)
 		if _, single := v.(*Upload); single && len(names) == 1 {
 			out[k] = names[0]
 			continue

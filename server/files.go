@@ -262,14 +262,8 @@ func heldNames(ctx context.Context, recs *collections.Records, c *collections.Co
 	}
 	var names []string
 	for _, fld := range c.Fields {
-		if fld.Type != "file" {
-			continue
-		}
-		switch v := rec.Data[fld.Name].(type) {
-		case string:
-			names = append(names, v)
-		case []string:
-			names = append(names, v...)
+		if fld.Type == "file" {
+			names = append(names, collections.FileNames(rec.Data[fld.Name])...)
 		}
 	}
 	return names, nil

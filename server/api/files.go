@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"path"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -79,7 +80,7 @@ func (h *handlers) serveFile(c *fiber.Ctx) error {
 		return err
 	}
 	id, name := c.Params("recordId"), c.Params("filename")
-	if col.Type == collections.TypeView || name == "" || strings.ContainsAny(name, "/\\\x00") || path.Clean(name) != name {
+	if name == "" || strings.ContainsAny(name, "/\\\x00") || path.Clean(name) != name {
 		return notFound
 	}
 	ctx := c.UserContext()
@@ -101,7 +102,13 @@ func (h *handlers) serveFile(c *fiber.Ctx) error {
 			return orNotFound(err, notFound)
 		}
 	}
-	key := collections.FileKey(col, id, name)
+	owner, ownerID := col, id
+	if col.Type == collections.TypeView {
+		if owner, ownerID, err = h.viewFileOwner(ctx, col, name); err != nil || owner == nil {
+			return orNotFound(err, notFound)
+		}
+	}
+	key := collections.FileKey(owner, ownerID, name)
 	// The body is sent after the handler returns, when the request's
 	// context has ended: the object is read under a context of its own,
 	// ended when it is closed.
@@ -167,21 +174,48 @@ func (h *handlers) mayViewFile(c *fiber.Ctx, col *collections.Collection, id str
 	return false, err
 }
 
+// plainFileName matches the names a file's owner can be looked up by.
+var plainFileName = regexp.MustCompile(`^[\w.*\-+=#]+$`)
+
+// viewFileOwner finds where a file a record of view shows is kept: in the
+// record that holds name in a file field of a collection the view's query
+// reads (stored names have a random part, so one record holds it); nil
+// when none does.
+func (h *handlers) viewFileOwner(ctx context.Context, view *collections.Collection, name string) (*collections.Collection, string, error) {
+	if !plainFileName.MatchString(name) {
+		return nil, "", nil
+	}
+	query := strings.ToLower(view.ViewQuery)
+	for _, c := range h.Collections.Collections() {
+		if c.Type == collections.TypeView || !strings.Contains(query, strings.ToLower(c.Name)) {
+			continue
+		}
+		for _, src := range c.Fields {
+			o, ok := src.Options.(*collections.FileOptions)
+			if !ok {
+				continue
+			}
+			filter := fmt.Sprintf("%s = %q", src.Name, name)
+			if o.Multi() {
+				filter = fmt.Sprintf("%s:each ?= %q", src.Name, name)
+			}
+			page, err := h.Collections.SystemRecords().List(ctx, c, collections.Query{PerPage: 1, SkipTotal: true, Filter: filter})
+			if err != nil {
+				return nil, "", err
+			}
+			if len(page.Items) == 1 {
+				return c, page.Items[0].ID(), nil
+			}
+		}
+	}
+	return nil, "", nil
+}
+
 // fileFieldOf returns the file field of rec that holds name.
 func fileFieldOf(rec *collections.Record, name string) *collections.Field {
 	for _, f := range rec.Collection.Fields {
-		if f.Type != "file" {
-			continue
-		}
-		switch v := rec.Data[f.Name].(type) {
-		case string:
-			if v == name {
-				return f
-			}
-		case []string:
-			if slices.Contains(v, name) {
-				return f
-			}
+		if f.Type == "file" && slices.Contains(collections.FileNames(rec.Data[f.Name]), name) {
+			return f
 		}
 	}
 	return nil

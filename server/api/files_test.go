@@ -758,3 +758,41 @@ func TestFilesInS3(t *testing.T) {
 	f.MustJSON("DELETE", "/api/collections/docs/records/"+d.ID, "", "", 204, nil)
 	eventually(t, "the record's files leave the bucket", func() bool { return len(inBucket(f.docs+"/"+d.ID+"/")) == 0 })
 }
+
+// TestViewFiles serves the files a view's records show from the records
+// of the collection they belong to, under the view's own rules.
+func TestViewFiles(t *testing.T) {
+	t.Parallel()
+	f := mustFilesEnv(t)
+	f.MustJSON("POST", "/api/collections", "", `{"name": "doc_view", "type": "view", "listRule": "", "viewRule": "",
+		"viewQuery": "SELECT id, title, avatar, attachments, secret FROM docs"}`, 200, nil)
+	f.MustJSON("POST", "/api/collections", "", `{"name": "closed_view", "type": "view", "listRule": null, "viewRule": null,
+		"viewQuery": "SELECT id, secret FROM docs"}`, 200, nil)
+	img := pngBytes(t, 12, 12)
+	code, body := f.send("POST", "/api/collections/docs/records", "", part{"avatar", "v.png", img},
+		part{"attachments", "a.txt", []byte("in a view")}, part{"secret", "s.txt", []byte("secret in a view")})
+	if code != 200 {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	d := decodeDoc(t, body)
+	for _, c := range []struct {
+		path, want string
+		status     int
+	}{
+		{"/api/files/doc_view/" + d.ID + "/" + d.Attachments[0], "in a view", 200},
+		{"/api/files/doc_view/" + d.ID + "/" + d.Avatar + "?thumb=100x100", "", 200},
+		{"/api/files/doc_view/" + d.ID + "/nope_1234567890.txt", "", 404},
+		{"/api/files/doc_view/" + d.ID + "/" + d.Secret, "secret in a view", 200}, // the view's rule lets anyone view
+		{"/api/files/closed_view/" + d.ID + "/" + d.Secret, "", 404},              // only superusers may view
+	} {
+		res, b := f.get(c.path)
+		if res.StatusCode != c.status || (c.want != "" && string(b) != c.want) {
+			t.Errorf("%s: %d %q", c.path, res.StatusCode, b)
+		}
+	}
+	var su struct{ Token string }
+	f.MustJSON("POST", "/api/files/token", "", "", 200, &su)
+	if res, b := f.get("/api/files/closed_view/" + d.ID + "/" + d.Secret + "?token=" + su.Token); res.StatusCode != 200 || string(b) != "secret in a view" {
+		t.Errorf("superuser through the closed view: %d %q", res.StatusCode, b)
+	}
+}
