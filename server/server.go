@@ -249,6 +249,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Metrics:           m,
 		Backups:           s.backups,
 		Crons:             s.cron,
+		Insights:          &api.Insights{Store: postgres.NewInsights(s.db), Samples: collections.NewListSamples()},
 	})
 	if err != nil {
 		s.Close(context.WithoutCancel(ctx))

@@ -93,6 +93,10 @@ type Deps struct {
 	// Crons are the cron jobs for /api/crons (nil: those routes answer
 	// 404).
 	Crons Crons
+	// Insights are the database statistics and list samples of
+	// /api/insights (nil: those routes answer 404 and lists are not
+	// sampled).
+	Insights *Insights
 }
 
 // Setup creates the first superuser through the dashboard's first-run
@@ -180,7 +184,7 @@ func New(d Deps) (*fiber.App, error) {
 	h.routes = slices.Concat(h.healthRoutes(), h.authRoutes(), h.oauth2Routes(), h.settingsRoutes(),
 		h.collectionRoutes(), h.recordRoutes(), h.batchRoutes(), h.rbacRoutes(), h.realtimeRoutes(),
 		h.setupRoutes(), h.logRoutes(), h.openapiRoutes(),
-		h.backupRoutes(), h.fileRoutes(), h.cronRoutes())
+		h.backupRoutes(), h.fileRoutes(), h.cronRoutes(), h.insightsRoutes())
 	if err := CheckRoutes(append(slices.Clone(h.routes), d.Routes...)); err != nil {
 		return nil, err
 	}

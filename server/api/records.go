@@ -90,10 +90,12 @@ func (h *handlers) listRecords(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	sampled := h.sampleList(col, q)
 	page, err := recs.List(c.UserContext(), col, q)
 	if err != nil {
 		return err
 	}
+	sampled()
 	return h.recordRequest(&h.Hooks.recordsListRequest, &RecordRequestEvent{Ctx: c, Collection: col, Records: page.Items}, func(e *RecordRequestEvent) error {
 		page.Items = e.Records
 		return h.sendPage(c, recs, col, page, out)
