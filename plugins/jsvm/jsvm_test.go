@@ -310,6 +310,7 @@ func TestHotReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	edited := strings.Replace(string(src), `e.string(200, "v1")`, `e.string(200, "v2")`, 1)
+	edited = strings.Replace(edited, `cronAdd("jsjob", "0 3 * * *"`, `cronAdd("jsjob", "30 4 * * *"`, 1)
 	edited = strings.Replace(edited, `throw new BadRequestError("No spam, please.")`, `throw new ForbiddenError("Spam is forbidden.")`, 1)
 	// A file that does not load leaves the hooks as they were.
 	if err := os.WriteFile(filepath.Join(e.dir, "broken.pb.js"), []byte("routerAdd(\"GET\", "), 0o644); err != nil {
@@ -331,6 +332,18 @@ func TestHotReload(t *testing.T) {
 	if status != 403 || !strings.Contains(body, `"message":"Spam is forbidden."`) {
 		t.Fatalf("the edited hook: %d %s", status, body)
 	}
+	status, body = e.call(t, "GET", "/api/crons", e.mustSuperuser(t), "")
+	if status != 200 || !strings.Contains(body, `{"id":"jsjob","expression":"30 4 * * *"`) {
+		t.Fatalf("the edited job: %d %s", status, body)
+	}
+}
+
+// A hook PocketBase has and Lumbung not loads with a warning.
+func TestUnsupportedHook(t *testing.T) {
+	e := mustEnv(t, jsvm.Config{})
+	if logs := e.logs.String(); strings.Count(logs, "JS hook not supported by Lumbung") != 1 || !strings.Contains(logs, "hook=onBootstrap at=main.pb.js:") {
+		t.Errorf("one warning naming the hook and its place:\n%s", logs)
+	}
 }
 
 // mustSuperuser returns a superuser's token.
@@ -351,7 +364,9 @@ func (e *env) mustSuperuser(t *testing.T) string {
 
 // Updates and deletes through the API and through $app pass the hooks.
 func TestUpdateAndDelete(t *testing.T) {
-	e := mustEnv(t, jsvm.Config{})
+	// One VM: a route's $app.save runs the update hooks on another, made
+	// for the call.
+	e := mustEnv(t, jsvm.Config{PoolSize: 1})
 	root := e.mustSuperuser(t)
 	create := func(title string) string {
 		t.Helper()

@@ -89,6 +89,10 @@ routerAdd("POST", "/api/echo", (e) => {
     return e.json(201, { name: data.name, count: data.count, secret: data.secret === undefined })
 })
 
+onBootstrap((e) => {
+    e.next()
+})
+
 cronAdd("jsjob", "0 3 * * *", () => {
     const entry = new Record($app.findCollectionByNameOrId("logs"))
     entry.set("message", "cron " + $security.randomString(8).length)
