@@ -54,8 +54,9 @@ const genericMessage = "Something went wrong while processing your request."
 
 // fail turns what a script threw into the error a request answers:
 //   - an ApiError (BadRequestError, …): its status, message and data;
-//   - a Go error passing through the script (a failed $app.save, a
-//     later hook's refusal): that error, as Lumbung answers it;
+//   - an error of the server passing through the script (a failed
+//     $app.save, a later hook's refusal): that error, as Lumbung answers
+//     it;
 //   - a script out of time: a 400 saying so;
 //   - anything else: a 400 with a generic message, the script's message
 //     and place logged — never a stack in the answer.
@@ -80,14 +81,20 @@ func fail(r *runner, err error) error {
 		if domain(inner) {
 			return inner
 		}
-		if inner != err {
-			var deeper *goja.Exception
-			if errors.As(inner, &deeper) || errors.As(inner, &intr) {
-				return fail(r, inner)
-			}
+		var deeper *goja.Exception
+		if errors.As(inner, &deeper) || errors.As(inner, &intr) {
+			return fail(r, inner)
 		}
-		r.log.Error("JS hook failed", "at", where(ex), "err", inner)
-		return collections.Errorf(collections.EINVALID, genericMessage)
+		var own scriptError
+		if errors.As(inner, &own) {
+			r.log.Error("JS hook failed", "at", where(ex), "err", inner)
+			return collections.Errorf(collections.EINVALID, genericMessage)
+		}
+		// The server's own failure, passing through the script: answered as
+		// the server answers it (a logged 500, a 503 while the database is
+		// away).
+		r.log.Error("JS hook: the server failed under it", "at", where(ex), "err", inner)
+		return inner
 	}
 	if e := apiError(ex.Value()); e != nil {
 		return e

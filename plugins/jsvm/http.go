@@ -136,7 +136,7 @@ func (st *vmState) bindHTTP() {
 		defer cancel()
 		req, err := http.NewRequestWithContext(ctx, method, url, body)
 		if err != nil {
-			st.throw(err)
+			st.fault(err)
 		}
 		if hv, ok := get("headers").(*goja.Object); ok && hv != nil {
 			for _, k := range hv.Keys() {
@@ -147,7 +147,7 @@ func (st *vmState) bindHTTP() {
 		res, raw, err := st.do(req)
 		st.budget.resume()
 		if err != nil {
-			st.throw(err)
+			st.fault(err)
 		}
 		out := vm.NewObject()
 		out.Set("statusCode", res.StatusCode)

@@ -201,6 +201,7 @@ func TestRoutes(t *testing.T) {
 		{"a signed-in user is answered with the path value", "GET", "/api/hello/bob", e.token, "", 200, `{"message":"Hello bob","user":"ann@example.com"}`},
 		{"a throw in runInTransaction rolls its writes back", "POST", "/api/tx", "", `{"message":"kept?"}`, 200, `{"count":0,"reason":"roll back"}`},
 		{"require() reads modules of the hooks folder only", "GET", "/api/modules", "", "", 200, `"greeting":"Hi ann","same":true,"refused":"GoError: require(\"../../etc/passwd\"): the module is outside the hooks folder"`},
+		{"a binding's error not caught is a 400 with a generic message", "GET", "/api/missing", "", "", 400, `{"status":400,"message":"Something went wrong while processing your request.","data":{}}`},
 		{"e.bindBody fills a DynamicModel's keys", "POST", "/api/echo", "", `{"name":"x","count":3,"secret":"no"}`, 201, `{"name":"x","count":3,"secret":true}`},
 		{"a route of a method not added is not found", "DELETE", "/api/hello/bob", e.token, "", 404, ``},
 		{"a route outside the scripts is not found", "GET", "/api/nothing", "", "", 404, ``},
@@ -214,6 +215,9 @@ func TestRoutes(t *testing.T) {
 	}
 	if got := e.logMessages(t); len(got) != 0 {
 		t.Errorf("the rolled back transaction left %q", got)
+	}
+	if logs := e.logs.String(); !strings.Contains(logs, `require(\"./lib/nope\"): no such module in the hooks folder`) {
+		t.Errorf("the missing module is not logged:\n%s", logs)
 	}
 }
 

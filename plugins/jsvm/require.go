@@ -24,14 +24,18 @@ func (st *vmState) requireFrom(from string) func(goja.FunctionCall) goja.Value {
 		spec := call.Argument(0).String()
 		rel, err := st.resolve(from, spec)
 		if err != nil {
-			panic(st.vm.NewGoError(err))
+			st.fault(err)
 		}
 		if m, ok := st.modules[rel]; ok {
 			return m.Get("exports")
 		}
 		m, err := st.loadModule(rel)
 		if err != nil {
-			st.rethrow(err)
+			var ex *goja.Exception
+			if errors.As(err, &ex) {
+				st.rethrow(err)
+			}
+			st.fault(err)
 		}
 		return m.Get("exports")
 	}

@@ -95,7 +95,7 @@ func (st *vmState) bindSecurity() {
 		}
 		tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(call.Argument(1).String()))
 		if err != nil {
-			st.throw(err)
+			st.fault(err)
 		}
 		return vm.ToValue(tok)
 	})

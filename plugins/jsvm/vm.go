@@ -81,6 +81,20 @@ func (st *vmState) throw(err error) {
 	panic(st.vm.NewGoError(err))
 }
 
+// fault throws into the script an error of its own doing that a binding
+// found (a module that is not there, an address refused, a request that
+// failed): the script may catch it; uncaught, it answers as any script
+// error (see fail).
+func (st *vmState) fault(err error) {
+	panic(st.vm.NewGoError(scriptError{err}))
+}
+
+// scriptError marks an error of the script's own doing.
+type scriptError struct{ err error }
+
+func (e scriptError) Error() string { return e.err.Error() }
+func (e scriptError) Unwrap() error { return e.err }
+
 // rethrow throws into the script an error a script call returned: the
 // value a script threw as it was (an ApiError stays one), a Go error as
 // one the script may catch.

@@ -67,6 +67,10 @@ routerAdd("GET", "/api/modules", (e) => {
     return e.json(200, { greeting: greet.greet("ann"), same: greet === again, refused: refused })
 })
 
+routerAdd("GET", "/api/missing", (e) => {
+    require("./lib/nope")
+})
+
 routerAdd("GET", "/api/fetch", (e) => {
     try {
         const res = $http.send({ url: e.request.url.query().get("url"), timeout: 5 })
