@@ -73,7 +73,7 @@ func mustEnv(t *testing.T, cfg jsvm.Config) *env {
 	e := &env{srv: srv, dir: hooks, logs: logs}
 	for _, c := range []string{
 		`{"name": "posts", "createRule": "", "viewRule": "", "listRule": "", "fields": [{"name": "title", "type": "text"}, {"name": "slug", "type": "text"}, {"name": "secret", "type": "text"}]}`,
-		`{"name": "logs", "fields": [{"name": "message", "type": "text"}, {"name": "created", "type": "autodate", "onCreate": true}]}`,
+		`{"name": "logs", "fields": [{"name": "message", "type": "text"}, {"name": "created", "type": "autodate", "onCreate": true}, {"name": "at", "type": "date"}]}`,
 	} {
 		var col *collections.Collection
 		if err := json.Unmarshal([]byte(c), &col); err != nil {
@@ -187,6 +187,14 @@ func TestRecordHooks(t *testing.T) {
 	want := "created " + page.Items[0].ID() + " hello-world"
 	if got := e.logMessages(t); len(got) != 1 || got[0] != want {
 		t.Errorf("logs %q, want [%q]", got, want)
+	}
+	logs, _ := svc.Collection("logs")
+	entries, err := svc.SystemRecords().List(context.Background(), logs, collections.Query{})
+	if err != nil || len(entries.Items) != 1 {
+		t.Fatal(entries, err)
+	}
+	if at, _ := entries.Items[0].Data["at"].(time.Time); !at.Equal(time.Date(2026, 1, 31, 12, 30, 0, 0, time.UTC)) {
+		t.Errorf("a Date set on a date field: %v", entries.Items[0].Data["at"])
 	}
 }
 

@@ -243,7 +243,7 @@ func (st *vmState) setField(ref *recordRef, name string, v goja.Value) {
 }
 
 // exportValue is a script value as decoded JSON would be (integers as
-// float64, records as their ids).
+// float64, dates as text).
 func exportValue(v goja.Value) any {
 	if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
 		return nil
@@ -270,6 +270,8 @@ func normalize(x any) any {
 		return float64(n)
 	case int:
 		return float64(n)
+	case time.Time: // a Date
+		return n.UTC().Format(time.RFC3339Nano)
 	}
 	return x
 }

@@ -26,6 +26,7 @@ onRecordAfterCreateSuccess((e) => {
     const logs = $app.findCollectionByNameOrId("logs")
     const entry = new Record(logs)
     entry.set("message", "created " + e.record.id + " " + e.record.getString("slug"))
+    entry.set("at", new Date(Date.UTC(2026, 0, 31, 12, 30)))
     $app.save(entry)
     e.next()
 }, "posts")
