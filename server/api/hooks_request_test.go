@@ -1,0 +1,70 @@
+package api_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/lumbunghq/lumbung/collections"
+	"github.com/lumbunghq/lumbung/server/api"
+)
+
+// The record request hooks run around the records handlers: a handler
+// may change the input or the answer, answer itself, or refuse; Next
+// does the request's work.
+func TestRecordRequestHooks(t *testing.T) {
+	e := MustEnv(t)
+	e.MustJSON("POST", "/api/collections", e.token, `{"name": "notes", "listRule": "", "viewRule": "", "createRule": "", "updateRule": "", "deleteRule": "",
+		"fields": [{"name": "text", "type": "text"}]}`, 200, nil)
+	h := e.srv.Hooks().API
+	var seen []string
+	h.OnRecordCreateRequest("notes").BindFunc(func(ev *api.RecordRequestEvent) error {
+		ev.Input["text"] = strings.ToUpper(ev.Input["text"].(string))
+		if err := ev.Next(); err != nil {
+			return err
+		}
+		seen = append(seen, "created "+ev.Record.ID())
+		return nil
+	})
+	h.OnRecordsListRequest("notes").BindFunc(func(ev *api.RecordRequestEvent) error {
+		ev.Records = slices.DeleteFunc(ev.Records, func(r *collections.Record) bool { return r.Data["text"] == "SECRET" })
+		return ev.Next()
+	})
+	h.OnRecordViewRequest("notes").BindFunc(func(ev *api.RecordRequestEvent) error {
+		if ev.Record.Data["text"] == "SECRET" {
+			return collections.Errorf(collections.ENOTFOUND, "The requested resource wasn't found.")
+		}
+		return ev.Next()
+	})
+	h.OnRecordUpdateRequest("notes").BindFunc(func(ev *api.RecordRequestEvent) error {
+		if ev.ID == "" || ev.Caller == nil {
+			t.Errorf("an update's event: id %q, caller %v", ev.ID, ev.Caller)
+		}
+		return ev.Next()
+	})
+	h.OnRecordDeleteRequest("notes").BindFunc(func(ev *api.RecordRequestEvent) error {
+		if ev.Ctx.Query("keep") == "1" {
+			return ev.Ctx.Status(fiber.StatusAccepted).JSON(fiber.Map{"kept": ev.ID})
+		}
+		return ev.Next()
+	})
+	var note, secret struct{ ID, Text string }
+	e.MustJSON("POST", "/api/collections/notes/records", "", `{"text": "hello"}`, 200, &note)
+	e.MustJSON("POST", "/api/collections/notes/records", "", `{"text": "secret"}`, 200, &secret)
+	if note.Text != "HELLO" || len(seen) != 2 || seen[0] != "created "+note.ID {
+		t.Fatalf("create: %+v, seen %q", note, seen)
+	}
+	e.Run(t, []scenario{
+		{Name: "a list without the records a handler dropped", Method: "GET", URL: "/api/collections/notes/records", ExpectedStatus: 200,
+			ExpectedContent: []string{`"totalItems":2`, `"text":"HELLO"`}, NotExpected: []string{`"SECRET"`}},
+		{Name: "a view a handler refuses", Method: "GET", URL: "/api/collections/notes/records/" + secret.ID, ExpectedStatus: 404},
+		{Name: "an update passes its hook", Method: "PATCH", URL: "/api/collections/notes/records/" + note.ID, Body: `{"text": "changed"}`, ExpectedStatus: 200,
+			ExpectedContent: []string{`"text":"changed"`}},
+		{Name: "a delete a handler answers itself", Method: "DELETE", URL: "/api/collections/notes/records/" + note.ID + "?keep=1", ExpectedStatus: 202,
+			ExpectedContent: []string{`{"kept":"` + note.ID + `"}`}},
+		{Name: "the kept record is there", Method: "GET", URL: "/api/collections/notes/records/" + note.ID, ExpectedStatus: 200},
+		{Name: "a delete that goes on", Method: "DELETE", URL: "/api/collections/notes/records/" + note.ID, ExpectedStatus: 204},
+	})
+}
