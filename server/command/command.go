@@ -87,6 +87,7 @@ func Run(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.Dir, "dir", env("LUMBUNG_DIR", "lb_data"), "data directory; the private PostgreSQL lives in DIR/pg (LUMBUNG_DIR)")
 	fs.StringVar(&cfg.DatabaseURL, "database-url", env("DATABASE_URL", ""), "external PostgreSQL URL instead of the private one (DATABASE_URL)")
 	fs.DurationVar(&cfg.EventRetention, "realtime-retention", envDuration("LUMBUNG_REALTIME_RETENTION", 24*time.Hour), "how long record changes are kept for realtime resume (LUMBUNG_REALTIME_RETENTION)")
+	fs.DurationVar(&cfg.EventHold, "event-hold", envDuration("LUMBUNG_EVENT_HOLD", 7*24*time.Hour), "how long record changes a webhook has not delivered yet are kept past the realtime retention (LUMBUNG_EVENT_HOLD)")
 	fs.BoolVar(&cfg.AsyncCommit, "async-commit", env("LUMBUNG_ASYNC_COMMIT", "") == "1", "commit without waiting for the disk: faster writes; an operating-system crash or power loss\nmay lose the last moments' commits (a crash of Lumbung or PostgreSQL loses nothing), as PocketBase's\ndefault may (LUMBUNG_ASYNC_COMMIT=1)")
 	fs.StringVar(&logFormat, "log-format", env("LUMBUNG_LOG_FORMAT", "text"), "log format: text or json (LUMBUNG_LOG_FORMAT)")
 	fs.StringVar(&origins, "origins", env("LUMBUNG_ORIGINS", ""), "comma-separated origins whose pages may call the API from a browser (CORS), such as\nhttps://app.example.com,https://*.example.org; overrides the settings' cors.origins,\nwhich allow any origin (*) until changed (LUMBUNG_ORIGINS)")
