@@ -1175,6 +1175,43 @@ describe("crons", () => {
   });
 });
 
+describe("insights", () => {
+  test("7f. lists filtering on an unindexed field bring an index suggestion, applied through the plan", async () => {
+    const name = uniqueName("insight");
+    await createCollection({ name, listRule: "", fields: [{ name: "status", type: "text" }, { name: "n", type: "number" }, ...autodates] });
+    for (let i = 0; i < 6; i++) await createRecord(name, { status: i % 2 ? "open" : "closed", n: i });
+    // The workload: the same filter, often.
+    for (let i = 0; i < 6; i++) await listRecords(name, `filter=${encodeURIComponent("status = 'open'")}`);
+    const index = `CREATE INDEX \`idx_${name}_status\` ON \`${name}\` (\`status\`)`;
+
+    await withPage({ signedIn: true }, async (page) => {
+      await show(page, screens[0]);
+      await page.getByRole("navigation", { name: "Dashboard" }).getByRole("link", { name: "Insights" }).click();
+      await heading(page, "Insights", 1);
+      const card = page.getByRole("article", { name });
+      await visible(card.getByRole("heading", { name: "Suggested indexes", level: 3 }));
+      await visible(card.getByText(index, { exact: true }));
+      await visible(card.getByText("status: filtered on in 6, sorted on in 0 of the last 6 list requests"));
+      await visible(card.getByRole("cell", { name: "status = 'open'", exact: true }));
+
+      await card.getByRole("button", { name: `Apply the index on ${name}.status` }).click();
+      const dialog = await visible(page.getByRole("dialog", { name: `Add the index to “${name}”` }));
+      await visible(dialog.getByText(`Create index "idx_${name}_status".`, { exact: true }));
+      await dialog.getByRole("button", { name: "Apply 1 step" }).click();
+      await gone(dialog);
+      await visible(page.getByText(`Added the index to “${name}”.`));
+
+      // The suggestion is gone; the new index is listed, not yet used.
+      await gone(card.getByRole("heading", { name: "Suggested indexes", level: 3 }));
+      const row = card.getByRole("row", { name: new RegExp(`idx_${name}_status`) });
+      await visible(row.getByText("Unused", { exact: true }));
+    });
+
+    const col = await api("GET", `/api/collections/${name}`, undefined, await token());
+    expect(col.indexes).toContain(index);
+  });
+});
+
 // --- every main screen ------------------------------------------------------
 
 describe("every main screen", () => {

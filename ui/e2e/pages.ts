@@ -144,6 +144,14 @@ export const screens: Screen[] = [
       await visible(p.getByRole("cell", { name: "__lumbungCronRunsCleanup__", exact: true }));
     },
   },
+  {
+    name: "insights",
+    hash: () => "#/insights",
+    ready: async (p) => {
+      await heading(p, "Insights", 1);
+      await visible(p.getByRole("heading", { name: "Indexes", level: 3 }).first());
+    },
+  },
 ];
 
 let showcaseName = "";

@@ -9,6 +9,7 @@ import SchemaScreen from "./schema/SchemaScreen.svelte";
 import ApiPreview from "./apipreview/ApiPreview.svelte";
 import LogsScreen from "./logs/LogsScreen.svelte";
 import CronsScreen from "./crons/CronsScreen.svelte";
+import InsightsScreen from "./insights/InsightsScreen.svelte";
 import SettingsScreen from "./settings/SettingsScreen.svelte";
 import BackupsScreen from "./backups/BackupsScreen.svelte";
 import Placeholder from "./shell/Placeholder.svelte";
@@ -48,4 +49,5 @@ export const routes: Route<View>[] = [
   { pattern: "/backups", view: { component: BackupsScreen } },
   { pattern: "/logs", view: { component: LogsScreen } },
   { pattern: "/crons", view: { component: CronsScreen } },
+  { pattern: "/insights", view: { component: InsightsScreen } },
 ];

@@ -513,6 +513,90 @@ export interface LogListOptions {
   filter?: string;
 }
 
+// ---------------------------------------------------------------- insights
+
+/** InsightIndex is an index of a collection's table. */
+export interface InsightIndex {
+  name: string;
+  /** columns are the key columns in order: names, or expressions in parentheses. */
+  columns: string[];
+  unique: boolean;
+  primary: boolean;
+  /** size is in bytes. */
+  size: number;
+  /** scans counts index scans since the statistics were reset. */
+  scans: number;
+  /** unused: no scan and no constraint to enforce. */
+  unused: boolean;
+  /** definition is the index as the collection's indexes hold it ("" for those Lumbung keeps itself). */
+  definition: string;
+}
+
+/** SlowList is a filter and sort of this node's sampled list requests, timed in milliseconds. */
+export interface SlowList {
+  filter: string;
+  sort: string;
+  count: number;
+  meanMs: number;
+  maxMs: number;
+  last: string;
+}
+
+/** SlowStatement is one of pg_stat_statements' slowest reads of a table. */
+export interface SlowStatement {
+  query: string;
+  calls: number;
+  meanMs: number;
+  maxMs: number;
+  totalMs: number;
+  rows: number;
+}
+
+/** IndexSuggestion proposes an index (in the collection's indexes syntax) for a field often filtered or sorted on. */
+export interface IndexSuggestion {
+  field: string;
+  filters: number;
+  sorts: number;
+  index: string;
+}
+
+/** CollectionInsight is the database's figures of one collection's table. */
+export interface CollectionInsight {
+  id: string;
+  name: string;
+  type: CollectionType;
+  system: boolean;
+  /** rows is counted when rowsExact, else the planner's estimate (-1: never analyzed). */
+  rows: number;
+  rowsExact: boolean;
+  tableSize: number;
+  indexesSize: number;
+  totalSize: number;
+  liveRows: number;
+  deadRows: number;
+  seqScans: number;
+  indexScans: number;
+  lastVacuum: string | null;
+  lastAutovacuum: string | null;
+  lastAnalyze: string | null;
+  lastAutoanalyze: string | null;
+  indexes: InsightIndex[];
+  /** sampled is the number of this node's list requests kept. */
+  sampled: number;
+  slowLists: SlowList[];
+  /** statements is null without pg_stat_statements. */
+  statements: SlowStatement[] | null;
+  suggestions: IndexSuggestion[];
+}
+
+/** Insights is GET /api/insights's answer. */
+export interface Insights {
+  statsReset: string | null;
+  /** statements tells where slow queries come from. */
+  statements: "pg_stat_statements" | "sampled";
+  collections: CollectionInsight[];
+}
+
 // ---------------------------------------------------------------- crons
 
 /** CronRun is a job's latest run, as GET /api/crons answers it. */
@@ -992,6 +1076,15 @@ export function createClient(
     },
   };
 
+  const insights = {
+    list(signal?: AbortSignal) {
+      return request<Insights>("/api/insights", { signal });
+    },
+    of(collection: string, signal?: AbortSignal) {
+      return request<Insights>(`/api/insights/${enc(collection)}`, { signal });
+    },
+  };
+
   const backups = {
     list(signal?: AbortSignal) {
       return request<BackupInfo[]>("/api/backups", { signal });
@@ -1096,6 +1189,7 @@ export function createClient(
     settings,
     logs,
     crons,
+    insights,
     backups,
     files,
     /** openapi reads the server's OpenAPI document. */
