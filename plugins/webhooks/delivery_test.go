@@ -108,6 +108,13 @@ func TestDelivery(t *testing.T) {
 		t.Fatalf("delivery log: %+v", log)
 	}
 
+	if got := n.metric(t, "lumbung_webhook_deliveries_total", "success"); got != 3 {
+		t.Fatalf("deliveries metric: %v, want 3", got)
+	}
+	if got := n.metric(t, "lumbung_webhook_backlog_events", w.ID); got < 0 {
+		t.Fatalf("no backlog metric for the webhook")
+	}
+
 	// A test event goes out now, signed, and is logged.
 	var test delivery
 	call(t, n.URL, token, "POST", "/api/webhooks/"+w.ID+"/test", "", &test)

@@ -51,6 +51,7 @@ func newDatabase(t *testing.T) string {
 // plugin.
 type node struct {
 	URL  string
+	srv  *server.Server
 	stop func()
 }
 
@@ -75,7 +76,7 @@ func startNode(t *testing.T, dsn string, cfg webhooks.Config, opts ...func(*serv
 	select {
 	case a := <-addr:
 		var once sync.Once
-		n := &node{URL: "http://" + a, stop: func() {
+		n := &node{URL: "http://" + a, srv: srv, stop: func() {
 			once.Do(func() {
 				cancel()
 				<-done
@@ -267,4 +268,30 @@ func connect(t *testing.T, dsn string) *pgx.Conn {
 	}
 	t.Cleanup(func() { conn.Close(context.Background()) })
 	return conn
+}
+
+// metric returns the value of the metric family name with the label
+// value label of n's registry (-1 when there is none).
+func (n *node) metric(t *testing.T, name, label string) float64 {
+	t.Helper()
+	families, err := n.srv.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetValue() == label {
+					if c := m.GetCounter(); c != nil {
+						return c.GetValue()
+					}
+					return m.GetGauge().GetValue()
+				}
+			}
+		}
+	}
+	return -1
 }

@@ -131,6 +131,9 @@ func (p *Plugin) ID() string { return ID }
 // Register reads the configuration, adds the routes and metrics, and
 // binds the record hooks that wake the deliverer after local writes.
 func (p *Plugin) Register(host plugins.Host) error {
+	if p.stop != nil {
+		return errors.New("webhooks: this plugin value serves a running server already; give each server its own (server.Config.Plugins)")
+	}
 	cfg := p.Config
 	if err := host.Config(&cfg); err != nil {
 		return err
@@ -183,6 +186,7 @@ func (p *Plugin) Cleanup() error {
 	if p.stop != nil {
 		p.stop()
 		p.done.Wait()
+		p.stop = nil
 	}
 	return nil
 }
