@@ -300,3 +300,35 @@ func TestBadInput(t *testing.T) {
 		t.Errorf("delete: %d", status)
 	}
 }
+
+// TestAllCollections: a webhook of every collection gets the changes of
+// each, except those of system collections (superusers here).
+func TestAllCollections(t *testing.T) {
+	dsn := newDatabase(t)
+	n := startNode(t, dsn, testConfig())
+	token := signIn(t, n.URL)
+	recv := newReceiver(t, nil)
+	for _, c := range []string{"posts", "notes"} {
+		call(t, n.URL, token, "POST", "/api/collections", `{"name": "`+c+`", "fields": [{"name": "title", "type": "text"}]}`, nil)
+	}
+	var w webhook
+	call(t, n.URL, token, "POST", "/api/webhooks", `{"name": "all", "collection": "*", "url": "`+recv.URL+`", "secret": "`+secret+`"}`, &w)
+	if w.Collection != "" {
+		t.Fatalf("webhook: %+v", w)
+	}
+	call(t, n.URL, token, "POST", "/api/collections/_superusers/records",
+		`{"email": "second@example.com", "password": "long enough password", "passwordConfirm": "long enough password"}`, nil)
+	call(t, n.URL, token, "POST", "/api/collections/posts/records", `{"title": "a post"}`, nil)
+	call(t, n.URL, token, "POST", "/api/collections/notes/records", `{"title": "a note"}`, nil)
+	waitFor(t, "the note", func() bool {
+		got := recv.receipts()
+		return len(got) > 0 && decode(t, got[len(got)-1]).Collection == "notes"
+	})
+	var seen []string
+	for _, r := range recv.receipts() {
+		seen = append(seen, decode(t, r).Collection)
+	}
+	if strings.Join(seen, ",") != "posts,notes" {
+		t.Fatalf("delivered: %v", seen)
+	}
+}

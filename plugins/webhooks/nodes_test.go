@@ -185,3 +185,25 @@ func TestPruneKeepsEvents(t *testing.T) {
 	call(t, n.URL, token, "PATCH", "/api/webhooks/"+w.ID, `{"enabled": true}`, nil)
 	waitFor(t, "the released event pruned", func() bool { return !kept(after.ID) })
 }
+
+// TestLagging: past the hold limit the change log lets go of changes a
+// webhook has not delivered, and the webhook says so.
+func TestLagging(t *testing.T) {
+	dsn := newDatabase(t)
+	cfg := testConfig()
+	cfg.RetryBase = webhooks.Duration(time.Hour)
+	cfg.RetryMax = webhooks.Duration(time.Hour)
+	n := startNode(t, dsn, cfg, func(c *server.Config) { c.EventRetention, c.EventHold = time.Second, 2*time.Second })
+	token := signIn(t, n.URL)
+	recv := newReceiver(t, func(int) int { return 500 })
+	w := setupPosts(t, n.URL, token, recv.URL, "")
+	var rec struct{ ID string }
+	call(t, n.URL, token, "POST", "/api/collections/posts/records", `{"title": "lost"}`, &rec)
+	waitFor(t, "the webhook lagging", func() bool {
+		call(t, n.URL, token, "GET", "/api/webhooks/"+w.ID, "", &w)
+		return w.Lagging != ""
+	})
+	if !w.Enabled || !strings.Contains(w.Lagging, "were pruned from the change log before they were delivered") {
+		t.Fatalf("lagging: %+v", w)
+	}
+}
