@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/lumbunghq/lumbung/collections"
+	"github.com/lumbunghq/lumbung/collections/postgres"
 	"github.com/lumbunghq/lumbung/server/auth"
 	"github.com/lumbunghq/lumbung/server/backup"
 	backuppg "github.com/lumbunghq/lumbung/server/backup/postgres"
@@ -16,14 +17,17 @@ import (
 )
 
 // newBackups returns the backups of the node's database, kept in
-// <Dir>/backups.
+// <Dir>/backups or in the bucket of the backups' S3 settings.
 func (s *Server) newBackups() (*backup.Manager, error) {
 	db, err := backuppg.New(s.db.Pool, s.dsn, "")
 	if err != nil {
 		return nil, err
 	}
+	dir := filepath.Join(s.cfg.Dir, "backups")
+	kept := &settingsStorage{dir: dir, settings: s.settings, section: func(st settings.Settings) settings.S3 { return st.Backups.S3 }}
 	return backup.New(backup.Config{
-		Dir:          filepath.Join(s.cfg.Dir, "backups"),
+		Dir:          dir,
+		Store:        kept.storage,
 		Database:     db,
 		AfterRestore: s.afterRestore,
 		Files:        s.files.storage,
@@ -58,6 +62,9 @@ func OpenBackups(ctx context.Context, cfg Config) (m *backup.Manager, close func
 	if err != nil {
 		return nil, nil, err
 	}
+	// The settings say where backups and files are kept.
+	s.settings = settings.New(postgres.NewParamStore(s.db), settings.Defaults(appURL(cfg.HTTPAddr)), cfg.Clock, cfg.Logger)
+	s.files.settings = s.settings
 	if m, err = s.newBackups(); err != nil {
 		s.Close(context.WithoutCancel(ctx))
 		return nil, nil, err

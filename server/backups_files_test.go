@@ -17,6 +17,9 @@ import (
 
 	"github.com/lumbunghq/lumbung/server"
 	"github.com/lumbunghq/lumbung/server/localpg/pgtest"
+	"github.com/lumbunghq/lumbung/server/storage"
+	"github.com/lumbunghq/lumbung/server/storage/s3"
+	"github.com/lumbunghq/lumbung/server/storage/s3/s3test"
 )
 
 // uploadRecord creates a record of collection with files (field → name →
@@ -213,5 +216,75 @@ func TestBackupRefusesFilesOutsideStorage(t *testing.T) {
 	call(t, a, token, "GET", "/api/collections/after", "") // the database did not change
 	if m, _ := filepath.Glob(filepath.Join(dir, "*", "escaped.txt")); len(m) > 0 {
 		t.Fatalf("written outside the storage: %v", m)
+	}
+}
+
+// TestBackupsInS3: with the backups' S3 settings on, backups are kept in
+// the bucket, so every node of a cluster lists, downloads and restores
+// the same ones, whatever their data directories; the secret is never
+// shown, and the settings test reaches the bucket.
+func TestBackupsInS3(t *testing.T) {
+	dsn := pgtest.NewDB(t)
+	if _, err := server.UpsertSuperuser(context.Background(), server.Config{DatabaseURL: dsn, PasswordCost: 4,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, "admin@example.com", "long enough password"); err != nil {
+		t.Fatal(err)
+	}
+	s3srv := s3test.MustServer(t)
+	s3srv.MustBucket(t, "backups", true)
+	dirA, dirB := t.TempDir(), t.TempDir()
+	a := startNode(t, dsn, withDir(dirA))
+	b := startNode(t, dsn, withDir(dirB))
+	token := signIn(t, a)
+	const secret = "backup-s3-secret"
+	got := call(t, a, token, "PATCH", "/api/settings", fmt.Sprintf(`{"backups": {"s3": {"enabled": true, "bucket": "backups", "region": "us-east-1",
+		"endpoint": %q, "accessKey": "access", "secret": %q, "forcePathStyle": true}}}`, s3srv.URL, secret))
+	if strings.Contains(got, secret) || !strings.Contains(got, `"backups":{"cron":"","cronMaxKeep":3,"s3":{"enabled":true`) || !strings.Contains(got, `"secretSet":true`) {
+		t.Fatalf("settings: %s", got)
+	}
+	mustStatus(t, a, token, "POST", "/api/settings/test/s3", `{"filesystem": "backups"}`, 204)
+
+	call(t, a, token, "POST", "/api/collections", `{"name": "notes", "fields": [{"name": "text", "type": "text"}, {"name": "doc", "type": "file", "maxSelect": 1}]}`)
+	rec := uploadRecord(t, a, token, "notes", map[string]map[string]string{"doc": {"doc.txt": "kept in a backup"}})
+	mustStatus(t, a, token, "POST", "/api/backups", `{"name": "shared.zip"}`, 204)
+	bucket, err := s3.New(s3srv.Config("backups", true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := storage.Exists(context.Background(), bucket, "shared.zip"); err != nil || !ok {
+		t.Fatalf("the backup is not in the bucket: %v", err)
+	}
+	if m, _ := filepath.Glob(filepath.Join(dirA, "backups", "*.zip")); len(m) != 0 {
+		t.Fatalf("the backup is in the data directory too: %v", m)
+	}
+	tokenB := signIn(t, b)
+	waitFor(t, func() bool { // node b lists the backup
+		return strings.Contains(mustStatus(t, b, tokenB, "GET", "/api/backups", "", 200), `"key":"shared.zip"`)
+	})
+	var ft struct{ Token string }
+	mustDecode(t, call(t, b, tokenB, "POST", "/api/files/token", ""), &ft)
+	res, err := http.Get(b + "/api/backups/shared.zip?token=" + ft.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zipped, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if _, err := zip.NewReader(bytes.NewReader(zipped), int64(len(zipped))); res.StatusCode != 200 || err != nil {
+		t.Fatalf("download from node b: %d %v", res.StatusCode, err)
+	}
+
+	// Files here are kept in each node's folder (a cluster keeps them in
+	// a bucket too): the node that restores puts them back into its own.
+	mustStatus(t, a, token, "DELETE", "/api/collections/notes/records/"+rec["id"].(string), "", 204)
+	mustStatus(t, a, token, "POST", "/api/backups/shared.zip/restore", "", 204)
+	waitFor(t, func() bool { // the record and its file are back
+		return fileOf(t, a, "notes", rec["id"].(string), rec["doc"].(string)) == "kept in a backup"
+	})
+	waitFor(t, func() bool { // node b sees the restored record
+		status, _, _ := request(b, tokenB, "GET", "/api/collections/notes/records/"+rec["id"].(string), "")
+		return status == 200
+	})
+	mustStatus(t, a, token, "DELETE", "/api/backups/shared.zip", "", 204)
+	if ok, _ := storage.Exists(context.Background(), bucket, "shared.zip"); ok {
+		t.Fatal("a deleted backup stayed in the bucket")
 	}
 }

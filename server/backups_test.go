@@ -287,7 +287,7 @@ func TestBackupRoutesRefuse(t *testing.T) {
 		{"a bad name", "D.zip", good, 400, "name"},
 		{"a path (its folders are dropped: it lands in the folder as d.zip, and is deleted again)", "../d.zip", good, 204, ""},
 		{"a taken name", "good.zip", good, 400, "already used"},
-		{"over the body limit", "e.zip", bytes.Repeat([]byte("x"), 2<<20), 413, ""},
+		{"over the body limit (streamed, then checked)", "e.zip", bytes.Repeat([]byte("x"), 2<<20), 400, "not a Lumbung backup"},
 	} {
 		t.Run("upload "+tc.name, func(t *testing.T) {
 			status, body := upload(t, base, token, tc.filename, tc.content)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -17,16 +18,13 @@ import (
 	"github.com/lumbunghq/lumbung/server/thumb"
 )
 
-// recordFiles keeps the files of records in the storage the settings
-// choose (a folder under the data directory, or an S3 bucket), opened
-// anew when those settings change. It is the collections' Files and the
-// API's FileServer.
-type recordFiles struct {
+// settingsStorage is the storage a section of the settings chooses: the
+// bucket of its S3 settings when they are enabled, else a folder; opened
+// anew when those settings change.
+type settingsStorage struct {
 	dir      string
 	settings *settings.Service // nil: the folder
-	log      *slog.Logger
-	thumbs   *thumb.Maker
-	gone     chan string // keys and prefixes ("…/") to delete
+	section  func(settings.Settings) settings.S3
 
 	mu     sync.Mutex
 	opened bool
@@ -34,19 +32,11 @@ type recordFiles struct {
 	st     storage.Storage
 }
 
-// goneQueue bounds the deletions waiting; beyond, the sweeper removes
-// what was not queued.
-const goneQueue = 4096
-
-func newRecordFiles(dir string, log *slog.Logger) *recordFiles {
-	return &recordFiles{dir: dir, log: log, gone: make(chan string, goneQueue), thumbs: thumb.New(thumb.Config{})}
-}
-
 // storage returns the storage the current settings name.
-func (f *recordFiles) storage(ctx context.Context) (storage.Storage, error) {
+func (f *settingsStorage) storage(ctx context.Context) (storage.Storage, error) {
 	var s3 settings.S3
 	if f.settings != nil {
-		s3 = f.settings.Effective(ctx).S3
+		s3 = f.section(f.settings.Effective(ctx))
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -59,6 +49,25 @@ func (f *recordFiles) storage(ctx context.Context) (storage.Storage, error) {
 	}
 	f.opened, f.s3, f.st = true, s3, st
 	return st, nil
+}
+
+// recordFiles keeps the files of records in the storage the s3 settings
+// choose (DIR/storage, or a bucket). It is the collections' Files and the
+// API's FileServer.
+type recordFiles struct {
+	settingsStorage
+	log    *slog.Logger
+	thumbs *thumb.Maker
+	gone   chan string // keys and prefixes ("…/") to delete
+}
+
+// goneQueue bounds the deletions waiting; beyond, the sweeper removes
+// what was not queued.
+const goneQueue = 4096
+
+func newRecordFiles(dir string, log *slog.Logger) *recordFiles {
+	return &recordFiles{settingsStorage: settingsStorage{dir: filepath.Join(dir, "storage"), section: func(s settings.Settings) settings.S3 { return s.S3 }},
+		log: log, gone: make(chan string, goneQueue), thumbs: thumb.New(thumb.Config{})}
 }
 
 // Put implements collections.Files.

@@ -16,7 +16,7 @@ import (
 func TestOpenStorage(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	s, err := server.OpenStorage(dir, settings.S3{Bucket: "ignored while disabled"})
+	s, err := server.OpenStorage(filepath.Join(dir, "storage"), settings.S3{Bucket: "ignored while disabled"})
 	if err != nil {
 		t.Fatal(err)
 	}

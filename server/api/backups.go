@@ -4,8 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
-	"os"
-	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -13,6 +12,7 @@ import (
 	"github.com/lumbunghq/lumbung/collections"
 	"github.com/lumbunghq/lumbung/server/auth"
 	"github.com/lumbunghq/lumbung/server/backup"
+	"github.com/lumbunghq/lumbung/server/storage"
 )
 
 // Backups are the database's backups, as /api/backups serves them (see
@@ -20,7 +20,7 @@ import (
 type Backups interface {
 	Create(ctx context.Context, name string) (string, error)
 	List(ctx context.Context) ([]backup.Info, error)
-	Open(name string) (*os.File, backup.Info, error)
+	Open(ctx context.Context, name string) (storage.Object, backup.Info, error)
 	Delete(ctx context.Context, name string) error
 	Upload(ctx context.Context, name string, r io.Reader) error
 	Restore(ctx context.Context, name string) error
@@ -82,18 +82,33 @@ func (h *handlers) createBackup(c *fiber.Ctx) error {
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
+// maxBackupUpload bounds an uploaded backup (superusers only).
+const maxBackupUpload = 1 << 40
+
+// uploadBackup stores the multipart "file" as a backup named as the
+// client named it; the body streams to a temporary file first.
 func (h *handlers) uploadBackup(c *fiber.Ctx) error {
-	fh, err := c.FormFile("file")
-	if err != nil {
-		return collections.Invalid("An error occurred while validating the submitted data.", map[string]collections.FieldError{
-			"file": {Code: "validation_required", Message: "Missing required value."}})
+	missing := collections.Invalid("An error occurred while validating the submitted data.", map[string]collections.FieldError{
+		"file": {Code: "validation_required", Message: "Missing required value."}})
+	if !strings.HasPrefix(strings.ToLower(c.Get(fiber.HeaderContentType)), fiber.MIMEMultipartForm) {
+		return missing
 	}
-	f, err := fh.Open()
+	form, err := h.readForm(c, func(name string) (int64, bool) { return maxBackupUpload, name == "file" }, maxBackupUpload+int64(h.BodyLimit))
+	if err != nil {
+		return err
+	}
+	files := form.files["file"]
+	if len(files) == 0 {
+		return missing
+	}
+	f, err := files[0].Open()
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	if err := h.Backups.Upload(c.UserContext(), fh.Filename, f); err != nil {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), backupTimeout)
+	defer cancel()
+	if err := h.Backups.Upload(ctx, files[0].OriginalName, f); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
@@ -109,14 +124,18 @@ func (h *handlers) downloadBackup(c *fiber.Ctx) error {
 		}
 		return collections.Errorf(collections.EFORBIDDEN, "Insufficient permissions to access the resource.")
 	}
-	f, info, err := h.Backups.Open(c.Params("key"))
+	// The body is sent after the handler returns: the backup is read
+	// under a context of its own, ended when it is closed.
+	readCtx, endRead := context.WithTimeout(context.WithoutCancel(c.UserContext()), fileReadLimit)
+	f, info, err := h.Backups.Open(readCtx, c.Params("key"))
 	if err != nil {
+		endRead()
 		return err
 	}
 	c.Set(fiber.HeaderContentType, "application/zip")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+info.Key+`"`)
-	c.Set(fiber.HeaderContentLength, strconv.FormatInt(info.Size, 10))
-	return c.SendStream(f, int(info.Size))
+	c.Context().SetBodyStream(&endingObject{Object: f, end: endRead}, int(info.Size))
+	return nil
 }
 
 func (h *handlers) deleteBackup(c *fiber.Ctx) error {

@@ -34,6 +34,7 @@ type settingsView struct {
 	Logs         settings.Logs         `json:"logs"`
 	Metrics      metricsView           `json:"metrics"`
 	S3           s3View                `json:"s3"`
+	Backups      backupsView           `json:"backups"`
 	// Realtime is read-only: set per node with serve's flags.
 	Realtime realtimeView `json:"realtime"`
 	// NodeFlags name the settings the answering node's flags fix, and the
@@ -47,6 +48,13 @@ type metricsView struct {
 	Enabled          bool     `json:"enabled"`
 	TokenSet         bool     `json:"tokenSet"`
 	AllowedAddresses []string `json:"allowedAddresses"`
+}
+
+// backupsView shows the backups' S3 secret only as set or not.
+type backupsView struct {
+	Cron        string `json:"cron"`
+	CronMaxKeep int    `json:"cronMaxKeep"`
+	S3          s3View `json:"s3"`
 }
 
 type realtimeView struct {
@@ -84,7 +92,8 @@ func (h *handlers) viewOf(s settings.Settings) settingsView {
 		Logs:       s.Logs,
 		Metrics: metricsView{Enabled: s.Metrics.Enabled, TokenSet: s.Metrics.Token != "",
 			AllowedAddresses: s.Metrics.AllowedAddresses},
-		S3: viewS3(s.S3),
+		S3:      viewS3(s.S3),
+		Backups: backupsView{Cron: s.Backups.Cron, CronMaxKeep: s.Backups.CronMaxKeep, S3: viewS3(s.Backups.S3)},
 	}
 }
 
@@ -100,8 +109,8 @@ func (h *handlers) getSettings(c *fiber.Ctx) error {
 // smtp.password: a non-empty string sets it, null clears it, and "" or no
 // key keeps it (so a form that never saw the password can be sent back).
 // Without smtp.tlsMode, PocketBase's smtp.tls picks "tls" (true) or
-// "starttls" (false). metrics.token and s3.secret are kept, set or
-// cleared as smtp.password is.
+// "starttls" (false). metrics.token, s3.secret and backups.s3.secret are
+// kept, set or cleared as smtp.password is.
 func (h *handlers) patchSettings(c *fiber.Ctx) error {
 	cur, err := h.Settings.Get(c.UserContext())
 	if err != nil {
@@ -112,6 +121,9 @@ func (h *handlers) patchSettings(c *fiber.Ctx) error {
 		SMTP    map[string]json.RawMessage `json:"smtp"`
 		Metrics map[string]json.RawMessage `json:"metrics"`
 		S3      map[string]json.RawMessage `json:"s3"`
+		Backups struct {
+			S3 map[string]json.RawMessage `json:"s3"`
+		} `json:"backups"`
 	}
 	if err := decodeJSON(body, &probe); err != nil {
 		return err
@@ -131,6 +143,7 @@ func (h *handlers) patchSettings(c *fiber.Ctx) error {
 		next.Metrics.Token = ""
 	}
 	next.S3.Secret = keptSecret(probe.S3, "secret", cur.S3.Secret, next.S3.Secret)
+	next.Backups.S3.Secret = keptSecret(probe.Backups.S3, "secret", cur.Backups.S3.Secret, next.Backups.S3.Secret)
 	if _, ok := probe.SMTP["tlsMode"]; !ok {
 		if raw, ok := probe.SMTP["tls"]; ok {
 			switch string(raw) {

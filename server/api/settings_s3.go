@@ -48,10 +48,10 @@ func keptSecret(section map[string]json.RawMessage, key, cur, next string) strin
 const s3TestTimeout = 30 * time.Second
 
 // testS3 checks the saved S3 settings as PocketBase's
-// POST /api/settings/test/s3 does: {"filesystem": "storage"} connects,
-// writes, reads, lists and deletes a small test file, and answers 204 or
-// 400 with the reason (never the secret). Backups are not kept on S3, so
-// "backups" is refused.
+// POST /api/settings/test/s3 does: {"filesystem": "storage"} (the files'
+// bucket) or "backups" (the backups') connects, writes, reads, lists and
+// deletes a small test file, and answers 204 or 400 with the reason
+// (never the secret).
 func (h *handlers) testS3(c *fiber.Ctx) error {
 	var in struct {
 		Filesystem string `json:"filesystem"`
@@ -59,27 +59,31 @@ func (h *handlers) testS3(c *fiber.Ctx) error {
 	if err := decodeJSON(c.Body(), &in); err != nil {
 		return err
 	}
-	if in.Filesystem != "storage" {
+	if in.Filesystem != "storage" && in.Filesystem != "backups" {
 		return collections.Invalid("Failed to test the S3 filesystem.", map[string]collections.FieldError{
-			"filesystem": {Code: "validation_in_invalid", Message: `Must be "storage".`},
+			"filesystem": {Code: "validation_in_invalid", Message: `Must be "storage" or "backups".`},
 		})
 	}
 	st, err := h.Settings.Get(c.UserContext())
 	if err != nil {
 		return err
 	}
-	if !st.S3.Enabled {
-		return collections.Errorf(collections.EINVALID, "Failed to test the S3 filesystem: S3 storage is not enabled.")
+	cfg := st.S3
+	if in.Filesystem == "backups" {
+		cfg = st.Backups.S3
 	}
-	fs, err := s3.New(st.S3.Config())
+	if !cfg.Enabled {
+		return collections.Errorf(collections.EINVALID, "Failed to test the S3 filesystem: S3 %s is not enabled.", in.Filesystem)
+	}
+	fs, err := s3.New(cfg.Config())
 	if err == nil {
 		ctx, cancel := context.WithTimeout(c.UserContext(), s3TestTimeout)
 		err = storage.Probe(ctx, fs)
 		cancel()
 	}
 	if err != nil {
-		h.Logger.Warn("S3 test failed", "requestId", requestID(c), "err", scrub(err.Error(), st.S3.Secret))
-		return collections.Errorf(collections.EINVALID, "Failed to test the S3 filesystem: %s", scrub(err.Error(), st.S3.Secret))
+		h.Logger.Warn("S3 test failed", "requestId", requestID(c), "err", scrub(err.Error(), cfg.Secret))
+		return collections.Errorf(collections.EINVALID, "Failed to test the S3 filesystem: %s", scrub(err.Error(), cfg.Secret))
 	}
 	return c.SendStatus(fiber.StatusNoContent)
 }

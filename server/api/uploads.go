@@ -10,9 +10,11 @@ import (
 	"mime"
 	"mime/multipart"
 	"os"
+	"net"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/gabriel-vasile/mimetype"
 	"github.com/gofiber/fiber/v2"
@@ -31,7 +33,7 @@ import (
 // body bounded. A file in memory costs a copy buffer, whatever its size.
 
 // uploadRoute matches the paths whose multipart bodies stream.
-var uploadRoute = regexp.MustCompile(`^/api/(batch|collections/[^/]+/records(/[^/]+)?)/?$`)
+var uploadRoute = regexp.MustCompile(`^/api/(batch|backups/upload|collections/[^/]+/records(/[^/]+)?)/?$`)
 
 // streamsUploads reports whether c's body is left for its handler to
 // stream.
@@ -114,13 +116,22 @@ type fileLimit func(name string) (int64, bool)
 // errBodyTooLarge ends a body read past its bound.
 var errBodyTooLarge = errors.New("body too large")
 
-// bounded fails a read past n bytes.
+// bounded fails a read past n bytes. Each read gives the connection
+// uploadIdle more to deliver the next bytes: a slow upload goes on as long
+// as it moves, a stalled one ends.
 type bounded struct {
-	r io.Reader
-	n int64
+	r    io.Reader
+	n    int64
+	conn net.Conn
 }
 
+// uploadIdle is how long an upload may send nothing.
+const uploadIdle = time.Minute
+
 func (b *bounded) Read(p []byte) (int, error) {
+	if b.conn != nil {
+		_ = b.conn.SetReadDeadline(time.Now().Add(uploadIdle))
+	}
 	n, err := b.r.Read(p)
 	b.n -= int64(n)
 	if b.n < 0 {
@@ -145,7 +156,7 @@ func (h *handlers) readForm(c *fiber.Ctx, limit fileLimit, total int64) (*form, 
 	if stream == nil {
 		stream = bytes.NewReader(c.Body())
 	}
-	body := &bounded{r: stream, n: total}
+	body := &bounded{r: stream, n: total, conn: c.Context().Conn()}
 	mr := multipart.NewReader(body, params["boundary"])
 	f := &form{values: map[string][]string{}, files: map[string][]*collections.Upload{}}
 	valuesLeft := int64(h.BodyLimit)

@@ -19,10 +19,10 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lumbunghq/lumbung/collections"
@@ -64,8 +64,12 @@ type Database interface {
 
 // Config configures a Manager.
 type Config struct {
-	// Dir is the folder the backups are kept in, such as <data dir>/backups.
+	// Dir is the folder backups are written and read through, such as
+	// <data dir>/backups (where the folder store keeps them too).
 	Dir string
+	// Store returns where the backups are kept: a folder, or the bucket
+	// of the backups' S3 settings, which every node shares.
+	Store func(ctx context.Context) (storage.Storage, error)
 	// Database is what is backed up and restored.
 	Database Database
 	// AfterRestore runs on this node after a restore (nil: nothing).
@@ -79,7 +83,10 @@ type Config struct {
 }
 
 // Manager creates, lists, deletes and restores backups.
-type Manager struct{ cfg Config }
+type Manager struct {
+	cfg Config
+	mu  sync.Mutex // a name's check and its write, on this node (the backup lock spans nodes)
+}
 
 // New returns a Manager for cfg.
 func New(cfg Config) *Manager {
@@ -112,7 +119,17 @@ func CheckName(name string) error {
 	return nil
 }
 
-func (m *Manager) path(name string) string { return filepath.Join(m.cfg.Dir, name) }
+// notFound is the answer for a backup that does not exist.
+var notFound = collections.Errorf(collections.ENOTFOUND, "The requested resource wasn't found.")
+
+// exists reports whether the store holds a backup name.
+func (m *Manager) exists(ctx context.Context, name string) (bool, error) {
+	st, err := m.cfg.Store(ctx)
+	if err != nil {
+		return false, err
+	}
+	return storage.Exists(ctx, st, name)
+}
 
 // Create backs the database up into name (a name from the time when
 // empty) and returns the name.
@@ -157,7 +174,10 @@ func (m *Manager) CreateAuto(ctx context.Context, keep int) (string, error) {
 
 // create backs the database up into name, which was checked.
 func (m *Manager) create(ctx context.Context, name string) (string, error) {
-	if _, err := os.Stat(m.path(name)); err == nil {
+	if used, err := m.exists(ctx, name); err != nil || used {
+		if err != nil {
+			return "", err
+		}
 		return "", collections.Invalid("The backup name is already used.", map[string]collections.FieldError{
 			"name": {Code: "validation_backup_name_exists", Message: "The backup file name is already used."}})
 	}
@@ -167,7 +187,7 @@ func (m *Manager) create(ctx context.Context, name string) (string, error) {
 	}
 	defer release()
 	files := 0
-	err = m.write(name, func(f *os.File) error {
+	err = m.write(ctx, name, func(f *os.File) error {
 		zw := zip.NewWriter(f)
 		w, err := zw.CreateHeader(&zip.FileHeader{Name: DumpEntry, Method: zip.Store, Modified: m.cfg.Now()})
 		if err != nil {
@@ -188,94 +208,107 @@ func (m *Manager) create(ctx context.Context, name string) (string, error) {
 	return name, nil
 }
 
-// write writes a backup through a temporary file renamed into place once
-// complete and synced, so a crash never leaves half a backup under name.
-func (m *Manager) write(name string, fill func(*os.File) error) error {
-	if err := os.MkdirAll(m.cfg.Dir, 0o700); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(m.cfg.Dir, ".tmp-"+name+"-*")
+// write fills a temporary file with a backup, then stores it under name
+// (the store's writes are whole or nothing: a crash never leaves half a
+// backup under name). The backup lock keeps two writers of one name
+// apart.
+func (m *Manager) write(ctx context.Context, name string, fill func(*os.File) error) error {
+	st, err := m.cfg.Store(ctx)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(f.Name()) // once linked (or renamed) into place
-	err = fill(f)
+	f, err := m.temp(".tmp-" + name + "-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	if err := fill(f); err != nil {
+		return err
+	}
+	size, err := f.Seek(0, io.SeekEnd)
 	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
+		_, err = f.Seek(0, io.SeekStart)
 	}
 	if err != nil {
 		return err
 	}
-	// A link never replaces a backup that another request or node wrote
-	// under the same name meanwhile; a rename would.
-	err = os.Link(f.Name(), m.path(name))
-	if errors.Is(err, os.ErrExist) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if used, err := storage.Exists(ctx, st, name); err != nil || used {
+		if err != nil {
+			return err
+		}
 		return collections.Errorf(collections.EINVALID, "The backup name is already used.")
 	}
-	if err != nil { // a file system without hard links
-		if _, err := os.Stat(m.path(name)); err == nil {
-			return collections.Errorf(collections.EINVALID, "The backup name is already used.")
-		}
-		return os.Rename(f.Name(), m.path(name))
+	return st.Put(ctx, name, f, size, "application/zip")
+}
+
+// temp creates a temporary file in the working folder.
+func (m *Manager) temp(pattern string) (*os.File, error) {
+	if err := os.MkdirAll(m.cfg.Dir, 0o700); err != nil {
+		return nil, err
 	}
-	return nil
+	return os.CreateTemp(m.cfg.Dir, pattern)
 }
 
 // List returns the backups, newest first.
 func (m *Manager) List(ctx context.Context) ([]Info, error) {
-	entries, err := os.ReadDir(m.cfg.Dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return []Info{}, nil
-	}
+	st, err := m.cfg.Store(ctx)
 	if err != nil {
 		return nil, err
 	}
 	out := []Info{}
-	for _, e := range entries {
-		if !e.Type().IsRegular() || !isKey(e.Name()) {
+	for info, err := range st.List(ctx, "") {
+		if err != nil {
+			return nil, err
+		}
+		if !isKey(info.Key) {
 			continue
 		}
-		fi, err := e.Info()
-		if err != nil {
-			continue // deleted meanwhile
-		}
-		out = append(out, Info{Key: e.Name(), Size: fi.Size(), Modified: fi.ModTime().UTC()})
+		out = append(out, Info{Key: info.Key, Size: info.Size, Modified: info.ModTime.UTC()})
 	}
 	slices.SortFunc(out, func(a, b Info) int { return b.Modified.Compare(a.Modified) })
 	return out, nil
 }
 
 // Open opens a backup for download (ENOTFOUND when there is none).
-func (m *Manager) Open(name string) (*os.File, Info, error) {
+func (m *Manager) Open(ctx context.Context, name string) (storage.Object, Info, error) {
 	if !isKey(name) {
-		return nil, Info{}, collections.Errorf(collections.ENOTFOUND, "The requested resource wasn't found.")
+		return nil, Info{}, notFound
 	}
-	f, err := os.Open(m.path(name))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, Info{}, collections.Errorf(collections.ENOTFOUND, "The requested resource wasn't found.")
+	st, err := m.cfg.Store(ctx)
+	if err != nil {
+		return nil, Info{}, err
+	}
+	o, err := st.Open(ctx, name)
+	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrInvalidKey) {
+		return nil, Info{}, notFound
 	}
 	if err != nil {
 		return nil, Info{}, err
 	}
-	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() {
-		f.Close()
-		return nil, Info{}, collections.Errorf(collections.ENOTFOUND, "The requested resource wasn't found.")
-	}
-	return f, Info{Key: name, Size: fi.Size(), Modified: fi.ModTime().UTC()}, nil
+	info := o.Info()
+	return o, Info{Key: name, Size: info.Size, Modified: info.ModTime.UTC()}, nil
 }
 
 // Delete deletes a backup (EINVALID when there is none, as PocketBase).
 func (m *Manager) Delete(ctx context.Context, name string) error {
+	gone := collections.Errorf(collections.EINVALID, "Invalid or already deleted backup file.")
 	if !isKey(name) {
-		return collections.Errorf(collections.EINVALID, "Invalid or already deleted backup file.")
+		return gone
 	}
-	if err := os.Remove(m.path(name)); errors.Is(err, os.ErrNotExist) {
-		return collections.Errorf(collections.EINVALID, "Invalid or already deleted backup file.")
-	} else if err != nil {
+	st, err := m.cfg.Store(ctx)
+	if err != nil {
+		return err
+	}
+	if ok, err := storage.Exists(ctx, st, name); err != nil || !ok {
+		if err != nil {
+			return err
+		}
+		return gone
+	}
+	if err := st.Delete(ctx, name); err != nil {
 		return err
 	}
 	m.cfg.Logger.Info("backup deleted", "name", name)
@@ -288,10 +321,18 @@ func (m *Manager) Upload(ctx context.Context, name string, r io.Reader) error {
 	if err := CheckName(name); err != nil {
 		return err
 	}
-	if _, err := os.Stat(m.path(name)); err == nil {
+	if used, err := m.exists(ctx, name); err != nil || used {
+		if err != nil {
+			return err
+		}
 		return collections.Errorf(collections.EINVALID, "The backup name is already used.")
 	}
-	return m.write(name, func(f *os.File) error {
+	release, err := m.cfg.Database.Lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	return m.write(ctx, name, func(f *os.File) error {
 		if _, err := io.Copy(f, r); err != nil {
 			return err
 		}
@@ -341,13 +382,39 @@ func (m *Manager) extract(path string) (string, error) {
 	return dst.Name(), nil
 }
 
+// fetch copies the backup name out of the store into a temporary file
+// (a zip archive is read out of order), whose path it returns.
+func (m *Manager) fetch(ctx context.Context, name string) (string, error) {
+	o, _, err := m.Open(ctx, name)
+	if err != nil {
+		return "", err
+	}
+	defer o.Close()
+	f, err := m.temp(".restore-" + name + "-*")
+	if err != nil {
+		return "", err
+	}
+	_, err = io.Copy(f, o)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}
+
 // Restore replaces the database's contents with the backup name's, then
 // runs AfterRestore. The backup is checked before anything changes.
 func (m *Manager) Restore(ctx context.Context, name string) error {
 	if !isKey(name) {
 		return collections.Errorf(collections.EINVALID, "Missing or invalid backup file.")
 	}
-	if _, err := os.Stat(m.path(name)); err != nil {
+	if ok, err := m.exists(ctx, name); err != nil || !ok {
+		if err != nil {
+			return err
+		}
 		return collections.Errorf(collections.EINVALID, "Missing or invalid backup file.")
 	}
 	release, err := m.cfg.Database.Lock(ctx)
@@ -355,7 +422,12 @@ func (m *Manager) Restore(ctx context.Context, name string) error {
 		return err
 	}
 	defer release()
-	dump, err := m.extract(m.path(name))
+	path, err := m.fetch(ctx, name)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(path)
+	dump, err := m.extract(path)
 	if err != nil {
 		return err
 	}
@@ -363,7 +435,7 @@ func (m *Manager) Restore(ctx context.Context, name string) error {
 	if err := m.cfg.Database.Check(ctx, dump); err != nil {
 		return err
 	}
-	zr, err := zip.OpenReader(m.path(name))
+	zr, err := zip.OpenReader(path)
 	if err != nil {
 		return collections.Errorf(collections.EINVALID, "Missing or invalid backup file.")
 	}

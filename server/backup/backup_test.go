@@ -2,6 +2,7 @@ package backup_test
 
 import (
 	"archive/zip"
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -15,6 +16,10 @@ import (
 
 	"github.com/lumbunghq/lumbung/collections"
 	"github.com/lumbunghq/lumbung/server/backup"
+	"github.com/lumbunghq/lumbung/server/storage"
+	"github.com/lumbunghq/lumbung/server/storage/local"
+	"github.com/lumbunghq/lumbung/server/storage/s3"
+	"github.com/lumbunghq/lumbung/server/storage/s3/s3test"
 )
 
 // dumper stands in for PostgreSQL's programs where only the files
@@ -62,13 +67,32 @@ func keys(t *testing.T, m *backup.Manager) []string {
 // TestManager: names as PocketBase's, a zip holding lumbung.dump, no
 // temporary file left or listed, a name never taken twice (even by
 // concurrent uploads), automatic backups kept to their number while those
-// made by hand stay.
+// made by hand stay: with backups kept in a folder, and in an S3 bucket.
 func TestManager(t *testing.T) {
+	t.Run("folder", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "backups")
+		st, err := local.New(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		testManager(t, dir, st)
+	})
+	t.Run("S3", func(t *testing.T) {
+		srv := s3test.MustServer(t)
+		srv.MustBucket(t, "backups", true)
+		st, err := s3.New(srv.Config("backups", true))
+		if err != nil {
+			t.Fatal(err)
+		}
+		testManager(t, filepath.Join(t.TempDir(), "work"), st)
+	})
+}
+
+func testManager(t *testing.T, dir string, st storage.Storage) {
 	ctx := context.Background()
-	dir := filepath.Join(t.TempDir(), "backups")
 	now := time.Date(2026, 12, 6, 3, 0, 0, 0, time.UTC)
-	m := backup.New(backup.Config{Dir: dir, Database: &dumper{}, Now: func() time.Time { now = now.Add(time.Second); return now },
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	m := backup.New(backup.Config{Dir: dir, Store: func(context.Context) (storage.Storage, error) { return st, nil }, Database: &dumper{},
+		Now: func() time.Time { now = now.Add(time.Second); return now }, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 
 	for _, bad := range []string{"", "X.zip", "a.tar", "../a.zip", "a/b.zip", "@auto_x.zip", strings.Repeat("a", 147) + ".zip"} {
 		if err := backup.CheckName(bad); collections.ErrorCode(err) != collections.EINVALID {
@@ -79,15 +103,19 @@ func TestManager(t *testing.T) {
 	if err != nil || name != "lb_backup_20261206030001.zip" {
 		t.Fatalf("create: %q %v", name, err)
 	}
-	zr, err := zip.OpenReader(filepath.Join(dir, name))
-	if err != nil || len(zr.File) != 1 || zr.File[0].Name != backup.DumpEntry {
+	o, info, err := m.Open(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, _ := io.ReadAll(o)
+	o.Close()
+	zr, err := zip.NewReader(bytes.NewReader(good), int64(len(good)))
+	if err != nil || len(zr.File) != 1 || zr.File[0].Name != backup.DumpEntry || info.Size != int64(len(good)) {
 		t.Fatalf("archive: %v", err)
 	}
-	zr.Close()
 	if _, err := m.Create(ctx, name); collections.ErrorCode(err) != collections.EINVALID {
 		t.Errorf("a taken name: %v", err)
 	}
-	good, _ := os.ReadFile(filepath.Join(dir, name))
 
 	// Concurrent uploads of one name: one wins, the others are refused.
 	var wg sync.WaitGroup
@@ -126,14 +154,14 @@ func TestManager(t *testing.T) {
 	}
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), ".") {
+		if strings.HasPrefix(e.Name(), ".") && e.Name() != ".lumbung" { // the folder store's own
 			t.Errorf("left behind: %s", e.Name())
 		}
 	}
 	if err := m.Delete(ctx, "../backups/same.zip"); collections.ErrorCode(err) != collections.EINVALID {
 		t.Errorf("delete ../: %v", err)
 	}
-	if _, _, err := m.Open("@auto_../x.zip"); collections.ErrorCode(err) != collections.ENOTFOUND {
+	if _, _, err := m.Open(ctx, "@auto_../x.zip"); collections.ErrorCode(err) != collections.ENOTFOUND {
 		t.Errorf("open: %v", err)
 	}
 }

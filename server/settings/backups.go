@@ -11,6 +11,9 @@ type Backups struct {
 	// CronMaxKeep is how many automatic backups are kept: after each, the
 	// oldest beyond it are deleted. Backups made by hand are never.
 	CronMaxKeep int `json:"cronMaxKeep"`
+	// S3, when enabled, keeps the backups in a bucket (else under the
+	// data directory): one place every node of a cluster shares.
+	S3 S3 `json:"s3"`
 }
 
 // DefaultBackups are the backups settings of a new installation,
@@ -22,7 +25,8 @@ func DefaultBackups() Backups {
 // validate reports the backups settings that are not valid into fail,
 // with PocketBase's rules: a cron expression the scheduler reads, and
 // with one, at least one backup kept.
-func (b Backups) validate(fail func(key, code, msg string)) {
+func (b *Backups) validate(fail func(key, code, msg string)) {
+	b.S3.validate("backups.s3", fail)
 	if b.Cron == "" {
 		return
 	}

@@ -7,9 +7,9 @@ import (
 	"github.com/lumbunghq/lumbung/server/storage/s3"
 )
 
-// S3 are PocketBase's s3 settings: where the files of records are kept
-// when Enabled (else under the data directory). The Secret is stored but
-// never sent back.
+// S3 are PocketBase's s3 settings: where the files of records (or, in
+// backups.s3, the backups) are kept when Enabled (else under the data
+// directory). The Secret is stored but never sent back.
 type S3 struct {
 	Enabled bool   `json:"enabled"`
 	Bucket  string `json:"bucket"`
@@ -27,25 +27,25 @@ type S3 struct {
 // validate trims s's text and reports what is not valid into fail, with
 // PocketBase's rules: when enabled, every value is required and the
 // endpoint is a URL (here: http or https, of a host, without a path).
-func (s *S3) validate(fail func(key, code, msg string)) {
+func (s *S3) validate(prefix string, fail func(key, code, msg string)) {
 	s.Bucket, s.Region = strings.TrimSpace(s.Bucket), strings.TrimSpace(s.Region)
 	s.Endpoint, s.AccessKey = strings.TrimRight(strings.TrimSpace(s.Endpoint), "/"), strings.TrimSpace(s.AccessKey)
 	if s.Endpoint != "" {
 		u, err := url.Parse(s.Endpoint)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil {
-			fail("s3.endpoint", "validation_is_url", `Must be an http or https URL of the service, such as "https://s3.eu-west-1.amazonaws.com".`)
+			fail(prefix+".endpoint", "validation_is_url", `Must be an http or https URL of the service, such as "https://s3.eu-west-1.amazonaws.com".`)
 		}
 	}
 	if len(s.Bucket) > 255 || strings.ContainsAny(s.Bucket, "/ \r\n") {
-		fail("s3.bucket", "validation_invalid_value", "Must be a bucket name.")
+		fail(prefix+".bucket", "validation_invalid_value", "Must be a bucket name.")
 	}
 	if !s.Enabled {
 		return
 	}
-	for key, v := range map[string]string{"s3.endpoint": s.Endpoint, "s3.bucket": s.Bucket, "s3.region": s.Region,
-		"s3.accessKey": s.AccessKey, "s3.secret": s.Secret} {
+	for key, v := range map[string]string{"endpoint": s.Endpoint, "bucket": s.Bucket, "region": s.Region,
+		"accessKey": s.AccessKey, "secret": s.Secret} {
 		if v == "" {
-			fail(key, "validation_required", "Cannot be blank.")
+			fail(prefix+"."+key, "validation_required", "Cannot be blank.")
 		}
 	}
 }

@@ -79,7 +79,7 @@ func (s *Settings) Validate() error {
 	s.Backups.validate(fail)
 	s.Logs.validate(fail)
 	s.Metrics.validate(fail)
-	s.S3.validate(fail)
+	s.S3.validate("s3", fail)
 	validatePlugins(s.Plugins, fail)
 	seen := map[string]int{}
 	for i, r := range s.RateLimits.Rules {
