@@ -222,8 +222,8 @@ func (d *deliverer) failed(ctx context.Context, w *wpg.Webhook, dl *wpg.Delivery
 		disable = bounded(disable)
 		d.log.Warn("webhooks: disabled", "webhook", w.ID, "reason", disable)
 	}
-	retry := time.Now().Add(backoff(time.Duration(d.cfg.RetryBase), time.Duration(d.cfg.RetryMax), dl.Attempt))
-	_, err := d.store.Failed(ctx, d.node, dl, skipped, retry, disable)
+	wait := backoff(time.Duration(d.cfg.RetryBase), time.Duration(d.cfg.RetryMax), dl.Attempt)
+	_, err := d.store.Failed(ctx, d.node, dl, skipped, wait, disable)
 	return err
 }
 

@@ -332,3 +332,28 @@ func TestAllCollections(t *testing.T) {
 		t.Fatalf("delivered: %v", seen)
 	}
 }
+
+// TestDeliveryLogRetention: the hourly job (run here by hand) deletes the
+// deliveries older than logRetention and keeps the others.
+func TestDeliveryLogRetention(t *testing.T) {
+	dsn := newDatabase(t)
+	n := startNode(t, dsn, testConfig())
+	token := signIn(t, n.URL)
+	recv := newReceiver(t, nil)
+	w := setupPosts(t, n.URL, token, recv.URL, "")
+	call(t, n.URL, token, "POST", "/api/collections/posts/records", `{"title": "old"}`, nil)
+	call(t, n.URL, token, "POST", "/api/collections/posts/records", `{"title": "new"}`, nil)
+	waitFor(t, "two deliveries", func() bool { return len(deliveries(t, n.URL, token, w.ID)) == 2 })
+	conn := connect(t, dsn)
+	if _, err := conn.Exec(context.Background(), `UPDATE _webhook_deliveries SET created = now() - interval '8 days'
+		WHERE id = (SELECT min(id) FROM _webhook_deliveries)`); err != nil {
+		t.Fatal(err)
+	}
+	if status, body := request(t, n.URL, token, "POST", "/api/crons/webhooks.prune", ""); status != 204 {
+		t.Fatalf("run the job: %d %s", status, body)
+	}
+	waitFor(t, "the old delivery deleted", func() bool { return len(deliveries(t, n.URL, token, w.ID)) == 1 })
+	if log := deliveries(t, n.URL, token, w.ID); log[0].Event == "" || !log[0].Success {
+		t.Fatalf("kept: %+v", log)
+	}
+}

@@ -172,17 +172,19 @@ func (s *Store) Succeeded(ctx context.Context, node string, d *Delivery, lease t
 }
 
 // Failed records the failed delivery d, moves the webhook to seq (the
-// events before d's, which it skipped) and schedules the next attempt at
-// retry, in one transaction, when node holds its lease; with a disable
+// events before d's, which it skipped) and schedules the next attempt
+// after wait (by the database's clock, which every node shares), in one
+// transaction, when node holds its lease; with a disable
 // reason the webhook is disabled instead, which gives up its position.
 // False when node does not hold the lease.
-func (s *Store) Failed(ctx context.Context, node string, d *Delivery, seq int64, retry time.Time, disable string) (bool, error) {
+func (s *Store) Failed(ctx context.Context, node string, d *Delivery, seq int64, wait time.Duration, disable string) (bool, error) {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if err := advance(ctx, tx, d.Webhook, node, seq); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE _webhooks SET failures = failures + 1, attempt = attempt + 1, retry_at = $2,
-			last_error = $3, lease_node = NULL, lease_until = NULL WHERE id = $1`, d.Webhook, retry, d.Error); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE _webhooks SET failures = failures + 1, attempt = attempt + 1,
+			retry_at = now() + $2::interval, last_error = $3, lease_node = NULL, lease_until = NULL
+			WHERE id = $1`, d.Webhook, wait, d.Error); err != nil {
 			return err
 		}
 		if disable != "" {
