@@ -1065,6 +1065,32 @@ describe("settings", () => {
   });
 });
 
+describe("metrics settings", () => {
+  test("7g. the metrics section saves a write-only token and allowed addresses; a short token shows the server's error", async () => {
+    expectClientError(/^PATCH \/api\/settings: 400$/);
+    await withPage({ signedIn: true }, async (page) => {
+      await open(page, "#/settings");
+      await heading(page, "Metrics", 2);
+      await page.getByLabel("Serve metrics at /metrics").check();
+      await page.getByLabel("Bearer token").fill("short");
+      await page.getByLabel("Allowed addresses").fill("10.0.0.0/8\n192.168.1.20");
+      await visible(page.getByRole("status").filter({ hasText: "Unsaved changes: metrics" }));
+      await page.getByRole("button", { name: "Save changes" }).click();
+      await visible(page.getByText("Must be at least 16 printable ASCII characters without spaces."));
+
+      await page.getByLabel("Bearer token").fill("a-long-random-scrape-token");
+      await page.getByRole("button", { name: "Save changes" }).click();
+      await visible(page.getByRole("status").filter({ hasText: "No changes" }));
+      // Write-only: the form shows that a token is stored, never the token.
+      await eventually(() => page.getByLabel("Bearer token").inputValue(), "");
+      await visible(page.getByText("A token is stored. Leave empty to keep it."));
+    });
+    const s = await api("GET", "/api/settings", undefined, await token());
+    expect(s.metrics).toEqual({ enabled: true, tokenSet: true, allowedAddresses: ["10.0.0.0/8", "192.168.1.20"] });
+    await api("PATCH", "/api/settings", { metrics: { enabled: false, token: null, allowedAddresses: [] } }, await token());
+  });
+});
+
 describe("backups", () => {
   test("7e. a backup made in the dashboard is downloaded, uploaded again and restored; a bad name is refused before sending", async () => {
     const su = await token();

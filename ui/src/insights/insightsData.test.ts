@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { CollectionInsight } from "../lib/api";
-import { formatBytes, formatMs, formatRows, indexName, latest, orderInsights, unusedIndexes, withIndex } from "./insightsData";
+import { formatBytes, formatMs, formatRows, indexName, latest, orderInsights, removableUnused, withIndex } from "./insightsData";
 
 const insight = (over: Partial<CollectionInsight>): CollectionInsight => ({
   id: "id",
@@ -55,8 +55,14 @@ describe("insights", () => {
 
   it("lists unused indexes and orders collections", () => {
     const ix = { columns: ["a"], unique: false, primary: false, size: 8192, scans: 0, definition: "" };
-    const c = insight({ indexes: [{ ...ix, name: "a", unused: true }, { ...ix, name: "pk", primary: true, unused: false }] });
-    expect(unusedIndexes(c).map((i) => i.name)).toEqual(["a"]);
+    const c = insight({
+      indexes: [
+        { ...ix, name: "a", unused: true, definition: "CREATE INDEX `a` ON `posts` (`a`)" },
+        { ...ix, name: "ord_x", unused: true },
+        { ...ix, name: "pk", primary: true, unused: false },
+      ],
+    });
+    expect(removableUnused(c).map((i) => i.name)).toEqual(["a"]);
     const list = [
       insight({ name: "small", totalSize: 10 }),
       insight({ name: "_superusers", system: true, totalSize: 1000 }),

@@ -47,9 +47,14 @@ export function withIndex(indexes: string[], index: string): string[] {
   return [...indexes, index];
 }
 
-/** unusedIndexes are the indexes no query has scanned since the statistics were reset and that enforce nothing. */
-export function unusedIndexes(ci: Pick<CollectionInsight, "indexes">): InsightIndex[] {
-  return ci.indexes.filter((i) => i.unused);
+/**
+ * removableUnused are the unused indexes (no scan since the statistics were
+ * reset, no constraint to enforce) that the collection's own indexes hold,
+ * so the schema can remove them; those Lumbung keeps itself (such as the
+ * default order's) are left out.
+ */
+export function removableUnused(ci: Pick<CollectionInsight, "indexes">): InsightIndex[] {
+  return ci.indexes.filter((i) => i.unused && i.definition !== "");
 }
 
 /** orderInsights puts collections with suggestions first, then the largest; system collections only when asked for. */

@@ -445,6 +445,19 @@ export interface Settings {
   };
   rateLimits: { enabled: boolean; rules: RateLimitRule[] };
   logs: LogsSettings;
+  metrics: MetricsSettings;
+}
+
+/**
+ * MetricsSettings decide who may read GET /metrics: nobody while disabled,
+ * then a scraper sending the bearer token or one from allowedAddresses
+ * (addresses or CIDR ranges). The token is never sent back: tokenSet tells
+ * whether one is stored.
+ */
+export interface MetricsSettings {
+  enabled: boolean;
+  tokenSet: boolean;
+  allowedAddresses: string[];
 }
 
 /**
@@ -465,6 +478,8 @@ export interface SettingsPatch {
   smtp?: Partial<Omit<Settings["smtp"], "passwordSet" | "tls">> & { password?: string | null };
   rateLimits?: Partial<Settings["rateLimits"]>;
   logs?: Partial<LogsSettings>;
+  /** metrics.token: a string sets it, null clears it. */
+  metrics?: { enabled?: boolean; token?: string | null; allowedAddresses?: string[] };
 }
 
 /** TestEmailTemplate names the emails `POST /api/settings/test/email` can send. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Settings } from "../lib/api";
-import { changedSections, diffSettings, formatDuration, isEmptyPatch, newRule, toForm } from "./settingsForm";
+import { addressesError, changedSections, diffSettings, formatDuration, isEmptyPatch, newRule, parseAddresses, toForm } from "./settingsForm";
 
 function settings(): Settings {
   return {
@@ -14,6 +14,7 @@ function settings(): Settings {
       ],
     },
     logs: { maxDays: 5, minLevel: 0, logIP: true, logAuthId: false },
+    metrics: { enabled: false, tokenSet: true, allowedAddresses: ["10.0.0.0/8"] },
   };
 }
 
@@ -104,6 +105,40 @@ describe("diffSettings", () => {
     f.meta.appName = "x";
     expect(s.rateLimits.rules[0].label).toBe("*:auth");
     expect(s.meta.appName).toBe("Lumbung");
+  });
+});
+
+describe("metrics", () => {
+  it("sends the token only when typed or cleared, and addresses as a list", () => {
+    const s = settings();
+    const f = toForm(s);
+    expect(f.metrics).toEqual({ enabled: false, token: "", clearToken: false, addresses: "10.0.0.0/8" });
+    f.metrics.enabled = true;
+    expect(diffSettings(s, f)).toEqual({ metrics: { enabled: true } });
+    f.metrics.token = "a-long-random-scrape-token";
+    f.metrics.addresses = " 10.0.0.0/8 \n\n192.168.1.20, ::1\n";
+    const p = diffSettings(s, f);
+    expect(p).toEqual({ metrics: { enabled: true, token: "a-long-random-scrape-token", allowedAddresses: ["10.0.0.0/8", "192.168.1.20", "::1"] } });
+    expect(changedSections(p)).toEqual(["metrics"]);
+    expect(isEmptyPatch(p)).toBe(false);
+
+    f.metrics.clearToken = true;
+    expect(diffSettings(s, f).metrics?.token).toBeNull();
+    // Nothing stored: clearing sends nothing.
+    s.metrics.tokenSet = false;
+    expect(diffSettings(s, f).metrics).not.toHaveProperty("token");
+    // The same addresses, written differently, are no change.
+    const g = toForm(s);
+    g.metrics.addresses = "10.0.0.0/8,\n";
+    expect(diffSettings(s, g)).toEqual({});
+  });
+
+  it("names the address the server refused", () => {
+    const list = parseAddresses("10.0.0.0/8\nnot an address");
+    expect(list).toEqual(["10.0.0.0/8", "not an address"]);
+    expect(addressesError({ "metrics.allowedAddresses.1": { message: "Invalid address." } }, list)).toBe("“not an address”: Invalid address.");
+    expect(addressesError({ "metrics.allowedAddresses.7": { message: "Invalid address." } }, list)).toBe("Invalid address.");
+    expect(addressesError({ "metrics.token": { message: "x" } }, list)).toBe("");
   });
 });
 

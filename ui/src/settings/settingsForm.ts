@@ -30,12 +30,24 @@ export interface LogsForm {
   logAuthId: boolean;
 }
 
+/** MetricsForm is the metrics part of the form: the token is only ever typed, never read back. */
+export interface MetricsForm {
+  enabled: boolean;
+  /** token is a new bearer token; "" keeps the stored one. */
+  token: string;
+  /** clearToken removes the stored token. */
+  clearToken: boolean;
+  /** addresses are the allowed addresses, one per line (commas also separate). */
+  addresses: string;
+}
+
 /** SettingsForm is what the settings screen edits. */
 export interface SettingsForm {
   meta: Settings["meta"];
   smtp: SmtpForm;
   rateLimits: { enabled: boolean; rules: RuleForm[] };
   logs: LogsForm;
+  metrics: MetricsForm;
 }
 
 /** logLevels are the levels a logs setting names, on PocketBase's scale. */
@@ -62,7 +74,33 @@ export function toForm(s: Settings): SettingsForm {
     },
     rateLimits: { enabled: s.rateLimits.enabled, rules: (s.rateLimits.rules ?? []).map((r) => ({ ...r })) },
     logs: { ...s.logs },
+    metrics: {
+      enabled: s.metrics?.enabled ?? false,
+      token: "",
+      clearToken: false,
+      addresses: (s.metrics?.allowedAddresses ?? []).join("\n"),
+    },
   };
+}
+
+/** parseAddresses splits the allowed addresses input into its entries: by lines or commas, trimmed, blanks dropped. */
+export function parseAddresses(text: string): string[] {
+  return text
+    .split(/[\n,]/)
+    .map((a) => a.trim())
+    .filter((a) => a !== "");
+}
+
+/** addressesError is the server's first complaint about an allowed address ("metrics.allowedAddresses.N"), named by its entry. */
+export function addressesError(errors: Record<string, { message: string }>, addresses: string[]): string {
+  for (const [key, e] of Object.entries(errors)) {
+    const m = /^metrics\.allowedAddresses\.(\d+)$/.exec(key);
+    if (m) {
+      const entry = addresses[Number(m[1])];
+      return entry === undefined ? e.message : `“${entry}”: ${e.message}`;
+    }
+  }
+  return errors["metrics.allowedAddresses"]?.message ?? "";
 }
 
 function num(v: number | null | undefined): number {
@@ -122,12 +160,25 @@ export function diffSettings(original: Settings, form: SettingsForm): SettingsPa
   if (form.logs.logAuthId !== original.logs.logAuthId) logs.logAuthId = form.logs.logAuthId;
   if (Object.keys(logs).length) patch.logs = logs;
 
+  const metrics: NonNullable<SettingsPatch["metrics"]> = {};
+  const om = original.metrics ?? { enabled: false, tokenSet: false, allowedAddresses: [] };
+  const fm = form.metrics;
+  if (fm.enabled !== om.enabled) metrics.enabled = fm.enabled;
+  if (fm.clearToken) {
+    if (om.tokenSet) metrics.token = null;
+  } else if (fm.token !== "") {
+    metrics.token = fm.token;
+  }
+  const addresses = parseAddresses(fm.addresses);
+  if (JSON.stringify(addresses) !== JSON.stringify(om.allowedAddresses ?? [])) metrics.allowedAddresses = addresses;
+  if (Object.keys(metrics).length) patch.metrics = metrics;
+
   return patch;
 }
 
 /** isEmptyPatch tells whether a patch changes nothing. */
 export function isEmptyPatch(p: SettingsPatch): boolean {
-  return !p.meta && !p.smtp && !p.rateLimits && !p.logs;
+  return !p.meta && !p.smtp && !p.rateLimits && !p.logs && !p.metrics;
 }
 
 /** changedSections names the sections a patch touches, for the save bar. */
@@ -137,6 +188,7 @@ export function changedSections(p: SettingsPatch): string[] {
   if (p.smtp) out.push("mail");
   if (p.rateLimits) out.push("rate limits");
   if (p.logs) out.push("logs");
+  if (p.metrics) out.push("metrics");
   return out;
 }
 
