@@ -14,12 +14,15 @@ import (
 // errLeaseLost rolls back a transaction made without the webhook's lease.
 var errLeaseLost = errors.New("webhooks: the lease was lost")
 
-// Due returns the ids of the enabled webhooks whose next attempt is due
-// and whose lease is free or node's.
+// Due returns the ids of the enabled webhooks behind the change log's
+// horizon whose next attempt is due and whose lease is free or node's:
+// a webhook that has caught up costs an idle node nothing more.
 func (s *Store) Due(ctx context.Context, node string) ([]string, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id FROM _webhooks WHERE enabled
-		AND (retry_at IS NULL OR retry_at <= now())
-		AND (lease_until IS NULL OR lease_until < now() OR lease_node = $1) ORDER BY id`, node)
+	rows, err := s.pool.Query(ctx, `SELECT w.id FROM _webhooks w
+		JOIN _event_consumers c ON c.id = 'webhook:' || w.id, (SELECT _events_horizon() AS seq) h
+		WHERE w.enabled AND c.seq < h.seq
+		  AND (w.retry_at IS NULL OR w.retry_at <= now())
+		  AND (w.lease_until IS NULL OR w.lease_until < now() OR w.lease_node = $1) ORDER BY w.id`, node)
 	if err != nil {
 		return nil, fmt.Errorf("due webhooks: %w", err)
 	}
