@@ -41,7 +41,7 @@ func compare(a, b *target, names []string, diff func(statusA int, a []byte, stat
 	var warnings []string
 	for _, name := range names {
 		s, _ := scenarioByName(name)
-		if !b.supports(s) || s.files { // the file scenarios check their setup instead
+		if !b.supports(s) || s.files || s.prepare != nil { // these check their setup instead
 			continue
 		}
 		path := s.path(a.env, rand.New(rand.NewPCG(1, 2)))

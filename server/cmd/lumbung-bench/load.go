@@ -31,8 +31,14 @@ type target struct {
 	postgres  bool
 	// files is the target's files collection, nil where it stores no
 	// files (the baseline) or no file scenario runs.
-	files  *fileSet
-	client *fasthttp.HostClient
+	files *fileSet
+	// hooksDir is the folder the server reads JS hooks from, watched
+	// while it runs; "" where it runs none or create-jshook is not run.
+	hooksDir string
+	// webhooks receives the deliveries of create-webhook's webhook; nil
+	// where the server has no webhooks or the scenario is not run.
+	webhooks *webhookReceiver
+	client   *fasthttp.HostClient
 }
 
 func newTarget(name, addr, auth string, env *scenarioEnv, concurrency int) *target {
@@ -46,6 +52,9 @@ func newTarget(name, addr, auth string, env *scenarioEnv, concurrency int) *targ
 
 // supports reports whether t serves s's requests.
 func (t *target) supports(s scenario) bool {
+	if s.serves != nil {
+		return s.serves(t)
+	}
 	if s.files {
 		return t.files != nil
 	}
@@ -90,6 +99,23 @@ type scenario struct {
 	// payload, if set, returns the file bytes one request carries: the
 	// report adds MB/s.
 	payload func(cfg config) int64
+	// serves, if set, reports whether t serves the scenario, in place of
+	// the rules of the role and file scenarios.
+	serves func(t *target) bool
+	// prepare, if set, readies t for the scenario before its warm-up (a
+	// hook file, a webhook); the fixture it returns takes it back after
+	// the run. Scenarios with a fixture are not compared before the runs.
+	prepare func(ctx context.Context, t *target, cfg config) (*fixture, error)
+}
+
+// fixture is what a scenario set up on a target for its run.
+type fixture struct {
+	// beforeRun, if set, runs between the warm-up and the measured run.
+	beforeRun func(ctx context.Context) error
+	// afterRun runs once the measured run is over (its load stopped at
+	// end), whatever happened: it may add to the run's report and undoes
+	// what was set up.
+	afterRun func(ctx context.Context, res *loadResult, end time.Time, tr *targetReport) error
 }
 
 // runBounds bound one warm-up or run: whichever comes first.
@@ -100,8 +126,9 @@ type runBounds struct {
 
 // scenarioEnv is what requests are built from.
 type scenarioEnv struct {
-	records string   // "/api/collections/<name>/records"
-	ids     []string // seeded record ids
+	collection string   // the bench collection's name
+	records    string   // "/api/collections/<name>/records"
+	ids        []string // seeded record ids
 }
 
 // filterCategory is the category the list-filter scenario asks for.
@@ -122,20 +149,11 @@ var scenarios = []scenario{
 	{name: "view", method: fasthttp.MethodGet, path: viewPath},
 	{name: "view-role", method: fasthttp.MethodGet, roleOf: "view", path: viewPath},
 	// create runs last: it grows the table the other scenarios read.
-	{name: "create", method: fasthttp.MethodPost, path: func(e *scenarioEnv, _ *rand.Rand) string {
-		return e.records
-	}, body: func(rnd *rand.Rand, buf []byte) []byte {
-		n := rnd.IntN(1_000_000)
-		buf = append(buf, `{"title":"Created `...)
-		buf = strconv.AppendInt(buf, int64(n), 10)
-		buf = append(buf, `","category":"c`...)
-		buf = strconv.AppendInt(buf, int64(n%categoryCount), 10)
-		buf = append(buf, `","score":`...)
-		buf = strconv.AppendInt(buf, int64(n%1000), 10)
-		buf = append(buf, `,"published":`...)
-		buf = strconv.AppendBool(buf, n%2 == 0)
-		return append(buf, '}')
-	}},
+	{name: "create", method: fasthttp.MethodPost, path: createPath, body: createBody},
+	// create with a JS hook, and with a webhook (scenario_hooks.go,
+	// scenario_webhook.go): the same requests.
+	createJSHookScenario,
+	createWebhookScenario,
 	// The file scenarios (scenario_files.go) use their own collection and
 	// run after the others.
 	uploadScenario,
@@ -145,6 +163,22 @@ var scenarios = []scenario{
 }
 
 func listPath(e *scenarioEnv, _ *rand.Rand) string { return e.records + "?perPage=30" }
+
+func createPath(e *scenarioEnv, _ *rand.Rand) string { return e.records }
+
+// createBody appends the JSON of a new bench record to buf.
+func createBody(rnd *rand.Rand, buf []byte) []byte {
+	n := rnd.IntN(1_000_000)
+	buf = append(buf, `{"title":"Created `...)
+	buf = strconv.AppendInt(buf, int64(n), 10)
+	buf = append(buf, `","category":"c`...)
+	buf = strconv.AppendInt(buf, int64(n%categoryCount), 10)
+	buf = append(buf, `","score":`...)
+	buf = strconv.AppendInt(buf, int64(n%1000), 10)
+	buf = append(buf, `,"published":`...)
+	buf = strconv.AppendBool(buf, n%2 == 0)
+	return append(buf, '}')
+}
 
 func countPath(e *scenarioEnv, rnd *rand.Rand) string {
 	return e.records + "?perPage=30&filter=" + url.QueryEscape("title!='none "+strconv.FormatUint(rnd.Uint64(), 36)+"'")

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
+	"time"
 )
 
 // step is one scenario measured in one PostgreSQL mode.
@@ -73,9 +75,12 @@ func (m *measurer) measure(ctx context.Context, steps []step) ([]scenarioReport,
 		reps := map[string]*targetReport{}
 		for _, t := range order {
 			m.say("%s (%s): %s", st.scenario, st.mode, t.name)
-			tr := m.measureOne(ctx, t, s)
+			tr, err := m.measureOne(ctx, t, s)
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
+			}
+			if err != nil {
+				return nil, fmt.Errorf("%s (%s) on %s: %w", st.scenario, st.mode, t.name, err)
 			}
 			reps[t.name] = tr
 		}
@@ -84,15 +89,30 @@ func (m *measurer) measure(ctx context.Context, steps []step) ([]scenarioReport,
 	return out, nil
 }
 
-// measureOne warms t up and measures one run of s against it.
-func (m *measurer) measureOne(ctx context.Context, t *target, s scenario) *targetReport {
+// measureOne warms t up and measures one run of s against it. Its error
+// is a fixture's (s.prepare) that could not be set up or taken back.
+func (m *measurer) measureOne(ctx context.Context, t *target, s scenario) (tr *targetReport, err error) {
 	if s.run != nil {
 		before := m.sample(t)
 		res, mem := s.run(ctx, t, m.cfg)
 		tr := newTargetReport(res, before, m.sample(t))
 		tr.Memory = mem
 		tr.addPayload(s, m.cfg)
-		return tr
+		return tr, nil
+	}
+	var fx *fixture
+	if s.prepare != nil {
+		if fx, err = s.prepare(ctx, t, m.cfg); err != nil {
+			return nil, err
+		}
+	}
+	res, end := &loadResult{statuses: map[int]int{}}, time.Now()
+	if fx != nil {
+		defer func() {
+			if aerr := fx.afterRun(ctx, res, end, tr); err == nil {
+				err = aerr
+			}
+		}()
 	}
 	warm := runBounds{m.cfg.warmup, m.cfg.requests}
 	bounds := runBounds{m.cfg.duration, m.cfg.requests}
@@ -102,11 +122,17 @@ func (m *measurer) measureOne(ctx context.Context, t *target, s scenario) *targe
 	if warm.duration > 0 && warm.requests > 0 {
 		load(ctx, t, s, m.cfg.concurrency, warm.duration, warm.requests)
 	}
+	if fx != nil && fx.beforeRun != nil {
+		if err := fx.beforeRun(ctx); err != nil {
+			return nil, err
+		}
+	}
 	before := m.sample(t)
-	res := load(ctx, t, s, m.cfg.concurrency, bounds.duration, bounds.requests)
-	tr := newTargetReport(res, before, m.sample(t))
+	res = load(ctx, t, s, m.cfg.concurrency, bounds.duration, bounds.requests)
+	end = time.Now()
+	tr = newTargetReport(res, before, m.sample(t))
 	tr.addPayload(s, m.cfg)
-	return tr
+	return tr, nil
 }
 
 // sample reads the CPU used so far by t's processes.

@@ -110,19 +110,29 @@ func lastLines(out []byte, n int) string {
 func pocketbaseDirArgs(dir string) []string {
 	return []string{
 		"--dir", filepath.Join(dir, "pb_data"),
-		"--hooksDir", filepath.Join(dir, "pb_hooks"),
+		"--hooksDir", pocketbaseHooksDir(dir),
 		"--migrationsDir", filepath.Join(dir, "pb_migrations"),
 		"--publicDir", filepath.Join(dir, "pb_public"),
 		"--dev=false",
 	}
 }
 
+// pocketbaseHooksDir is the pb_hooks folder pocketbaseDirArgs name.
+func pocketbaseHooksDir(dir string) string { return filepath.Join(dir, "pb_hooks") }
+
 // startPocketBase creates a superuser with PocketBase's CLI and starts bin
-// serving on a free local port with its own temporary directory.
-func startPocketBase(ctx context.Context, bin, email, password string) (*serverProcess, error) {
+// serving on a free local port with its own temporary directory; with
+// hooks, an empty pb_hooks folder there, which it watches (it restarts
+// itself, in the same process, when a file there changes).
+func startPocketBase(ctx context.Context, bin, email, password string, hooks bool) (*serverProcess, error) {
 	p, err := newServerProcess("pocketbase", bin, os.Environ(), pocketbaseDirArgs)
 	if err != nil {
 		return nil, err
+	}
+	if hooks {
+		if err := os.Mkdir(pocketbaseHooksDir(p.dir), 0o755); err != nil {
+			return nil, errors.Join(err, p.stop())
+		}
 	}
 	// Before serve: a PocketBase without a superuser opens its installer.
 	err = p.upsertSuperuser(ctx, email, password)

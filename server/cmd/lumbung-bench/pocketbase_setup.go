@@ -122,10 +122,10 @@ func (c *apiClient) seedWithIDs(ctx context.Context, collection string, ids []st
 // collection Lumbung saved (read through lb) and the same records under
 // the same ids, and returns the process (nil when it did not start, to be
 // stopped by the caller otherwise) and a client signed in as the
-// superuser.
-func setUpPocketBase(ctx context.Context, bin string, lb *apiClient, collection string, ids []string, say func(string, ...any)) (*serverProcess, *apiClient, error) {
+// superuser. With hooks, it watches an empty pb_hooks folder.
+func setUpPocketBase(ctx context.Context, bin string, lb *apiClient, collection string, ids []string, hooks bool, say func(string, ...any)) (*serverProcess, *apiClient, error) {
 	password := randomHex(16)
-	pb, err := startPocketBase(ctx, bin, benchEmail, password)
+	pb, err := startPocketBase(ctx, bin, benchEmail, password, hooks)
 	if err != nil {
 		return nil, nil, err
 	}

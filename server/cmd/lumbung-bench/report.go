@@ -38,6 +38,8 @@ type benchReport struct {
 	Scenarios   []scenarioReport `json:"scenarios"`
 	// ConditionCosts compare the role scenarios with the superuser's.
 	ConditionCosts []conditionCost `json:"conditionCosts,omitempty"`
+	// CreateCosts compare create-jshook and create-webhook with create.
+	CreateCosts []createCost `json:"createCosts,omitempty"`
 }
 
 // scenarioReport is one scenario in one PostgreSQL mode against every
@@ -122,6 +124,8 @@ type targetReport struct {
 	MBPerSec *float64 `json:"mbPerSec,omitempty"`
 	// Memory is the server's memory around the run, where measured.
 	Memory *memoryReport `json:"memory,omitempty"`
+	// Webhook is what create-webhook's receiver saw of the run.
+	Webhook *webhookReport `json:"webhook,omitempty"`
 }
 
 // addPayload sets MBPerSec for a scenario whose requests carry files.

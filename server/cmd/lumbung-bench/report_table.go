@@ -60,8 +60,10 @@ func (r *benchReport) writeTable(w io.Writer) {
 		fmt.Fprintf(w, "%-19s | %-12s | %s | %s | %s | %s\n", s.Name, s.Mode, cells(s.Lumbung), cells(s.Baseline), cells(s.PocketBase), ratios)
 	}
 	fmt.Fprintln(w, "\nlumbung / base, / pb = lumbung req/s over the baseline's, over PocketBase's (higher is better, 1.00 = as fast);")
-	fmt.Fprintln(w, "n/a = the target does not serve the scenario (PocketBase has no roles, the baseline no files) or did not run")
+	fmt.Fprintln(w, "n/a = the target does not serve the scenario (PocketBase has no roles or webhooks, the baseline no files, JS or webhooks)")
+	fmt.Fprintln(w, "or did not run")
 	r.writeCreates(w)
+	r.writeCreateCosts(w)
 	r.writeFiles(w)
 	r.writeConditionCosts(w)
 	r.writeCPU(w, bar)

@@ -91,7 +91,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		}
 	}
 	say("starting lumbung")
-	lb, err := startLumbung(ctx, bin, db.dsn)
+	lb, err := startLumbung(ctx, bin, db.dsn, jsHookSelected(cfg.scenarios))
 	if err != nil {
 		return fmt.Errorf("start lumbung: %w", err)
 	}
@@ -110,6 +110,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	api := newAPIClient(lb.baseURL())
 	if err := api.signIn(ctx, benchEmail, password); err != nil {
 		return fmt.Errorf("sign in: %w", err)
+	}
+	var receiver *webhookReceiver
+	if webhookSelected(cfg.scenarios) {
+		say("allowing webhooks to %s and restarting lumbung", webhookLoopback)
+		if receiver, err = startWebhookReceiver(); err != nil {
+			return fmt.Errorf("webhook receiver: %w", err)
+		}
+		defer receiver.close()
+		restore, err := allowLoopbackWebhooks(ctx, api, lb, password)
+		if restore != nil && db.external() {
+			defer func() {
+				dctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				defer cancel()
+				if rerr := restore(dctx); rerr != nil {
+					say("put the webhooks plugin's settings back: %v", rerr)
+				}
+			}()
+		}
+		if err != nil {
+			return fmt.Errorf("webhooks: %w", err)
+		}
 	}
 	col, err := api.createCollection(ctx, benchCollection)
 	if err != nil {
@@ -158,9 +179,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		}
 	}()
 
-	env := &scenarioEnv{records: "/api/collections/" + col.Name + "/records", ids: ids}
+	env := &scenarioEnv{collection: col.Name, records: "/api/collections/" + col.Name + "/records", ids: ids}
 	lbT := newTarget("lumbung", lb.addr, api.token, env, cfg.concurrency)
 	lbT.roleAuth, lbT.roles, lbT.serverPID, lbT.postgres = roleToken, true, lb.pid(), true
+	lbT.webhooks = receiver
+	if jsHookSelected(cfg.scenarios) {
+		lbT.hooksDir = lumbungHooksDir(lb.dir)
+	}
 	baseT := newTarget("baseline", base.addr(), "", env, cfg.concurrency)
 	baseT.roles, baseT.postgres = true, true
 	targets := []*target{lbT, baseT}
@@ -187,7 +212,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	if cfg.pocketbase {
 		say("starting PocketBase %s (%s)", pocketbaseVersion, pbBin)
 		var pb *serverProcess
-		pb, pbAPI, err = setUpPocketBase(ctx, pbBin, api, col.Name, ids, say)
+		pb, pbAPI, err = setUpPocketBase(ctx, pbBin, api, col.Name, ids, jsHookSelected(cfg.scenarios), say)
 		if pb != nil {
 			defer func() {
 				if err != nil && ctx.Err() == nil {
@@ -203,6 +228,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		}
 		pbT = newTarget("pocketbase", pb.addr, pbAPI.token, env, cfg.concurrency)
 		pbT.serverPID = pb.pid()
+		if jsHookSelected(cfg.scenarios) {
+			pbT.hooksDir = pocketbaseHooksDir(pb.dir)
+		}
 		targets = append(targets, pbT)
 		rep.PocketBase = pocketbaseVersion
 	}
@@ -246,6 +274,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		return err
 	}
 	rep.ConditionCosts = conditionCosts(rep.Scenarios)
+	rep.CreateCosts = createCosts(rep.Scenarios)
 	if base.firstErr != "" {
 		rep.Warnings = append(rep.Warnings, "baseline: first server error: "+base.firstErr)
 	}
@@ -304,6 +333,20 @@ func notes(cfg config, db *database, rep *benchReport) []string {
 			"at most %d MB (upload-memory); the baseline stores no files. Thumbnails are %s of %dx%d PNGs, kept once made "+
 			"by both servers: thumb-cold makes each (no warm-up), thumb-cached asks again after a pass over all of them.",
 			filesCollection, cfg.uploadMemoryMB+1, thumbSize, thumbWidth, thumbHeight))
+	}
+	if jsHookSelected(cfg.scenarios) {
+		n = append(n, fmt.Sprintf("create-jshook: create's requests while %s in lumbung's hooks folder and pocketbase's pb_hooks "+
+			"runs a before-create hook on the bench collection that appends %q to the title (the same file for both, pocketbase's format); "+
+			"both servers start with the folder empty and watching it, the file is added before the warm-up and removed after the run "+
+			"(lumbung reloads its scripts in place, pocketbase restarts itself in the same process), a probe create checking each time; "+
+			"the baseline runs no JS.", jsHookFile, jsHookMark))
+	}
+	if webhookSelected(cfg.scenarios) {
+		n = append(n, fmt.Sprintf("create-webhook: create's requests while one webhook of the bench collection's creates delivers "+
+			"to a receiver in the load generator's process on 127.0.0.1 that answers 200 at once (the webhooks plugin allowed %s, "+
+			"lumbung restarted to read it before any scenario). The webhook is made after the warm-up and deleted after the run; "+
+			"the CPU columns stop with the load, deliveries still on their way after it are not counted in them; "+
+			"pocketbase has no webhooks.", webhookLoopback))
 	}
 	if roleScenarios(cfg.scenarios) {
 		n = append(n, fmt.Sprintf("the -role scenarios send the same requests as the superuser's as a member of the role %s, "+

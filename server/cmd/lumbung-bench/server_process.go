@@ -41,7 +41,7 @@ func newServerProcess(name, bin string, env []string, dirArgs func(dir string) [
 		return nil, err
 	}
 	p := &serverProcess{name: name, bin: bin, dir: dir, dirArgs: dirArgs(dir), env: env,
-		logPath: filepath.Join(dir, name+".log"), exited: make(chan struct{})}
+		logPath: filepath.Join(dir, name+".log")}
 	if p.addr, err = freeAddr(); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -49,14 +49,25 @@ func newServerProcess(name, bin string, env []string, dirArgs func(dir string) [
 	return p, nil
 }
 
+// lumbungHooksDir is the JS hooks folder of a Lumbung whose data
+// directory is dir.
+func lumbungHooksDir(dir string) string { return filepath.Join(dir, "hooks") }
+
 // startLumbung starts bin serving on a free local port with its own
-// temporary data directory and DATABASE_URL=dsn.
-func startLumbung(ctx context.Context, bin, dsn string) (*serverProcess, error) {
+// temporary data directory and DATABASE_URL=dsn; with hooks, an empty
+// JS hooks folder there, which it watches.
+func startLumbung(ctx context.Context, bin, dsn string, hooks bool) (*serverProcess, error) {
 	p, err := newServerProcess("lumbung", bin, append(os.Environ(), "DATABASE_URL="+dsn), func(dir string) []string {
 		return []string{"--dir", dir}
 	})
 	if err != nil {
 		return nil, err
+	}
+	if hooks {
+		if err := os.Mkdir(lumbungHooksDir(p.dir), 0o755); err != nil {
+			p.stop()
+			return nil, err
+		}
 	}
 	if err := p.start(ctx); err != nil {
 		p.stop()
@@ -71,6 +82,7 @@ func (p *serverProcess) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	p.exited = make(chan struct{})
 	p.cmd = exec.Command(p.bin, append([]string{"serve", "--http", p.addr}, p.dirArgs...)...)
 	p.cmd.Dir = p.dir
 	p.cmd.Env = p.env
@@ -81,10 +93,11 @@ func (p *serverProcess) start(ctx context.Context) error {
 		p.cmd = nil
 		return fmt.Errorf("start %s: %w", p.name, err)
 	}
+	cmd, exited := p.cmd, p.exited
 	go func() {
-		p.waitErr = p.cmd.Wait()
+		p.waitErr = cmd.Wait()
 		logFile.Close()
-		close(p.exited)
+		close(exited)
 	}()
 	return p.waitHealthy(ctx, time.Minute)
 }
@@ -170,9 +183,27 @@ func (p *serverProcess) logTail(n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// stop sends SIGTERM, kills the server if it has not exited after 30
-// seconds, and removes its directory.
+// restart stops the server and starts it again on its address and data,
+// for settings it reads at start.
+func (p *serverProcess) restart(ctx context.Context) error {
+	if err := p.terminate(); err != nil {
+		return err
+	}
+	return p.start(ctx)
+}
+
+// stop stops the server (terminate) and removes its directory.
 func (p *serverProcess) stop() error {
+	err := p.terminate()
+	if rerr := os.RemoveAll(p.dir); err == nil {
+		err = rerr
+	}
+	return err
+}
+
+// terminate sends SIGTERM and kills the server if it has not exited
+// after 30 seconds.
+func (p *serverProcess) terminate() error {
 	var err error
 	if p.cmd != nil {
 		select {
@@ -189,9 +220,6 @@ func (p *serverProcess) stop() error {
 				err = fmt.Errorf("%s did not stop within 30s of SIGTERM: killed", p.name)
 			}
 		}
-	}
-	if rerr := os.RemoveAll(p.dir); err == nil {
-		err = rerr
 	}
 	return err
 }
