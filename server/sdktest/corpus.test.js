@@ -174,7 +174,11 @@ const flows = {
         assert.deepEqual(found.map((r) => r.id), [rec.id]);
         await apiError(pb.collection("everything").create({ select_field: "optionX" }), 400);
         const err = await apiError(pb.collection("everything").create({ file_field: "photo.png" }), 400);
-        fieldError(err, "file_field", "validation_file_unsupported");
+        fieldError(err, "file_field", "validation_invalid_file"); // a name is not an upload, as in PocketBase
+        const withFile = await pb.collection("everything").create({ file_field: new File(["a file"], "photo.png") });
+        assert.match(withFile.file_field, /^photo_[a-z0-9]{10}\.png$/);
+        const res = await fetch(pb.files.getURL(withFile, withFile.file_field));
+        assert.equal(await res.text(), "a file");
         const custom = await userBySuperuser("custom_auth", { custom_field: "c" }); // its rules are superusers-only
         assert.match(custom.record.username, /^users\d{6}$/);
         await custom.client.collection("custom_auth").authRefresh();
