@@ -84,8 +84,8 @@ func prepareJSHook(ctx context.Context, t *target, _ config) (*fixture, error) {
 // awaitJSHook creates probe records until the hook runs (on) or no
 // longer runs (!on), at most jsHookWait. A server restarting does not
 // answer for a moment: failures are tried again.
-func (c *apiClient) awaitJSHook(ctx context.Context, env *scenarioEnv, on bool) error {
-	ctx, cancel := context.WithTimeout(ctx, jsHookWait)
+func (c *apiClient) awaitJSHook(parent context.Context, env *scenarioEnv, on bool) error {
+	ctx, cancel := context.WithTimeout(parent, jsHookWait)
 	defer cancel()
 	tick := time.NewTicker(jsHookProbeEvery)
 	defer tick.Stop()
@@ -106,10 +106,10 @@ func (c *apiClient) awaitJSHook(ctx context.Context, env *scenarioEnv, on bool) 
 		}
 		select {
 		case <-ctx.Done():
-			if ctx.Err() == context.DeadlineExceeded {
-				return fmt.Errorf("not within %s: %s", jsHookWait, last)
+			if err := parent.Err(); err != nil {
+				return fmt.Errorf("%w: %s", err, last)
 			}
-			return ctx.Err()
+			return fmt.Errorf("not within %s: %s", jsHookWait, last)
 		case <-tick.C:
 		}
 	}
