@@ -79,6 +79,14 @@ type Config struct {
 	// RequestLogQueue bounds the request log entries waiting to be
 	// written (api.DefaultRequestLogQueue); more are dropped and counted.
 	RequestLogQueue int
+	// MigrationsDir is the app's migrations folder (see MigrationsDir:
+	// DIR/migrations or PocketBase's pb_migrations when empty). The
+	// server applies the pending ones when it starts.
+	MigrationsDir string
+	// Automigrate writes a JS migration of every schema change made on
+	// this node (in the dashboard or through the API) into the
+	// migrations folder, recorded as applied.
+	Automigrate bool
 	// Plugins are the plugins to start, those the settings do not
 	// disable (nil: every plugin registered in the binary, see
 	// plugins.Register).
@@ -162,6 +170,16 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s, err := open(ctx, cfg, false)
 	if err != nil {
 		return nil, err
+	}
+	// The app's migrations bring its schema up to date before anything
+	// else runs on it.
+	migs, err := s.applyMigrations(ctx)
+	if err != nil {
+		s.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	if cfg.Automigrate {
+		s.bindAutomigrate(migs)
 	}
 	m, err := s.newMetrics()
 	if err != nil {

@@ -4,14 +4,15 @@
 //	lumbung serve [--http ADDR] [--dir DIR]
 //	lumbung superuser upsert EMAIL PASSWORD
 //	lumbung superuser delete EMAIL
-//	lumbung migrate
+//	lumbung migrate [up] | down [N] | create NAME | history
 //	lumbung typegen [--out FILE]
 //	lumbung backup create [NAME] | list | delete NAME | restore NAME
 //	lumbung version
 //
 // Every flag has an environment variable: LUMBUNG_HTTP, LUMBUNG_DIR,
 // DATABASE_URL, LUMBUNG_LOG_FORMAT, LUMBUNG_ORIGINS,
-// LUMBUNG_TRUSTED_PROXIES, LUMBUNG_PROXY_HEADER, LUMBUNG_ASYNC_COMMIT.
+// LUMBUNG_TRUSTED_PROXIES, LUMBUNG_PROXY_HEADER, LUMBUNG_ASYNC_COMMIT,
+// LUMBUNG_MIGRATIONS_DIR, LUMBUNG_AUTOMIGRATE.
 //
 // The lumbung binary is Main. A program that embeds Lumbung with plugins
 // of its own is a main package that imports them and calls Main as well
@@ -55,7 +56,10 @@ Usage:
   lumbung serve [flags]                     start the server
   lumbung superuser upsert EMAIL PASSWORD   create a superuser or set its password
   lumbung superuser delete EMAIL            delete a superuser
-  lumbung migrate                           bring the system schema up to date
+  lumbung migrate [up]                      apply the pending migrations of the migrations folder (and the system schema's)
+  lumbung migrate down [N]                  revert the last N applied migrations (default 1)
+  lumbung migrate create NAME               write an empty JS migration <time>_NAME.js into the migrations folder
+  lumbung migrate history                   list the applied migrations, then the pending ones
   lumbung typegen [--out FILE]              write TypeScript types of the collections for the pocketbase SDK
   lumbung backup create [NAME]              back the database up into DIR/backups/NAME (NAME.zip: lowercase, digits, _ -)
   lumbung backup list                       list the backups
@@ -92,6 +96,8 @@ func Run(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&logFormat, "log-format", env("LUMBUNG_LOG_FORMAT", "text"), "log format: text or json (LUMBUNG_LOG_FORMAT)")
 	fs.StringVar(&origins, "origins", env("LUMBUNG_ORIGINS", ""), "comma-separated origins whose pages may call the API from a browser (CORS), such as\nhttps://app.example.com,https://*.example.org; overrides the settings' cors.origins,\nwhich allow any origin (*) until changed (LUMBUNG_ORIGINS)")
 	fs.StringVar(&proxies, "trusted-proxies", env("LUMBUNG_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDR ranges of the load balancers or reverse proxies in front;\ntheir --proxy-header names the client (LUMBUNG_TRUSTED_PROXIES)")
+	fs.StringVar(&cfg.MigrationsDir, "migrations-dir", env("LUMBUNG_MIGRATIONS_DIR", ""), "the app's migrations folder (default: DIR/migrations, or pb_migrations in or beside DIR\nwhen one exists) (LUMBUNG_MIGRATIONS_DIR)")
+	fs.BoolVar(&cfg.Automigrate, "automigrate", envBool("LUMBUNG_AUTOMIGRATE", probablyGoRun()), "write a migration file of every schema change made in the dashboard or the API (default: on under\ngo run, off otherwise) (LUMBUNG_AUTOMIGRATE=1|0)")
 	fs.StringVar(&typesOut, "out", "", "typegen: the file to write the types to (default: standard output)")
 	fs.StringVar(&cfg.ProxyHeader, "proxy-header", env("LUMBUNG_PROXY_HEADER", ""), "header in which trusted proxies name the client: X-Forwarded-For (default) or X-Real-IP\n(LUMBUNG_PROXY_HEADER)")
 	// Help that was asked for goes to stdout and succeeds; after a mistake
@@ -147,14 +153,7 @@ func Run(args []string, stdout, stderr io.Writer) error {
 	case "superuser":
 		return superuser(ctx, cfg, pos, stdout)
 	case "migrate":
-		// Opening the store migrates; upserting nobody keeps it read-only otherwise.
-		srv, err := server.New(ctx, cfg)
-		if err != nil {
-			return err
-		}
-		srv.Close(context.WithoutCancel(ctx))
-		fmt.Fprintln(stdout, "system schema is up to date")
-		return nil
+		return migrate(ctx, cfg, pos, stdout)
 	case "typegen":
 		// The schema is read from the database, as a superuser sees it,
 		// attached to the private PostgreSQL of a server running on --dir.
@@ -308,6 +307,17 @@ func list(s string) []string {
 		}
 	}
 	return out
+}
+
+// envBool reads 1/true/on or 0/false/off; anything else is def.
+func envBool(key string, def bool) bool {
+	switch strings.ToLower(os.Getenv(key)) {
+	case "1", "true", "on", "yes":
+		return true
+	case "0", "false", "off", "no":
+		return false
+	}
+	return def
 }
 
 func env(key, def string) string {

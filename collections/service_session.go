@@ -1,0 +1,241 @@
+package collections
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// SchemaSession is a series of schema changes and record writes made in
+// one transaction: what a migration does. Each change is planned and
+// applied in the transaction as it is made, so the next one sees it (a
+// record saved into a collection created just before, a field added to
+// it); nothing is visible to others until the session commits, and a
+// failure leaves nothing behind. The collection before-hooks run in the
+// transaction as for any schema change, the after-hooks once it
+// committed.
+type SchemaSession struct {
+	s     *Service
+	ctx   context.Context
+	tx    SchemaTx
+	view  *importView
+	recs  *Records
+	plans []*Plan
+	opts  SaveOptions
+	store MigrationStore // a migration's: runs its SQL
+}
+
+// InSchemaSession runs fn in one schema transaction, committed when fn
+// returns nil (and rolled back otherwise). After the commit the schema
+// cache is reloaded, the records' after-commit work runs and the
+// collection after-hooks run, each collection once, as it ended.
+func (s *Service) InSchemaSession(ctx context.Context, opts SaveOptions, fn func(ss *SchemaSession) error) error {
+	tx, err := s.schema.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // after Commit: nothing to undo
+	q := &afterCommit{}
+	ss := &SchemaSession{s: s, ctx: ctx, tx: tx, opts: opts,
+		view: &importView{base: s, set: map[string]*Collection{}, gone: map[string]bool{}},
+		recs: &Records{svc: s, store: tx.Records(), caller: System, inTx: true, queue: q}}
+	if err := fn(ss); err != nil {
+		q.rollback()
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		q.rollback()
+		return err
+	}
+	if err := s.Reload(ctx); err != nil {
+		return err
+	}
+	q.run()
+	s.sessionHooks(ctx, ss.plans)
+	return nil
+}
+
+// Context is the context the session runs with.
+func (ss *SchemaSession) Context() context.Context { return ss.ctx }
+
+// Tx is the session's transaction, for stores that write in it (the
+// record of an applied migration).
+func (ss *SchemaSession) Tx() SchemaTx { return ss.tx }
+
+// Records are record operations as the system inside the session's
+// transaction.
+func (ss *SchemaSession) Records() *Records { return ss.recs }
+
+// Collection finds a collection by id or name as the session sees the
+// schema: with what it created, changed and deleted so far.
+func (ss *SchemaSession) Collection(idOrName string) (*Collection, bool) {
+	return ss.view.Collection(idOrName)
+}
+
+// Collections returns every collection as the session sees the schema.
+func (ss *SchemaSession) Collections() []*Collection { return ss.view.all() }
+
+// Create creates c (a new collection: its id, if given, must be free)
+// in the session.
+func (ss *SchemaSession) Create(c *Collection) error {
+	if c.ID != "" {
+		if got, ok := ss.view.Collection(c.ID); ok && got.ID == c.ID {
+			return Invalid("Failed to save the collection.", map[string]FieldError{
+				"id": {Code: "validation_invalid_or_existing_id", Message: "The model id is invalid or already exists."}})
+		}
+	}
+	return ss.s.hooks.collectionCreate.Trigger(&CollectionEvent{Context: ss.ctx, Collection: c, Records: ss.recs}, func(e *CollectionEvent) error {
+		c := e.Collection
+		if err := Normalize(ss.view, nil, c); err != nil {
+			return prefixed(err, c.Name)
+		}
+		look := overlay{ss.view, c}
+		if c.Type != TypeView {
+			if err := ss.s.checkRules(look, c); err != nil {
+				return prefixed(err, c.Name)
+			}
+		}
+		plan, err := ss.tx.Plan(ss.ctx, Change{New: c, Schema: look, AllowDataLoss: ss.opts.AllowDataLoss, Actor: ss.opts.Actor})
+		if err != nil {
+			return prefixed(err, c.Name)
+		}
+		if c.Type == TypeView {
+			if err := ss.s.checkRules(look, c); err != nil {
+				return prefixed(err, c.Name)
+			}
+		}
+		if err := ss.tx.Apply(ss.ctx, plan); err != nil {
+			return prefixed(err, c.Name)
+		}
+		ss.view.set[c.ID] = c
+		ss.plans = append(ss.plans, plan)
+		return nil
+	})
+}
+
+// Update replaces the definition of the collection c names (by id, else
+// by name) with c, as a PocketBase collection save does: fields c leaves
+// out are dropped (system fields stay).
+func (ss *SchemaSession) Update(c *Collection) error {
+	old, ok := ss.find(c.ID, c.Name)
+	if !ok {
+		return Errorf(ENOTFOUND, "Missing collection %q.", firstOf(c.ID, c.Name))
+	}
+	c.ID, c.Created, c.Updated = old.ID, old.Created, old.Updated
+	return ss.s.hooks.collectionUpdate.Trigger(&CollectionEvent{Context: ss.ctx, Collection: c, Old: old, Records: ss.recs}, func(e *CollectionEvent) error {
+		c := e.Collection
+		renameIndexColumns(old, c)
+		if err := Normalize(ss.view, old, c); err != nil {
+			return prefixed(err, c.Name)
+		}
+		look := overlay{ss.view, c}
+		if err := ss.s.checkRules(look, c); err != nil {
+			return prefixed(err, c.Name)
+		}
+		plan, err := ss.tx.Plan(ss.ctx, Change{Old: old, New: c, Schema: look, AllowDataLoss: ss.opts.AllowDataLoss, Actor: ss.opts.Actor})
+		if err != nil {
+			return prefixed(err, c.Name)
+		}
+		if err := ss.tx.Apply(ss.ctx, plan); err != nil {
+			return prefixed(err, c.Name)
+		}
+		ss.view.set[c.ID] = c
+		ss.plans = append(ss.plans, plan)
+		return nil
+	})
+}
+
+// Delete drops the collection idOrName names and its records. It refuses
+// system collections and collections others relate to.
+func (ss *SchemaSession) Delete(idOrName string) error {
+	old, ok := ss.view.Collection(idOrName)
+	if !ok {
+		return Errorf(ENOTFOUND, "Missing collection %q.", idOrName)
+	}
+	if old.System {
+		return Errorf(EINVALID, "System collections cannot be deleted.")
+	}
+	var refs []string
+	for _, other := range ss.view.all() {
+		if other.ID == old.ID {
+			continue
+		}
+		for _, f := range other.Fields {
+			if o, ok := f.Options.(*RelationOptions); ok && o.CollectionID == old.ID {
+				refs = append(refs, fmt.Sprintf("%s.%s", other.Name, f.Name))
+			}
+		}
+	}
+	if len(refs) > 0 {
+		return Errorf(EINVALID, "Collection %q cannot be deleted: it is referenced by %s.", old.Name, strings.Join(refs, ", "))
+	}
+	return ss.s.hooks.collectionDelete.Trigger(&CollectionEvent{Context: ss.ctx, Collection: old, Records: ss.recs}, func(e *CollectionEvent) error {
+		ss.view.gone[old.ID] = true
+		delete(ss.view.set, old.ID)
+		plan, err := ss.tx.Plan(ss.ctx, Change{Old: old, Schema: ss.view, Actor: ss.opts.Actor})
+		if err != nil {
+			return prefixed(err, old.Name)
+		}
+		if err := ss.tx.Apply(ss.ctx, plan); err != nil {
+			return prefixed(err, old.Name)
+		}
+		ss.plans = append(ss.plans, plan)
+		return nil
+	})
+}
+
+// find returns the collection of id, else of name, as the session sees it.
+func (ss *SchemaSession) find(id, name string) (*Collection, bool) {
+	if id != "" {
+		if c, ok := ss.view.Collection(id); ok && c.ID == id {
+			return c, true
+		}
+	}
+	if name != "" {
+		return ss.view.Collection(name)
+	}
+	return nil, false
+}
+
+func firstOf(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// sessionHooks runs the collection after-hooks for what a session or an
+// import changed: each collection once, as it ended (none for one created
+// and dropped again).
+func (s *Service) sessionHooks(ctx context.Context, plans []*Plan) {
+	type change struct{ old, new *Collection }
+	var order []string
+	changes := map[string]*change{}
+	for _, p := range plans {
+		c := p.New
+		if c == nil {
+			c = p.Old
+		}
+		ch, seen := changes[c.ID]
+		if !seen {
+			ch = &change{old: p.Old}
+			changes[c.ID] = ch
+			order = append(order, c.ID)
+		}
+		ch.new = p.New
+	}
+	for _, id := range order {
+		ch := changes[id]
+		switch {
+		case ch.new == nil && ch.old == nil:
+		case ch.new == nil:
+			if err := s.hooks.collectionAfterDelete.Trigger(&CollectionEvent{Context: ctx, Collection: ch.old}); err != nil {
+				s.log.Error("after-collection hook", "collection", ch.old.Name, "err", err)
+			}
+		case ch.old == nil:
+			s.collectionChanged(ctx, &s.hooks.collectionAfterCreate, id, nil)
+		default:
+			s.collectionChanged(ctx, &s.hooks.collectionAfterUpdate, id, ch.old)
+		}
+	}
+}

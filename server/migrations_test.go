@@ -1,0 +1,329 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/lumbunghq/lumbung/plugins/jsvm" // reads the JS migrations
+	"github.com/lumbunghq/lumbung/server"
+	"github.com/lumbunghq/lumbung/server/localpg/pgtest"
+)
+
+// pbMigrations are migrations written as PocketBase documents them (and
+// as its automigrate writes them): a collection created from its JSON, a
+// field added, a record inserted.
+var pbMigrations = map[string]string{
+	"1700000001_created_posts.js": `/// <reference path="../pb_data/types.d.ts" />
+migrate((app) => {
+  const collection = new Collection({
+    "createRule": null,
+    "deleteRule": null,
+    "fields": [
+      {"autogeneratePattern": "[a-z0-9]{15}", "hidden": false, "id": "text3208210256", "max": 15, "min": 15, "name": "id",
+       "pattern": "^[a-z0-9]+$", "presentable": false, "primaryKey": true, "required": true, "system": true, "type": "text"},
+      {"autogeneratePattern": "", "hidden": false, "id": "text724990059", "max": 0, "min": 0, "name": "title",
+       "pattern": "", "presentable": false, "primaryKey": false, "required": true, "system": false, "type": "text"},
+      {"hidden": false, "id": "autodate2990389176", "name": "created", "onCreate": true, "onUpdate": false, "presentable": false, "system": false, "type": "autodate"},
+      {"hidden": false, "id": "autodate3332085495", "name": "updated", "onCreate": true, "onUpdate": true, "presentable": false, "system": false, "type": "autodate"}
+    ],
+    "id": "pbc_1125843985",
+    "indexes": ["CREATE UNIQUE INDEX ` + "`" + `idx_posts_title` + "`" + ` ON ` + "`" + `posts` + "`" + ` (` + "`" + `title` + "`" + `)"],
+    "listRule": "",
+    "name": "posts",
+    "system": false,
+    "type": "base",
+    "updateRule": null,
+    "viewRule": ""
+  });
+
+  return app.save(collection);
+}, (app) => {
+  const collection = app.findCollectionByNameOrId("pbc_1125843985");
+
+  return app.delete(collection);
+})
+`,
+	"1700000002_updated_posts.js": `/// <reference path="../pb_data/types.d.ts" />
+migrate((app) => {
+  const collection = app.findCollectionByNameOrId("pbc_1125843985")
+
+  // add field
+  collection.fields.addAt(2, new Field({
+    "hidden": false,
+    "id": "number4124564",
+    "max": null,
+    "min": null,
+    "name": "views",
+    "onlyInt": true,
+    "presentable": false,
+    "required": false,
+    "system": false,
+    "type": "number"
+  }))
+
+  return app.save(collection)
+}, (app) => {
+  const collection = app.findCollectionByNameOrId("pbc_1125843985")
+
+  // remove field
+  collection.fields.removeById("number4124564")
+
+  return app.save(collection)
+})
+`,
+	"1700000003_seed_posts.js": `migrate((app) => {
+  const collection = app.findCollectionByNameOrId("posts")
+  const record = new Record(collection)
+  record.set("title", "Hello")
+  record.set("views", 3)
+  app.save(record)
+}, (app) => {
+  const record = app.findFirstRecordByFilter("posts", "title = {:title}", { title: "Hello" })
+  app.delete(record)
+})
+`,
+}
+
+// writeFiles writes files into dir.
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, src := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func quietConfig(t *testing.T, dataDir string) server.Config {
+	return server.Config{DatabaseURL: pgtest.NewDB(t), Dir: dataDir, HTTPAddr: "127.0.0.1:0", PasswordCost: 4, MaxConns: 4,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+}
+
+// startServer starts a server of cfg with a superuser and returns its
+// address and a superuser's token; the server stops when t ends.
+func startServer(t *testing.T, cfg server.Config) (string, string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := server.UpsertSuperuser(ctx, cfg, "admin@example.com", "long enough password"); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	addrc := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(runCtx, func(a string) { addrc <- a }) }()
+	t.Cleanup(func() { stop(); <-done; srv.Close(ctx) })
+	var base string
+	select {
+	case a := <-addrc:
+		base = "http://" + a
+	case err := <-done:
+		t.Fatalf("run: %v", err)
+	}
+	return base, signIn(t, base)
+}
+
+func history(t *testing.T, cfg server.Config) []string {
+	t.Helper()
+	m, closeM, err := server.OpenMigrations(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeM()
+	applied, err := m.Applied(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, a := range applied {
+		names = append(names, a.Name)
+	}
+	return names
+}
+
+// TestPocketBaseMigrations: a PocketBase app's pb_migrations folder,
+// beside the data folder as PocketBase keeps it, applies on a fresh
+// database through `migrate up` (server.OpenMigrations) and when a server
+// starts; history lists the files; down reverts the last ones with their
+// down functions, and up applies them again.
+func TestPocketBaseMigrations(t *testing.T) {
+	root := t.TempDir()
+	writeFiles(t, filepath.Join(root, "pb_migrations"), pbMigrations)
+	names := slices.Sorted(func(yield func(string) bool) {
+		for k := range pbMigrations {
+			if !yield(k) {
+				return
+			}
+		}
+	})
+	ctx := context.Background()
+
+	t.Run("migrate up", func(t *testing.T) {
+		cfg := quietConfig(t, filepath.Join(root, "lb_data"))
+		if got := server.MigrationsDir(cfg); got != filepath.Join(root, "pb_migrations") {
+			t.Fatalf("migrations folder %q", got)
+		}
+		m, closeM, err := server.OpenMigrations(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done, err := m.Up(ctx)
+		closeM()
+		if err != nil || !reflect.DeepEqual(done, names) {
+			t.Fatalf("up: %v %v", done, err)
+		}
+		if got := history(t, cfg); !reflect.DeepEqual(got, names) {
+			t.Fatalf("history %v", got)
+		}
+		base, token := startServer(t, cfg)
+		checkPosts(t, base, token, true, 1)
+
+		// down reverts the last one: the record goes.
+		m, closeM, err = server.OpenMigrations(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer closeM()
+		if done, err := m.Down(ctx, 1); err != nil || !reflect.DeepEqual(done, names[2:]) {
+			t.Fatalf("down: %v %v", done, err)
+		}
+		checkPosts(t, base, token, true, 0)
+		// down 1 more: the field goes.
+		if done, err := m.Down(ctx, 1); err != nil || !reflect.DeepEqual(done, names[1:2]) {
+			t.Fatalf("down: %v %v", done, err)
+		}
+		checkPosts(t, base, token, false, 0)
+		if got := history(t, cfg); !reflect.DeepEqual(got, names[:1]) {
+			t.Fatalf("history after down %v", got)
+		}
+		if done, err := m.Up(ctx); err != nil || !reflect.DeepEqual(done, names[1:]) {
+			t.Fatalf("up again: %v %v", done, err)
+		}
+		checkPosts(t, base, token, true, 1)
+	})
+
+	t.Run("server start", func(t *testing.T) {
+		cfg := quietConfig(t, filepath.Join(root, "lb_data"))
+		base, token := startServer(t, cfg)
+		checkPosts(t, base, token, true, 1)
+		if got := history(t, cfg); !reflect.DeepEqual(got, names) {
+			t.Fatalf("history %v", got)
+		}
+		// A second start applies nothing again.
+		srv, err := server.New(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv.Close(ctx)
+	})
+}
+
+// checkPosts checks the posts collection: whether it has the views field,
+// and how many records it holds (the seeded one with views 3). A change
+// made through OpenMigrations reaches the running server through a
+// notification: its schema is read until it shows the change (the test's
+// own deadline ends a wait that never does).
+func checkPosts(t *testing.T, base, token string, views bool, records int) {
+	t.Helper()
+	want := []string{"id", "title", "created", "updated"}
+	if views {
+		want = []string{"id", "title", "views", "created", "updated"}
+	}
+	for {
+		var c struct {
+			ID      string
+			Indexes []string
+			Fields  []struct{ Name, Type string }
+		}
+		if err := json.Unmarshal([]byte(call(t, base, token, "GET", "/api/collections/posts", "")), &c); err != nil {
+			t.Fatal(err)
+		}
+		var fields []string
+		for _, f := range c.Fields {
+			fields = append(fields, f.Name)
+		}
+		if c.ID != "pbc_1125843985" || len(c.Indexes) != 1 {
+			t.Fatalf("posts: %+v", c)
+		}
+		if reflect.DeepEqual(fields, want) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var page struct {
+		Items []map[string]any
+	}
+	if err := json.Unmarshal([]byte(call(t, base, "", "GET", "/api/collections/posts/records", "")), &page); err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Items) != records || (records == 1 && (page.Items[0]["title"] != "Hello" || page.Items[0]["views"] != 3.0)) {
+		t.Fatalf("records: %v", page.Items)
+	}
+}
+
+// TestFailingMigration: a migration that throws after creating a
+// collection leaves nothing of its own behind (the collection is not
+// there, it is not recorded) and the ones before it stay applied; the
+// error names the file and line. A server does not start on it.
+func TestFailingMigration(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "data", "migrations")
+	writeFiles(t, dir, map[string]string{
+		"1_ok.js": `migrate((app) => { app.save(new Collection({name: "kept", fields: [{name: "a", type: "text"}]})) })`,
+		"2_fails.js": `migrate((app) => {
+  app.save(new Collection({name: "dropped", fields: [{name: "a", type: "text"}]}))
+  const r = new Record(app.findCollectionByNameOrId("kept"))
+  r.set("a", "x")
+  app.save(r)
+  throw new Error("no way")
+}, (app) => {})
+`,
+		"3_later.js": `migrate((app) => { app.save(new Collection({name: "later"})) })`,
+	})
+	cfg := quietConfig(t, filepath.Join(root, "data"))
+	ctx := context.Background()
+	m, closeM, err := server.OpenMigrations(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done, err := m.Up(ctx)
+	closeM()
+	if !reflect.DeepEqual(done, []string{"1_ok.js"}) || err == nil ||
+		!strings.Contains(err.Error(), "migration 2_fails.js failed: 2_fails.js:6:") || !strings.Contains(err.Error(), "no way") {
+		t.Fatalf("up: %v %v", done, err)
+	}
+	if got := history(t, cfg); !reflect.DeepEqual(got, []string{"1_ok.js"}) {
+		t.Fatalf("history %v", got)
+	}
+	// A server does not start on it, and says why.
+	if _, err := server.New(ctx, cfg); err == nil || !strings.Contains(err.Error(), "2_fails.js:6:") {
+		t.Fatalf("start: %v", err)
+	}
+	// Fixed, it applies with the ones after it.
+	writeFiles(t, dir, map[string]string{"2_fails.js": `migrate((app) => { app.save(new Collection({name: "dropped"})) })`})
+	base, token := startServer(t, cfg)
+	for name, want := range map[string]int{"kept": 200, "dropped": 200, "later": 200} {
+		if status, body, _ := request(base, token, "GET", "/api/collections/"+name, ""); status != want {
+			t.Errorf("%s: %d %s", name, status, body)
+		}
+	}
+	// The record the failed run wrote went with it.
+	if body := call(t, base, token, "GET", "/api/collections/kept/records", ""); !strings.Contains(body, `"items":[]`) {
+		t.Errorf("kept records: %s", body)
+	}
+}
