@@ -2,84 +2,26 @@ package jsvm
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/netip"
-	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/dop251/goja"
+
+	"github.com/lumbunghq/lumbung/server/egress"
 )
 
 // maxResponse is the most of a response body $http.send reads.
 const maxResponse = 32 << 20
 
-// parseAllow reads the ranges of Config.HTTPAllow.
-func parseAllow(list []string) ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, s := range list {
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			a, aerr := netip.ParseAddr(s)
-			if aerr != nil {
-				return nil, fmt.Errorf("jsvm: httpAllow: %q is not an address or CIDR range", s)
-			}
-			p = netip.PrefixFrom(a, a.BitLen())
-		}
-		out = append(out, p.Masked())
-	}
-	return out, nil
-}
-
-// guarded reports why $http.send may not reach ip ("" when it may): an
-// address of this machine or its private networks, unless allowed.
-func guarded(ip netip.Addr, allow []netip.Prefix) string {
-	ip = ip.Unmap()
-	if slices.ContainsFunc(allow, func(p netip.Prefix) bool { return p.Contains(ip) }) {
-		return ""
-	}
-	switch {
-	case ip.IsLoopback():
-		return "loopback"
-	case ip.IsUnspecified():
-		return "unspecified"
-	case ip.IsLinkLocalUnicast(), ip.IsLinkLocalMulticast(), ip.IsInterfaceLocalMulticast():
-		return "link-local"
-	case ip.IsPrivate(), cgnat.Contains(ip):
-		return "private"
-	case ip.IsMulticast():
-		return "multicast"
-	}
-	return ""
-}
-
-// cgnat is the shared address space of carrier-grade NAT (RFC 6598).
-var cgnat = netip.MustParsePrefix("100.64.0.0/10")
-
-// httpClient returns the client of $http.send. The address is checked
-// when the connection is made, after the name was resolved, so a name
-// that resolves to a private address (DNS rebinding included) is refused
-// as the address itself; proxies from the environment are not used, so
-// the check sees the real target.
+// httpClient returns the client of $http.send: every connection's
+// address is checked by the egress guard once its name is resolved;
+// proxies from the environment are not used, so the check sees the real
+// target.
 func httpClient(allow []netip.Prefix) *http.Client {
-	dialer := &net.Dialer{Timeout: 30 * time.Second, Control: func(network, address string, _ syscall.RawConn) error {
-		host, _, err := net.SplitHostPort(address)
-		if err != nil {
-			return err
-		}
-		ip, err := netip.ParseAddr(host)
-		if err != nil {
-			return fmt.Errorf("$http.send: unexpected address %q", address)
-		}
-		if why := guarded(ip, allow); why != "" {
-			return fmt.Errorf("$http.send: %s is a %s address, which the JS hooks may not reach (the plugin's httpAllow setting can allow it)", ip, why)
-		}
-		return nil
-	}}
+	dialer := egress.Dialer(30*time.Second, allow, "the JS hooks")
 	return &http.Client{Transport: &http.Transport{
 		Proxy:               nil,
 		DialContext:         dialer.DialContext,

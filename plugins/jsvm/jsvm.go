@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/lumbunghq/lumbung/plugins"
+	"github.com/lumbunghq/lumbung/server/egress"
 )
 
 func init() { plugins.Register(&Plugin{}) }
@@ -109,7 +110,7 @@ func (p *Plugin) Register(host plugins.Host) error {
 	if cfg.Watch == 0 {
 		cfg.Watch = Duration(time.Second)
 	}
-	allow, err := parseAllow(cfg.HTTPAllow)
+	allow, err := egress.ParseAllow(cfg.HTTPAllow)
 	if err != nil {
 		return err
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/lumbunghq/lumbung/collections/filter"
 	"github.com/lumbunghq/lumbung/plugins"
 	wpg "github.com/lumbunghq/lumbung/plugins/webhooks/postgres"
+	"github.com/lumbunghq/lumbung/server/egress"
 )
 
 const (
@@ -289,7 +290,7 @@ func (d *deliverer) send(ctx context.Context, w *wpg.Webhook, eventID string, bo
 	req.Header.Set("X-Lumbung-Webhook-Id", w.ID)
 	res, err := d.client.Do(req)
 	if err != nil {
-		var refused *refusedError
+		var refused *egress.RefusedError
 		if errors.As(err, &refused) {
 			return result{latency: time.Since(start), err: bounded(refused.Error())}
 		}

@@ -103,7 +103,10 @@ func TestDelivery(t *testing.T) {
 			t.Fatalf("GET %s answers the secret: %s", path, body)
 		}
 	}
-	log := deliveries(t, n.URL, token, w.ID)
+	// The receiver may hear of the last delivery before its log row
+	// commits.
+	var log []delivery
+	waitFor(t, "three logged deliveries", func() bool { log = deliveries(t, n.URL, token, w.ID); return len(log) >= 3 })
 	if len(log) != 3 || !log[0].Success || log[0].Status != 200 || log[0].Action != "delete" || log[2].Action != "create" {
 		t.Fatalf("delivery log: %+v", log)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/lumbunghq/lumbung/collections"
 	"github.com/lumbunghq/lumbung/collections/filter"
 	wpg "github.com/lumbunghq/lumbung/plugins/webhooks/postgres"
+	"github.com/lumbunghq/lumbung/server/egress"
 )
 
 // input is the body of POST and PATCH /api/webhooks: a PATCH changes the
@@ -141,7 +142,7 @@ func (h *handlers) checkURL(raw string) string {
 		return "The URL may not hold a user name or password; receivers check the signature instead."
 	}
 	if ip, err := netip.ParseAddr(strings.Trim(u.Hostname(), "[]")); err == nil {
-		if kind := refused(ip, h.allow); kind != "" {
+		if kind := egress.Refused(ip, h.allow); kind != "" {
 			return "The URL names a " + kind + " address, which webhooks may not reach unless the plugin's settings allow it."
 		}
 	}

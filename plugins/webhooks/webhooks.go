@@ -21,13 +21,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/netip"
 	"sync"
 	"time"
 
 	"github.com/lumbunghq/lumbung/collections"
 	"github.com/lumbunghq/lumbung/plugins"
 	wpg "github.com/lumbunghq/lumbung/plugins/webhooks/postgres"
+	"github.com/lumbunghq/lumbung/server/egress"
 )
 
 func init() { plugins.Register(&Plugin{}) }
@@ -139,7 +139,7 @@ func (p *Plugin) Register(host plugins.Host) error {
 		return err
 	}
 	cfg.defaults()
-	allow, err := parseAllow(cfg.Allow)
+	allow, err := egress.ParseAllow(cfg.Allow)
 	if err != nil {
 		return err
 	}
@@ -189,23 +189,6 @@ func (p *Plugin) Cleanup() error {
 		p.stop = nil
 	}
 	return nil
-}
-
-// parseAllow reads the ranges of Config.Allow.
-func parseAllow(list []string) ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, s := range list {
-		pfx, err := netip.ParsePrefix(s)
-		if err != nil {
-			a, aerr := netip.ParseAddr(s)
-			if aerr != nil {
-				return nil, fmt.Errorf("webhooks: allow: %q is not an address or CIDR range", s)
-			}
-			pfx = netip.PrefixFrom(a, a.BitLen())
-		}
-		out = append(out, pfx.Masked())
-	}
-	return out, nil
 }
 
 // logger is the plugin's logger of host, or the default one.
