@@ -39,6 +39,28 @@
 // req/s as that user over its req/s as the superuser. PocketBase has no
 // roles: its cells there are n/a.
 //
+// create-jshook and create-webhook run after create, which they bring
+// along (what they cost is measured against it), in each of
+// -create-modes. create-jshook sends create's requests to Lumbung and
+// PocketBase while a trivial before-create hook on the bench collection
+// runs: the same file (bench.pb.js, PocketBase's pb_hooks format) in
+// Lumbung's hooks folder (<dir>/hooks) and in PocketBase's pb_hooks, both
+// made empty before the servers start, which watch them; the file is put
+// there before the warm-up and removed after the run, a probe create
+// showing when each server runs it and when it no longer does (the
+// baseline runs no JS: n/a). create-webhook sends them to Lumbung alone
+// while one webhook of the bench collection's creates delivers to a
+// receiver in this process on 127.0.0.1 that answers 200 at once (the
+// webhooks plugin is allowed 127.0.0.1 in the settings, and Lumbung
+// restarted to read them, before anything is measured); the webhook is
+// made after the warm-up, and after the run the bench waits, at most
+// webhookDrainWait, for the deliveries still on their way. Beside the
+// table: each one's req/s over create's of the same run and target, with
+// the JS hook's goal (it costs Lumbung at most 20% of its create req/s),
+// and the deliveries: how many of the run's creates arrived, per second
+// while the load ran and until the last one, and how long after the load
+// stopped the last one came.
+//
 // The file scenarios run after create, against Lumbung and PocketBase
 // (the baseline stores no files: n/a), in a collection of their own,
 // bench_files, made in both as the bench collection is: upload creates
@@ -171,6 +193,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 			return cfg, fmt.Errorf("unknown scenario %q (known: %s)", name, strings.Join(scenarioNames(), ", "))
 		}
 		picked[name] = true
+	}
+	if picked[createJSHookScenario.name] || picked[createWebhookScenario.name] {
+		picked["create"] = true // what they cost is measured against it
 	}
 	for _, name := range scenarioNames() { // create stays last but for the file scenarios
 		if picked[name] {

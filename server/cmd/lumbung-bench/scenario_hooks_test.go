@@ -145,3 +145,24 @@ func TestJSHookScript(t *testing.T) {
 		t.Errorf("scenario order %v: create-jshook and create-webhook follow create", got)
 	}
 }
+
+// TestCreateComesAlong: create-jshook and create-webhook bring create,
+// which their cost is measured against.
+func TestCreateComesAlong(t *testing.T) {
+	for _, list := range []string{"create-jshook", "create-webhook,list"} {
+		cfg, err := parseFlags([]string{"-scenarios", list}, discard{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(cfg.scenarios, "create") {
+			t.Errorf("-scenarios %s: %v, no create", list, cfg.scenarios)
+		}
+	}
+	cfg, err := parseFlags([]string{"-scenarios", "list"}, discard{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(cfg.scenarios, []string{"list"}) {
+		t.Errorf("-scenarios list: %v", cfg.scenarios)
+	}
+}
