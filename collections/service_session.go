@@ -122,6 +122,7 @@ func (ss *SchemaSession) Update(c *Collection) error {
 		return Errorf(ENOTFOUND, "Missing collection %q.", firstOf(c.ID, c.Name))
 	}
 	c.ID, c.Created, c.Updated = old.ID, old.Created, old.Updated
+	matchFieldIDs(old, c)
 	return ss.s.hooks.collectionUpdate.Trigger(&CollectionEvent{Context: ss.ctx, Collection: c, Old: old, Records: ss.recs}, func(e *CollectionEvent) error {
 		c := e.Collection
 		renameIndexColumns(old, c)
@@ -182,6 +183,26 @@ func (ss *SchemaSession) Delete(idOrName string) error {
 		ss.plans = append(ss.plans, plan)
 		return nil
 	})
+}
+
+// matchFieldIDs gives a field of c whose id old does not know the id of
+// old's field of the same name and type, as an import matches them: a
+// definition written on another installation (whose system collections'
+// fields have other ids) keeps the columns and their data.
+func matchFieldIDs(old, c *Collection) {
+	for _, f := range c.Fields {
+		if _, ok := old.FieldByID(f.ID); ok && f.ID != "" {
+			continue
+		}
+		of, ok := old.Field(f.Name)
+		if !ok || of.Type != f.Type {
+			continue
+		}
+		if _, taken := c.FieldByID(of.ID); taken {
+			continue
+		}
+		f.ID = of.ID
+	}
 }
 
 // find returns the collection of id, else of name, as the session sees it.

@@ -327,3 +327,119 @@ func TestFailingMigration(t *testing.T) {
 		t.Errorf("kept records: %s", body)
 	}
 }
+
+// TestAutomigrate: with automigrate on, every schema change made through
+// the API (create, update with a rename, delete; a system collection's
+// update; a view) writes a migration file, recorded as applied on that
+// database; the files applied to a second, fresh database make the same
+// schema.
+func TestAutomigrate(t *testing.T) {
+	root := t.TempDir()
+	migrations := filepath.Join(root, "migrations")
+	cfgA := quietConfig(t, filepath.Join(root, "a"))
+	cfgA.MigrationsDir, cfgA.Automigrate = migrations, true
+	base, token := startServer(t, cfgA)
+
+	call(t, base, token, "POST", "/api/collections", `{"name": "tags", "listRule": "", "fields": [{"name": "label", "type": "text", "required": true}]}`)
+	call(t, base, token, "POST", "/api/collections", `{"name": "articles", "viewRule": "status = 'published'", "fields": [
+		{"name": "title", "type": "text", "max": 200},
+		{"name": "body", "type": "editor"},
+		{"name": "status", "type": "select", "values": ["draft", "published"], "maxSelect": 1},
+		{"name": "tags", "type": "relation", "collectionId": "tags", "maxSelect": 5},
+		{"name": "meta", "type": "json"}],
+		"indexes": ["CREATE INDEX idx_articles_status ON articles (status)"]}`)
+	// A rename, a new field and a new rule in one update.
+	var articles map[string]any
+	if err := json.Unmarshal([]byte(call(t, base, token, "GET", "/api/collections/articles", "")), &articles); err != nil {
+		t.Fatal(err)
+	}
+	fields := articles["fields"].([]any)
+	for _, f := range fields {
+		if f := f.(map[string]any); f["name"] == "title" {
+			f["name"] = "headline"
+		}
+	}
+	fields = append(fields, map[string]any{"name": "views", "type": "number", "onlyInt": true})
+	patch, _ := json.Marshal(map[string]any{"fields": fields, "listRule": "status = 'published'"})
+	call(t, base, token, "PATCH", "/api/collections/articles", string(patch))
+	call(t, base, token, "POST", "/api/collections", `{"name": "scratch", "fields": [{"name": "x", "type": "bool"}]}`)
+	if status, body, err := request(base, token, "DELETE", "/api/collections/scratch", ""); status != 204 {
+		t.Fatalf("delete: %d %s %v", status, body, err)
+	}
+	call(t, base, token, "POST", "/api/collections", `{"name": "published", "type": "view", "listRule": "",
+		"viewQuery": "select id, headline from articles where status = 'published'"}`)
+	var users map[string]any
+	if err := json.Unmarshal([]byte(call(t, base, token, "GET", "/api/collections/users", "")), &users); err != nil {
+		t.Fatal(err)
+	}
+	patch, _ = json.Marshal(map[string]any{"fields": append(users["fields"].([]any), map[string]any{"name": "nickname", "type": "text"})})
+	call(t, base, token, "PATCH", "/api/collections/users", string(patch))
+
+	entries, err := os.ReadDir(migrations)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for _, e := range entries {
+		_, rest, _ := strings.Cut(e.Name(), "_")
+		files = append(files, rest)
+	}
+	want := []string{"created_tags.js", "created_articles.js", "updated_articles.js", "created_scratch.js", "deleted_scratch.js", "created_published.js", "updated_users.js"}
+	if !reflect.DeepEqual(files, want) {
+		t.Fatalf("files %v, want %v", files, want)
+	}
+	// Recorded as applied where they were made: nothing runs again.
+	if got := history(t, cfgA); len(got) != len(want) {
+		t.Fatalf("history %v", got)
+	}
+	srv, err := server.New(context.Background(), cfgA)
+	if err != nil {
+		t.Fatalf("restart: %v", err)
+	}
+	srv.Close(context.Background())
+
+	cfgB := quietConfig(t, filepath.Join(root, "b"))
+	cfgB.MigrationsDir = migrations
+	baseB, tokenB := startServer(t, cfgB)
+	a, b := schema(t, base, token), schema(t, baseB, tokenB)
+	if len(a) != len(b) {
+		t.Fatalf("%d collections made, %d by the migrations", len(a), len(b))
+	}
+	for i := range a {
+		for k := range a[i] {
+			if !reflect.DeepEqual(a[i][k], b[i][k]) {
+				ja, _ := json.Marshal(a[i][k])
+				jb, _ := json.Marshal(b[i][k])
+				t.Errorf("%s.%s: made %s, by the migrations %s", a[i]["name"], k, ja, jb)
+			}
+		}
+	}
+	if len(a) < 6 {
+		t.Fatalf("schema: %v", a)
+	}
+}
+
+// schema is GET /api/collections without the times of the definitions,
+// and without the field ids of the collections every installation makes
+// itself (whose ids differ between installations: a migration matches
+// their fields by name and type).
+func schema(t *testing.T, base, token string) []map[string]any {
+	t.Helper()
+	var page struct{ Items []map[string]any }
+	if err := json.Unmarshal([]byte(call(t, base, token, "GET", "/api/collections?perPage=500&sort=name", "")), &page); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range page.Items {
+		delete(c, "created")
+		delete(c, "updated")
+		switch c["name"] {
+		case "users", "_superusers", "_externalAuths":
+			for _, f := range c["fields"].([]any) {
+				if f := f.(map[string]any); f["name"] != "id" {
+					delete(f, "id")
+				}
+			}
+		}
+	}
+	return page.Items
+}
