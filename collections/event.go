@@ -15,4 +15,7 @@ type Event struct {
 	New          json.RawMessage // the row after the change; nil for deletes
 	Old          json.RawMessage // the row before the change; nil for creates
 	Created      time.Time
+	// Actor, RequestID and IP are the origin of the change (see Origin);
+	// Actor is "" for a write by plain SQL. Only the audit reads them.
+	Actor, RequestID, IP string
 }

@@ -18,6 +18,7 @@ type Records struct {
 	req    *RequestInfo // the @request values rules and filters read
 	inTx   bool         // store is bound to a transaction
 	queue  *afterCommit // work to run once the outermost transaction commits
+	actor  string       // the actor its writes are recorded as; "": the caller's
 }
 
 // SystemRecords returns record operations of the system itself: every

@@ -57,6 +57,7 @@ func (r *Records) create(ctx context.Context, unlimited bool, fn func(*Records) 
 // else an update of old. r must be bound to a transaction (or be the one
 // statement of create).
 func (r *Records) save(ctx context.Context, rec, old *Record) error {
+	ctx = r.stamp(ctx)
 	h := &r.svc.hooks
 	e := &RecordEvent{Context: ctx, Collection: rec.Collection, Record: rec, Old: old, Records: r.system(), Caller: r.caller}
 	before, after := &h.recordCreate, &h.recordAfterCreate
@@ -91,6 +92,7 @@ func (r *Records) remove(ctx context.Context, c *Collection, id string, seen map
 	if seen == nil {
 		seen = map[string]bool{}
 	}
+	ctx = r.stamp(ctx)
 	seen[c.ID+"/"+id] = true
 	if err := r.cascade(ctx, c, id, seen); err != nil {
 		return err

@@ -268,6 +268,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Backups:           s.backups,
 		Crons:             s.cron,
 		Insights:          &api.Insights{Store: postgres.NewInsights(s.db), Samples: collections.NewListSamples()},
+		Audit:             postgres.NewAudit(s.db),
 	})
 	if err != nil {
 		s.Close(context.WithoutCancel(ctx))
@@ -467,6 +468,10 @@ func (s *Server) prune(ctx context.Context) {
 			if err := s.requests.Prune(ctx, st.Logs, now()); err != nil && ctx.Err() == nil {
 				s.cfg.Logger.Error("prune request log", "err", err)
 			}
+			// Audit entries older than the audit settings' retentionDays.
+			if _, err := postgres.NewAudit(s.db).PruneAudit(ctx, st.Audit.After(now())); err != nil && ctx.Err() == nil {
+				s.cfg.Logger.Error("prune audit", "err", err)
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -556,6 +561,9 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 	listener.Subscribe(s.relay.answered, postgres.RealtimeAnswersChannel)
 	listener.Subscribe(func(context.Context) error { s.settings.Forget(); return nil }, postgres.ParamsChannel)
 	listener.Subscribe(s.scheduleBackups, postgres.ParamsChannel)
+	// Every node runs the audit consumer; one at a time does the work.
+	auditor := collections.NewAuditor(postgres.NewAudit(s.db), s.svc, s.cfg.Logger)
+	listener.Subscribe(func(context.Context) error { auditor.Wake(); return nil }, postgres.EventsChannel)
 	var tailer *realtime.Tailer
 	if s.hub != nil {
 		// Every change committed once the server says it is serving reaches
@@ -598,6 +606,7 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 	background.Go(func() { s.prune(bgCtx) })
 	background.Go(func() { s.files.deleteGone(bgCtx) })
 	background.Go(func() { s.cron.Run(bgCtx) }) //nolint:errcheck // returns nil when stopped
+	background.Go(func() { auditor.Run(bgCtx) })
 	// Stopped when Run returns, after in-flight requests finished: its
 	// last write holds their entries.
 	background.Go(func() { s.requests.Run(bgCtx) })

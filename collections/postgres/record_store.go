@@ -26,6 +26,7 @@ type RecordStore struct {
 	totals *Totals         // nil: every list counts
 	inTx   bool            // q is a transaction's (or a schema transaction's connection)
 	wrote  *bool           // in a transaction: whether it changed records
+	origin *txOrigin       // in a transaction: the origin set in it so far
 }
 
 var _ collections.RecordStore = (*RecordStore)(nil)
@@ -517,11 +518,7 @@ func (s *RecordStore) Update(ctx context.Context, r *collections.Record) error {
 }
 
 func (s *RecordStore) writeBack(ctx context.Context, r *collections.Record, sql string, args []any) error {
-	rows, err := s.q.Query(ctx, sql, args...)
-	if err != nil {
-		return translate(err, r.Collection)
-	}
-	items, err := collect(rows, r.Collection)
+	items, err := s.write(ctx, r.Collection, sql, args)
 	if err != nil {
 		return err
 	}
@@ -555,7 +552,7 @@ func (s *RecordStore) InTx(ctx context.Context, fn func(collections.RecordStore)
 	}
 	wrote := false
 	err := pgx.BeginFunc(ctx, s.db.Pool, func(tx pgx.Tx) error {
-		return fn(&RecordStore{db: s.db, q: tx, conds: s.conds, cols: s.cols, totals: s.totals, inTx: true, wrote: &wrote})
+		return fn(&RecordStore{db: s.db, q: tx, conds: s.conds, cols: s.cols, totals: s.totals, inTx: true, wrote: &wrote, origin: &txOrigin{}})
 	})
 	if err == nil && wrote {
 		s.db.Announce()

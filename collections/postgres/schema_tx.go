@@ -116,7 +116,7 @@ func (t *schemaTx) Records() collections.RecordStore {
 	var conn *pgx.Conn
 	t.withConn(func(c *pgx.Conn) error { conn = c; return nil }) //nolint:errcheck // only fails once ended
 	return &RecordStore{db: t.s.db, q: conn, conds: newConditionCache(), cols: &columnCache{lists: map[*collections.Collection]string{}},
-		inTx: true, wrote: &t.wrote}
+		inTx: true, wrote: &t.wrote, origin: &txOrigin{}}
 }
 
 // Commit implements collections.SchemaTx.

@@ -97,6 +97,9 @@ type Deps struct {
 	// /api/insights (nil: those routes answer 404 and lists are not
 	// sampled).
 	Insights *Insights
+	// Audit is the audit log of /api/audit and the records' history (nil:
+	// those routes answer 404).
+	Audit collections.AuditStore
 }
 
 // Setup creates the first superuser through the dashboard's first-run
@@ -184,7 +187,7 @@ func New(d Deps) (*fiber.App, error) {
 	h.routes = slices.Concat(h.healthRoutes(), h.authRoutes(), h.oauth2Routes(), h.settingsRoutes(),
 		h.collectionRoutes(), h.recordRoutes(), h.batchRoutes(), h.rbacRoutes(), h.realtimeRoutes(),
 		h.setupRoutes(), h.logRoutes(), h.openapiRoutes(),
-		h.backupRoutes(), h.fileRoutes(), h.cronRoutes(), h.insightsRoutes())
+		h.backupRoutes(), h.fileRoutes(), h.cronRoutes(), h.insightsRoutes(), h.auditRoutes())
 	if err := CheckRoutes(append(slices.Clone(h.routes), d.Routes...)); err != nil {
 		return nil, err
 	}

@@ -35,7 +35,9 @@ func requestContext(log *slog.Logger, timeout time.Duration, requests *RequestLo
 		id := newRequestID()
 		c.Locals(requestIDKey, id)
 		c.Set("X-Request-Id", id)
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		// The writes of the request are logged with its id and address.
+		base := collections.WithOrigin(context.Background(), collections.Origin{RequestID: id, IP: clientIP(c)})
+		ctx, cancel := context.WithTimeout(base, timeout)
 		defer cancel()
 		c.SetUserContext(ctx)
 		start, created := time.Now(), now()

@@ -97,3 +97,15 @@ func authValues(rec *collections.Record) map[string]any {
 	m["collectionName"] = rec.Collection.Name
 	return m
 }
+
+// Actor names the caller's writes in the change log: "user:<collectionId>:<id>"
+// for a signed-in record, "guest" for a guest.
+func (c *Caller) Actor() string {
+	if c.subject == "" {
+		return "guest"
+	}
+	if c.id == nil {
+		return "role:" + c.subject
+	}
+	return "user:" + c.subject
+}

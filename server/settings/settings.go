@@ -27,6 +27,7 @@ type Settings struct {
 	CORS         CORS         `json:"cors"`
 	Batch        Batch        `json:"batch"`
 	Logs         Logs         `json:"logs"`
+	Audit        Audit        `json:"audit"`
 	Metrics      Metrics      `json:"metrics"`
 	S3           S3           `json:"s3"`
 	// Plugins enable and configure the plugins of the binary by ID.
@@ -106,6 +107,7 @@ func Defaults(appURL string) Settings {
 		Batch:        DefaultBatch(),
 		Backups:      DefaultBackups(),
 		Logs:         DefaultLogs(),
+		Audit:        DefaultAudit(),
 		Metrics:      DefaultMetrics(),
 		Plugins:      map[string]Plugin{},
 	}

@@ -78,6 +78,7 @@ func (s *Settings) Validate() error {
 	s.Batch.validate(fail)
 	s.Backups.validate(fail)
 	s.Logs.validate(fail)
+	s.Audit.validate(fail)
 	s.Metrics.validate(fail)
 	s.S3.validate("s3", fail)
 	validatePlugins(s.Plugins, fail)
