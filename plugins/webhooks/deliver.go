@@ -251,7 +251,7 @@ func (d *deliverer) matches(w *wpg.Webhook, expr filter.Expr, c *collections.Col
 	if e.Action == "delete" {
 		row = e.Old
 	}
-	data, err := decodeRow(c, row)
+	data, err := collections.DecodeRow(c, row)
 	if err == nil {
 		var ok bool
 		if ok, err = filter.Eval(expr, filterEnv(c), data); err == nil {

@@ -59,7 +59,7 @@ func payload(id string, c *collections.Collection, e *collections.Event) ([]byte
 // recordJSON renders a captured row (to_jsonb of the table's row) as the
 // API writes records.
 func recordJSON(c *collections.Collection, raw json.RawMessage) (json.RawMessage, error) {
-	data, err := decodeRow(c, raw)
+	data, err := collections.DecodeRow(c, raw)
 	if err != nil {
 		return nil, err
 	}
@@ -77,77 +77,4 @@ func Sign(secret string, t time.Time, body []byte) string {
 	mac.Write([]byte{'.'})
 	mac.Write(body)
 	return fmt.Sprintf("t=%s,v1=%s", ts, hex.EncodeToString(mac.Sum(nil)))
-}
-
-// decodeRow turns a captured row into the canonical values the store
-// would scan, by field name (as the realtime hub decodes events).
-func decodeRow(c *collections.Collection, raw json.RawMessage) (map[string]any, error) {
-	var row map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &row); err != nil {
-		return nil, fmt.Errorf("decode row of %s: %w", c.Name, err)
-	}
-	data := make(map[string]any, len(c.Fields))
-	for _, f := range c.Fields {
-		v, err := decodeValue(f, row[f.Name])
-		if err != nil {
-			return nil, fmt.Errorf("decode %s.%s: %w", c.Name, f.Name, err)
-		}
-		if _, ok := f.Options.(*collections.GeoPointOptions); ok {
-			v = collections.StoredGeoPoint(v)
-		}
-		data[f.Name] = v
-	}
-	return data, nil
-}
-
-func decodeValue(f *collections.Field, raw json.RawMessage) (any, error) {
-	null := len(raw) == 0 || string(raw) == "null"
-	switch f.Storage() {
-	case collections.StorageNumber:
-		var n float64
-		if null {
-			return n, nil
-		}
-		err := json.Unmarshal(raw, &n)
-		return n, err
-	case collections.StorageBool:
-		var b bool
-		if null {
-			return b, nil
-		}
-		err := json.Unmarshal(raw, &b)
-		return b, err
-	case collections.StorageTime:
-		if null {
-			return nil, nil
-		}
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, err
-		}
-		t, err := time.Parse(time.RFC3339Nano, s)
-		if err != nil {
-			return nil, err
-		}
-		return t.UTC(), nil
-	case collections.StorageJSON:
-		if null {
-			return nil, nil
-		}
-		return json.RawMessage(append([]byte(nil), raw...)), nil
-	case collections.StorageTextArray:
-		list := []string{}
-		if null {
-			return list, nil
-		}
-		err := json.Unmarshal(raw, &list)
-		return list, err
-	default: // text and references
-		var s string
-		if null {
-			return s, nil
-		}
-		err := json.Unmarshal(raw, &s)
-		return s, err
-	}
 }
