@@ -19,6 +19,7 @@ type Records struct {
 	inTx   bool         // store is bound to a transaction
 	queue  *afterCommit // work to run once the outermost transaction commits
 	actor  string       // the actor its writes are recorded as; "": the caller's
+	look   Lookup       // the schema its filters and relation checks see; nil: the cache (see schema)
 }
 
 // SystemRecords returns record operations of the system itself: every
@@ -105,7 +106,7 @@ func (r *Records) List(ctx context.Context, c *Collection, q Query) (*Page, erro
 	}
 	q.Scope = scope
 	r.callerQuery(&q, c, ActionList)
-	page, err := r.store.List(ctx, r.svc, c, q)
+	page, err := r.store.List(ctx, r.schema(), c, q)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +131,7 @@ func (r *Records) Find(ctx context.Context, c *Collection, id, action string) (*
 	if err != nil {
 		return nil, err
 	}
-	rec, err := r.store.Get(ctx, r.svc, c, id, scope)
+	rec, err := r.store.Get(ctx, r.schema(), c, id, scope)
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +172,7 @@ func (r *Records) Create(ctx context.Context, c *Collection, input map[string]an
 	}
 	err = r.create(ctx, scope.Unlimited(), func(tx *Records) error {
 		if !scope.Unlimited() {
-			ok, err := tx.store.Admits(ctx, r.svc, rec, scope)
+			ok, err := tx.store.Admits(ctx, r.schema(), rec, scope)
 			if err != nil {
 				return err
 			}
@@ -209,14 +210,14 @@ func (r *Records) Update(ctx context.Context, c *Collection, id string, input ma
 	// Always in a transaction with the row locked: modifiers such as
 	// "views+" read the old value, and concurrent updates must not lose one.
 	err = r.InTx(ctx, func(tx *Records) error {
-		ids, err := tx.store.Matching(ctx, r.svc, c, []string{id}, scope, true)
+		ids, err := tx.store.Matching(ctx, r.schema(), c, []string{id}, scope, true)
 		if err != nil {
 			return err
 		}
 		if len(ids) == 0 {
 			return Errorf(ENOTFOUND, "The requested resource wasn't found.")
 		}
-		old, err := tx.store.Get(ctx, r.svc, c, id, nil)
+		old, err := tx.store.Get(ctx, r.schema(), c, id, nil)
 		if err != nil {
 			return err
 		}
@@ -374,7 +375,7 @@ func (r *Records) checkRelations(ctx context.Context, c *Collection, rec, old *R
 		if len(ids) == 0 || (old != nil && slices.Equal(ids, IDs(old.Data[f.Name]))) {
 			continue
 		}
-		target, ok := r.svc.Collection(o.CollectionID)
+		target, ok := r.schema().Collection(o.CollectionID)
 		if !ok {
 			return fmt.Errorf("relation %s.%s: unknown target %q", c.Name, f.Name, o.CollectionID)
 		}

@@ -39,6 +39,7 @@ func (s *Service) InSchemaSession(ctx context.Context, opts SaveOptions, fn func
 	ss := &SchemaSession{s: s, ctx: ctx, tx: tx, opts: opts,
 		view: &importView{base: s, set: map[string]*Collection{}, gone: map[string]bool{}},
 		recs: &Records{svc: s, store: tx.Records(), caller: System, inTx: true, queue: q}}
+	ss.recs.look = ss.view
 	if err := fn(ss); err != nil {
 		q.rollback()
 		return err
@@ -203,6 +204,15 @@ func matchFieldIDs(old, c *Collection) {
 		}
 		f.ID = of.ID
 	}
+}
+
+// schema is the schema r's filters and relation checks see: the cache,
+// or in a schema session the session's view of it.
+func (r *Records) schema() Lookup {
+	if r.look != nil {
+		return r.look
+	}
+	return r.svc
 }
 
 // find returns the collection of id, else of name, as the session sees it.

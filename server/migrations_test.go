@@ -443,3 +443,87 @@ func schema(t *testing.T, base, token string) []map[string]any {
 	}
 	return page.Items
 }
+
+// TestMigrationAppAPI: importCollections of collections that relate to
+// each other, typed field constructors, addIndex, unmarshal of a
+// collection, app.db().newQuery(...).bind(...).execute() in the
+// migration's transaction, a record relating to a collection made by an
+// earlier migration, and records of collections made by the same
+// migration, one relating to the other and found by a filter through
+// the relation.
+func TestMigrationAppAPI(t *testing.T) {
+	root := t.TempDir()
+	writeFiles(t, filepath.Join(root, "data", "migrations"), map[string]string{
+		"1_snapshot.js": `migrate((app) => {
+  const snapshot = [
+    {"id": "pbc_authors01", "name": "authors", "type": "base", "listRule": "", "fields": [
+      {"id": "text_name01", "name": "name", "type": "text", "required": true},
+      {"id": "rel_fav01", "name": "favorite", "type": "relation", "collectionId": "pbc_books0001", "maxSelect": 1}]},
+    {"id": "pbc_books0001", "name": "books", "type": "base", "listRule": "", "fields": [
+      {"id": "text_title01", "name": "title", "type": "text"},
+      {"id": "rel_author01", "name": "author", "type": "relation", "collectionId": "pbc_authors01", "maxSelect": 1}]}
+  ]
+  return app.importCollections(snapshot, false)
+}, (app) => {
+  app.db().newQuery("SELECT 1").execute()
+})
+`,
+		"2_change.js": `migrate((app) => {
+  const authors = app.findCollectionByNameOrId("authors")
+  authors.fields.add(new NumberField({ name: "born", onlyInt: true }))
+  authors.addIndex("idx_authors_name", true, "name", "")
+  unmarshal({ viewRule: "name != ''" }, authors)
+  app.save(authors)
+
+  const ann = new Record(authors, { name: "ann", born: 1970 })
+  app.save(ann)
+  const book = new Record(app.findCollectionByNameOrId("books"))
+  book.set("title", "First")
+  book.set("author", ann.id)
+  app.save(book)
+  app.db().newQuery("UPDATE authors SET name = upper(name) WHERE name = {:n}").bind({ n: "ann" }).execute()
+})
+`,
+		"3_same_migration.js": `migrate((app) => {
+  const shelves = new Collection({ name: "shelves", fields: [{ name: "label", type: "text" }] })
+  app.save(shelves)
+  const items = new Collection({ name: "items", listRule: "", fields: [{ name: "shelf", type: "relation", collectionId: shelves.id, maxSelect: 1 }] })
+  app.save(items)
+  const top = new Record(shelves, { label: "top" })
+  app.save(top)
+  const item = new Record(items)
+  item.set("shelf", top.id)
+  app.save(item)
+  const found = app.findRecordsByFilter("items", "shelf.label = {:l}", "", 10, 0, { l: "top" })
+  if (found.length !== 1) throw new Error("found " + found.length)
+})
+`,
+	})
+	cfg := quietConfig(t, filepath.Join(root, "data"))
+	base, token := startServer(t, cfg)
+	var authors struct {
+		ViewRule string
+		Indexes  []string
+		Fields   []struct{ ID, Name, Type, CollectionID string }
+	}
+	if err := json.Unmarshal([]byte(call(t, base, token, "GET", "/api/collections/authors", "")), &authors); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range authors.Fields {
+		names = append(names, f.Name+":"+f.Type)
+		if f.Name == "favorite" && (f.ID != "rel_fav01" || f.CollectionID != "pbc_books0001") {
+			t.Errorf("favorite: %+v", f)
+		}
+	}
+	if authors.ViewRule != "name != ''" || len(authors.Indexes) != 1 || !strings.Contains(strings.Join(names, " "), "born:number") {
+		t.Fatalf("authors: %+v", authors)
+	}
+	body := call(t, base, token, "GET", "/api/collections/books/records?expand=author", "")
+	if !strings.Contains(body, `"title":"First"`) || !strings.Contains(body, `"name":"ANN"`) || !strings.Contains(body, `"born":1970`) {
+		t.Fatalf("books: %s", body)
+	}
+	if body := call(t, base, token, "GET", "/api/collections/items/records", ""); !strings.Contains(body, `"totalItems":1`) {
+		t.Fatalf("items: %s", body)
+	}
+}
