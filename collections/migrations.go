@@ -16,7 +16,7 @@ import (
 type Migration struct {
 	Name string
 	Up   func(ctx context.Context, ss *SchemaSession) error
-	// Down is nil when the migration cannot be reverted.
+	// Down may be nil: reverting the migration then only forgets it.
 	Down func(ctx context.Context, ss *SchemaSession) error
 }
 
@@ -122,8 +122,9 @@ func (m *Migrator) Up(ctx context.Context) ([]string, error) {
 }
 
 // Down reverts the last n applied migrations (the most recently applied
-// first) with their Down functions and returns their names. An applied
-// migration that is not known (its file is gone) or has no Down stops it.
+// first) with their Down functions and returns their names; one without
+// a Down is only forgotten, as in PocketBase. An applied migration that
+// is not known (its file is gone) stops it.
 func (m *Migrator) Down(ctx context.Context, n int) ([]string, error) {
 	applied, err := m.store.Applied(ctx)
 	if err != nil {
@@ -136,11 +137,7 @@ func (m *Migrator) Down(ctx context.Context, n int) ([]string, error) {
 		if idx < 0 {
 			return done, fmt.Errorf("migration %s: applied, but its file or registration is missing: cannot revert it", name)
 		}
-		mg := m.list[idx]
-		if mg.Down == nil {
-			return done, fmt.Errorf("migration %s has no down function: cannot revert it", name)
-		}
-		ran, err := m.run(ctx, mg, false)
+		ran, err := m.run(ctx, m.list[idx], false)
 		if err != nil {
 			return done, err
 		}
@@ -201,6 +198,7 @@ type MigrationError struct {
 	Err  error
 }
 
+// Error says which migration failed and why.
 func (e *MigrationError) Error() string {
 	// For the operator (the command's output, the server's log): the
 	// whole reason, a database's included.
@@ -228,6 +226,7 @@ func FieldErrorsText(de *Error) string {
 	return msg
 }
 
+// Unwrap returns why it failed.
 func (e *MigrationError) Unwrap() error { return e.Err }
 
 // Exec runs a statement of the migration in the session's transaction

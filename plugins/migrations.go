@@ -27,8 +27,8 @@ var migrations = struct {
 // RegisterMigration adds a Go migration to the binary: it applies in the
 // order of its name among the app's migrations (JS files included, so
 // name it as they are named, such as "1717000000_seed_roles"), and is
-// recorded in the same table. down may be nil (the migration cannot be
-// reverted). It panics when name is empty or already registered.
+// recorded in the same table. down may be nil: reverting the migration
+// then only forgets it. It panics when name is empty or already registered.
 func RegisterMigration(name string, up, down MigrationFunc) {
 	if strings.TrimSpace(name) == "" || up == nil {
 		panic("plugins: a migration needs a name and an up function")

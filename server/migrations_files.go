@@ -96,14 +96,23 @@ func (s *Server) bindAutomigrate(m *Migrations) {
 		return write(e, "created", createdMigration(e.Collection))
 	})
 	h.OnCollectionAfterUpdate().BindFunc(func(e *collections.CollectionEvent) error {
-		if e.Old == nil {
-			return e.Next()
+		if e.Old == nil || sameDefinition(e.Old, e.Collection) {
+			return e.Next() // saved as it was: nothing to migrate
 		}
 		return write(e, "updated", updatedMigration(e.Old, e.Collection))
 	})
 	h.OnCollectionAfterDelete().BindFunc(func(e *collections.CollectionEvent) error {
 		return write(e, "deleted", deletedMigration(e.Collection))
 	})
+}
+
+// sameDefinition reports whether a and b differ only in their times.
+func sameDefinition(a, b *collections.Collection) bool {
+	x, y := *a, *b
+	x.Created, x.Updated, y.Created, y.Updated = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	bx, errx := json.Marshal(&x)
+	by, erry := json.Marshal(&y)
+	return errx == nil && erry == nil && string(bx) == string(by)
 }
 
 var unsafeName = regexp.MustCompile(`[^a-z0-9_]+`)

@@ -314,6 +314,11 @@ func TestFailingMigration(t *testing.T) {
 	if _, err := server.New(ctx, cfg); err == nil || !strings.Contains(err.Error(), "2_fails.js:6:") {
 		t.Fatalf("start: %v", err)
 	}
+	// A file that does not compile stops the start too, naming its line.
+	writeFiles(t, dir, map[string]string{"2_fails.js": "migrate((app) => {\n  app.save(\n})"})
+	if _, err := server.New(ctx, cfg); err == nil || !strings.Contains(err.Error(), "2_fails.js: Line 3:") {
+		t.Fatalf("start with a syntax error: %v", err)
+	}
 	// Fixed, it applies with the ones after it.
 	writeFiles(t, dir, map[string]string{"2_fails.js": `migrate((app) => { app.save(new Collection({name: "dropped"})) })`})
 	base, token := startServer(t, cfg)
@@ -375,6 +380,8 @@ func TestAutomigrate(t *testing.T) {
 	patch, _ = json.Marshal(map[string]any{"fields": append(users["fields"].([]any), map[string]any{"name": "nickname", "type": "text"})})
 	call(t, base, token, "PATCH", "/api/collections/users", string(patch))
 
+	// A save that changes nothing writes nothing.
+	call(t, base, token, "PATCH", "/api/collections/tags", `{"listRule": ""}`)
 	entries, err := os.ReadDir(migrations)
 	if err != nil {
 		t.Fatal(err)
