@@ -39,9 +39,10 @@
 // req/s as that user over its req/s as the superuser. PocketBase has no
 // roles: its cells there are n/a.
 //
-// create-jshook and create-webhook run after create, which they bring
-// along (what they cost is measured against it), in each of
-// -create-modes. create-jshook sends create's requests to Lumbung and
+// create-jshook and create-webhook run right after create, which they
+// bring along (what they cost is measured against it), in each of
+// -create-modes: create and they one after the other in one mode, then
+// in the next. create-jshook sends create's requests to Lumbung and
 // PocketBase while a trivial before-create hook on the bench collection
 // runs: the same file (bench.pb.js, PocketBase's pb_hooks format) in
 // Lumbung's hooks folder (<dir>/hooks) and in PocketBase's pb_hooks, both

@@ -15,26 +15,37 @@ type step struct {
 }
 
 // planSteps orders the measurements: every scenario in the order given,
-// reads in readMode, and each writing scenario once per create mode.
+// reads in readMode, and each writing scenario once per create mode;
+// writing scenarios that follow each other (create, create-jshook,
+// create-webhook) run one after the other in each mode, so that those
+// compared with create run beside it.
 func planSteps(scenarioNames []string, readMode string, createModes []string) []step {
-	var out []step
+	var out, writes []step
+	flush := func() {
+		for _, m := range createModes {
+			for _, w := range writes {
+				out = append(out, step{w.scenario, m})
+			}
+		}
+		writes = nil
+	}
 	for _, name := range scenarioNames {
 		s, ok := scenarioByName(name)
 		if !ok {
 			continue
 		}
-		if s.method == http.MethodGet {
+		switch {
+		case s.method == http.MethodGet:
+			flush()
 			out = append(out, step{name, readMode})
-			continue
-		}
-		if s.files { // uploads: once, in the first create mode
+		case s.files: // uploads: once, in the first create mode
+			flush()
 			out = append(out, step{name, createModes[0]})
-			continue
-		}
-		for _, m := range createModes {
-			out = append(out, step{name, m})
+		default:
+			writes = append(writes, step{scenario: name})
 		}
 	}
+	flush()
 	return out
 }
 

@@ -166,3 +166,16 @@ func TestCreateComesAlong(t *testing.T) {
 		t.Errorf("-scenarios list: %v", cfg.scenarios)
 	}
 }
+
+// TestPlanStepsCreates: create and the scenarios compared with it run
+// side by side in each mode.
+func TestPlanStepsCreates(t *testing.T) {
+	got := planSteps([]string{"view", "create", "create-jshook", "create-webhook", "upload"}, "no-fsync", []string{"durable", "async-commit"})
+	want := []step{{"view", "no-fsync"},
+		{"create", "durable"}, {"create-jshook", "durable"}, {"create-webhook", "durable"},
+		{"create", "async-commit"}, {"create-jshook", "async-commit"}, {"create-webhook", "async-commit"},
+		{"upload", "durable"}}
+	if !slices.Equal(got, want) {
+		t.Errorf("steps %v, want %v", got, want)
+	}
+}
