@@ -19,9 +19,30 @@ import (
 )
 
 // pbMigrations are migrations written as PocketBase documents them (and
-// as its automigrate writes them): a collection created from its JSON, a
-// field added, a record inserted.
+// as its automigrate writes them): a superuser made, a collection
+// created from its JSON, a field added, a record inserted.
 var pbMigrations = map[string]string{
+	"1700000000_init_superuser.js": `/// <reference path="../pb_data/types.d.ts" />
+migrate((app) => {
+  let superusers = app.findCollectionByNameOrId("_superusers")
+
+  let record = new Record(superusers)
+
+  // note: the values can be eventually loaded via $os.getenv(key)
+  // or from a special local config file
+  record.set("email", "first@example.com")
+  record.set("password", "1234567890")
+
+  app.save(record)
+}, (app) => { // optional revert operation
+  try {
+    let record = app.findAuthRecordByEmail("_superusers", "first@example.com")
+    app.delete(record)
+  } catch {
+    // silent errors (probably already deleted)
+  }
+})
+`,
 	"1700000001_created_posts.js": `/// <reference path="../pb_data/types.d.ts" />
 migrate((app) => {
   const collection = new Collection({
@@ -192,6 +213,7 @@ func TestPocketBaseMigrations(t *testing.T) {
 		}
 		base, token := startServer(t, cfg)
 		checkPosts(t, base, token, true, 1)
+		call(t, base, "", "POST", "/api/collections/_superusers/auth-with-password", `{"identity": "first@example.com", "password": "1234567890"}`)
 
 		// down reverts the last one: the record goes.
 		m, closeM, err = server.OpenMigrations(ctx, cfg)
@@ -199,22 +221,39 @@ func TestPocketBaseMigrations(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer closeM()
-		if done, err := m.Down(ctx, 1); err != nil || !reflect.DeepEqual(done, names[2:]) {
+		if done, err := m.Down(ctx, 1); err != nil || !reflect.DeepEqual(done, names[3:]) {
 			t.Fatalf("down: %v %v", done, err)
 		}
 		checkPosts(t, base, token, true, 0)
 		// down 1 more: the field goes.
-		if done, err := m.Down(ctx, 1); err != nil || !reflect.DeepEqual(done, names[1:2]) {
+		if done, err := m.Down(ctx, 1); err != nil || !reflect.DeepEqual(done, names[2:3]) {
 			t.Fatalf("down: %v %v", done, err)
 		}
 		checkPosts(t, base, token, false, 0)
-		if got := history(t, cfg); !reflect.DeepEqual(got, names[:1]) {
+		if got := history(t, cfg); !reflect.DeepEqual(got, names[:2]) {
 			t.Fatalf("history after down %v", got)
 		}
-		if done, err := m.Up(ctx); err != nil || !reflect.DeepEqual(done, names[1:]) {
+		if done, err := m.Up(ctx); err != nil || !reflect.DeepEqual(done, names[2:]) {
 			t.Fatalf("up again: %v %v", done, err)
 		}
 		checkPosts(t, base, token, true, 1)
+		// Everything reverted: the collection and the superuser go.
+		if done, err := m.Down(ctx, 10); err != nil || len(done) != len(names) || done[0] != names[len(names)-1] {
+			t.Fatalf("down all: %v %v", done, err)
+		}
+		if got := history(t, cfg); len(got) != 0 {
+			t.Fatalf("history after down all %v", got)
+		}
+		for {
+			status, _, err := request(base, token, "GET", "/api/collections/posts", "")
+			if err != nil || status == 404 {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if status, _, _ := request(base, "", "POST", "/api/collections/_superusers/auth-with-password", `{"identity": "first@example.com", "password": "1234567890"}`); status != 400 {
+			t.Fatalf("the superuser made by a migration signs in after its revert: %d", status)
+		}
 	})
 
 	t.Run("server start", func(t *testing.T) {
