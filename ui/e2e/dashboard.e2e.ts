@@ -1238,6 +1238,60 @@ describe("insights", () => {
   });
 });
 
+describe("audit", () => {
+  test("7h. the audit lists a record's changes with their diff; the record's History restores a value and a version", async () => {
+    const name = uniqueName("audited");
+    await createCollection({ name, fields: [{ name: "title", type: "text" }, { name: "n", type: "number" }, ...autodates] });
+    const rec = await createRecord(name, { title: "First", n: 1 });
+    const su = await token();
+    await api("PATCH", `/api/collections/${name}/records/${rec.id}`, { title: "Second", n: 2 }, su);
+    await api("PATCH", `/api/collections/${name}/records/${rec.id}`, { title: "Third" }, su);
+    const history = async () =>
+      (await api<{ items: { action: string }[] }>("GET", `/api/collections/${name}/records/${rec.id}/history`, undefined, su)).items.map((e) => e.action);
+    await eventually(history, ["update", "update", "create"]);
+
+    await withPage({ signedIn: true }, async (page) => {
+      await show(page, screens[0]);
+      await page.getByRole("navigation", { name: "Dashboard" }).getByRole("link", { name: "Audit" }).click();
+      await heading(page, "Audit", 1);
+      await page.getByRole("searchbox", { name: "Filter" }).fill(`collectionName = "${name}"`);
+      await page.getByRole("button", { name: "Apply" }).click();
+      const rows = page.getByRole("row", { name: new RegExp(`^${name} ${rec.id} `) });
+      await eventually(() => rows.count(), 3);
+      await rows.first().click();
+      const details = await visible(page.getByRole("dialog", { name: `Change of ${name} ${rec.id}` }));
+      const title = details.getByRole("row", { name: /^title/ });
+      await visible(title.getByRole("cell", { name: "Second", exact: true }));
+      await visible(title.getByRole("cell", { name: "Third", exact: true }));
+      await details.getByRole("button", { name: "Close" }).last().click();
+      await gone(details);
+
+      // The record's History: restore the title the last change replaced.
+      await open(page, `#/collections/${name}?record=${rec.id}`);
+      const panel = await visible(page.getByRole("dialog", { name: "Edit record" }));
+      await panel.getByRole("tab", { name: "History" }).click();
+      const versions = panel.getByRole("listitem", { name: /^Version / });
+      await eventually(() => versions.count(), 3);
+      await versions.first().getByRole("button", { name: "Restore title to its value before this change" }).click();
+      await gone(panel);
+      await visible(page.getByRole("cell", { name: "Second", exact: true }));
+      let stored = await api("GET", `/api/collections/${name}/records/${rec.id}`, undefined, su);
+      expect([stored.title, stored.n]).toEqual(["Second", 2]);
+
+      // Then the whole first version.
+      await open(page, `#/collections/${name}?record=${rec.id}`);
+      await visible(panel);
+      await panel.getByRole("tab", { name: "History" }).click();
+      await versions.last().getByRole("button", { name: "Restore this version" }).click();
+      await gone(panel);
+      stored = await api("GET", `/api/collections/${name}/records/${rec.id}`, undefined, su);
+      expect([stored.title, stored.n]).toEqual(["First", 1]);
+    });
+    // Each restore was an update, audited as such.
+    await eventually(async () => (await history()).length, 5);
+  });
+});
+
 // --- every main screen ------------------------------------------------------
 
 describe("every main screen", () => {

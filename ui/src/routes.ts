@@ -10,6 +10,7 @@ import ApiPreview from "./apipreview/ApiPreview.svelte";
 import LogsScreen from "./logs/LogsScreen.svelte";
 import CronsScreen from "./crons/CronsScreen.svelte";
 import InsightsScreen from "./insights/InsightsScreen.svelte";
+import AuditScreen from "./audit/AuditScreen.svelte";
 import SettingsScreen from "./settings/SettingsScreen.svelte";
 import BackupsScreen from "./backups/BackupsScreen.svelte";
 import Placeholder from "./shell/Placeholder.svelte";
@@ -50,4 +51,5 @@ export const routes: Route<View>[] = [
   { pattern: "/logs", view: { component: LogsScreen } },
   { pattern: "/crons", view: { component: CronsScreen } },
   { pattern: "/insights", view: { component: InsightsScreen } },
+  { pattern: "/audit", view: { component: AuditScreen } },
 ];
