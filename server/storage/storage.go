@@ -53,6 +53,22 @@ type Storage interface {
 	List(ctx context.Context, prefix string) iter.Seq2[Info, error]
 }
 
+// Cache is a Storage that can also keep objects that may be made again
+// (thumbnails) without waiting for them to reach the disk: after a crash
+// such an object is whole or missing, never a part.
+type Cache interface {
+	PutCache(ctx context.Context, key string, r io.Reader, size int64, contentType string) error
+}
+
+// PutCache stores an object that may be made again: without waiting for
+// the disk where s allows it (Cache), else as Put.
+func PutCache(ctx context.Context, s Storage, key string, r io.Reader, size int64, contentType string) error {
+	if c, ok := s.(Cache); ok {
+		return c.PutCache(ctx, key, r, size, contentType)
+	}
+	return s.Put(ctx, key, r, size, contentType)
+}
+
 // Info describes a stored object.
 type Info struct {
 	Key         string

@@ -143,5 +143,5 @@ func (m *Maker) make(ctx context.Context, st storage.Storage, key, thumbKey stri
 	if err != nil {
 		return fmt.Errorf("%w (%s)", err, key)
 	}
-	return st.Put(ctx, thumbKey, &out, int64(out.Len()), contentType)
+	return storage.PutCache(ctx, st, thumbKey, &out, int64(out.Len()), contentType)
 }

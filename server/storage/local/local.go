@@ -100,16 +100,26 @@ func (s *Storage) paths(key string) (data, meta string, err error) {
 // type's file and the object's file into place (a failed write changes
 // neither).
 func (s *Storage) Put(ctx context.Context, key string, r io.Reader, size int64, contentType string) error {
+	return s.put(ctx, key, r, size, contentType, true)
+}
+
+// PutCache implements storage.Cache: Put without syncing the files to the
+// disk (a rename still makes the object whole or missing).
+func (s *Storage) PutCache(ctx context.Context, key string, r io.Reader, size int64, contentType string) error {
+	return s.put(ctx, key, r, size, contentType, false)
+}
+
+func (s *Storage) put(ctx context.Context, key string, r io.Reader, size int64, contentType string, sync bool) error {
 	data, meta, err := s.paths(key)
 	if err != nil {
 		return err
 	}
-	dataTmp, err := s.writeTemp(ctx, r, size)
+	dataTmp, err := s.writeTemp(ctx, r, size, sync)
 	if err != nil {
 		return err
 	}
 	defer s.root.Remove(dataTmp) // gone after a rename
-	metaTmp, err := s.writeTemp(ctx, strings.NewReader(contentType), int64(len(contentType)))
+	metaTmp, err := s.writeTemp(ctx, strings.NewReader(contentType), int64(len(contentType)), sync)
 	if err != nil {
 		return err
 	}
@@ -120,8 +130,9 @@ func (s *Storage) Put(ctx context.Context, key string, r io.Reader, size int64, 
 	return s.rename(dataTmp, data)
 }
 
-// writeTemp copies r to a new synced temporary file and returns its path.
-func (s *Storage) writeTemp(ctx context.Context, r io.Reader, size int64) (_ string, err error) {
+// writeTemp copies r to a new temporary file, synced to the disk when
+// sync is set, and returns its path.
+func (s *Storage) writeTemp(ctx context.Context, r io.Reader, size int64, sync bool) (_ string, err error) {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
 	name := tmpDir + "/put-" + hex.EncodeToString(b[:])
@@ -142,8 +153,10 @@ func (s *Storage) writeTemp(ctx context.Context, r io.Reader, size int64) (_ str
 	if size >= 0 && n != size {
 		return "", fmt.Errorf("local storage: got %d bytes, want %d: %w", n, size, io.ErrUnexpectedEOF)
 	}
-	if err := tmp.Sync(); err != nil {
-		return "", fmt.Errorf("local storage: %w", err)
+	if sync {
+		if err := tmp.Sync(); err != nil {
+			return "", fmt.Errorf("local storage: %w", err)
+		}
 	}
 	if err := tmp.Close(); err != nil {
 		return "", fmt.Errorf("local storage: %w", err)

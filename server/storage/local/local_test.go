@@ -148,3 +148,24 @@ func TestStaleTemporaryFiles(t *testing.T) {
 		t.Fatalf("a file being written was removed: %v", err)
 	}
 }
+
+// TestPutCache: an object stored as a cache (no sync) reads back whole
+// with its type, and replaces what was there.
+func TestPutCache(t *testing.T) {
+	s, err := local.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	storagetest.MustPut(t, s, "c/r/thumbs_a.png/1x1_a.png", "old", "image/png")
+	body := strings.Repeat("thumbnail bytes ", 1000)
+	if err := storage.PutCache(t.Context(), s, "c/r/thumbs_a.png/1x1_a.png", strings.NewReader(body), int64(len(body)), "image/jpeg"); err != nil {
+		t.Fatal(err)
+	}
+	got, info := storagetest.MustRead(t, s, "c/r/thumbs_a.png/1x1_a.png")
+	if got != body || info.ContentType != "image/jpeg" {
+		t.Fatalf("read back %d bytes of %q", len(got), info.ContentType)
+	}
+	if err := storage.PutCache(t.Context(), s, "../x", strings.NewReader("x"), 1, "text/plain"); !errors.Is(err, storage.ErrInvalidKey) {
+		t.Fatalf("a key out of the root: %v", err)
+	}
+}
