@@ -123,42 +123,8 @@ func (s *Service) Import(ctx context.Context, defs []*Collection, deleteMissing 
 	if err := s.Reload(ctx); err != nil {
 		return nil, err
 	}
-	s.importedHooks(ctx, run.plans)
+	s.sessionHooks(ctx, run.plans)
 	return run.plans, nil
-}
-
-// importedHooks runs the collection after-hooks for what an import
-// changed: each collection once, as it ended.
-func (s *Service) importedHooks(ctx context.Context, plans []*Plan) {
-	type change struct{ old, new *Collection }
-	var order []string
-	changes := map[string]*change{}
-	for _, p := range plans {
-		c := p.New
-		if c == nil {
-			c = p.Old
-		}
-		ch, seen := changes[c.ID]
-		if !seen {
-			ch = &change{old: p.Old}
-			changes[c.ID] = ch
-			order = append(order, c.ID)
-		}
-		ch.new = p.New
-	}
-	for _, id := range order {
-		ch := changes[id]
-		switch {
-		case ch.new == nil:
-			if err := s.hooks.collectionAfterDelete.Trigger(&CollectionEvent{Context: ctx, Collection: ch.old}); err != nil {
-				s.log.Error("after-collection hook", "collection", ch.old.Name, "err", err)
-			}
-		case ch.old == nil:
-			s.collectionChanged(ctx, &s.hooks.collectionAfterCreate, id, nil)
-		default:
-			s.collectionChanged(ctx, &s.hooks.collectionAfterUpdate, id, ch.old)
-		}
-	}
 }
 
 // importRun plans and applies the steps of an import in its transaction.

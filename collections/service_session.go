@@ -228,6 +228,29 @@ func (ss *SchemaSession) find(id, name string) (*Collection, bool) {
 	return nil, false
 }
 
+// createdFirst orders ids so that each comes after the ids deps names
+// for it (depth first, otherwise in the given order; a cycle is broken
+// where it is met).
+func createdFirst(ids []string, deps func(id string) []string) []string {
+	out := make([]string, 0, len(ids))
+	seen := map[string]bool{}
+	var visit func(id string)
+	visit = func(id string) {
+		if seen[id] {
+			return
+		}
+		seen[id] = true
+		for _, d := range deps(id) {
+			visit(d)
+		}
+		out = append(out, id)
+	}
+	for _, id := range ids {
+		visit(id)
+	}
+	return out
+}
+
 func firstOf(a, b string) string {
 	if a != "" {
 		return a
@@ -237,7 +260,9 @@ func firstOf(a, b string) string {
 
 // sessionHooks runs the collection after-hooks for what a session or an
 // import changed: each collection once, as it ended (none for one created
-// and dropped again).
+// and dropped again), a created collection after those it created that
+// it relates to (so a migration written of each creation, in this order,
+// applies).
 func (s *Service) sessionHooks(ctx context.Context, plans []*Plan) {
 	type change struct{ old, new *Collection }
 	var order []string
@@ -255,6 +280,21 @@ func (s *Service) sessionHooks(ctx context.Context, plans []*Plan) {
 		}
 		ch.new = p.New
 	}
+	order = createdFirst(order, func(id string) []string {
+		ch := changes[id]
+		if ch.old != nil || ch.new == nil {
+			return nil
+		}
+		var deps []string
+		for _, f := range ch.new.Fields {
+			if o, ok := f.Options.(*RelationOptions); ok && o.CollectionID != id {
+				if dep, ok := changes[o.CollectionID]; ok && dep.old == nil && dep.new != nil {
+					deps = append(deps, o.CollectionID)
+				}
+			}
+		}
+		return deps
+	})
 	for _, id := range order {
 		ch := changes[id]
 		switch {

@@ -419,6 +419,13 @@ func TestAutomigrate(t *testing.T) {
 	patch, _ = json.Marshal(map[string]any{"fields": append(users["fields"].([]any), map[string]any{"name": "nickname", "type": "text"})})
 	call(t, base, token, "PATCH", "/api/collections/users", string(patch))
 
+	// An import of two collections, the first relating to the second:
+	// the second's file comes first.
+	if status, body, err := request(base, token, "PUT", "/api/collections/import", `{"collections": [
+		{"name": "reviews", "fields": [{"name": "product", "type": "relation", "collectionId": "pbc_products01", "maxSelect": 1}]},
+		{"id": "pbc_products01", "name": "products", "fields": [{"name": "sku", "type": "text"}]}]}`); status != 204 {
+		t.Fatalf("import: %d %s %v", status, body, err)
+	}
 	// A save that changes nothing writes nothing.
 	call(t, base, token, "PATCH", "/api/collections/tags", `{"listRule": ""}`)
 	entries, err := os.ReadDir(migrations)
@@ -430,7 +437,8 @@ func TestAutomigrate(t *testing.T) {
 		_, rest, _ := strings.Cut(e.Name(), "_")
 		files = append(files, rest)
 	}
-	want := []string{"created_tags.js", "created_articles.js", "updated_articles.js", "created_scratch.js", "deleted_scratch.js", "created_published.js", "updated_users.js"}
+	want := []string{"created_tags.js", "created_articles.js", "updated_articles.js", "created_scratch.js", "deleted_scratch.js", "created_published.js", "updated_users.js",
+		"created_products.js", "created_reviews.js"}
 	if !reflect.DeepEqual(files, want) {
 		t.Fatalf("files %v, want %v", files, want)
 	}
