@@ -23,7 +23,8 @@ type Migrations struct {
 	// Dir is the migrations folder: where create and automigrate write.
 	Dir string
 
-	mu sync.Mutex // serializes the writes of files, whose names must grow
+	mu  sync.Mutex // serializes the writes of files, whose names must grow
+	svc *collections.Service
 }
 
 // MigrationsDir returns the migrations folder of cfg: cfg.MigrationsDir
@@ -76,7 +77,7 @@ func (s *Server) migrations() (*Migrations, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Migrations{Migrator: m, Dir: dir}, nil
+	return &Migrations{Migrator: m, Dir: dir, svc: s.svc}, nil
 }
 
 // applyMigrations applies the pending migrations, as a server does when

@@ -27,6 +27,36 @@ func (m *Migrations) Create(name string) (string, error) {
 	return m.write(name, blankMigration)
 }
 
+// Snapshot writes a migration <unix time>_collections_snapshot.js that
+// imports every collection as the database has them
+// (app.importCollections(snapshot, false), PocketBase's `migrate
+// collections`), recorded as applied on this database, and returns its
+// path: on a fresh one it makes the whole schema at once, collections
+// that relate to each other included.
+func (m *Migrations) Snapshot(ctx context.Context) (string, error) {
+	if m.svc == nil {
+		return "", fmt.Errorf("migrations: no database")
+	}
+	list := m.svc.Collections()
+	b, err := json.MarshalIndent(list, "  ", "  ")
+	if err != nil {
+		return "", err
+	}
+	path, err := m.write("collections_snapshot", fmt.Sprintf(`/// <reference path="../pb_data/types.d.ts" />
+migrate((app) => {
+  const snapshot = %s;
+
+  return app.importCollections(snapshot, false);
+}, (app) => {
+  return null;
+})
+`, b))
+	if err != nil {
+		return "", err
+	}
+	return path, m.MarkApplied(ctx, filepath.Base(path))
+}
+
 const blankMigration = `/// <reference path="../pb_data/types.d.ts" />
 migrate((app) => {
   // add up queries...

@@ -581,3 +581,53 @@ func TestMigrationAppAPI(t *testing.T) {
 		t.Fatalf("items: %s", body)
 	}
 }
+
+// TestSnapshotMigration: `migrate collections` writes one migration that
+// imports every collection, recorded as applied; on a fresh database it
+// makes the same schema, collections that relate to each other included.
+func TestSnapshotMigration(t *testing.T) {
+	root := t.TempDir()
+	cfgA := quietConfig(t, filepath.Join(root, "a"))
+	cfgA.MigrationsDir = filepath.Join(root, "a-migrations")
+	base, token := startServer(t, cfgA)
+	call(t, base, token, "POST", "/api/collections", `{"id": "pbc_teams00001", "name": "teams", "fields": [{"name": "name", "type": "text"}]}`)
+	call(t, base, token, "POST", "/api/collections", `{"name": "players", "listRule": "team.name != ''", "fields": [
+		{"name": "team", "type": "relation", "collectionId": "pbc_teams00001", "maxSelect": 1, "cascadeDelete": true}]}`)
+	var teams map[string]any
+	if err := json.Unmarshal([]byte(call(t, base, token, "GET", "/api/collections/teams", "")), &teams); err != nil {
+		t.Fatal(err)
+	}
+	patch, _ := json.Marshal(map[string]any{"fields": append(teams["fields"].([]any),
+		map[string]any{"name": "captain", "type": "relation", "collectionId": "players", "maxSelect": 1})})
+	call(t, base, token, "PATCH", "/api/collections/teams", string(patch))
+
+	ctx := context.Background()
+	m, closeM, err := server.OpenMigrations(ctx, cfgA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path, err := m.Snapshot(ctx)
+	closeM()
+	if err != nil || !strings.HasSuffix(path, "_collections_snapshot.js") {
+		t.Fatalf("snapshot: %q %v", path, err)
+	}
+	if got := history(t, cfgA); !reflect.DeepEqual(got, []string{filepath.Base(path)}) {
+		t.Fatalf("history %v", got)
+	}
+	cfgB := quietConfig(t, filepath.Join(root, "b"))
+	cfgB.MigrationsDir = cfgA.MigrationsDir
+	baseB, tokenB := startServer(t, cfgB)
+	a, b := schema(t, base, token), schema(t, baseB, tokenB)
+	if len(a) != len(b) {
+		t.Fatalf("%d collections made, %d by the snapshot", len(a), len(b))
+	}
+	for i := range a {
+		for k := range a[i] {
+			if !reflect.DeepEqual(a[i][k], b[i][k]) {
+				ja, _ := json.Marshal(a[i][k])
+				jb, _ := json.Marshal(b[i][k])
+				t.Errorf("%s.%s: made %s, by the snapshot %s", a[i]["name"], k, ja, jb)
+			}
+		}
+	}
+}

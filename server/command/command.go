@@ -4,7 +4,7 @@
 //	lumbung serve [--http ADDR] [--dir DIR]
 //	lumbung superuser upsert EMAIL PASSWORD
 //	lumbung superuser delete EMAIL
-//	lumbung migrate [up] | down [N] | create NAME | history
+//	lumbung migrate [up] | down [N] | create NAME | collections | history
 //	lumbung typegen [--out FILE]
 //	lumbung backup create [NAME] | list | delete NAME | restore NAME
 //	lumbung version
@@ -59,6 +59,7 @@ Usage:
   lumbung migrate [up]                      apply the pending migrations of the migrations folder (and the system schema's)
   lumbung migrate down [N]                  revert the last N applied migrations (default 1)
   lumbung migrate create NAME               write an empty JS migration <time>_NAME.js into the migrations folder
+  lumbung migrate collections               write a migration importing every collection as they are now (a snapshot)
   lumbung migrate history                   list the applied migrations, then the pending ones
   lumbung typegen [--out FILE]              write TypeScript types of the collections for the pocketbase SDK
   lumbung backup create [NAME]              back the database up into DIR/backups/NAME (NAME.zip: lowercase, digits, _ -)

@@ -14,9 +14,9 @@ import (
 	"github.com/lumbunghq/lumbung/server"
 )
 
-const migrateUsage = "usage: lumbung migrate [up] | down [N] | create NAME | history"
+const migrateUsage = "usage: lumbung migrate [up] | down [N] | create NAME | collections | history"
 
-// migrate runs `lumbung migrate up|down|create|history` over the app's
+// migrate runs `lumbung migrate up|down|create|collections|history` over the app's
 // migrations (the migrations folder's JS files and the plugins' Go
 // migrations), on the private PostgreSQL (attached to a running server's)
 // or on DATABASE_URL. Opening the database also brings the system schema
@@ -27,7 +27,7 @@ func migrate(ctx context.Context, cfg server.Config, args []string, stdout io.Wr
 		cmd, args = args[0], args[1:]
 	}
 	switch {
-	case cmd == "up" && len(args) == 0, cmd == "history" && len(args) == 0:
+	case (cmd == "up" || cmd == "history" || cmd == "collections") && len(args) == 0:
 	case cmd == "down" && len(args) <= 1:
 	case cmd == "create" && len(args) == 1:
 		// Writing a file needs no database.
@@ -77,6 +77,12 @@ func migrate(ctx context.Context, cfg server.Config, args []string, stdout io.Wr
 		if len(done) == 0 {
 			fmt.Fprintln(stdout, "no migrations to revert")
 		}
+	case "collections":
+		path, err := m.Snapshot(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "migration %s created (a snapshot of the collections, recorded as applied)\n", path)
 	case "history":
 		applied, err := m.Applied(ctx)
 		if err != nil {

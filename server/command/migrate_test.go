@@ -44,8 +44,8 @@ func init() {
 
 // TestMigrateCommands: migrate create writes an empty migration; up
 // applies JS files and the Go migration in the order of their names,
-// history lists them, down N reverts the last N; mistakes print the
-// usage.
+// history lists them, down N reverts the last N; collections writes a
+// snapshot recorded as applied; mistakes print the usage.
 func TestMigrateCommands(t *testing.T) {
 	dir := t.TempDir()
 	dsn := pgtest.NewDB(t)
@@ -111,7 +111,12 @@ func TestMigrateCommands(t *testing.T) {
 	}
 	must("reverted 1700000001_create_notes.js", "migrate", "down")
 	must("no migrations to revert", "migrate", "down")
-	for _, args := range [][]string{{"migrate", "sideways"}, {"migrate", "create"}, {"migrate", "down", "1", "2"}, {"migrate", "history", "x"}} {
+	// A snapshot of the schema as it is, recorded as applied.
+	out = must("_collections_snapshot.js created", "migrate", "collections")
+	if out = must("NAME", "migrate", "history"); !strings.Contains(out, "_collections_snapshot.js  2") {
+		t.Fatalf("history after a snapshot:\n%s", out)
+	}
+	for _, args := range [][]string{{"migrate", "sideways"}, {"migrate", "create"}, {"migrate", "down", "1", "2"}, {"migrate", "history", "x"}, {"migrate", "collections", "x"}} {
 		if _, err := run(args...); err == nil || !strings.Contains(err.Error(), "usage: lumbung migrate") {
 			t.Errorf("%q: %v", args, err)
 		}
