@@ -127,13 +127,29 @@ func authHook(r *runner, name string) func() {
 	id := th.BindFunc(func(e *api.AuthEvent) error {
 		return r.dispatch(name, e.Tags(), e.Ctx.UserContext(), nil, e.Next, func(st *vmState, ev *goja.Object) error {
 			ev.Set("record", st.recordObject(newRef(e.Record)))
-			ev.Set("collection", st.collectionObject(e.Collection))
+			st.setCollection(ev, e.Collection)
 			ev.Set("authMethod", e.Method)
 			st.requestFields(ev, e.Ctx, "")
 			return nil
 		})
 	})
 	return func() { th.Unbind(id) }
+}
+
+// setCollection gives ev a "collection" property that builds the
+// collection's object when a script first reads it: most hooks never do,
+// and building it (the collection's JSON) costs more than a trivial hook.
+func (st *vmState) setCollection(ev *goja.Object, c *collections.Collection) {
+	var obj goja.Value
+	get := st.vm.ToValue(func(goja.FunctionCall) goja.Value {
+		if obj == nil {
+			obj = st.collectionObject(c)
+		}
+		return obj
+	})
+	if err := ev.DefineAccessorProperty("collection", get, nil, goja.FLAG_TRUE, goja.FLAG_TRUE); err != nil {
+		st.throw(err)
+	}
 }
 
 // onRecord runs the handlers of a record hook for e.
@@ -149,7 +165,7 @@ func (r *runner) onRecord(name string, e *collections.RecordEvent) error {
 			}
 		}
 		ev.Set("record", st.recordObject(ref))
-		ev.Set("collection", st.collectionObject(e.Collection))
+		st.setCollection(ev, e.Collection)
 		return nil
 	})
 }

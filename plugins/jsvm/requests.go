@@ -67,7 +67,7 @@ func (r *runner) onRequest(name string, e *api.RecordRequestEvent) error {
 		st, ev = vst, event
 		st.requestFields(ev, c, "")
 		st.responseFields(ev, c)
-		ev.Set("collection", st.collectionObject(e.Collection))
+		st.setCollection(ev, e.Collection)
 		switch name {
 		case "onRecordsListRequest":
 			out := make([]any, len(e.Records))

@@ -6,7 +6,7 @@ onRecordCreate((e) => {
     if (title.indexOf("spam") >= 0) {
         throw new BadRequestError("No spam, please.")
     }
-    e.record.set("slug", title.toLowerCase().split(" ").join("-"))
+    e.record.set("slug", title.toLowerCase().split(" ").join("-") + (e.collection.name === "posts" ? "" : "-in-" + e.collection.name))
     e.next()
 }, "posts")
 
