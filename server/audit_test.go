@@ -94,6 +94,7 @@ func TestAuditOfWrites(t *testing.T) {
 	call(t, a, admin, "POST", "/api/collections", `{"name": "posts", "fields": [{"name": "title", "type": "text"}],
 		"listRule": "", "viewRule": "", "createRule": "", "updateRule": "", "deleteRule": ""}`)
 	call(t, a, admin, "PATCH", "/api/settings", `{"batch": {"enabled": true}}`)
+	waitStatus(t, b, "/api/collections/posts/records", 200) // B has heard of the new collection
 	var users struct{ ID string }
 	mustDecode(t, call(t, a, admin, "GET", "/api/collections/users", ""), &users)
 	var ada struct{ ID string }
