@@ -9,11 +9,14 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/lumbunghq/lumbung/collections"
+	"github.com/lumbunghq/lumbung/plugins"
 	"github.com/lumbunghq/lumbung/server"
 	"github.com/lumbunghq/lumbung/server/localpg/pgtest"
 )
@@ -196,5 +199,43 @@ func TestAuditOfWrites(t *testing.T) {
 	mustDecode(t, call(t, a, admin, "GET", "/api/audit", ""), &none)
 	if none.TotalItems != 0 {
 		t.Errorf("retention 0: %d entries", none.TotalItems)
+	}
+}
+
+// TestPluginWritesNamePlugin: a plugin's own writes (its records as the
+// system) reach the change log as plugin:<id>; on behalf of a caller they
+// stay that caller's.
+func TestPluginWritesNamePlugin(t *testing.T) {
+	dsn := pgtest.NewDB(t)
+	var host plugins.Host
+	p := probe{id: "acme", log: &[]string{}, mu: &sync.Mutex{}, register: func(h plugins.Host) error { host = h; return nil }}
+	srv, err := server.New(context.Background(), server.Config{DatabaseURL: dsn, HTTPAddr: "127.0.0.1:0", PasswordCost: 4,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Plugins: []plugins.Plugin{p}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close(context.Background()) })
+	users, _ := host.Collection("users")
+	for i, caller := range []collections.Caller{collections.System, collections.Unrestricted{AuthRecord: map[string]any{"id": "su1"}}} {
+		if _, err := host.Records(caller).Create(context.Background(), users, map[string]any{
+			"email": fmt.Sprintf("p%d@example.com", i), "password": "long enough password", "passwordConfirm": "long enough password"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	rows, err := conn.Query(context.Background(), "SELECT actor FROM _events ORDER BY seq")
+	if err != nil {
+		t.Fatal(err)
+	}
+	actors, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(actors, " "); got != "plugin:acme superuser:su1" {
+		t.Errorf("actors %q", got)
 	}
 }

@@ -111,4 +111,3 @@ func (h *handlers) recordHistory(c *fiber.Ctx) error {
 	q.CollectionID, q.RecordID = col.ID, c.Params("id")
 	return h.auditPage(c, q)
 }
-
