@@ -10,14 +10,14 @@ import (
 
 // Migration is one step of an app's schema history, PocketBase's
 // migrate(up, down): Up makes the change and Down reverts it, each in the
-// transaction of a SchemaSession together with the row that records it.
+// transaction of a SchemaBatch together with the row that records it.
 // Migrations apply in the order of their names (a JS file's name, such
 // as 1717000000_create_posts.js, or the name a Go migration registers).
 type Migration struct {
 	Name string
-	Up   func(ctx context.Context, ss *SchemaSession) error
+	Up   func(ctx context.Context, sb *SchemaBatch) error
 	// Down may be nil: reverting the migration then only forgets it.
-	Down func(ctx context.Context, ss *SchemaSession) error
+	Down func(ctx context.Context, sb *SchemaBatch) error
 }
 
 // AppliedMigration is a migration a database has applied.
@@ -153,20 +153,20 @@ func (m *Migrator) MarkApplied(ctx context.Context, name string) error {
 	return m.store.MarkApplied(ctx, name)
 }
 
-// run applies (up) or reverts mg in one session; false when another
+// run applies (up) or reverts mg in one batch; false when another
 // node did it first.
 func (m *Migrator) run(ctx context.Context, mg Migration, up bool) (bool, error) {
 	ctx = context.WithValue(ctx, migrating{}, true)
 	ran := false
-	err := m.svc.InSchemaSession(ctx, SaveOptions{Actor: "migration " + mg.Name}, func(ss *SchemaSession) error {
-		ss.store = m.store
+	err := m.svc.InSchemaBatch(ctx, SaveOptions{Actor: "migration " + mg.Name}, func(sb *SchemaBatch) error {
+		sb.store = m.store
 		var err error
 		// The row first: it waits for a node applying the same migration,
 		// and a second node then finds it recorded and does nothing.
 		if up {
-			ran, err = m.store.Mark(ctx, ss.Tx(), mg.Name)
+			ran, err = m.store.Mark(ctx, sb.Tx(), mg.Name)
 		} else {
-			ran, err = m.store.Unmark(ctx, ss.Tx(), mg.Name)
+			ran, err = m.store.Unmark(ctx, sb.Tx(), mg.Name)
 		}
 		if err != nil || !ran {
 			return err
@@ -178,7 +178,7 @@ func (m *Migrator) run(ctx context.Context, mg Migration, up bool) (bool, error)
 		if fn == nil {
 			return nil
 		}
-		return fn(ctx, ss)
+		return fn(ctx, sb)
 	})
 	if err != nil {
 		what := "failed"
@@ -229,13 +229,13 @@ func FieldErrorsText(de *Error) string {
 // Unwrap returns why it failed.
 func (e *MigrationError) Unwrap() error { return e.Err }
 
-// Exec runs a statement of the migration in the session's transaction
+// Exec runs a statement of the migration in the batch's transaction
 // (PocketBase's app.db().newQuery(sql).execute()) and returns the rows it
 // affected. The schema Lumbung keeps of the collections does not follow
 // DDL run this way: change collections through Create, Update and Delete.
-func (ss *SchemaSession) Exec(sql string, args ...any) (int64, error) {
-	if ss.store == nil {
+func (sb *SchemaBatch) Exec(sql string, args ...any) (int64, error) {
+	if sb.store == nil {
 		return 0, Errorf(EINVALID, "SQL can run only in a migration.")
 	}
-	return ss.store.Exec(ss.ctx, ss.tx, sql, args...)
+	return sb.store.Exec(sb.ctx, sb.tx, sql, args...)
 }

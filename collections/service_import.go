@@ -123,7 +123,7 @@ func (s *Service) Import(ctx context.Context, defs []*Collection, deleteMissing 
 	if err := s.Reload(ctx); err != nil {
 		return nil, err
 	}
-	s.sessionHooks(ctx, run.plans)
+	s.batchHooks(ctx, run.plans)
 	return run.plans, nil
 }
 

@@ -12,9 +12,9 @@ import (
 )
 
 // MigrationFunc is one direction of a Go migration: it changes the schema
-// and records through ss (ss.Create, ss.Update, ss.Delete, ss.Records(),
-// ss.Exec), in the transaction that also records the migration.
-type MigrationFunc func(ctx context.Context, ss *collections.SchemaSession) error
+// and records through sb (sb.Create, sb.Update, sb.Delete, sb.Records(),
+// sb.Exec), in the transaction that also records the migration.
+type MigrationFunc func(ctx context.Context, sb *collections.SchemaBatch) error
 
 // migrations holds the Go migrations of the binary and the readers of
 // migration files, filled from init functions like the plugins.

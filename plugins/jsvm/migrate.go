@@ -61,18 +61,18 @@ type jsMigration struct {
 	log       *slog.Logger
 }
 
-func (m *jsMigration) up(ctx context.Context, ss *collections.SchemaSession) error {
-	return m.run(ctx, ss, 0)
+func (m *jsMigration) up(ctx context.Context, sb *collections.SchemaBatch) error {
+	return m.run(ctx, sb, 0)
 }
 
-func (m *jsMigration) down(ctx context.Context, ss *collections.SchemaSession) error {
-	return m.run(ctx, ss, 1)
+func (m *jsMigration) down(ctx context.Context, sb *collections.SchemaBatch) error {
+	return m.run(ctx, sb, 1)
 }
 
 // run runs the file on a new VM and calls the function it passed to
 // migrate at position which (0 up, 1 down) with the migration's app.
-func (m *jsMigration) run(ctx context.Context, ss *collections.SchemaSession, which int) error {
-	h := &migrationHost{ss: ss, log: m.log.With("migration", m.file), dir: m.dir}
+func (m *jsMigration) run(ctx context.Context, sb *collections.SchemaBatch, which int) error {
+	h := &migrationHost{sb: sb, log: m.log.With("migration", m.file), dir: m.dir}
 	r := newRunner(h, Config{PoolSize: 1}, m.dir, nil)
 	g := &generation{r: r, idle: make(chan *vmState, 1), modules: map[string]*goja.Program{}}
 	st := newVMState(g, true)
@@ -96,7 +96,7 @@ func (m *jsMigration) run(ctx context.Context, ss *collections.SchemaSession, wh
 	if _, err := st.vm.RunString(migratePrelude); err != nil {
 		return err // the prelude is constant
 	}
-	app := st.migrationApp(ss)
+	app := st.migrationApp(sb)
 	st.vm.Set("$app", app)
 	st.loading = true
 	_, err := st.vm.RunProgram(m.prog)
@@ -156,20 +156,20 @@ func (e *scriptFailure) Error() string { return e.place + ": " + e.msg }
 func (e *scriptFailure) Unwrap() error { return e.err }
 
 // migrationHost is the plugin host a migration's VM sees: collections
-// as the migration's session sees them, records in its transaction.
+// as the migration's batch sees them, records in its transaction.
 // Only the methods below are used by the bindings a migration has.
 type migrationHost struct {
 	plugins.Host
-	ss  *collections.SchemaSession
+	sb  *collections.SchemaBatch
 	log *slog.Logger
 	dir string
 }
 
 func (h *migrationHost) Collection(idOrName string) (*collections.Collection, bool) {
-	return h.ss.Collection(idOrName)
+	return h.sb.Collection(idOrName)
 }
 
-func (h *migrationHost) Records(collections.Caller) *collections.Records { return h.ss.Records() }
+func (h *migrationHost) Records(collections.Caller) *collections.Records { return h.sb.Records() }
 
 func (h *migrationHost) Logger() *slog.Logger { return h.log }
 

@@ -104,9 +104,9 @@ const migratePrelude = `
 // collection a migration may change and save, runInTransaction runs in
 // the migration's transaction, and db().newQuery(sql).execute() runs SQL
 // in it.
-func (st *vmState) migrationApp(ss *collections.SchemaSession) *goja.Object {
+func (st *vmState) migrationApp(sb *collections.SchemaBatch) *goja.Object {
 	vm := st.vm
-	a := st.app(ss.Records())
+	a := st.app(sb.Records())
 	saveRecord, _ := goja.AssertFunction(a.Get("save"))
 	deleteRecord, _ := goja.AssertFunction(a.Get("delete"))
 	a.Set("findCollectionByNameOrId", func(call goja.FunctionCall) goja.Value {
@@ -120,7 +120,7 @@ func (st *vmState) migrationApp(ss *collections.SchemaSession) *goja.Object {
 			}
 			return out
 		}
-		st.saveCollection(ss, call.Argument(0))
+		st.saveCollection(sb, call.Argument(0))
 		return goja.Undefined()
 	}
 	a.Set("save", save)
@@ -144,7 +144,7 @@ func (st *vmState) migrationApp(ss *collections.SchemaSession) *goja.Object {
 				break
 			}
 		}
-		if err := ss.Delete(name); err != nil {
+		if err := sb.Delete(name); err != nil {
 			st.throw(err)
 		}
 		return goja.Undefined()
@@ -158,7 +158,7 @@ func (st *vmState) migrationApp(ss *collections.SchemaSession) *goja.Object {
 		if err := json.Unmarshal([]byte(s), &defs); err != nil {
 			st.throw(collections.Errorf(collections.EINVALID, "importCollections: invalid collections JSON: %v", err))
 		}
-		if err := ss.Import(defs, call.Argument(1).ToBoolean()); err != nil {
+		if err := sb.Import(defs, call.Argument(1).ToBoolean()); err != nil {
 			st.throw(err)
 		}
 		return goja.Undefined()
@@ -174,7 +174,7 @@ func (st *vmState) migrationApp(ss *collections.SchemaSession) *goja.Object {
 		}
 		return goja.Undefined()
 	})
-	a.Set("db", func(goja.FunctionCall) goja.Value { return st.migrationDB(ss) })
+	a.Set("db", func(goja.FunctionCall) goja.Value { return st.migrationDB(sb) })
 	return a
 }
 
@@ -196,7 +196,7 @@ func (st *vmState) migrationCollection(c *collections.Collection) goja.Value {
 // saveCollection creates (new Collection) or updates (a collection found)
 // the collection v, then refreshes v with what was saved (its ids and
 // system fields).
-func (st *vmState) saveCollection(ss *collections.SchemaSession, v goja.Value) {
+func (st *vmState) saveCollection(sb *collections.SchemaBatch, v goja.Value) {
 	obj, ok := v.(*goja.Object)
 	if !ok {
 		panic(st.vm.NewTypeError("$app.save: not a record or collection"))
@@ -218,14 +218,14 @@ func (st *vmState) saveCollection(ss *collections.SchemaSession, v goja.Value) {
 		isNew = n.ToBoolean()
 	}
 	if isNew {
-		err = ss.Create(c)
+		err = sb.Create(c)
 	} else {
-		err = ss.Update(c)
+		err = sb.Update(c)
 	}
 	if err != nil {
 		st.throw(err)
 	}
-	saved, ok := ss.Collection(c.ID)
+	saved, ok := sb.Collection(c.ID)
 	if !ok {
 		return
 	}
@@ -245,7 +245,7 @@ var queryParam = regexp.MustCompile(`\{:(\w+)\}`)
 // bind({name: value}) for its {:name} placeholders, and execute(), which
 // runs it in the migration's transaction. Reading rows (all, one) is not
 // offered: read records with the find methods.
-func (st *vmState) migrationDB(ss *collections.SchemaSession) goja.Value {
+func (st *vmState) migrationDB(sb *collections.SchemaBatch) goja.Value {
 	vm := st.vm
 	db := vm.NewObject()
 	db.Set("newQuery", func(call goja.FunctionCall) goja.Value {
@@ -275,7 +275,7 @@ func (st *vmState) migrationDB(ss *collections.SchemaSession) goja.Value {
 			if missing != "" {
 				st.throw(collections.Errorf(collections.EINVALID, "The query's parameter %q has no value.", missing))
 			}
-			if _, err := ss.Exec(text, args...); err != nil {
+			if _, err := sb.Exec(text, args...); err != nil {
 				st.throw(err)
 			}
 			return goja.Undefined()

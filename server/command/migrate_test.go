@@ -25,20 +25,20 @@ func TestMain(m *testing.M) {
 // and on their databases it does nothing.
 func init() {
 	plugins.RegisterMigration("1700000002_go_seed_notes",
-		func(ctx context.Context, ss *collections.SchemaSession) error {
-			c, ok := ss.Collection("notes")
+		func(ctx context.Context, sb *collections.SchemaBatch) error {
+			c, ok := sb.Collection("notes")
 			if !ok {
 				return nil
 			}
-			_, err := ss.Records().Create(ctx, c, map[string]any{"id": "seededbygo0000x", "text": "from Go"})
+			_, err := sb.Records().Create(ctx, c, map[string]any{"id": "seededbygo0000x", "text": "from Go"})
 			return err
 		},
-		func(ctx context.Context, ss *collections.SchemaSession) error {
-			c, ok := ss.Collection("notes")
+		func(ctx context.Context, sb *collections.SchemaBatch) error {
+			c, ok := sb.Collection("notes")
 			if !ok {
 				return nil
 			}
-			return ss.Records().Delete(ctx, c, "seededbygo0000x")
+			return sb.Records().Delete(ctx, c, "seededbygo0000x")
 		})
 }
 

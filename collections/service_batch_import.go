@@ -2,7 +2,7 @@ package collections
 
 import "fmt"
 
-// Import creates or updates every collection of defs in the session, as
+// Import creates or updates every collection of defs in the batch, as
 // PocketBase's importCollections: each is matched by id, then by name;
 // fields of an existing collection that defs leaves out are kept unless
 // deleteMissing (system fields always stay); new collections are
@@ -10,7 +10,7 @@ import "fmt"
 // yet, so collections of defs may reference each other; with
 // deleteMissing, collections not in defs (other than system ones) are
 // dropped, those that nothing kept references first.
-func (ss *SchemaSession) Import(defs []*Collection, deleteMissing bool) error {
+func (sb *SchemaBatch) Import(defs []*Collection, deleteMissing bool) error {
 	type item struct{ def, old *Collection }
 	var items []item
 	listed := map[string]bool{}
@@ -21,7 +21,7 @@ func (ss *SchemaSession) Import(defs []*Collection, deleteMissing bool) error {
 		if def.Type == "" {
 			def.Type = TypeBase
 		}
-		old, _ := ss.find(def.ID, def.Name)
+		old, _ := sb.find(def.ID, def.Name)
 		if old == nil && def.System && pocketBaseInternal[def.Name] {
 			continue
 		}
@@ -35,12 +35,12 @@ func (ss *SchemaSession) Import(defs []*Collection, deleteMissing bool) error {
 		items = append(items, item{def: def, old: old})
 	}
 	if deleteMissing {
-		if err := ss.dropUnlisted(listed); err != nil {
+		if err := sb.dropUnlisted(listed); err != nil {
 			return err
 		}
 	}
 	exists := func(id string) bool {
-		_, ok := ss.view.Collection(id)
+		_, ok := sb.view.Collection(id)
 		return ok
 	}
 	// First pass: the new collections, without relations to collections
@@ -54,19 +54,19 @@ func (ss *SchemaSession) Import(defs []*Collection, deleteMissing bool) error {
 		first.Indexes = nil
 		for _, f := range it.def.Fields {
 			if o, ok := f.Options.(*RelationOptions); ok && o.CollectionID != it.def.ID && !exists(o.CollectionID) {
-				if target, found := relationTarget(ss.view, it.def, o.CollectionID); !found || !exists(target.ID) {
+				if target, found := relationTarget(sb.view, it.def, o.CollectionID); !found || !exists(target.ID) {
 					continue
 				}
 			}
 			first.Fields = append(first.Fields, f)
 		}
-		if err := ss.Create(first); err != nil {
+		if err := sb.Create(first); err != nil {
 			return err
 		}
 	}
 	// Second pass: every collection in full.
 	for _, it := range items {
-		if err := ss.Update(it.def); err != nil {
+		if err := sb.Update(it.def); err != nil {
 			return err
 		}
 	}
@@ -75,10 +75,10 @@ func (ss *SchemaSession) Import(defs []*Collection, deleteMissing bool) error {
 
 // dropUnlisted drops the collections not listed (other than system
 // ones), those nothing else references first.
-func (ss *SchemaSession) dropUnlisted(listed map[string]bool) error {
+func (sb *SchemaBatch) dropUnlisted(listed map[string]bool) error {
 	for {
 		var gone []*Collection
-		for _, c := range ss.view.all() {
+		for _, c := range sb.view.all() {
 			if !listed[c.ID] && !c.System {
 				gone = append(gone, c)
 			}
@@ -89,7 +89,7 @@ func (ss *SchemaSession) dropUnlisted(listed map[string]bool) error {
 		progress := false
 		var last error
 		for _, c := range gone {
-			if err := ss.Delete(c.ID); err != nil {
+			if err := sb.Delete(c.ID); err != nil {
 				last = err
 				continue
 			}

@@ -6,15 +6,15 @@ import (
 	"strings"
 )
 
-// SchemaSession is a series of schema changes and record writes made in
+// SchemaBatch is a series of schema changes and record writes made in
 // one transaction: what a migration does. Each change is planned and
 // applied in the transaction as it is made, so the next one sees it (a
 // record saved into a collection created just before, a field added to
-// it); nothing is visible to others until the session commits, and a
+// it); nothing is visible to others until the batch commits, and a
 // failure leaves nothing behind. The collection before-hooks run in the
 // transaction as for any schema change, the after-hooks once it
 // committed.
-type SchemaSession struct {
+type SchemaBatch struct {
 	s     *Service
 	ctx   context.Context
 	tx    SchemaTx
@@ -25,22 +25,22 @@ type SchemaSession struct {
 	store MigrationStore // a migration's: runs its SQL
 }
 
-// InSchemaSession runs fn in one schema transaction, committed when fn
+// InSchemaBatch runs fn in one schema transaction, committed when fn
 // returns nil (and rolled back otherwise). After the commit the schema
 // cache is reloaded, the records' after-commit work runs and the
 // collection after-hooks run, each collection once, as it ended.
-func (s *Service) InSchemaSession(ctx context.Context, opts SaveOptions, fn func(ss *SchemaSession) error) error {
+func (s *Service) InSchemaBatch(ctx context.Context, opts SaveOptions, fn func(sb *SchemaBatch) error) error {
 	tx, err := s.schema.Begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // after Commit: nothing to undo
 	q := &afterCommit{}
-	ss := &SchemaSession{s: s, ctx: ctx, tx: tx, opts: opts,
+	sb := &SchemaBatch{s: s, ctx: ctx, tx: tx, opts: opts,
 		view: &importView{base: s, set: map[string]*Collection{}, gone: map[string]bool{}},
 		recs: &Records{svc: s, store: tx.Records(), caller: System, inTx: true, queue: q}}
-	ss.recs.look = ss.view
-	if err := fn(ss); err != nil {
+	sb.recs.look = sb.view
+	if err := fn(sb); err != nil {
 		q.rollback()
 		return err
 	}
@@ -52,64 +52,64 @@ func (s *Service) InSchemaSession(ctx context.Context, opts SaveOptions, fn func
 		return err
 	}
 	q.run()
-	s.sessionHooks(ctx, ss.plans)
+	s.batchHooks(ctx, sb.plans)
 	return nil
 }
 
-// Context is the context the session runs with.
-func (ss *SchemaSession) Context() context.Context { return ss.ctx }
+// Context is the context the batch runs with.
+func (sb *SchemaBatch) Context() context.Context { return sb.ctx }
 
-// Tx is the session's transaction, for stores that write in it (the
+// Tx is the batch's transaction, for stores that write in it (the
 // record of an applied migration).
-func (ss *SchemaSession) Tx() SchemaTx { return ss.tx }
+func (sb *SchemaBatch) Tx() SchemaTx { return sb.tx }
 
-// Records are record operations as the system inside the session's
+// Records are record operations as the system inside the batch's
 // transaction.
-func (ss *SchemaSession) Records() *Records { return ss.recs }
+func (sb *SchemaBatch) Records() *Records { return sb.recs }
 
-// Collection finds a collection by id or name as the session sees the
+// Collection finds a collection by id or name as the batch sees the
 // schema: with what it created, changed and deleted so far.
-func (ss *SchemaSession) Collection(idOrName string) (*Collection, bool) {
-	return ss.view.Collection(idOrName)
+func (sb *SchemaBatch) Collection(idOrName string) (*Collection, bool) {
+	return sb.view.Collection(idOrName)
 }
 
-// Collections returns every collection as the session sees the schema.
-func (ss *SchemaSession) Collections() []*Collection { return ss.view.all() }
+// Collections returns every collection as the batch sees the schema.
+func (sb *SchemaBatch) Collections() []*Collection { return sb.view.all() }
 
 // Create creates c (a new collection: its id, if given, must be free)
-// in the session.
-func (ss *SchemaSession) Create(c *Collection) error {
+// in the batch.
+func (sb *SchemaBatch) Create(c *Collection) error {
 	if c.ID != "" {
-		if got, ok := ss.view.Collection(c.ID); ok && got.ID == c.ID {
+		if got, ok := sb.view.Collection(c.ID); ok && got.ID == c.ID {
 			return Invalid("Failed to save the collection.", map[string]FieldError{
 				"id": {Code: "validation_invalid_or_existing_id", Message: "The model id is invalid or already exists."}})
 		}
 	}
-	return ss.s.hooks.collectionCreate.Trigger(&CollectionEvent{Context: ss.ctx, Collection: c, Records: ss.recs}, func(e *CollectionEvent) error {
+	return sb.s.hooks.collectionCreate.Trigger(&CollectionEvent{Context: sb.ctx, Collection: c, Records: sb.recs}, func(e *CollectionEvent) error {
 		c := e.Collection
-		if err := Normalize(ss.view, nil, c); err != nil {
+		if err := Normalize(sb.view, nil, c); err != nil {
 			return prefixed(err, c.Name)
 		}
-		look := overlay{ss.view, c}
+		look := overlay{sb.view, c}
 		if c.Type != TypeView {
-			if err := ss.s.checkRules(look, c); err != nil {
+			if err := sb.s.checkRules(look, c); err != nil {
 				return prefixed(err, c.Name)
 			}
 		}
-		plan, err := ss.tx.Plan(ss.ctx, Change{New: c, Schema: look, AllowDataLoss: ss.opts.AllowDataLoss, Actor: ss.opts.Actor})
+		plan, err := sb.tx.Plan(sb.ctx, Change{New: c, Schema: look, AllowDataLoss: sb.opts.AllowDataLoss, Actor: sb.opts.Actor})
 		if err != nil {
 			return prefixed(err, c.Name)
 		}
 		if c.Type == TypeView {
-			if err := ss.s.checkRules(look, c); err != nil {
+			if err := sb.s.checkRules(look, c); err != nil {
 				return prefixed(err, c.Name)
 			}
 		}
-		if err := ss.tx.Apply(ss.ctx, plan); err != nil {
+		if err := sb.tx.Apply(sb.ctx, plan); err != nil {
 			return prefixed(err, c.Name)
 		}
-		ss.view.set[c.ID] = c
-		ss.plans = append(ss.plans, plan)
+		sb.view.set[c.ID] = c
+		sb.plans = append(sb.plans, plan)
 		return nil
 	})
 }
@@ -117,40 +117,40 @@ func (ss *SchemaSession) Create(c *Collection) error {
 // Update replaces the definition of the collection c names (by id, else
 // by name) with c, as a PocketBase collection save does: fields c leaves
 // out are dropped (system fields stay).
-func (ss *SchemaSession) Update(c *Collection) error {
-	old, ok := ss.find(c.ID, c.Name)
+func (sb *SchemaBatch) Update(c *Collection) error {
+	old, ok := sb.find(c.ID, c.Name)
 	if !ok {
 		return Errorf(ENOTFOUND, "Missing collection %q.", firstOf(c.ID, c.Name))
 	}
 	c.ID, c.Created, c.Updated = old.ID, old.Created, old.Updated
 	matchFieldIDs(old, c)
-	return ss.s.hooks.collectionUpdate.Trigger(&CollectionEvent{Context: ss.ctx, Collection: c, Old: old, Records: ss.recs}, func(e *CollectionEvent) error {
+	return sb.s.hooks.collectionUpdate.Trigger(&CollectionEvent{Context: sb.ctx, Collection: c, Old: old, Records: sb.recs}, func(e *CollectionEvent) error {
 		c := e.Collection
 		renameIndexColumns(old, c)
-		if err := Normalize(ss.view, old, c); err != nil {
+		if err := Normalize(sb.view, old, c); err != nil {
 			return prefixed(err, c.Name)
 		}
-		look := overlay{ss.view, c}
-		if err := ss.s.checkRules(look, c); err != nil {
+		look := overlay{sb.view, c}
+		if err := sb.s.checkRules(look, c); err != nil {
 			return prefixed(err, c.Name)
 		}
-		plan, err := ss.tx.Plan(ss.ctx, Change{Old: old, New: c, Schema: look, AllowDataLoss: ss.opts.AllowDataLoss, Actor: ss.opts.Actor})
+		plan, err := sb.tx.Plan(sb.ctx, Change{Old: old, New: c, Schema: look, AllowDataLoss: sb.opts.AllowDataLoss, Actor: sb.opts.Actor})
 		if err != nil {
 			return prefixed(err, c.Name)
 		}
-		if err := ss.tx.Apply(ss.ctx, plan); err != nil {
+		if err := sb.tx.Apply(sb.ctx, plan); err != nil {
 			return prefixed(err, c.Name)
 		}
-		ss.view.set[c.ID] = c
-		ss.plans = append(ss.plans, plan)
+		sb.view.set[c.ID] = c
+		sb.plans = append(sb.plans, plan)
 		return nil
 	})
 }
 
 // Delete drops the collection idOrName names and its records. It refuses
 // system collections and collections others relate to.
-func (ss *SchemaSession) Delete(idOrName string) error {
-	old, ok := ss.view.Collection(idOrName)
+func (sb *SchemaBatch) Delete(idOrName string) error {
+	old, ok := sb.view.Collection(idOrName)
 	if !ok {
 		return Errorf(ENOTFOUND, "Missing collection %q.", idOrName)
 	}
@@ -158,7 +158,7 @@ func (ss *SchemaSession) Delete(idOrName string) error {
 		return Errorf(EINVALID, "System collections cannot be deleted.")
 	}
 	var refs []string
-	for _, other := range ss.view.all() {
+	for _, other := range sb.view.all() {
 		if other.ID == old.ID {
 			continue
 		}
@@ -171,17 +171,17 @@ func (ss *SchemaSession) Delete(idOrName string) error {
 	if len(refs) > 0 {
 		return Errorf(EINVALID, "Collection %q cannot be deleted: it is referenced by %s.", old.Name, strings.Join(refs, ", "))
 	}
-	return ss.s.hooks.collectionDelete.Trigger(&CollectionEvent{Context: ss.ctx, Collection: old, Records: ss.recs}, func(e *CollectionEvent) error {
-		ss.view.gone[old.ID] = true
-		delete(ss.view.set, old.ID)
-		plan, err := ss.tx.Plan(ss.ctx, Change{Old: old, Schema: ss.view, Actor: ss.opts.Actor})
+	return sb.s.hooks.collectionDelete.Trigger(&CollectionEvent{Context: sb.ctx, Collection: old, Records: sb.recs}, func(e *CollectionEvent) error {
+		sb.view.gone[old.ID] = true
+		delete(sb.view.set, old.ID)
+		plan, err := sb.tx.Plan(sb.ctx, Change{Old: old, Schema: sb.view, Actor: sb.opts.Actor})
 		if err != nil {
 			return prefixed(err, old.Name)
 		}
-		if err := ss.tx.Apply(ss.ctx, plan); err != nil {
+		if err := sb.tx.Apply(sb.ctx, plan); err != nil {
 			return prefixed(err, old.Name)
 		}
-		ss.plans = append(ss.plans, plan)
+		sb.plans = append(sb.plans, plan)
 		return nil
 	})
 }
@@ -207,7 +207,7 @@ func matchFieldIDs(old, c *Collection) {
 }
 
 // schema is the schema r's filters and relation checks see: the cache,
-// or in a schema session the session's view of it.
+// or in a schema batch the batch's view of it.
 func (r *Records) schema() Lookup {
 	if r.look != nil {
 		return r.look
@@ -215,15 +215,15 @@ func (r *Records) schema() Lookup {
 	return r.svc
 }
 
-// find returns the collection of id, else of name, as the session sees it.
-func (ss *SchemaSession) find(id, name string) (*Collection, bool) {
+// find returns the collection of id, else of name, as the batch sees it.
+func (sb *SchemaBatch) find(id, name string) (*Collection, bool) {
 	if id != "" {
-		if c, ok := ss.view.Collection(id); ok && c.ID == id {
+		if c, ok := sb.view.Collection(id); ok && c.ID == id {
 			return c, true
 		}
 	}
 	if name != "" {
-		return ss.view.Collection(name)
+		return sb.view.Collection(name)
 	}
 	return nil, false
 }
@@ -258,12 +258,12 @@ func firstOf(a, b string) string {
 	return b
 }
 
-// sessionHooks runs the collection after-hooks for what a session or an
+// batchHooks runs the collection after-hooks for what a batch or an
 // import changed: each collection once, as it ended (none for one created
 // and dropped again), a created collection after those it created that
 // it relates to (so a migration written of each creation, in this order,
 // applies).
-func (s *Service) sessionHooks(ctx context.Context, plans []*Plan) {
+func (s *Service) batchHooks(ctx context.Context, plans []*Plan) {
 	type change struct{ old, new *Collection }
 	var order []string
 	changes := map[string]*change{}
