@@ -98,9 +98,8 @@ func (m *jsMigration) run(ctx context.Context, sb *collections.SchemaBatch, whic
 	}
 	app := st.migrationApp(sb)
 	st.vm.Set("$app", app)
-	st.loading = true
+	// Not loading: hooks, routes and jobs cannot be declared here.
 	_, err := st.vm.RunProgram(m.prog)
-	st.loading = false
 	if err != nil {
 		return migrationFailure(err)
 	}
