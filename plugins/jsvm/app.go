@@ -101,7 +101,7 @@ func (st *vmState) app(records *collections.Records) *goja.Object {
 		}
 		err := records.InTx(ctx(), func(tx *collections.Records) error {
 			txApp := st.app(tx)
-			return st.withApp(txApp, func() error {
+			return st.withApp(func() *goja.Object { return txApp }, func() error {
 				_, err := fn(goja.Undefined(), txApp)
 				return err
 			})
@@ -115,13 +115,25 @@ func (st *vmState) app(records *collections.Records) *goja.Object {
 	return a
 }
 
-// withApp runs fn with the global $app set to a, as PocketBase scopes
-// $app to a hook's transaction.
-func (st *vmState) withApp(a *goja.Object, fn func() error) error {
-	prev := st.vm.Get("$app")
-	st.vm.Set("$app", a)
-	defer st.vm.Set("$app", prev)
+// withApp runs fn with the global $app giving what app returns, as
+// PocketBase scopes $app to a hook's transaction.
+func (st *vmState) withApp(app func() *goja.Object, fn func() error) error {
+	prev := st.appFn
+	st.appFn = app
+	defer func() { st.appFn = prev }()
 	return fn()
+}
+
+// lazyApp returns st.app(records), built on its first call: most hooks
+// never read $app, and building it costs more than a trivial hook.
+func lazyApp(st *vmState, records *collections.Records) func() *goja.Object {
+	var a *goja.Object
+	return func() *goja.Object {
+		if a == nil {
+			a = st.app(records)
+		}
+		return a
+	}
 }
 
 // save writes a script's record: a create when it is new, else an update

@@ -77,8 +77,7 @@ func (r *runner) runCron(ctx context.Context, name string) error {
 		return nil
 	}
 	return g.run(ctx, func(st *vmState) error {
-		app := st.app(r.host.Records(collections.System))
-		return st.withApp(app, func() error {
+		return st.withApp(lazyApp(st, r.host.Records(collections.System)), func() error {
 			_, err := st.regs.cron(name).fn(goja.Undefined())
 			return err
 		})

@@ -183,9 +183,12 @@ func (r *runner) dispatch(name string, tags []string, ctx context.Context, recor
 		records = r.host.Records(collections.System)
 	}
 	return g.run(ctx, func(st *vmState) error {
-		app := st.app(records)
+		app := lazyApp(st, records)
 		ev := st.vm.NewObject()
-		ev.Set("app", app)
+		getApp := st.vm.ToValue(func(goja.FunctionCall) goja.Value { return app() })
+		if err := ev.DefineAccessorProperty("app", getApp, nil, goja.FLAG_TRUE, goja.FLAG_TRUE); err != nil {
+			return err
+		}
 		if err := build(st, ev); err != nil {
 			return err
 		}

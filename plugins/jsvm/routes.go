@@ -173,9 +173,9 @@ func (r *runner) serveRoute(key string, c *fiber.Ctx) error {
 	}
 	return g.run(c.UserContext(), func(st *vmState) error {
 		rt := st.regs.route(key)
-		app := st.app(r.host.Records(collections.System))
+		app := lazyApp(st, r.host.Records(collections.System))
 		ev := st.vm.NewObject()
-		ev.Set("app", app)
+		ev.Set("app", app())
 		st.requestFields(ev, c, rt.wildcard)
 		st.responseFields(ev, c)
 		var steps []step

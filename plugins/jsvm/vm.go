@@ -26,8 +26,9 @@ type vmState struct {
 	budget  budget
 	modules map[string]*goja.Object // require() cache: module objects by path
 
-	recordProto *goja.Object // the prototype of records
-	holder      *goja.Symbol // the key of the Go value behind records and collections
+	appFn       func() *goja.Object // what the global $app is now (see withApp)
+	recordProto *goja.Object        // the prototype of records
+	holder      *goja.Symbol        // the key of the Go value behind records and collections
 	warned      map[string]bool
 }
 
@@ -63,7 +64,19 @@ func newVMState(g *generation, first bool) *vmState {
 	st.bindCron()
 	st.bindSecurity()
 	st.bindHTTP()
-	vm.Set("$app", st.app(g.r.host.Records(collections.System)))
+	system := lazyApp(st, g.r.host.Records(collections.System))
+	st.appFn = system
+	// $app reads what the running call scopes it to (withApp), built when a
+	// script first reads it; assigning it (as a migration's VM does) sets it.
+	get := vm.ToValue(func(goja.FunctionCall) goja.Value { return st.appFn() })
+	set := vm.ToValue(func(call goja.FunctionCall) goja.Value {
+		a := call.Argument(0).ToObject(vm)
+		st.appFn = func() *goja.Object { return a }
+		return goja.Undefined()
+	})
+	if err := vm.GlobalObject().DefineAccessorProperty("$app", get, set, goja.FLAG_TRUE, goja.FLAG_TRUE); err != nil {
+		panic(err) // not reached: a new VM's global object takes it
+	}
 	return st
 }
 
