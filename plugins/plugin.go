@@ -25,6 +25,7 @@ import (
 	"github.com/lumbunghq/lumbung/collections"
 	"github.com/lumbunghq/lumbung/server/api"
 	"github.com/lumbunghq/lumbung/server/cron"
+	"github.com/lumbunghq/lumbung/server/mail"
 	"github.com/lumbunghq/lumbung/server/settings"
 )
 
@@ -86,6 +87,9 @@ type Host interface {
 	// Metrics registers the plugin's collectors with the node's metrics
 	// (GET /metrics).
 	Metrics() prometheus.Registerer
+	// Mailer returns the mailer of the current SMTP settings (through the
+	// mail hooks); EINVALID when SMTP is not enabled.
+	Mailer(ctx context.Context) (mail.Mailer, error)
 	// Config decodes the plugin's configuration from the settings
 	// ("plugins": {"<id>": {"config": {…}}}) into v; it leaves v as it is
 	// when there is none.

@@ -14,6 +14,7 @@ import (
 	"github.com/lumbunghq/lumbung/plugins"
 	"github.com/lumbunghq/lumbung/server/api"
 	"github.com/lumbunghq/lumbung/server/cron"
+	lmail "github.com/lumbunghq/lumbung/server/mail"
 	"github.com/lumbunghq/lumbung/server/settings"
 )
 
@@ -27,8 +28,9 @@ type host struct {
 	routes *[]api.Route
 	cron   *cron.Scheduler
 	dir    string
-	pool   *pgxpool.Pool
-	reg    prometheus.Registerer
+	pool     *pgxpool.Pool
+	reg      prometheus.Registerer
+	settings *settings.Service
 }
 
 var _ plugins.Host = (*host)(nil)
@@ -58,6 +60,14 @@ func (h *host) DataDir() string { return h.dir }
 func (h *host) Pool() *pgxpool.Pool { return h.pool }
 
 func (h *host) Metrics() prometheus.Registerer { return h.reg }
+
+func (h *host) Mailer(ctx context.Context) (lmail.Mailer, error) {
+	st := h.settings.Effective(ctx)
+	if !st.SMTP.Enabled {
+		return nil, collections.Errorf(collections.EINVALID, "Email delivery is not configured: enable SMTP in the settings.")
+	}
+	return h.hooks.Mail.Mailer(&lmail.SMTP{Config: st.SMTP.Config()}), nil
+}
 
 func (h *host) Config(v any) error {
 	if len(h.config) == 0 {
@@ -92,7 +102,7 @@ func (s *Server) startPlugins(ctx context.Context, list []plugins.Plugin, st set
 			continue
 		}
 		h := &host{id: id, hooks: s.hooks, svc: s.svc, log: s.cfg.Logger.With("plugin", id), config: entry.Config, routes: &routes, cron: s.cron, dir: s.cfg.Dir,
-			pool: s.db.Pool, reg: s.registry}
+			pool: s.db.Pool, reg: s.registry, settings: s.settings}
 		if err := p.Register(h); err != nil {
 			return nil, nil, fmt.Errorf("plugin %s: %w", id, err)
 		}

@@ -112,6 +112,7 @@ func (st *vmState) app(records *collections.Records) *goja.Object {
 		return goja.Undefined()
 	})
 	a.Set("logger", func(goja.FunctionCall) goja.Value { return st.logger() })
+	a.Set("newMailClient", func(goja.FunctionCall) goja.Value { return st.mailClient() })
 	return a
 }
 

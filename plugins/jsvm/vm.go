@@ -64,6 +64,7 @@ func newVMState(g *generation, first bool) *vmState {
 	st.bindCron()
 	st.bindSecurity()
 	st.bindHTTP()
+	st.bindMail()
 	system := lazyApp(st, g.r.host.Records(collections.System))
 	st.appFn = system
 	// $app reads what the running call scopes it to (withApp), built when a

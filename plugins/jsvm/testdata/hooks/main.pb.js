@@ -189,3 +189,16 @@ onRecordDeleteRequest((e) => {
     }
     e.next()
 }, "posts")
+
+// Mail: a message sent through the server's SMTP settings.
+routerAdd("POST", "/api/mail", (e) => {
+    const message = new MailerMessage({
+        from: { address: "app@example.com", name: "The App" },
+        to: [{ address: e.requestInfo().body.to }],
+        subject: "Hello from a hook",
+        html: "<p>Hello</p>",
+        text: "Hello",
+    })
+    $app.newMailClient().send(message)
+    return e.json(200, { sent: true })
+})

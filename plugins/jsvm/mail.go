@@ -1,0 +1,119 @@
+package jsvm
+
+import (
+	"fmt"
+	"net/mail"
+
+	"github.com/dop251/goja"
+
+	lmail "github.com/lumbunghq/lumbung/server/mail"
+)
+
+// bindMail adds PocketBase's MailerMessage: new MailerMessage({from:
+// {address, name}, to: [{address, name}], cc, bcc, subject, html, text,
+// headers}), sent with $app.newMailClient().send(message).
+func (st *vmState) bindMail() {
+	st.vm.Set("MailerMessage", func(call goja.ConstructorCall) *goja.Object {
+		if arg, ok := call.Argument(0).(*goja.Object); ok {
+			for _, k := range arg.Keys() {
+				call.This.Set(k, arg.Get(k))
+			}
+		}
+		return nil
+	})
+}
+
+// mailClient is $app.newMailClient(): send(message) delivers a
+// MailerMessage through the server's SMTP settings (and the mail hooks),
+// throwing when SMTP is not enabled or the delivery fails.
+func (st *vmState) mailClient() goja.Value {
+	c := st.vm.NewObject()
+	c.Set("send", func(call goja.FunctionCall) goja.Value {
+		msg, err := mailMessage(call.Argument(0).Export())
+		if err != nil {
+			st.fault(err)
+		}
+		mailer, err := st.gen.r.host.Mailer(st.context())
+		if err == nil {
+			err = mailer.Send(st.context(), msg)
+		}
+		if err != nil {
+			st.fault(fmt.Errorf("$app.newMailClient().send: %w", err))
+		}
+		return goja.Undefined()
+	})
+	return c
+}
+
+// mailMessage reads a MailerMessage as the script built it.
+func mailMessage(v any) (*lmail.Message, error) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("$app.newMailClient().send: the message must be a MailerMessage")
+	}
+	from, err := addresses(m["from"])
+	if err != nil || len(from) != 1 {
+		return nil, fmt.Errorf("$app.newMailClient().send: the message needs one from address")
+	}
+	msg := &lmail.Message{From: from[0], Subject: str(m["subject"]), HTML: str(m["html"]), Text: str(m["text"])}
+	for key, dst := range map[string]*[]mail.Address{"to": &msg.To, "cc": nil, "bcc": nil} {
+		list, err := addresses(m[key])
+		if err != nil {
+			return nil, fmt.Errorf("$app.newMailClient().send: %s: %w", key, err)
+		}
+		if dst != nil {
+			*dst = list
+		} else if len(list) > 0 {
+			return nil, fmt.Errorf("$app.newMailClient().send: %s is not supported; send to each address in to", key)
+		}
+	}
+	if len(msg.To) == 0 {
+		return nil, fmt.Errorf("$app.newMailClient().send: the message has no to address")
+	}
+	if h, ok := m["headers"].(map[string]any); ok {
+		msg.Headers = map[string]string{}
+		for k, v := range h {
+			msg.Headers[k] = str(v)
+		}
+	}
+	return msg, nil
+}
+
+// addresses reads {address, name}, a plain address, or a list of them.
+func addresses(v any) ([]mail.Address, error) {
+	switch x := v.(type) {
+	case nil:
+		return nil, nil
+	case string:
+		a, err := mail.ParseAddress(x)
+		if err != nil {
+			return nil, fmt.Errorf("invalid address %q", x)
+		}
+		return []mail.Address{*a}, nil
+	case map[string]any:
+		a, err := mail.ParseAddress(str(x["address"]))
+		if err != nil {
+			return nil, fmt.Errorf("invalid address %q", str(x["address"]))
+		}
+		a.Name = str(x["name"])
+		return []mail.Address{*a}, nil
+	case []any:
+		var out []mail.Address
+		for _, item := range x {
+			list, err := addresses(item)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, list...)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("an address is {address, name} or a string")
+}
+
+func str(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return ""
+}

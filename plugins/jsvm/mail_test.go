@@ -1,0 +1,40 @@
+package jsvm_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/lumbunghq/lumbung/plugins/jsvm"
+	"github.com/lumbunghq/lumbung/server/mail/mailtest"
+)
+
+// TestMail: a hook's MailerMessage goes out through the server's SMTP
+// settings; without SMTP the route fails with a 400 saying so.
+func TestMail(t *testing.T) {
+	e := mustEnv(t, jsvm.Config{})
+	if status, body := e.call(t, "POST", "/api/mail", "", `{"to": "bob@example.com"}`); status != 400 || !strings.Contains(body, "Email delivery is not configured") {
+		t.Fatalf("without SMTP: %d %s", status, body)
+	}
+	svc := e.srv.Collections()
+	su, _ := svc.Collection("_superusers")
+	if _, err := svc.SystemRecords().Create(context.Background(), su, map[string]any{"email": "root@example.com", "password": "a long password"}); err != nil {
+		t.Fatal(err)
+	}
+	_, body := e.call(t, "POST", "/api/collections/_superusers/auth-with-password", "", `{"identity": "root@example.com", "password": "a long password"}`)
+	token := body[strings.Index(body, `"token":"`)+9:]
+	token = token[:strings.Index(token, `"`)]
+	sink := mailtest.Start(t)
+	if status, body := e.call(t, "PATCH", "/api/settings", token, fmt.Sprintf(`{"smtp": {"enabled": true, "host": %q, "port": %d, "tlsMode": "none"}}`, sink.Host(), sink.Port())); status != 200 {
+		t.Fatalf("settings: %d %s", status, body)
+	}
+	if status, body := e.call(t, "POST", "/api/mail", "", `{"to": "bob@example.com"}`); status != 200 || body != `{"sent":true}` {
+		t.Fatalf("send: %d %s", status, body)
+	}
+	m := sink.Next(t)
+	if m.Subject != "Hello from a hook" || len(m.To) != 1 || m.To[0] != "bob@example.com" || m.From != "app@example.com" ||
+		!strings.Contains(m.HTML, "<p>Hello</p>") || !strings.Contains(m.Text, "Hello") || !strings.Contains(m.Header.Get("From"), "The App") {
+		t.Fatalf("received %+v", m)
+	}
+}
