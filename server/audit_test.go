@@ -239,3 +239,35 @@ func TestPluginWritesNamePlugin(t *testing.T) {
 		t.Errorf("actors %q", got)
 	}
 }
+
+// TestAuditOfImpersonation: writes made with a token a superuser issued
+// for a user (impersonation, PocketBase's API keys) are told apart from
+// the user's own.
+func TestAuditOfImpersonation(t *testing.T) {
+	dsn := pgtest.NewDB(t)
+	if _, err := server.UpsertSuperuser(context.Background(), server.Config{DatabaseURL: dsn, PasswordCost: 4,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, "admin@example.com", "long enough password"); err != nil {
+		t.Fatal(err)
+	}
+	a := startNode(t, dsn)
+	admin := signIn(t, a)
+	call(t, a, admin, "POST", "/api/collections", `{"name": "notes", "fields": [{"name": "text", "type": "text"}], "createRule": ""}`)
+	var users, ada struct{ ID string }
+	mustDecode(t, call(t, a, admin, "GET", "/api/collections/users", ""), &users)
+	mustDecode(t, call(t, a, admin, "POST", "/api/collections/users/records",
+		`{"email": "ada@example.com", "password": "ada password", "passwordConfirm": "ada password"}`), &ada)
+	var own, key struct{ Token string }
+	mustDecode(t, call(t, a, "", "POST", "/api/collections/users/auth-with-password", `{"identity": "ada@example.com", "password": "ada password"}`), &own)
+	mustDecode(t, call(t, a, admin, "POST", "/api/collections/users/impersonate/"+ada.ID, `{"duration": 3600}`), &key)
+	call(t, a, own.Token, "POST", "/api/collections/notes/records", `{"text": "by ada"}`)
+	call(t, a, key.Token, "POST", "/api/collections/notes/records", `{"text": "by a key"}`)
+	page := waitAudit(t, a, admin, `collectionName = "notes"`, 2)
+	got := map[string]string{}
+	for _, e := range page.Items {
+		got[e.Data["text"].(string)] = e.Actor
+	}
+	user := "user:" + users.ID + ":" + ada.ID
+	if got["by ada"] != user || got["by a key"] != "impersonated:"+user {
+		t.Fatalf("actors: %v", got)
+	}
+}

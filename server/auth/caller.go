@@ -99,13 +99,17 @@ func authValues(rec *collections.Record) map[string]any {
 }
 
 // Actor names the caller's writes in the change log: "user:<collectionId>:<id>"
-// for a signed-in record, "guest" for a guest.
+// for a signed-in record, "impersonated:user:<collectionId>:<id>" for one
+// acting through a token a superuser issued for it (impersonation, which
+// PocketBase's API keys are), "guest" for a guest.
 func (c *Caller) Actor() string {
-	if c.subject == "" {
+	switch {
+	case c.subject == "":
 		return "guest"
-	}
-	if c.id == nil {
+	case c.id == nil:
 		return "role:" + c.subject
+	case !c.id.Refreshable:
+		return "impersonated:user:" + c.subject
 	}
 	return "user:" + c.subject
 }
