@@ -20,14 +20,14 @@ import (
 
 // host is the plugins.Host of one plugin.
 type host struct {
-	id     string
-	hooks  *plugins.Hooks
-	svc    *collections.Service
-	log    *slog.Logger
-	config []byte
-	routes *[]api.Route
-	cron   *cron.Scheduler
-	dir    string
+	id       string
+	hooks    *plugins.Hooks
+	svc      *collections.Service
+	log      *slog.Logger
+	config   []byte
+	routes   *[]api.Route
+	cron     *cron.Scheduler
+	dir      string
 	pool     *pgxpool.Pool
 	reg      prometheus.Registerer
 	settings *settings.Service
