@@ -13,6 +13,7 @@ import InsightsScreen from "./insights/InsightsScreen.svelte";
 import AuditScreen from "./audit/AuditScreen.svelte";
 import SettingsScreen from "./settings/SettingsScreen.svelte";
 import BackupsScreen from "./backups/BackupsScreen.svelte";
+import WebhooksScreen from "./webhooks/WebhooksScreen.svelte";
 import Placeholder from "./shell/Placeholder.svelte";
 import Setup from "./shell/Setup.svelte";
 
@@ -52,4 +53,5 @@ export const routes: Route<View>[] = [
   { pattern: "/crons", view: { component: CronsScreen } },
   { pattern: "/insights", view: { component: InsightsScreen } },
   { pattern: "/audit", view: { component: AuditScreen } },
+  { pattern: "/webhooks", view: { component: WebhooksScreen } },
 ];
