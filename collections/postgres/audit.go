@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -207,24 +205,8 @@ func (s *Audit) Audit(ctx context.Context, q collections.AuditQuery) ([]collecti
 		}
 		order, sargs = by+", a.id", args
 	}
-	var total int
-	if err := s.db.Pool.QueryRow(ctx, "SELECT count(*) FROM _audit AS a WHERE "+where, wargs...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count audit: %w", err)
-	}
-	if q.Limit <= 0 || q.Offset >= total {
-		return []collections.AuditEntry{}, total, nil
-	}
-	args := slices.Concat(wargs, sargs, []any{q.Limit, q.Offset})
-	rows, err := s.db.Pool.Query(ctx, "SELECT "+auditColumns+" FROM _audit AS a WHERE "+where+" ORDER BY "+order+
-		" LIMIT $"+strconv.Itoa(len(args)-1)+" OFFSET $"+strconv.Itoa(len(args)), args...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list audit: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (collections.AuditEntry, error) { return scanAudit(row) })
-	if err != nil {
-		return nil, 0, fmt.Errorf("list audit: %w", err)
-	}
-	return out, total, nil
+	return listPage(ctx, s.db, "audit", "_audit AS a", auditColumns, where, order, wargs, sargs, q.Limit, q.Offset,
+		func(row pgx.CollectableRow) (collections.AuditEntry, error) { return scanAudit(row) })
 }
 
 // AuditEntry implements collections.AuditStore.

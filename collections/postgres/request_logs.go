@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -129,24 +128,8 @@ func (s *RequestLogs) Logs(ctx context.Context, q collections.LogQuery) ([]colle
 		}
 		order, sargs = by+", l.seq", args
 	}
-	var total int
-	if err := s.db.Pool.QueryRow(ctx, "SELECT count(*) FROM _logs AS l WHERE "+where, wargs...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count logs: %w", err)
-	}
-	if q.Limit <= 0 || q.Offset >= total {
-		return []collections.LogEntry{}, total, nil
-	}
-	args := slices.Concat(wargs, sargs, []any{q.Limit, q.Offset})
-	rows, err := s.db.Pool.Query(ctx, "SELECT "+logColumns+" FROM _logs AS l WHERE "+where+" ORDER BY "+order+
-		" LIMIT $"+strconv.Itoa(len(args)-1)+" OFFSET $"+strconv.Itoa(len(args)), args...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list logs: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (collections.LogEntry, error) { return scanLog(row) })
-	if err != nil {
-		return nil, 0, fmt.Errorf("list logs: %w", err)
-	}
-	return out, total, nil
+	return listPage(ctx, s.db, "logs", "_logs AS l", logColumns, where, order, wargs, sargs, q.Limit, q.Offset,
+		func(row pgx.CollectableRow) (collections.LogEntry, error) { return scanLog(row) })
 }
 
 // LogStats counts the entries q selects by minute, oldest first.
