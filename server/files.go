@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -288,4 +289,27 @@ func (s *Server) sweepFiles(ctx context.Context) error {
 		s.cfg.Logger.Info("removed files no record holds", "count", n)
 	}
 	return err
+}
+
+// staleUpload is how old a temporary upload must be to be removed at
+// start: one left by a process that stopped in the middle of a request
+// (a live upload is never idle for more than a minute).
+const staleUpload = 24 * time.Hour
+
+// removeStaleUploads removes the temporary uploads in dir older than
+// staleUpload.
+func removeStaleUploads(dir string, now time.Time, log *slog.Logger) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return // no folder yet
+	}
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil || !e.Type().IsRegular() || !strings.HasPrefix(e.Name(), "upload-") || now.Sub(info.ModTime()) < staleUpload {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+			log.Warn("remove a stale temporary upload", "file", e.Name(), "err", err)
+		}
+	}
 }

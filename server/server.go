@@ -202,6 +202,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.settings.Forget() // requests read them afresh, as changed meanwhile
 	s.files.settings = s.settings
+	removeStaleUploads(filepath.Join(cfg.Dir, "uploads"), time.Now(), cfg.Logger)
 	cronRuns := metrics.NewCronRuns()
 	if err := m.Register(cronRuns); err != nil {
 		s.Close(context.WithoutCancel(ctx))

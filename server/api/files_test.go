@@ -796,3 +796,22 @@ func TestViewFiles(t *testing.T) {
 		t.Errorf("superuser through the closed view: %d %q", res.StatusCode, b)
 	}
 }
+
+// TestMultipartBounds: a body of many tiny parts is refused with a 400,
+// not read into memory part after part.
+func TestMultipartBounds(t *testing.T) {
+	t.Parallel()
+	f := mustFilesEnv(t)
+	var parts []part
+	for i := range 1001 {
+		parts = append(parts, part{fmt.Sprintf("v%d", i), "", []byte("x")})
+	}
+	code, body := f.send("POST", "/api/collections/docs/records", "", parts...)
+	if code != 400 || !strings.Contains(body, "more than 1000 parts") {
+		t.Fatalf("got %d %s", code, body)
+	}
+	code, _ = f.send("POST", "/api/collections/docs/records", "", parts[:1000]...)
+	if code != 200 {
+		t.Fatalf("1000 parts: %d", code)
+	}
+}

@@ -109,6 +109,10 @@ func (f *form) close() {
 	}
 }
 
+// maxParts bounds the parts of a multipart body, as Go's own form reader
+// does.
+const maxParts = 1000
+
 // fileLimit returns the size limit of the files sent under a form name,
 // or false for a name whose files are not wanted (they are read past).
 type fileLimit func(name string) (int64, bool)
@@ -160,7 +164,7 @@ func (h *handlers) readForm(c *fiber.Ctx, limit fileLimit, total int64) (*form, 
 	mr := multipart.NewReader(body, params["boundary"])
 	f := &form{values: map[string][]string{}, files: map[string][]*collections.Upload{}}
 	valuesLeft := int64(h.BodyLimit)
-	for {
+	for parts := 0; ; parts++ {
 		part, err := mr.NextPart()
 		if err == io.EOF {
 			break
@@ -168,6 +172,10 @@ func (h *handlers) readForm(c *fiber.Ctx, limit fileLimit, total int64) (*form, 
 		if err != nil {
 			f.close()
 			return nil, formError(err)
+		}
+		if parts == maxParts {
+			f.close()
+			return nil, collections.Errorf(collections.EINVALID, "Invalid multipart body: more than %d parts.", maxParts)
 		}
 		name := part.FormName()
 		if part.FileName() == "" {
