@@ -4,8 +4,16 @@
 // their own collections, so they do not depend on one another's data. The
 // last tests check what every earlier one left behind.
 
+import { createHmac } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { startServe, type Serve } from "../test/serve";
 import {
+  HANG_GUARD_MS,
   api,
   close,
   createCollection,
@@ -1289,6 +1297,132 @@ describe("audit", () => {
     });
     // Each restore was an update, audited as such.
     await eventually(async () => (await history()).length, 5);
+  });
+});
+
+describe("webhooks", () => {
+  test("7i. a webhook made in the dashboard sends a signed test to a receiver, shows the delivery, is edited and deleted", async () => {
+    // The receiver: answers 200 and keeps what it got.
+    const got: { body: string; signature: string }[] = [];
+    const receiver = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => (body += c.toString()));
+      req.on("end", () => {
+        got.push({ body, signature: String(req.headers["x-lumbung-signature"] ?? "") });
+        res.writeHead(200).end("ok");
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    const target = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+
+    // The plugin reads its settings at start, and refuses loopback targets
+    // unless they allow them: a server of this test's own, started again
+    // once they do.
+    const dir = await mkdtemp(path.join(os.tmpdir(), "lumbung-e2e-webhooks-"));
+    let serve: Serve | null = null;
+    try {
+      serve = await startServe("", { dir });
+      const first = serve;
+      const setupToken = () => /\/_\/#\/setup\/([A-Za-z0-9_-]+)/.exec(first.stderr())?.[1] ?? "";
+      await eventually(() => setupToken() !== "", true);
+      const link = setupToken();
+      const call = async (base: string, method: string, p: string, body?: unknown, auth = "") => {
+        const res = await fetch(base + p, {
+          method,
+          headers: { "Content-Type": "application/json", ...(auth ? { Authorization: auth } : {}) },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: AbortSignal.timeout(HANG_GUARD_MS),
+        });
+        const text = await res.text();
+        if (res.status >= 300) throw new Error(`${method} ${p}: status ${res.status}: ${text}`);
+        return text ? JSON.parse(text) : {};
+      };
+      const account = { email: "hooks@example.com", password: "hooks-password-1" };
+      const setup = await call(first.url, "POST", "/api/setup", { token: link, ...account });
+      await call(first.url, "PATCH", "/api/settings", { plugins: { webhooks: { config: { allow: ["127.0.0.1/32"] } } } }, setup.token);
+      const orders = uniqueName("orders");
+      await call(first.url, "POST", "/api/collections", { name: orders, fields: [{ name: "total", type: "number" }] }, setup.token);
+      await first.stop();
+      serve = null;
+      serve = await startServe("", { dir });
+      const base = serve.url;
+      const auth = await call(base, "POST", "/api/collections/_superusers/auth-with-password", { identity: account.email, password: account.password });
+
+      expectClientError(/^POST \/api\/webhooks: 400$/);
+      await withPage({ signedIn: true, server: { url: base, auth } }, async (page) => {
+        await open(page, "#/");
+        await page.getByRole("navigation", { name: "Dashboard" }).getByRole("link", { name: "Webhooks" }).click();
+        await heading(page, "Webhooks", 1);
+        await visible(page.getByText("No webhooks yet."));
+
+        // A new webhook without a secret: the server's complaint shows under the secret.
+        await page.getByRole("button", { name: "+ New webhook" }).click();
+        const dialog = page.getByRole("dialog", { name: "New webhook" });
+        await dialog.getByLabel("Name").fill("orders to billing");
+        // The picker lists the collections (it waits for the one named).
+        await dialog.getByLabel("Collection").selectOption(orders);
+        await dialog.getByLabel("URL").fill(target);
+        await dialog.getByLabel("Filter").fill("total > 100");
+        await dialog.getByRole("button", { name: "Create webhook" }).click();
+        await visible(dialog.getByText("Give a secret (8 to 512 characters): receivers check the signature with it."));
+        await expect(dialog.getByLabel("Secret", { exact: true }).getAttribute("aria-invalid")).resolves.toBe("true");
+
+        await dialog.getByRole("button", { name: "Generate" }).click();
+        const secret = await dialog.getByLabel("Secret", { exact: true }).inputValue();
+        expect(secret).toMatch(/^[0-9a-f]{32}$/);
+        await dialog.getByRole("button", { name: "Create webhook" }).click();
+        await gone(dialog);
+        const row = page.getByRole("row", { name: /orders to billing/ });
+        await visible(row.getByText("Enabled", { exact: true }));
+        await visible(row.getByText(target));
+        await visible(row.getByText("total > 100"));
+
+        // Send test: the receiver gets it signed with the secret, and the delivery shows.
+        await row.getByRole("button", { name: "Send a test to orders to billing" }).click();
+        await visible(page.getByRole("status").filter({ hasText: "Test delivered to “orders to billing”: 200" }));
+        const panel = page.getByRole("region", { name: /^Deliveries of/ });
+        const delivery = panel.getByRole("row").filter({ hasText: "test" });
+        await visible(delivery.getByText("200", { exact: true }));
+        await visible(panel.getByText("1 delivery"));
+        await screenshot(page, "webhooks-deliveries");
+        expect(got).toHaveLength(1);
+        const { t, v1 } = Object.fromEntries(got[0].signature.split(",").map((p) => p.split("="))) as Record<string, string>;
+        expect(v1).toBe(createHmac("sha256", secret).update(`${t}.${got[0].body}`).digest("hex"));
+        expect(JSON.parse(got[0].body)).toMatchObject({ action: "test", collection: orders });
+
+        // Edit: the stored secret is never shown and is kept; the change is saved.
+        await row.getByRole("button", { name: "Edit orders to billing" }).click();
+        const edit = page.getByRole("dialog", { name: "Edit webhook “orders to billing”" });
+        await eventually(() => edit.getByLabel("Secret", { exact: true }).inputValue(), "");
+        await visible(edit.getByText("A secret is stored; it is never shown."));
+        await edit.getByLabel("Name").fill("orders to audit");
+        await edit.getByLabel("delete").uncheck();
+        await edit.getByRole("button", { name: "Save" }).click();
+        await gone(edit);
+        const edited = page.getByRole("row", { name: /orders to audit/ });
+        await visible(edited.getByText("· create, update"));
+        const list = await call(base, "GET", "/api/webhooks", undefined, auth.token);
+        expect(list.items).toHaveLength(1);
+        expect(list.items[0]).toMatchObject({ name: "orders to audit", events: ["create", "update"], secretSet: true, filter: "total > 100" });
+        await edited.getByRole("button", { name: "Send a test to orders to audit" }).click();
+        await visible(panel.getByText("2 deliveries"));
+        const again = Object.fromEntries(got[1].signature.split(",").map((p) => p.split("="))) as Record<string, string>;
+        expect(again.v1).toBe(createHmac("sha256", secret).update(`${again.t}.${got[1].body}`).digest("hex"));
+
+        // Delete, after a confirmation.
+        await edited.getByRole("button", { name: "Delete orders to audit" }).click();
+        const confirm = page.getByRole("dialog", { name: "Delete webhook “orders to audit”" });
+        await confirm.getByRole("button", { name: "Delete", exact: true }).click();
+        await gone(confirm);
+        await visible(page.getByText("No webhooks yet."));
+        await gone(panel);
+      });
+      expect((await call(base, "GET", "/api/webhooks", undefined, auth.token)).items).toEqual([]);
+    } finally {
+      await serve?.stop();
+      await rm(dir, { recursive: true, force: true, maxRetries: 5 });
+      await new Promise((resolve) => receiver.close(resolve));
+    }
   });
 });
 

@@ -113,16 +113,18 @@ export interface PageOptions {
   /** signedIn puts the superuser's token where the dashboard keeps it. */
   signedIn?: boolean;
   theme?: "light" | "dark";
+  /** server is another server than the run's, with the token to sign in there (signedIn). */
+  server?: { url: string; auth: { token: string; record: Record<string, unknown> } };
 }
 
 /** newPage opens a page in a fresh context (no shared storage). Close its context when done. */
 export async function newPage(opts: PageOptions = {}): Promise<{ context: BrowserContext; page: Page }> {
   if (!browser) throw new Error("the browser is not running");
-  const { url } = server();
+  const url = opts.server?.url ?? server().url;
   const theme: "light" | "dark" = opts.theme ?? "light";
   const localStorage: { name: string; value: string }[] = [{ name: "lumbung_theme", value: theme }];
   if (opts.signedIn) {
-    const auth = await superuserAuth();
+    const auth = opts.server?.auth ?? (await superuserAuth());
     localStorage.push({ name: "lumbung_auth", value: JSON.stringify(auth) });
   }
   const context = await browser.newContext({

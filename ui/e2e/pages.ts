@@ -145,6 +145,14 @@ export const screens: Screen[] = [
     },
   },
   {
+    name: "webhooks",
+    hash: () => "#/webhooks",
+    ready: async (p) => {
+      await heading(p, "Webhooks", 1);
+      await visible(p.getByRole("button", { name: "+ New webhook" }));
+    },
+  },
+  {
     name: "insights",
     hash: () => "#/insights",
     ready: async (p) => {

@@ -55,15 +55,19 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** startServe starts the server and waits until GET /api/health answers 200. */
-export async function startServe(prefix: string): Promise<Serve> {
+/**
+ * startServe starts the server and waits until GET /api/health answers 200.
+ * Given dir, it serves that data directory (a second start of one server,
+ * to read settings taken at start) and stop leaves it for its owner.
+ */
+export async function startServe(prefix: string, opts: { dir?: string } = {}): Promise<Serve> {
   const bin = binaryPath();
   try {
     await access(bin, constants.X_OK);
   } catch {
     throw new Error(`lumbung binary not found at ${bin}; build it (make build) or set LUMBUNG_BIN`);
   }
-  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  const dir = opts.dir ?? (await mkdtemp(path.join(os.tmpdir(), prefix)));
   // mkdtemp makes the folder 0700; the private PostgreSQL may run as an
   // unprivileged user (when the tests run as root) and must reach <dir>/pg.
   await chmod(dir, 0o755);
@@ -110,7 +114,7 @@ export async function startServe(prefix: string): Promise<Serve> {
         await exit;
         clearTimeout(timer);
       }
-      await rm(dir, { recursive: true, force: true, maxRetries: 5 });
+      if (!opts.dir) await rm(dir, { recursive: true, force: true, maxRetries: 5 });
     },
   };
   try {

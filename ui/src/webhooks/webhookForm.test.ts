@@ -56,6 +56,8 @@ describe("form ↔ JSON", () => {
       enabled: true,
       secret: "s3cret-value",
     });
+    f.secret = "";
+    expect("secret" in toInput(f)).toBe(false);
   });
 
   test("a webhook read into the form and saved unchanged sends nothing, the stored secret kept", () => {

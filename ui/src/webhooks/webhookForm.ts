@@ -51,7 +51,7 @@ function chosen(f: WebhookForm): WebhookEvent[] {
 
 /**
  * toInput is the body that saves the form: a new webhook (no original)
- * sends every field; a change sends only the fields that differ from the
+ * sends every field (the secret when one is typed); a change sends only the fields that differ from the
  * original, and the secret only when a new one was typed.
  */
 export function toInput(f: WebhookForm, original?: Webhook): WebhookInput {
@@ -63,7 +63,8 @@ export function toInput(f: WebhookForm, original?: Webhook): WebhookInput {
     filter: f.filter.trim(),
     enabled: f.enabled,
   };
-  if (!original) return { ...full, secret: f.secret };
+  // An empty secret is left out: the server then says a new webhook needs one.
+  if (!original) return f.secret === "" ? full : { ...full, secret: f.secret };
   const was = toForm(original);
   const out: WebhookInput = {};
   if (full.name !== was.name) out.name = full.name;
