@@ -1418,6 +1418,18 @@ describe("webhooks", () => {
         await gone(panel);
       });
       expect((await call(base, "GET", "/api/webhooks", undefined, auth.token)).items).toEqual([]);
+
+      // With the plugin off (from the next start) its routes answer 404: the screen says so.
+      await call(base, "PATCH", "/api/settings", { plugins: { webhooks: { enabled: false } } }, auth.token);
+      await serve.stop();
+      serve = null;
+      serve = await startServe("", { dir });
+      expectClientError(/^GET \/api\/webhooks: 404$/);
+      await withPage({ signedIn: true, server: { url: serve.url, auth } }, async (page) => {
+        await open(page, "#/webhooks");
+        await heading(page, "The webhooks plugin is off", 2);
+        await gone(page.getByRole("button", { name: "+ New webhook" }));
+      });
     } finally {
       await serve?.stop();
       await rm(dir, { recursive: true, force: true, maxRetries: 5 });
