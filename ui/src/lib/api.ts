@@ -446,6 +446,13 @@ export interface Settings {
   rateLimits: { enabled: boolean; rules: RateLimitRule[] };
   logs: LogsSettings;
   metrics: MetricsSettings;
+  /** audit: how many days the audit log keeps its entries (0: none); absent from older servers. */
+  audit?: AuditSettings;
+}
+
+/** AuditSettings decide how long the audit log keeps its entries: retentionDays days (0 keeps none). */
+export interface AuditSettings {
+  retentionDays: number;
 }
 
 /**
@@ -480,6 +487,7 @@ export interface SettingsPatch {
   logs?: Partial<LogsSettings>;
   /** metrics.token: a string sets it, null clears it. */
   metrics?: { enabled?: boolean; token?: string | null; allowedAddresses?: string[] };
+  audit?: Partial<AuditSettings>;
 }
 
 /** TestEmailTemplate names the emails `POST /api/settings/test/email` can send. */

@@ -15,6 +15,7 @@ function settings(): Settings {
     },
     logs: { maxDays: 5, minLevel: 0, logIP: true, logAuthId: false },
     metrics: { enabled: false, tokenSet: true, allowedAddresses: ["10.0.0.0/8"] },
+    audit: { retentionDays: 30 },
   };
 }
 
@@ -150,5 +151,28 @@ describe("formatDuration", () => {
     expect(formatDuration(7200)).toBe("2 hours");
     expect(formatDuration(90)).toBe("90 s");
     expect(formatDuration(0)).toBe("0 s");
+  });
+});
+
+describe("audit settings", () => {
+  it("sends the days kept when changed; an empty input is 0 (keep none)", () => {
+    const s = settings();
+    const f = toForm(s);
+    expect(f.audit).toEqual({ retentionDays: 30 });
+    f.audit!.retentionDays = 90;
+    expect(diffSettings(s, f)).toEqual({ audit: { retentionDays: 90 } });
+    expect(changedSections(diffSettings(s, f))).toEqual(["audit"]);
+    f.audit!.retentionDays = null;
+    expect(diffSettings(s, f)).toEqual({ audit: { retentionDays: 0 } });
+    f.audit!.retentionDays = 30;
+    expect(isEmptyPatch(diffSettings(s, f))).toBe(true);
+  });
+
+  it("has no audit section for a server without audit settings", () => {
+    const s = settings();
+    delete s.audit;
+    const f = toForm(s);
+    expect(f.audit).toBeNull();
+    expect(diffSettings(s, f)).toEqual({});
   });
 });

@@ -1,4 +1,4 @@
-import type { LogsSettings, RateLimitRule, Settings, SettingsPatch } from "../lib/api";
+import type { AuditSettings, LogsSettings, RateLimitRule, Settings, SettingsPatch } from "../lib/api";
 
 /** SmtpForm is the SMTP part of the form: the password is only ever typed, never read back. */
 export interface SmtpForm {
@@ -41,6 +41,11 @@ export interface MetricsForm {
   addresses: string;
 }
 
+/** AuditForm is the audit part of the form; the days input may be empty. */
+export interface AuditForm {
+  retentionDays: number | null;
+}
+
 /** SettingsForm is what the settings screen edits. */
 export interface SettingsForm {
   meta: Settings["meta"];
@@ -48,6 +53,8 @@ export interface SettingsForm {
   rateLimits: { enabled: boolean; rules: RuleForm[] };
   logs: LogsForm;
   metrics: MetricsForm;
+  /** audit is null when the server has no audit settings (an older server). */
+  audit: AuditForm | null;
 }
 
 /** logLevels are the levels a logs setting names, on PocketBase's scale. */
@@ -80,6 +87,7 @@ export function toForm(s: Settings): SettingsForm {
       clearToken: false,
       addresses: (s.metrics?.allowedAddresses ?? []).join("\n"),
     },
+    audit: s.audit ? { retentionDays: s.audit.retentionDays } : null,
   };
 }
 
@@ -173,12 +181,18 @@ export function diffSettings(original: Settings, form: SettingsForm): SettingsPa
   if (JSON.stringify(addresses) !== JSON.stringify(om.allowedAddresses ?? [])) metrics.allowedAddresses = addresses;
   if (Object.keys(metrics).length) patch.metrics = metrics;
 
+  if (form.audit && original.audit) {
+    const audit: Partial<AuditSettings> = {};
+    if (num(form.audit.retentionDays) !== original.audit.retentionDays) audit.retentionDays = num(form.audit.retentionDays);
+    if (Object.keys(audit).length) patch.audit = audit;
+  }
+
   return patch;
 }
 
 /** isEmptyPatch tells whether a patch changes nothing. */
 export function isEmptyPatch(p: SettingsPatch): boolean {
-  return !p.meta && !p.smtp && !p.rateLimits && !p.logs && !p.metrics;
+  return !p.meta && !p.smtp && !p.rateLimits && !p.logs && !p.metrics && !p.audit;
 }
 
 /** changedSections names the sections a patch touches, for the save bar. */
@@ -189,6 +203,7 @@ export function changedSections(p: SettingsPatch): string[] {
   if (p.rateLimits) out.push("rate limits");
   if (p.logs) out.push("logs");
   if (p.metrics) out.push("metrics");
+  if (p.audit) out.push("audit");
   return out;
 }
 
