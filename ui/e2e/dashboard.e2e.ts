@@ -1302,14 +1302,15 @@ describe("audit", () => {
 
 describe("webhooks", () => {
   test("7i. a webhook made in the dashboard sends a signed test to a receiver, shows the delivery, is edited and deleted", async () => {
-    // The receiver: answers 200 and keeps what it got.
+    // The receiver: answers 200 (or failWith) and keeps what it got.
     const got: { body: string; signature: string }[] = [];
+    let failWith = 0;
     const receiver = createServer((req, res) => {
       let body = "";
       req.on("data", (c: Buffer) => (body += c.toString()));
       req.on("end", () => {
         got.push({ body, signature: String(req.headers["x-lumbung-signature"] ?? "") });
-        res.writeHead(200).end("ok");
+        res.writeHead(failWith || 200).end(failWith ? "unavailable" : "ok");
       });
     });
     await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
@@ -1395,6 +1396,7 @@ describe("webhooks", () => {
         const edit = page.getByRole("dialog", { name: "Edit webhook “orders to billing”" });
         await eventually(() => edit.getByLabel("Secret", { exact: true }).inputValue(), "");
         await visible(edit.getByText("A secret is stored; it is never shown."));
+        await screenshot(page, "webhooks-edit");
         await edit.getByLabel("Name").fill("orders to audit");
         await edit.getByLabel("delete").uncheck();
         await edit.getByRole("button", { name: "Save" }).click();
@@ -1408,6 +1410,24 @@ describe("webhooks", () => {
         await visible(panel.getByText("2 deliveries"));
         const again = Object.fromEntries(got[1].signature.split(",").map((p) => p.split("="))) as Record<string, string>;
         expect(again.v1).toBe(createHmac("sha256", secret).update(`${again.t}.${got[1].body}`).digest("hex"));
+
+        // A test the receiver refuses shows as failed, with its status.
+        failWith = 503;
+        await edited.getByRole("button", { name: "Send a test to orders to audit" }).click();
+        await visible(page.getByRole("alert").filter({ hasText: "The test to “orders to audit” failed (503)" }));
+        await visible(panel.getByText("3 deliveries"));
+        await visible(panel.getByRole("row").nth(1).getByText("503", { exact: true }));
+        failWith = 0;
+
+        // The log is paged, 20 a page, newest first.
+        for (let i = 0; i < 20; i++) await call(base, "POST", `/api/webhooks/${list.items[0].id}/test`, undefined, auth.token);
+        await panel.getByRole("button", { name: "Refresh" }).click();
+        await visible(panel.getByText("23 deliveries"));
+        await visible(panel.getByText("Page 1 of 2"));
+        await panel.getByRole("button", { name: "Older →" }).click();
+        await visible(panel.getByText("Page 2 of 2"));
+        await eventually(() => panel.getByRole("row").count(), 1 + 3);
+        await visible(panel.getByRole("row").last().getByText("200", { exact: true }));
 
         // Delete, after a confirmation.
         await edited.getByRole("button", { name: "Delete orders to audit" }).click();
