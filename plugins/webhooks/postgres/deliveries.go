@@ -151,21 +151,35 @@ func advance(ctx context.Context, tx pgx.Tx, id, node string, seq int64) error {
 	return err
 }
 
+// succeededSQL records a delivery in one statement (one round trip, its
+// own transaction): with the webhook's row locked while node holds its
+// lease, it moves the position, clears the failures, renews the lease and
+// logs the delivery; nothing when the lease is not node's. Its commit does
+// not wait for the disk: a crash may forget the last few positions, and
+// those events go again (deliveries are at least once after a crash).
+const succeededSQL = `
+WITH held AS (
+	SELECT id FROM _webhooks WHERE id = $1 AND enabled AND lease_node = $2 AND lease_until >= now() FOR UPDATE
+), moved AS (
+	UPDATE _event_consumers SET seq = $3 WHERE id = $4 AND seq < $3 AND EXISTS (SELECT 1 FROM held)
+), renewed AS (
+	UPDATE _webhooks SET failures = 0, attempt = 0, retry_at = NULL, last_error = '', lease_until = now() + $5::interval
+	WHERE id IN (SELECT id FROM held)
+), logged AS (
+	INSERT INTO _webhook_deliveries (webhook, event, action, collection, record, attempt, status, ok, latency_ms, error, node)
+	SELECT $1, $3, $6, $7, $8, $9, $10, $11, $12, $13, $2 WHERE EXISTS (SELECT 1 FROM held)
+	RETURNING id, created
+)
+SELECT logged.id, logged.created, set_config('synchronous_commit', 'off', true) FROM logged`
+
 // Succeeded records the delivery d of the event d.Event, moves the
 // webhook to it and clears its failures, in one transaction, when node
 // holds its lease (renewed for lease); false when it does not.
 func (s *Store) Succeeded(ctx context.Context, node string, d *Delivery, lease time.Duration) (bool, error) {
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if err := advance(ctx, tx, d.Webhook, node, d.Event); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE _webhooks SET failures = 0, attempt = 0, retry_at = NULL, last_error = '',
-			lease_until = now() + $2::interval WHERE id = $1`, d.Webhook, lease); err != nil {
-			return err
-		}
-		return insertDelivery(ctx, tx, d)
-	})
-	if errors.Is(err, errLeaseLost) {
+	var discard string
+	err := s.pool.QueryRow(ctx, succeededSQL, d.Webhook, node, d.Event, consumer(d.Webhook), lease, d.Action, d.Collection, d.Record,
+		d.Attempt, d.Status, d.OK, float64(d.Latency)/float64(time.Millisecond), d.Error).Scan(&d.ID, &d.Created, &discard)
+	if errors.Is(err, pgx.ErrNoRows) {
 		return false, nil
 	}
 	if err != nil {
