@@ -1386,6 +1386,15 @@ describe("webhooks", () => {
         await visible(delivery.getByText("200", { exact: true }));
         await visible(panel.getByText("1 delivery"));
         await screenshot(page, "webhooks-deliveries");
+        // The open deliveries are in the address: reload keeps them, Back closes them, Forward opens them again.
+        expect(new URL(page.url()).hash).toMatch(/^#\/webhooks\?deliveries=[a-z0-9]{15}$/);
+        await page.reload();
+        await visible(panel.getByText("1 delivery"));
+        await page.goBack();
+        await gone(panel);
+        await visible(row.getByText("Enabled", { exact: true }));
+        await page.goForward();
+        await visible(panel.getByText("1 delivery"));
         expect(got).toHaveLength(1);
         const { t, v1 } = Object.fromEntries(got[0].signature.split(",").map((p) => p.split("="))) as Record<string, string>;
         expect(v1).toBe(createHmac("sha256", secret).update(`${t}.${got[0].body}`).digest("hex"));

@@ -14,6 +14,7 @@ import AuditScreen from "./audit/AuditScreen.svelte";
 import SettingsScreen from "./settings/SettingsScreen.svelte";
 import BackupsScreen from "./backups/BackupsScreen.svelte";
 import WebhooksScreen from "./webhooks/WebhooksScreen.svelte";
+import { deliveriesKey } from "./webhooks/webhookForm";
 import Placeholder from "./shell/Placeholder.svelte";
 import Setup from "./shell/Setup.svelte";
 
@@ -53,5 +54,8 @@ export const routes: Route<View>[] = [
   { pattern: "/crons", view: { component: CronsScreen } },
   { pattern: "/insights", view: { component: InsightsScreen } },
   { pattern: "/audit", view: { component: AuditScreen } },
-  { pattern: "/webhooks", view: { component: WebhooksScreen } },
+  {
+    pattern: "/webhooks",
+    view: { component: WebhooksScreen, props: (_p, q) => ({ deliveries: q.get(deliveriesKey) }), follows: [deliveriesKey] },
+  },
 ];

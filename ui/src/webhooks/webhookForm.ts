@@ -5,6 +5,9 @@
 import type { Collection } from "../lib/api";
 import type { Delivery, Webhook, WebhookEvent, WebhookInput } from "./webhooksApi";
 
+/** deliveriesKey is the query key naming the webhook whose deliveries the screen shows. */
+export const deliveriesKey = "deliveries";
+
 /** events are the actions a webhook may ask for, in the order the form lists them. */
 export const events: WebhookEvent[] = ["create", "update", "delete"];
 
