@@ -1423,7 +1423,7 @@ describe("webhooks", () => {
         // A test the receiver refuses shows as failed, with its status.
         failWith = 503;
         await edited.getByRole("button", { name: "Send a test to orders to audit" }).click();
-        await visible(page.getByRole("alert").filter({ hasText: "The test to “orders to audit” failed (503)" }));
+        await visible(page.getByRole("alert").filter({ hasText: "The test to “orders to audit” failed: HTTP 503: unavailable" }));
         await visible(panel.getByText("3 deliveries"));
         await visible(panel.getByRole("row").nth(1).getByText("503", { exact: true }));
         failWith = 0;
@@ -1437,6 +1437,17 @@ describe("webhooks", () => {
         await visible(panel.getByText("Page 2 of 2"));
         await eventually(() => panel.getByRole("row").count(), 1 + 3);
         await visible(panel.getByRole("row").last().getByText("200", { exact: true }));
+
+        // A change the receiver refuses: the list shows the webhook failing, with the error and the retry to come.
+        failWith = 503;
+        await call(base, "POST", `/api/collections/${orders}/records`, { total: 500 }, auth.token);
+        await visible(edited.getByText("Failing", { exact: true }));
+        await visible(edited.getByText(/^1 failed attempt in a row · HTTP 503: unavailable · next attempt /));
+        await panel.getByRole("button", { name: "← Newer" }).click();
+        await visible(panel.getByRole("row").nth(1).getByText("HTTP 503: unavailable"));
+        await visible(panel.getByRole("row").nth(1).getByText("create", { exact: true }));
+        await screenshot(page, "webhooks-failing");
+        failWith = 0;
 
         // Delete, after a confirmation.
         await edited.getByRole("button", { name: "Delete orders to audit" }).click();
