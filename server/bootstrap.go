@@ -81,17 +81,19 @@ func newExternalAuthsCollection() *collections.Collection {
 
 // newUsersCollection is PocketBase's default "users" collection, with its
 // id (_pb_users_auth_, which exports of PocketBase apps relate to): the
-// auth fields, a name, and rules that let anyone sign up and each user see
-// and change only their own record.
+// auth fields, a name, an avatar image, and rules that let anyone sign up
+// and each user see and change only their own record.
 func newUsersCollection() *collections.Collection {
 	rule := func(s string) *string { return &s }
 	name, _ := collections.NewField("name", "text")
 	name.Options.(*collections.TextOptions).Max = 255
+	avatar, _ := collections.NewField("avatar", "file")
+	avatar.Options.(*collections.FileOptions).MimeTypes = []string{"image/jpeg", "image/png", "image/svg+xml", "image/gif", "image/webp"}
 	return &collections.Collection{
 		ID:         collections.WellKnownID("users"),
 		Name:       "users",
 		Type:       collections.TypeAuth,
-		Fields:     []*collections.Field{name},
+		Fields:     []*collections.Field{name, avatar},
 		ListRule:   rule("id = @request.auth.id"),
 		ViewRule:   rule("id = @request.auth.id"),
 		CreateRule: rule(""),

@@ -35,6 +35,7 @@ type settingsView struct {
 	Metrics      metricsView           `json:"metrics"`
 	S3           s3View                `json:"s3"`
 	Backups      backupsView           `json:"backups"`
+	Audit        settings.Audit        `json:"audit"`
 	// Realtime is read-only: set per node with serve's flags.
 	Realtime realtimeView `json:"realtime"`
 	// NodeFlags name the settings the answering node's flags fix, and the
@@ -94,6 +95,7 @@ func (h *handlers) viewOf(s settings.Settings) settingsView {
 			AllowedAddresses: s.Metrics.AllowedAddresses},
 		S3:      viewS3(s.S3),
 		Backups: backupsView{Cron: s.Backups.Cron, CronMaxKeep: s.Backups.CronMaxKeep, S3: viewS3(s.Backups.S3)},
+		Audit:   s.Audit,
 	}
 }
 

@@ -74,3 +74,15 @@ func TestSettingsSurviveRestartOfCache(t *testing.T) {
 		{Name: "reloaded", Method: "GET", URL: "/api/settings", ExpectedStatus: 200, ExpectedContent: []string{`"appName":"Granary"`, `"appURL":"http://app.test"`}},
 	})
 }
+
+// TestSettingsAudit: the audit's retention is shown and set with the
+// other settings.
+func TestSettingsAudit(t *testing.T) {
+	t.Parallel()
+	e := MustEnv(t)
+	e.Run(t, []scenario{
+		{Name: "shown", Method: "GET", URL: "/api/settings", ExpectedStatus: 200, ExpectedContent: []string{`"audit":{"retentionDays":30}`}},
+		{Name: "set", Method: "PATCH", URL: "/api/settings", Body: `{"audit": {"retentionDays": 7}}`, ExpectedStatus: 200,
+			ExpectedContent: []string{`"audit":{"retentionDays":7}`}},
+	})
+}
