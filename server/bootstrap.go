@@ -89,7 +89,11 @@ func newUsersCollection() *collections.Collection {
 	name.Options.(*collections.TextOptions).Max = 255
 	avatar, _ := collections.NewField("avatar", "file")
 	avatar.Options.(*collections.FileOptions).MimeTypes = []string{"image/jpeg", "image/png", "image/svg+xml", "image/gif", "image/webp"}
+	opts := collections.DefaultAuthOptions("users")
+	// OAuth2 sign-ups fill the name and download the avatar, as in PocketBase.
+	opts.OAuth2.MappedFields.Name, opts.OAuth2.MappedFields.AvatarURL = "name", "avatar"
 	return &collections.Collection{
+		Auth:       opts,
 		ID:         collections.WellKnownID("users"),
 		Name:       "users",
 		Type:       collections.TypeAuth,

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -28,6 +29,7 @@ import (
 	"github.com/lumbunghq/lumbung/server/auth"
 	"github.com/lumbunghq/lumbung/server/backup"
 	"github.com/lumbunghq/lumbung/server/cron"
+	"github.com/lumbunghq/lumbung/server/egress"
 	cronpg "github.com/lumbunghq/lumbung/server/cron/postgres"
 	"github.com/lumbunghq/lumbung/server/localpg"
 	lmail "github.com/lumbunghq/lumbung/server/mail"
@@ -83,6 +85,10 @@ type Config struct {
 	// DIR/migrations or PocketBase's pb_migrations when empty). The
 	// server applies the pending ones when it starts.
 	MigrationsDir string
+	// EgressAllow lists private addresses and CIDR ranges the server may
+	// fetch from for users (OAuth2 avatars); every other private,
+	// loopback or link-local address is refused (see server/egress).
+	EgressAllow []string
 	// Automigrate writes a JS migration of every schema change made on
 	// this node (in the dashboard or through the API) into the
 	// migrations folder, recorded as applied.
@@ -203,6 +209,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.settings.Forget() // requests read them afresh, as changed meanwhile
 	s.files.settings = s.settings
 	removeStaleUploads(filepath.Join(cfg.Dir, "uploads"), time.Now(), cfg.Logger)
+	egressAllow, err := egress.ParseAllow(cfg.EgressAllow)
+	if err != nil {
+		s.Close(context.WithoutCancel(ctx))
+		return nil, fmt.Errorf("egress allow: %w", err)
+	}
 	cronRuns := metrics.NewCronRuns()
 	if err := m.Register(cronRuns); err != nil {
 		s.Close(context.WithoutCancel(ctx))
@@ -250,6 +261,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Logger:            cfg.Logger,
 		BodyLimit:         cfg.BodyLimit,
 		UploadDir:         filepath.Join(cfg.Dir, "uploads"),
+		Egress:            egress.Client(10*time.Second, egressAllow, "the server"),
 		Files:             s.files,
 		Settings:          s.settings,
 		Throttle:          s.throttle,

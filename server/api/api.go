@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -45,6 +46,9 @@ type Deps struct {
 	// Files serves the files of records (GET /api/files/...); without it
 	// they are not found.
 	Files FileServer
+	// Egress makes the requests to addresses users name (OAuth2 avatars)
+	// through the egress guard; without it they are not made.
+	Egress *http.Client
 	// RequestTimeout bounds the database work of one request.
 	RequestTimeout time.Duration
 

@@ -164,12 +164,21 @@ func (h *handlers) createOAuth2Record(c *fiber.Ctx, col *collections.Collection,
 	}
 	m := authOptions(col).OAuth2.MappedFields
 	for field, value := range map[string]string{m.ID: user.ID, m.Name: user.Name, m.Username: user.Username, m.AvatarURL: user.AvatarURL} {
+		if _, set := input[field]; field == "" || set || value == "" {
+			continue
+		}
 		if f, ok := col.Field(field); ok && f.Type == "file" {
-			continue // no file storage yet: the avatar is not downloaded
+			// As PocketBase: the avatar is downloaded into the file field;
+			// a failure leaves it empty.
+			if u, remove, err := h.downloadAvatar(c.UserContext(), value, f); err != nil {
+				h.Logger.Warn("failed to download the OAuth2 avatar", "requestId", requestID(c), "err", err)
+			} else {
+				defer remove()
+				input[field] = u
+			}
+			continue
 		}
-		if _, set := input[field]; field != "" && !set && value != "" {
-			input[field] = value
-		}
+		input[field] = value
 	}
 	rec, err := h.records(c).Create(c.UserContext(), col, input)
 	if err != nil {

@@ -87,7 +87,7 @@ func Run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("lumbung", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg := server.Config{Dashboard: ui.Dist()}
-	var logFormat, origins, proxies, typesOut string
+	var logFormat, origins, proxies, egressAllow, typesOut string
 	fs.StringVar(&cfg.HTTPAddr, "http", env("LUMBUNG_HTTP", "127.0.0.1:8090"), "listen address (LUMBUNG_HTTP)")
 	fs.StringVar(&cfg.Dir, "dir", env("LUMBUNG_DIR", "lb_data"), "data directory; the private PostgreSQL lives in DIR/pg (LUMBUNG_DIR)")
 	fs.StringVar(&cfg.DatabaseURL, "database-url", env("DATABASE_URL", ""), "external PostgreSQL URL instead of the private one (DATABASE_URL)")
@@ -96,6 +96,7 @@ func Run(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&cfg.AsyncCommit, "async-commit", env("LUMBUNG_ASYNC_COMMIT", "") == "1", "commit without waiting for the disk: faster writes; an operating-system crash or power loss\nmay lose the last moments' commits (a crash of Lumbung or PostgreSQL loses nothing), as PocketBase's\ndefault may (LUMBUNG_ASYNC_COMMIT=1)")
 	fs.StringVar(&logFormat, "log-format", env("LUMBUNG_LOG_FORMAT", "text"), "log format: text or json (LUMBUNG_LOG_FORMAT)")
 	fs.StringVar(&origins, "origins", env("LUMBUNG_ORIGINS", ""), "comma-separated origins whose pages may call the API from a browser (CORS), such as\nhttps://app.example.com,https://*.example.org; overrides the settings' cors.origins,\nwhich allow any origin (*) until changed (LUMBUNG_ORIGINS)")
+	fs.StringVar(&egressAllow, "egress-allow", env("LUMBUNG_EGRESS_ALLOW", ""), "comma-separated addresses or CIDR ranges of private networks the server may fetch from for\nusers (OAuth2 avatars), such as an identity provider on 10.0.0.0/8 (LUMBUNG_EGRESS_ALLOW)")
 	fs.StringVar(&proxies, "trusted-proxies", env("LUMBUNG_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDR ranges of the load balancers or reverse proxies in front;\ntheir --proxy-header names the client (LUMBUNG_TRUSTED_PROXIES)")
 	fs.StringVar(&cfg.MigrationsDir, "migrations-dir", env("LUMBUNG_MIGRATIONS_DIR", ""), "the app's migrations folder (default: DIR/migrations, or pb_migrations in or beside DIR\nwhen one exists) (LUMBUNG_MIGRATIONS_DIR)")
 	fs.BoolVar(&cfg.Automigrate, "automigrate", envBool("LUMBUNG_AUTOMIGRATE", probablyGoRun()), "write a migration file of every schema change made in the dashboard or the API (default: on under\ngo run, off otherwise) (LUMBUNG_AUTOMIGRATE=1|0)")
@@ -140,7 +141,7 @@ func Run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cfg.Origins, cfg.TrustedProxies = list(origins), list(proxies)
+	cfg.Origins, cfg.TrustedProxies, cfg.EgressAllow = list(origins), list(proxies), list(egressAllow)
 	logs := newLogWriter(stderr, 200*time.Millisecond)
 	defer logs.Close()
 	cfg.Logger = newLogger(logs, logFormat)

@@ -10,6 +10,7 @@ package egress
 import (
 	"fmt"
 	"net"
+	"net/http"
 	"net/netip"
 	"slices"
 	"syscall"
@@ -85,4 +86,20 @@ func Dialer(timeout time.Duration, allow []netip.Prefix, who string) *net.Dialer
 		}
 		return nil
 	}}
+}
+
+// Client returns an HTTP client whose connections pass the guard (who
+// names the caller in its refusals), ending each request after timeout,
+// without proxies from the environment (the guard sees the real target).
+// Redirects are followed: each new connection is checked again.
+func Client(timeout time.Duration, allow []netip.Prefix, who string) *http.Client {
+	return &http.Client{
+		Timeout: timeout,
+		Transport: &http.Transport{
+			DialContext:           Dialer(timeout, allow, who).DialContext,
+			TLSHandshakeTimeout:   timeout,
+			ResponseHeaderTimeout: timeout,
+			IdleConnTimeout:       90 * time.Second,
+		},
+	}
 }
