@@ -65,7 +65,7 @@ var inlineTypes = []string{
 	"application/pdf", "application/x-pdf",
 }
 
-// serveFile answers GET /api/files/{collection}/{recordId}/{filename] as
+// serveFile answers GET /api/files/{collection}/{recordId}/{filename} as
 // PocketBase does: the file must be one the record's file fields hold; a
 // protected one only for a file token (?token=) whose record may view the
 // record; every refusal is a 404, so that nothing tells a file that
