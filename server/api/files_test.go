@@ -17,6 +17,7 @@ import (
 	"mime/multipart"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -813,5 +814,36 @@ func TestMultipartBounds(t *testing.T) {
 	code, _ = f.send("POST", "/api/collections/docs/records", "", parts[:1000]...)
 	if code != 200 {
 		t.Fatalf("1000 parts: %d", code)
+	}
+}
+
+// TestFileRules: rules read uploads as the names they will be stored
+// under (@request.body.<field>:length counts them), and filters count a
+// record's files.
+func TestFileRules(t *testing.T) {
+	t.Parallel()
+	f := mustFilesEnv(t)
+	f.MustJSON("POST", "/api/collections", "", `{"name": "albums", "type": "base", "listRule": "", "viewRule": "",
+		"createRule": "@request.body.photos:length >= 1 && @request.body.photos:length <= 2",
+		"fields": [{"name": "photos", "type": "file", "maxSelect": 5}]}`, 200, nil)
+	one := part{"photos", "a.txt", []byte("a")}
+	for _, c := range []struct {
+		name  string
+		parts []part
+		want  int
+	}{
+		{"no file", []part{{"title", "", []byte("x")}}, 400},
+		{"one file", []part{one}, 200},
+		{"two files", []part{one, {"photos", "b.txt", []byte("b")}}, 200},
+		{"three files", []part{one, {"photos", "b.txt", []byte("b")}, {"photos", "c.txt", []byte("c")}}, 400},
+	} {
+		if code, body := f.send("POST", "/api/collections/albums/records", "-", c.parts...); code != c.want {
+			t.Errorf("%s: %d %s", c.name, code, body)
+		}
+	}
+	var page struct{ TotalItems int }
+	f.MustJSON("GET", "/api/collections/albums/records?filter="+url.QueryEscape("photos:length = 2"), "-", "", 200, &page)
+	if page.TotalItems != 1 {
+		t.Errorf("photos:length = 2 lists %d", page.TotalItems)
 	}
 }
