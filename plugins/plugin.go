@@ -90,6 +90,9 @@ type Host interface {
 	// Mailer returns the mailer of the current SMTP settings (through the
 	// mail hooks); EINVALID when SMTP is not enabled.
 	Mailer(ctx context.Context) (mail.Mailer, error)
+	// AuthMails sends the auth flows' emails of a record (verification,
+	// password reset, email change) as the API sends them.
+	AuthMails() *api.AuthMails
 	// Config decodes the plugin's configuration from the settings
 	// ("plugins": {"<id>": {"config": {…}}}) into v; it leaves v as it is
 	// when there is none.

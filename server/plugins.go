@@ -31,6 +31,7 @@ type host struct {
 	pool     *pgxpool.Pool
 	reg      prometheus.Registerer
 	settings *settings.Service
+	mails    *api.AuthMails
 }
 
 var _ plugins.Host = (*host)(nil)
@@ -60,6 +61,8 @@ func (h *host) DataDir() string { return h.dir }
 func (h *host) Pool() *pgxpool.Pool { return h.pool }
 
 func (h *host) Metrics() prometheus.Registerer { return h.reg }
+
+func (h *host) AuthMails() *api.AuthMails { return h.mails }
 
 func (h *host) Mailer(ctx context.Context) (lmail.Mailer, error) {
 	st := h.settings.Effective(ctx)
@@ -102,7 +105,7 @@ func (s *Server) startPlugins(ctx context.Context, list []plugins.Plugin, st set
 			continue
 		}
 		h := &host{id: id, hooks: s.hooks, svc: s.svc, log: s.cfg.Logger.With("plugin", id), config: entry.Config, routes: &routes, cron: s.cron, dir: s.cfg.Dir,
-			pool: s.db.Pool, reg: s.registry, settings: s.settings}
+			pool: s.db.Pool, reg: s.registry, settings: s.settings, mails: &api.AuthMails{Settings: s.settings, Issuer: s.token, Hooks: s.hooks.Mail}}
 		if err := p.Register(h); err != nil {
 			return nil, nil, fmt.Errorf("plugin %s: %w", id, err)
 		}

@@ -1,18 +1,49 @@
 package jsvm
 
 import (
+	"context"
 	"fmt"
 	"net/mail"
 
 	"github.com/dop251/goja"
 
+	"github.com/lumbunghq/lumbung/collections"
 	lmail "github.com/lumbunghq/lumbung/server/mail"
 )
 
 // bindMail adds PocketBase's MailerMessage: new MailerMessage({from:
 // {address, name}, to: [{address, name}], cc, bcc, subject, html, text,
-// headers}), sent with $app.newMailClient().send(message).
+// headers}), sent with $app.newMailClient().send(message); and $mails,
+// the auth flows' emails of a record: sendRecordVerification(app,
+// record), sendRecordPasswordReset(app, record) and
+// sendRecordChangeEmail(app, record, newEmail).
 func (st *vmState) bindMail() {
+	mails := st.vm.NewObject()
+	send := func(name string, fn func(ctx context.Context, rec *collections.Record, call goja.FunctionCall) error) {
+		mails.Set(name, func(call goja.FunctionCall) goja.Value {
+			ref := st.refOf(call.Argument(1))
+			if ref == nil {
+				panic(st.vm.NewTypeError("$mails." + name + ": the second argument must be a record"))
+			}
+			if st.gen.r.host.AuthMails() == nil {
+				st.fault(fmt.Errorf("$mails.%s: mails cannot be sent here", name))
+			}
+			if err := fn(st.context(), ref.rec, call); err != nil {
+				st.fault(fmt.Errorf("$mails.%s: %w", name, err))
+			}
+			return goja.Undefined()
+		})
+	}
+	send("sendRecordVerification", func(ctx context.Context, rec *collections.Record, _ goja.FunctionCall) error {
+		return st.gen.r.host.AuthMails().SendVerification(ctx, rec)
+	})
+	send("sendRecordPasswordReset", func(ctx context.Context, rec *collections.Record, _ goja.FunctionCall) error {
+		return st.gen.r.host.AuthMails().SendPasswordReset(ctx, rec)
+	})
+	send("sendRecordChangeEmail", func(ctx context.Context, rec *collections.Record, call goja.FunctionCall) error {
+		return st.gen.r.host.AuthMails().SendEmailChange(ctx, rec, call.Argument(2).String())
+	})
+	st.vm.Set("$mails", mails)
 	st.vm.Set("MailerMessage", func(call goja.ConstructorCall) *goja.Object {
 		if arg, ok := call.Argument(0).(*goja.Object); ok {
 			for _, k := range arg.Keys() {

@@ -37,4 +37,37 @@ func TestMail(t *testing.T) {
 		!strings.Contains(m.HTML, "<p>Hello</p>") || !strings.Contains(m.Text, "Hello") || !strings.Contains(m.Header.Get("From"), "The App") {
 		t.Fatalf("received %+v", m)
 	}
+
+	// $mails: the auth flows' mails, with tokens the API's endpoints take.
+	for _, c := range []struct{ kind, to, subject, confirm string }{
+		{"verification", "ann@example.com", "Verify", "/api/collections/users/confirm-verification"},
+		{"reset", "ann@example.com", "Reset", "/api/collections/users/confirm-password-reset"},
+		{"change", "new@example.com", "new email", "/api/collections/users/confirm-email-change"},
+	} {
+		if status, body := e.call(t, "POST", "/api/mails/"+c.kind, "", `{"email": "ann@example.com"}`); status != 200 {
+			t.Fatalf("$mails %s: %d %s", c.kind, status, body)
+		}
+		m := sink.Next(t)
+		if len(m.To) != 1 || m.To[0] != c.to || !strings.Contains(strings.ToLower(m.Subject), strings.ToLower(c.subject)) {
+			t.Fatalf("%s: to %v, subject %q", c.kind, m.To, m.Subject)
+		}
+		token := tokenIn(m.HTML)
+		if token == "" {
+			t.Fatalf("%s: no token in %q", c.kind, m.HTML)
+		}
+		body := fmt.Sprintf(`{"token": %q, "password": "a new password", "passwordConfirm": "a new password"}`, token)
+		if status, out := e.call(t, "POST", c.confirm, "", body); status != 204 {
+			t.Fatalf("%s: the mailed token is refused: %d %s", c.kind, status, out)
+		}
+	}
+}
+
+// tokenIn finds a JWT in a mail's body.
+func tokenIn(s string) string {
+	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return !(r == '.' || r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') }) {
+		if strings.HasPrefix(w, "eyJ") && strings.Count(w, ".") == 2 {
+			return w
+		}
+	}
+	return ""
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/lumbunghq/lumbung/collections"
 	"github.com/lumbunghq/lumbung/plugins"
+	"github.com/lumbunghq/lumbung/server/api"
 )
 
 // The app's JS migrations: the *.js files of the migrations folder in
@@ -173,3 +174,6 @@ func (h *migrationHost) Records(collections.Caller) *collections.Records { retur
 func (h *migrationHost) Logger() *slog.Logger { return h.log }
 
 func (h *migrationHost) DataDir() string { return h.dir }
+
+// AuthMails is nil: a migration sends no mail.
+func (h *migrationHost) AuthMails() *api.AuthMails { return nil }

@@ -202,3 +202,14 @@ routerAdd("POST", "/api/mail", (e) => {
     $app.newMailClient().send(message)
     return e.json(200, { sent: true })
 })
+
+// The auth flows' mails of a record.
+routerAdd("POST", "/api/mails/{kind}", (e) => {
+    const user = $app.findAuthRecordByEmail("users", e.requestInfo().body.email)
+    switch (e.request.pathValue("kind")) {
+        case "verification": $mails.sendRecordVerification($app, user); break
+        case "reset": $mails.sendRecordPasswordReset($app, user); break
+        case "change": $mails.sendRecordChangeEmail($app, user, "new@example.com"); break
+    }
+    return e.json(200, { sent: true })
+})
