@@ -64,7 +64,9 @@ func TestMail(t *testing.T) {
 
 // tokenIn finds a JWT in a mail's body.
 func tokenIn(s string) string {
-	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return !(r == '.' || r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') }) {
+	for _, w := range strings.FieldsFunc(s, func(r rune) bool {
+		return !(r == '.' || r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
+	}) {
 		if strings.HasPrefix(w, "eyJ") && strings.Count(w, ".") == 2 {
 			return w
 		}
