@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net/http"
 	"path"
 	"regexp"
 	"slices"
@@ -269,7 +270,7 @@ func sendObject(c *fiber.Ctx, obj storage.Object, name string, private bool) err
 	}
 	mod := info.ModTime.UTC().Truncate(time.Second)
 	etag := fmt.Sprintf(`"%x-%x"`, info.Size, info.ModTime.UnixNano())
-	c.Set(fiber.HeaderLastModified, mod.Format(time.RFC1123[:len(time.RFC1123)-3]+"GMT"))
+	c.Set(fiber.HeaderLastModified, mod.Format(http.TimeFormat))
 	c.Set(fiber.HeaderETag, etag)
 	if notModified(c, etag, mod) {
 		_ = obj.Close()
@@ -321,7 +322,7 @@ func notModified(c *fiber.Ctx, etag string, mod time.Time) bool {
 		return false
 	}
 	if ims := c.Get(fiber.HeaderIfModifiedSince); ims != "" {
-		if t, err := time.Parse(time.RFC1123, ims); err == nil && !mod.After(t) {
+		if t, err := http.ParseTime(ims); err == nil && !mod.After(t) {
 			return true
 		}
 	}
@@ -338,7 +339,7 @@ func ifRange(c *fiber.Ctx, etag string, mod time.Time) bool {
 	if strings.HasPrefix(v, `"`) {
 		return v == etag
 	}
-	t, err := time.Parse(time.RFC1123, v)
+	t, err := http.ParseTime(v)
 	return err == nil && mod.Equal(t)
 }
 
