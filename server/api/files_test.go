@@ -14,6 +14,7 @@ import (
 	"image/png"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"mime/multipart"
 	"net"
 	"net/http"
@@ -845,5 +846,64 @@ func TestFileRules(t *testing.T) {
 	f.MustJSON("GET", "/api/collections/albums/records?filter="+url.QueryEscape("photos:length = 2"), "-", "", 200, &page)
 	if page.TotalItems != 1 {
 		t.Errorf("photos:length = 2 lists %d", page.TotalItems)
+	}
+}
+
+// TestProtectedFilesFollowViewAccess: on generated records, owners and
+// callers, a protected file is served with a caller's file token exactly
+// when that caller may view the record (the records API is the oracle),
+// and without a token exactly when a guest may; every other answer is a
+// 404.
+func TestProtectedFilesFollowViewAccess(t *testing.T) {
+	t.Parallel()
+	f := mustFilesEnv(t)
+	f.MustJSON("POST", "/api/collections", "", `{"name": "cards", "type": "base", "createRule": null,
+		"listRule": "owner = @request.auth.id || shared = true", "viewRule": "owner = @request.auth.id || shared = true",
+		"fields": [{"name": "owner", "type": "text"}, {"name": "shared", "type": "bool"},
+		           {"name": "doc", "type": "file", "maxSelect": 1, "protected": true, "thumbs": ["10x10"]}]}`, 200, nil)
+	type caller struct{ name, auth, file, id string }
+	callers := []caller{{name: "guest", auth: "-"}}
+	for i := range 3 {
+		email := fmt.Sprintf("u%d@example.com", i)
+		var rec struct{ ID string }
+		f.MustJSON("POST", "/api/collections/users/records", "", fmt.Sprintf(`{"email": %q, "password": "password-123", "passwordConfirm": "password-123"}`, email), 200, &rec)
+		var auth, ft struct{ Token string }
+		f.MustJSON("POST", "/api/collections/users/auth-with-password", "-", fmt.Sprintf(`{"identity": %q, "password": "password-123"}`, email), 200, &auth)
+		f.MustJSON("POST", "/api/files/token", auth.Token, "", 200, &ft)
+		callers = append(callers, caller{email, auth.Token, ft.Token, rec.ID})
+	}
+	var su struct{ Token string }
+	f.MustJSON("POST", "/api/files/token", "", "", 200, &su)
+	callers = append(callers, caller{"superuser", f.token, su.Token, ""})
+	rng := rand.New(rand.NewPCG(7, 11))
+	img := pngBytes(t, 12, 12)
+	for i := range 12 {
+		owner := callers[1+rng.IntN(4)].id // a user, or no one
+		code, body := f.send("POST", "/api/collections/cards/records", "", part{"owner", "", []byte(owner)},
+			part{"shared", "", []byte(fmt.Sprint(rng.IntN(3) == 0))}, part{"doc", fmt.Sprintf("card%d.png", i), img})
+		if code != 200 {
+			t.Fatalf("create: %d %s", code, body)
+		}
+		d := decodeDoc(t, strings.Replace(body, `"doc"`, `"secret"`, 1))
+		for _, c := range callers {
+			view, _ := f.Do("GET", "/api/collections/cards/records/"+d.ID, c.auth, "")
+			url := "/api/files/cards/" + d.ID + "/" + d.Secret
+			want := 404
+			if view == 200 {
+				want = 200
+			}
+			if c.file != "" {
+				for _, q := range []string{"?token=" + c.file, "?thumb=10x10&token=" + c.file, "?download=1&token=" + c.file} {
+					if res, _ := f.get(url + q); res.StatusCode != want {
+						t.Errorf("%s, record %d (owner %q): file %s is %d, the record %d", c.name, i, owner, q, res.StatusCode, view)
+					}
+				}
+			}
+			if c.name == "guest" {
+				if res, _ := f.get(url); res.StatusCode != want {
+					t.Errorf("guest, record %d: file without a token is %d, the record %d", i, res.StatusCode, view)
+				}
+			}
+		}
 	}
 }
