@@ -73,6 +73,15 @@ func (r *Records) InTx(ctx context.Context, fn func(*Records) error) error {
 	return nil
 }
 
+// Within returns r's operations (its caller, request and actor) bound to
+// the store of other: inside other's transaction when other is in one,
+// its writes joining that transaction's after-commit work.
+func (r *Records) Within(other *Records) *Records {
+	out := *r
+	out.store, out.inTx, out.queue, out.look = other.store, other.inTx, other.queue, other.look
+	return &out
+}
+
 // WithRequest returns r with the request the operations serve: rules and
 // filters read its context, method, query and headers as @request.*; the
 // body they read is the input of a create or update.

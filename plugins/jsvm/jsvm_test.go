@@ -516,3 +516,60 @@ func TestRequestHooks(t *testing.T) {
 		})
 	}
 }
+
+// The sub-requests of a batch pass the request hooks as requests of
+// their own do, in the batch's transaction.
+func TestRequestHooksInBatch(t *testing.T) {
+	e := mustEnv(t, jsvm.Config{})
+	root := e.mustSuperuser(t)
+	if status, body := e.call(t, "PATCH", "/api/settings", root, `{"batch": {"enabled": true}}`); status != 200 {
+		t.Fatalf("enable batches: %d %s", status, body)
+	}
+	status, body := e.call(t, "POST", "/api/collections/posts/records", "", `{"id": "kept00000000001", "title":"kept"}`)
+	if status != 200 {
+		t.Fatalf("create: %d %s", status, body)
+	}
+	for _, c := range []struct {
+		name, token, requests string
+		status                int
+		want                  []string
+	}{
+		{"onRecordCreateRequest changes a batch's create", e.token, `{"method": "POST", "url": "/api/collections/posts/records", "body": {"id": "mine00000000001", "title": "by me"}}`,
+			200, []string{`"title":"by ann@example.com"`}},
+		{"onRecordUpdateRequest refuses a batch's update, which fails the batch", root, `{"method": "POST", "url": "/api/collections/posts/records", "body": {"id": "gone00000000001", "title": "first"}},
+			{"method": "PATCH", "url": "/api/collections/posts/records/gone00000000001", "body": {"title": ""}}`,
+			400, []string{`"1":{"code":"batch_request_failed"`, `"message":"A title is needed."`}},
+		{"an upsert passes onRecordUpdateRequest", root, `{"method": "PUT", "url": "/api/collections/posts/records", "body": {"id": "kept00000000001", "title": ""}}`,
+			400, []string{`"message":"A title is needed."`}},
+		{"$app.save of a hook is undone with the batch it joined", root,
+			`{"method": "DELETE", "url": "/api/collections/posts/records/kept00000000001?soft=1"}, {"method": "PATCH", "url": "/api/collections/posts/records/kept00000000001", "body": {"title": ""}}`,
+			400, []string{`"message":"A title is needed."`}},
+		{"onRecordDeleteRequest answers a batch's delete itself", root,
+			`{"method": "DELETE", "url": "/api/collections/posts/records/kept00000000001?soft=1"}, {"method": "PATCH", "url": "/api/collections/posts/records/kept00000000001", "body": {"slug": "after"}}`,
+			200, []string{`{"status":200,"body":{"soft":true,"title":"deleted"}}`, `"title":"deleted","slug":"after"`}},
+	} {
+		if c.status == 200 {
+			// The failed batches left the record as it was.
+			if status, body := e.call(t, "GET", "/api/collections/posts/records/kept00000000001", "", ""); !strings.Contains(body, `"title":"kept"`) {
+				t.Fatalf("before %q: %d %s", c.name, status, body)
+			}
+		}
+		t.Run(c.name, func(t *testing.T) {
+			status, body := e.call(t, "POST", "/api/batch", c.token, `{"requests": [`+c.requests+`]}`)
+			if status != c.status {
+				t.Fatalf("%d %s, want %d", status, body, c.status)
+			}
+			for _, want := range c.want {
+				if !strings.Contains(body, want) {
+					t.Fatalf("%s, want %s", body, want)
+				}
+			}
+		})
+	}
+	if status, body := e.call(t, "GET", "/api/collections/posts/records/gone00000000001", "", ""); status != 404 {
+		t.Errorf("the failed batch's create was kept: %d %s", status, body)
+	}
+	if logs := e.logs.String(); !strings.Contains(logs, "request saved mine00000000001") {
+		t.Errorf("after e.next() in a batch the record is the one saved: %s", logs)
+	}
+}

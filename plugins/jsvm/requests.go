@@ -63,9 +63,12 @@ func (r *runner) onRequest(name string, e *api.RecordRequestEvent) error {
 		}
 		return err
 	}
-	return r.dispatch(name, e.Tags(), c.UserContext(), nil, next, func(vst *vmState, event *goja.Object) error {
+	// $app acts in the request's transaction: a batch's.
+	app := r.host.Records(collections.System).Within(e.Ops)
+	return r.dispatch(name, e.Tags(), c.UserContext(), app, next, func(vst *vmState, event *goja.Object) error {
 		st, ev = vst, event
 		st.requestFields(ev, c, "")
+		st.pathValues(ev, e)
 		st.responseFields(ev, c)
 		st.setCollection(ev, e.Collection)
 		switch name {
@@ -85,7 +88,7 @@ func (r *runner) onRequest(name string, e *api.RecordRequestEvent) error {
 			if name == "onRecordDeleteRequest" {
 				action = collections.ActionDelete
 			}
-			recs := r.host.Records(e.Caller)
+			recs := e.Ops
 			stored, err := recs.Find(c.UserContext(), e.Collection, e.ID, action)
 			if err != nil {
 				return err
@@ -102,6 +105,20 @@ func (r *runner) onRequest(name string, e *api.RecordRequestEvent) error {
 		ev.Set("record", st.recordObject(ref))
 		return nil
 	})
+}
+
+// pathValues makes e.request.pathValue read the collection and record id
+// of the event, which a batch's sub-request has no route for.
+func (st *vmState) pathValues(ev *goja.Object, e *api.RecordRequestEvent) {
+	req, ok := ev.Get("request").(*goja.Object)
+	if !ok {
+		return
+	}
+	values := map[string]string{"collection": e.Collection.Name, "id": e.ID}
+	if len(e.Ctx.Route().Params) > 0 { // a request of its own: as the URL names it, by name or id
+		values["collection"] = e.Ctx.Params("collection")
+	}
+	req.Set("pathValue", func(call goja.FunctionCall) goja.Value { return st.vm.ToValue(values[call.Argument(0).String()]) })
 }
 
 // listed returns the records of a script's array (e.records, as the

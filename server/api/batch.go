@@ -1,18 +1,22 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 
 	"github.com/lumbunghq/lumbung/collections"
+	"github.com/lumbunghq/lumbung/plugins/hook"
 	"github.com/lumbunghq/lumbung/server/settings"
 )
 
@@ -86,14 +90,17 @@ func (h *handlers) batch(c *fiber.Ctx) error {
 	results := make([]batchResult, len(in.Requests))
 	err = h.records(c).InTx(c.UserContext(), func(recs *collections.Records) error {
 		for i, req := range in.Requests {
-			status, rec, err := h.runBatchItem(c, recs, req)
+			status, rec, answer, err := h.runBatchItem(c, recs, req)
 			if err != nil {
 				body := toBody(c, h.Logger, h.Unavailable, err)
 				return &batchError{index: i, response: body}
 			}
 			results[i].Status = status
 			if rec == nil {
-				results[i].Body = json.RawMessage("null")
+				results[i].Body = answer
+				if answer == nil {
+					results[i].Body = json.RawMessage("null")
+				}
 				continue
 			}
 			out, err := h.batchOutput(rec.Collection, req.URL, showHidden)
@@ -161,58 +168,132 @@ func (h *handlers) batchPayload(c *fiber.Ctx, limits settings.Batch) ([]byte, *f
 	return nil, form, nil
 }
 
-func (h *handlers) runBatchItem(c *fiber.Ctx, recs *collections.Records, req batchRequest) (int, *collections.Record, error) {
+// runBatchItem runs one sub-request in the batch's transaction, through
+// the records request hook of its action: the saved record (nil after a
+// delete), or the answer a hook handler gave instead of the write.
+func (h *handlers) runBatchItem(c *fiber.Ctx, recs *collections.Records, req batchRequest) (int, *collections.Record, json.RawMessage, error) {
 	name, id, ok := splitPath(req.URL)
 	if !ok {
-		return 0, nil, collections.Errorf(collections.EINVALID, "Unsupported batch URL %q: expected /api/collections/{collection}/records[/{id}].", req.URL)
+		return 0, nil, nil, collections.Errorf(collections.EINVALID, "Unsupported batch URL %q: expected /api/collections/{collection}/records[/{id}].", req.URL)
 	}
 	recs = recs.WithRequest(batchRequestInfo(req))
 	col, err := h.Collections.MustCollection(name)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	body := req.Body
 	if body == nil {
 		body = map[string]any{}
 	}
 	ctx := c.UserContext()
-	switch strings.ToUpper(req.Method) {
-	case fiber.MethodPost:
-		if id != "" {
-			break
-		}
-		r, err := recs.Create(ctx, col, body)
-		return fiber.StatusOK, r, err
-	case fiber.MethodPatch:
-		if id == "" {
-			break
-		}
-		r, err := recs.Update(ctx, col, id, body)
-		return fiber.StatusOK, r, err
-	case fiber.MethodPut: // upsert by body id
-		bid, _ := body["id"].(string)
-		if id != "" || bid == "" {
-			if id == "" {
-				r, err := recs.Create(ctx, col, body)
-				return fiber.StatusOK, r, err
+	method := strings.ToUpper(req.Method)
+	if method == fiber.MethodPut && id == "" { // an upsert by the body's id, as PocketBase
+		method = fiber.MethodPost
+		if bid, _ := body["id"].(string); bid != "" {
+			if _, err := recs.Get(ctx, col, bid); err == nil {
+				method, id = fiber.MethodPatch, bid
+			} else if collections.ErrorCode(err) != collections.ENOTFOUND {
+				return 0, nil, nil, err
 			}
-			break
 		}
-		if _, err := recs.Get(ctx, col, bid); err == nil {
-			r, err := recs.Update(ctx, col, bid, body)
-			return fiber.StatusOK, r, err
-		} else if collections.ErrorCode(err) != collections.ENOTFOUND {
-			return 0, nil, err
-		}
-		r, err := recs.Create(ctx, col, body)
-		return fiber.StatusOK, r, err
-	case fiber.MethodDelete:
-		if id == "" {
-			break
-		}
-		return fiber.StatusNoContent, nil, recs.Delete(ctx, col, id)
 	}
-	return 0, nil, collections.Errorf(collections.EINVALID, "Unsupported batch request %s %s.", req.Method, req.URL)
+	var (
+		hk    *hook.Hook[*RecordRequestEvent]
+		write func(e *RecordRequestEvent) (*collections.Record, error)
+	)
+	switch {
+	case method == fiber.MethodPost && id == "":
+		hk = &h.Hooks.recordCreateRequest
+		write = func(e *RecordRequestEvent) (*collections.Record, error) { return recs.Create(ctx, col, e.Input) }
+	case method == fiber.MethodPatch && id != "":
+		hk = &h.Hooks.recordUpdateRequest
+		write = func(e *RecordRequestEvent) (*collections.Record, error) { return recs.Update(ctx, col, e.ID, e.Input) }
+	case method == fiber.MethodDelete && id != "":
+		hk = &h.Hooks.recordDeleteRequest
+		write = func(e *RecordRequestEvent) (*collections.Record, error) { return nil, recs.Delete(ctx, col, e.ID) }
+	default:
+		return 0, nil, nil, collections.Errorf(collections.EINVALID, "Unsupported batch request %s %s.", req.Method, req.URL)
+	}
+	status := fiber.StatusOK
+	if method == fiber.MethodDelete {
+		status, body = fiber.StatusNoContent, nil
+	}
+	if hk.Length() == 0 {
+		rec, err := write(&RecordRequestEvent{ID: id, Input: body})
+		return status, rec, nil, err
+	}
+	sub, release := subRequest(c, method, req, body)
+	defer release()
+	e := &RecordRequestEvent{Ctx: sub, Collection: col, ID: id, Input: body, Ops: recs}
+	wrote := false
+	if err := h.recordRequest(hk, e, func(e *RecordRequestEvent) error {
+		wrote = true
+		rec, err := write(e)
+		e.Record = rec
+		return err
+	}); err != nil {
+		return 0, nil, nil, err
+	}
+	if wrote {
+		return status, e.Record, nil, nil
+	}
+	return sub.Response().StatusCode(), nil, answerJSON(sub.Response().Body()), nil
+}
+
+// subRequest returns a request context of its own for a batch's
+// sub-request, for its hook's handlers: the batch request's headers and
+// locals (its auth, request id and address) with the sub-request's
+// method, URL, headers (never its own Authorization, as PocketBase) and
+// body as JSON, uploads left out.
+func subRequest(c *fiber.Ctx, method string, req batchRequest, body map[string]any) (*fiber.Ctx, func()) {
+	var r fasthttp.Request
+	c.Request().Header.CopyTo(&r.Header)
+	r.Header.SetMethod(method)
+	r.SetRequestURI(req.URL)
+	for k, v := range req.Headers {
+		if !strings.EqualFold(k, fiber.HeaderAuthorization) {
+			r.Header.Set(k, v)
+		}
+	}
+	values := make(map[string]any, len(body))
+	for k, v := range body {
+		if !holdsUploads(v) {
+			values[k] = v
+		}
+	}
+	b, _ := json.Marshal(values)
+	r.Header.SetContentType(fiber.MIMEApplicationJSON)
+	r.SetBody(b)
+	fctx := &fasthttp.RequestCtx{}
+	fctx.Init(&r, c.Context().RemoteAddr(), nil)
+	c.Context().VisitUserValuesAll(func(k, v any) { fctx.SetUserValue(k, v) })
+	sub := c.App().AcquireCtx(fctx)
+	return sub, func() { c.App().ReleaseCtx(sub) }
+}
+
+// holdsUploads tells a value of a body that holds uploaded files.
+func holdsUploads(v any) bool {
+	switch x := v.(type) {
+	case *collections.Upload:
+		return true
+	case []any:
+		return slices.ContainsFunc(x, func(item any) bool { _, ok := item.(*collections.Upload); return ok })
+	}
+	return false
+}
+
+// answerJSON is the body a hook handler answered a sub-request with, as
+// the batch's result shows it: its JSON, null when empty, else the text
+// as a JSON string.
+func answerJSON(body []byte) json.RawMessage {
+	switch {
+	case len(bytes.TrimSpace(body)) == 0:
+		return json.RawMessage("null")
+	case json.Valid(body):
+		return bytes.Clone(body)
+	}
+	b, _ := json.Marshal(string(body))
+	return b
 }
 
 // batchRequestInfo is what the rules of a sub-request read as @request.*,

@@ -49,13 +49,19 @@ func authMethod(c *fiber.Ctx) string {
 }
 
 // RecordRequestEvent is a request of the records API before Lumbung acts
-// on it: a list, a view, a create, an update or a delete. A handler may
+// on it: a list, a view, a create, an update or a delete, also each
+// create, update and delete of a batch (POST /api/batch). A handler may
 // change the event, refuse the request by returning an error, or answer
 // it itself instead of calling Next; Next does the rest (the read's
 // answer, or the write and its answer), after which the event holds
 // what was answered.
 type RecordRequestEvent struct {
 	hook.Event
+	// Ctx is the request. A batch's sub-request has one of its own: the
+	// sub-request's method, URL, headers and JSON body with the batch's
+	// auth and locals, and no route parameters (read Collection and ID);
+	// what a handler answers on it instead of calling Next is the
+	// sub-request's result.
 	Ctx        *fiber.Ctx
 	Collection *collections.Collection
 	// ID is the record's id of a view, an update or a delete.
@@ -72,6 +78,9 @@ type RecordRequestEvent struct {
 	// Caller is who asks: the access a handler reads the record of a
 	// view, update or delete with.
 	Caller collections.Caller
+	// Ops are the request's record operations, as the caller: in a batch
+	// they are bound to its transaction and see its earlier writes.
+	Ops *collections.Records
 }
 
 // Tags implements hook.Tagger: the collection's id and name.
@@ -112,5 +121,8 @@ func (h *handlers) recordRequest(hk *hook.Hook[*RecordRequestEvent], e *RecordRe
 		return next(e)
 	}
 	e.Caller = auth.CallerFor(identity(e.Ctx), h.Decider)
+	if e.Ops == nil {
+		e.Ops = h.records(e.Ctx)
+	}
 	return hk.Trigger(e, next)
 }

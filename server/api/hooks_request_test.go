@@ -42,6 +42,10 @@ func TestRecordRequestHooks(t *testing.T) {
 		if ev.ID == "" || ev.Caller == nil {
 			t.Errorf("an update's event: id %q, caller %v", ev.ID, ev.Caller)
 		}
+		// In a batch, the operations see the batch's earlier writes.
+		if _, err := ev.Ops.Get(ev.Ctx.UserContext(), ev.Collection, ev.ID); err != nil {
+			return err
+		}
 		return ev.Next()
 	})
 	h.OnRecordDeleteRequest("notes").BindFunc(func(ev *api.RecordRequestEvent) error {
@@ -67,4 +71,24 @@ func TestRecordRequestHooks(t *testing.T) {
 		{Name: "the kept record is there", Method: "GET", URL: "/api/collections/notes/records/" + note.ID, ExpectedStatus: 200},
 		{Name: "a delete that goes on", Method: "DELETE", URL: "/api/collections/notes/records/" + note.ID, ExpectedStatus: 204},
 	})
+
+	// The sub-requests of a batch pass the same hooks, in the batch's
+	// transaction.
+	e.MustJSON("PATCH", "/api/settings", e.token, `{"batch": {"enabled": true}}`, 200, nil)
+	seen = nil
+	e.Run(t, []scenario{
+		{Name: "a batch's create passes its hook", Method: "POST", URL: "/api/batch", Token: "-", Body: `{"requests": [
+			{"method": "POST", "url": "/api/collections/notes/records", "body": {"id": "batchednote1234", "text": "batched"}},
+			{"method": "PATCH", "url": "/api/collections/notes/records/batchednote1234", "body": {"text": "patched"}},
+			{"method": "DELETE", "url": "/api/collections/notes/records/` + secret.ID + `?keep=1"}]}`, ExpectedStatus: 200,
+			ExpectedContent: []string{`{"status":200,"body":{"collectionId":`, `"text":"BATCHED"`, `"text":"patched"`, `{"status":202,"body":{"kept":"` + secret.ID + `"}}`}},
+		{Name: "the record a handler kept in a batch is there", Method: "GET", URL: "/api/collections/notes/records/batchednote1234", ExpectedStatus: 200,
+			ExpectedContent: []string{`"text":"patched"`}},
+		{Name: "an upsert is an update through its hook", Method: "POST", URL: "/api/batch", Token: "-", Body: `{"requests": [
+			{"method": "PUT", "url": "/api/collections/notes/records", "body": {"id": "batchednote1234", "text": "upserted"}}]}`, ExpectedStatus: 200,
+			ExpectedContent: []string{`"text":"upserted"`}},
+	})
+	if len(seen) != 1 || seen[0] != "created batchednote1234" {
+		t.Errorf("the create hook after Next in a batch: %q", seen)
+	}
 }
