@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/lumbunghq/lumbung/collections"
 	"github.com/lumbunghq/lumbung/plugins"
+	"github.com/lumbunghq/lumbung/plugins/jsvm"
 	"github.com/lumbunghq/lumbung/server"
 	"github.com/lumbunghq/lumbung/server/localpg/pgtest"
 )
@@ -269,5 +272,77 @@ func TestAuditOfImpersonation(t *testing.T) {
 	user := "user:" + users.ID + ":" + ada.ID
 	if got["by ada"] != user || got["by a key"] != "impersonated:"+user {
 		t.Fatalf("actors: %v", got)
+	}
+}
+
+// TestAuditOfJSHookWrites: what a JS hook writes with $app is audited
+// with the request that ran it: a record hook's (before or after the
+// write it hooks) as that write's actor, a route's as the plugin.
+func TestAuditOfJSHookWrites(t *testing.T) {
+	dsn := pgtest.NewDB(t)
+	if _, err := server.UpsertSuperuser(context.Background(), server.Config{DatabaseURL: dsn, PasswordCost: 4,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, "admin@example.com", "long enough password"); err != nil {
+		t.Fatal(err)
+	}
+	hooks := t.TempDir()
+	if err := os.WriteFile(filepath.Join(hooks, "main.pb.js"), []byte(`
+onRecordCreate((e) => {
+    const log = new Record($app.findCollectionByNameOrId("logs"))
+    log.set("message", "before " + e.record.getString("title"))
+    $app.save(log)
+    e.next()
+}, "posts")
+
+onRecordAfterCreateSuccess((e) => {
+    const log = new Record($app.findCollectionByNameOrId("logs"))
+    log.set("message", "after " + e.record.getString("title"))
+    $app.save(log)
+    e.next()
+}, "posts")
+
+routerAdd("POST", "/api/note", (e) => {
+    const log = new Record($app.findCollectionByNameOrId("logs"))
+    log.set("message", "route")
+    $app.save(log)
+    return e.json(200, { id: log.id })
+})
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a := startNode(t, dsn, func(c *server.Config) {
+		c.Plugins = []plugins.Plugin{&jsvm.Plugin{Config: jsvm.Config{Dir: hooks}}}
+	})
+	admin := signIn(t, a)
+	call(t, a, admin, "POST", "/api/collections", `{"name": "posts", "fields": [{"name": "title", "type": "text"}], "createRule": ""}`)
+	call(t, a, admin, "POST", "/api/collections", `{"name": "logs", "fields": [{"name": "message", "type": "text"}]}`)
+	var users, ada struct{ ID string }
+	mustDecode(t, call(t, a, admin, "GET", "/api/collections/users", ""), &users)
+	mustDecode(t, call(t, a, admin, "POST", "/api/collections/users/records",
+		`{"email": "ada@example.com", "password": "ada password", "passwordConfirm": "ada password"}`), &ada)
+	var auth struct{ Token string }
+	mustDecode(t, call(t, a, "", "POST", "/api/collections/users/auth-with-password",
+		`{"identity": "ada@example.com", "password": "ada password"}`), &auth)
+	actor := "user:" + users.ID + ":" + ada.ID
+
+	_, createReq := sendWithID(t, a, auth.Token, "POST", "/api/collections/posts/records", `{"title": "hello"}`)
+	_, routeReq := sendWithID(t, a, auth.Token, "POST", "/api/note", "")
+
+	page := waitAudit(t, a, admin, `collectionName = "logs"`, 3)
+	type row struct{ actor, req, message string }
+	var got []string
+	for _, e := range page.Items {
+		message, _ := e.Data["message"].(string)
+		got = append(got, fmt.Sprint(row{e.Actor, e.RequestID, message}))
+		if e.IP != "127.0.0.1" || e.Action != "create" {
+			t.Errorf("entry %+v: want a create from 127.0.0.1", e)
+		}
+	}
+	want := []string{
+		fmt.Sprint(row{actor, createReq, "before hello"}),
+		fmt.Sprint(row{actor, createReq, "after hello"}),
+		fmt.Sprint(row{"plugin:jsvm", routeReq, "route"}),
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("entries:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
