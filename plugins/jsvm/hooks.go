@@ -10,6 +10,7 @@ import (
 	"github.com/lumbunghq/lumbung/plugins"
 	"github.com/lumbunghq/lumbung/plugins/hook"
 	"github.com/lumbunghq/lumbung/server/api"
+	lmail "github.com/lumbunghq/lumbung/server/mail"
 )
 
 // binder binds the dispatcher of one JS hook name on the server's hooks
@@ -37,6 +38,10 @@ var hookBinders = map[string]binder{
 	"onRecordCreateRequest":      requestHook(func(h *plugins.Hooks) *hook.TaggedHook[*api.RecordRequestEvent] { return h.API.OnRecordCreateRequest() }),
 	"onRecordUpdateRequest":      requestHook(func(h *plugins.Hooks) *hook.TaggedHook[*api.RecordRequestEvent] { return h.API.OnRecordUpdateRequest() }),
 	"onRecordDeleteRequest":      requestHook(func(h *plugins.Hooks) *hook.TaggedHook[*api.RecordRequestEvent] { return h.API.OnRecordDeleteRequest() }),
+	"onRecordValidate":           validateHook,
+	"onMailerSend":               mailerSendHook,
+	"onTerminate":                terminateHook,
+	"onBootstrap":                func(*runner, string) func() { return func() {} }, // run by the runner when scripts load
 }
 
 // hookNames are the names of hookBinders (which refer to the code that
@@ -46,20 +51,21 @@ var hookNames = []string{
 	"onRecordDelete", "onRecordDeleteExecute", "onRecordAfterCreateSuccess", "onRecordAfterUpdateSuccess",
 	"onRecordAfterDeleteSuccess", "onRecordEnrich", "onRecordAuthRequest",
 	"onRecordsListRequest", "onRecordViewRequest", "onRecordCreateRequest", "onRecordUpdateRequest", "onRecordDeleteRequest",
+	"onRecordValidate", "onMailerSend", "onTerminate", "onBootstrap",
 }
 
 // unsupportedHooks are PocketBase hooks Lumbung has no point for: a
 // script binding one loads, with a warning, and the handler never runs.
 var unsupportedHooks = []string{
-	"onBootstrap", "onServe", "onTerminate", "onBackupCreate", "onBackupRestore",
+	"onServe", "onBackupCreate", "onBackupRestore",
 	"onModelValidate", "onModelCreate", "onModelCreateExecute", "onModelAfterCreateSuccess", "onModelAfterCreateError",
 	"onModelUpdate", "onModelUpdateExecute", "onModelAfterUpdateSuccess", "onModelAfterUpdateError",
 	"onModelDelete", "onModelDeleteExecute", "onModelAfterDeleteSuccess", "onModelAfterDeleteError",
-	"onRecordValidate", "onRecordAfterCreateError", "onRecordAfterUpdateError", "onRecordAfterDeleteError",
+	"onRecordAfterCreateError", "onRecordAfterUpdateError", "onRecordAfterDeleteError",
 	"onCollectionValidate", "onCollectionCreate", "onCollectionCreateExecute", "onCollectionAfterCreateSuccess", "onCollectionAfterCreateError",
 	"onCollectionUpdate", "onCollectionUpdateExecute", "onCollectionAfterUpdateSuccess", "onCollectionAfterUpdateError",
 	"onCollectionDelete", "onCollectionDeleteExecute", "onCollectionAfterDeleteSuccess", "onCollectionAfterDeleteError",
-	"onMailerSend", "onMailerRecordAuthAlertSend", "onMailerRecordPasswordResetSend", "onMailerRecordVerificationSend",
+	"onMailerRecordAuthAlertSend", "onMailerRecordPasswordResetSend", "onMailerRecordVerificationSend",
 	"onMailerRecordEmailChangeSend", "onMailerRecordOTPSend",
 	"onRealtimeConnectRequest", "onRealtimeSubscribeRequest", "onRealtimeMessageSend",
 	"onRecordAuthWithPasswordRequest", "onRecordAuthWithOAuth2Request", "onRecordAuthRefreshRequest", "onRecordAuthWithOTPRequest",
@@ -111,6 +117,54 @@ func recordHook(get func(*plugins.Hooks) *hook.TaggedHook[*collections.RecordEve
 	}
 }
 
+// validateHook binds onRecordValidate before the write of a create and
+// of an update, where Lumbung has checked the record's values: a handler
+// refuses the record by throwing (a ValidationError or BadRequestError
+// answers 400).
+func validateHook(r *runner, name string) func() {
+	h := r.host.Hooks()
+	creates := h.OnRecordCreate().BindFunc(func(e *collections.RecordEvent) error { return r.onRecord(name, e) })
+	updates := h.OnRecordUpdate().BindFunc(func(e *collections.RecordEvent) error { return r.onRecord(name, e) })
+	return func() {
+		h.OnRecordCreate().Unbind(creates)
+		h.OnRecordUpdate().Unbind(updates)
+	}
+}
+
+// mailerSendHook binds onMailerSend before every email the server sends:
+// e.message holds the email as MailerMessage's fields (from, to,
+// subject, html, text, headers); e.next() sends what the handlers left
+// in it, and a handler that does not call it sends nothing.
+func mailerSendHook(r *runner, name string) func() {
+	h := r.host.Hooks().Mail.OnMailSend()
+	id := h.BindFunc(func(e *lmail.SendEvent) error {
+		var ev *goja.Object
+		next := func() error {
+			msg, err := mailMessage(ev.Get("message").Export())
+			if err != nil {
+				return collections.Errorf(collections.EINVALID, "onMailerSend: %v", err)
+			}
+			e.Message = msg
+			return e.Next()
+		}
+		return r.dispatch(name, nil, e.Context, nil, next, func(st *vmState, event *goja.Object) error {
+			ev = event
+			ev.Set("message", st.toJSValue(messageFields(e.Message)))
+			return nil
+		})
+	})
+	return func() { h.Unbind(id) }
+}
+
+// terminateHook binds onTerminate when the server shuts down.
+func terminateHook(r *runner, name string) func() {
+	h := r.host.Hooks().OnTerminate()
+	id := h.BindFunc(func(e *plugins.TerminateEvent) error {
+		return r.dispatch(name, nil, e.Context, nil, e.Next, func(*vmState, *goja.Object) error { return nil })
+	})
+	return func() { h.Unbind(id) }
+}
+
 func enrichHook(r *runner, name string) func() {
 	th := r.host.Hooks().OnRecordEnrich()
 	id := th.BindFunc(func(e *collections.EnrichEvent) error {
@@ -159,6 +213,8 @@ func (r *runner) onRecord(name string, e *collections.RecordEvent) error {
 		switch name {
 		case "onRecordCreate", "onRecordCreateExecute":
 			ref.isNew = true
+		case "onRecordValidate":
+			ref.isNew = e.Old == nil // bound on creates and updates only
 		default:
 			if ref.original == nil {
 				ref.original = copyRecord(e.Record)

@@ -126,11 +126,16 @@ func (p *Plugin) Register(host plugins.Host) error {
 	return nil
 }
 
-// Provision starts watching the hooks folder.
-func (p *Plugin) Provision(context.Context) error {
-	if p.run != nil {
-		p.run.watchStart()
+// Provision runs the scripts' onBootstrap handlers and starts watching
+// the hooks folder.
+func (p *Plugin) Provision(ctx context.Context) error {
+	if p.run == nil {
+		return nil
 	}
+	if err := p.run.bootstrap(ctx); err != nil {
+		return fmt.Errorf("JS onBootstrap: %w", err)
+	}
+	p.run.watchStart()
 	return nil
 }
 

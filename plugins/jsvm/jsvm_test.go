@@ -350,10 +350,33 @@ func TestHotReload(t *testing.T) {
 	}
 }
 
+// onBootstrap runs when the scripts load, with $app; onRecordValidate
+// refuses a create and an update.
+func TestBootstrapAndValidate(t *testing.T) {
+	e := mustEnv(t, jsvm.Config{})
+	if logs := e.logs.String(); strings.Count(logs, "bootstrapped: users found") != 1 {
+		t.Errorf("onBootstrap ran %d times, want once:\n%s", strings.Count(logs, "bootstrapped: users found"), logs)
+	}
+	root := e.mustSuperuser(t)
+	status, body := e.call(t, "POST", "/api/collections/posts/records", "", `{"title": "fine"}`)
+	var rec struct{ ID string }
+	if status != 200 || json.Unmarshal([]byte(body), &rec) != nil {
+		t.Fatalf("create: %d %s", status, body)
+	}
+	for _, c := range []struct{ method, url, want string }{
+		{"POST", "/api/collections/posts/records", `"message":"An invalid new post."`},
+		{"PATCH", "/api/collections/posts/records/" + rec.ID, `"message":"An invalid change of fine."`},
+	} {
+		if status, body := e.call(t, c.method, c.url, root, `{"title": "invalid"}`); status != 400 || !strings.Contains(body, c.want) {
+			t.Errorf("%s %s: %d %s, want 400 %s", c.method, c.url, status, body, c.want)
+		}
+	}
+}
+
 // A hook PocketBase has and Lumbung not loads with a warning.
 func TestUnsupportedHook(t *testing.T) {
 	e := mustEnv(t, jsvm.Config{})
-	if logs := e.logs.String(); strings.Count(logs, "JS hook not supported by Lumbung") != 1 || !strings.Contains(logs, "hook=onBootstrap at=main.pb.js:") {
+	if logs := e.logs.String(); strings.Count(logs, "JS hook not supported by Lumbung") != 1 || !strings.Contains(logs, "hook=onServe at=main.pb.js:") {
 		t.Errorf("one warning naming the hook and its place:\n%s", logs)
 	}
 }

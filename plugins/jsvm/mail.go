@@ -62,7 +62,7 @@ func (st *vmState) mailClient() goja.Value {
 	c.Set("send", func(call goja.FunctionCall) goja.Value {
 		msg, err := mailMessage(call.Argument(0).Export())
 		if err != nil {
-			st.fault(err)
+			st.fault(fmt.Errorf("$app.newMailClient().send: %w", err))
 		}
 		mailer, err := st.gen.r.host.Mailer(st.context())
 		if err == nil {
@@ -80,26 +80,26 @@ func (st *vmState) mailClient() goja.Value {
 func mailMessage(v any) (*lmail.Message, error) {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return nil, fmt.Errorf("$app.newMailClient().send: the message must be a MailerMessage")
+		return nil, fmt.Errorf("the message must be a MailerMessage")
 	}
 	from, err := addresses(m["from"])
 	if err != nil || len(from) != 1 {
-		return nil, fmt.Errorf("$app.newMailClient().send: the message needs one from address")
+		return nil, fmt.Errorf("the message needs one from address")
 	}
 	msg := &lmail.Message{From: from[0], Subject: str(m["subject"]), HTML: str(m["html"]), Text: str(m["text"])}
 	for key, dst := range map[string]*[]mail.Address{"to": &msg.To, "cc": nil, "bcc": nil} {
 		list, err := addresses(m[key])
 		if err != nil {
-			return nil, fmt.Errorf("$app.newMailClient().send: %s: %w", key, err)
+			return nil, fmt.Errorf("%s: %w", key, err)
 		}
 		if dst != nil {
 			*dst = list
 		} else if len(list) > 0 {
-			return nil, fmt.Errorf("$app.newMailClient().send: %s is not supported; send to each address in to", key)
+			return nil, fmt.Errorf("%s is not supported; send to each address in to", key)
 		}
 	}
 	if len(msg.To) == 0 {
-		return nil, fmt.Errorf("$app.newMailClient().send: the message has no to address")
+		return nil, fmt.Errorf("the message has no to address")
 	}
 	if h, ok := m["headers"].(map[string]any); ok {
 		msg.Headers = map[string]string{}
@@ -108,6 +108,20 @@ func mailMessage(v any) (*lmail.Message, error) {
 		}
 	}
 	return msg, nil
+}
+
+// messageFields are the fields of a MailerMessage holding msg.
+func messageFields(msg *lmail.Message) map[string]any {
+	to := make([]any, len(msg.To))
+	for i, a := range msg.To {
+		to[i] = map[string]any{"address": a.Address, "name": a.Name}
+	}
+	headers := map[string]any{}
+	for k, v := range msg.Headers {
+		headers[k] = v
+	}
+	return map[string]any{"from": map[string]any{"address": msg.From.Address, "name": msg.From.Name}, "to": to,
+		"subject": msg.Subject, "html": msg.HTML, "text": msg.Text, "headers": headers}
 }
 
 // addresses reads {address, name}, a plain address, or a list of them.

@@ -11,7 +11,8 @@ import (
 )
 
 // TestMail: a hook's MailerMessage goes out through the server's SMTP
-// settings; without SMTP the route fails with a 400 saying so.
+// settings and onMailerSend; without SMTP the route fails with a 400
+// saying so.
 func TestMail(t *testing.T) {
 	e := mustEnv(t, jsvm.Config{})
 	if status, body := e.call(t, "POST", "/api/mail", "", `{"to": "bob@example.com"}`); status != 400 || !strings.Contains(body, "Email delivery is not configured") {
@@ -29,12 +30,16 @@ func TestMail(t *testing.T) {
 	if status, body := e.call(t, "PATCH", "/api/settings", token, fmt.Sprintf(`{"smtp": {"enabled": true, "host": %q, "port": %d, "tlsMode": "none"}}`, sink.Host(), sink.Port())); status != 200 {
 		t.Fatalf("settings: %d %s", status, body)
 	}
-	if status, body := e.call(t, "POST", "/api/mail", "", `{"to": "bob@example.com"}`); status != 200 || body != `{"sent":true}` {
-		t.Fatalf("send: %d %s", status, body)
+	// onMailerSend keeps the first from being sent and changes the second.
+	for _, to := range []string{"blackhole@example.com", "bob@example.com"} {
+		if status, body := e.call(t, "POST", "/api/mail", "", `{"to": "`+to+`"}`); status != 200 || body != `{"sent":true}` {
+			t.Fatalf("send: %d %s", status, body)
+		}
 	}
 	m := sink.Next(t)
-	if m.Subject != "Hello from a hook" || len(m.To) != 1 || m.To[0] != "bob@example.com" || m.From != "app@example.com" ||
-		!strings.Contains(m.HTML, "<p>Hello</p>") || !strings.Contains(m.Text, "Hello") || !strings.Contains(m.Header.Get("From"), "The App") {
+	if m.Subject != "[App] Hello from a hook" || len(m.To) != 1 || m.To[0] != "bob@example.com" || m.From != "app@example.com" ||
+		!strings.Contains(m.HTML, "<p>Hello</p>") || !strings.Contains(m.Text, "Hello") || !strings.Contains(m.Header.Get("From"), "The App") ||
+		m.Header.Get("X-Hooked") != "yes" {
 		t.Fatalf("received %+v", m)
 	}
 

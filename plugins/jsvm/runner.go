@@ -1,6 +1,7 @@
 package jsvm
 
 import (
+	"context"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -8,6 +9,8 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+
+	"github.com/dop251/goja"
 
 	"github.com/lumbunghq/lumbung/plugins"
 )
@@ -90,7 +93,17 @@ func (r *runner) reload(stamps map[string]fileStamp) {
 	if err := r.syncCrons(g, false); err != nil {
 		r.log.Error("JS cron", "err", err)
 	}
+	if err := r.bootstrap(context.Background()); err != nil {
+		r.log.Error("JS onBootstrap", "err", err)
+	}
 	r.log.Info("JS hooks reloaded", "dir", r.dir, "files", len(g.files))
+}
+
+// bootstrap runs the onBootstrap handlers of the current scripts: at the
+// start, before the server serves, and after each reload, as PocketBase
+// runs them again when a change restarts it; on every node.
+func (r *runner) bootstrap(ctx context.Context) error {
+	return r.dispatch("onBootstrap", nil, ctx, nil, func() error { return nil }, func(*vmState, *goja.Object) error { return nil })
 }
 
 // syncHooks binds a dispatcher on each hook point g uses and unbinds

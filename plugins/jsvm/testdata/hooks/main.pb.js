@@ -94,7 +94,31 @@ routerAdd("POST", "/api/echo", (e) => {
     return e.json(201, { name: data.name, count: data.count, secret: data.secret === undefined })
 })
 
+// A hook PocketBase has and Lumbung not: loads with a warning.
+onServe((e) => {
+    e.next()
+})
+
+// Runs when the scripts load, before the server serves.
 onBootstrap((e) => {
+    e.next()
+    console.log("bootstrapped: " + $app.findCollectionByNameOrId("users").name + " found")
+})
+
+onRecordValidate((e) => {
+    if (e.record.getString("title") === "invalid") {
+        throw new BadRequestError(e.record.isNew() ? "An invalid new post." : "An invalid change of " + e.record.original().getString("title") + ".")
+    }
+    e.next()
+}, "posts")
+
+// Every email: a prefix on the subject, a header, and none to the black hole.
+onMailerSend((e) => {
+    if (e.message.to.some((a) => a.address === "blackhole@example.com")) {
+        return
+    }
+    e.message.subject = "[App] " + e.message.subject
+    e.message.headers["X-Hooked"] = "yes"
     e.next()
 })
 
