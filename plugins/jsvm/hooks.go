@@ -39,9 +39,24 @@ var hookBinders = map[string]binder{
 	"onRecordUpdateRequest":      requestHook(func(h *plugins.Hooks) *hook.TaggedHook[*api.RecordRequestEvent] { return h.API.OnRecordUpdateRequest() }),
 	"onRecordDeleteRequest":      requestHook(func(h *plugins.Hooks) *hook.TaggedHook[*api.RecordRequestEvent] { return h.API.OnRecordDeleteRequest() }),
 	"onRecordValidate":           validateHook,
-	"onMailerSend":               mailerSendHook,
-	"onTerminate":                terminateHook,
-	"onBootstrap":                func(*runner, string) func() { return func() {} }, // run by the runner when scripts load
+	"onCollectionCreate":         collectionHook(func(h *plugins.Hooks) *hook.TaggedHook[*collections.CollectionEvent] { return h.OnCollectionCreate() }),
+	"onCollectionCreateExecute":  collectionHook(func(h *plugins.Hooks) *hook.TaggedHook[*collections.CollectionEvent] { return h.OnCollectionCreate() }),
+	"onCollectionUpdate":         collectionHook(func(h *plugins.Hooks) *hook.TaggedHook[*collections.CollectionEvent] { return h.OnCollectionUpdate() }),
+	"onCollectionUpdateExecute":  collectionHook(func(h *plugins.Hooks) *hook.TaggedHook[*collections.CollectionEvent] { return h.OnCollectionUpdate() }),
+	"onCollectionDelete":         collectionHook(func(h *plugins.Hooks) *hook.TaggedHook[*collections.CollectionEvent] { return h.OnCollectionDelete() }),
+	"onCollectionDeleteExecute":  collectionHook(func(h *plugins.Hooks) *hook.TaggedHook[*collections.CollectionEvent] { return h.OnCollectionDelete() }),
+	"onCollectionAfterCreateSuccess": collectionHook(func(h *plugins.Hooks) *hook.TaggedHook[*collections.CollectionEvent] {
+		return h.OnCollectionAfterCreate()
+	}),
+	"onCollectionAfterUpdateSuccess": collectionHook(func(h *plugins.Hooks) *hook.TaggedHook[*collections.CollectionEvent] {
+		return h.OnCollectionAfterUpdate()
+	}),
+	"onCollectionAfterDeleteSuccess": collectionHook(func(h *plugins.Hooks) *hook.TaggedHook[*collections.CollectionEvent] {
+		return h.OnCollectionAfterDelete()
+	}),
+	"onMailerSend": mailerSendHook,
+	"onTerminate":  terminateHook,
+	"onBootstrap":  func(*runner, string) func() { return func() {} }, // run by the runner when scripts load
 }
 
 // hookNames are the names of hookBinders (which refer to the code that
@@ -52,6 +67,9 @@ var hookNames = []string{
 	"onRecordAfterDeleteSuccess", "onRecordEnrich", "onRecordAuthRequest",
 	"onRecordsListRequest", "onRecordViewRequest", "onRecordCreateRequest", "onRecordUpdateRequest", "onRecordDeleteRequest",
 	"onRecordValidate", "onMailerSend", "onTerminate", "onBootstrap",
+	"onCollectionCreate", "onCollectionCreateExecute", "onCollectionUpdate", "onCollectionUpdateExecute",
+	"onCollectionDelete", "onCollectionDeleteExecute", "onCollectionAfterCreateSuccess",
+	"onCollectionAfterUpdateSuccess", "onCollectionAfterDeleteSuccess",
 }
 
 // unsupportedHooks are PocketBase hooks Lumbung has no point for: a
@@ -62,9 +80,7 @@ var unsupportedHooks = []string{
 	"onModelUpdate", "onModelUpdateExecute", "onModelAfterUpdateSuccess", "onModelAfterUpdateError",
 	"onModelDelete", "onModelDeleteExecute", "onModelAfterDeleteSuccess", "onModelAfterDeleteError",
 	"onRecordAfterCreateError", "onRecordAfterUpdateError", "onRecordAfterDeleteError",
-	"onCollectionValidate", "onCollectionCreate", "onCollectionCreateExecute", "onCollectionAfterCreateSuccess", "onCollectionAfterCreateError",
-	"onCollectionUpdate", "onCollectionUpdateExecute", "onCollectionAfterUpdateSuccess", "onCollectionAfterUpdateError",
-	"onCollectionDelete", "onCollectionDeleteExecute", "onCollectionAfterDeleteSuccess", "onCollectionAfterDeleteError",
+	"onCollectionValidate", "onCollectionAfterCreateError", "onCollectionAfterUpdateError", "onCollectionAfterDeleteError",
 	"onMailerRecordAuthAlertSend", "onMailerRecordPasswordResetSend", "onMailerRecordVerificationSend",
 	"onMailerRecordEmailChangeSend", "onMailerRecordOTPSend",
 	"onRealtimeConnectRequest", "onRealtimeSubscribeRequest", "onRealtimeMessageSend",
@@ -113,6 +129,23 @@ func recordHook(get func(*plugins.Hooks) *hook.TaggedHook[*collections.RecordEve
 	return func(r *runner, name string) func() {
 		th := get(r.host.Hooks())
 		id := th.BindFunc(func(e *collections.RecordEvent) error { return r.onRecord(name, e) })
+		return func() { th.Unbind(id) }
+	}
+}
+
+// collectionHook binds the dispatcher of a collection hook: e.collection
+// is the collection as it will be (as it was, for a delete), to read;
+// a before-hook's throw refuses the change, and its $app writes in the
+// schema change's transaction.
+func collectionHook(get func(*plugins.Hooks) *hook.TaggedHook[*collections.CollectionEvent]) binder {
+	return func(r *runner, name string) func() {
+		th := get(r.host.Hooks())
+		id := th.BindFunc(func(e *collections.CollectionEvent) error {
+			return r.dispatch(name, e.Tags(), e.Context, e.Records, e.Next, func(st *vmState, ev *goja.Object) error {
+				st.setCollection(ev, e.Collection)
+				return nil
+			})
+		})
 		return func() { th.Unbind(id) }
 	}
 }

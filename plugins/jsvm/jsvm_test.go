@@ -373,6 +373,23 @@ func TestBootstrapAndValidate(t *testing.T) {
 	}
 }
 
+// onCollectionCreate refuses a collection; the after-hook sees those
+// created.
+func TestCollectionHooks(t *testing.T) {
+	e := mustEnv(t, jsvm.Config{})
+	root := e.mustSuperuser(t)
+	status, body := e.call(t, "POST", "/api/collections", root, `{"name": "forbidden", "fields": [{"name": "title", "type": "text"}]}`)
+	if status != 400 || !strings.Contains(body, `"message":"No collection may be called forbidden."`) {
+		t.Fatalf("a refused collection: %d %s", status, body)
+	}
+	if status, body := e.call(t, "GET", "/api/collections/forbidden", root, ""); status != 404 {
+		t.Errorf("the refused collection exists: %d %s", status, body)
+	}
+	if logs := e.logs.String(); !strings.Contains(logs, "collection created: posts") || strings.Contains(logs, "collection created: forbidden") {
+		t.Errorf("the after-hook's log:\n%s", logs)
+	}
+}
+
 // A hook PocketBase has and Lumbung not loads with a warning.
 func TestUnsupportedHook(t *testing.T) {
 	e := mustEnv(t, jsvm.Config{})

@@ -237,3 +237,16 @@ routerAdd("POST", "/api/mails/{kind}", (e) => {
     }
     return e.json(200, { sent: true })
 })
+
+// Collections: one name refused, creates logged.
+onCollectionCreate((e) => {
+    if (e.collection.name === "forbidden") {
+        throw new BadRequestError("No collection may be called forbidden.")
+    }
+    e.next()
+})
+
+onCollectionAfterCreateSuccess((e) => {
+    console.log("collection created: " + e.collection.name)
+    e.next()
+})
