@@ -26,8 +26,12 @@ import (
 )
 
 const (
-	// batch is how many events are read from the change log at once.
+	// batch is how many events are read from the change log at once,
+	// and how many deliveries are recorded together at most.
 	batch = 100
+	// flushEvery is how long deliveries wait at most to be recorded (the
+	// delivery log and the webhook's position lag by that).
+	flushEvery = 250 * time.Millisecond
 	// maxErrorText bounds the error text kept in the delivery log.
 	maxErrorText = 500
 	// maxAnswer bounds what is read of an answer's body.
@@ -156,8 +160,23 @@ func (d *deliverer) deliver(ctx context.Context, id string) error {
 			return fmt.Errorf("filter: %w", err)
 		}
 	}
-	// pos is the last event handled, saved the last position stored.
-	pos, saved, renewed := *w.Cursor, *w.Cursor, time.Now()
+	// pos is the last event handled, saved the last position stored;
+	// done are the deliveries made since, recorded together (flush): one
+	// statement for many, so a busy collection's webhook keeps up.
+	pos, saved, renewed, flushed := *w.Cursor, *w.Cursor, time.Now(), time.Now()
+	var done []*wpg.Delivery
+	flush := func(ctx context.Context) (bool, error) {
+		if len(done) == 0 {
+			return true, nil
+		}
+		held, err := d.store.Succeeded(ctx, d.node, done, d.lease)
+		if err != nil || !held {
+			return false, err
+		}
+		saved, renewed, flushed = done[len(done)-1].Event, time.Now(), time.Now()
+		done = done[:0]
+		return true, nil
+	}
 	for {
 		evs, horizon, err := d.store.Events(ctx, pos, w.Collection, w.Events, batch)
 		if err != nil {
@@ -185,19 +204,28 @@ func (d *deliverer) deliver(ctx context.Context, id string) error {
 			}
 			res := d.send(ctx, w, strconv.FormatInt(e.Seq, 10), body)
 			if ctx.Err() != nil {
-				return nil // stopping: the event is sent again later
+				// Stopping: what was delivered is recorded, this event
+				// goes again later.
+				_, err := flush(context.WithoutCancel(ctx))
+				return err
 			}
 			dl := &wpg.Delivery{Webhook: w.ID, Event: e.Seq, Action: e.Action, Collection: c.Name, Record: e.RecordID,
 				Attempt: w.Attempt + 1, Status: res.status, OK: res.ok, Latency: res.latency, Error: res.err, Node: d.node}
 			d.metrics.delivered(res.ok)
 			if !res.ok {
+				if held, err := flush(ctx); err != nil || !held {
+					return err
+				}
 				return d.failed(ctx, w, dl, e.Seq-1)
 			}
-			if held, err := d.store.Succeeded(ctx, d.node, dl, d.lease); err != nil || !held {
-				return err
-			}
-			pos, saved, renewed = e.Seq, e.Seq, time.Now()
+			done = append(done, dl)
+			pos = e.Seq
 			w.Attempt, w.Failures = 0, 0
+			if len(done) >= batch || time.Since(flushed) > flushEvery {
+				if held, err := flush(ctx); err != nil || !held {
+					return err
+				}
+			}
 		}
 		if len(evs) > 0 {
 			pos = max(pos, evs[len(evs)-1].Seq)
@@ -205,6 +233,9 @@ func (d *deliverer) deliver(ctx context.Context, id string) error {
 		if len(evs) < batch {
 			// Caught up: every event of the webhook up to the horizon is
 			// handled.
+			if held, err := flush(ctx); err != nil || !held {
+				return err
+			}
 			if horizon > saved {
 				_, err := d.store.Advance(ctx, w.ID, d.node, horizon)
 				return err

@@ -151,12 +151,13 @@ func advance(ctx context.Context, tx pgx.Tx, id, node string, seq int64) error {
 	return err
 }
 
-// succeededSQL records a delivery in one statement (one round trip, its
-// own transaction): with the webhook's row locked while node holds its
-// lease, it moves the position, clears the failures, renews the lease and
-// logs the delivery; nothing when the lease is not node's. Its commit does
-// not wait for the disk: a crash may forget the last few positions, and
-// those events go again (deliveries are at least once after a crash).
+// succeededSQL records successful deliveries of one webhook in one
+// statement (one round trip, its own transaction): with the webhook's row
+// locked while node holds its lease, it moves the position to the last
+// event delivered, clears the failures, renews the lease and logs the
+// deliveries; nothing when the lease is not node's. Its commit does not
+// wait for the disk: a crash may forget the last few positions, and those
+// events go again (deliveries are at least once after a crash).
 const succeededSQL = `
 WITH held AS (
 	SELECT id FROM _webhooks WHERE id = $1 AND enabled AND lease_node = $2 AND lease_until >= now() FOR UPDATE
@@ -167,25 +168,41 @@ WITH held AS (
 	WHERE id IN (SELECT id FROM held)
 ), logged AS (
 	INSERT INTO _webhook_deliveries (webhook, event, action, collection, record, attempt, status, ok, latency_ms, error, node)
-	SELECT $1, $3, $6, $7, $8, $9, $10, $11, $12, $13, $2 WHERE EXISTS (SELECT 1 FROM held)
-	RETURNING id, created
+	SELECT $1, d.event, d.action, d.collection, d.record, d.attempt, d.status, true, d.latency_ms, '', $2
+	FROM unnest($6::bigint[], $7::text[], $8::text[], $9::text[], $10::integer[], $11::integer[], $12::double precision[])
+		WITH ORDINALITY AS d(event, action, collection, record, attempt, status, latency_ms, n)
+	WHERE EXISTS (SELECT 1 FROM held)
+	ORDER BY d.n
+	RETURNING id
 )
-SELECT logged.id, logged.created, set_config('synchronous_commit', 'off', true) FROM logged`
+SELECT count(*), set_config('synchronous_commit', 'off', true) FROM logged`
 
-// Succeeded records the delivery d of the event d.Event, moves the
-// webhook to it and clears its failures, in one transaction, when node
-// holds its lease (renewed for lease); false when it does not.
-func (s *Store) Succeeded(ctx context.Context, node string, d *Delivery, lease time.Duration) (bool, error) {
+// Succeeded records the successful deliveries ds of one webhook's events
+// (in event order), moves the webhook to the last one and clears its
+// failures, in one transaction, when node holds its lease (renewed for
+// lease); false when it does not.
+func (s *Store) Succeeded(ctx context.Context, node string, ds []*Delivery, lease time.Duration) (bool, error) {
+	if len(ds) == 0 {
+		return true, nil
+	}
+	n := len(ds)
+	events, attempts, statuses := make([]int64, n), make([]int32, n), make([]int32, n)
+	actions, cols, recs := make([]string, n), make([]string, n), make([]string, n)
+	latencies := make([]float64, n)
+	for i, d := range ds {
+		events[i], actions[i], cols[i], recs[i] = d.Event, d.Action, d.Collection, d.Record
+		attempts[i], statuses[i] = int32(d.Attempt), int32(d.Status)
+		latencies[i] = float64(d.Latency) / float64(time.Millisecond)
+	}
+	id := ds[0].Webhook
+	var logged int
 	var discard string
-	err := s.pool.QueryRow(ctx, succeededSQL, d.Webhook, node, d.Event, consumer(d.Webhook), lease, d.Action, d.Collection, d.Record,
-		d.Attempt, d.Status, d.OK, float64(d.Latency)/float64(time.Millisecond), d.Error).Scan(&d.ID, &d.Created, &discard)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
-	}
+	err := s.pool.QueryRow(ctx, succeededSQL, id, node, events[n-1], consumer(id), lease,
+		events, actions, cols, recs, attempts, statuses, latencies).Scan(&logged, &discard)
 	if err != nil {
-		return false, fmt.Errorf("record delivery: %w", err)
+		return false, fmt.Errorf("record deliveries: %w", err)
 	}
-	return true, nil
+	return logged == n, nil
 }
 
 // Failed records the failed delivery d, moves the webhook to seq (the
