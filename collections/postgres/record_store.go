@@ -550,14 +550,29 @@ func (s *RecordStore) InTx(ctx context.Context, fn func(collections.RecordStore)
 	if s.inTx {
 		return fn(s)
 	}
+	conn, err := s.db.Pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	tx := &lazyTx{conn: conn}
+	ended := false
+	defer func() {
+		if !ended { // fn failed or panicked
+			tx.end(ctx, false) //nolint:errcheck // the pool drops a connection left in a transaction
+		}
+	}()
 	wrote := false
-	err := pgx.BeginFunc(ctx, s.db.Pool, func(tx pgx.Tx) error {
-		return fn(&RecordStore{db: s.db, q: tx, conds: s.conds, cols: s.cols, totals: s.totals, inTx: true, wrote: &wrote, origin: &txOrigin{}})
-	})
-	if err == nil && wrote {
+	if err := fn(&RecordStore{db: s.db, q: tx, conds: s.conds, cols: s.cols, totals: s.totals, inTx: true, wrote: &wrote, origin: &txOrigin{}}); err != nil {
+		return err
+	}
+	ended = true
+	if err := tx.end(ctx, true); err != nil {
+		return err
+	}
+	if wrote {
 		s.db.Announce()
 	}
-	return err
+	return nil
 }
 
 // changed records that a write succeeded: announced at once outside a
