@@ -99,10 +99,19 @@ func mustEnv(t *testing.T, cfg jsvm.Config) *env {
 
 func (e *env) call(t *testing.T, method, url, token, body string) (int, string) {
 	t.Helper()
+	return e.callWith(t, method, url, token, body, nil)
+}
+
+// callWith is call with more request headers.
+func (e *env) callWith(t *testing.T, method, url, token, body string, headers map[string]string) (int, string) {
+	t.Helper()
 	req := httptest.NewRequest(method, url, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
 		req.Header.Set("Authorization", token)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
 	}
 	res, err := e.srv.App().Test(req, -1)
 	if err != nil {
@@ -611,5 +620,23 @@ func TestRequestHooksInBatch(t *testing.T) {
 	}
 	if logs := e.logs.String(); !strings.Contains(logs, "request saved mine00000000001") {
 		t.Errorf("after e.next() in a batch the record is the one saved: %s", logs)
+	}
+
+	// e.realIP() is the client's address as the trusted proxy settings
+	// say, in a route and in a batch's sub-request, whose own headers
+	// cannot claim another.
+	if status, body := e.call(t, "PATCH", "/api/settings", root, `{"trustedProxy": {"proxies": ["0.0.0.0"], "header": "X-Forwarded-For"}}`); status != 200 {
+		t.Fatalf("trust the test client as a proxy: %d %s", status, body)
+	}
+	client := map[string]string{"X-Forwarded-For": "203.0.113.7"}
+	if status, body := e.callWith(t, "GET", "/api/ip", "", "", client); status != 200 || body != `{"ip":"203.0.113.7"}` {
+		t.Errorf("a route's e.realIP(): %d %s", status, body)
+	}
+	if status, body := e.callWith(t, "POST", "/api/batch", "", `{"requests": [{"method": "POST", "url": "/api/collections/posts/records",
+		"headers": {"X-Forwarded-For": "198.51.100.1"}, "body": {"title": "where"}}]}`, client); status != 200 {
+		t.Fatalf("batch: %d %s", status, body)
+	}
+	if logs := e.logs.String(); !strings.Contains(logs, "create request from 203.0.113.7") {
+		t.Errorf("a sub-request's e.realIP(): %s", logs)
 	}
 }

@@ -236,7 +236,7 @@ func (st *vmState) requestFields(ev *goja.Object, c *fiber.Ctx, wildcard string)
 		auth = st.recordObject(newRef(rec))
 	}
 	ev.Set("auth", auth)
-	ev.Set("realIP", func(goja.FunctionCall) goja.Value { return vm.ToValue(c.IP()) })
+	ev.Set("realIP", func(goja.FunctionCall) goja.Value { return vm.ToValue(api.ClientIP(c)) })
 	ev.Set("hasSuperuserAuth", func(goja.FunctionCall) goja.Value {
 		rec := api.AuthRecordOf(c)
 		return vm.ToValue(rec != nil && rec.Collection.Name == collections.SuperusersName)

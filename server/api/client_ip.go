@@ -26,3 +26,12 @@ func (h *handlers) clientIP(c *fiber.Ctx) string {
 	c.Locals(clientIPKey, ip)
 	return ip
 }
+
+// ClientIP returns the address of the client that sent a request of the
+// API, as the trusted proxy settings say (PocketBase's e.realIP()).
+func ClientIP(c *fiber.Ctx) string {
+	if ip, ok := c.Locals(clientIPKey).(string); ok {
+		return ip
+	}
+	return c.IP()
+}

@@ -186,6 +186,15 @@ onRecordCreateRequest((e) => {
     }
 }, "posts")
 
+onRecordCreateRequest((e) => {
+    if (e.record.getString("title") === "where") {
+        console.log("create request from " + e.realIP())
+    }
+    e.next()
+}, "posts")
+
+routerAdd("GET", "/api/ip", (e) => e.json(200, { ip: e.realIP() }))
+
 onRecordsListRequest((e) => {
     e.records = e.records.filter((r) => r.getString("title") !== "hidden")
     e.next()
