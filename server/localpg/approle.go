@@ -56,6 +56,7 @@ func ensureAppRole(ctx context.Context, conn *pgx.Conn, password string) error {
 			FOR r IN
 				SELECT c.oid::regclass AS name, c.relkind FROM pg_class c
 				WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+				  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
 				  AND pg_get_userbyid(c.relowner) <> '` + appRole + `'
 				  AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('a', 'i')))
 			LOOP
@@ -65,7 +66,9 @@ func ensureAppRole(ctx context.Context, conn *pgx.Conn, password string) error {
 			END LOOP;
 			FOR r IN
 				SELECT p.oid::regprocedure AS name FROM pg_proc p
-				WHERE p.pronamespace = 'public'::regnamespace AND pg_get_userbyid(p.proowner) <> '` + appRole + `'
+				WHERE p.pronamespace = 'public'::regnamespace
+				  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+				  AND pg_get_userbyid(p.proowner) <> '` + appRole + `'
 			LOOP
 				EXECUTE format('ALTER ROUTINE %s OWNER TO ` + appRole + `', r.name);
 			END LOOP;

@@ -120,6 +120,9 @@ func (l layout) startPostmaster(bins binaries, cred *syscall.Credential, fast bo
 	if fast {
 		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
 	}
+	if hasStatementsModule(bins.postgres) {
+		args = append(args, "-c", "shared_preload_libraries="+statementsModule)
+	}
 	cmd := exec.Command(bins.postgres, args...)
 	cmd.Dir = l.dataDir
 	cmd.Env = childEnv()

@@ -170,6 +170,9 @@ func (s *Server) ready(ctx context.Context, l layout) error {
 	if err := ensureAppRole(ctx, db, appPassword(pw)); err != nil {
 		return err
 	}
+	if err := ensureStatements(ctx, db, connURL(l.pgDir, superuser, pw, "template1")); err != nil {
+		return err
+	}
 	s.url = connURL(l.pgDir, appRole, appPassword(pw), database)
 	return nil
 }

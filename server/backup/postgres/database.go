@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -125,27 +126,31 @@ func (d *Database) Dump(ctx context.Context, w io.Writer) error {
 // Check reads the archive's table of contents: EINVALID when pg_restore
 // cannot read it (another format, or a newer pg_dump's).
 func (d *Database) Check(ctx context.Context, path string) error {
-	_, err := d.contents(ctx, path)
+	_, _, err := d.contents(ctx, path)
 	return err
 }
 
 // contents returns the tables and views of the public schema the archive
-// holds.
-func (d *Database) contents(ctx context.Context, path string) ([]string, error) {
+// holds, and the list of its entries to restore (pg_restore --use-list):
+// all but its extensions, which are the database administrator's (a
+// managed PostgreSQL's pg_stat_statements, say): Lumbung's role could
+// neither drop nor create them, and its schema needs none.
+func (d *Database) contents(ctx context.Context, path string) ([]string, []byte, error) {
 	t, err := d.tools(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cmd, stderr := d.command(ctx, t.Path("pg_restore"), "--list", path)
 	out, err := cmd.Output()
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return nil, nil, ctx.Err()
 		}
 		msg := strings.TrimSpace(strings.TrimPrefix(firstLine(stderr.String()), "pg_restore: error: "))
-		return nil, collections.Errorf(collections.EINVALID, "The backup cannot be restored: %s.", msg)
+		return nil, nil, collections.Errorf(collections.EINVALID, "The backup cannot be restored: %s.", msg)
 	}
 	var rels []string
+	var list bytes.Buffer
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	for sc.Scan() {
 		line := sc.Text()
@@ -157,8 +162,12 @@ func (d *Database) contents(ctx context.Context, path string) ([]string, error) 
 		if len(f) >= 5 && (f[2] == "TABLE" || f[2] == "VIEW") && f[3] == "public" {
 			rels = append(rels, f[4])
 		}
+		if len(f) >= 5 && (f[2] == "EXTENSION" || f[2] == "COMMENT" && f[4] == "EXTENSION") {
+			continue
+		}
+		list.WriteString(line + "\n")
 	}
-	return rels, nil
+	return rels, list.Bytes(), nil
 }
 
 // Restore replaces the database's contents with the archive's, in one
@@ -169,7 +178,19 @@ func (d *Database) contents(ctx context.Context, path string) ([]string, error) 
 // after the restore, and every node is told to read the schema, the
 // policies and the settings again.
 func (d *Database) Restore(ctx context.Context, path string) error {
-	keep, err := d.contents(ctx, path)
+	keep, list, err := d.contents(ctx, path)
+	if err != nil {
+		return err
+	}
+	listFile, err := os.CreateTemp(filepath.Dir(path), "restore-*.list")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(listFile.Name())
+	_, err = listFile.Write(list)
+	if cerr := listFile.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
 		return err
 	}
@@ -179,7 +200,8 @@ func (d *Database) Restore(ctx context.Context, path string) error {
 	}
 	var prelude strings.Builder
 	rows, err := d.pool.Query(ctx, `SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-		WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm')`)
+		WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm')
+		  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')`)
 	if err != nil {
 		return err
 	}
@@ -214,7 +236,7 @@ func (d *Database) Restore(ctx context.Context, path string) error {
 		epilogue += "NOTIFY " + pgx.Identifier{ch}.Sanitize() + ";\n"
 	}
 
-	script, scriptErr := d.command(ctx, t.Path("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-acl", "--file=-", path)
+	script, scriptErr := d.command(ctx, t.Path("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-acl", "--use-list="+listFile.Name(), "--file=-", path)
 	out, err := script.StdoutPipe()
 	if err != nil {
 		return err
