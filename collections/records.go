@@ -91,6 +91,17 @@ func (r *Records) WithRequest(info *RequestInfo) *Records {
 	return &out
 }
 
+// SQL runs one statement of the app's own code, as PocketBase's
+// $app.db() does for JS hooks: text from the code, values bound to its
+// $1…; in r's transaction when r is in one, its writes recorded in the
+// change log as r's. Only the system may: nothing checks access.
+func (r *Records) SQL(ctx context.Context, sql string, args ...any) ([]map[string]any, error) {
+	if u, ok := r.caller.(Unrestricted); !ok || u.AuthRecord != nil {
+		return nil, Errorf(EFORBIDDEN, "Only the system may run SQL.")
+	}
+	return r.store.SQL(r.stamp(ctx), sql, args)
+}
+
 // MaxPerPage is the largest page size a list returns.
 const MaxPerPage = 1000
 

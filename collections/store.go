@@ -121,6 +121,9 @@ type Page struct {
 // optional *Scope (nil: every record); a record outside the scope does not
 // exist for the caller.
 type RecordStore interface {
+	// SQL runs one statement of the app's own code (a hook's), its $1…
+	// bound to args, and returns the rows it returned, column → value.
+	SQL(ctx context.Context, sql string, args []any) ([]map[string]any, error)
 	List(ctx context.Context, s Lookup, c *Collection, q Query) (*Page, error)
 	Get(ctx context.Context, s Lookup, c *Collection, id string, scope *Scope) (*Record, error)
 	// GetMany returns the records with the given ids, in no particular order.

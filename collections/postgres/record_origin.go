@@ -2,8 +2,11 @@ package postgres
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/lumbunghq/lumbung/collections"
 )
@@ -56,4 +59,91 @@ func (s *RecordStore) write(ctx context.Context, c *collections.Collection, sql 
 		s.origin.set, s.origin.o = true, o
 	}
 	return items, nil
+}
+
+// SQL implements collections.RecordStore: the statement goes after the
+// origin (when its transaction has not set it), in one round trip, so
+// what it writes is recorded as the caller's.
+func (s *RecordStore) SQL(ctx context.Context, sql string, args []any) ([]map[string]any, error) {
+	o := collections.OriginOf(ctx)
+	b := &pgx.Batch{}
+	setOrigin := s.origin == nil || !s.origin.set || s.origin.o != o
+	if setOrigin {
+		b.Queue(setOriginSQL, o.Actor, o.RequestID, o.IP)
+	}
+	b.Queue(sql, args...)
+	br := s.q.SendBatch(ctx, b)
+	out, err := func() ([]map[string]any, error) {
+		if setOrigin {
+			if _, err := br.Exec(); err != nil {
+				return nil, err
+			}
+		}
+		rows, err := br.Query()
+		if err != nil {
+			return nil, err
+		}
+		var out []map[string]any
+		fields := rows.FieldDescriptions()
+		for rows.Next() {
+			values, err := rows.Values()
+			if err != nil {
+				return nil, err
+			}
+			row := make(map[string]any, len(fields))
+			for i, f := range fields {
+				row[f.Name] = sqlValue(values[i])
+			}
+			out = append(out, row)
+		}
+		rows.Close()
+		if t := rows.CommandTag(); t.Insert() || t.Update() || t.Delete() {
+			s.changed()
+		}
+		return out, rows.Err()
+	}()
+	if cerr := br.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, sqlError(err)
+	}
+	if setOrigin && s.origin != nil {
+		s.origin.set, s.origin.o = true, o
+	}
+	return out, nil
+}
+
+// sqlError is the error of an app's statement: the database away is
+// EUNAVAILABLE; anything else is its author's, to read in the log.
+func sqlError(err error) error {
+	if Unavailable(err) {
+		return &collections.Error{Code: collections.EUNAVAILABLE, Message: "The database is unavailable right now; try again in a moment."}
+	}
+	return fmt.Errorf("SQL failed: %w", err)
+}
+
+// sqlValue is a value of a row as a script reads it: times as
+// PocketBase writes them, numerics as numbers, bytes and UUIDs as text.
+func sqlValue(v any) any {
+	switch x := v.(type) {
+	case time.Time:
+		return x.UTC().Format("2006-01-02 15:04:05.000Z")
+	case []byte:
+		return string(x)
+	case [16]byte:
+		return fmt.Sprintf("%x-%x-%x-%x-%x", x[0:4], x[4:6], x[6:8], x[8:10], x[10:16])
+	case pgtype.Numeric:
+		if f, err := x.Float64Value(); err == nil && f.Valid {
+			return f.Float64
+		}
+		return nil
+	case int16:
+		return int64(x)
+	case int32:
+		return int64(x)
+	case float32:
+		return float64(x)
+	}
+	return v
 }

@@ -22,6 +22,9 @@ func (st *vmState) app(records *collections.Records) *goja.Object {
 	a := vm.NewObject()
 	records = records.WithRequest(nil)
 	ctx := st.context
+	a.Set("db", func(goja.FunctionCall) goja.Value {
+		return st.sqlDB(func(sql string, args []any) ([]map[string]any, error) { return records.SQL(ctx(), sql, args...) }, true)
+	})
 	a.Set("findCollectionByNameOrId", func(call goja.FunctionCall) goja.Value {
 		return st.collectionObject(st.collectionArg(call.Argument(0)))
 	})

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -396,6 +397,47 @@ func TestCollectionHooks(t *testing.T) {
 	}
 	if logs := e.logs.String(); !strings.Contains(logs, "collection created: posts") || strings.Contains(logs, "collection created: forbidden") {
 		t.Errorf("the after-hook's log:\n%s", logs)
+	}
+}
+
+// $app.db() runs the app's own SQL as the system: rows into models,
+// values bound as parameters (a quote in one is data); a failing
+// statement is logged and answered without its text.
+func TestSQL(t *testing.T) {
+	e := mustEnv(t, jsvm.Config{})
+	root := e.mustSuperuser(t)
+	for _, title := range []string{"a", "b", "c"} {
+		if status, body := e.call(t, "POST", "/api/collections/posts/records", "", `{"title": "`+title+`"}`); status != 200 {
+			t.Fatalf("create %s: %d %s", title, status, body)
+		}
+	}
+	for _, c := range []struct{ url, token, want string }{
+		{"/api/report?skip=c", root, `{"total":2,"latest":"b","rows":[{"title":"a","n":1},{"title":"b","n":1}]}`},
+		{"/api/report?skip=" + url.QueryEscape("x' OR title = 'a"), root, `"total":3`},
+		{"/api/report?skip=c", e.token, `"status":403`},
+	} {
+		if _, body := e.call(t, "GET", c.url, c.token, ""); !strings.Contains(body, c.want) {
+			t.Errorf("GET %s: %s, want %s", c.url, body, c.want)
+		}
+	}
+	if _, body := e.call(t, "GET", "/api/collections/posts/records?filter="+url.QueryEscape(`title = "b"`), "", ""); !strings.Contains(body, `"slug":"raw"`) {
+		t.Errorf("the statement's write: %s", body)
+	}
+	// In a transaction, a statement is undone with it.
+	if status, body := e.call(t, "POST", "/api/report/undo", "", ""); status != 400 || !strings.Contains(body, "Undone.") {
+		t.Errorf("undo: %d %s", status, body)
+	}
+	if _, body := e.call(t, "GET", "/api/collections/posts/records", "", ""); strings.Contains(body, "undone") || !strings.Contains(body, `"slug":"raw"`) {
+		t.Errorf("the statement of a failed transaction was kept: %s", body)
+	}
+
+	// The app's own code is broken, not the request: a 500, generic.
+	status, body := e.call(t, "GET", "/api/report/bad", "", "")
+	if status != 500 || strings.Contains(body, "SELEC") || strings.Contains(body, "syntax") {
+		t.Errorf("a failing statement: %d %s", status, body)
+	}
+	if logs := e.logs.String(); !strings.Contains(logs, "syntax error") {
+		t.Errorf("the failing statement is not logged:\n%s", logs)
 	}
 }
 

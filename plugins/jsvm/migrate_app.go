@@ -3,8 +3,6 @@ package jsvm
 import (
 	"encoding/json"
 	"errors"
-	"regexp"
-	"strconv"
 
 	"github.com/dop251/goja"
 
@@ -174,7 +172,14 @@ func (st *vmState) migrationApp(sb *collections.SchemaBatch) *goja.Object {
 		}
 		return goja.Undefined()
 	})
-	a.Set("db", func(goja.FunctionCall) goja.Value { return st.migrationDB(sb) })
+	// db(): statements run in the migration's transaction; reading rows
+	// is not offered (read records with the find methods).
+	a.Set("db", func(goja.FunctionCall) goja.Value {
+		return st.sqlDB(func(sql string, args []any) ([]map[string]any, error) {
+			_, err := sb.Exec(sql, args...)
+			return nil, err
+		}, false)
+	})
 	return a
 }
 
@@ -239,48 +244,3 @@ func (st *vmState) saveCollection(sb *collections.SchemaBatch, v goja.Value) {
 	}
 }
 
-var queryParam = regexp.MustCompile(`\{:(\w+)\}`)
-
-// migrationDB is app.db() of a migration: newQuery(sql), with
-// bind({name: value}) for its {:name} placeholders, and execute(), which
-// runs it in the migration's transaction. Reading rows (all, one) is not
-// offered: read records with the find methods.
-func (st *vmState) migrationDB(sb *collections.SchemaBatch) goja.Value {
-	vm := st.vm
-	db := vm.NewObject()
-	db.Set("newQuery", func(call goja.FunctionCall) goja.Value {
-		sql := call.Argument(0).String()
-		params := map[string]any{}
-		q := vm.NewObject()
-		q.Set("bind", func(call goja.FunctionCall) goja.Value {
-			if obj, ok := call.Argument(0).(*goja.Object); ok {
-				for _, k := range obj.Keys() {
-					params[k] = exportValue(obj.Get(k))
-				}
-			}
-			return q
-		})
-		q.Set("execute", func(goja.FunctionCall) goja.Value {
-			var args []any
-			var missing string
-			text := queryParam.ReplaceAllStringFunc(sql, func(m string) string {
-				name := m[2 : len(m)-1]
-				v, ok := params[name]
-				if !ok {
-					missing = name
-				}
-				args = append(args, v)
-				return "$" + strconv.Itoa(len(args))
-			})
-			if missing != "" {
-				st.throw(collections.Errorf(collections.EINVALID, "The query's parameter %q has no value.", missing))
-			}
-			if _, err := sb.Exec(text, args...); err != nil {
-				st.throw(err)
-			}
-			return goja.Undefined()
-		})
-		return q
-	})
-	return db
-}

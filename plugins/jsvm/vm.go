@@ -29,6 +29,7 @@ type vmState struct {
 	appFn       func() *goja.Object // what the global $app is now (see withApp)
 	recordProto *goja.Object        // the prototype of records
 	holder      *goja.Symbol        // the key of the Go value behind records and collections
+	model       *goja.Symbol        // the key of the model of an arrayOf list
 	warned      map[string]bool
 }
 
@@ -58,6 +59,7 @@ func newVMState(g *generation, first bool) *vmState {
 		}
 		return out
 	})
+	st.bindArrayOf()
 	st.bindRecord()
 	st.bindHooks()
 	st.bindRoutes()

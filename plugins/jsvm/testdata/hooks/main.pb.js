@@ -259,3 +259,26 @@ onCollectionAfterCreateSuccess((e) => {
     console.log("collection created: " + e.collection.name)
     e.next()
 })
+
+// SQL of the app's own: a report, bound parameters, a write.
+routerAdd("GET", "/api/report", (e) => {
+    const total = new DynamicModel({ total: 0, latest: "" })
+    $app.db().newQuery("SELECT count(*) AS total, max(title) AS latest FROM posts WHERE title <> {:skip}")
+        .bind({ skip: e.request.url.query().get("skip") }).one(total)
+    const rows = arrayOf(new DynamicModel({ title: "", n: 0 }))
+    $app.db().newQuery("SELECT title, length(title) AS n FROM posts ORDER BY title LIMIT {:limit}").bind({ limit: 2 }).all(rows)
+    $app.db().newQuery("UPDATE posts SET slug = {:slug} WHERE title = {:title}").bind({ slug: "raw", title: "b" }).execute()
+    return e.json(200, { total: total.total, latest: total.latest, rows: rows })
+}, $apis.requireSuperuserAuth())
+
+routerAdd("GET", "/api/report/bad", (e) => {
+    $app.db().newQuery("SELEC title FROM posts").execute()
+    return e.json(200, {})
+})
+
+routerAdd("POST", "/api/report/undo", (e) => {
+    $app.runInTransaction((txApp) => {
+        txApp.db().newQuery("UPDATE posts SET slug = 'undone'").execute()
+        throw new BadRequestError("Undone.")
+    })
+})
