@@ -243,4 +243,3 @@ func (st *vmState) saveCollection(sb *collections.SchemaBatch, v goja.Value) {
 		st.rethrow(err)
 	}
 }
-
