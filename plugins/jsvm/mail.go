@@ -15,8 +15,9 @@ import (
 // {address, name}, to: [{address, name}], cc, bcc, subject, html, text,
 // headers}), sent with $app.newMailClient().send(message); and $mails,
 // the auth flows' emails of a record: sendRecordVerification(app,
-// record), sendRecordPasswordReset(app, record) and
-// sendRecordChangeEmail(app, record, newEmail).
+// record), sendRecordPasswordReset(app, record),
+// sendRecordChangeEmail(app, record, newEmail) and sendRecordOTP(app,
+// record, otpId, password).
 func (st *vmState) bindMail() {
 	mails := st.vm.NewObject()
 	send := func(name string, fn func(ctx context.Context, rec *collections.Record, call goja.FunctionCall) error) {
@@ -42,6 +43,9 @@ func (st *vmState) bindMail() {
 	})
 	send("sendRecordChangeEmail", func(ctx context.Context, rec *collections.Record, call goja.FunctionCall) error {
 		return st.gen.r.host.AuthMails().SendEmailChange(ctx, rec, call.Argument(2).String())
+	})
+	send("sendRecordOTP", func(ctx context.Context, rec *collections.Record, call goja.FunctionCall) error {
+		return st.gen.r.host.AuthMails().SendOTP(ctx, rec, call.Argument(2).String(), call.Argument(3).String())
 	})
 	st.vm.Set("$mails", mails)
 	st.vm.Set("MailerMessage", func(call goja.ConstructorCall) *goja.Object {

@@ -65,6 +65,14 @@ func TestMail(t *testing.T) {
 			t.Fatalf("%s: the mailed token is refused: %d %s", c.kind, status, out)
 		}
 	}
+	// sendRecordOTP mails the code it is given with the OTP template (to
+	// the address the change above confirmed).
+	if status, body := e.call(t, "POST", "/api/mails/otp", "", `{"email": "new@example.com"}`); status != 200 {
+		t.Fatalf("$mails otp: %d %s", status, body)
+	}
+	if m := sink.Next(t); len(m.To) != 1 || m.To[0] != "new@example.com" || !strings.Contains(m.Subject, "OTP") || !strings.Contains(m.HTML, "<strong>246810</strong>") {
+		t.Fatalf("otp: to %v, subject %q, body %q", m.To, m.Subject, m.HTML)
+	}
 }
 
 // tokenIn finds a JWT in a mail's body.

@@ -38,7 +38,24 @@ func (m *AuthMails) SendEmailChange(ctx context.Context, rec *collections.Record
 	return m.send(ctx, rec, opts.ConfirmEmailChangeTemplate, auth.TypeEmailChange, seconds(opts.EmailChangeToken.Duration), newEmail)
 }
 
+// SendOTP mails rec the one-time password code of the OTP otpID, with
+// the collection's OTP template ({OTP} and {OTP_ID}).
+func (m *AuthMails) SendOTP(ctx context.Context, rec *collections.Record, otpID, code string) error {
+	return m.mail(ctx, rec, authOptions(rec.Collection).OTP.EmailTemplate, "", func(string) (string, error) { return "", nil },
+		"{OTP}", code, "{OTP_ID}", otpID)
+}
+
 func (m *AuthMails) send(ctx context.Context, rec *collections.Record, tpl collections.EmailTemplate, typ string, ttl time.Duration, newEmail string) error {
+	return m.mail(ctx, rec, tpl, newEmail, func(email string) (string, error) {
+		return m.Issuer.IssueClaims(rec, auth.Claims{Type: typ, Email: email, NewEmail: newEmail}, ttl)
+	})
+}
+
+// mail sends rec's email of template tpl, to newEmail when set, else to
+// rec's address, with the token token makes for that address and the
+// extra placeholders.
+func (m *AuthMails) mail(ctx context.Context, rec *collections.Record, tpl collections.EmailTemplate, newEmail string,
+	token func(email string) (string, error), extra ...string) error {
 	if rec.Collection.Type != collections.TypeAuth {
 		return collections.Errorf(collections.EINVALID, "%s is not an auth collection.", rec.Collection.Name)
 	}
@@ -54,9 +71,9 @@ func (m *AuthMails) send(ctx context.Context, rec *collections.Record, tpl colle
 	if !st.SMTP.Enabled {
 		return collections.Errorf(collections.EINVALID, "Email delivery is not configured: enable SMTP in the settings.")
 	}
-	token, err := m.Issuer.IssueClaims(rec, auth.Claims{Type: typ, Email: email, NewEmail: newEmail}, ttl)
+	tok, err := token(email)
 	if err != nil {
 		return err
 	}
-	return m.Hooks.Mailer(&lmail.SMTP{Config: st.SMTP.Config()}).Send(ctx, composeMail(st, tpl, rec, to, token))
+	return m.Hooks.Mailer(&lmail.SMTP{Config: st.SMTP.Config()}).Send(ctx, composeMail(st, tpl, rec, to, tok, extra...))
 }

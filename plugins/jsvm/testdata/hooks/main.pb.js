@@ -243,6 +243,7 @@ routerAdd("POST", "/api/mails/{kind}", (e) => {
         case "verification": $mails.sendRecordVerification($app, user); break
         case "reset": $mails.sendRecordPasswordReset($app, user); break
         case "change": $mails.sendRecordChangeEmail($app, user, "new@example.com"); break
+        case "otp": $mails.sendRecordOTP($app, user, "otp123", "246810"); break
     }
     return e.json(200, { sent: true })
 })
