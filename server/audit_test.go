@@ -84,6 +84,19 @@ func waitAudit(t *testing.T, base, token, filter string, n int) auditPage {
 	}
 }
 
+// mustAda creates the user ada@example.com through base and signs her
+// in: her actor's name, her id and her token.
+func mustAda(t *testing.T, base, admin string) (actor, id string, auth struct{ Token string }) {
+	t.Helper()
+	var users, ada struct{ ID string }
+	mustDecode(t, call(t, base, admin, "GET", "/api/collections/users", ""), &users)
+	mustDecode(t, call(t, base, admin, "POST", "/api/collections/users/records",
+		`{"email": "ada@example.com", "password": "ada password", "passwordConfirm": "ada password"}`), &ada)
+	mustDecode(t, call(t, base, "", "POST", "/api/collections/users/auth-with-password",
+		`{"identity": "ada@example.com", "password": "ada password"}`), &auth)
+	return "user:" + users.ID + ":" + ada.ID, ada.ID, auth
+}
+
 // TestAuditOfWrites: on two nodes of one database, the writes of a user
 // through REST and a batch, a superuser's and plain SQL's are audited
 // once each, with the actor, the X-Request-Id the answer carried and the
@@ -101,15 +114,7 @@ func TestAuditOfWrites(t *testing.T) {
 		"listRule": "", "viewRule": "", "createRule": "", "updateRule": "", "deleteRule": ""}`)
 	call(t, a, admin, "PATCH", "/api/settings", `{"batch": {"enabled": true}}`)
 	waitStatus(t, b, "/api/collections/posts/records", 200) // B has heard of the new collection
-	var users struct{ ID string }
-	mustDecode(t, call(t, a, admin, "GET", "/api/collections/users", ""), &users)
-	var ada struct{ ID string }
-	mustDecode(t, call(t, a, admin, "POST", "/api/collections/users/records",
-		`{"email": "ada@example.com", "password": "ada password", "passwordConfirm": "ada password"}`), &ada)
-	var auth struct{ Token string }
-	mustDecode(t, call(t, a, "", "POST", "/api/collections/users/auth-with-password",
-		`{"identity": "ada@example.com", "password": "ada password"}`), &auth)
-	actor := "user:" + users.ID + ":" + ada.ID
+	actor, ada, auth := mustAda(t, a, admin)
 
 	body, createReq := sendWithID(t, a, auth.Token, "POST", "/api/collections/posts/records", `{"title": "first"}`)
 	var post struct{ ID string }
@@ -129,7 +134,7 @@ func TestAuditOfWrites(t *testing.T) {
 	if _, err := conn.Exec(context.Background(), "UPDATE posts SET title = 'by sql' WHERE id = $1", batch[0].Body.ID); err != nil {
 		t.Fatal(err)
 	}
-	_, pwReq := sendWithID(t, a, admin, "PATCH", "/api/collections/users/records/"+ada.ID, `{"password": "new password!", "passwordConfirm": "new password!"}`)
+	_, pwReq := sendWithID(t, a, admin, "PATCH", "/api/collections/users/records/"+ada, `{"password": "new password!", "passwordConfirm": "new password!"}`)
 
 	page := waitAudit(t, b, admin, `collectionName = "posts"`, 6)
 	type row struct{ actor, req, action, id, title string }
@@ -255,13 +260,9 @@ func TestAuditOfImpersonation(t *testing.T) {
 	a := startNode(t, dsn)
 	admin := signIn(t, a)
 	call(t, a, admin, "POST", "/api/collections", `{"name": "notes", "fields": [{"name": "text", "type": "text"}], "createRule": ""}`)
-	var users, ada struct{ ID string }
-	mustDecode(t, call(t, a, admin, "GET", "/api/collections/users", ""), &users)
-	mustDecode(t, call(t, a, admin, "POST", "/api/collections/users/records",
-		`{"email": "ada@example.com", "password": "ada password", "passwordConfirm": "ada password"}`), &ada)
-	var own, key struct{ Token string }
-	mustDecode(t, call(t, a, "", "POST", "/api/collections/users/auth-with-password", `{"identity": "ada@example.com", "password": "ada password"}`), &own)
-	mustDecode(t, call(t, a, admin, "POST", "/api/collections/users/impersonate/"+ada.ID, `{"duration": 3600}`), &key)
+	user, ada, own := mustAda(t, a, admin)
+	var key struct{ Token string }
+	mustDecode(t, call(t, a, admin, "POST", "/api/collections/users/impersonate/"+ada, `{"duration": 3600}`), &key)
 	call(t, a, own.Token, "POST", "/api/collections/notes/records", `{"text": "by ada"}`)
 	call(t, a, key.Token, "POST", "/api/collections/notes/records", `{"text": "by a key"}`)
 	page := waitAudit(t, a, admin, `collectionName = "notes"`, 2)
@@ -269,7 +270,6 @@ func TestAuditOfImpersonation(t *testing.T) {
 	for _, e := range page.Items {
 		got[e.Data["text"].(string)] = e.Actor
 	}
-	user := "user:" + users.ID + ":" + ada.ID
 	if got["by ada"] != user || got["by a key"] != "impersonated:"+user {
 		t.Fatalf("actors: %v", got)
 	}
@@ -315,14 +315,7 @@ routerAdd("POST", "/api/note", (e) => {
 	admin := signIn(t, a)
 	call(t, a, admin, "POST", "/api/collections", `{"name": "posts", "fields": [{"name": "title", "type": "text"}], "createRule": ""}`)
 	call(t, a, admin, "POST", "/api/collections", `{"name": "logs", "fields": [{"name": "message", "type": "text"}]}`)
-	var users, ada struct{ ID string }
-	mustDecode(t, call(t, a, admin, "GET", "/api/collections/users", ""), &users)
-	mustDecode(t, call(t, a, admin, "POST", "/api/collections/users/records",
-		`{"email": "ada@example.com", "password": "ada password", "passwordConfirm": "ada password"}`), &ada)
-	var auth struct{ Token string }
-	mustDecode(t, call(t, a, "", "POST", "/api/collections/users/auth-with-password",
-		`{"identity": "ada@example.com", "password": "ada password"}`), &auth)
-	actor := "user:" + users.ID + ":" + ada.ID
+	actor, _, auth := mustAda(t, a, admin)
 
 	_, createReq := sendWithID(t, a, auth.Token, "POST", "/api/collections/posts/records", `{"title": "hello"}`)
 	_, routeReq := sendWithID(t, a, auth.Token, "POST", "/api/note", "")
