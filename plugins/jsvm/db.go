@@ -1,7 +1,6 @@
 package jsvm
 
 import (
-	"fmt"
 	"regexp"
 	"strconv"
 
@@ -139,46 +138,15 @@ func (st *vmState) fill(obj, template *goja.Object, row map[string]any) {
 }
 
 // asKind converts v to the kind of like: a number, a string or a
-// boolean; v itself otherwise (and for NULL, unless like is a string or
-// a number, whose zero it becomes).
+// boolean (as a record's getters convert); v itself otherwise.
 func asKind(v, like any) any {
 	switch like.(type) {
 	case int64, float64:
-		switch x := v.(type) {
-		case int64:
-			return x
-		case float64:
-			return x
-		case bool:
-			if x {
-				return int64(1)
-			}
-			return int64(0)
-		case string:
-			if f, err := strconv.ParseFloat(x, 64); err == nil {
-				return f
-			}
-		}
-		return int64(0)
+		return toFloat(v)
 	case string:
-		if v == nil {
-			return ""
-		}
-		if s, ok := v.(string); ok {
-			return s
-		}
-		return fmt.Sprint(v)
+		return toString(v)
 	case bool:
-		switch x := v.(type) {
-		case bool:
-			return x
-		case int64:
-			return x != 0
-		case string:
-			b, _ := strconv.ParseBool(x)
-			return b
-		}
-		return false
+		return toBool(v)
 	}
 	return v
 }

@@ -346,6 +346,8 @@ func toBool(v any) bool {
 		return x
 	case float64:
 		return x != 0
+	case int64:
+		return x != 0
 	case string:
 		b, _ := strconv.ParseBool(x)
 		return b
