@@ -216,7 +216,7 @@ func authHook(r *runner, name string) func() {
 			ev.Set("record", st.recordObject(newRef(e.Record)))
 			st.setCollection(ev, e.Collection)
 			ev.Set("authMethod", e.Method)
-			st.requestFields(ev, e.Ctx, "")
+			st.requestFields(ev, e.Ctx, "", nil)
 			return nil
 		})
 	})

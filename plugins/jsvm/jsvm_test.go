@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -582,6 +583,20 @@ func TestRequestHooks(t *testing.T) {
 	}
 	if logs := e.logs.String(); !strings.Contains(logs, "request saved "+mine.ID) {
 		t.Errorf("after e.next() the record is the one saved: %s", logs)
+	}
+	// A form the API reads as it streams in is the body requestInfo() gives.
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	mw.WriteField("title", "form")
+	mw.WriteField("secret", "from the form")
+	mw.Close()
+	req := httptest.NewRequest("POST", "/api/collections/posts/records", &form)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	if res, err := e.srv.App().Test(req, -1); err != nil || res.StatusCode != 200 {
+		t.Fatalf("a form create: %v %v", res, err)
+	}
+	if logs := e.logs.String(); !strings.Contains(logs, "form body: form, from the form") {
+		t.Errorf("requestInfo().body of a form: %s", logs)
 	}
 	for _, c := range []struct {
 		name, method, url, token, body string

@@ -67,7 +67,11 @@ func (r *runner) onRequest(name string, e *api.RecordRequestEvent) error {
 	app := r.host.Records(collections.System).Within(e.Ops)
 	return r.dispatch(name, e.Tags(), c.UserContext(), app, next, func(vst *vmState, event *goja.Object) error {
 		st, ev = vst, event
-		st.requestFields(ev, c, "")
+		var body func() map[string]any
+		if e.Input != nil {
+			body = func() map[string]any { return inputBody(e.Input) }
+		}
+		st.requestFields(ev, c, "", body)
 		st.pathValues(ev, e)
 		st.responseFields(ev, c)
 		st.setCollection(ev, e.Collection)
@@ -119,6 +123,30 @@ func (st *vmState) pathValues(ev *goja.Object, e *api.RecordRequestEvent) {
 		values["collection"] = e.Ctx.Params("collection")
 	}
 	req.Set("pathValue", func(call goja.FunctionCall) goja.Value { return st.vm.ToValue(values[call.Argument(0).String()]) })
+}
+
+// inputBody is the body of a create or update as requestInfo() gives
+// it: its values, an upload as {name, originalName, size} (PocketBase's
+// file) — also from a form the API read as it streamed in.
+func inputBody(input map[string]any) map[string]any {
+	file := func(v any) any {
+		if u, ok := v.(*collections.Upload); ok {
+			return map[string]any{"name": u.Name, "originalName": u.OriginalName, "size": u.Size}
+		}
+		return v
+	}
+	out := make(map[string]any, len(input))
+	for k, v := range input {
+		if list, ok := v.([]any); ok {
+			items := make([]any, len(list))
+			for i, item := range list {
+				items[i] = file(item)
+			}
+			v = items
+		}
+		out[k] = file(v)
+	}
+	return out
 }
 
 // listed returns the records of a script's array (e.records, as the

@@ -176,7 +176,7 @@ func (r *runner) serveRoute(key string, c *fiber.Ctx) error {
 		app := lazyApp(st, r.host.Records(collections.System))
 		ev := st.vm.NewObject()
 		ev.Set("app", app())
-		st.requestFields(ev, c, rt.wildcard)
+		st.requestFields(ev, c, rt.wildcard, nil)
 		st.responseFields(ev, c)
 		var steps []step
 		for _, s := range rt.steps {
@@ -200,8 +200,13 @@ func (r *runner) serveRoute(key string, c *fiber.Ctx) error {
 // requestFields adds PocketBase's request side of an event: e.request,
 // e.auth, e.requestInfo(), e.bindBody(target) (the body's values of the
 // target's keys, or all of them), e.realIP(), e.hasSuperuserAuth(); wildcard
-// names the route's {name...} parameter.
-func (st *vmState) requestFields(ev *goja.Object, c *fiber.Ctx, wildcard string) {
+// names the route's {name...} parameter; body, when set, gives the
+// request's body (one the API decoded: a streamed form), else it is read
+// from c.
+func (st *vmState) requestFields(ev *goja.Object, c *fiber.Ctx, wildcard string, body func() map[string]any) {
+	if body == nil {
+		body = func() map[string]any { return requestBody(c) }
+	}
 	vm := st.vm
 	req := vm.NewObject()
 	req.Set("method", c.Method())
@@ -246,7 +251,7 @@ func (st *vmState) requestFields(ev *goja.Object, c *fiber.Ctx, wildcard string)
 		if !ok {
 			panic(vm.NewTypeError("bindBody: the target must be an object"))
 		}
-		body := requestBody(c)
+		body := body()
 		keys := target.Keys()
 		for k, v := range body {
 			if len(keys) == 0 || slices.Contains(keys, k) {
@@ -272,7 +277,7 @@ func (st *vmState) requestFields(ev *goja.Object, c *fiber.Ctx, wildcard string)
 			}
 		}
 		info.Set("headers", st.toJSValue(headers))
-		info.Set("body", st.toJSValue(requestBody(c)))
+		info.Set("body", st.toJSValue(body()))
 		return info
 	})
 }

@@ -190,6 +190,10 @@ onRecordCreateRequest((e) => {
     if (e.record.getString("title") === "where") {
         console.log("create request from " + e.realIP())
     }
+    if (e.record.getString("title") === "form") {
+        const body = e.requestInfo().body
+        console.log("form body: " + body.title + ", " + body.secret)
+    }
     e.next()
 }, "posts")
 
