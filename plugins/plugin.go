@@ -93,6 +93,9 @@ type Host interface {
 	// AuthMails sends the auth flows' emails of a record (verification,
 	// password reset, email change) as the API sends them.
 	AuthMails() *api.AuthMails
+	// Settings are the settings in force on this node (secrets included:
+	// never answer them to a caller).
+	Settings(ctx context.Context) settings.Settings
 	// Config decodes the plugin's configuration from the settings
 	// ("plugins": {"<id>": {"config": {…}}}) into v; it leaves v as it is
 	// when there is none.

@@ -64,6 +64,8 @@ func (h *host) Metrics() prometheus.Registerer { return h.reg }
 
 func (h *host) AuthMails() *api.AuthMails { return h.mails }
 
+func (h *host) Settings(ctx context.Context) settings.Settings { return h.settings.Effective(ctx) }
+
 func (h *host) Mailer(ctx context.Context) (lmail.Mailer, error) {
 	st := h.settings.Effective(ctx)
 	if !st.SMTP.Enabled {

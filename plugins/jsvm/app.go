@@ -1,6 +1,7 @@
 package jsvm
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"regexp"
@@ -69,6 +70,88 @@ func (st *vmState) app(records *collections.Records) *goja.Object {
 		}
 		return st.recordObject(newRef(items[0]))
 	})
+	a.Set("findFirstRecordByData", func(call goja.FunctionCall) goja.Value {
+		c := st.collectionArg(call.Argument(0))
+		key := call.Argument(1).String()
+		if _, ok := c.Field(key); !ok {
+			st.throw(collections.Errorf(collections.EINVALID, "%s has no field %q.", c.Name, key))
+		}
+		lit, err := literal(exportValue(call.Argument(2)))
+		if err != nil {
+			st.throw(err)
+		}
+		items := st.find(records, c, key+" = "+lit, "", 1, 0)
+		if len(items) == 0 {
+			st.throw(collections.Errorf(collections.ENOTFOUND, "The requested resource wasn't found."))
+		}
+		return st.recordObject(newRef(items[0]))
+	})
+	a.Set("findAllRecords", func(call goja.FunctionCall) goja.Value {
+		c := st.collectionArg(call.Argument(0))
+		noExpressions(vm, "findAllRecords", call)
+		var all []*collections.Record
+		for page := 1; ; page++ {
+			p, err := records.List(ctx(), c, collections.Query{Page: page, PerPage: collections.MaxPerPage, SkipTotal: true})
+			if err != nil {
+				st.throw(err)
+			}
+			all = append(all, p.Items...)
+			if len(p.Items) < collections.MaxPerPage {
+				return st.recordList(all)
+			}
+		}
+	})
+	a.Set("countRecords", func(call goja.FunctionCall) goja.Value {
+		c := st.collectionArg(call.Argument(0))
+		noExpressions(vm, "countRecords", call)
+		p, err := records.List(ctx(), c, collections.Query{PerPage: 1})
+		if err != nil {
+			st.throw(err)
+		}
+		return vm.ToValue(p.TotalItems)
+	})
+	expand := func(call goja.FunctionCall, refs []*recordRef) {
+		var paths []string
+		for _, v := range toStrings(exportValue(call.Argument(1))) {
+			paths = append(paths, toString(v))
+		}
+		byCollection := map[*collections.Collection][]*collections.Record{}
+		for _, ref := range refs {
+			byCollection[ref.rec.Collection] = append(byCollection[ref.rec.Collection], ref.rec)
+		}
+		for c, recs := range byCollection {
+			if err := records.Expand(ctx(), c, recs, strings.Join(paths, ",")); err != nil {
+				st.throw(err)
+			}
+		}
+	}
+	a.Set("expandRecord", func(call goja.FunctionCall) goja.Value {
+		ref := st.refOf(call.Argument(0))
+		if ref == nil {
+			panic(vm.NewTypeError("$app.expandRecord: not a record"))
+		}
+		expand(call, []*recordRef{ref})
+		return goja.Undefined()
+	})
+	a.Set("expandRecords", func(call goja.FunctionCall) goja.Value {
+		var refs []*recordRef
+		if arr, ok := call.Argument(0).(*goja.Object); ok {
+			for i := range int(arr.Get("length").ToInteger()) {
+				if ref := st.refOf(arr.Get(strconv.Itoa(i))); ref != nil {
+					refs = append(refs, ref)
+				}
+			}
+		}
+		expand(call, refs)
+		return goja.Undefined()
+	})
+	a.Set("settings", func(goja.FunctionCall) goja.Value {
+		b, err := json.Marshal(st.gen.r.host.Settings(ctx()))
+		if err != nil {
+			st.throw(err)
+		}
+		return st.fromJSON(b)
+	})
 	a.Set("findAuthRecordByEmail", func(call goja.FunctionCall) goja.Value {
 		c := st.collectionArg(call.Argument(0))
 		rec, err := records.FindByEmail(ctx(), c, call.Argument(1).String())
@@ -117,6 +200,14 @@ func (st *vmState) app(records *collections.Records) *goja.Object {
 	a.Set("logger", func(goja.FunctionCall) goja.Value { return st.logger() })
 	a.Set("newMailClient", func(goja.FunctionCall) goja.Value { return st.mailClient() })
 	return a
+}
+
+// noExpressions refuses $dbx expressions after a method's collection:
+// Lumbung has no $dbx; findRecordsByFilter takes a filter instead.
+func noExpressions(vm *goja.Runtime, method string, call goja.FunctionCall) {
+	if len(call.Arguments) > 1 {
+		panic(vm.NewTypeError("$app.%s: $dbx expressions are not supported; use findRecordsByFilter with a filter", method))
+	}
 }
 
 // withApp runs fn with the global $app giving what app returns, as

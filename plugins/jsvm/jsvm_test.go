@@ -442,6 +442,41 @@ func TestSQL(t *testing.T) {
 	}
 }
 
+// $app finds records by a field's value, counts, lists all, expands
+// relations of records and reads the settings.
+func TestAppFinds(t *testing.T) {
+	e := mustEnv(t, jsvm.Config{})
+	root := e.mustSuperuser(t)
+	if status, body := e.call(t, "POST", "/api/collections", root, `{"name": "comments", "fields": [{"name": "text", "type": "text"},
+		{"name": "post", "type": "relation", "collectionId": "posts", "maxSelect": 1}]}`); status != 200 {
+		t.Fatalf("comments: %d %s", status, body)
+	}
+	ids := map[string]string{}
+	for _, title := range []string{"first", "second", "third"} {
+		status, body := e.call(t, "POST", "/api/collections/posts/records", "", `{"title": "`+title+`"}`)
+		var rec struct{ ID string }
+		if status != 200 || json.Unmarshal([]byte(body), &rec) != nil {
+			t.Fatalf("create %s: %d %s", title, status, body)
+		}
+		ids[title] = rec.ID
+	}
+	for _, text := range []string{"a", "b"} {
+		if status, body := e.call(t, "POST", "/api/collections/comments/records", root, `{"text": "`+text+`", "post": "`+ids["second"]+`"}`); status != 200 {
+			t.Fatalf("comment: %d %s", status, body)
+		}
+	}
+	if status, body := e.call(t, "PATCH", "/api/settings", root, `{"meta": {"appName": "Acme"}}`); status != 200 {
+		t.Fatalf("settings: %d %s", status, body)
+	}
+	status, body := e.call(t, "GET", "/api/app/second", "", "")
+	if want := `{"count":3,"all":3,"expanded":["second","second"],"one":true,"appName":"Acme"}`; status != 200 || body != want {
+		t.Errorf("%d %s, want %s", status, body, want)
+	}
+	if status, body := e.call(t, "GET", "/api/app/nothere", "", ""); status != 404 {
+		t.Errorf("findFirstRecordByData of no record: %d %s", status, body)
+	}
+}
+
 // A hook PocketBase has and Lumbung not loads with a warning.
 func TestUnsupportedHook(t *testing.T) {
 	e := mustEnv(t, jsvm.Config{})

@@ -122,6 +122,22 @@ func (st *vmState) bindRecord() {
 		}
 		return goja.Undefined()
 	})
+	expanded := func(call goja.FunctionCall) []*collections.Record {
+		switch x := self(call).rec.Expand[call.Argument(0).String()].(type) {
+		case *collections.Record:
+			return []*collections.Record{x}
+		case []*collections.Record:
+			return x
+		}
+		return nil
+	}
+	p.Set("expandedOne", func(call goja.FunctionCall) goja.Value {
+		if recs := expanded(call); len(recs) > 0 {
+			return st.recordObject(newRef(recs[0]))
+		}
+		return goja.Null()
+	})
+	p.Set("expandedAll", func(call goja.FunctionCall) goja.Value { return st.recordList(expanded(call)) })
 	p.Set("collection", func(call goja.FunctionCall) goja.Value { return st.collectionObject(self(call).rec.Collection) })
 	p.Set("tableName", func(call goja.FunctionCall) goja.Value { return vm.ToValue(self(call).rec.Collection.Name) })
 	p.Set("isNew", func(call goja.FunctionCall) goja.Value { return vm.ToValue(self(call).isNew) })

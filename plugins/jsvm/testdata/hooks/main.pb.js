@@ -287,3 +287,19 @@ routerAdd("POST", "/api/report/undo", (e) => {
         throw new BadRequestError("Undone.")
     })
 })
+
+// More of $app: finds by data, counts, expands, the settings.
+routerAdd("GET", "/api/app/{title}", (e) => {
+    const post = $app.findFirstRecordByData("posts", "title", e.request.pathValue("title"))
+    const comments = $app.findRecordsByFilter("comments", "post = {:id}", "text", 0, 0, { id: post.id })
+    $app.expandRecords(comments, ["post"])
+    const one = $app.findRecordById("comments", comments[0].id)
+    $app.expandRecord(one, ["post"])
+    return e.json(200, {
+        count: $app.countRecords("posts"),
+        all: $app.findAllRecords("posts").length,
+        expanded: comments.map((c) => c.expandedOne("post").getString("title")),
+        one: one.expandedAll("post").map((p) => p.id).join(",") === post.id,
+        appName: $app.settings().meta.appName,
+    })
+})
