@@ -477,6 +477,21 @@ func TestAppFinds(t *testing.T) {
 	}
 }
 
+// $security.encrypt and decrypt are PocketBase's: a text PocketBase
+// 0.39.11 encrypted (tools/security.Encrypt) decrypts; a wrong key is a
+// 400.
+func TestEncrypt(t *testing.T) {
+	e := mustEnv(t, jsvm.Config{})
+	const byPocketBase = "e/UNayNzC2+Bzy+B03xYcnW+14p4GKAYqmTlAZrvhls7QMW6gfguSFaX/wZ+hg=="
+	status, body := e.call(t, "POST", "/api/secret", "", `{"sealed": "`+byPocketBase+`"}`)
+	if want := `{"back":"hello","fresh":true,"pocketbase":"made by PocketBase"}`; status != 200 || body != want {
+		t.Errorf("%d %s, want %s", status, body, want)
+	}
+	if status, body := e.call(t, "POST", "/api/secret", "", `{"sealed": "bm90IHNlYWxlZCBhdCBhbGwsIG5vdCBhdCBhbGw="}`); status != 400 || !strings.Contains(body, "not encrypted with this key") {
+		t.Errorf("a text not sealed with the key: %d %s", status, body)
+	}
+}
+
 // A hook PocketBase has and Lumbung not loads with a warning.
 func TestUnsupportedHook(t *testing.T) {
 	e := mustEnv(t, jsvm.Config{})

@@ -1,12 +1,15 @@
 package jsvm
 
 import (
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/md5"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/sha512"
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"hash"
@@ -116,5 +119,61 @@ func (st *vmState) bindSecurity() {
 		}
 		return st.toJSValue(map[string]any(claims))
 	})
+	s.Set("encrypt", func(call goja.FunctionCall) goja.Value {
+		out, err := encrypt([]byte(call.Argument(0).String()), call.Argument(1).String())
+		if err != nil {
+			st.throw(collections.Errorf(collections.EINVALID, "%s", err.Error()))
+		}
+		return vm.ToValue(out)
+	})
+	s.Set("decrypt", func(call goja.FunctionCall) goja.Value {
+		out, err := decrypt(call.Argument(0).String(), call.Argument(1).String())
+		if err != nil {
+			st.throw(collections.Errorf(collections.EINVALID, "%s", err.Error()))
+		}
+		return vm.ToValue(string(out))
+	})
 	vm.Set("$security", s)
+}
+
+// encrypt seals data with AES-256-GCM under key (32 bytes), as PocketBase
+// does: base64 of the nonce followed by the sealed data.
+func encrypt(data []byte, key string) (string, error) {
+	gcm, err := gcmOf(key)
+	if err != nil {
+		return "", err
+	}
+	nonce := make([]byte, gcm.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return "", err
+	}
+	return base64.StdEncoding.EncodeToString(gcm.Seal(nonce, nonce, data, nil)), nil
+}
+
+// decrypt opens what encrypt sealed with key.
+func decrypt(sealed, key string) ([]byte, error) {
+	gcm, err := gcmOf(key)
+	if err != nil {
+		return nil, err
+	}
+	b, err := base64.StdEncoding.DecodeString(sealed)
+	if err != nil || len(b) < gcm.NonceSize() {
+		return nil, errors.New("the text was not encrypted with $security.encrypt")
+	}
+	out, err := gcm.Open(nil, b[:gcm.NonceSize()], b[gcm.NonceSize():], nil)
+	if err != nil {
+		return nil, errors.New("the text was not encrypted with this key")
+	}
+	return out, nil
+}
+
+func gcmOf(key string) (cipher.AEAD, error) {
+	if len(key) != 32 {
+		return nil, errors.New("the key must be 32 characters long")
+	}
+	block, err := aes.NewCipher([]byte(key))
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/dop251/goja"
 
@@ -60,6 +61,20 @@ func newVMState(g *generation, first bool) *vmState {
 		return out
 	})
 	st.bindArrayOf()
+	// sleep(ms) waits, not counted in the call's JavaScript time, at
+	// most that time limit at once (a VM waiting is one the pool lacks).
+	vm.Set("sleep", func(call goja.FunctionCall) goja.Value {
+		d := min(time.Duration(call.Argument(0).ToInteger())*time.Millisecond, time.Duration(g.r.cfg.Timeout))
+		st.budget.pause()
+		defer st.budget.resume()
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-st.context().Done():
+		}
+		return goja.Undefined()
+	})
 	st.bindRecord()
 	st.bindHooks()
 	st.bindRoutes()

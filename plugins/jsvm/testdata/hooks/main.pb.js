@@ -303,3 +303,15 @@ routerAdd("GET", "/api/app/{title}", (e) => {
         appName: $app.settings().meta.appName,
     })
 })
+
+// $security.encrypt/decrypt (PocketBase's AES-256-GCM), sleep.
+routerAdd("POST", "/api/secret", (e) => {
+    const key = "abcdefghijklmnopqrstuvwxyz123456"
+    const sealed = $security.encrypt("hello", key)
+    sleep(5)
+    return e.json(200, {
+        back: $security.decrypt(sealed, key),
+        fresh: sealed !== $security.encrypt("hello", key),
+        pocketbase: $security.decrypt(e.requestInfo().body.sealed, key),
+    })
+})
