@@ -492,6 +492,22 @@ func TestEncrypt(t *testing.T) {
 	}
 }
 
+// $template renders files of the hooks folder with html/template:
+// values escaped, raw() for trusted HTML; nothing outside the folder.
+func TestTemplate(t *testing.T) {
+	e := mustEnv(t, jsvm.Config{})
+	if err := os.WriteFile(filepath.Join(filepath.Dir(filepath.Dir(e.dir)), "secret.html"), []byte("secret"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	status, body := e.call(t, "GET", "/api/page/"+url.PathEscape("<b>Ann</b>"), "", "")
+	if want := "<html><body><p>Hello &lt;b&gt;Ann&lt;/b&gt;</p><i>trusted</i></body></html>\n[7]"; status != 200 || body != want {
+		t.Errorf("%d %q, want %q", status, body, want)
+	}
+	if status, body := e.call(t, "GET", "/api/page-outside", "", ""); status != 400 || strings.Contains(body, "secret") {
+		t.Errorf("a template outside the hooks folder: %d %s", status, body)
+	}
+}
+
 // A hook PocketBase has and Lumbung not loads with a warning.
 func TestUnsupportedHook(t *testing.T) {
 	e := mustEnv(t, jsvm.Config{})

@@ -3,6 +3,7 @@ package jsvm
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -227,13 +228,14 @@ func (st *vmState) requestFields(ev *goja.Object, c *fiber.Ctx, wildcard string,
 	req.Set("header", header)
 	req.Set("pathValue", func(call goja.FunctionCall) goja.Value {
 		name := call.Argument(0).String()
-		if v := c.Params(name); v != "" {
-			return vm.ToValue(v)
+		v := c.Params(name)
+		if v == "" && wildcard != "" && name == wildcard {
+			v = c.Params("*")
 		}
-		if wildcard != "" && name == wildcard {
-			return vm.ToValue(c.Params("*"))
+		if decoded, err := url.PathUnescape(v); err == nil { // decoded, as net/http gives it
+			v = decoded
 		}
-		return vm.ToValue("")
+		return vm.ToValue(v)
 	})
 	ev.Set("request", req)
 	auth := goja.Null()

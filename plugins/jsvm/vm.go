@@ -61,6 +61,7 @@ func newVMState(g *generation, first bool) *vmState {
 		return out
 	})
 	st.bindArrayOf()
+	st.bindTemplate()
 	// sleep(ms) waits, not counted in the call's JavaScript time, at
 	// most that time limit at once (a VM waiting is one the pool lacks).
 	vm.Set("sleep", func(call goja.FunctionCall) goja.Value {

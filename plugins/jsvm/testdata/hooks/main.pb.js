@@ -315,3 +315,14 @@ routerAdd("POST", "/api/secret", (e) => {
         pocketbase: $security.decrypt(e.requestInfo().body.sealed, key),
     })
 })
+
+// $template: files of the hooks folder, values escaped.
+routerAdd("GET", "/api/page/{name}", (e) => {
+    const html = $template.loadFiles(`${__hooks}/views/layout.html`, "views/hello.html")
+        .render({ name: e.request.pathValue("name"), note: "<i>trusted</i>" })
+    return e.html(200, html + $template.loadString("[{{.n}}]").render({ n: 7 }))
+})
+
+routerAdd("GET", "/api/page-outside", (e) => {
+    return e.html(200, $template.loadFiles(`${__hooks}/../../secret.html`).render({}))
+})
