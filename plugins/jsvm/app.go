@@ -242,7 +242,7 @@ func (st *vmState) save(records *collections.Records, ref *recordRef) {
 	if ref.isNew {
 		input := map[string]any{}
 		for k, v := range ref.rec.Data {
-			input[k] = inputValue(v)
+			input[k] = ref.input(k, v)
 		}
 		if ref.password != nil {
 			input["password"] = *ref.password
@@ -256,7 +256,7 @@ func (st *vmState) save(records *collections.Records, ref *recordRef) {
 	}
 	clear(ref.rec.Data)
 	maps.Copy(ref.rec.Data, rec.Data)
-	ref.isNew, ref.password, ref.original = false, nil, copyRecord(rec)
+	ref.isNew, ref.password, ref.uploads, ref.original = false, nil, nil, copyRecord(rec)
 }
 
 // find lists records of c matching filter, at most limit (0: up to

@@ -508,6 +508,38 @@ func TestTemplate(t *testing.T) {
 	}
 }
 
+// $filesystem's files set in a file field are stored by $app.save and
+// served; fileFromURL passes the egress guard.
+func TestFilesystem(t *testing.T) {
+	e := mustEnv(t, jsvm.Config{})
+	root := e.mustSuperuser(t)
+	if status, body := e.call(t, "POST", "/api/collections", root, `{"name": "docs", "listRule": "", "viewRule": "", "fields": [{"name": "title", "type": "text"},
+		{"name": "attachment", "type": "file", "maxSelect": 2}]}`); status != 200 {
+		t.Fatalf("docs: %d %s", status, body)
+	}
+	status, body := e.call(t, "POST", "/api/docs", "", "")
+	var doc struct {
+		ID    string
+		Files []string
+	}
+	if status != 200 || json.Unmarshal([]byte(body), &doc) != nil || len(doc.Files) != 2 ||
+		!strings.HasPrefix(doc.Files[0], "hello_") || !strings.HasSuffix(doc.Files[0], ".txt") || !strings.HasPrefix(doc.Files[1], "layout_") {
+		t.Fatalf("%d %s", status, body)
+	}
+	if status, body := e.call(t, "GET", "/api/files/docs/"+doc.ID+"/"+doc.Files[0], "", ""); status != 200 || body != "hello, file" {
+		t.Errorf("the stored file: %d %q", status, body)
+	}
+	if status, body := e.call(t, "GET", "/api/files/docs/"+doc.ID+"/"+doc.Files[1], "", ""); status != 200 || !strings.Contains(body, "<html>") {
+		t.Errorf("the file from the hooks folder: %d %q", status, body)
+	}
+	if status, body := e.call(t, "POST", "/api/docs/url", "", `{"url": "http://127.0.0.1:9/x.png"}`); status != 400 || !strings.Contains(body, "Something went wrong") {
+		t.Errorf("fileFromURL of a loopback address: %d %s", status, body)
+	}
+	if logs := e.logs.String(); !strings.Contains(logs, "fileFromURL") || !strings.Contains(logs, "is a loopback address") {
+		t.Errorf("the refusal is not logged:\n%s", logs)
+	}
+}
+
 // A hook PocketBase has and Lumbung not loads with a warning.
 func TestUnsupportedHook(t *testing.T) {
 	e := mustEnv(t, jsvm.Config{})

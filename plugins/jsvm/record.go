@@ -18,8 +18,9 @@ import (
 type recordRef struct {
 	rec      *collections.Record
 	isNew    bool
-	original *collections.Record // as stored (nil for a new record); the stored record before an update
-	password *string             // a new password: hashed when $app.save writes it
+	original *collections.Record            // as stored (nil for a new record); the stored record before an update
+	password *string                        // a new password: hashed when $app.save writes it
+	uploads  map[string]*collections.Upload // files set in file fields, by stored name: stored when $app.save writes
 }
 
 // newRef is a stored record as a script sees it.
@@ -49,10 +50,31 @@ func (ref *recordRef) changed() map[string]any {
 				continue
 			}
 		}
-		out[k] = inputValue(v)
+		out[k] = ref.input(k, v)
 	}
 	if ref.password != nil {
 		out["password"] = *ref.password
+	}
+	return out
+}
+
+// input is the value v of field k as input to a write: the files set in
+// it as their uploads.
+func (ref *recordRef) input(k string, v any) any {
+	if len(ref.uploads) == 0 {
+		return inputValue(v)
+	}
+	if f, ok := ref.rec.Collection.Field(k); !ok || f.Type != "file" {
+		return inputValue(v)
+	}
+	names := collections.FileNames(v)
+	out := make([]any, len(names))
+	for i, name := range names {
+		if u, ok := ref.uploads[name]; ok {
+			out[i] = u
+		} else {
+			out[i] = name
+		}
 	}
 	return out
 }
@@ -251,11 +273,38 @@ func (st *vmState) setField(ref *recordRef, name string, v goja.Value) {
 		ref.password = &s
 		return
 	}
+	if f.Type == "file" {
+		val = st.fileValue(ref, v)
+	}
 	out, ferr := f.Options.Prepare(val)
 	if ferr != nil {
 		st.throw(collections.Invalid("Failed to set "+name+".", map[string]collections.FieldError{name: *ferr}))
 	}
 	ref.rec.Data[name] = out
+}
+
+// fileValue is a file field's value as a script set it: names, and files
+// of $filesystem (kept on ref, to be stored with the record).
+func (st *vmState) fileValue(ref *recordRef, v goja.Value) any {
+	item := func(v goja.Value) any {
+		if u := st.uploadOf(v); u != nil {
+			if ref.uploads == nil {
+				ref.uploads = map[string]*collections.Upload{}
+			}
+			ref.uploads[u.Name] = u
+			return u
+		}
+		return exportValue(v)
+	}
+	if arr, ok := v.(*goja.Object); ok && arr.ClassName() == "Array" {
+		n := int(arr.Get("length").ToInteger())
+		out := make([]any, n)
+		for i := range n {
+			out[i] = item(arr.Get(strconv.Itoa(i)))
+		}
+		return out
+	}
+	return item(v)
 }
 
 // exportValue is a script value as decoded JSON would be (integers as

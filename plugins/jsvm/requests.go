@@ -42,7 +42,7 @@ func (r *runner) onRequest(name string, e *api.RecordRequestEvent) error {
 		if ref != nil && e.Input != nil {
 			for k, v := range ref.rec.Data {
 				if old, ok := before[k]; !ok || !reflect.DeepEqual(old, v) {
-					e.Input[k] = inputValue(v)
+					e.Input[k] = ref.input(k, v)
 				}
 			}
 			if ref.password != nil {

@@ -62,6 +62,7 @@ func newVMState(g *generation, first bool) *vmState {
 	})
 	st.bindArrayOf()
 	st.bindTemplate()
+	st.bindFilesystem()
 	// sleep(ms) waits, not counted in the call's JavaScript time, at
 	// most that time limit at once (a VM waiting is one the pool lacks).
 	vm.Set("sleep", func(call goja.FunctionCall) goja.Value {

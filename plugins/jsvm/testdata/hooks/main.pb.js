@@ -326,3 +326,17 @@ routerAdd("GET", "/api/page/{name}", (e) => {
 routerAdd("GET", "/api/page-outside", (e) => {
     return e.html(200, $template.loadFiles(`${__hooks}/../../secret.html`).render({}))
 })
+
+// $filesystem: files made by a hook, stored with the record.
+routerAdd("POST", "/api/docs", (e) => {
+    const rec = new Record($app.findCollectionByNameOrId("docs"))
+    rec.set("title", "generated")
+    rec.set("attachment", [$filesystem.fileFromBytes("hello, file", "hello.txt"), $filesystem.fileFromPath("views/layout.html")])
+    $app.save(rec)
+    return e.json(200, { id: rec.id, files: rec.get("attachment") })
+})
+
+routerAdd("POST", "/api/docs/url", (e) => {
+    const f = $filesystem.fileFromURL(e.requestInfo().body.url)
+    return e.json(200, { name: f.name })
+})
