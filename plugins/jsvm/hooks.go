@@ -240,9 +240,18 @@ func (st *vmState) setCollection(ev *goja.Object, c *collections.Collection) {
 }
 
 // onRecord runs the handlers of a record hook for e.
+// Files set on the record here would skip the checks of uploads (they
+// ran before the hooks): a handler that sets one fails the write.
 func (r *runner) onRecord(name string, e *collections.RecordEvent) error {
-	return r.dispatch(name, e.Tags(), e.Context, e.Records, e.Next, func(st *vmState, ev *goja.Object) error {
-		ref := &recordRef{rec: e.Record, original: e.Old}
+	var ref *recordRef
+	next := func() error {
+		if ref != nil && len(ref.uploads) > 0 {
+			return collections.Errorf(collections.EINVALID, "%s cannot add files to the record: set them in the records request hooks or save a record with $app.save.", name)
+		}
+		return e.Next()
+	}
+	return r.dispatch(name, e.Tags(), e.Context, e.Records, next, func(st *vmState, ev *goja.Object) error {
+		ref = &recordRef{rec: e.Record, original: e.Old}
 		switch name {
 		case "onRecordCreate", "onRecordCreateExecute":
 			ref.isNew = true

@@ -532,6 +532,9 @@ func TestFilesystem(t *testing.T) {
 	if status, body := e.call(t, "GET", "/api/files/docs/"+doc.ID+"/"+doc.Files[1], "", ""); status != 200 || !strings.Contains(body, "<html>") {
 		t.Errorf("the file from the hooks folder: %d %q", status, body)
 	}
+	if status, body := e.call(t, "POST", "/api/collections/docs/records", root, `{"title": "sneaky"}`); status != 400 || !strings.Contains(body, "onRecordCreate cannot add files") {
+		t.Errorf("a file added by a model hook: %d %s", status, body)
+	}
 	if status, body := e.call(t, "POST", "/api/docs/url", "", `{"url": "http://127.0.0.1:9/x.png"}`); status != 400 || !strings.Contains(body, "Something went wrong") {
 		t.Errorf("fileFromURL of a loopback address: %d %s", status, body)
 	}

@@ -340,3 +340,10 @@ routerAdd("POST", "/api/docs/url", (e) => {
     const f = $filesystem.fileFromURL(e.requestInfo().body.url)
     return e.json(200, { name: f.name })
 })
+
+onRecordCreate((e) => {
+    if (e.record.getString("title") === "sneaky") {
+        e.record.set("attachment", $filesystem.fileFromBytes("x", "x.txt"))
+    }
+    e.next()
+}, "docs")
