@@ -54,9 +54,11 @@ var hookBinders = map[string]binder{
 	"onCollectionAfterDeleteSuccess": collectionHook(func(h *plugins.Hooks) *hook.TaggedHook[*collections.CollectionEvent] {
 		return h.OnCollectionAfterDelete()
 	}),
-	"onMailerSend": mailerSendHook,
-	"onTerminate":  terminateHook,
-	"onBootstrap":  func(*runner, string) func() { return func() {} }, // run by the runner when scripts load
+	"onMailerSend":               mailerSendHook,
+	"onTerminate":                terminateHook,
+	"onRealtimeConnectRequest":   realtimeConnectHook,
+	"onRealtimeSubscribeRequest": realtimeSubscribeHook,
+	"onBootstrap":                func(*runner, string) func() { return func() {} }, // run by the runner when scripts load
 }
 
 // hookNames are the names of hookBinders (which refer to the code that
@@ -66,7 +68,7 @@ var hookNames = []string{
 	"onRecordDelete", "onRecordDeleteExecute", "onRecordAfterCreateSuccess", "onRecordAfterUpdateSuccess",
 	"onRecordAfterDeleteSuccess", "onRecordEnrich", "onRecordAuthRequest",
 	"onRecordsListRequest", "onRecordViewRequest", "onRecordCreateRequest", "onRecordUpdateRequest", "onRecordDeleteRequest",
-	"onRecordValidate", "onMailerSend", "onTerminate", "onBootstrap",
+	"onRecordValidate", "onMailerSend", "onTerminate", "onBootstrap", "onRealtimeConnectRequest", "onRealtimeSubscribeRequest",
 	"onCollectionCreate", "onCollectionCreateExecute", "onCollectionUpdate", "onCollectionUpdateExecute",
 	"onCollectionDelete", "onCollectionDeleteExecute", "onCollectionAfterCreateSuccess",
 	"onCollectionAfterUpdateSuccess", "onCollectionAfterDeleteSuccess",
@@ -83,7 +85,7 @@ var unsupportedHooks = []string{
 	"onCollectionValidate", "onCollectionAfterCreateError", "onCollectionAfterUpdateError", "onCollectionAfterDeleteError",
 	"onMailerRecordAuthAlertSend", "onMailerRecordPasswordResetSend", "onMailerRecordVerificationSend",
 	"onMailerRecordEmailChangeSend", "onMailerRecordOTPSend",
-	"onRealtimeConnectRequest", "onRealtimeSubscribeRequest", "onRealtimeMessageSend",
+	"onRealtimeMessageSend",
 	"onRecordAuthWithPasswordRequest", "onRecordAuthWithOAuth2Request", "onRecordAuthRefreshRequest", "onRecordAuthWithOTPRequest",
 	"onRecordRequestPasswordResetRequest", "onRecordConfirmPasswordResetRequest", "onRecordRequestVerificationRequest",
 	"onRecordConfirmVerificationRequest", "onRecordRequestEmailChangeRequest", "onRecordConfirmEmailChangeRequest",

@@ -67,3 +67,17 @@ func TestHookNames(t *testing.T) {
 		}
 	}
 }
+
+// Every hook name scripts may bind has a binder, and every binder a name.
+func TestHookNamesHaveBinders(t *testing.T) {
+	for _, name := range hookNames {
+		if hookBinders[name] == nil {
+			t.Errorf("%s has no binder", name)
+		}
+	}
+	for name := range hookBinders {
+		if !slices.Contains(hookNames, name) {
+			t.Errorf("%s is not in hookNames", name)
+		}
+	}
+}

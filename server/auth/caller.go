@@ -113,3 +113,12 @@ func (c *Caller) Actor() string {
 	}
 	return "user:" + c.subject
 }
+
+// Record is the record the caller signed in as, nil for a guest or a
+// simulated subject.
+func (c *Caller) Record() *collections.Record {
+	if c.id == nil {
+		return nil
+	}
+	return c.id.Record
+}
