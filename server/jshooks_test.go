@@ -58,7 +58,7 @@ onRealtimeSubscribeRequest((e) => {
 			t.Fatal(err)
 		}
 		var sent struct{ ID string }
-		json.Unmarshal([]byte(msg), &sent) //nolint:errcheck // the test's own JSON
+		json.Unmarshal([]byte(msg), &sent)                     //nolint:errcheck // the test's own JSON
 		conn.SetReadDeadline(time.Now().Add(30 * time.Second)) //nolint:errcheck // a hang guard, not a timing assertion
 		for {
 			_, b, err := conn.ReadMessage()
