@@ -54,11 +54,22 @@ var hookBinders = map[string]binder{
 	"onCollectionAfterDeleteSuccess": collectionHook(func(h *plugins.Hooks) *hook.TaggedHook[*collections.CollectionEvent] {
 		return h.OnCollectionAfterDelete()
 	}),
-	"onMailerSend":               mailerSendHook,
-	"onTerminate":                terminateHook,
-	"onRealtimeConnectRequest":   realtimeConnectHook,
-	"onRealtimeSubscribeRequest": realtimeSubscribeHook,
-	"onBootstrap":                func(*runner, string) func() { return func() {} }, // run by the runner when scripts load
+	"onMailerSend":                        mailerSendHook,
+	"onTerminate":                         terminateHook,
+	"onRealtimeConnectRequest":            realtimeConnectHook,
+	"onRealtimeSubscribeRequest":          realtimeSubscribeHook,
+	"onRecordAuthWithPasswordRequest":     authFlowHook(api.FlowAuthWithPassword),
+	"onRecordAuthWithOAuth2Request":       authFlowHook(api.FlowAuthWithOAuth2),
+	"onRecordAuthWithOTPRequest":          authFlowHook(api.FlowAuthWithOTP),
+	"onRecordAuthRefreshRequest":          authFlowHook(api.FlowAuthRefresh),
+	"onRecordRequestOTPRequest":           authFlowHook(api.FlowRequestOTP),
+	"onRecordRequestVerificationRequest":  authFlowHook(api.FlowRequestVerification),
+	"onRecordConfirmVerificationRequest":  authFlowHook(api.FlowConfirmVerification),
+	"onRecordRequestPasswordResetRequest": authFlowHook(api.FlowRequestPasswordReset),
+	"onRecordConfirmPasswordResetRequest": authFlowHook(api.FlowConfirmPasswordReset),
+	"onRecordRequestEmailChangeRequest":   authFlowHook(api.FlowRequestEmailChange),
+	"onRecordConfirmEmailChangeRequest":   authFlowHook(api.FlowConfirmEmailChange),
+	"onBootstrap":                         func(*runner, string) func() { return func() {} }, // run by the runner when scripts load
 }
 
 // hookNames are the names of hookBinders (which refer to the code that
@@ -69,6 +80,10 @@ var hookNames = []string{
 	"onRecordAfterDeleteSuccess", "onRecordEnrich", "onRecordAuthRequest",
 	"onRecordsListRequest", "onRecordViewRequest", "onRecordCreateRequest", "onRecordUpdateRequest", "onRecordDeleteRequest",
 	"onRecordValidate", "onMailerSend", "onTerminate", "onBootstrap", "onRealtimeConnectRequest", "onRealtimeSubscribeRequest",
+	"onRecordAuthWithPasswordRequest", "onRecordAuthWithOAuth2Request", "onRecordAuthWithOTPRequest", "onRecordAuthRefreshRequest",
+	"onRecordRequestOTPRequest", "onRecordRequestVerificationRequest", "onRecordConfirmVerificationRequest",
+	"onRecordRequestPasswordResetRequest", "onRecordConfirmPasswordResetRequest", "onRecordRequestEmailChangeRequest",
+	"onRecordConfirmEmailChangeRequest",
 	"onCollectionCreate", "onCollectionCreateExecute", "onCollectionUpdate", "onCollectionUpdateExecute",
 	"onCollectionDelete", "onCollectionDeleteExecute", "onCollectionAfterCreateSuccess",
 	"onCollectionAfterUpdateSuccess", "onCollectionAfterDeleteSuccess",
@@ -86,10 +101,7 @@ var unsupportedHooks = []string{
 	"onMailerRecordAuthAlertSend", "onMailerRecordPasswordResetSend", "onMailerRecordVerificationSend",
 	"onMailerRecordEmailChangeSend", "onMailerRecordOTPSend",
 	"onRealtimeMessageSend",
-	"onRecordAuthWithPasswordRequest", "onRecordAuthWithOAuth2Request", "onRecordAuthRefreshRequest", "onRecordAuthWithOTPRequest",
-	"onRecordRequestPasswordResetRequest", "onRecordConfirmPasswordResetRequest", "onRecordRequestVerificationRequest",
-	"onRecordConfirmVerificationRequest", "onRecordRequestEmailChangeRequest", "onRecordConfirmEmailChangeRequest",
-	"onRecordRequestOTPRequest", "onCollectionsListRequest", "onCollectionViewRequest", "onCollectionCreateRequest",
+	"onCollectionsListRequest", "onCollectionViewRequest", "onCollectionCreateRequest",
 	"onCollectionUpdateRequest", "onCollectionDeleteRequest", "onCollectionsImportRequest", "onSettingsListRequest",
 	"onSettingsUpdateRequest", "onSettingsReload", "onFileDownloadRequest", "onFileTokenRequest", "onBatchRequest",
 }
@@ -189,6 +201,35 @@ func mailerSendHook(r *runner, name string) func() {
 		})
 	})
 	return func() { h.Unbind(id) }
+}
+
+// authFlowHook binds the onRecord<Flow>Request hook of an auth flow:
+// e.collection, e.auth, e.requestInfo(), the answers (e.json, …), and for
+// a sign-in with a password e.identity, e.identityField and e.password;
+// a handler refuses the request by throwing, or answers it itself
+// instead of calling e.next().
+func authFlowHook(flow string) binder {
+	return func(r *runner, name string) func() {
+		th := r.host.Hooks().API.OnRecordAuthFlowRequest()
+		id := th.BindFunc(func(e *api.AuthFlowEvent) error {
+			if e.Flow != flow {
+				return e.Next()
+			}
+			return r.dispatch(name, e.Tags(), e.Ctx.UserContext(), nil, e.Next, func(st *vmState, ev *goja.Object) error {
+				st.requestFields(ev, e.Ctx, "", nil)
+				st.responseFields(ev, e.Ctx)
+				st.setCollection(ev, e.Collection)
+				if flow == api.FlowAuthWithPassword {
+					body := requestBody(e.Ctx)
+					ev.Set("identity", toString(body["identity"]))
+					ev.Set("identityField", toString(body["identityField"]))
+					ev.Set("password", toString(body["password"]))
+				}
+				return nil
+			})
+		})
+		return func() { th.Unbind(id) }
+	}
 }
 
 // terminateHook binds onTerminate when the server shuts down.

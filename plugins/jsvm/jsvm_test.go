@@ -543,6 +543,26 @@ func TestFilesystem(t *testing.T) {
 	}
 }
 
+// The auth flows' request hooks refuse a request before Lumbung looks
+// anything up, or answer it themselves.
+func TestAuthFlowHooks(t *testing.T) {
+	e := mustEnv(t, jsvm.Config{}) // its user signed in with a password through the hook
+	for _, c := range []struct {
+		url, body string
+		status    int
+		want      string
+	}{
+		{"/api/collections/users/auth-with-password", `{"identity": "locked@example.com", "password": "whatever"}`, 403, `"message":"This account is locked."`},
+		{"/api/collections/users/auth-with-password", `{"identity": "ann@example.com", "password": "12345678"}`, 200, `"token":"`},
+		{"/api/collections/users/request-password-reset", `{"email": "quiet@example.com"}`, 200, `{"handled":"by a hook"}`},
+		{"/api/collections/users/request-password-reset", `{"email": "ann@example.com"}`, 204, ``},
+	} {
+		if status, body := e.call(t, "POST", c.url, "", c.body); status != c.status || !strings.Contains(body, c.want) {
+			t.Errorf("POST %s %s: %d %s, want %d %s", c.url, c.body, status, body, c.status, c.want)
+		}
+	}
+}
+
 // A hook PocketBase has and Lumbung not loads with a warning.
 func TestUnsupportedHook(t *testing.T) {
 	e := mustEnv(t, jsvm.Config{})

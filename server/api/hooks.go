@@ -26,7 +26,8 @@ func (e *AuthEvent) Tags() []string { return []string{e.Collection.ID, e.Collect
 
 // Hooks are the hook points of the HTTP API.
 type Hooks struct {
-	recordAuth hook.Hook[*AuthEvent]
+	recordAuth      hook.Hook[*AuthEvent]
+	authFlowRequest hook.Hook[*AuthFlowEvent]
 
 	recordsListRequest, recordViewRequest                         hook.Hook[*RecordRequestEvent]
 	recordCreateRequest, recordUpdateRequest, recordDeleteRequest hook.Hook[*RecordRequestEvent]
@@ -37,6 +38,61 @@ type Hooks struct {
 // collections.Errorf(collections.EFORBIDDEN, …) answers as it says).
 func (h *Hooks) OnRecordAuth(tags ...string) *hook.TaggedHook[*AuthEvent] {
 	return hook.NewTaggedHook(&h.recordAuth, tags...)
+}
+
+// The auth flows' requests, as PocketBase names their hooks
+// (onRecord<Flow>Request).
+const (
+	FlowAuthWithPassword     = "AuthWithPassword"
+	FlowAuthWithOAuth2       = "AuthWithOAuth2"
+	FlowAuthWithOTP          = "AuthWithOTP"
+	FlowAuthRefresh          = "AuthRefresh"
+	FlowRequestOTP           = "RequestOTP"
+	FlowRequestVerification  = "RequestVerification"
+	FlowConfirmVerification  = "ConfirmVerification"
+	FlowRequestPasswordReset = "RequestPasswordReset"
+	FlowConfirmPasswordReset = "ConfirmPasswordReset"
+	FlowRequestEmailChange   = "RequestEmailChange"
+	FlowConfirmEmailChange   = "ConfirmEmailChange"
+)
+
+// AuthFlowEvent is a request of an auth flow (a sign-in, a refresh, an
+// OTP, verification, password reset or email change request or
+// confirmation) before Lumbung acts on it. A handler may refuse it by
+// returning an error, or answer it itself instead of calling Next; Next
+// does the flow's work and answers.
+type AuthFlowEvent struct {
+	hook.Event
+	Ctx        *fiber.Ctx
+	Collection *collections.Collection
+	// Flow is which request it is: one of the Flow… names.
+	Flow string
+}
+
+// Tags implements hook.Tagger: the collection's id and name.
+func (e *AuthFlowEvent) Tags() []string { return []string{e.Collection.ID, e.Collection.Name} }
+
+// OnRecordAuthFlowRequest runs before the request of an auth flow is
+// handled.
+func (h *Hooks) OnRecordAuthFlowRequest(tags ...string) *hook.TaggedHook[*AuthFlowEvent] {
+	return hook.NewTaggedHook(&h.authFlowRequest, tags...)
+}
+
+// authFlow is handler run through the auth flow hook of flow, when it
+// has handlers.
+func (h *handlers) authFlow(flow string, handler fiber.Handler) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if h.Hooks.authFlowRequest.Length() == 0 {
+			return handler(c)
+		}
+		col, err := h.authCollection(c)
+		if err != nil {
+			return err
+		}
+		return h.Hooks.authFlowRequest.Trigger(&AuthFlowEvent{Ctx: c, Collection: col, Flow: flow}, func(*AuthFlowEvent) error {
+			return handler(c)
+		})
+	}
 }
 
 // authMethod is the sign-in method of a request, "" for other auth

@@ -92,3 +92,27 @@ func TestRecordRequestHooks(t *testing.T) {
 		t.Errorf("the create hook after Next in a batch: %q", seen)
 	}
 }
+
+// The auth flows' requests pass OnRecordAuthFlowRequest: a handler sees
+// which flow, refuses one, and lets the others through.
+func TestAuthFlowRequestHook(t *testing.T) {
+	e := MustEnv(t)
+	MustUser(t, e, "user@example.com", "password123")
+	var flows []string
+	e.srv.Hooks().API.OnRecordAuthFlowRequest("users").BindFunc(func(ev *api.AuthFlowEvent) error {
+		flows = append(flows, ev.Flow)
+		if ev.Flow == api.FlowRequestVerification {
+			return collections.Errorf(collections.EFORBIDDEN, "Not today.")
+		}
+		return ev.Next()
+	})
+	e.Run(t, []scenario{
+		{Name: "refused", Method: "POST", URL: "/api/collections/users/request-verification", Token: "-", Body: `{"email": "user@example.com"}`,
+			ExpectedStatus: 403, ExpectedContent: []string{`"message":"Not today."`}},
+		{Name: "let through", Method: "POST", URL: "/api/collections/users/auth-with-password", Token: "-",
+			Body: `{"identity": "user@example.com", "password": "password123"}`, ExpectedStatus: 200, ExpectedContent: []string{`"token":"`}},
+	})
+	if strings.Join(flows, " ") != api.FlowRequestVerification+" "+api.FlowAuthWithPassword {
+		t.Errorf("flows %q", flows)
+	}
+}

@@ -347,3 +347,18 @@ onRecordCreate((e) => {
     }
     e.next()
 }, "docs")
+
+// The auth flows' requests.
+onRecordAuthWithPasswordRequest((e) => {
+    if (e.identity.startsWith("locked")) {
+        throw new ForbiddenError("This account is locked.")
+    }
+    e.next()
+}, "users")
+
+onRecordRequestPasswordResetRequest((e) => {
+    if (e.requestInfo().body.email === "quiet@example.com") {
+        return e.json(200, { handled: "by a hook" })
+    }
+    e.next()
+}, "users")
