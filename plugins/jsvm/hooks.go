@@ -54,22 +54,45 @@ var hookBinders = map[string]binder{
 	"onCollectionAfterDeleteSuccess": collectionHook(func(h *plugins.Hooks) *hook.TaggedHook[*collections.CollectionEvent] {
 		return h.OnCollectionAfterDelete()
 	}),
-	"onMailerSend":                        mailerSendHook,
-	"onTerminate":                         terminateHook,
-	"onRealtimeConnectRequest":            realtimeConnectHook,
-	"onRealtimeSubscribeRequest":          realtimeSubscribeHook,
-	"onRecordAuthWithPasswordRequest":     authFlowHook(api.FlowAuthWithPassword),
-	"onRecordAuthWithOAuth2Request":       authFlowHook(api.FlowAuthWithOAuth2),
-	"onRecordAuthWithOTPRequest":          authFlowHook(api.FlowAuthWithOTP),
-	"onRecordAuthRefreshRequest":          authFlowHook(api.FlowAuthRefresh),
-	"onRecordRequestOTPRequest":           authFlowHook(api.FlowRequestOTP),
-	"onRecordRequestVerificationRequest":  authFlowHook(api.FlowRequestVerification),
-	"onRecordConfirmVerificationRequest":  authFlowHook(api.FlowConfirmVerification),
-	"onRecordRequestPasswordResetRequest": authFlowHook(api.FlowRequestPasswordReset),
-	"onRecordConfirmPasswordResetRequest": authFlowHook(api.FlowConfirmPasswordReset),
-	"onRecordRequestEmailChangeRequest":   authFlowHook(api.FlowRequestEmailChange),
-	"onRecordConfirmEmailChangeRequest":   authFlowHook(api.FlowConfirmEmailChange),
-	"onBootstrap":                         func(*runner, string) func() { return func() {} }, // run by the runner when scripts load
+	"onMailerSend":               mailerSendHook,
+	"onTerminate":                terminateHook,
+	"onRealtimeConnectRequest":   realtimeConnectHook,
+	"onRealtimeSubscribeRequest": realtimeSubscribeHook,
+	"onBootstrap":                func(*runner, string) func() { return func() {} }, // run by the runner when scripts load
+}
+
+// requestHooks are the API's requests with a PocketBase request hook
+// (on<Name>Request) beside the records API's.
+var requestHooks = []string{
+	api.RequestAuthWithPassword,
+	api.RequestAuthWithOAuth2,
+	api.RequestAuthWithOTP,
+	api.RequestAuthRefresh,
+	api.RequestOTP,
+	api.RequestVerification,
+	api.RequestConfirmVerification,
+	api.RequestPasswordReset,
+	api.RequestConfirmPasswordReset,
+	api.RequestEmailChange,
+	api.RequestConfirmEmailChange,
+	api.RequestFileDownload,
+	api.RequestFileToken,
+	api.RequestCollectionsList,
+	api.RequestCollectionView,
+	api.RequestCollectionCreate,
+	api.RequestCollectionUpdate,
+	api.RequestCollectionDelete,
+	api.RequestCollectionsImport,
+	api.RequestSettingsList,
+	api.RequestSettingsUpdate,
+	api.RequestBatch,
+}
+
+func init() {
+	for _, name := range requestHooks {
+		hookBinders["on"+name+"Request"] = requestNameHook(name)
+		hookNames = append(hookNames, "on"+name+"Request")
+	}
 }
 
 // hookNames are the names of hookBinders (which refer to the code that
@@ -80,10 +103,6 @@ var hookNames = []string{
 	"onRecordAfterDeleteSuccess", "onRecordEnrich", "onRecordAuthRequest",
 	"onRecordsListRequest", "onRecordViewRequest", "onRecordCreateRequest", "onRecordUpdateRequest", "onRecordDeleteRequest",
 	"onRecordValidate", "onMailerSend", "onTerminate", "onBootstrap", "onRealtimeConnectRequest", "onRealtimeSubscribeRequest",
-	"onRecordAuthWithPasswordRequest", "onRecordAuthWithOAuth2Request", "onRecordAuthWithOTPRequest", "onRecordAuthRefreshRequest",
-	"onRecordRequestOTPRequest", "onRecordRequestVerificationRequest", "onRecordConfirmVerificationRequest",
-	"onRecordRequestPasswordResetRequest", "onRecordConfirmPasswordResetRequest", "onRecordRequestEmailChangeRequest",
-	"onRecordConfirmEmailChangeRequest",
 	"onCollectionCreate", "onCollectionCreateExecute", "onCollectionUpdate", "onCollectionUpdateExecute",
 	"onCollectionDelete", "onCollectionDeleteExecute", "onCollectionAfterCreateSuccess",
 	"onCollectionAfterUpdateSuccess", "onCollectionAfterDeleteSuccess",
@@ -100,10 +119,7 @@ var unsupportedHooks = []string{
 	"onCollectionValidate", "onCollectionAfterCreateError", "onCollectionAfterUpdateError", "onCollectionAfterDeleteError",
 	"onMailerRecordAuthAlertSend", "onMailerRecordPasswordResetSend", "onMailerRecordVerificationSend",
 	"onMailerRecordEmailChangeSend", "onMailerRecordOTPSend",
-	"onRealtimeMessageSend",
-	"onCollectionsListRequest", "onCollectionViewRequest", "onCollectionCreateRequest",
-	"onCollectionUpdateRequest", "onCollectionDeleteRequest", "onCollectionsImportRequest", "onSettingsListRequest",
-	"onSettingsUpdateRequest", "onSettingsReload", "onFileDownloadRequest", "onFileTokenRequest", "onBatchRequest",
+	"onRealtimeMessageSend", "onSettingsReload",
 }
 
 // bindHook binds the dispatcher of hook name.
@@ -203,23 +219,26 @@ func mailerSendHook(r *runner, name string) func() {
 	return func() { h.Unbind(id) }
 }
 
-// authFlowHook binds the onRecord<Flow>Request hook of an auth flow:
-// e.collection, e.auth, e.requestInfo(), the answers (e.json, …), and for
-// a sign-in with a password e.identity, e.identityField and e.password;
-// a handler refuses the request by throwing, or answers it itself
-// instead of calling e.next().
-func authFlowHook(flow string) binder {
-	return func(r *runner, name string) func() {
-		th := r.host.Hooks().API.OnRecordAuthFlowRequest()
-		id := th.BindFunc(func(e *api.AuthFlowEvent) error {
-			if e.Flow != flow {
+// requestNameHook binds the on<Name>Request hook of one of the API's
+// requests (api.OnRequest): e.collection (when the URL names one),
+// e.auth, e.request, e.requestInfo(), the answers (e.json, …), and for a
+// sign-in with a password e.identity, e.identityField and e.password; a
+// handler refuses the request by throwing, or answers it itself instead
+// of calling e.next().
+func requestNameHook(name string) binder {
+	return func(r *runner, hookName string) func() {
+		th := r.host.Hooks().API.OnRequest()
+		id := th.BindFunc(func(e *api.RequestEvent) error {
+			if e.Name != name {
 				return e.Next()
 			}
-			return r.dispatch(name, e.Tags(), e.Ctx.UserContext(), nil, e.Next, func(st *vmState, ev *goja.Object) error {
+			return r.dispatch(hookName, e.Tags(), e.Ctx.UserContext(), nil, e.Next, func(st *vmState, ev *goja.Object) error {
 				st.requestFields(ev, e.Ctx, "", nil)
 				st.responseFields(ev, e.Ctx)
-				st.setCollection(ev, e.Collection)
-				if flow == api.FlowAuthWithPassword {
+				if e.Collection != nil {
+					st.setCollection(ev, e.Collection)
+				}
+				if name == api.RequestAuthWithPassword {
 					body := requestBody(e.Ctx)
 					ev.Set("identity", toString(body["identity"]))
 					ev.Set("identityField", toString(body["identityField"]))

@@ -543,8 +543,9 @@ func TestFilesystem(t *testing.T) {
 	}
 }
 
-// The auth flows' request hooks refuse a request before Lumbung looks
-// anything up, or answer it themselves.
+// The auth flows' request hooks (and the other requests' with PocketBase
+// hooks) refuse a request before Lumbung looks anything up, or answer it
+// themselves.
 func TestAuthFlowHooks(t *testing.T) {
 	e := mustEnv(t, jsvm.Config{}) // its user signed in with a password through the hook
 	for _, c := range []struct {
@@ -560,6 +561,14 @@ func TestAuthFlowHooks(t *testing.T) {
 		if status, body := e.call(t, "POST", c.url, "", c.body); status != c.status || !strings.Contains(body, c.want) {
 			t.Errorf("POST %s %s: %d %s, want %d %s", c.url, c.body, status, body, c.status, c.want)
 		}
+	}
+	// Another request with a PocketBase hook: the settings' update.
+	root := e.mustSuperuser(t)
+	if status, body := e.call(t, "PATCH", "/api/settings", root, `{"meta": {"appName": "Nope"}}`); status != 400 || !strings.Contains(body, "Not that name.") {
+		t.Errorf("onSettingsUpdateRequest: %d %s", status, body)
+	}
+	if status, body := e.call(t, "PATCH", "/api/settings", root, `{"meta": {"appName": "Fine"}}`); status != 200 {
+		t.Errorf("a settings update the hook lets through: %d %s", status, body)
 	}
 }
 

@@ -17,17 +17,17 @@ func (h *handlers) authRoutes() []Route {
 	const c = "/collections/:collection"
 	return []Route{
 		{"GET", c + "/auth-methods", Public, h.authMethods, "List the sign-in methods of an auth collection."},
-		{"POST", c + "/auth-with-password", Public, h.authFlow(FlowAuthWithPassword, h.authWithPassword), "Sign in with an identity and a password."},
-		{"POST", c + "/auth-with-oauth2", Public, h.authFlow(FlowAuthWithOAuth2, h.authWithOAuth2), "Sign in (or up) with an OAuth2 provider's code."},
-		{"POST", c + "/request-otp", Public, h.authFlow(FlowRequestOTP, h.requestOTP), "Email a one-time password."},
-		{"POST", c + "/auth-with-otp", Public, h.authFlow(FlowAuthWithOTP, h.authWithOTP), "Sign in with a one-time password."},
-		{"POST", c + "/auth-refresh", Authenticated, h.authFlow(FlowAuthRefresh, h.authRefresh), "Issue a new token to the signed-in record."},
-		{"POST", c + "/request-verification", Public, h.authFlow(FlowRequestVerification, h.requestVerification), "Email a verification link."},
-		{"POST", c + "/confirm-verification", Public, h.authFlow(FlowConfirmVerification, h.confirmVerification), "Verify an email with the link's token."},
-		{"POST", c + "/request-password-reset", Public, h.authFlow(FlowRequestPasswordReset, h.requestPasswordReset), "Email a password reset link."},
-		{"POST", c + "/confirm-password-reset", Public, h.authFlow(FlowConfirmPasswordReset, h.confirmPasswordReset), "Set a new password with the link's token."},
-		{"POST", c + "/request-email-change", Authenticated, h.authFlow(FlowRequestEmailChange, h.requestEmailChange), "Email a link confirming a new address."},
-		{"POST", c + "/confirm-email-change", Public, h.authFlow(FlowConfirmEmailChange, h.confirmEmailChange), "Change the email with the link's token."},
+		{"POST", c + "/auth-with-password", Public, h.hooked(RequestAuthWithPassword, h.authWithPassword), "Sign in with an identity and a password."},
+		{"POST", c + "/auth-with-oauth2", Public, h.hooked(RequestAuthWithOAuth2, h.authWithOAuth2), "Sign in (or up) with an OAuth2 provider's code."},
+		{"POST", c + "/request-otp", Public, h.hooked(RequestOTP, h.requestOTP), "Email a one-time password."},
+		{"POST", c + "/auth-with-otp", Public, h.hooked(RequestAuthWithOTP, h.authWithOTP), "Sign in with a one-time password."},
+		{"POST", c + "/auth-refresh", Authenticated, h.hooked(RequestAuthRefresh, h.authRefresh), "Issue a new token to the signed-in record."},
+		{"POST", c + "/request-verification", Public, h.hooked(RequestVerification, h.requestVerification), "Email a verification link."},
+		{"POST", c + "/confirm-verification", Public, h.hooked(RequestConfirmVerification, h.confirmVerification), "Verify an email with the link's token."},
+		{"POST", c + "/request-password-reset", Public, h.hooked(RequestPasswordReset, h.requestPasswordReset), "Email a password reset link."},
+		{"POST", c + "/confirm-password-reset", Public, h.hooked(RequestConfirmPasswordReset, h.confirmPasswordReset), "Set a new password with the link's token."},
+		{"POST", c + "/request-email-change", Authenticated, h.hooked(RequestEmailChange, h.requestEmailChange), "Email a link confirming a new address."},
+		{"POST", c + "/confirm-email-change", Public, h.hooked(RequestConfirmEmailChange, h.confirmEmailChange), "Change the email with the link's token."},
 		{"POST", c + "/impersonate/:id", Superusers, h.impersonate, "Issue a token for a record, as a superuser."},
 	}
 }

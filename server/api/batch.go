@@ -22,7 +22,7 @@ import (
 
 func (h *handlers) batchRoutes() []Route {
 	return []Route{
-		{"POST", "/batch", Public, h.fresh(h.batch), "Run record writes in one transaction."},
+		{"POST", "/batch", Public, h.hooked(RequestBatch, h.fresh(h.batch)), "Run record writes in one transaction."},
 	}
 }
 

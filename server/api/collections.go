@@ -12,15 +12,15 @@ import (
 
 func (h *handlers) collectionRoutes() []Route {
 	return []Route{
-		{"GET", "/collections", Superusers, h.listCollections, "List the collections."},
-		{"POST", "/collections", Superusers, h.createCollection, "Create a collection (or plan it, with dryRun)."},
-		{"PUT", "/collections/import", Superusers, h.importCollections, "Import collections in one transaction."},
+		{"GET", "/collections", Superusers, h.hooked(RequestCollectionsList, h.listCollections), "List the collections."},
+		{"POST", "/collections", Superusers, h.hooked(RequestCollectionCreate, h.createCollection), "Create a collection (or plan it, with dryRun)."},
+		{"PUT", "/collections/import", Superusers, h.hooked(RequestCollectionsImport, h.importCollections), "Import collections in one transaction."},
 		{"POST", "/collections/view-preview", Superusers, h.previewView, "Run a view query read-only and return its first rows."},
 		{"GET", "/collections/meta/scaffolds", Superusers, h.collectionScaffolds, "Return a new collection of each type."},
 		{"POST", "/collections/meta/dry-run-view", Superusers, h.dryRunView, "Return the fields a view query would give."},
-		{"GET", "/collections/:collection", Superusers, h.viewCollection, "Return a collection."},
-		{"PATCH", "/collections/:collection", Superusers, h.updateCollection, "Change a collection (or plan it, with dryRun)."},
-		{"DELETE", "/collections/:collection", Superusers, h.deleteCollection, "Delete a collection and its records."},
+		{"GET", "/collections/:collection", Superusers, h.hooked(RequestCollectionView, h.viewCollection), "Return a collection."},
+		{"PATCH", "/collections/:collection", Superusers, h.hooked(RequestCollectionUpdate, h.updateCollection), "Change a collection (or plan it, with dryRun)."},
+		{"DELETE", "/collections/:collection", Superusers, h.hooked(RequestCollectionDelete, h.deleteCollection), "Delete a collection and its records."},
 		{"DELETE", "/collections/:collection/truncate", Superusers, h.truncateCollection, "Delete every record of a collection."},
 	}
 }

@@ -33,8 +33,8 @@ type FileServer interface {
 
 func (h *handlers) fileRoutes() []Route {
 	return []Route{
-		{Method: fiber.MethodPost, Path: "/files/token", Access: Authenticated, Handler: h.fileToken, Summary: "Issue a short-lived file token"},
-		{Method: fiber.MethodGet, Path: "/files/:collection/:recordId/:filename", Access: Public, Handler: h.fresh(h.serveFile), Summary: "Download a record's file (?thumb=WxH, ?download=1, ?token= for protected files)"},
+		{Method: fiber.MethodPost, Path: "/files/token", Access: Authenticated, Handler: h.hooked(RequestFileToken, h.fileToken), Summary: "Issue a short-lived file token"},
+		{Method: fiber.MethodGet, Path: "/files/:collection/:recordId/:filename", Access: Public, Handler: h.hooked(RequestFileDownload, h.fresh(h.serveFile)), Summary: "Download a record's file (?thumb=WxH, ?download=1, ?token= for protected files)"},
 	}
 }
 

@@ -26,8 +26,8 @@ func (e *AuthEvent) Tags() []string { return []string{e.Collection.ID, e.Collect
 
 // Hooks are the hook points of the HTTP API.
 type Hooks struct {
-	recordAuth      hook.Hook[*AuthEvent]
-	authFlowRequest hook.Hook[*AuthFlowEvent]
+	recordAuth hook.Hook[*AuthEvent]
+	request    hook.Hook[*RequestEvent]
 
 	recordsListRequest, recordViewRequest                         hook.Hook[*RecordRequestEvent]
 	recordCreateRequest, recordUpdateRequest, recordDeleteRequest hook.Hook[*RecordRequestEvent]
@@ -40,58 +40,73 @@ func (h *Hooks) OnRecordAuth(tags ...string) *hook.TaggedHook[*AuthEvent] {
 	return hook.NewTaggedHook(&h.recordAuth, tags...)
 }
 
-// The auth flows' requests, as PocketBase names their hooks
-// (onRecord<Flow>Request).
+// The requests PocketBase gives request hooks beside the records API's,
+// by the names of those hooks (on<Name>Request): the auth flows, files,
+// collections, settings and batches.
 const (
-	FlowAuthWithPassword     = "AuthWithPassword"
-	FlowAuthWithOAuth2       = "AuthWithOAuth2"
-	FlowAuthWithOTP          = "AuthWithOTP"
-	FlowAuthRefresh          = "AuthRefresh"
-	FlowRequestOTP           = "RequestOTP"
-	FlowRequestVerification  = "RequestVerification"
-	FlowConfirmVerification  = "ConfirmVerification"
-	FlowRequestPasswordReset = "RequestPasswordReset"
-	FlowConfirmPasswordReset = "ConfirmPasswordReset"
-	FlowRequestEmailChange   = "RequestEmailChange"
-	FlowConfirmEmailChange   = "ConfirmEmailChange"
+	RequestAuthWithPassword     = "RecordAuthWithPassword"
+	RequestAuthWithOAuth2       = "RecordAuthWithOAuth2"
+	RequestAuthWithOTP          = "RecordAuthWithOTP"
+	RequestAuthRefresh          = "RecordAuthRefresh"
+	RequestOTP                  = "RecordRequestOTP"
+	RequestVerification         = "RecordRequestVerification"
+	RequestConfirmVerification  = "RecordConfirmVerification"
+	RequestPasswordReset        = "RecordRequestPasswordReset"
+	RequestConfirmPasswordReset = "RecordConfirmPasswordReset"
+	RequestEmailChange          = "RecordRequestEmailChange"
+	RequestConfirmEmailChange   = "RecordConfirmEmailChange"
+	RequestFileDownload         = "FileDownload"
+	RequestFileToken            = "FileToken"
+	RequestCollectionsList      = "CollectionsList"
+	RequestCollectionView       = "CollectionView"
+	RequestCollectionCreate     = "CollectionCreate"
+	RequestCollectionUpdate     = "CollectionUpdate"
+	RequestCollectionDelete     = "CollectionDelete"
+	RequestCollectionsImport    = "CollectionsImport"
+	RequestSettingsList         = "SettingsList"
+	RequestSettingsUpdate       = "SettingsUpdate"
+	RequestBatch                = "Batch"
 )
 
-// AuthFlowEvent is a request of an auth flow (a sign-in, a refresh, an
-// OTP, verification, password reset or email change request or
-// confirmation) before Lumbung acts on it. A handler may refuse it by
-// returning an error, or answer it itself instead of calling Next; Next
-// does the flow's work and answers.
-type AuthFlowEvent struct {
+// RequestEvent is a request of one of those routes before Lumbung acts on
+// it. A handler may refuse it by returning an error, or answer it itself
+// instead of calling Next; Next does the route's work and answers.
+type RequestEvent struct {
 	hook.Event
-	Ctx        *fiber.Ctx
+	Ctx *fiber.Ctx
+	// Name is which request it is: one of the Request… names.
+	Name string
+	// Collection is the collection the URL names, if it names one that
+	// exists.
 	Collection *collections.Collection
-	// Flow is which request it is: one of the Flow… names.
-	Flow string
 }
 
-// Tags implements hook.Tagger: the collection's id and name.
-func (e *AuthFlowEvent) Tags() []string { return []string{e.Collection.ID, e.Collection.Name} }
-
-// OnRecordAuthFlowRequest runs before the request of an auth flow is
-// handled.
-func (h *Hooks) OnRecordAuthFlowRequest(tags ...string) *hook.TaggedHook[*AuthFlowEvent] {
-	return hook.NewTaggedHook(&h.authFlowRequest, tags...)
+// Tags implements hook.Tagger: the collection's id and name, if any.
+func (e *RequestEvent) Tags() []string {
+	if e.Collection == nil {
+		return nil
+	}
+	return []string{e.Collection.ID, e.Collection.Name}
 }
 
-// authFlow is handler run through the auth flow hook of flow, when it
-// has handlers.
-func (h *handlers) authFlow(flow string, handler fiber.Handler) fiber.Handler {
+// OnRequest runs before the requests named by the Request… names are
+// handled; tags name collections (of the requests whose URL names one).
+func (h *Hooks) OnRequest(tags ...string) *hook.TaggedHook[*RequestEvent] {
+	return hook.NewTaggedHook(&h.request, tags...)
+}
+
+// hooked is handler run through the request hook as name, when it has
+// handlers.
+func (h *handlers) hooked(name string, handler fiber.Handler) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if h.Hooks.authFlowRequest.Length() == 0 {
+		if h.Hooks.request.Length() == 0 {
 			return handler(c)
 		}
-		col, err := h.authCollection(c)
-		if err != nil {
-			return err
+		e := &RequestEvent{Ctx: c, Name: name}
+		if p := c.Params("collection"); p != "" {
+			e.Collection, _ = h.Collections.Collection(p)
 		}
-		return h.Hooks.authFlowRequest.Trigger(&AuthFlowEvent{Ctx: c, Collection: col, Flow: flow}, func(*AuthFlowEvent) error {
-			return handler(c)
-		})
+		return h.Hooks.request.Trigger(e, func(*RequestEvent) error { return handler(c) })
 	}
 }
 

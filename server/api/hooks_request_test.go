@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -93,15 +94,16 @@ func TestRecordRequestHooks(t *testing.T) {
 	}
 }
 
-// The auth flows' requests pass OnRecordAuthFlowRequest: a handler sees
-// which flow, refuses one, and lets the others through.
-func TestAuthFlowRequestHook(t *testing.T) {
+// The auth flows', files', collections', settings' and batches' requests
+// pass OnRequest: a handler sees which request, refuses one, and lets the
+// others through.
+func TestRequestHook(t *testing.T) {
 	e := MustEnv(t)
 	MustUser(t, e, "user@example.com", "password123")
 	var flows []string
-	e.srv.Hooks().API.OnRecordAuthFlowRequest("users").BindFunc(func(ev *api.AuthFlowEvent) error {
-		flows = append(flows, ev.Flow)
-		if ev.Flow == api.FlowRequestVerification {
+	e.srv.Hooks().API.OnRequest().BindFunc(func(ev *api.RequestEvent) error {
+		flows = append(flows, ev.Name+" "+fmt.Sprint(ev.Tags()))
+		if ev.Name == api.RequestVerification {
 			return collections.Errorf(collections.EFORBIDDEN, "Not today.")
 		}
 		return ev.Next()
@@ -111,8 +113,11 @@ func TestAuthFlowRequestHook(t *testing.T) {
 			ExpectedStatus: 403, ExpectedContent: []string{`"message":"Not today."`}},
 		{Name: "let through", Method: "POST", URL: "/api/collections/users/auth-with-password", Token: "-",
 			Body: `{"identity": "user@example.com", "password": "password123"}`, ExpectedStatus: 200, ExpectedContent: []string{`"token":"`}},
+		{Name: "settings", Method: "GET", URL: "/api/settings", ExpectedStatus: 200},
 	})
-	if strings.Join(flows, " ") != api.FlowRequestVerification+" "+api.FlowAuthWithPassword {
-		t.Errorf("flows %q", flows)
+	users, _ := e.srv.Collections().Collection("users")
+	tags := fmt.Sprint([]string{users.ID, "users"})
+	if want := []string{api.RequestVerification + " " + tags, api.RequestAuthWithPassword + " " + tags, api.RequestSettingsList + " []"}; !slices.Equal(flows, want) {
+		t.Errorf("requests %q, want %q", flows, want)
 	}
 }

@@ -14,8 +14,8 @@ import (
 
 func (h *handlers) settingsRoutes() []Route {
 	return []Route{
-		{"GET", "/settings", Superusers, h.getSettings, "Return the settings (secrets left out)."},
-		{"PATCH", "/settings", Superusers, h.patchSettings, "Change the settings."},
+		{"GET", "/settings", Superusers, h.hooked(RequestSettingsList, h.getSettings), "Return the settings (secrets left out)."},
+		{"PATCH", "/settings", Superusers, h.hooked(RequestSettingsUpdate, h.patchSettings), "Change the settings."},
 		{"POST", "/settings/test/email", Superusers, h.testEmail, "Send a test email."},
 		{"POST", "/settings/test/s3", Superusers, h.testS3, "Write, read and delete a test file with the saved S3 settings."},
 	}

@@ -362,3 +362,11 @@ onRecordRequestPasswordResetRequest((e) => {
     }
     e.next()
 }, "users")
+
+onSettingsUpdateRequest((e) => {
+    const meta = e.requestInfo().body.meta
+    if (meta && meta.appName === "Nope") {
+        throw new BadRequestError("Not that name.")
+    }
+    e.next()
+})
