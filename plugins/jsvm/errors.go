@@ -40,6 +40,12 @@ class TooManyRequestsError extends ApiError {
 class InternalServerError extends ApiError {
 	constructor(message, data) { super(500, message || "Something went wrong while processing your request.", data); this.name = "InternalServerError"; }
 }
+// ValidationError(code, message) is a field's error in an ApiError's data.
+class ValidationError {
+	constructor(code, message) { this.code = code || ""; this.message = message || ""; }
+	toString() { return this.message; }
+}
+globalThis.ValidationError = ValidationError;
 globalThis.ApiError = ApiError;
 globalThis.BadRequestError = BadRequestError;
 globalThis.UnauthorizedError = UnauthorizedError;

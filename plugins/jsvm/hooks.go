@@ -182,7 +182,7 @@ func collectionHook(get func(*plugins.Hooks) *hook.TaggedHook[*collections.Colle
 
 // validateHook binds onRecordValidate before the write of a create and
 // of an update, where Lumbung has checked the record's values: a handler
-// refuses the record by throwing (a BadRequestError, with field errors in its data,
+// refuses the record by throwing (a BadRequestError, with ValidationErrors of fields in its data,
 // answers 400).
 func validateHook(r *runner, name string) func() {
 	h := r.host.Hooks()

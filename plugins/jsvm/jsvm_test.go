@@ -375,7 +375,7 @@ func TestBootstrapAndValidate(t *testing.T) {
 		t.Fatalf("create: %d %s", status, body)
 	}
 	for _, c := range []struct{ method, url, want string }{
-		{"POST", "/api/collections/posts/records", `"message":"An invalid new post."`},
+		{"POST", "/api/collections/posts/records", `"message":"An invalid new post.","data":{"title":{"code":"validation_invalid_title","message":"Pick another title."}}`},
 		{"PATCH", "/api/collections/posts/records/" + rec.ID, `"message":"An invalid change of fine."`},
 	} {
 		if status, body := e.call(t, c.method, c.url, root, `{"title": "invalid"}`); status != 400 || !strings.Contains(body, c.want) {

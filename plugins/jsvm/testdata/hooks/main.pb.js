@@ -107,7 +107,8 @@ onBootstrap((e) => {
 
 onRecordValidate((e) => {
     if (e.record.getString("title") === "invalid") {
-        throw new BadRequestError(e.record.isNew() ? "An invalid new post." : "An invalid change of " + e.record.original().getString("title") + ".")
+        throw new BadRequestError(e.record.isNew() ? "An invalid new post." : "An invalid change of " + e.record.original().getString("title") + ".",
+            { title: new ValidationError("validation_invalid_title", "Pick another title.") })
     }
     e.next()
 }, "posts")
