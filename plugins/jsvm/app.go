@@ -26,9 +26,11 @@ func (st *vmState) app(records *collections.Records) *goja.Object {
 	a.Set("db", func(goja.FunctionCall) goja.Value {
 		return st.sqlDB(func(sql string, args []any) ([]map[string]any, error) { return records.SQL(ctx(), sql, args...) }, true)
 	})
-	a.Set("findCollectionByNameOrId", func(call goja.FunctionCall) goja.Value {
+	findCollection := func(call goja.FunctionCall) goja.Value {
 		return st.collectionObject(st.collectionArg(call.Argument(0)))
-	})
+	}
+	a.Set("findCollectionByNameOrId", findCollection)
+	a.Set("findCachedCollectionByNameOrId", findCollection) // every collection is cached
 	a.Set("findRecordById", func(call goja.FunctionCall) goja.Value {
 		c := st.collectionArg(call.Argument(0))
 		rec, err := records.Get(ctx(), c, call.Argument(1).String())

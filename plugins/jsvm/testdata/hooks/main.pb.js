@@ -291,7 +291,7 @@ routerAdd("POST", "/api/report/undo", (e) => {
 
 // More of $app: finds by data, counts, expands, the settings.
 routerAdd("GET", "/api/app/{title}", (e) => {
-    const post = $app.findFirstRecordByData("posts", "title", e.request.pathValue("title"))
+    const post = $app.findFirstRecordByData($app.findCachedCollectionByNameOrId("posts").name, "title", e.request.pathValue("title"))
     const comments = $app.findRecordsByFilter("comments", "post = {:id}", "text", 0, 0, { id: post.id })
     $app.expandRecords(comments, ["post"])
     const one = $app.findRecordById("comments", comments[0].id)
