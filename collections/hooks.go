@@ -29,6 +29,8 @@ type RecordEvent struct {
 	Records *Records
 	// Caller is who asked for the write.
 	Caller Caller
+	// Err is why the write failed, in the after-error hooks.
+	Err error
 }
 
 // Tags implements hook.Tagger: the collection's id and name.
@@ -77,6 +79,7 @@ func (e *CollectionEvent) Tags() []string { return []string{e.Collection.ID, e.C
 type Hooks struct {
 	recordCreate, recordUpdate, recordDelete                hook.Hook[*RecordEvent]
 	recordAfterCreate, recordAfterUpdate, recordAfterDelete hook.Hook[*RecordEvent]
+	recordCreateError, recordUpdateError, recordDeleteError hook.Hook[*RecordEvent]
 	recordEnrich                                            hook.Hook[*EnrichEvent]
 	collectionCreate, collectionUpdate, collectionDelete    hook.Hook[*CollectionEvent]
 	collectionAfterCreate, collectionAfterUpdate            hook.Hook[*CollectionEvent]
@@ -120,6 +123,27 @@ func (h *Hooks) OnRecordAfterUpdate(tags ...string) *hook.TaggedHook[*RecordEven
 // committed.
 func (h *Hooks) OnRecordAfterDelete(tags ...string) *hook.TaggedHook[*RecordEvent] {
 	return hook.NewTaggedHook(&h.recordAfterDelete, tags...)
+}
+
+// OnRecordAfterCreateError runs after a create failed — the record
+// invalid, refused by a before-hook, or its statement failed —, once no
+// transaction holds it any more (at once, or when the transaction it
+// was in rolled back); Err says why. Refusals of access do not pass it.
+// Its error is logged.
+func (h *Hooks) OnRecordAfterCreateError(tags ...string) *hook.TaggedHook[*RecordEvent] {
+	return hook.NewTaggedHook(&h.recordCreateError, tags...)
+}
+
+// OnRecordAfterUpdateError runs after an update failed, as
+// OnRecordAfterCreateError after a create.
+func (h *Hooks) OnRecordAfterUpdateError(tags ...string) *hook.TaggedHook[*RecordEvent] {
+	return hook.NewTaggedHook(&h.recordUpdateError, tags...)
+}
+
+// OnRecordAfterDeleteError runs after a delete failed (refused by a
+// before-hook, or its statement failed), as OnRecordAfterCreateError.
+func (h *Hooks) OnRecordAfterDeleteError(tags ...string) *hook.TaggedHook[*RecordEvent] {
+	return hook.NewTaggedHook(&h.recordDeleteError, tags...)
 }
 
 // OnRecordEnrich runs for every record before it leaves the server for a

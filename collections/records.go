@@ -188,8 +188,10 @@ func (r *Records) Create(ctx context.Context, c *Collection, input map[string]an
 	}
 	rec := NewRecord(c)
 	if err := r.fill(ctx, c, rec, nil, input, now); err != nil {
+		r.failed(ctx, &r.svc.hooks.recordCreateError, rec, nil, err)
 		return nil, err
 	}
+	denied := false
 	err = r.create(ctx, scope.Unlimited(), func(tx *Records) error {
 		if !scope.Unlimited() {
 			ok, err := tx.store.Admits(ctx, r.schema(), rec, scope)
@@ -197,12 +199,16 @@ func (r *Records) Create(ctx context.Context, c *Collection, input map[string]an
 				return err
 			}
 			if !ok { // PocketBase's answer when a create rule does not hold
+				denied = true
 				return Errorf(EINVALID, "Failed to create record.")
 			}
 		}
 		return tx.save(ctx, rec, nil)
 	})
 	if err != nil {
+		if !denied {
+			r.failed(ctx, &r.svc.hooks.recordCreateError, rec, nil, err)
+		}
 		return nil, err
 	}
 	r.restrictForView(c, rec)
@@ -226,7 +232,8 @@ func (r *Records) Update(ctx context.Context, c *Collection, id string, input ma
 	if err := r.checkWritable(c, acc.Fields, input, false); err != nil {
 		return nil, err
 	}
-	var rec *Record
+	var rec, before *Record
+	var failure error // of the write itself, not of access
 	// Always in a transaction with the row locked: modifiers such as
 	// "views+" read the old value, and concurrent updates must not lose one.
 	err = r.InTx(ctx, func(tx *Records) error {
@@ -241,12 +248,12 @@ func (r *Records) Update(ctx context.Context, c *Collection, id string, input ma
 		if err != nil {
 			return err
 		}
-		rec = old.copy()
-		if err := tx.fill(ctx, c, rec, old, input, now); err != nil {
-			return err
+		rec, before = old.copy(), old
+		if failure = tx.fill(ctx, c, rec, old, input, now); failure != nil {
+			return failure
 		}
-		if err := tx.save(ctx, rec, old); err != nil {
-			return err
+		if failure = tx.save(ctx, rec, old); failure != nil {
+			return failure
 		}
 		after := scope
 		if scope != nil {
@@ -257,6 +264,9 @@ func (r *Records) Update(ctx context.Context, c *Collection, id string, input ma
 		return tx.requireMatch(ctx, c, id, after, "You are not allowed to make this change.")
 	})
 	if err != nil {
+		if failure != nil {
+			r.failed(ctx, &r.svc.hooks.recordUpdateError, rec, before, err)
+		}
 		return nil, err
 	}
 	r.restrictForView(c, rec)
@@ -274,7 +284,8 @@ func (r *Records) Delete(ctx context.Context, c *Collection, id string) error {
 	if err != nil {
 		return err
 	}
-	return r.InTx(ctx, func(tx *Records) error {
+	var failure error // of the delete itself, not of access
+	err = r.InTx(ctx, func(tx *Records) error {
 		if err := tx.requireMatch(ctx, c, id, scope, ""); err != nil {
 			return err
 		}
@@ -284,8 +295,15 @@ func (r *Records) Delete(ctx context.Context, c *Collection, id string) error {
 				return err
 			}
 		}
-		return tx.remove(ctx, c, id, nil)
+		failure = tx.remove(ctx, c, id, nil)
+		return failure
 	})
+	if err != nil && failure != nil {
+		rec := NewRecord(c)
+		rec.Data["id"] = id
+		r.failed(ctx, &r.svc.hooks.recordDeleteError, rec, nil, err)
+	}
+	return err
 }
 
 // fill validates input into rec. old is nil on create.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 	"time"
+
+	"github.com/lumbunghq/lumbung/plugins/hook"
 )
 
 // The write path. Every record write — a caller's create, update or
@@ -174,6 +176,25 @@ func (r *Records) cascade(ctx context.Context, c *Collection, id string, seen ma
 // maxCascade is how many referencing records of one relation a delete
 // passes through the write path; the database handles any beyond.
 const maxCascade = 10000
+
+// failed runs the after-error hook hk of rec's write, which failed with
+// err: at once, or when the transaction r is in rolls back.
+func (r *Records) failed(ctx context.Context, hk *hook.Hook[*RecordEvent], rec, old *Record, err error) {
+	if hk.Length() == 0 {
+		return
+	}
+	e := &RecordEvent{Context: context.WithoutCancel(ctx), Collection: rec.Collection, Record: rec.copy(), Old: old, Caller: r.caller, Err: err}
+	run := func() {
+		if herr := hk.Trigger(e); herr != nil {
+			r.svc.log.Error("after-error hook", "collection", e.Collection.Name, "id", e.Record.ID(), "err", herr)
+		}
+	}
+	if r.inTx {
+		r.undo(run)
+		return
+	}
+	run()
+}
 
 // later queues fn to run after the outermost transaction commits.
 func (r *Records) later(fn func()) {

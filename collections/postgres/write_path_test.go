@@ -384,3 +384,104 @@ func TestCollectionHooksShareTheTransaction(t *testing.T) {
 		}
 	}
 }
+
+// The after-error hooks run for a write that failed — invalid, refused by
+// a before-hook, its statement failed — once no transaction holds it (a
+// write inside a transaction: when that rolls back), with why; never for
+// a write refused access or one that succeeded.
+func TestAfterErrorHooks(t *testing.T) {
+	svc, _ := MustBlog(t)
+	ctx := context.Background()
+	authors, _ := svc.Collection("authors")
+	var mu sync.Mutex
+	var seen []string
+	note := func(action string) func(e *collections.RecordEvent) error {
+		return func(e *collections.RecordEvent) error {
+			mu.Lock()
+			defer mu.Unlock()
+			seen = append(seen, fmt.Sprintf("%s %v %s: %v", action, e.Record.Data["name"], e.Record.ID(), e.Err))
+			return e.Next()
+		}
+	}
+	h := svc.Hooks()
+	h.OnRecordAfterCreateError("authors").BindFunc(note("create"))
+	h.OnRecordAfterUpdateError("authors").BindFunc(note("update"))
+	h.OnRecordAfterDeleteError("authors").BindFunc(note("delete"))
+	h.OnRecordCreate("authors").BindFunc(func(e *collections.RecordEvent) error {
+		if e.Record.Data["name"] == "vetoed" {
+			return collections.Errorf(collections.EFORBIDDEN, "No.")
+		}
+		return e.Next()
+	})
+	h.OnRecordDelete("authors").BindFunc(func(e *collections.RecordEvent) error {
+		if e.Record.ID() == "keptauthor00001" {
+			return collections.Errorf(collections.EFORBIDDEN, "Kept.")
+		}
+		return e.Next()
+	})
+	take := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		out := seen
+		seen = nil
+		return out
+	}
+	sys := svc.SystemRecords()
+	for _, name := range []string{"kept", "fine"} {
+		if _, err := sys.Create(ctx, authors, map[string]any{"id": name + "author00001", "name": name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		name  string
+		write func() error
+		want  []string
+	}{
+		{"a success", func() error {
+			_, err := sys.Create(ctx, authors, map[string]any{"name": "another"})
+			return err
+		}, nil},
+		{"refused access", func() error {
+			_, err := svc.RecordsAs(nil).Create(ctx, authors, map[string]any{"name": "guest"})
+			return err
+		}, nil},
+		{"invalid", func() error {
+			_, err := sys.Create(ctx, authors, map[string]any{"id": "noname000000001"})
+			return err
+		}, []string{"create  noname000000001: Failed to create record. map[name:{validation_required Cannot be blank. }]"}},
+		{"vetoed", func() error {
+			_, err := sys.Create(ctx, authors, map[string]any{"id": "vetoed000000001", "name": "vetoed"})
+			return err
+		}, []string{"create vetoed vetoed000000001: No."}},
+		{"a duplicate id", func() error {
+			_, err := sys.Create(ctx, authors, map[string]any{"id": "fineauthor00001", "name": "twice"})
+			return err
+		}, []string{"create twice fineauthor00001: A record with the same unique value already exists."}},
+		{"an invalid update", func() error {
+			_, err := sys.Update(ctx, authors, "fineauthor00001", map[string]any{"name": ""})
+			return err
+		}, []string{"update  fineauthor00001: Failed to update record. map[name:{validation_required Cannot be blank. }]"}},
+		{"a vetoed delete", func() error { return sys.Delete(ctx, authors, "keptauthor00001") }, []string{"delete <nil> keptauthor00001: Kept."}},
+		{"in a transaction, once it rolled back", func() error {
+			return svc.InTx(ctx, func(tx *collections.Records) error {
+				if _, err := tx.Create(ctx, authors, map[string]any{"id": "vetoed000000002", "name": "vetoed"}); err == nil {
+					t.Error("the veto did not hold")
+				}
+				if got := take(); got != nil {
+					t.Errorf("ran inside the transaction: %q", got)
+				}
+				return fmt.Errorf("rolled back")
+			})
+		}, []string{"create vetoed vetoed000000002: No."}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			err := c.write()
+			if (err != nil) != (c.want != nil || c.name == "refused access") {
+				t.Fatalf("error %v", err)
+			}
+			if got := take(); !slices.Equal(got, c.want) {
+				t.Errorf("after-error hooks %q, want %q", got, c.want)
+			}
+		})
+	}
+}

@@ -216,3 +216,24 @@ func valueText(v goja.Value) string {
 	}
 	return strings.TrimSpace(v.String())
 }
+
+// errorObject is err as a script reads an event's error: an Error with
+// its message, Lumbung's error code (such as "invalid") and the field
+// errors of an invalid record in data.
+func (st *vmState) errorObject(err error) goja.Value {
+	message, data := err.Error(), map[string]any{}
+	var ce *collections.Error
+	if errors.As(err, &ce) {
+		message = ce.Message
+		for k, fe := range ce.Data {
+			data[k] = map[string]any{"code": fe.Code, "message": fe.Message}
+		}
+	}
+	obj, verr := st.vm.New(st.vm.Get("Error"), st.vm.ToValue(message))
+	if verr != nil {
+		return st.vm.ToValue(message)
+	}
+	obj.Set("code", collections.ErrorCode(err))
+	obj.Set("data", st.toJSValue(data))
+	return obj
+}

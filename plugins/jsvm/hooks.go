@@ -31,6 +31,9 @@ var hookBinders = map[string]binder{
 	"onRecordAfterCreateSuccess": recordHook(func(h *plugins.Hooks) *hook.TaggedHook[*collections.RecordEvent] { return h.OnRecordAfterCreate() }),
 	"onRecordAfterUpdateSuccess": recordHook(func(h *plugins.Hooks) *hook.TaggedHook[*collections.RecordEvent] { return h.OnRecordAfterUpdate() }),
 	"onRecordAfterDeleteSuccess": recordHook(func(h *plugins.Hooks) *hook.TaggedHook[*collections.RecordEvent] { return h.OnRecordAfterDelete() }),
+	"onRecordAfterCreateError":   recordHook(func(h *plugins.Hooks) *hook.TaggedHook[*collections.RecordEvent] { return h.OnRecordAfterCreateError() }),
+	"onRecordAfterUpdateError":   recordHook(func(h *plugins.Hooks) *hook.TaggedHook[*collections.RecordEvent] { return h.OnRecordAfterUpdateError() }),
+	"onRecordAfterDeleteError":   recordHook(func(h *plugins.Hooks) *hook.TaggedHook[*collections.RecordEvent] { return h.OnRecordAfterDeleteError() }),
 	"onRecordEnrich":             enrichHook,
 	"onRecordAuthRequest":        authHook,
 	"onRecordsListRequest":       requestHook(func(h *plugins.Hooks) *hook.TaggedHook[*api.RecordRequestEvent] { return h.API.OnRecordsListRequest() }),
@@ -100,7 +103,7 @@ func init() {
 var hookNames = []string{
 	"onRecordCreate", "onRecordCreateExecute", "onRecordUpdate", "onRecordUpdateExecute",
 	"onRecordDelete", "onRecordDeleteExecute", "onRecordAfterCreateSuccess", "onRecordAfterUpdateSuccess",
-	"onRecordAfterDeleteSuccess", "onRecordEnrich", "onRecordAuthRequest",
+	"onRecordAfterDeleteSuccess", "onRecordAfterCreateError", "onRecordAfterUpdateError", "onRecordAfterDeleteError", "onRecordEnrich", "onRecordAuthRequest",
 	"onRecordsListRequest", "onRecordViewRequest", "onRecordCreateRequest", "onRecordUpdateRequest", "onRecordDeleteRequest",
 	"onRecordValidate", "onMailerSend", "onTerminate", "onBootstrap", "onRealtimeConnectRequest", "onRealtimeSubscribeRequest",
 	"onCollectionCreate", "onCollectionCreateExecute", "onCollectionUpdate", "onCollectionUpdateExecute",
@@ -115,7 +118,6 @@ var unsupportedHooks = []string{
 	"onModelValidate", "onModelCreate", "onModelCreateExecute", "onModelAfterCreateSuccess", "onModelAfterCreateError",
 	"onModelUpdate", "onModelUpdateExecute", "onModelAfterUpdateSuccess", "onModelAfterUpdateError",
 	"onModelDelete", "onModelDeleteExecute", "onModelAfterDeleteSuccess", "onModelAfterDeleteError",
-	"onRecordAfterCreateError", "onRecordAfterUpdateError", "onRecordAfterDeleteError",
 	"onCollectionValidate", "onCollectionAfterCreateError", "onCollectionAfterUpdateError", "onCollectionAfterDeleteError",
 	"onMailerRecordAuthAlertSend", "onMailerRecordPasswordResetSend", "onMailerRecordVerificationSend",
 	"onMailerRecordEmailChangeSend", "onMailerRecordOTPSend",
@@ -326,6 +328,9 @@ func (r *runner) onRecord(name string, e *collections.RecordEvent) error {
 		}
 		ev.Set("record", st.recordObject(ref))
 		st.setCollection(ev, e.Collection)
+		if e.Err != nil {
+			ev.Set("error", st.errorObject(e.Err))
+		}
 		return nil
 	})
 }

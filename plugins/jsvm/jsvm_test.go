@@ -362,7 +362,8 @@ func TestHotReload(t *testing.T) {
 }
 
 // onBootstrap runs when the scripts load, with $app; onRecordValidate
-// refuses a create and an update.
+// refuses a create and an update, and onRecordAfterCreateError sees the
+// refused create.
 func TestBootstrapAndValidate(t *testing.T) {
 	e := mustEnv(t, jsvm.Config{})
 	if logs := e.logs.String(); strings.Count(logs, "bootstrapped: users found") != 1 {
@@ -381,6 +382,10 @@ func TestBootstrapAndValidate(t *testing.T) {
 		if status, body := e.call(t, c.method, c.url, root, `{"title": "invalid"}`); status != 400 || !strings.Contains(body, c.want) {
 			t.Errorf("%s %s: %d %s, want 400 %s", c.method, c.url, status, body, c.want)
 		}
+	}
+	// The refused create reached onRecordAfterCreateError.
+	if logs, want := e.logs.String(), `create failed: invalid: An invalid new post. {\"title\":{\"code\":\"validation_invalid_title\"`; !strings.Contains(logs, want) {
+		t.Errorf("onRecordAfterCreateError: want %s in\n%s", want, logs)
 	}
 }
 

@@ -371,3 +371,9 @@ onSettingsUpdateRequest((e) => {
     }
     e.next()
 })
+
+// Failed writes.
+onRecordAfterCreateError((e) => {
+    console.log("create failed: " + e.record.getString("title") + ": " + e.error.message + " " + JSON.stringify(e.error.data))
+    e.next()
+}, "posts")
