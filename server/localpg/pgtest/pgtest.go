@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/lumbunghq/lumbung/server/localpg"
 )
@@ -182,10 +183,20 @@ func (h *harness) drop(name string) error {
 	defer cancel()
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if _, err := h.admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
-		return fmt.Errorf("drop database %s: %w", name, err)
+	for attempt := 1; ; attempt++ {
+		_, err := h.admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+		var pgErr *pgconn.PgError
+		if err != nil && errors.As(err, &pgErr) && pgErr.Code == "42501" && attempt < 100 {
+			// An autovacuum worker was on the database: a process of no
+			// role, which FORCE may not end. It ends by itself.
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("drop database %s: %w", name, err)
+		}
+		return nil
 	}
-	return nil
 }
 
 // withDatabase returns dsn pointed at database db. It takes both forms pgx
