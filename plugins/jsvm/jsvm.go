@@ -15,7 +15,6 @@ package jsvm
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -43,40 +42,15 @@ type Config struct {
 	// Timeout is how long one call of a handler may run JavaScript
 	// (default 30s; waiting for e.next() and $http.send does not count).
 	// A handler still running then is interrupted and its request fails.
-	Timeout Duration `json:"timeout,omitempty"`
+	Timeout plugins.Duration `json:"timeout,omitempty"`
 	// Watch is how often the folder is checked for changes (default 1s);
 	// negative turns hot reload off.
-	Watch Duration `json:"watch,omitempty"`
+	Watch plugins.Duration `json:"watch,omitempty"`
 	// HTTPAllow lists address ranges (CIDR, such as "127.0.0.0/8") that
 	// $http.send may reach although they are loopback, link-local,
 	// private or unspecified addresses, which it refuses by default.
 	HTTPAllow []string `json:"httpAllow,omitempty"`
 }
-
-// Duration is a time.Duration written in JSON as Go writes it ("30s").
-type Duration time.Duration
-
-// UnmarshalJSON reads "30s" or a number of nanoseconds.
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		var n int64
-		if json.Unmarshal(b, &n) != nil {
-			return errors.New(`a duration is a string such as "30s"`)
-		}
-		*d = Duration(n)
-		return nil
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return err
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// MarshalJSON writes the duration as Go writes it.
-func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
 
 // Plugin is the JS hooks plugin. Its Config holds defaults the settings
 // override.
@@ -105,10 +79,10 @@ func (p *Plugin) Register(host plugins.Host) error {
 		cfg.PoolSize = 4
 	}
 	if cfg.Timeout <= 0 {
-		cfg.Timeout = Duration(30 * time.Second)
+		cfg.Timeout = plugins.Duration(30 * time.Second)
 	}
 	if cfg.Watch == 0 {
-		cfg.Watch = Duration(time.Second)
+		cfg.Watch = plugins.Duration(time.Second)
 	}
 	allow, err := egress.ParseAllow(cfg.HTTPAllow)
 	if err != nil {

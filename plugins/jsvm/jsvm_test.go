@@ -276,7 +276,7 @@ func TestHTTPSend(t *testing.T) {
 // request fails with a clear error, while the server answers other
 // requests meanwhile (on the other VMs of the pool).
 func TestEndlessLoop(t *testing.T) {
-	e := mustEnv(t, jsvm.Config{Timeout: jsvm.Duration(2 * time.Second)})
+	e := mustEnv(t, jsvm.Config{Timeout: plugins.Duration(2 * time.Second)})
 	type answer struct {
 		status int
 		body   string
@@ -323,7 +323,7 @@ func TestEndlessLoop(t *testing.T) {
 }
 
 func TestHotReload(t *testing.T) {
-	e := mustEnv(t, jsvm.Config{Watch: jsvm.Duration(20 * time.Millisecond)})
+	e := mustEnv(t, jsvm.Config{Watch: plugins.Duration(20 * time.Millisecond)})
 	if _, body := e.call(t, "GET", "/api/version", "", ""); body != "v1" {
 		t.Fatalf("before: %s", body)
 	}

@@ -31,9 +31,9 @@ func TestMain(m *testing.M) {
 // testConfig is the plugin's configuration in tests: loopback allowed
 // (receivers listen on 127.0.0.1), quick polls and retries.
 func testConfig() webhooks.Config {
-	return webhooks.Config{Allow: []string{"127.0.0.0/8"}, Poll: webhooks.Duration(100 * time.Millisecond),
-		RetryBase: webhooks.Duration(50 * time.Millisecond), RetryMax: webhooks.Duration(200 * time.Millisecond),
-		Timeout: webhooks.Duration(10 * time.Second)}
+	return webhooks.Config{Allow: []string{"127.0.0.0/8"}, Poll: plugins.Duration(100 * time.Millisecond),
+		RetryBase: plugins.Duration(50 * time.Millisecond), RetryMax: plugins.Duration(200 * time.Millisecond),
+		Timeout: plugins.Duration(10 * time.Second)}
 }
 
 // newDatabase returns a new database with the superuser admin@example.com.

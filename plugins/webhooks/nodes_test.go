@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lumbunghq/lumbung/plugins/webhooks"
+	"github.com/lumbunghq/lumbung/plugins"
 	"github.com/lumbunghq/lumbung/server"
 )
 
@@ -140,8 +140,8 @@ func TestAutoDisable(t *testing.T) {
 func TestPruneKeepsEvents(t *testing.T) {
 	dsn := newDatabase(t)
 	cfg := testConfig()
-	cfg.RetryBase = webhooks.Duration(time.Hour) // one attempt, then a long wait
-	cfg.RetryMax = webhooks.Duration(time.Hour)
+	cfg.RetryBase = plugins.Duration(time.Hour) // one attempt, then a long wait
+	cfg.RetryMax = plugins.Duration(time.Hour)
 	retention := func(c *server.Config) { c.EventRetention = time.Second }
 	n := startNode(t, dsn, cfg, retention)
 	token := signIn(t, n.URL)
@@ -191,8 +191,8 @@ func TestPruneKeepsEvents(t *testing.T) {
 func TestLagging(t *testing.T) {
 	dsn := newDatabase(t)
 	cfg := testConfig()
-	cfg.RetryBase = webhooks.Duration(time.Hour)
-	cfg.RetryMax = webhooks.Duration(time.Hour)
+	cfg.RetryBase = plugins.Duration(time.Hour)
+	cfg.RetryMax = plugins.Duration(time.Hour)
 	n := startNode(t, dsn, cfg, func(c *server.Config) { c.EventRetention, c.EventHold = time.Second, 2*time.Second })
 	token := signIn(t, n.URL)
 	recv := newReceiver(t, func(int) int { return 500 })

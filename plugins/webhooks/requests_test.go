@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lumbunghq/lumbung/plugins/webhooks"
+	"github.com/lumbunghq/lumbung/plugins"
 )
 
 // TestRedirectNotFollowed: a 3xx answer is a failed delivery; the place
@@ -38,7 +38,7 @@ func TestRedirectNotFollowed(t *testing.T) {
 func TestTimeout(t *testing.T) {
 	dsn := newDatabase(t)
 	cfg := testConfig()
-	cfg.Timeout = webhooks.Duration(300 * time.Millisecond)
+	cfg.Timeout = plugins.Duration(300 * time.Millisecond)
 	n := startNode(t, dsn, cfg)
 	token := signIn(t, n.URL)
 	var asked atomic.Int32

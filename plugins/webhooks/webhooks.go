@@ -17,7 +17,6 @@ package webhooks
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -44,54 +43,29 @@ type Config struct {
 	Allow []string `json:"allow,omitempty"`
 	// Timeout bounds one request, from the connection to the end of the
 	// answer (default 10s).
-	Timeout Duration `json:"timeout,omitempty"`
+	Timeout plugins.Duration `json:"timeout,omitempty"`
 	// RetryBase is the wait after a first failure (default 10s); each
 	// failure in a row doubles it, up to RetryMax (default 1h), and the
 	// wait is drawn between half of that and all of it (jitter).
-	RetryBase Duration `json:"retryBase,omitempty"`
-	RetryMax  Duration `json:"retryMax,omitempty"`
+	RetryBase plugins.Duration `json:"retryBase,omitempty"`
+	RetryMax  plugins.Duration `json:"retryMax,omitempty"`
 	// MaxFailures is how many failed attempts in a row disable a
 	// webhook (default 20).
 	MaxFailures int `json:"maxFailures,omitempty"`
 	// Poll is how often the change log is read for changes not made
 	// through this node, such as plain SQL (default 1s).
-	Poll Duration `json:"poll,omitempty"`
+	Poll plugins.Duration `json:"poll,omitempty"`
 	// Workers bounds the webhooks this node delivers to at once
 	// (default 4).
 	Workers int `json:"workers,omitempty"`
 	// LogRetention is how long the delivery log is kept (default 168h).
-	LogRetention Duration `json:"logRetention,omitempty"`
+	LogRetention plugins.Duration `json:"logRetention,omitempty"`
 }
-
-// Duration is a time.Duration written in JSON as Go writes it ("10s").
-type Duration time.Duration
-
-// UnmarshalJSON reads "10s" or a number of nanoseconds.
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		var n int64
-		if json.Unmarshal(b, &n) != nil {
-			return errors.New(`a duration is a string such as "10s"`)
-		}
-		*d = Duration(n)
-		return nil
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return err
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// MarshalJSON writes the duration as Go writes it.
-func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
 
 func (c *Config) defaults() {
-	def := func(d *Duration, v time.Duration) {
+	def := func(d *plugins.Duration, v time.Duration) {
 		if *d <= 0 {
-			*d = Duration(v)
+			*d = plugins.Duration(v)
 		}
 	}
 	def(&c.Timeout, 10*time.Second)
