@@ -359,12 +359,10 @@ func (st *vmState) collectionObject(c *collections.Collection) goja.Value {
 // collectionArg is the collection a script names: a collection object,
 // or a name or id.
 func (st *vmState) collectionArg(v goja.Value) *collections.Collection {
+	if c, ok := st.held(v).(*collections.Collection); ok {
+		return c
+	}
 	if obj, ok := v.(*goja.Object); ok {
-		if h := obj.GetSymbol(st.holder); h != nil {
-			if c, ok := h.Export().(*collections.Collection); ok {
-				return c
-			}
-		}
 		if id := obj.Get("id"); id != nil && !goja.IsUndefined(id) {
 			v = id
 		}

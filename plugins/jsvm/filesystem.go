@@ -101,15 +101,7 @@ func (st *vmState) fileObject(data []byte, name string) goja.Value {
 // uploadOf returns the upload behind a script's file, nil for any other
 // value.
 func (st *vmState) uploadOf(v goja.Value) *collections.Upload {
-	obj, ok := v.(*goja.Object)
-	if !ok || obj == nil {
-		return nil
-	}
-	h := obj.GetSymbol(st.holder)
-	if h == nil {
-		return nil
-	}
-	u, _ := h.Export().(*collections.Upload)
+	u, _ := st.held(v).(*collections.Upload)
 	return u
 }
 

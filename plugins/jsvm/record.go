@@ -240,17 +240,22 @@ func (st *vmState) recordObject(ref *recordRef) *goja.Object {
 	return obj
 }
 
-// refOf returns the record behind a script value, nil when it is none.
-func (st *vmState) refOf(v goja.Value) *recordRef {
+// held returns the Go value behind a script's record, collection or
+// file (kept under the holder symbol), nil for any other value.
+func (st *vmState) held(v goja.Value) any {
 	obj, ok := v.(*goja.Object)
 	if !ok || obj == nil {
 		return nil
 	}
-	h := obj.GetSymbol(st.holder)
-	if h == nil {
-		return nil
+	if h := obj.GetSymbol(st.holder); h != nil {
+		return h.Export()
 	}
-	ref, _ := h.Export().(*recordRef)
+	return nil
+}
+
+// refOf returns the record behind a script value, nil when it is none.
+func (st *vmState) refOf(v goja.Value) *recordRef {
+	ref, _ := st.held(v).(*recordRef)
 	return ref
 }
 
