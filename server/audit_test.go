@@ -103,11 +103,7 @@ func mustAda(t *testing.T, base, admin string) (actor, id string, auth struct{ T
 // client's address; passwords are masked; a record's history lists its
 // versions; the audit is for superusers and keeps what its retention says.
 func TestAuditOfWrites(t *testing.T) {
-	dsn := pgtest.NewDB(t)
-	if _, err := server.UpsertSuperuser(context.Background(), server.Config{DatabaseURL: dsn, PasswordCost: 4,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, "admin@example.com", "long enough password"); err != nil {
-		t.Fatal(err)
-	}
+	dsn := mustAdminDB(t)
 	a, b := startNode(t, dsn), startNode(t, dsn)
 	admin := signIn(t, a)
 	call(t, a, admin, "POST", "/api/collections", `{"name": "posts", "fields": [{"name": "title", "type": "text"}],
@@ -252,11 +248,7 @@ func TestPluginWritesNamePlugin(t *testing.T) {
 // for a user (impersonation, PocketBase's API keys) are told apart from
 // the user's own.
 func TestAuditOfImpersonation(t *testing.T) {
-	dsn := pgtest.NewDB(t)
-	if _, err := server.UpsertSuperuser(context.Background(), server.Config{DatabaseURL: dsn, PasswordCost: 4,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, "admin@example.com", "long enough password"); err != nil {
-		t.Fatal(err)
-	}
+	dsn := mustAdminDB(t)
 	a := startNode(t, dsn)
 	admin := signIn(t, a)
 	call(t, a, admin, "POST", "/api/collections", `{"name": "notes", "fields": [{"name": "text", "type": "text"}], "createRule": ""}`)
@@ -279,11 +271,7 @@ func TestAuditOfImpersonation(t *testing.T) {
 // with the request that ran it: a record hook's (before or after the
 // write it hooks) as that write's actor, a route's as the plugin.
 func TestAuditOfJSHookWrites(t *testing.T) {
-	dsn := pgtest.NewDB(t)
-	if _, err := server.UpsertSuperuser(context.Background(), server.Config{DatabaseURL: dsn, PasswordCost: 4,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, "admin@example.com", "long enough password"); err != nil {
-		t.Fatal(err)
-	}
+	dsn := mustAdminDB(t)
 	hooks := t.TempDir()
 	if err := os.WriteFile(filepath.Join(hooks, "main.pb.js"), []byte(`
 onRecordCreate((e) => {

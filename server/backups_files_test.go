@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"path/filepath"
@@ -15,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lumbunghq/lumbung/server"
-	"github.com/lumbunghq/lumbung/server/localpg/pgtest"
 	"github.com/lumbunghq/lumbung/server/storage"
 	"github.com/lumbunghq/lumbung/server/storage/s3"
 	"github.com/lumbunghq/lumbung/server/storage/s3/s3test"
@@ -74,11 +71,7 @@ func fileOf(t *testing.T, base, collection, id, name string) string {
 // replaces them, and restores: every record holds its files again, with
 // their bytes and types.
 func TestBackupRestoresFiles(t *testing.T) {
-	dsn := pgtest.NewDB(t)
-	if _, err := server.UpsertSuperuser(context.Background(), server.Config{DatabaseURL: dsn, PasswordCost: 4,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, "admin@example.com", "long enough password"); err != nil {
-		t.Fatal(err)
-	}
+	dsn := mustAdminDB(t)
 	dir := t.TempDir()
 	a := startNode(t, dsn, withDir(dir))
 	token := signIn(t, a)
@@ -168,11 +161,7 @@ func TestBackupRestoresFiles(t *testing.T) {
 // TestBackupRefusesFilesOutsideStorage: a backup whose file entry names a
 // path out of the storage is refused before the database changes.
 func TestBackupRefusesFilesOutsideStorage(t *testing.T) {
-	dsn := pgtest.NewDB(t)
-	if _, err := server.UpsertSuperuser(context.Background(), server.Config{DatabaseURL: dsn, PasswordCost: 4,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, "admin@example.com", "long enough password"); err != nil {
-		t.Fatal(err)
-	}
+	dsn := mustAdminDB(t)
 	dir := t.TempDir()
 	a := startNode(t, dsn, withDir(dir))
 	token := signIn(t, a)
@@ -224,11 +213,7 @@ func TestBackupRefusesFilesOutsideStorage(t *testing.T) {
 // the same ones, whatever their data directories; the secret is never
 // shown, and the settings test reaches the bucket.
 func TestBackupsInS3(t *testing.T) {
-	dsn := pgtest.NewDB(t)
-	if _, err := server.UpsertSuperuser(context.Background(), server.Config{DatabaseURL: dsn, PasswordCost: 4,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, "admin@example.com", "long enough password"); err != nil {
-		t.Fatal(err)
-	}
+	dsn := mustAdminDB(t)
 	s3srv := s3test.MustServer(t)
 	s3srv.MustBucket(t, "backups", true)
 	dirA, dirB := t.TempDir(), t.TempDir()

@@ -60,11 +60,7 @@ func snapshot(t *testing.T, base, token string, names ...string) map[string]stri
 // policy exactly, on the node that restored and on another node of the
 // same database, and the collection made after the backup is gone.
 func TestBackupRestoresEveryRecord(t *testing.T) {
-	dsn := pgtest.NewDB(t)
-	if _, err := server.UpsertSuperuser(context.Background(), server.Config{DatabaseURL: dsn, PasswordCost: 4,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, "admin@example.com", "long enough password"); err != nil {
-		t.Fatal(err)
-	}
+	dsn := mustAdminDB(t)
 	dir := t.TempDir()
 	a := startNode(t, dsn, withDir(dir))
 	b := startNode(t, dsn, withDir(t.TempDir()))
@@ -202,11 +198,7 @@ func zipped(t *testing.T, entry string, content []byte) []byte {
 // 500; a backup downloads only with a superuser's file token; one backup
 // or restore runs at a time across nodes.
 func TestBackupRoutesRefuse(t *testing.T) {
-	dsn := pgtest.NewDB(t)
-	if _, err := server.UpsertSuperuser(context.Background(), server.Config{DatabaseURL: dsn, PasswordCost: 4,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, "admin@example.com", "long enough password"); err != nil {
-		t.Fatal(err)
-	}
+	dsn := mustAdminDB(t)
 	dir := t.TempDir()
 	base := startNode(t, dsn, withDir(dir), func(c *server.Config) { c.BodyLimit = 1 << 20 })
 	token := signIn(t, base)
@@ -348,11 +340,7 @@ func TestBackupRoutesRefuse(t *testing.T) {
 // mails the superusers; without a cron the job goes; a bad cron or keep
 // is a 400.
 func TestBackupSchedule(t *testing.T) {
-	dsn := pgtest.NewDB(t)
-	if _, err := server.UpsertSuperuser(context.Background(), server.Config{DatabaseURL: dsn, PasswordCost: 4,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, "admin@example.com", "long enough password"); err != nil {
-		t.Fatal(err)
-	}
+	dsn := mustAdminDB(t)
 	dir := t.TempDir()
 	// Each reading of the clock is a second later: automatic backups are
 	// named by the second.

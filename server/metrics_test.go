@@ -1,9 +1,7 @@
 package server_test
 
 import (
-	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -13,9 +11,6 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
-
-	"github.com/lumbunghq/lumbung/server"
-	"github.com/lumbunghq/lumbung/server/localpg/pgtest"
 )
 
 const metricsToken = "scrape-token-0123456789"
@@ -24,11 +19,7 @@ const metricsToken = "scrape-token-0123456789"
 // admin@example.com and returns its URL and a superuser token.
 func startMetricsNode(t *testing.T) (base, token string) {
 	t.Helper()
-	dsn := pgtest.NewDB(t)
-	if _, err := server.UpsertSuperuser(context.Background(), server.Config{DatabaseURL: dsn, PasswordCost: 4,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, "admin@example.com", "long enough password"); err != nil {
-		t.Fatal(err)
-	}
+	dsn := mustAdminDB(t)
 	base = startNode(t, dsn)
 	return base, signIn(t, base)
 }

@@ -48,15 +48,23 @@ func startNode(t *testing.T, dsn string, opts ...func(*server.Config)) string {
 	return ""
 }
 
+// mustAdminDB returns the DSN of a new database with the superuser
+// admin@example.com (password "long enough password").
+func mustAdminDB(tb testing.TB) string {
+	tb.Helper()
+	dsn := pgtest.NewDB(tb)
+	if _, err := server.UpsertSuperuser(context.Background(), server.Config{DatabaseURL: dsn, PasswordCost: 4,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, "admin@example.com", "long enough password"); err != nil {
+		tb.Fatal(err)
+	}
+	return dsn
+}
+
 // startNodes runs two servers on one new database with the superuser
 // admin@example.com and returns their URLs; opts adjust the second.
 func startNodes(t *testing.T, opts ...func(*server.Config)) (a, b string) {
 	t.Helper()
-	dsn := pgtest.NewDB(t)
-	if _, err := server.UpsertSuperuser(context.Background(), server.Config{DatabaseURL: dsn, PasswordCost: 4,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, "admin@example.com", "long enough password"); err != nil {
-		t.Fatal(err)
-	}
+	dsn := mustAdminDB(t)
 	return startNode(t, dsn), startNode(t, dsn, opts...)
 }
 

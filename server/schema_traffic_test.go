@@ -1,17 +1,11 @@
 package server_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
-
-	"github.com/lumbunghq/lumbung/server"
-	"github.com/lumbunghq/lumbung/server/localpg/pgtest"
 )
 
 // TestSchemaChangesUnderTraffic: three nodes on one database; clients
@@ -22,11 +16,7 @@ import (
 // a filter naming a dropped field).
 func TestSchemaChangesUnderTraffic(t *testing.T) {
 	t.Parallel()
-	dsn := pgtest.NewDB(t)
-	if _, err := server.UpsertSuperuser(context.Background(), server.Config{DatabaseURL: dsn, PasswordCost: 4,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, "admin@example.com", "long enough password"); err != nil {
-		t.Fatal(err)
-	}
+	dsn := mustAdminDB(t)
 	a, b, c := startNode(t, dsn), startNode(t, dsn), startNode(t, dsn)
 	token := signIn(t, c)
 	const create = `{"name": "items", "listRule": "", "viewRule": "", "createRule": "",
